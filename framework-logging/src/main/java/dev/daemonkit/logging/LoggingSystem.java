@@ -1,5 +1,6 @@
 package dev.daemonkit.logging;
 
+import ch.qos.logback.classic.ClassicConstants;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -393,7 +394,7 @@ public final class LoggingSystem implements AutoCloseable {
     private void configureFromUserFile(String source) {
         long since = System.currentTimeMillis();
         try {
-            if (source.equals(System.getProperty(ContextInitializer.CONFIG_FILE_PROPERTY))) {
+            if (source.equals(System.getProperty(ClassicConstants.CONFIG_FILE_PROPERTY))) {
                 // Logback's own lookup understands every form the property allows (file, URL, classpath).
                 new ContextInitializer(context).autoConfig(LoggingSystem.class.getClassLoader());
             } else {
@@ -424,7 +425,7 @@ public final class LoggingSystem implements AutoCloseable {
     }
 
     private static String userConfig(Path configDir) {
-        String property = System.getProperty(ContextInitializer.CONFIG_FILE_PROPERTY);
+        String property = System.getProperty(ClassicConstants.CONFIG_FILE_PROPERTY);
         if (property != null && !property.isBlank()) {
             return property;
         }

@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
+import dev.daemonkit.logging.LogContext;
 import java.util.Map;
 import org.slf4j.MDC;
 import org.slf4j.Marker;
@@ -47,7 +48,7 @@ public final class DaemonLevelFilter extends TurboFilter {
         String daemon = null;
         Map<String, DaemonLevels> table = daemons;
         if (!table.isEmpty() || repeats != null && level.levelInt >= Level.WARN_INT) {
-            daemon = MDC.get(dev.daemonkit.logging.LogContext.DAEMON);
+            daemon = MDC.get(LogContext.DAEMON);
         }
         if (daemon != null && !table.isEmpty()) {
             DaemonLevels levels = table.get(daemon);

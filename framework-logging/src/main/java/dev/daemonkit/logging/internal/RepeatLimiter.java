@@ -2,6 +2,7 @@ package dev.daemonkit.logging.internal;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import dev.daemonkit.logging.LogContext;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -127,10 +128,10 @@ public final class RepeatLimiter {
     }
 
     private void report(Key key, long suppressed, long elapsedNanos) {
-        String previous = MDC.get(dev.daemonkit.logging.LogContext.DAEMON);
+        String previous = MDC.get(LogContext.DAEMON);
         boolean swap = key.daemon() != null && !key.daemon().equals(previous);
         if (swap) {
-            MDC.put(dev.daemonkit.logging.LogContext.DAEMON, key.daemon());
+            MDC.put(LogContext.DAEMON, key.daemon());
         }
         try {
             long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(elapsedNanos));
@@ -145,9 +146,9 @@ public final class RepeatLimiter {
         } finally {
             if (swap) {
                 if (previous == null) {
-                    MDC.remove(dev.daemonkit.logging.LogContext.DAEMON);
+                    MDC.remove(LogContext.DAEMON);
                 } else {
-                    MDC.put(dev.daemonkit.logging.LogContext.DAEMON, previous);
+                    MDC.put(LogContext.DAEMON, previous);
                 }
             }
         }

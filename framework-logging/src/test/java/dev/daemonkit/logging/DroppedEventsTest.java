@@ -1,0 +1,104 @@
+package dev.daemonkit.logging;
+
+import static dev.daemonkit.logging.TestLogs.global;
+import static dev.daemonkit.logging.TestLogs.lines;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** End to end: a console that stops reading, as a terminal paused with Ctrl-S or a full pipe does. */
+class DroppedEventsTest {
+
+    private static final Logger LOG = LoggerFactory.getLogger("com.example.Flood");
+
+    @TempDir
+    Path logs;
+
+    @Test
+    void aStalledConsoleDropsAndCountsInfoButLosesNoWarnOrError() throws Exception {
+        StalledStream console = new StalledStream();
+        PrintStream original = System.out;
+        System.setOut(new PrintStream(console, true, StandardCharsets.UTF_8));
+        int infos = 2_000;
+        int problems = 100;
+        long dropped;
+        LoggingSystem logging = LoggingSystem.start(global("""
+                console { enabled = true, format = text }
+                async.queue-size = 64
+                repeats.limit = 0
+                """), logs, false, null);
+        try {
+            Thread producer = new Thread(() -> {
+                for (int i = 0; i < infos; i++) {
+                    LOG.info("info {}", i);
+                }
+                for (int i = 0; i < problems; i++) {
+                    LOG.warn("problem {}", i);
+                }
+            }, "producer");
+            producer.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> logging.droppedEvents() > 0);
+            console.release.countDown();
+            producer.join(10_000);
+            assertThat(producer.isAlive()).isFalse();
+            logging.close();
+            dropped = logging.droppedEvents();
+        } finally {
+            logging.close();
+            System.setOut(original);
+        }
+
+        List<String> consoleLines = Arrays.asList(console.text().split("\n"));
+        List<String> fileLines = lines(logs.resolve("daemonkit.log"));
+        long consoleInfos = consoleLines.stream().filter(l -> l.contains(" - info ")).count();
+        long fileInfos = fileLines.stream().filter(l -> l.contains(" - info ")).count();
+        assertThat(consoleInfos).isLessThan(infos);
+        assertThat((infos - consoleInfos) + (infos - fileInfos)).as("every missing INFO line is counted")
+                .isEqualTo(dropped);
+        assertThat(consoleLines).filteredOn(l -> l.contains(" - problem ")).hasSize(problems);
+        assertThat(fileLines).filteredOn(l -> l.contains(" - problem ")).hasSize(problems);
+        assertThat(consoleLines).anyMatch(l -> l.contains("logging fell behind: dropped"));
+    }
+
+    /** Blocks every write until released, then collects the bytes. */
+    private static final class StalledStream extends OutputStream {
+        final CountDownLatch release = new CountDownLatch(1);
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            synchronized (bytes) {
+                bytes.write(b, off, len);
+            }
+        }
+
+        String text() {
+            synchronized (bytes) {
+                return bytes.toString(StandardCharsets.UTF_8);
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.daemonkit.logging.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.core.AppenderBase;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+
+/** The queue in front of an output, with an output that stalls until the test lets it go. */
+class BoundedAsyncAppenderTest {
+
+    private static final int QUEUE = 64;
+
+    private final LoggerContext context = new LoggerContext();
+    private final Logger logger = context.getLogger("com.example.Flood");
+    private final StalledOutput output = new StalledOutput();
+
+    @Test
+    void underASaturatedQueueInfoIsDroppedAndCountedWhileEveryWarnAndErrorArrivesInOrder() throws Exception {
+        BoundedAsyncAppender async = new BoundedAsyncAppender("flood", output, QUEUE, Map.of("daemon", "flood"));
+        async.setContext(context);
+        output.setContext(context);
+        async.start();
+
+        int infos = 1_000;
+        int warnings = 200;
+        Thread producer = new Thread(() -> {
+            for (int i = 0; i < infos; i++) {
+                async.doAppend(event(Level.INFO, "info " + i));
+            }
+            for (int i = 0; i < warnings; i++) {
+                async.doAppend(event(i % 2 == 0 ? Level.WARN : Level.ERROR, "problem " + i));
+            }
+        }, "producer");
+        producer.start();
+
+        // The writer is stuck on the first line; the queue fills; INFO beyond 4/5 of it is dropped
+        // at once, and WARN/ERROR use the reserved fifth, then wait for room.
+        await().atMost(Duration.ofSeconds(10)).until(() -> async.dropped() > 0
+                && producer.getState() == Thread.State.WAITING);
+        // The writer took up to one batch off the queue before it stalled, so at most two queues'
+        // worth of INFO got through.
+        assertThat(async.dropped()).isGreaterThanOrEqualTo(infos - 2L * QUEUE);
+        output.release.countDown();
+        producer.join(10_000);
+        async.stop();
+
+        List<String> written = output.messages;
+        long infosWritten = written.stream().filter(m -> m.startsWith("info ")).count();
+        assertThat(infosWritten + async.dropped()).isEqualTo(infos);
+        assertThat(written).filteredOn(m -> m.startsWith("problem "))
+                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, warnings)
+                        .mapToObj(i -> "problem " + i).toList());
+        // The writer reports drops into the output itself, at most once a second and once more at stop.
+        List<String> reports = written.stream().filter(m -> m.startsWith("logging fell behind: dropped ")).toList();
+        assertThat(reports).isNotEmpty().allSatisfy(r -> assertThat(r).contains("queue of 64 full"));
+        assertThat(reports.stream().mapToLong(r -> Long.parseLong(r.split(" ")[4])).sum()).isEqualTo(async.dropped());
+        assertThat(output.reportDaemon).isEqualTo("flood");
+    }
+
+    @Test
+    void stopWritesEverythingQueuedBeforeClosingTheOutput() {
+        output.release.countDown();
+        BoundedAsyncAppender async = new BoundedAsyncAppender("all", output, 4096, Map.of());
+        async.setContext(context);
+        output.setContext(context);
+        async.start();
+        for (int i = 0; i < 3000; i++) {
+            async.doAppend(event(Level.DEBUG, "line " + i));
+        }
+        async.stop();
+
+        assertThat(async.dropped()).isZero();
+        assertThat(output.messages).hasSize(3000).last().isEqualTo("line 2999");
+        assertThat(output.isStarted()).isFalse();
+    }
+
+    private LoggingEvent event(Level level, String message) {
+        LoggingEvent event = new LoggingEvent(getClass().getName(), logger, level, message, null, null);
+        event.setMDCPropertyMap(Map.of());
+        return event;
+    }
+
+    /** Records messages; blocks on the first one until released, like a disk that hangs. */
+    private static final class StalledOutput extends AppenderBase<ILoggingEvent> {
+        final CountDownLatch release = new CountDownLatch(1);
+        final List<String> messages = new CopyOnWriteArrayList<>();
+        volatile String reportDaemon;
+
+        @Override
+        protected void append(ILoggingEvent event) {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (event.getFormattedMessage().startsWith("logging fell behind")) {
+                reportDaemon = event.getMDCPropertyMap().get("daemon");
+            }
+            messages.add(event.getFormattedMessage());
+        }
+    }
+}
