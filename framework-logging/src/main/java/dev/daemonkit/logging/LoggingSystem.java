@@ -119,7 +119,9 @@ public final class LoggingSystem implements AutoCloseable {
             } catch (RuntimeException e) {
                 // Leave a plain console behind so that the caller's report of this failure is seen.
                 context.reset();
-                new ch.qos.logback.classic.BasicConfigurator().configure(context);
+                ch.qos.logback.classic.BasicConfigurator basic = new ch.qos.logback.classic.BasicConfigurator();
+                basic.setContext(context);
+                basic.configure(context);
                 context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.INFO);
                 throw e;
             }
@@ -207,6 +209,11 @@ public final class LoggingSystem implements AutoCloseable {
         if (!FileNames.isPlain(daemon)) {
             throw new IllegalArgumentException("daemon name '" + daemon + "' cannot name a log file (logs/NAME.log):"
                     + " use letters, digits, '.', '_' and '-', starting with a letter or digit");
+        }
+        if (userConfig == null && settings.fileEnabled() && settings.fileName().equals(daemon + ".log")) {
+            throw new IllegalArgumentException("daemon '" + daemon + "' would write logs/" + settings.fileName()
+                    + ", the file that holds every line. Rename the daemon, or set daemonkit.logging.file.name"
+                    + " to another name.");
         }
         Config block = daemonLogging == null ? daemonDefaults : daemonLogging.withFallback(daemonDefaults);
         DaemonLogSettings daemonSettings = DaemonLogSettings.from(daemon, block);

@@ -1,0 +1,78 @@
+package dev.daemonkit.logging;
+
+import static dev.daemonkit.logging.TestLogs.block;
+import static dev.daemonkit.logging.TestLogs.global;
+import static dev.daemonkit.logging.TestLogs.inDaemon;
+import static dev.daemonkit.logging.TestLogs.lines;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What a HUP reload does to a daemon's file, and rolling by size. */
+class RollingAndReloadTest {
+
+    private static final Logger LOG = LoggerFactory.getLogger("com.example.Presence");
+
+    @TempDir
+    Path logs;
+
+    @Test
+    void aDaemonRemovedAndAddedAgainOrWithANewFormatKeepsWritingToItsFile() {
+        try (LoggingSystem logging = LoggingSystem.start(global(""), logs, false, null)) {
+            logging.addDaemon("presence", null);
+            inDaemon("presence", () -> LOG.info("first"));
+            logging.removeDaemon("presence");
+            logging.addDaemon("presence", null);
+            inDaemon("presence", () -> LOG.info("second"));
+            logging.addDaemon("presence", block("file.format = json"));
+            inDaemon("presence", () -> LOG.info("third"));
+        }
+
+        List<String> lines = lines(logs.resolve("presence.log"));
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).endsWith("- first");
+        assertThat(lines.get(1)).endsWith("- second");
+        assertThat(lines.get(2)).startsWith("{").contains("\"message\":\"third\"");
+    }
+
+    @Test
+    void aFileRollsWhenItReachesItsMaximumSize() throws IOException {
+        try (LoggingSystem logging = LoggingSystem.start(global("file.enabled = false"), logs, false, null)) {
+            logging.addDaemon("presence", block("rolling.max-file-size = 10 KiB"));
+            String padding = "x".repeat(200);
+            inDaemon("presence", () -> {
+                for (int i = 0; i < 500; i++) {
+                    LOG.info("line {} {}", i, padding);
+                }
+            });
+        }
+
+        try (Stream<Path> files = Files.list(logs)) {
+            assertThat(files.map(p -> p.getFileName().toString()))
+                    .contains("presence.log")
+                    .anyMatch(name -> name.matches("presence\\.\\d{4}-\\d\\d-\\d\\d\\.\\d+\\.log\\.gz"));
+        }
+    }
+
+    @Test
+    void aDaemonCannotTakeTheFileOfAllLines() {
+        try (LoggingSystem logging = LoggingSystem.start(global(""), logs, false, null)) {
+            assertThatThrownBy(() -> logging.addDaemon("daemonkit", null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("daemon 'daemonkit' would write logs/daemonkit.log, the file that holds every line."
+                            + " Rename the daemon, or set daemonkit.logging.file.name to another name.");
+            assertThatThrownBy(() -> logging.addDaemon("../etc", null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("cannot name a log file");
+        }
+    }
+}
