@@ -40,7 +40,7 @@ class ConfigErrorsTest {
     }
 
     @Test
-    void everyKeyOfTheDefaultsIsReadSoTheReferenceHoldsNoDeadKeys() {
+    void theReferenceHoldsExactlyTheTwoDocumentedBlocksAndItsDefaultsAreValid() {
         Config reference = ConfigFactory.defaultReference();
         assertThat(reference.getConfig("daemonkit").root().keySet()).containsExactlyInAnyOrder("logging", "daemon-defaults");
         // Starting from the reference alone must work: every default is valid.
