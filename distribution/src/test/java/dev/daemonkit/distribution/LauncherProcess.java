@@ -1,0 +1,135 @@
+package dev.daemonkit.distribution;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The built distribution copied into a temporary home and its launcher run as a separate process
+ * through {@code bin/daemonkit}, as a user would run it.
+ */
+final class LauncherProcess implements AutoCloseable {
+    final Path home;
+    private Process process;
+    private final StringBuffer output = new StringBuffer();
+
+    LauncherProcess(Path tempDir) throws IOException {
+        Path dist = Path.of(System.getProperty("daemonkit.dist", "target/daemonkit"));
+        if (!Files.isDirectory(dist.resolve("lib"))) {
+            throw new IllegalStateException("no built distribution at " + dist + ": run mvn package first");
+        }
+        home = tempDir.resolve("daemonkit");
+        copyTree(dist, home);
+        home.resolve("bin/daemonkit").toFile().setExecutable(true);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static boolean canBind(int port) {
+        try (ServerSocket s = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    void writeConfig(String hocon) throws IOException {
+        Files.writeString(home.resolve("conf/daemonkit.conf"), hocon, StandardCharsets.UTF_8);
+    }
+
+    LauncherProcess start(String... args) throws IOException {
+        List<String> cmd = new java.util.ArrayList<>(List.of(home.resolve("bin/daemonkit").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("DAEMONKIT_OPTS", "-Xmx256m -Dio.netty.leakDetection.level=paranoid");
+        process = pb.start();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    output.append(line).append('\n');
+                }
+            } catch (IOException e) {
+                output.append("[reader failed: ").append(e).append("]\n");
+            }
+        }, "launcher-output");
+        reader.setDaemon(true);
+        reader.start();
+        return this;
+    }
+
+    void awaitStarted() {
+        await().atMost(Duration.ofSeconds(60)).until(() -> output.indexOf("Daemonkit started") >= 0 || !process.isAlive());
+        if (!process.isAlive()) {
+            throw new IllegalStateException("launcher exited with " + process.exitValue() + ":\n" + output);
+        }
+    }
+
+    /**
+     * Sends TERM with kill(1), as an init system would, and returns the exit code. (Process.destroy
+     * sends TERM too, but closes our end of the output pipe, losing the launcher's last lines.)
+     */
+    int terminate() throws InterruptedException, IOException {
+        new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).inheritIO().start().waitFor();
+        return awaitExit();
+    }
+
+    int awaitExit() throws InterruptedException {
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("launcher did not exit within 60 s:\n" + output);
+        }
+        // Let the reader thread catch the last lines.
+        await().atMost(Duration.ofSeconds(5)).pollDelay(Duration.ofMillis(50)).until(() -> true);
+        return process.exitValue();
+    }
+
+    String output() {
+        return output.toString();
+    }
+
+    String log(String name) throws IOException {
+        Path f = home.resolve("logs").resolve(name);
+        return Files.exists(f) ? Files.readString(f) : "";
+    }
+
+    @Override
+    public void close() {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    try {
+                        Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            }
+        }
+    }
+}

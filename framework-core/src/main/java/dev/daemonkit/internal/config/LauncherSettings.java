@@ -1,0 +1,35 @@
+package dev.daemonkit.internal.config;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** The framework's own settings, read once from the {@code daemonkit} block. */
+public record LauncherSettings(Duration grace, Duration quietPeriod, int ioThreads, String transport,
+                               Duration timerTick, int wheelSize) {
+
+    public static LauncherSettings from(Config daemonkit) {
+        String transport = daemonkit.getString("transport.native");
+        if (!transport.matches("auto|epoll|nio")) {
+            throw new ConfigError("daemonkit.transport.native = \"" + transport + "\" ("
+                    + Origins.of(daemonkit.getValue("transport.native")) + ") must be auto, epoll or nio.");
+        }
+        int io = daemonkit.getInt("transport.io-threads");
+        if (io < 0) {
+            throw new ConfigError("daemonkit.transport.io-threads = " + io + " ("
+                    + Origins.of(daemonkit.getValue("transport.io-threads")) + ") must be 0 (one per core) or more.");
+        }
+        int wheel = daemonkit.getInt("timers.wheel-size");
+        if (wheel < 16 || Integer.bitCount(wheel) != 1) {
+            throw new ConfigError("daemonkit.timers.wheel-size = " + wheel + " ("
+                    + Origins.of(daemonkit.getValue("timers.wheel-size")) + ") must be a power of two, 16 or more.");
+        }
+        Duration tick = daemonkit.getDuration("timers.tick");
+        if (tick.isNegative() || tick.isZero()) {
+            throw new ConfigError("daemonkit.timers.tick (" + Origins.of(daemonkit.getValue("timers.tick"))
+                    + ") must be positive, e.g. 1 ms.");
+        }
+        return new LauncherSettings(daemonkit.getDuration("shutdown.grace"),
+                daemonkit.getDuration("shutdown.quiet-period"),
+                io == 0 ? Runtime.getRuntime().availableProcessors() : io, transport, tick, wheel);
+    }
+}

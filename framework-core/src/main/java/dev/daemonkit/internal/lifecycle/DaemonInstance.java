@@ -1,0 +1,482 @@
+package dev.daemonkit.internal.lifecycle;
+
+import com.google.inject.Injector;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import dev.daemonkit.api.DaemonContext;
+import dev.daemonkit.api.DaemonPlugin;
+import dev.daemonkit.api.DaemonState;
+import dev.daemonkit.api.Listener;
+import dev.daemonkit.api.PipelineInitializer;
+import dev.daemonkit.api.Timers;
+import dev.daemonkit.internal.config.Addresses;
+import dev.daemonkit.internal.config.ConfigError;
+import dev.daemonkit.internal.config.DaemonSpec;
+import dev.daemonkit.internal.config.Origins;
+import dev.daemonkit.internal.plugins.InstalledPlugin;
+import dev.daemonkit.internal.timers.ScopedTimers;
+import dev.daemonkit.internal.transport.BoundListener;
+import dev.daemonkit.internal.transport.DaemonConnections;
+import dev.daemonkit.internal.transport.ExceptionBarrier;
+import dev.daemonkit.logging.LogContext;
+import dev.daemonkit.timers.TimerScope;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.AttributeKey;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One running daemon: a plugin instance with its own config block, injector, timers, listeners and
+ * connections, and its lifecycle NEW -> STARTING -> RUNNING -> STOPPING -> STOPPED, or FAILED. A
+ * failure is confined to this instance: it is logged in one line saying what and where, and
+ * everything it holds is released.
+ */
+public final class DaemonInstance implements DaemonContext {
+    private static final Logger log = LoggerFactory.getLogger(DaemonInstance.class);
+
+    private final DaemonSpec spec;
+    private final InstalledPlugin plugin;
+    private final FrameworkServices services;
+    private final Logger daemonLog;
+    private final AtomicReference<DaemonState> state = new AtomicReference<>(DaemonState.NEW);
+    private final List<DeclaredListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> onStarted = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Duration>> onStopping = new CopyOnWriteArrayList<>();
+    private final List<Runnable> onStopped = new CopyOnWriteArrayList<>();
+    private final TimerScope timerScope;
+    private final ScopedTimers timers;
+    private final DaemonConnections connections;
+    /** A connection's timers; one key for all daemons, since a connection belongs to one daemon. */
+    private static final AttributeKey<ScopedTimers> CONNECTION_TIMERS = AttributeKey.valueOf("daemonkit.timers");
+    private volatile Injector injector;
+    private volatile String failure;
+
+    public DaemonInstance(DaemonSpec spec, InstalledPlugin plugin, FrameworkServices services) {
+        this.spec = spec;
+        this.plugin = plugin;
+        this.services = services;
+        this.daemonLog = LoggerFactory.getLogger("daemon." + spec.name());
+        this.timerScope = services.wheels().newScope(spec.name());
+        this.timers = new ScopedTimers(timerScope, spec.name(), null, null);
+        this.connections = new DaemonConnections(spec.settings(), timerScope);
+    }
+
+    /** A listener this daemon declared in configure. */
+    private final class DeclaredListener implements Listener {
+        final String key;
+        final InetSocketAddress address;
+        final PipelineInitializer protocol;
+        final boolean udp;
+        volatile BoundListener tcp;
+        volatile Channel datagram;
+
+        DeclaredListener(String key, InetSocketAddress address, PipelineInitializer protocol, boolean udp) {
+            this.key = key;
+            this.address = address;
+            this.protocol = protocol;
+            this.udp = udp;
+        }
+
+        @Override
+        public String key() {
+            return key;
+        }
+
+        @Override
+        public InetSocketAddress address() {
+            return address;
+        }
+
+        @Override
+        public InetSocketAddress boundAddress() {
+            if (udp) {
+                Channel d = datagram;
+                return d != null && d.isActive() ? (InetSocketAddress) d.localAddress() : null;
+            }
+            BoundListener t = tcp;
+            return t == null ? null : t.bound();
+        }
+
+        @Override
+        public String transport() {
+            return udp ? "udp" : "tcp";
+        }
+
+        String where() {
+            return "daemons." + spec.name() + "." + key + ", " + Origins.of(spec.block().getValue(key));
+        }
+
+        @Override
+        public String toString() {
+            return transport() + " " + Addresses.format(boundAddress() != null ? boundAddress() : address);
+        }
+    }
+
+    // ---- lifecycle, called by the launcher ----
+
+    /**
+     * STARTING: creates the injector and the plugin instance and calls its {@code configure}. A
+     * {@link ConfigError} (a bad address, a config key of the wrong type) propagates so the launcher
+     * can stop before binding anything; any other failure marks this daemon FAILED.
+     */
+    void configure() {
+        if (!state.compareAndSet(DaemonState.NEW, DaemonState.STARTING)) {
+            throw new IllegalStateException("daemon '" + name() + "' is " + state.get() + ", not NEW");
+        }
+        MDC.put(LogContext.DAEMON, name());
+        Thread t = Thread.currentThread();
+        ClassLoader previous = t.getContextClassLoader();
+        t.setContextClassLoader(plugin.loader());
+        try {
+            DaemonPlugin instance;
+            try {
+                instance = plugin.newInstance();
+            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+                fail("its plugin class " + plugin.name() + " could not be created: " + rootMessage(e), e);
+                return;
+            }
+            try {
+                injector = services.rootInjector().createChildInjector(new DaemonModule(this), instance.module());
+                injector.injectMembers(instance);
+            } catch (RuntimeException | LinkageError e) {
+                fail("its Guice bindings failed: " + rootMessage(e), e);
+                return;
+            }
+            try {
+                instance.configure(this);
+            } catch (ConfigError e) {
+                throw e;
+            } catch (ConfigException e) {
+                throw new ConfigError("daemon '" + name() + "': " + e.getMessage()
+                        + ". Fix daemons." + name() + " in the config.", e);
+            } catch (Exception | LinkageError e) {
+                fail(instance.getClass().getSimpleName() + ".configure threw " + rootMessage(e) + where(e), e);
+            }
+        } finally {
+            t.setContextClassLoader(previous);
+            MDC.remove(LogContext.DAEMON);
+        }
+    }
+
+    /** A declared socket, for the launcher's check that no two listeners share an address. */
+    record DeclaredAddress(String transport, InetSocketAddress address, String where) {
+        String label() {
+            return transport + " " + Addresses.format(address);
+        }
+    }
+
+    List<DeclaredAddress> declaredAddresses() {
+        List<DeclaredAddress> out = new ArrayList<>();
+        for (DeclaredListener l : listeners) {
+            out.add(new DeclaredAddress(l.transport(), l.address, l.where()));
+        }
+        return out;
+    }
+
+    /** Binds every declared listener; RUNNING on success, FAILED (nothing left bound) otherwise. */
+    void bind() {
+        if (state.get() != DaemonState.STARTING) {
+            return;
+        }
+        for (DeclaredListener l : listeners) {
+            ChannelFuture f;
+            if (l.udp) {
+                f = new Bootstrap().group(services.transport().workers())
+                        .channel(services.transport().datagramChannel())
+                        .handler(new ChannelInitializer<Channel>() {
+                            @Override
+                            protected void initChannel(Channel ch) throws Exception {
+                                ch.pipeline().addLast("daemonkit-context", new DatagramContext(name()));
+                                l.protocol.initialize(ch.pipeline());
+                                ch.pipeline().addLast("daemonkit-barrier", ExceptionBarrier.INSTANCE);
+                            }
+                        })
+                        .bind(l.address);
+                l.datagram = f.channel();
+            } else {
+                BoundListener b = new BoundListener(l.address);
+                b.attach(connections, l.protocol);
+                l.tcp = b;
+                f = b.bind(services.transport());
+            }
+            f.awaitUninterruptibly();
+            if (!f.isSuccess()) {
+                Throwable cause = f.cause();
+                String why = cause instanceof BindException || String.valueOf(cause.getMessage()).contains("in use")
+                        ? " is in use. Stop the process holding it or choose another port"
+                        : " cannot be bound: " + cause.getMessage();
+                fail(Addresses.format(l.address) + " (" + l.where() + ")" + why, null);
+                return;
+            }
+        }
+        if (!state.compareAndSet(DaemonState.STARTING, DaemonState.RUNNING)) {
+            return;
+        }
+        inContext(() -> log.info("daemon '{}' (plugin {} {}) RUNNING on {}", name(), plugin.name(), plugin.version(),
+                listeners.isEmpty() ? "no listener" : listeners.toString()));
+        runHooks(onStarted, Runnable::run, "onStarted");
+    }
+
+    /**
+     * STOPPING: stop accepting, tell the plugin, let open connections finish (each is closed once it
+     * is quiet) for up to {@code grace}, then close what is left, cancel timers, STOPPED.
+     */
+    CompletableFuture<Void> stop(Duration grace, Duration quiet) {
+        DaemonState s = state.get();
+        if (s != DaemonState.RUNNING && s != DaemonState.STARTING) {
+            return CompletableFuture.completedFuture(null);
+        }
+        if (!state.compareAndSet(s, DaemonState.STOPPING)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long started = System.nanoTime();
+        inContext(() -> log.info("daemon '{}' STOPPING: no new connections; {} open get up to {} ms to finish",
+                name(), connections.open(), grace.toMillis()));
+        closeListeners();
+        runHooks(onStopping, h -> h.accept(grace), "onStopping");
+        return connections.drain(grace, quiet)
+                .completeOnTimeout(null, grace.toMillis(), TimeUnit.MILLISECONDS)
+                .thenRunAsync(() -> inContext(() -> {
+                    int left = connections.closeAll();
+                    if (left > 0) {
+                        log.info("daemon '{}': closed {} connection(s) still open after the grace period", name(), left);
+                    }
+                    timerScope.close();
+                    runHooks(onStopped, Runnable::run, "onStopped");
+                    state.set(DaemonState.STOPPED);
+                    log.info("daemon '{}' STOPPED after {} ms", name(),
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+                }), services.lifecycle());
+    }
+
+    /** Releases a daemon that never ran because the launch was abandoned (a config error elsewhere). */
+    void abandon() {
+        DaemonState s = state.get();
+        if (!s.isTerminal() && state.compareAndSet(s, DaemonState.STOPPED)) {
+            closeListeners();
+            connections.closeAll();
+            timerScope.close();
+        }
+    }
+
+    /** Marks the daemon FAILED, says why in one line, and releases what it holds. */
+    void fail(String reason, Throwable cause) {
+        DaemonState was = state.getAndSet(DaemonState.FAILED);
+        if (was == DaemonState.FAILED) {
+            return;
+        }
+        failure = reason;
+        inContext(() -> {
+            log.error("daemon '{}' (plugin {}, {}) FAILED: {}.", name(), plugin.name(), plugin.source(), reason);
+            if (cause != null) {
+                log.debug("daemon '{}' failure detail", name(), cause);
+            }
+        });
+        closeListeners();
+        connections.closeAll();
+        timerScope.close();
+    }
+
+    private void closeListeners() {
+        for (DeclaredListener l : listeners) {
+            if (l.tcp != null) {
+                l.tcp.close();
+            }
+            if (l.datagram != null) {
+                l.datagram.close().awaitUninterruptibly();
+            }
+        }
+    }
+
+    private <T> void runHooks(List<T> hooks, Consumer<T> call, String what) {
+        inContext(() -> {
+            for (T hook : hooks) {
+                try {
+                    call.accept(hook);
+                } catch (RuntimeException | LinkageError e) {
+                    log.error("daemon '{}': an {} hook threw; continuing", name(), what, e);
+                }
+            }
+        });
+    }
+
+    /** Runs {@code body} with this daemon's logging context, so its lines land in logs/NAME.log too. */
+    private void inContext(Runnable body) {
+        String previous = MDC.get(LogContext.DAEMON);
+        MDC.put(LogContext.DAEMON, name());
+        try {
+            body.run();
+        } finally {
+            if (previous == null) {
+                MDC.remove(LogContext.DAEMON);
+            } else {
+                MDC.put(LogContext.DAEMON, previous);
+            }
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+    }
+
+    private static String where(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        StackTraceElement[] st = root.getStackTrace();
+        return st.length == 0 || st[0].getFileName() == null ? ""
+                : " (at " + st[0].getFileName() + ":" + st[0].getLineNumber() + ")";
+    }
+
+    // ---- what the launcher reads ----
+
+    public DaemonSpec spec() {
+        return spec;
+    }
+
+    public InstalledPlugin plugin() {
+        return plugin;
+    }
+
+    public String failure() {
+        return failure;
+    }
+
+    public DaemonConnections connections() {
+        return connections;
+    }
+
+    public List<Listener> listeners() {
+        return List.copyOf(listeners);
+    }
+
+    // ---- DaemonContext ----
+
+    @Override
+    public String name() {
+        return spec.name();
+    }
+
+    @Override
+    public String pluginName() {
+        return plugin.name();
+    }
+
+    @Override
+    public Config config() {
+        return spec.block();
+    }
+
+    @Override
+    public Logger log() {
+        return daemonLog;
+    }
+
+    @Override
+    public Timers timers() {
+        return timers;
+    }
+
+    @Override
+    public Timers timers(Channel connection) {
+        Objects.requireNonNull(connection, "connection");
+        var attr = connection.attr(CONNECTION_TIMERS);
+        ScopedTimers t = attr.get();
+        if (t != null) {
+            return t;
+        }
+        var front = connection.pipeline().get(dev.daemonkit.internal.transport.FrontHandler.class);
+        String id = front == null ? connection.id().asShortText() : front.connectionId();
+        String peer = front == null ? String.valueOf(connection.remoteAddress()) : front.peer();
+        TimerScope scope = timerScope.childOn(connection.eventLoop(), name() + "#" + id);
+        ScopedTimers created = new ScopedTimers(scope, name(), id, peer);
+        ScopedTimers raced = attr.setIfAbsent(created);
+        if (raced != null) {
+            scope.close();
+            return raced;
+        }
+        connection.closeFuture().addListener(f -> scope.close());
+        return created;
+    }
+
+    @Override
+    public EventLoopGroup eventLoops() {
+        return services.transport().workers();
+    }
+
+    @Override
+    public Injector injector() {
+        Injector i = injector;
+        if (i == null) {
+            throw new IllegalStateException("the injector of daemon '" + name() + "' is created just before configure");
+        }
+        return i;
+    }
+
+    @Override
+    public Listener listen(String addressKey, PipelineInitializer protocol) {
+        return declare(addressKey, protocol, false);
+    }
+
+    @Override
+    public Listener listenUdp(String addressKey, PipelineInitializer protocol) {
+        return declare(addressKey, protocol, true);
+    }
+
+    private Listener declare(String key, PipelineInitializer protocol, boolean udp) {
+        Objects.requireNonNull(protocol, "protocol");
+        if (state.get() != DaemonState.STARTING) {
+            throw new IllegalStateException("daemon '" + name() + "': listeners are declared in configure(), not later");
+        }
+        InetSocketAddress address = Addresses.read(spec.block(), key, "daemons." + name() + "." + key);
+        DeclaredListener l = new DeclaredListener(key, address, protocol, udp);
+        listeners.add(l);
+        return l;
+    }
+
+    @Override
+    public void onStarted(Runnable hook) {
+        onStarted.add(Objects.requireNonNull(hook));
+    }
+
+    @Override
+    public void onStopping(Consumer<Duration> hook) {
+        onStopping.add(Objects.requireNonNull(hook));
+    }
+
+    @Override
+    public void onStopped(Runnable hook) {
+        onStopped.add(Objects.requireNonNull(hook));
+    }
+
+    @Override
+    public DaemonState state() {
+        return state.get();
+    }
+
+    @Override
+    public String toString() {
+        return "daemon '" + name() + "' (" + state.get() + ")";
+    }
+}

@@ -1,0 +1,79 @@
+package dev.daemonkit.internal.transport;
+
+import dev.daemonkit.api.PipelineInitializer;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import java.net.InetSocketAddress;
+
+/**
+ * A TCP server socket owned by the launcher, not by a daemon. The daemon attaches its protocol; the
+ * accept path reads the attachment at accept time, so swapping a daemon's version is one reference
+ * write and the port is never closed or re-bound for it. Connections accepted while nothing is
+ * attached are closed at once.
+ */
+public final class BoundListener {
+    private final InetSocketAddress requested;
+    private volatile Attachment attached;
+    private volatile Channel server;
+
+    record Attachment(ConnectionOwner owner, PipelineInitializer protocol) {
+    }
+
+    public BoundListener(InetSocketAddress requested) {
+        this.requested = requested;
+    }
+
+    public void attach(ConnectionOwner owner, PipelineInitializer protocol) {
+        attached = new Attachment(owner, protocol);
+    }
+
+    public void detach() {
+        attached = null;
+    }
+
+    /** Binds the socket; the returned future fails with the bind error (e.g. address in use). */
+    public ChannelFuture bind(Transport transport) {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(transport.acceptors(), transport.workers())
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        Attachment a = attached;
+                        if (a == null) {
+                            ch.close();
+                        } else {
+                            a.owner().accept(ch, a.protocol());
+                        }
+                    }
+                });
+        ChannelFuture f = b.bind(requested);
+        server = f.channel();
+        return f;
+    }
+
+    public InetSocketAddress requested() {
+        return requested;
+    }
+
+    /** The bound address, or null. */
+    public InetSocketAddress bound() {
+        Channel s = server;
+        return s != null && s.isActive() ? (InetSocketAddress) s.localAddress() : null;
+    }
+
+    /** Stops accepting: closes the server socket (open connections are not affected). */
+    public void close() {
+        detach();
+        Channel s = server;
+        if (s != null) {
+            s.close().awaitUninterruptibly();
+        }
+    }
+}

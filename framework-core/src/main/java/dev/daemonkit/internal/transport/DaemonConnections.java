@@ -1,0 +1,146 @@
+package dev.daemonkit.internal.transport;
+
+import dev.daemonkit.api.DaemonStopping;
+import dev.daemonkit.api.PipelineInitializer;
+import dev.daemonkit.internal.config.DaemonSettings;
+import dev.daemonkit.timers.TimerScope;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connections of one daemon instance: accepts them (enforcing {@code max-connections}), builds
+ * their pipelines (front handler, the protocol's handlers, exception barrier), counts them, and
+ * drains them when the daemon stops.
+ */
+public final class DaemonConnections implements ConnectionOwner {
+    private static final Logger log = LoggerFactory.getLogger(DaemonConnections.class);
+    private static final AtomicLong NEXT_ID = new AtomicLong();
+
+    private final String daemon;
+    private final DaemonSettings settings;
+    private final TimerScope timers;
+    private final long idleTimeoutNanos;
+    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger open = new AtomicInteger();
+    private final LongAdder accepted = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private volatile boolean draining;
+
+    public DaemonConnections(DaemonSettings settings, TimerScope timers) {
+        this.daemon = settings.name();
+        this.settings = settings;
+        this.timers = timers;
+        this.idleTimeoutNanos = settings.idleTimeout().toNanos();
+    }
+
+    public String daemon() {
+        return daemon;
+    }
+
+    TimerScope timers() {
+        return timers;
+    }
+
+    long idleTimeoutNanos() {
+        return idleTimeoutNanos;
+    }
+
+    public int open() {
+        return open.get();
+    }
+
+    public long accepted() {
+        return accepted.sum();
+    }
+
+    public long rejected() {
+        return rejected.sum();
+    }
+
+    @Override
+    public void accept(Channel ch, PipelineInitializer protocol) {
+        if (draining) {
+            ch.close();
+            return;
+        }
+        if (open.incrementAndGet() > settings.maxConnections()) {
+            open.decrementAndGet();
+            rejected.increment();
+            log.warn("daemon '{}' refused a connection: max-connections ({}) reached. Raise daemons.{}.max-connections"
+                    + " if this load is expected.", daemon, settings.maxConnections(), daemon);
+            ch.close();
+            return;
+        }
+        accepted.increment();
+        ch.config().setOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(settings.writeBufferLow(), settings.writeBufferHigh()));
+        FrontHandler front = new FrontHandler(this, NEXT_ID.incrementAndGet());
+        ch.pipeline().addLast("daemonkit-front", front);
+        channels.add(ch);
+        ch.closeFuture().addListener(f -> closed());
+        front.enter();
+        try {
+            protocol.initialize(ch.pipeline());
+            ch.pipeline().addLast("daemonkit-barrier", ExceptionBarrier.INSTANCE);
+        } catch (Throwable e) {
+            log.error("daemon '{}': the protocol's pipeline initializer threw; closing the new connection", daemon, e);
+            ch.close();
+        } finally {
+            FrontHandler.exit();
+        }
+    }
+
+    private void closed() {
+        if (open.decrementAndGet() == 0 && draining) {
+            drained.complete(null);
+        }
+    }
+
+    /**
+     * Starts draining: no new connections; each open one is told {@link DaemonStopping} and closed
+     * once quiet. The future completes when all are closed; the caller enforces the grace period
+     * with {@link #closeAll()}.
+     */
+    public CompletableFuture<Void> drain(Duration grace, Duration quiet) {
+        draining = true;
+        DaemonStopping event = new DaemonStopping(grace);
+        long quietNanos = quiet.toNanos();
+        for (Channel ch : channels) {
+            ch.eventLoop().execute(() -> {
+                FrontHandler f = ch.attr(FrontHandler.KEY).get();
+                if (f != null) {
+                    f.enter();
+                    try {
+                        f.startDrain(ch, event, quietNanos);
+                    } finally {
+                        FrontHandler.exit();
+                    }
+                }
+            });
+        }
+        if (open.get() == 0) {
+            drained.complete(null);
+        }
+        return drained;
+    }
+
+    /** Closes every open connection now; returns how many were still open. */
+    public int closeAll() {
+        draining = true;
+        int n = open.get();
+        channels.close().awaitUninterruptibly();
+        return n;
+    }
+}

@@ -1,0 +1,235 @@
+package dev.daemonkit.internal.transport;
+
+import dev.daemonkit.api.DaemonStopping;
+import dev.daemonkit.logging.LogContext;
+import dev.daemonkit.timers.Timeout;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.AttributeKey;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * First handler of every connection's pipeline. One object per connection, so it does several jobs
+ * to keep a held connection small: it sets the logging context (daemon, connection id, peer) around
+ * every inbound event, so every line the protocol's handlers log carries it; it closes the connection
+ * when it has been idle too long (one timer on the loop's wheel, pushed back lazily: activity only
+ * records a timestamp); it pauses reading while the outbound buffer is above its high-water mark; and
+ * while the daemon drains it closes the connection once it is quiet (all replies written, nothing read
+ * for the quiet period).
+ */
+public final class FrontHandler extends ChannelDuplexHandler {
+    private static final Logger log = LoggerFactory.getLogger(FrontHandler.class);
+    static final AttributeKey<FrontHandler> KEY = AttributeKey.valueOf("daemonkit.front");
+
+    private final DaemonConnections owner;
+    private final String id;
+    private Channel channel;
+    private String peer = "?";
+    private long lastActivityNanos = System.nanoTime();
+    private Timeout idle;
+    private Timeout drainCheck;
+
+    FrontHandler(DaemonConnections owner, long id) {
+        this.owner = owner;
+        this.id = Long.toString(id);
+    }
+
+    public String connectionId() {
+        return id;
+    }
+
+    public String peer() {
+        return peer;
+    }
+
+    public String daemon() {
+        return owner.daemon();
+    }
+
+    /** {@code daemon 'echo' connection #12 from 127.0.0.1:50012}, for log lines about a channel. */
+    static String describe(Channel ch) {
+        FrontHandler f = ch.attr(KEY).get();
+        if (f == null) {
+            return "channel " + ch.id().asShortText();
+        }
+        return "daemon '" + f.owner.daemon() + "' connection #" + f.id + " from " + f.peer;
+    }
+
+    void enter() {
+        MDC.put(LogContext.DAEMON, owner.daemon());
+        MDC.put(LogContext.CONNECTION, id);
+        MDC.put(LogContext.PEER, peer);
+    }
+
+    static void exit() {
+        MDC.remove(LogContext.DAEMON);
+        MDC.remove(LogContext.CONNECTION);
+        MDC.remove(LogContext.PEER);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        channel.attr(KEY).set(this);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote) {
+            peer = dev.daemonkit.internal.config.Addresses.format(remote);
+        }
+        enter();
+        try {
+            lastActivityNanos = System.nanoTime();
+            armIdle(owner.idleTimeoutNanos());
+            log.debug("connection #{} opened from {}", id, peer);
+            ctx.fireChannelActive();
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        lastActivityNanos = System.nanoTime();
+        enter();
+        try {
+            ctx.fireChannelRead(msg);
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        enter();
+        try {
+            ctx.fireChannelReadComplete();
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        enter();
+        try {
+            ctx.fireUserEventTriggered(evt);
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        enter();
+        try {
+            ctx.fireExceptionCaught(cause);
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // A client that does not read its replies must not make us buffer without bound: stop reading
+        // its requests until the outbound buffer drains below the low-water mark.
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        enter();
+        try {
+            ctx.fireChannelWritabilityChanged();
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelTimers();
+        enter();
+        try {
+            log.debug("connection #{} from {} closed", id, peer);
+            ctx.fireChannelInactive();
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        lastActivityNanos = System.nanoTime();
+        ctx.write(msg, promise);
+    }
+
+    private void cancelTimers() {
+        if (idle != null) {
+            idle.cancel();
+            idle = null;
+        }
+        if (drainCheck != null) {
+            drainCheck.cancel();
+            drainCheck = null;
+        }
+    }
+
+    private void armIdle(long timeoutNanos) {
+        if (timeoutNanos <= 0) {
+            return;
+        }
+        idle = owner.timers().schedule(Duration.ofNanos(timeoutNanos), this::idleCheck);
+    }
+
+    /** On the connection's loop: close it if it has really been idle; otherwise wait for the rest. */
+    private void idleCheck() {
+        Channel ch = channel;
+        if (ch == null || !ch.isOpen()) {
+            return;
+        }
+        long timeout = owner.idleTimeoutNanos();
+        long idleFor = System.nanoTime() - lastActivityNanos;
+        if (idleFor >= timeout) {
+            enter();
+            try {
+                log.debug("connection #{} from {} idle for {} ms, closing it", id, peer,
+                        TimeUnit.NANOSECONDS.toMillis(idleFor));
+            } finally {
+                exit();
+            }
+            ch.close();
+        } else {
+            idle = owner.timers().schedule(Duration.ofNanos(timeout - idleFor), this::idleCheck);
+        }
+    }
+
+    /** On the connection's loop: tell the protocol the daemon stops, then close once quiet. */
+    void startDrain(Channel ch, DaemonStopping event, long quietNanos) {
+        if (!ch.isOpen()) {
+            return;
+        }
+        ch.pipeline().fireUserEventTriggered(event);
+        drainCheck(ch, quietNanos);
+    }
+
+    private void drainCheck(Channel ch, long quietNanos) {
+        if (!ch.isOpen()) {
+            return;
+        }
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        boolean flushed = out == null || out.totalPendingWriteBytes() == 0;
+        long quietFor = System.nanoTime() - lastActivityNanos;
+        if (flushed && quietFor >= quietNanos) {
+            ch.close();
+        } else {
+            long wait = Math.max(quietNanos - quietFor, TimeUnit.MILLISECONDS.toNanos(10));
+            drainCheck = owner.timers().schedule(Duration.ofNanos(wait), () -> drainCheck(ch, quietNanos));
+        }
+    }
+}

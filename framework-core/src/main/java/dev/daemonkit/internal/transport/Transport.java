@@ -1,0 +1,86 @@
+package dev.daemonkit.internal.transport;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The event loops shared by all daemons: one acceptor thread and {@code io-threads} loops for
+ * connections, on epoll where the native transport loads and NIO otherwise.
+ */
+public final class Transport implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+    private final String kind;
+    private final EventLoopGroup acceptors;
+    private final EventLoopGroup workers;
+    private final Class<? extends ServerChannel> serverChannel;
+    private final Class<? extends DatagramChannel> datagramChannel;
+
+    private Transport(String kind, IoHandlerFactory io, int threads,
+                      Class<? extends ServerChannel> serverChannel, Class<? extends DatagramChannel> datagramChannel) {
+        this.kind = kind;
+        this.acceptors = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("daemonkit-accept"), io);
+        this.workers = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("daemonkit-io"), io);
+        this.serverChannel = serverChannel;
+        this.datagramChannel = datagramChannel;
+    }
+
+    /** {@code wanted}: auto, epoll or nio. Asking for epoll where it is not available falls back to NIO with a warning. */
+    public static Transport create(String wanted, int threads) {
+        boolean epoll = !wanted.equals("nio") && Epoll.isAvailable();
+        if (wanted.equals("epoll") && !epoll) {
+            log.warn("daemonkit.transport.native = epoll, but epoll is not available here ({}); using NIO",
+                    String.valueOf(Epoll.unavailabilityCause()));
+        }
+        Transport t = epoll
+                ? new Transport("epoll", EpollIoHandler.newFactory(), threads, EpollServerSocketChannel.class,
+                        EpollDatagramChannel.class)
+                : new Transport("nio", NioIoHandler.newFactory(), threads, NioServerSocketChannel.class,
+                        NioDatagramChannel.class);
+        log.info("transport: {} with {} event loop thread(s)", t.kind, threads);
+        return t;
+    }
+
+    public String kind() {
+        return kind;
+    }
+
+    public EventLoopGroup acceptors() {
+        return acceptors;
+    }
+
+    public EventLoopGroup workers() {
+        return workers;
+    }
+
+    public Class<? extends ServerChannel> serverChannel() {
+        return serverChannel;
+    }
+
+    public Class<? extends DatagramChannel> datagramChannel() {
+        return datagramChannel;
+    }
+
+    /** Stops the loops; call after every daemon has stopped (Netty's own shutdown closes channels at once). */
+    @Override
+    public void close() {
+        acceptors.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,129 @@
+package dev.daemonkit.launcher;
+
+import dev.daemonkit.internal.config.ConfigError;
+import dev.daemonkit.internal.config.ConfigLoader;
+import dev.daemonkit.internal.lifecycle.Launcher;
+import dev.daemonkit.logging.LoggingSystem;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * The launcher process: {@code bin/daemonkit} runs {@code java ... dev.daemonkit.launcher.Main}.
+ * Exit codes: 0 clean stop (also after TERM or INT), 2 bad usage or bad config (nothing was bound),
+ * 1 any other fatal error.
+ */
+public final class Main {
+    public static final int OK = 0;
+    public static final int FATAL = 1;
+    public static final int BAD_CONFIG = 2;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        // Guice need not generate bytecode into plugin class loaders (it would pin them after unload).
+        if (System.getProperty("guice_bytecode_gen_option") == null) {
+            System.setProperty("guice_bytecode_gen_option", "DISABLED");
+        }
+        Path home = Path.of(System.getProperty("daemonkit.home", "."));
+        CommandLine cli;
+        try {
+            cli = CommandLine.parse(args, home);
+        } catch (CommandLine.UsageError e) {
+            System.err.println("daemonkit: " + e.getMessage());
+            System.err.println(CommandLine.USAGE);
+            return BAD_CONFIG;
+        }
+        switch (cli.command()) {
+            case "help" -> {
+                System.out.println(CommandLine.USAGE);
+                return OK;
+            }
+            case "version" -> {
+                String v = Main.class.getPackage().getImplementationVersion();
+                System.out.println("daemonkit " + (v == null ? "(development build)" : v));
+                return OK;
+            }
+            default -> {
+                return runLauncher(cli);
+            }
+        }
+    }
+
+    private static int runLauncher(CommandLine cli) {
+        ConfigLoader config;
+        try {
+            config = ConfigLoader.load(cli.config(), cli.configExplicit(), Main.class.getClassLoader());
+            config.launcherSettings();
+        } catch (ConfigError e) {
+            System.err.println("daemonkit: not started: " + e.getMessage());
+            return BAD_CONFIG;
+        }
+        LoggingSystem logging;
+        try {
+            logging = LoggingSystem.start(config.whole().getConfig("daemonkit.logging"), cli.logs(), true,
+                    cli.config().toAbsolutePath().getParent());
+        } catch (ConfigError e) {
+            System.err.println("daemonkit: not started: " + e.getMessage());
+            return BAD_CONFIG;
+        } catch (RuntimeException e) {
+            System.err.println("daemonkit: not started: the logging setup failed: " + e.getMessage()
+                    + ". Check daemonkit.logging in " + cli.config() + " and that " + cli.logs() + " is writable.");
+            return BAD_CONFIG;
+        }
+        Logger log = LoggerFactory.getLogger(Main.class);
+        Launcher launcher = new Launcher(config, cli.plugins(), logging);
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        AtomicBoolean stopped = new AtomicBoolean();
+        try {
+            for (String name : new String[] {"TERM", "INT"}) {
+                Signal.handle(new Signal(name), sig -> {
+                    log.info("received SIG{}: stopping", sig.getName());
+                    stopRequested.countDown();
+                });
+            }
+        } catch (IllegalArgumentException e) {
+            log.warn("cannot handle signals here ({}); stop with Ctrl-C may skip the graceful drain", e.getMessage());
+        }
+        Thread hook = new Thread(() -> {
+            // Only for exits that bypass the signal handlers above (e.g. System.exit from a library).
+            if (stopped.compareAndSet(false, true)) {
+                launcher.stop();
+                logging.close();
+            }
+        }, "daemonkit-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            launcher.start();
+        } catch (ConfigError e) {
+            log.error("not started: {}", e.getMessage());
+            stopped.set(true);
+            logging.close();
+            System.err.println("daemonkit: not started: " + e.getMessage());
+            return BAD_CONFIG;
+        } catch (RuntimeException | Error e) {
+            log.error("not started: fatal error", e);
+            stopped.set(true);
+            logging.close();
+            return FATAL;
+        }
+        try {
+            stopRequested.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (stopped.compareAndSet(false, true)) {
+            launcher.stop();
+            logging.close();
+        }
+        return OK;
+    }
+}

@@ -1,0 +1,146 @@
+package dev.daemonkit.internal.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private static final Map<String, com.typesafe.config.Config> ECHO_PLUGIN = Map.of("echo", ConfigFactory.parseString("""
+            daemons.echo { listen = "127.0.0.1:7000", max-line-bytes = 8192, stats-interval = 1 minute }
+            """));
+
+    @AfterEach
+    void clearProperties() {
+        System.clearProperty("daemonkit.shutdown.grace");
+        ConfigFactory.invalidateCaches();
+    }
+
+    private ConfigLoader load(String text) throws IOException {
+        Path file = dir.resolve("daemonkit.conf");
+        Files.writeString(file, text);
+        return ConfigLoader.load(file, true, getClass().getClassLoader());
+    }
+
+    @Test
+    void defaultsApplyWhenTheFileIsEmpty() throws IOException {
+        LauncherSettings s = load("").launcherSettings();
+        assertThat(s.grace()).hasSeconds(10);
+        assertThat(s.ioThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
+    }
+
+    @Test
+    void misspelledFrameworkKeyIsRefusedWithFileLineAndKnownKeys() {
+        assertThatThrownBy(() -> load("daemonkit {\n  shutdown {\n    grase = 5 s\n  }\n}\n"))
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("unknown key daemonkit.shutdown.grase")
+                .hasMessageContaining("daemonkit.conf:3")
+                .hasMessageContaining("grace");
+    }
+
+    @Test
+    void durationWithoutUnitIsRefusedBecauseItWouldMeanMilliseconds() {
+        assertThatThrownBy(() -> load("daemonkit.shutdown.grace = 30\n"))
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("daemonkit.shutdown.grace = 30")
+                .hasMessageContaining("no unit and would mean 30 ms")
+                .hasMessageContaining("daemonkit.conf:1");
+    }
+
+    @Test
+    void wrongTypeNamesKeyAndExpectation() {
+        assertThatThrownBy(() -> load("daemonkit.transport.io-threads = many\n"))
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("daemonkit.transport.io-threads")
+                .hasMessageContaining("must be a number");
+    }
+
+    @Test
+    void syntaxErrorNamesTheFile() {
+        assertThatThrownBy(() -> load("daemonkit { shutdown.grace = 5 s\n"))
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("daemonkit.conf")
+                .hasMessageContaining("cannot be parsed");
+    }
+
+    @Test
+    void explicitConfigFileMustExist() {
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.conf"), true, getClass().getClassLoader()))
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("nope.conf does not exist");
+    }
+
+    @Test
+    void systemPropertiesOverrideTheFile() throws IOException {
+        System.setProperty("daemonkit.shutdown.grace", "3 s");
+        ConfigFactory.invalidateCaches();
+        assertThat(load("daemonkit.shutdown.grace = 5 s\n").launcherSettings().grace()).hasSeconds(3);
+    }
+
+    @Test
+    void pluginDefaultsAndUserBlockMergeAndASecondInstanceUsesThePluginsDefaults() throws IOException {
+        ConfigLoader loader = load("""
+                daemons.echo.max-line-bytes = 100
+                daemons.echo-b { plugin = echo, listen = "127.0.0.1:7001" }
+                """);
+        var daemons = loader.resolveDaemons(ECHO_PLUGIN).daemons();
+        assertThat(daemons).extracting(DaemonSpec::name).containsExactly("echo", "echo-b");
+        assertThat(daemons.get(0).block().getInt("max-line-bytes")).isEqualTo(100);
+        assertThat(daemons.get(1).block().getInt("max-line-bytes")).isEqualTo(8192);
+        assertThat(daemons.get(1).block().getString("listen")).isEqualTo("127.0.0.1:7001");
+        assertThat(daemons.get(1).plugin()).isEqualTo("echo");
+        assertThat(daemons.get(1).settings().maxConnections()).isEqualTo(10000);
+    }
+
+    @Test
+    void unknownKeyInADaemonBlockIsRefused() throws IOException {
+        ConfigLoader loader = load("daemons.echo {\n  max-line-byte = 100\n}\n");
+        assertThatThrownBy(() -> loader.resolveDaemons(ECHO_PLUGIN))
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("unknown key daemons.echo.max-line-byte")
+                .hasMessageContaining("daemonkit.conf:2")
+                .hasMessageContaining("max-line-bytes");
+    }
+
+    @Test
+    void wrongTypeInADaemonBlockIsRefused() throws IOException {
+        ConfigLoader loader = load("daemons.echo.max-line-bytes = lots\n");
+        assertThatThrownBy(() -> loader.resolveDaemons(ECHO_PLUGIN))
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("daemons.echo.max-line-bytes")
+                .hasMessageContaining("must be a number");
+    }
+
+    @Test
+    void daemonOfAnUnknownPluginIsReported() throws IOException {
+        ConfigLoader loader = load("daemons.cache { listen = \"127.0.0.1:11311\" }\n");
+        var resolution = loader.resolveDaemons(ECHO_PLUGIN);
+        assertThat(resolution.unknownPlugins()).singleElement().asString()
+                .contains("daemons.cache").contains("no installed plugin").contains("[echo]");
+    }
+
+    @Test
+    void disabledDaemonIsNotResolved() throws IOException {
+        ConfigLoader loader = load("daemons.echo.enabled = false\n");
+        assertThat(loader.resolveDaemons(ECHO_PLUGIN).daemons()).isEmpty();
+    }
+
+    @Test
+    void addressesAreParsedOrRefusedWithTheReason() {
+        assertThat(Addresses.parse("127.0.0.1:7000").getPort()).isEqualTo(7000);
+        assertThat(Addresses.format(Addresses.parse("[::1]:7000"))).isEqualTo("[0:0:0:0:0:0:0:1]:7000");
+        assertThatThrownBy(() -> Addresses.parse("127.0.0.1:70000")).hasMessageContaining("out of range");
+        assertThatThrownBy(() -> Addresses.parse("127.0.0.1")).hasMessageContaining("HOST:PORT");
+        assertThatThrownBy(() -> Addresses.parse("127.0.0.1:http")).hasMessageContaining("not a number");
+    }
+}

@@ -1,0 +1,56 @@
+package dev.daemonkit.testing;
+
+import dev.daemonkit.api.Listener;
+import dev.daemonkit.internal.config.ConfigLoader;
+import dev.daemonkit.internal.lifecycle.Launcher;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** A launcher home in a temporary folder: conf/daemonkit.conf and plugins/, started in this JVM. */
+public final class TestHome implements AutoCloseable {
+    private final Path root;
+    private Launcher launcher;
+
+    public TestHome(Path root) throws IOException {
+        this.root = root;
+        Files.createDirectories(plugins());
+        config("");
+    }
+
+    public Path plugins() {
+        return root.resolve("plugins");
+    }
+
+    public Path configFile() {
+        return root.resolve("conf/daemonkit.conf");
+    }
+
+    public TestHome config(String hocon) throws IOException {
+        Files.createDirectories(configFile().getParent());
+        Files.writeString(configFile(), "daemonkit.shutdown.grace = 2 s\n" + hocon, StandardCharsets.UTF_8);
+        return this;
+    }
+
+    /** Loads the config and starts a launcher (no logging system: tests log through the test's Logback). */
+    public Launcher start() {
+        ConfigLoader config = ConfigLoader.load(configFile(), true, getClass().getClassLoader());
+        launcher = new Launcher(config, plugins(), null);
+        launcher.start();
+        return launcher;
+    }
+
+    public InetSocketAddress address(String daemon) {
+        Listener l = launcher.daemon(daemon).listeners().get(0);
+        return l.boundAddress();
+    }
+
+    @Override
+    public void close() {
+        if (launcher != null) {
+            launcher.stop();
+        }
+    }
+}

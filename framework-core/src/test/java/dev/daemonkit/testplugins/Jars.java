@@ -1,0 +1,38 @@
+package dev.daemonkit.testplugins;
+
+import dev.daemonkit.testing.PluginJar;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** The test plugins packed as jars. */
+public final class Jars {
+    private Jars() {
+    }
+
+    public static Path lineEcho(Path plugins) throws IOException {
+        return PluginJar.at(plugins.resolve("line-echo.jar"))
+                .withPlugin(LineEchoPlugin.class)
+                .withResource("reference.conf", """
+                        daemons.line-echo { listen = "127.0.0.1:0", prefix = "", say-goodbye = false }
+                        """)
+                .build();
+    }
+
+    public static Path libraryUser(Path plugins, String which, String version) throws IOException {
+        return PluginJar.at(plugins.resolve("lib-" + which + ".jar"))
+                .withPlugin(which.equals("a") ? LibraryVersionAPlugin.class : LibraryVersionBPlugin.class)
+                .withClass(GreetingHandler.class)
+                .withCompiled("testlib.Greeting",
+                        "package testlib; public final class Greeting { public static final String VERSION = \""
+                                + version + "\"; }")
+                .withResource("reference.conf", "daemons.lib-" + which + ".listen = \"127.0.0.1:0\"\n")
+                .build();
+    }
+
+    public static Path injected(Path plugins) throws IOException {
+        return PluginJar.at(plugins.resolve("injected.jar"))
+                .withPlugin(InjectedPlugin.class)
+                .withResource("reference.conf", "daemons.injected { listen = \"127.0.0.1:0\", word = bird }\n")
+                .build();
+    }
+}

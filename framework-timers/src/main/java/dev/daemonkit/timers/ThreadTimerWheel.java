@@ -1,0 +1,147 @@
+package dev.daemonkit.timers;
+
+import dev.daemonkit.timers.internal.LatenessRecorder;
+import dev.daemonkit.timers.internal.LatenessWindow;
+import dev.daemonkit.timers.internal.TimerNode;
+import dev.daemonkit.timers.internal.TimerOwner;
+import dev.daemonkit.timers.internal.Wheel;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A timer wheel with its own thread, for code that runs outside the event loops. The thread sleeps
+ * until the next tick with work (never ticking idly) and runs the tasks, so tasks must be short;
+ * other threads hand their calls to it through a lock-free queue.
+ *
+ * <p>Thread-safe. Close it to stop the thread; pending timers are then dropped without running.
+ */
+public final class ThreadTimerWheel implements Timers, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ThreadTimerWheel.class);
+
+    private final Thread thread;
+    private final Wheel wheel;
+    private final TimerOwner owner;
+    private final LatenessRecorder recorder = new LatenessRecorder();
+    private final LatenessWindow window = new LatenessWindow();
+    private final Queue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+    private volatile boolean sleeping;
+    private volatile boolean running = true;
+    private long wakeAtNanos = Long.MAX_VALUE; // wheel thread only
+
+    /** Starts the wheel's thread, a daemon thread named {@code name}. */
+    public ThreadTimerWheel(String name, TimerWheelSettings settings) {
+        Objects.requireNonNull(name, "name");
+        this.wheel = new Wheel(Objects.requireNonNull(settings, "settings"), System::nanoTime, new Wheel.Host() {
+            @Override
+            public boolean inHostThread() {
+                return Thread.currentThread() == thread;
+            }
+
+            @Override
+            public void execute(Runnable task) {
+                handOver(task);
+            }
+
+            @Override
+            public void wakeAt(long deadlineNanos) {
+                wakeAtNanos = deadlineNanos;
+            }
+        });
+        this.owner = new TimerOwner(wheel, null, name, recorder);
+        this.thread = new Thread(this::loop, name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    @Override
+    public Timeout schedule(Duration delay, Runnable task) {
+        return submit(Wheel.nanos(delay), task, 0, false);
+    }
+
+    @Override
+    public Timeout scheduleAtFixedRate(Duration initialDelay, Duration period, Runnable task) {
+        return submit(Wheel.nanos(initialDelay), task, Scopes.period(period), true);
+    }
+
+    @Override
+    public Timeout scheduleWithFixedDelay(Duration initialDelay, Duration delay, Runnable task) {
+        return submit(Wheel.nanos(initialDelay), task, Scopes.period(delay), false);
+    }
+
+    private Timeout submit(long delayNanos, Runnable task, long periodNanos, boolean fixedRate) {
+        Objects.requireNonNull(task, "task");
+        if (Thread.currentThread() == thread) {
+            return wheel.schedule(owner, delayNanos, task, periodNanos, fixedRate);
+        }
+        TimerNode node = Wheel.newNode(owner, task, System.nanoTime() + Wheel.clampDelay(delayNanos), periodNanos, fixedRate);
+        handOver(() -> wheel.linkHandedOver(node));
+        return node;
+    }
+
+    private void handOver(Runnable task) {
+        inbox.offer(task);
+        // The wheel thread sets sleeping before its last look at the inbox, so either it sees
+        // this task or we see it sleeping.
+        if (sleeping) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    private void loop() {
+        while (running) {
+            Runnable handed;
+            while ((handed = inbox.poll()) != null) {
+                try {
+                    handed.run();
+                } catch (Throwable e) {
+                    log.warn("timer wheel '{}': a handed-over call threw; the wheel goes on", owner.name(), e);
+                }
+            }
+            wheel.expire(System.nanoTime());
+            sleeping = true;
+            if (inbox.isEmpty() && running) {
+                long wakeAt = wakeAtNanos;
+                if (wakeAt == Long.MAX_VALUE) {
+                    LockSupport.park(this);
+                } else {
+                    long nanos = wakeAt - System.nanoTime();
+                    if (nanos > 0) {
+                        LockSupport.parkNanos(this, nanos);
+                    }
+                }
+            }
+            sleeping = false;
+        }
+    }
+
+    @Override
+    public int pending() {
+        return owner.pending();
+    }
+
+    /** Lateness of expiries in the last 30 to 60 seconds. */
+    public LatenessSnapshot lateness() {
+        return window.snapshot(List.of(recorder));
+    }
+
+    /** Stops the thread and waits for it (unless called from a task); pending timers never fire. Idempotent. */
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,557 @@
+package dev.daemonkit.timers.internal;
+
+import dev.daemonkit.timers.TimerWheelSettings;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A hierarchical timing wheel (Varghese and Lauck, 1987): {@code levels} wheels of
+ * {@code wheelSize} slots, each level's slot spanning a whole turn of the level below. A timer goes
+ * to the level of the highest digit (base wheelSize) in which its deadline tick differs from the
+ * wheel's current tick, so schedule, cancel and reschedule are O(1) whatever the delay; when the
+ * current tick enters a higher-level slot, that slot's timers cascade down, each at most
+ * {@code levels - 1} times in its life.
+ *
+ * <p>An occupancy bit per slot lets {@link #expire} jump straight to the next tick that has work
+ * (a level-0 slot to fire, or a higher slot to cascade), and lets the driver sleep until then
+ * instead of ticking: an idle wheel costs nothing.
+ *
+ * <p>Not thread-safe: every method runs on the host's thread, except that {@link TimerNode}
+ * hands its calls over through {@link Host#execute}.
+ */
+public final class Wheel {
+
+    private static final Logger log = LoggerFactory.getLogger(Wheel.class);
+
+    /**
+     * Furthest a node is linked ahead of the current tick. Below half of 2^32, so the low 32 bits
+     * kept in a node always identify its tick; and below the top level's turn minus one slot, so a
+     * top-level slot never holds two turns at once. Further deadlines park at this distance.
+     */
+    static final long SPAN_TICKS = 1L << 30;
+
+    /** Longer delays (146 years) are treated as this, so deadlines never overflow a long. */
+    static final long MAX_DELAY_NANOS = 1L << 62;
+
+    /** Where a wheel runs. */
+    public interface Host {
+
+        /** Whether the caller is the wheel's thread. */
+        boolean inHostThread();
+
+        /** Runs {@code task} on the wheel's thread, after tasks handed over before it. */
+        void execute(Runnable task);
+
+        /**
+         * The earliest tick with work moved to {@code deadlineNanos} (wheel clock), or to
+         * {@link Long#MAX_VALUE}: nothing is linked. The host calls {@link #expire} at or after that
+         * time. Called on the wheel's thread.
+         */
+        void wakeAt(long deadlineNanos);
+    }
+
+    final Host host;
+    final LongSupplier clock;
+    private final long tickNanos;
+    private final int tickShift;      // >= 0 when the tick is a power of two nanoseconds
+    private final long tickMagic;     // otherwise floor((2^64 - 1) / tickNanos), for division by multiplication
+    private final long originNanos;   // start of tick 0
+    private final int bits;
+    private final int mask;
+    private final int levels;
+    private final byte[] levelOfBit;  // level of a deadline whose highest bit differing from base is i
+    private final SlotHead[] heads;
+    private final long[] occupied;
+
+    /** Last tick processed; while tick t is processed, t. Deadlines link relative to it. */
+    private long base;
+    /** The tick the host was last asked to wake at. */
+    private long wakeTick = Long.MAX_VALUE;
+    private int pending;
+    private int deadLinked;
+    private boolean processing;
+    /**
+     * Deadlines of plain nodes rescheduled beyond the span: a plain node has no room for them, and
+     * replacing it would break the caller's handle. Rare (a reschedule of more than 2^30 ticks,
+     * 12 days at 1 ms), so a map made on first use, checked by a null test on the common paths.
+     */
+    private java.util.Map<TimerNode, Long> parkedPlain;
+
+    public Wheel(TimerWheelSettings settings, LongSupplier clock, Host host) {
+        this.host = host;
+        this.clock = clock;
+        this.tickNanos = settings.tickNanos();
+        this.tickShift = Long.bitCount(tickNanos) == 1 ? Long.numberOfTrailingZeros(tickNanos) : -1;
+        this.tickMagic = tickShift >= 0 ? 0 : Long.divideUnsigned(-1L, tickNanos);
+        this.bits = Integer.numberOfTrailingZeros(settings.wheelSize());
+        this.mask = settings.wheelSize() - 1;
+        this.levels = (32 + bits - 1) / bits;
+        this.levelOfBit = new byte[64];
+        for (int i = 0; i < 64; i++) {
+            levelOfBit[i] = (byte) Math.min(i / bits, levels - 1);
+        }
+        int slots = levels << bits;
+        this.heads = new SlotHead[slots];
+        for (int i = 0; i < slots; i++) {
+            heads[i] = new SlotHead(i);
+        }
+        this.occupied = new long[(slots + 63) >>> 6];
+        // Tick 0 counts as processed, and tick 1 starts now: a deadline of "now" fires on the first expire.
+        this.originNanos = clock.getAsLong() - tickNanos;
+    }
+
+    // ---- scheduling (wheel thread) ----
+
+    /** Schedules on the wheel's thread. {@code periodNanos} is 0 for a one-shot timer. */
+    public TimerNode schedule(TimerOwner owner, long delayNanos, Runnable task, long periodNanos, boolean fixedRate) {
+        if (owner.closed) {
+            return new TimerNode(owner, null);
+        }
+        long due = clock.getAsLong() + clampDelay(delayNanos);
+        long tick = ceilTick(due);
+        long min = base + 1;
+        if (tick < min) {
+            tick = min;
+        }
+        TimerNode node;
+        if (periodNanos != 0 || tick - base > SPAN_TICKS) {
+            node = new ExtendedTimerNode(owner, task, due, periodNanos, fixedRate);
+            tick = Math.min(tick, base + SPAN_TICKS);
+        } else {
+            node = new TimerNode(owner, task);
+        }
+        attach(node, tick);
+        return node;
+    }
+
+    /** A node for a timer scheduled from another thread; link it on the wheel's thread with {@link #linkHandedOver}. */
+    public static TimerNode newNode(TimerOwner owner, Runnable task, long dueNanos, long periodNanos, boolean fixedRate) {
+        // Extended even for a one-shot: the deadline must travel with the node to the wheel's thread.
+        return new ExtendedTimerNode(owner, task, dueNanos, periodNanos, fixedRate);
+    }
+
+    /** Wheel thread: links a node made by {@link #newNode}, unless it was cancelled or rescheduled meanwhile. */
+    public void linkHandedOver(TimerNode node) {
+        if (node.task == null || node.isLinked() || node.owner.closed) {
+            return;
+        }
+        linkAt(node, ((ExtendedTimerNode) node).dueNanos);
+    }
+
+    /** Wheel thread: moves a pending node to {@code dueNanos}. */
+    boolean reschedule(TimerNode node, long dueNanos) {
+        if (node.task == null || node.owner.closed) {
+            return false;
+        }
+        if (node instanceof ExtendedTimerNode e) {
+            e.dueNanos = dueNanos;
+        }
+        if (node.isLinked()) {
+            detach(node);
+        } else if (!(node instanceof ExtendedTimerNode)) {
+            return false; // cannot happen: a plain node is linked for as long as its task is set
+        }
+        linkAt(node, dueNanos);
+        return true;
+    }
+
+    /** Wheel thread: the node's task was swapped to null by {@link TimerNode#cancel()}; unlink it if linked. */
+    void unlinkCancelled(TimerNode node) {
+        if (node.isLinked()) {
+            detach(node);
+        }
+    }
+
+    private void linkAt(TimerNode node, long dueNanos) {
+        long tick = Math.max(ceilTick(dueNanos), base + 1);
+        if (tick - base > SPAN_TICKS) {
+            tick = base + SPAN_TICKS;
+            if (!(node instanceof ExtendedTimerNode)) {
+                if (parkedPlain == null) {
+                    parkedPlain = new java.util.HashMap<>();
+                }
+                parkedPlain.put(node, dueNanos);
+            }
+        }
+        attach(node, tick);
+    }
+
+    /** Links a live node and counts it. */
+    private void attach(TimerNode node, long tick) {
+        link(node, tick);
+        pending++;
+        node.owner.addPending(1);
+        if (tick < wakeTick && !processing) {
+            wakeTick = tick;
+            host.wakeAt(tickStartNanos(tick));
+        }
+    }
+
+    /** Unlinks a node and uncounts it, as live or as dead. */
+    private void detach(TimerNode node) {
+        unlink(node);
+        if (node.owner.closed) {
+            deadLinked--;
+        } else {
+            pending--;
+            node.owner.addPending(-1);
+        }
+    }
+
+    private void link(TimerNode node, long tick) {
+        node.deadline = (int) tick;
+        long x = tick ^ base;
+        int level = x == 0 ? 0 : levelOfBit[63 - Long.numberOfLeadingZeros(x)];
+        int index = (level << bits) | ((int) (tick >>> (bits * level)) & mask);
+        SlotHead head = heads[index];
+        TimerNode tail = head.prev;
+        node.prev = tail;
+        node.next = head;
+        tail.next = node;
+        head.prev = node;
+        if (tail == head) {
+            occupied[index >>> 6] |= 1L << index;
+        }
+    }
+
+    private void unlink(TimerNode node) {
+        if (parkedPlain != null) {
+            parkedPlain.remove(node);
+        }
+        TimerNode p = node.prev;
+        TimerNode n = node.next;
+        p.next = n;
+        n.prev = p;
+        node.next = null;
+        node.prev = null;
+        if (p == n) {
+            int index = ((SlotHead) p).index;
+            occupied[index >>> 6] &= ~(1L << index);
+        }
+    }
+
+    // ---- expiry (wheel thread) ----
+
+    /**
+     * Fires every timer whose deadline tick has started by {@code nowNanos}, in deadline order and,
+     * within a tick, in the order they were scheduled; then tells the host when to come back.
+     *
+     * @return the number of tasks run
+     */
+    public int expire(long nowNanos) {
+        long target = floorTick(nowNanos);
+        int fired = 0;
+        processing = true;
+        try {
+            while (base < target) {
+                long t = nextWorkTick(base + 1);
+                if (t > target) {
+                    base = target;
+                    break;
+                }
+                base = t;
+                cascade(t);
+                fired += fire(t);
+            }
+        } finally {
+            processing = false;
+        }
+        long next = nextWorkTick(base + 1);
+        wakeTick = next;
+        host.wakeAt(next == Long.MAX_VALUE ? Long.MAX_VALUE : tickStartNanos(next));
+        return fired;
+    }
+
+    /** Clock time of the next tick with work (a timer to fire or a slot to cascade), or {@link Long#MAX_VALUE}. */
+    public long nextWakeNanos() {
+        long next = nextWorkTick(base + 1);
+        return next == Long.MAX_VALUE ? Long.MAX_VALUE : tickStartNanos(next);
+    }
+
+    private void cascade(long t) {
+        for (int level = levels - 1; level >= 1; level--) {
+            if ((t & ((1L << (bits * level)) - 1)) != 0) {
+                continue;
+            }
+            int index = (level << bits) | ((int) (t >>> (bits * level)) & mask);
+            SlotHead head = heads[index];
+            if (head.next == head) {
+                continue;
+            }
+            TimerNode n = head.next;
+            head.prev.next = null;
+            head.next = head;
+            head.prev = head;
+            occupied[index >>> 6] &= ~(1L << index);
+            while (n != null) {
+                TimerNode following = n.next;
+                if (n.owner.closed) {
+                    n.next = null;
+                    n.prev = null;
+                    TimerNode.TASK.set(n, null);
+                    deadLinked--;
+                    if (parkedPlain != null) {
+                        parkedPlain.remove(n);
+                    }
+                } else {
+                    // Every linked deadline lies in [t, t + 2^30], so the int difference is exact.
+                    link(n, t + (n.deadline - (int) t));
+                }
+                n = following;
+            }
+        }
+    }
+
+    private int fire(long t) {
+        SlotHead head = heads[(int) t & mask];
+        if (head.next == head) {
+            return 0;
+        }
+        long now = clock.getAsLong();
+        long tickLateness = now - tickStartNanos(t);
+        int fired = 0;
+        TimerNode n;
+        while ((n = head.next) != head) {
+            Long parkedDue = parkedPlain == null ? null : parkedPlain.get(n);
+            detach(n);
+            Runnable task = n.task;
+            if (task == null || n.owner.closed) {
+                TimerNode.TASK.set(n, null);
+                continue;
+            }
+            if (parkedDue != null && ceilTick(parkedDue) > t) {
+                linkAt(n, parkedDue); // parked at the span's edge: not due yet
+                continue;
+            }
+            if (n instanceof ExtendedTimerNode e) {
+                if (ceilTick(e.dueNanos) > t) {
+                    linkAt(e, e.dueNanos); // beyond the span when scheduled: not due yet
+                    continue;
+                }
+                record(n.owner, e.repeats() ? tickLateness : now - e.dueNanos);
+                if (e.repeats()) {
+                    fired++;
+                    fireRepeating(e, task);
+                    continue;
+                }
+            } else {
+                record(n.owner, tickLateness);
+            }
+            if (!TimerNode.TASK.compareAndSet(n, task, null)) {
+                continue; // cancelled from another thread a moment ago
+            }
+            fired++;
+            run(n.owner, task);
+        }
+        return fired;
+    }
+
+    private void fireRepeating(ExtendedTimerNode e, Runnable task) {
+        if (e.fixedRate) {
+            // Runs missed by far (a suspended machine, a stalled loop) are skipped, not run back to
+            // back: a daemon's once-a-minute task should not run a hundred times after a pause.
+            long now = clock.getAsLong();
+            long next = saturatedAdd(e.dueNanos, e.periodNanos);
+            if (next <= now) {
+                next = saturatedAdd(next, ((now - next) / e.periodNanos + 1) * e.periodNanos);
+            }
+            e.dueNanos = next;
+            // Linked before the run, so the task may cancel or reschedule itself.
+            linkAt(e, e.dueNanos);
+            run(e.owner, task);
+        } else {
+            run(e.owner, task);
+            if (e.task != null && !e.isLinked() && !e.owner.closed) {
+                e.dueNanos = saturatedAdd(clock.getAsLong(), e.periodNanos);
+                linkAt(e, e.dueNanos);
+            }
+        }
+    }
+
+    private static void record(TimerOwner owner, long latenessNanos) {
+        LatenessRecorder r = owner.lateness;
+        if (r != null) {
+            r.record(latenessNanos);
+        }
+    }
+
+    private static void run(TimerOwner owner, Runnable task) {
+        try {
+            task.run();
+        } catch (Throwable e) {
+            // The wheel must outlive any one task: it also runs every other daemon's timers on this loop.
+            log.warn("timer task of '{}' threw; the wheel and the other timers go on", owner.name(), e);
+        }
+    }
+
+    /** First tick >= from that has work: a level-0 slot to fire, or a higher slot to cascade. */
+    private long nextWorkTick(long from) {
+        for (int level = 0; level < levels; level++) {
+            int shift = bits * level;
+            int digit = (int) (from >>> shift) & mask;
+            // A higher slot cascades when its turn starts: include the current digit only on that boundary.
+            int start = level == 0 || (from & ((1L << shift) - 1)) == 0 ? digit : digit + 1;
+            int first = level << bits;
+            int s = nextSetBit(first + start, first + mask + 1);
+            int turnShift = shift + bits;
+            if (s >= 0) {
+                return ((from >>> turnShift) << turnShift) | ((long) (s - first) << shift);
+            }
+            if (level == levels - 1) {
+                // Top level: slots below the current digit belong to the next turn.
+                s = nextSetBit(first, first + Math.min(start, mask + 1));
+                if (s >= 0) {
+                    return (((from >>> turnShift) + 1) << turnShift) | ((long) (s - first) << shift);
+                }
+            }
+        }
+        return Long.MAX_VALUE;
+    }
+
+    private int nextSetBit(int from, int to) {
+        if (from >= to) {
+            return -1;
+        }
+        int w = from >>> 6;
+        long word = occupied[w] & (-1L << from);
+        while (true) {
+            if (word != 0) {
+                int bit = (w << 6) + Long.numberOfTrailingZeros(word);
+                return bit < to ? bit : -1;
+            }
+            if (++w << 6 >= to) {
+                return -1;
+            }
+            word = occupied[w];
+        }
+    }
+
+    // ---- owners ----
+
+    /**
+     * Wheel thread: closes an owner (its descendants must be closed first). Its timers never fire
+     * from now on. They stay linked until their slot is reached or a sweep unlinks them: a sweep
+     * runs when dead nodes outnumber half the live ones (so it costs O(1) amortized per dead
+     * node), or when nothing live is left, so memory held by closed scopes stays bounded.
+     */
+    public void close(TimerOwner owner) {
+        if (owner.closed) {
+            return;
+        }
+        int n = owner.pending();
+        owner.addPending(-n); // and from its ancestors, which stay open
+        owner.closed = true;
+        pending -= n;
+        deadLinked += n;
+        if (deadLinked > 0 && (pending == 0 || deadLinked > 64 + pending / 2)) {
+            sweep();
+        }
+    }
+
+    /** Unlinks every node of a closed owner and drops its task. */
+    public void sweep() {
+        for (int index = nextSetBit(0, heads.length); index >= 0; index = nextSetBit(index + 1, heads.length)) {
+            SlotHead head = heads[index];
+            TimerNode n = head.next;
+            while (n != head) {
+                TimerNode following = n.next;
+                if (n.owner.closed) {
+                    unlink(n);
+                    TimerNode.TASK.set(n, null);
+                    deadLinked--;
+                }
+                n = following;
+            }
+        }
+        if (!processing) {
+            long next = nextWorkTick(base + 1);
+            if (next == Long.MAX_VALUE && wakeTick != Long.MAX_VALUE) {
+                wakeTick = Long.MAX_VALUE;
+                host.wakeAt(Long.MAX_VALUE);
+            }
+        }
+    }
+
+    // ---- introspection ----
+
+    /** Live timers linked in this wheel. */
+    public int pending() {
+        return pending;
+    }
+
+    /** Nodes linked, live or of closed owners. */
+    public int linked() {
+        return pending + deadLinked;
+    }
+
+    /** Slots holding at least one node, over all levels: 0 means the wheel holds nothing. */
+    public int occupiedSlots() {
+        int n = 0;
+        for (long w : occupied) {
+            n += Long.bitCount(w);
+        }
+        return n;
+    }
+
+    public long tickNanos() {
+        return tickNanos;
+    }
+
+    public int levels() {
+        return levels;
+    }
+
+    // ---- time ----
+
+    private long floorTick(long nanos) {
+        long x = nanos - originNanos;
+        return x <= 0 ? 0 : divTick(x);
+    }
+
+    /** The first tick whose start is at or after {@code nanos}: firing then is never early. */
+    long ceilTick(long nanos) {
+        long x = nanos - originNanos;
+        return x <= 0 ? 0 : divTick(x - 1) + 1;
+    }
+
+    long tickStartNanos(long tick) {
+        return originNanos + tick * tickNanos;
+    }
+
+    private long divTick(long x) {
+        if (tickShift >= 0) {
+            return x >>> tickShift;
+        }
+        // A 64-bit division costs ~40 cycles; a high multiply by the reciprocal is off by at most one.
+        long q = Math.multiplyHigh(x, tickMagic);
+        if (x - q * tickNanos >= tickNanos) {
+            q++;
+        }
+        return q;
+    }
+
+    /** A duration in nanoseconds, saturated instead of overflowing (a delay of a thousand years is "never"). */
+    public static long nanos(java.time.Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return d.isNegative() ? 0 : MAX_DELAY_NANOS;
+        }
+    }
+
+    /** Delays below zero mean now; above {@link #MAX_DELAY_NANOS}, that. */
+    public static long clampDelay(long delayNanos) {
+        return Math.min(Math.max(0, delayNanos), MAX_DELAY_NANOS);
+    }
+
+    /** The wheel's clock. */
+    public long nowNanos() {
+        return clock.getAsLong();
+    }
+
+    static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
+    }
+}

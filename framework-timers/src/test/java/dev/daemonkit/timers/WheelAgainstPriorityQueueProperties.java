@@ -1,0 +1,222 @@
+package dev.daemonkit.timers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
+
+/**
+ * Holds {@link HierarchicalTimerWheel} against a priority queue under random schedule, cancel,
+ * reschedule and clock moves. The model is the wheel's specification: a timer fires at the first
+ * {@code expire()} whose tick has reached its deadline rounded up to the tick grid (and never in a
+ * tick already expired), timers of one expire fire in deadline-tick order, and within a tick in the
+ * order they were scheduled; never before their deadline.
+ */
+class WheelAgainstPriorityQueueProperties {
+
+    sealed interface Step permits Schedule, Cancel, Reschedule, Advance {}
+
+    record Schedule(long delayNanos, long periodNanos) implements Step {}
+
+    record Cancel(int which) implements Step {}
+
+    record Reschedule(int which, long delayNanos) implements Step {}
+
+    record Advance(long nanos) implements Step {}
+
+    /** What the model knows of one timer. */
+    static final class Model {
+        final int id;
+        final long periodNanos;
+        long dueNanos;
+        long fireTick;
+        long seq;
+        boolean pending = true;
+
+        Model(int id, long periodNanos) {
+            this.id = id;
+            this.periodNanos = periodNanos;
+        }
+    }
+
+    @Property(tries = 300)
+    void wheelFiresExactlyWhatTheReferenceModelFires(
+            @ForAll("ticks") long tickNanos,
+            @ForAll("wheelSizes") int wheelSize,
+            @ForAll @LongRange(min = 0, max = 1L << 33) long startTick,
+            @ForAll @LongRange(min = -1_000_000_000_000L, max = 1_000_000_000_000L) long clockStart,
+            @ForAll("steps") List<Step> steps) {
+        ManualClock clock = new ManualClock(clockStart);
+        HierarchicalTimerWheel wheel = new HierarchicalTimerWheel(
+                new TimerWheelSettings(Duration.ofNanos(tickNanos), wheelSize), clock);
+        long origin = clockStart - tickNanos;
+        // Start anywhere in the tick space, including near 2^32 where the top level wraps.
+        clock.advance(startTick * tickNanos);
+        wheel.expire();
+        long lastTick = Math.floorDiv(clock.getAsLong() - origin, tickNanos);
+
+        List<Timeout> handles = new ArrayList<>();
+        List<Model> models = new ArrayList<>();
+        Map<Integer, Model> byId = new HashMap<>();
+        PriorityQueue<Model> queue = new PriorityQueue<>(
+                Comparator.comparingLong((Model m) -> m.fireTick).thenComparingLong(m -> m.seq));
+        List<long[]> fired = new ArrayList<>(); // {id, clock at run}
+        long[] seq = {0};
+
+        for (Step step : steps) {
+            long now = clock.getAsLong();
+            if (step instanceof Schedule s) {
+                int id = models.size();
+                Model m = new Model(id, s.periodNanos());
+                m.dueNanos = now + s.delayNanos();
+                m.fireTick = Math.max(ceilTick(m.dueNanos, origin, tickNanos), lastTick + 1);
+                m.seq = seq[0]++;
+                Runnable task = () -> fired.add(new long[] {id, clock.getAsLong()});
+                handles.add(s.periodNanos() == 0 ? wheel.schedule(Duration.ofNanos(s.delayNanos()), task)
+                        : wheel.scheduleAtFixedRate(Duration.ofNanos(s.delayNanos()), Duration.ofNanos(s.periodNanos()), task));
+                models.add(m);
+                byId.put(id, m);
+                queue.add(m);
+            } else if (step instanceof Cancel c && !models.isEmpty()) {
+                Model m = models.get(c.which() % models.size());
+                assertThat(handles.get(m.id).cancel()).isEqualTo(m.pending);
+                if (m.pending) {
+                    m.pending = false;
+                    queue.remove(m);
+                }
+            } else if (step instanceof Reschedule r && !models.isEmpty()) {
+                Model m = models.get(r.which() % models.size());
+                assertThat(handles.get(m.id).reschedule(Duration.ofNanos(r.delayNanos()))).isEqualTo(m.pending);
+                if (m.pending) {
+                    queue.remove(m);
+                    m.dueNanos = now + r.delayNanos();
+                    m.fireTick = Math.max(ceilTick(m.dueNanos, origin, tickNanos), lastTick + 1);
+                    m.seq = seq[0]++;
+                    queue.add(m);
+                }
+            } else if (step instanceof Advance a) {
+                clock.advance(a.nanos());
+                now = clock.getAsLong();
+                long target = Math.floorDiv(now - origin, tickNanos);
+                List<Integer> expected = new ArrayList<>();
+                while (!queue.isEmpty() && queue.peek().fireTick <= target) {
+                    Model m = queue.poll();
+                    expected.add(m.id);
+                    if (m.periodNanos == 0) {
+                        m.pending = false;
+                    } else {
+                        // Fixed rate: the next deadline counts from this one, and lands in a later tick.
+                        m.dueNanos += m.periodNanos;
+                        if (m.dueNanos <= now) {
+                            m.dueNanos += ((now - m.dueNanos) / m.periodNanos + 1) * m.periodNanos;
+                        }
+                        m.fireTick = Math.max(ceilTick(m.dueNanos, origin, tickNanos), m.fireTick + 1);
+                        m.seq = seq[0]++;
+                        queue.add(m);
+                    }
+                }
+                if (target > lastTick) {
+                    lastTick = target;
+                }
+                fired.clear();
+                wheel.expire();
+                List<Integer> actual = new ArrayList<>();
+                for (long[] f : fired) {
+                    actual.add((int) f[0]);
+                }
+                assertThat(actual).as("fired at tick %d", target).isEqualTo(expected);
+            }
+            assertThat(wheel.pending()).isEqualTo(queue.size());
+        }
+        for (Model m : models) {
+            assertThat(handles.get(m.id).isPending()).isEqualTo(m.pending);
+        }
+    }
+
+    @Property(tries = 200)
+    void noTimerEverFiresBeforeItsDeadline(
+            @ForAll("ticks") long tickNanos,
+            @ForAll @IntRange(min = 0, max = 200) int count,
+            @ForAll @LongRange(min = 0, max = 5_000_000_000L) long maxDelay,
+            @ForAll @LongRange(min = 1, max = 3_000_000) long step) {
+        ManualClock clock = new ManualClock(42);
+        HierarchicalTimerWheel wheel = new HierarchicalTimerWheel(
+                new TimerWheelSettings(Duration.ofNanos(tickNanos), 64), clock);
+        java.util.Random random = new java.util.Random(count * 31L + step);
+        long[] early = {0};
+        long[] firedCount = {0};
+        for (int i = 0; i < count; i++) {
+            long due = clock.getAsLong() + (long) (random.nextDouble() * maxDelay);
+            wheel.schedule(Duration.ofNanos(due - clock.getAsLong()), () -> {
+                firedCount[0]++;
+                if (clock.getAsLong() < due) {
+                    early[0]++;
+                }
+            });
+            clock.advance(random.nextInt((int) step) + 1);
+            wheel.expire();
+        }
+        long horizon = clock.getAsLong() + maxDelay + 2 * tickNanos;
+        while (clock.getAsLong() < horizon) {
+            clock.advance(step);
+            wheel.expire();
+        }
+        assertThat(early[0]).isZero();
+        assertThat(firedCount[0]).isEqualTo(count);
+        assertThat(wheel.pending()).isZero();
+        assertThat(wheel.occupiedSlots()).isZero();
+    }
+
+    static long ceilTick(long nanos, long origin, long tickNanos) {
+        long x = nanos - origin;
+        return x <= 0 ? 0 : Math.floorDiv(x - 1, tickNanos) + 1;
+    }
+
+    @Provide
+    Arbitrary<Long> ticks() {
+        return Arbitraries.of(1_000L, 1_024L, 1_000_000L, 999_999L);
+    }
+
+    @Provide
+    Arbitrary<Integer> wheelSizes() {
+        return Arbitraries.of(2, 4, 8, 64, 256);
+    }
+
+    @Provide
+    Arbitrary<List<Step>> steps() {
+        Arbitrary<Long> tick = Arbitraries.of(1_000L);
+        Arbitrary<Long> delay = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(5, Arbitraries.longs().between(0, 5_000)),
+                net.jqwik.api.Tuple.of(5, Arbitraries.longs().between(0, 3_000_000)),
+                net.jqwik.api.Tuple.of(2, Arbitraries.longs().between(0, 5_000_000_000L)),
+                // Beyond the span of 2^30 ticks at the smallest tick: parked and re-linked.
+                net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(1L << 40, 1L << 44)));
+        Arbitrary<Long> period = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(6, Arbitraries.just(0L)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(1, 3_000_000)));
+        Arbitrary<Long> advance = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(4, Arbitraries.longs().between(0, 3_000)),
+                net.jqwik.api.Tuple.of(4, Arbitraries.longs().between(0, 2_000_000)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(0, 6_000_000_000L)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(1L << 40, 1L << 45)));
+        Arbitrary<Step> step = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(4, Combinators.combine(delay, period).as(Schedule::new)),
+                net.jqwik.api.Tuple.of(2, Combinators.combine(Arbitraries.integers().between(0, 1000), tick).as((w, t) -> new Cancel(w))),
+                net.jqwik.api.Tuple.of(2, Combinators.combine(Arbitraries.integers().between(0, 1000), delay).as(Reschedule::new)),
+                net.jqwik.api.Tuple.of(4, advance.map(Advance::new)));
+        return step.list().ofMinSize(1).ofMaxSize(120);
+    }
+}

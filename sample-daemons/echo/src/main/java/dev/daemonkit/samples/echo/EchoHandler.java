@@ -1,0 +1,46 @@
+package dev.daemonkit.samples.echo;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Writes each line (a buffer ending in its delimiter) straight back, and flushes once per read from
+ * the socket rather than once per line, so a client that pipelines many lines costs one syscall.
+ */
+final class EchoHandler extends ChannelInboundHandlerAdapter {
+    private final int maxLineBytes;
+    private final LongAdder echoed;
+
+    EchoHandler(int maxLineBytes, LongAdder echoed) {
+        this.maxLineBytes = maxLineBytes;
+        this.echoed = echoed;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        echoed.increment();
+        ctx.write(msg);   // the buffer's ownership passes to the write
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.flush();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            ByteBuf error = Unpooled.copiedBuffer("ERROR line too long: the limit is " + maxLineBytes
+                    + " bytes (daemons.echo.max-line-bytes)\r\n", StandardCharsets.US_ASCII);
+            ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        ctx.fireExceptionCaught(cause);   // the framework's barrier logs it and closes this connection
+    }
+}
