@@ -118,6 +118,7 @@ public final class EventLoopTimerWheels implements AutoCloseable {
         return loops[index];
     }
 
+    /** The wheel of {@code loop}. */
     LoopWheel wheelOf(EventExecutor loop) {
         for (LoopWheel lw : loops) {
             if (lw.loop == loop) {

@@ -72,6 +72,11 @@ final class LoopWheel implements Wheel.Host, Runnable {
         wheel.expire(System.nanoTime());
     }
 
+    /** Loop thread: whether a Netty task is scheduled to advance this wheel. */
+    boolean isArmed() {
+        return armed != null;
+    }
+
     /** Loop thread: stops the driver. */
     void disarm() {
         wakeAt(Long.MAX_VALUE);

@@ -1,0 +1,43 @@
+package dev.daemonkit.timers.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.daemonkit.timers.TimerWheelSettings;
+import java.time.Duration;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.LongRange;
+
+/** The division by multiplication behind deadline rounding agrees with exact division. */
+class TickArithmeticProperties {
+
+    @Property(tries = 2000)
+    void ceilTickIsTheExactCeilingForAnyTickLength(
+            @ForAll @LongRange(min = 1_000, max = 3_600_000_000_000L) long tickNanos,
+            @ForAll @LongRange(min = -1_000_000, max = Long.MAX_VALUE / 4) long offset) {
+        long start = 5_000;
+        Wheel wheel = new Wheel(new TimerWheelSettings(Duration.ofNanos(tickNanos), 256), () -> start, new NoHost());
+        long origin = start - tickNanos;
+        long nanos = start + offset;
+        long x = nanos - origin;
+        long expected = x <= 0 ? 0 : Math.floorDiv(x - 1, tickNanos) + 1;
+        assertThat(wheel.ceilTick(nanos)).isEqualTo(expected);
+        assertThat(wheel.tickStartNanos(expected)).isGreaterThanOrEqualTo(Math.min(nanos, origin + expected * tickNanos));
+    }
+
+    static final class NoHost implements Wheel.Host {
+        @Override
+        public boolean inHostThread() {
+            return true;
+        }
+
+        @Override
+        public void execute(Runnable task) {
+            task.run();
+        }
+
+        @Override
+        public void wakeAt(long deadlineNanos) {
+        }
+    }
+}
