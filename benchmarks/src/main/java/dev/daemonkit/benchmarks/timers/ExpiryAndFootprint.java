@@ -1,0 +1,335 @@
+package dev.daemonkit.benchmarks.timers;
+
+import dev.daemonkit.timers.EventLoopTimerWheels;
+import dev.daemonkit.timers.ThreadTimerWheel;
+import dev.daemonkit.timers.TimerScope;
+import dev.daemonkit.timers.TimerWheelSettings;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.HashedWheelTimer;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.agrona.DeadlineTimerWheel;
+import org.agrona.collections.Long2LongHashMap;
+
+/**
+ * The workloads JMH is the wrong tool for, one timer at a time in this JVM:
+ * <ul>
+ *   <li>footprint: schedule until 1M are pending (time taken, and heap retained per pending timer,
+ *       from the heap in use after full GCs, less the benchmark's own handle array);</li>
+ *   <li>expiry: 100k timers at random 1..1000 ms; lateness of each task against its exact deadline
+ *       (p50/p99/max, and how many ran early), and process CPU while they expire;</li>
+ *   <li>idle: process CPU per second with nothing pending, and with 1M pending 10 to 20 minutes away.</li>
+ * </ul>
+ * Usage: {@code java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp benchmarks.jar
+ * dev.daemonkit.benchmarks.timers.ExpiryAndFootprint [footprint|expiry|idle] [timer...]}
+ */
+public final class ExpiryAndFootprint {
+
+    static final List<String> ALL = List.of("daemonkit-thread", "daemonkit-loop", "agrona", "hwt-default", "hwt-1ms", "stpe", "netty-loop");
+
+    /** What each workload needs of a timer: schedule from the main thread, run tasks on the timer's thread. */
+    interface Timer extends AutoCloseable {
+        /** Schedules {@code n} timers at the given delays; tasks run {@code task.accept(i)}. */
+        void scheduleAll(long[] delaysNanos, java.util.function.IntConsumer task) throws Exception;
+
+        @Override
+        void close() throws Exception;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String what = args.length > 0 ? args[0] : "all";
+        List<String> timers = args.length > 1 ? List.of(args).subList(1, args.length) : ALL;
+        System.out.printf("JVM %s, heap max %d MB, %d cpus%n", System.getProperty("java.vm.version"),
+                Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors());
+        if (what.equals("footprint") || what.equals("all")) {
+            for (String t : timers) {
+                footprint(t);
+            }
+        }
+        if (what.equals("expiry") || what.equals("all")) {
+            for (String t : timers) {
+                expiry(t);
+            }
+        }
+        if (what.equals("idle") || what.equals("all")) {
+            idleBaseline();
+            for (String t : timers) {
+                idle(t);
+            }
+        }
+    }
+
+    static Timer create(String name) {
+        return switch (name) {
+            case "daemonkit-thread" -> new Timer() {
+                final ThreadTimerWheel wheel = new ThreadTimerWheel("daemonkit-wheel", TimerWheelSettings.defaults());
+
+                @Override
+                public void scheduleAll(long[] delays, java.util.function.IntConsumer task) {
+                    for (int i = 0; i < delays.length; i++) {
+                        int id = i;
+                        wheel.schedule(Duration.ofNanos(delays[i]), () -> task.accept(id));
+                    }
+                }
+
+                @Override
+                public void close() {
+                    wheel.close();
+                }
+            };
+            case "daemonkit-loop" -> new Timer() {
+                final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+                final EventLoop loop = group.next();
+                final EventLoopTimerWheels wheels = EventLoopTimerWheels.create(group, TimerWheelSettings.defaults());
+                final TimerScope scope = wheels.newScope("bench");
+
+                @Override
+                public void scheduleAll(long[] delays, java.util.function.IntConsumer task) {
+                    Subject.on(loop, () -> {
+                        for (int i = 0; i < delays.length; i++) {
+                            int id = i;
+                            scope.schedule(Duration.ofNanos(delays[i]), () -> task.accept(id));
+                        }
+                        return null;
+                    });
+                }
+
+                @Override
+                public void close() {
+                    wheels.close();
+                    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+                }
+            };
+            case "netty-loop" -> new Timer() {
+                final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+                final EventLoop loop = group.next();
+
+                @Override
+                public void scheduleAll(long[] delays, java.util.function.IntConsumer task) {
+                    Subject.on(loop, () -> {
+                        for (int i = 0; i < delays.length; i++) {
+                            int id = i;
+                            loop.schedule(() -> task.accept(id), delays[i], TimeUnit.NANOSECONDS);
+                        }
+                        return null;
+                    });
+                }
+
+                @Override
+                public void close() {
+                    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+                }
+            };
+            case "hwt-default", "hwt-1ms" -> new Timer() {
+                final HashedWheelTimer timer = name.equals("hwt-default") ? new HashedWheelTimer()
+                        : new HashedWheelTimer(new DefaultThreadFactory("hwt"), 1, TimeUnit.MILLISECONDS, 4096);
+
+                @Override
+                public void scheduleAll(long[] delays, java.util.function.IntConsumer task) {
+                    for (int i = 0; i < delays.length; i++) {
+                        int id = i;
+                        timer.newTimeout(t -> task.accept(id), delays[i], TimeUnit.NANOSECONDS);
+                    }
+                }
+
+                @Override
+                public void close() {
+                    timer.stop();
+                }
+            };
+            case "stpe" -> new Timer() {
+                final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
+
+                @Override
+                public void scheduleAll(long[] delays, java.util.function.IntConsumer task) {
+                    executor.setRemoveOnCancelPolicy(true);
+                    for (int i = 0; i < delays.length; i++) {
+                        int id = i;
+                        executor.schedule(() -> task.accept(id), delays[i], TimeUnit.NANOSECONDS);
+                    }
+                }
+
+                @Override
+                public void close() {
+                    executor.shutdownNow();
+                }
+            };
+            case "agrona" -> new Timer() {
+                // Agrona has no thread and no callback: a driver thread polls it once per tick, as an Agent would.
+                final DeadlineTimerWheel wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, System.nanoTime(), 1 << 20, 1024);
+                final Long2LongHashMap idToIndex = new Long2LongHashMap(-1);
+                volatile boolean running = true;
+                Thread driver;
+
+                @Override
+                public void scheduleAll(long[] delays, java.util.function.IntConsumer task) {
+                    long now = System.nanoTime();
+                    for (int i = 0; i < delays.length; i++) {
+                        idToIndex.put(wheel.scheduleTimer(now + delays[i]), i);
+                    }
+                    driver = new Thread(() -> {
+                        DeadlineTimerWheel.TimerHandler handler = (unit, t, timerId) -> {
+                            task.accept((int) idToIndex.get(timerId));
+                            return true;
+                        };
+                        while (running) {
+                            long n = System.nanoTime();
+                            while (wheel.currentTickTime() <= n && running) {
+                                wheel.poll(n, handler, Integer.MAX_VALUE);
+                            }
+                            long sleep = wheel.currentTickTime() - System.nanoTime();
+                            if (sleep > 0) {
+                                LockSupport.parkNanos(sleep);
+                            }
+                        }
+                    }, "agrona-driver");
+                    driver.start();
+                }
+
+                @Override
+                public void close() throws InterruptedException {
+                    running = false;
+                    if (driver != null) {
+                        driver.join();
+                    }
+                }
+            };
+            default -> throw new IllegalArgumentException("unknown timer " + name);
+        };
+    }
+
+    static long usedHeapAfterGc() {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        for (int i = 0; i < 4; i++) {
+            System.gc();
+        }
+        return memory.getHeapMemoryUsage().getUsed();
+    }
+
+    static void footprint(String name) throws Exception {
+        int n = 1_000_000;
+        SplittableRandom r = new SplittableRandom(3);
+        if (name.equals("agrona-raw") || name.equals("agrona")) {
+            // Agrona keeps ids in its own arrays and has no callback: schedule into it directly.
+            DeadlineTimerWheel wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, System.nanoTime(), 1 << 20, 1024);
+            long before = usedHeapAfterGc();
+            long start = System.nanoTime();
+            long now = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                wheel.scheduleTimer(now + Subject.fillDelayNanos(r));
+            }
+            long took = System.nanoTime() - start;
+            long after = usedHeapAfterGc();
+            System.out.printf("[footprint] %-16s 1M pending in %4d ms (%5.1f ns/timer), retained %5.1f B/timer (no callback)%n",
+                    name, took / 1_000_000, (double) took / n, (double) (after - before) / n);
+            if (wheel.timerCount() != n) {
+                throw new IllegalStateException("agrona lost timers");
+            }
+            return;
+        }
+        try (Subject subject = Subject.create(name.equals("daemonkit-thread") ? "daemonkit" : name)) {
+            long before = usedHeapAfterGc();
+            long start = System.nanoTime();
+            subject.fill(n);
+            long took = System.nanoTime() - start;
+            if (name.startsWith("hwt")) {
+                Thread.sleep(1500);
+            }
+            long after = usedHeapAfterGc();
+            // The benchmark keeps every handle in an array (4 B a reference) and 64K random
+            // indexes: not the timer's memory, so subtracted.
+            double perTimer = (double) (after - before - 4L * n - 4L * 65536) / n;
+            System.out.printf("[footprint] %-16s 1M pending in %4d ms (%5.1f ns/timer), retained %5.1f B/timer (shared callback)%n",
+                    name.equals("daemonkit-thread") ? "daemonkit" : name, took / 1_000_000, (double) took / n, perTimer);
+        }
+    }
+
+    static void expiry(String name) throws Exception {
+        int n = 100_000;
+        SplittableRandom r = new SplittableRandom(5);
+        long[] delays = new long[n];
+        for (int i = 0; i < n; i++) {
+            delays[i] = TimeUnit.MILLISECONDS.toNanos(1) + r.nextLong(TimeUnit.MILLISECONDS.toNanos(999));
+        }
+        long[] due = new long[n];
+        Histogram lateness = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+        int[] early = {0};
+        CountDownLatch done = new CountDownLatch(n);
+        try (Timer timer = create(name)) {
+            // Deadlines are taken just before each timer is scheduled, so scheduling time is never
+            // counted as lateness; a task records on the timer's single thread.
+            long base = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                due[i] = base + delays[i];
+            }
+            long cpuStart = CpuMeter.processCpuNanos();
+            long wallStart = System.nanoTime();
+            timer.scheduleAll(delays, i -> {
+                long late = System.nanoTime() - due[i];
+                if (late < 0) {
+                    early[0]++;
+                } else {
+                    lateness.recordValue(Math.min(late, lateness.getHighestTrackableValue()));
+                }
+                done.countDown();
+            });
+            if (!done.await(30, TimeUnit.SECONDS)) {
+                System.out.printf("[expiry] %-16s did not fire all timers in 30 s (%d left)%n", name, done.getCount());
+                return;
+            }
+            long cpu = CpuMeter.processCpuNanos() - cpuStart;
+            long wall = System.nanoTime() - wallStart;
+            System.out.printf("[expiry] %-16s lateness p50 %.3f ms, p99 %.3f ms, max %.3f ms, early %d; CPU %.0f ms over %.0f ms%n",
+                    name, lateness.getValueAtPercentile(50) / 1e6, lateness.getValueAtPercentile(99) / 1e6,
+                    lateness.getMaxValue() / 1e6, early[0], cpu / 1e6, wall / 1e6);
+        }
+    }
+
+    static void idleBaseline() throws InterruptedException {
+        System.out.printf("[idle] %-16s %.2f ms CPU/s (no timer at all: the JVM's own background)%n", "baseline", cpuPerSecond());
+    }
+
+    static double cpuPerSecond() throws InterruptedException {
+        long cpu = CpuMeter.processCpuNanos();
+        long wall = System.nanoTime();
+        Thread.sleep(3000);
+        return (CpuMeter.processCpuNanos() - cpu) / 1e6 / ((System.nanoTime() - wall) / 1e9);
+    }
+
+    static void idle(String name) throws Exception {
+        try (Timer timer = create(name)) {
+            timer.scheduleAll(new long[0], i -> { });
+            usedHeapAfterGc();
+            double empty = cpuPerSecond();
+            SplittableRandom r = new SplittableRandom(9);
+            long[] delays = new long[1_000_000];
+            for (int i = 0; i < delays.length; i++) {
+                delays[i] = Subject.fillDelayNanos(r);
+            }
+            timer.scheduleAll(delays, i -> { });
+            Thread.sleep(1500); // let threaded timers take in what was handed to them
+            usedHeapAfterGc();
+            double full = cpuPerSecond();
+            System.out.printf("[idle] %-16s %.2f ms CPU/s with nothing pending, %.2f ms CPU/s with 1M pending%n", name, empty, full);
+        }
+    }
+
+    private ExpiryAndFootprint() {
+    }
+
+    static List<String> names() {
+        return new ArrayList<>(ALL);
+    }
+}

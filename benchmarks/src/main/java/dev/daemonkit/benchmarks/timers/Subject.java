@@ -1,0 +1,390 @@
+package dev.daemonkit.benchmarks.timers;
+
+import dev.daemonkit.timers.EventLoopTimerWheels;
+import dev.daemonkit.timers.HierarchicalTimerWheel;
+import dev.daemonkit.timers.TimerScope;
+import dev.daemonkit.timers.TimerWheelSettings;
+import dev.daemonkit.timers.Timeout;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.HashedWheelTimer;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.agrona.DeadlineTimerWheel;
+
+/**
+ * One timer implementation under test, doing whole batches of a workload so that timers living on
+ * an event loop are driven from inside it, exactly like a handler would; the others run the same
+ * batch on the benchmark thread. Handles are kept in arrays so a workload allocates only what the
+ * timer itself allocates.
+ */
+abstract class Subject implements AutoCloseable {
+
+    static final Runnable NOOP = () -> { };
+
+    /** Deadlines for the reschedule workload: a pool of durations so that the loop allocates none. */
+    final Duration[] randomDelays = new Duration[4096];
+    final long[] randomDelayNanos = new long[4096];
+    final int[] randomIndexes = new int[65536];
+
+    Subject() {
+        SplittableRandom r = new SplittableRandom(42);
+        for (int i = 0; i < randomDelays.length; i++) {
+            randomDelayNanos[i] = TimeUnit.SECONDS.toNanos(1) + r.nextLong(TimeUnit.SECONDS.toNanos(59));
+            randomDelays[i] = Duration.ofNanos(randomDelayNanos[i]);
+        }
+    }
+
+    static Subject create(String name) {
+        return switch (name) {
+            case "daemonkit" -> new Daemonkit();
+            case "daemonkit-loop" -> new DaemonkitLoop();
+            case "agrona" -> new Agrona();
+            case "hwt-default" -> new Hwt(new HashedWheelTimer());
+            case "hwt-1ms" -> new Hwt(new HashedWheelTimer(new DefaultThreadFactory("hwt"), 1, TimeUnit.MILLISECONDS, 4096));
+            case "stpe" -> new Stpe();
+            case "netty-loop" -> new NettyLoop();
+            default -> throw new IllegalArgumentException("unknown timer " + name);
+        };
+    }
+
+    /** Schedules {@code n} timers that stay pending for the whole run (deadlines 10 to 20 minutes away). */
+    abstract void fill(int n);
+
+    /** {@code n} times: schedule a timer {@code delay} away, then cancel it. */
+    abstract int scheduleCancel(int n, Duration delay);
+
+    /** {@code n} times: push a random one of the filled timers to a random deadline, or to the latest one. */
+    abstract int reschedule(int n, boolean latest, Duration latestDelay);
+
+    void prepareIndexes(int filled) {
+        SplittableRandom r = new SplittableRandom(7);
+        for (int i = 0; i < randomIndexes.length; i++) {
+            randomIndexes[i] = r.nextInt(filled);
+        }
+    }
+
+    static long fillDelayNanos(SplittableRandom r) {
+        return TimeUnit.MINUTES.toNanos(10) + r.nextLong(TimeUnit.MINUTES.toNanos(10));
+    }
+
+    @Override
+    public void close() throws Exception {
+    }
+
+    /** Runs {@code call} on {@code loop} and waits for it. */
+    static <T> T on(EventLoop loop, Callable<T> call) {
+        try {
+            return loop.submit(call).get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    static final class Daemonkit extends Subject {
+        final HierarchicalTimerWheel wheel = new HierarchicalTimerWheel(TimerWheelSettings.defaults(), System::nanoTime);
+        Timeout[] handles;
+
+        @Override
+        void fill(int n) {
+            handles = new Timeout[Math.max(n, 1)];
+            SplittableRandom r = new SplittableRandom(1);
+            for (int i = 0; i < n; i++) {
+                handles[i] = wheel.schedule(Duration.ofNanos(fillDelayNanos(r)), NOOP);
+            }
+            prepareIndexes(Math.max(n, 1));
+        }
+
+        @Override
+        int scheduleCancel(int n, Duration delay) {
+            int c = 0;
+            for (int i = 0; i < n; i++) {
+                if (wheel.schedule(delay, NOOP).cancel()) {
+                    c++;
+                }
+            }
+            return c;
+        }
+
+        @Override
+        int reschedule(int n, boolean latest, Duration latestDelay) {
+            return rescheduleAll(handles, randomIndexes, randomDelays, n, latest, latestDelay);
+        }
+    }
+
+    static int rescheduleAll(Timeout[] handles, int[] indexes, Duration[] delays, int n, boolean latest, Duration latestDelay) {
+        int c = 0;
+        int base = (int) (System.nanoTime() >>> 4);
+        for (int i = 0; i < n; i++) {
+            int k = base + i;
+            Timeout t = handles[indexes[k & (indexes.length - 1)]];
+            if (t.reschedule(latest ? latestDelay : delays[k & (delays.length - 1)])) {
+                c++;
+            }
+        }
+        return c;
+    }
+
+    static final class DaemonkitLoop extends Subject {
+        final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        final EventLoop loop = group.next();
+        final EventLoopTimerWheels wheels = EventLoopTimerWheels.create(group, TimerWheelSettings.defaults());
+        final TimerScope scope = wheels.newScope("bench");
+        Timeout[] handles;
+
+        @Override
+        void fill(int n) {
+            handles = new Timeout[Math.max(n, 1)];
+            on(loop, () -> {
+                SplittableRandom r = new SplittableRandom(1);
+                for (int i = 0; i < n; i++) {
+                    handles[i] = scope.schedule(Duration.ofNanos(fillDelayNanos(r)), NOOP);
+                }
+                return null;
+            });
+            prepareIndexes(Math.max(n, 1));
+        }
+
+        @Override
+        int scheduleCancel(int n, Duration delay) {
+            return on(loop, () -> {
+                int c = 0;
+                for (int i = 0; i < n; i++) {
+                    if (scope.schedule(delay, NOOP).cancel()) {
+                        c++;
+                    }
+                }
+                return c;
+            });
+        }
+
+        @Override
+        int reschedule(int n, boolean latest, Duration latestDelay) {
+            return on(loop, () -> rescheduleAll(handles, randomIndexes, randomDelays, n, latest, latestDelay));
+        }
+
+        @Override
+        public void close() {
+            wheels.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    static final class Agrona extends Subject {
+        // Agrona wants a power-of-two resolution: 2^20 ns (1.05 ms), and 1024 ticks per turn.
+        final DeadlineTimerWheel wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, System.nanoTime(), 1 << 20, 1024);
+        long[] ids;
+
+        @Override
+        void fill(int n) {
+            ids = new long[Math.max(n, 1)];
+            SplittableRandom r = new SplittableRandom(1);
+            for (int i = 0; i < n; i++) {
+                ids[i] = wheel.scheduleTimer(System.nanoTime() + fillDelayNanos(r));
+            }
+            prepareIndexes(Math.max(n, 1));
+        }
+
+        @Override
+        int scheduleCancel(int n, Duration delay) {
+            long d = delay.toNanos();
+            int c = 0;
+            for (int i = 0; i < n; i++) {
+                if (wheel.cancelTimer(wheel.scheduleTimer(System.nanoTime() + d))) {
+                    c++;
+                }
+            }
+            return c;
+        }
+
+        @Override
+        int reschedule(int n, boolean latest, Duration latestDelay) {
+            // No reschedule in Agrona: cancel and schedule again, as its users do.
+            long latestNanos = latestDelay.toNanos();
+            int base = (int) (System.nanoTime() >>> 4);
+            int c = 0;
+            for (int i = 0; i < n; i++) {
+                int k = base + i;
+                int j = randomIndexes[k & (randomIndexes.length - 1)];
+                if (wheel.cancelTimer(ids[j])) {
+                    c++;
+                }
+                ids[j] = wheel.scheduleTimer(System.nanoTime() + (latest ? latestNanos : randomDelayNanos[k & (randomDelayNanos.length - 1)]));
+            }
+            return c;
+        }
+    }
+
+    static final class Hwt extends Subject {
+        final HashedWheelTimer timer;
+        io.netty.util.Timeout[] handles;
+
+        Hwt(HashedWheelTimer timer) {
+            this.timer = timer;
+            timer.start();
+        }
+
+        @Override
+        void fill(int n) {
+            handles = new io.netty.util.Timeout[Math.max(n, 1)];
+            SplittableRandom r = new SplittableRandom(1);
+            for (int i = 0; i < n; i++) {
+                handles[i] = timer.newTimeout(t -> { }, fillDelayNanos(r), TimeUnit.NANOSECONDS);
+            }
+            prepareIndexes(Math.max(n, 1));
+        }
+
+        @Override
+        int scheduleCancel(int n, Duration delay) {
+            long d = delay.toNanos();
+            int c = 0;
+            for (int i = 0; i < n; i++) {
+                if (timer.newTimeout(t -> { }, d, TimeUnit.NANOSECONDS).cancel()) {
+                    c++;
+                }
+            }
+            return c;
+        }
+
+        @Override
+        int reschedule(int n, boolean latest, Duration latestDelay) {
+            long latestNanos = latestDelay.toNanos();
+            int base = (int) (System.nanoTime() >>> 4);
+            int c = 0;
+            for (int i = 0; i < n; i++) {
+                int k = base + i;
+                int j = randomIndexes[k & (randomIndexes.length - 1)];
+                if (handles[j].cancel()) {
+                    c++;
+                }
+                handles[j] = timer.newTimeout(t -> { },
+                        latest ? latestNanos : randomDelayNanos[k & (randomDelayNanos.length - 1)], TimeUnit.NANOSECONDS);
+            }
+            return c;
+        }
+
+        @Override
+        public void close() {
+            timer.stop();
+        }
+    }
+
+    static final class Stpe extends Subject {
+        final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
+        ScheduledFuture<?>[] handles;
+
+        Stpe() {
+            // Without this a cancelled task stays queued until its deadline: the JDK's own leak.
+            executor.setRemoveOnCancelPolicy(true);
+        }
+
+        @Override
+        void fill(int n) {
+            handles = new ScheduledFuture<?>[Math.max(n, 1)];
+            SplittableRandom r = new SplittableRandom(1);
+            for (int i = 0; i < n; i++) {
+                handles[i] = executor.schedule(NOOP, fillDelayNanos(r), TimeUnit.NANOSECONDS);
+            }
+            prepareIndexes(Math.max(n, 1));
+        }
+
+        @Override
+        int scheduleCancel(int n, Duration delay) {
+            long d = delay.toNanos();
+            int c = 0;
+            for (int i = 0; i < n; i++) {
+                if (executor.schedule(NOOP, d, TimeUnit.NANOSECONDS).cancel(false)) {
+                    c++;
+                }
+            }
+            return c;
+        }
+
+        @Override
+        int reschedule(int n, boolean latest, Duration latestDelay) {
+            long latestNanos = latestDelay.toNanos();
+            int base = (int) (System.nanoTime() >>> 4);
+            int c = 0;
+            for (int i = 0; i < n; i++) {
+                int k = base + i;
+                int j = randomIndexes[k & (randomIndexes.length - 1)];
+                if (handles[j].cancel(false)) {
+                    c++;
+                }
+                handles[j] = executor.schedule(NOOP,
+                        latest ? latestNanos : randomDelayNanos[k & (randomDelayNanos.length - 1)], TimeUnit.NANOSECONDS);
+            }
+            return c;
+        }
+
+        @Override
+        public void close() {
+            executor.shutdownNow();
+        }
+    }
+
+    static final class NettyLoop extends Subject {
+        final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        final EventLoop loop = group.next();
+        io.netty.util.concurrent.ScheduledFuture<?>[] handles;
+
+        @Override
+        void fill(int n) {
+            handles = new io.netty.util.concurrent.ScheduledFuture<?>[Math.max(n, 1)];
+            on(loop, () -> {
+                SplittableRandom r = new SplittableRandom(1);
+                for (int i = 0; i < n; i++) {
+                    handles[i] = loop.schedule(NOOP, fillDelayNanos(r), TimeUnit.NANOSECONDS);
+                }
+                return null;
+            });
+            prepareIndexes(Math.max(n, 1));
+        }
+
+        @Override
+        int scheduleCancel(int n, Duration delay) {
+            long d = delay.toNanos();
+            return on(loop, () -> {
+                int c = 0;
+                for (int i = 0; i < n; i++) {
+                    if (loop.schedule(NOOP, d, TimeUnit.NANOSECONDS).cancel(false)) {
+                        c++;
+                    }
+                }
+                return c;
+            });
+        }
+
+        @Override
+        int reschedule(int n, boolean latest, Duration latestDelay) {
+            long latestNanos = latestDelay.toNanos();
+            return on(loop, () -> {
+                int base = (int) (System.nanoTime() >>> 4);
+                int c = 0;
+                for (int i = 0; i < n; i++) {
+                    int k = base + i;
+                    int j = randomIndexes[k & (randomIndexes.length - 1)];
+                    if (handles[j].cancel(false)) {
+                        c++;
+                    }
+                    handles[j] = loop.schedule(NOOP,
+                            latest ? latestNanos : randomDelayNanos[k & (randomDelayNanos.length - 1)], TimeUnit.NANOSECONDS);
+                }
+                return c;
+            });
+        }
+
+        @Override
+        public void close() {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+}
