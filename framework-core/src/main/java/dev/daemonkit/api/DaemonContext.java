@@ -63,4 +63,24 @@ public interface DaemonContext {
 
     /** The current state. */
     DaemonState state();
+
+    /**
+     * Offers the daemon a changed config block on reload ({@code SIGHUP}, {@code daemonkit reload}).
+     * The hook returns true if it applied the new block itself; if it returns false, or no hook is
+     * registered, the framework restarts the daemon with the new block. Called on a launcher thread.
+     */
+    void onReload(java.util.function.Predicate<Config> hook);
+
+    /**
+     * Reports a fatal failure found at run time (a lost backend, a corrupt state): the daemon
+     * becomes FAILED, its connections are closed, and its restart policy decides what follows.
+     * Safe from any thread; only the first call counts.
+     */
+    void fail(String reason, Throwable cause);
+
+    /**
+     * The daemon's request counter, exported as {@code daemonkit_requests_total}: a protocol that
+     * knows what a request is increments it (one {@code LongAdder.increment()} per request).
+     */
+    java.util.concurrent.atomic.LongAdder requests();
 }

@@ -1,23 +1,35 @@
 package dev.daemonkit.launcher;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * {@code daemonkit [run] [--config FILE] [--plugins DIR] [--logs DIR]}, {@code version}, {@code help}.
- * Paths default to {@code conf/daemonkit.conf}, {@code plugins/} and {@code logs/} under the
- * distribution's home ({@code -Ddaemonkit.home}, else the working directory).
+ * {@code daemonkit [COMMAND] [ARGS] [--config FILE] [--plugins DIR] [--logs DIR]}. Paths default to
+ * {@code conf/daemonkit.conf}, {@code plugins/} and {@code logs/} under the distribution's home
+ * ({@code -Ddaemonkit.home}, else the working directory).
  */
-record CommandLine(String command, Path config, boolean configExplicit, Path plugins, Path logs) {
+record CommandLine(String command, List<String> args, Path config, boolean configExplicit, Path plugins, Path logs,
+                   String daemonOption) {
 
     static final String USAGE = """
             usage: daemonkit [run] [--config FILE] [--plugins DIR] [--logs DIR]
-                   daemonkit version
-                   daemonkit help
-              run        run the launcher in the foreground (the default); TERM or INT (Ctrl-C) stops it
-              --config   HOCON config file (default: HOME/conf/daemonkit.conf)
+                   daemonkit status | reload | stop [NAME] | start NAME | restart NAME
+                   daemonkit log-level NAME LEVEL [--daemon DAEMON]
+                   daemonkit version | help
+              run        run the launcher in the foreground (the default); TERM or INT (Ctrl-C) stops it, HUP reloads
+              status     the running launcher's daemons as a table
+              reload     re-read the config and the plugins folder, apply what changed
+              stop       stop the running launcher (drains like TERM); stop NAME stops one daemon
+              start NAME, restart NAME   start or restart one daemon
+              log-level NAME LEVEL       NAME a daemon, a logger or root; LEVEL TRACE..ERROR, OFF or inherit;
+                                         --daemon D: logger NAME inside daemon D only
+              --config   HOCON config file (default: HOME/conf/daemonkit.conf); control commands read the
+                         admin endpoint's address and token from it
               --plugins  folder of plugin jars (default: HOME/plugins)
               --logs     folder for log files (default: HOME/logs)
-            JVM flags go in DAEMONKIT_OPTS. Exit codes: 0 clean stop, 2 bad usage or config, 1 other fatal error.""";
+            JVM flags go in DAEMONKIT_OPTS. Exit codes: 0 done, 2 bad usage or config, 1 other errors
+            (for control commands: no launcher running, or the launcher refused).""";
 
     /** Thrown for bad usage; the message says what was wrong. */
     static final class UsageError extends Exception {
@@ -26,40 +38,49 @@ record CommandLine(String command, Path config, boolean configExplicit, Path plu
         }
     }
 
-    static CommandLine parse(String[] args, Path home) throws UsageError {
+    private static final List<String> COMMANDS = List.of("run", "version", "help", "status", "reload", "stop", "start",
+            "restart", "log-level");
+
+    static CommandLine parse(String[] argv, Path home) throws UsageError {
         String command = "run";
         Path config = home.resolve("conf/daemonkit.conf");
         boolean explicit = false;
         Path plugins = home.resolve("plugins");
         Path logs = home.resolve("logs");
+        String daemon = null;
+        List<String> args = new ArrayList<>();
         int i = 0;
-        if (args.length > 0 && !args[0].startsWith("-")) {
-            command = args[0];
+        if (argv.length > 0 && !argv[0].startsWith("-")) {
+            command = argv[0];
             i = 1;
         }
-        if (!command.matches("run|version|help")) {
+        if (!COMMANDS.contains(command)) {
             throw new UsageError("unknown command '" + command + "'");
         }
-        for (; i < args.length; i++) {
-            String a = args[i];
+        for (; i < argv.length; i++) {
+            String a = argv[i];
             if (a.equals("-h") || a.equals("--help")) {
-                return new CommandLine("help", config, false, plugins, logs);
+                return new CommandLine("help", List.of(), config, false, plugins, logs, null);
+            }
+            if (!a.startsWith("--")) {
+                args.add(a);
+                continue;
             }
             String name = a;
             String value = null;
             int eq = a.indexOf('=');
-            if (a.startsWith("--") && eq > 0) {
+            if (eq > 0) {
                 name = a.substring(0, eq);
                 value = a.substring(eq + 1);
             }
-            if (!name.matches("--config|--plugins|--logs")) {
+            if (!name.matches("--config|--plugins|--logs|--daemon")) {
                 throw new UsageError("unknown option '" + a + "'");
             }
             if (value == null) {
-                if (i + 1 >= args.length) {
+                if (i + 1 >= argv.length) {
                     throw new UsageError(name + " needs a value");
                 }
-                value = args[++i];
+                value = argv[++i];
             }
             switch (name) {
                 case "--config" -> {
@@ -67,9 +88,27 @@ record CommandLine(String command, Path config, boolean configExplicit, Path plu
                     explicit = true;
                 }
                 case "--plugins" -> plugins = Path.of(value);
+                case "--daemon" -> daemon = value;
                 default -> logs = Path.of(value);
             }
         }
-        return new CommandLine(command, config, explicit, plugins, logs);
+        int min = switch (command) {
+            case "start", "restart" -> 1;
+            case "log-level" -> 2;
+            default -> 0;
+        };
+        int max = switch (command) {
+            case "stop", "start", "restart" -> 1;
+            case "log-level" -> 2;
+            default -> 0;
+        };
+        if (args.size() < min || args.size() > max) {
+            throw new UsageError("'" + command + "' takes " + (min == max ? min : min + " to " + max)
+                    + " argument(s), got " + args.size() + (args.isEmpty() ? "" : ": " + args));
+        }
+        if (daemon != null && !command.equals("log-level")) {
+            throw new UsageError("--daemon goes with log-level");
+        }
+        return new CommandLine(command, List.copyOf(args), config, explicit, plugins, logs, daemon);
     }
 }

@@ -1,7 +1,11 @@
 package dev.daemonkit.launcher;
 
 import dev.daemonkit.internal.config.ConfigError;
+import dev.daemonkit.internal.admin.AdminServer;
+import dev.daemonkit.internal.admin.DaemonkitMetrics;
 import dev.daemonkit.internal.config.ConfigLoader;
+import dev.daemonkit.internal.config.LauncherSettings;
+import dev.daemonkit.internal.transport.StallWatchdog;
 import dev.daemonkit.internal.lifecycle.Launcher;
 import dev.daemonkit.logging.LoggingSystem;
 import java.nio.file.Path;
@@ -52,8 +56,11 @@ public final class Main {
                 System.out.println("daemonkit " + (v == null ? "(development build)" : v));
                 return OK;
             }
-            default -> {
+            case "run" -> {
                 return runLauncher(cli);
+            }
+            default -> {
+                return new ControlClient(System.out, System.err).run(cli);
             }
         }
     }
@@ -80,9 +87,10 @@ public final class Main {
             return BAD_CONFIG;
         }
         Logger log = LoggerFactory.getLogger(Main.class);
-        Launcher launcher = new Launcher(config, cli.plugins(), logging);
+        Launcher launcher = new Launcher(config, cli.config(), cli.configExplicit(), cli.plugins(), logging);
         CountDownLatch stopRequested = new CountDownLatch(1);
         AtomicBoolean stopped = new AtomicBoolean();
+        Services services = new Services();
         try {
             for (String name : new String[] {"TERM", "INT"}) {
                 Signal.handle(new Signal(name), sig -> {
@@ -90,19 +98,27 @@ public final class Main {
                     stopRequested.countDown();
                 });
             }
+            Signal.handle(new Signal("HUP"), sig -> {
+                log.info("received SIGHUP: reloading {} and rescanning {}", cli.config(), cli.plugins());
+                launcher.reload().whenComplete((report, e) -> {
+                    if (e != null) {
+                        log.error("reload failed: {}", e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+                    }
+                });
+            });
         } catch (IllegalArgumentException e) {
             log.warn("cannot handle signals here ({}); stop with Ctrl-C may skip the graceful drain", e.getMessage());
         }
         Thread hook = new Thread(() -> {
             // Only for exits that bypass the signal handlers above (e.g. System.exit from a library).
             if (stopped.compareAndSet(false, true)) {
-                launcher.stop();
-                logging.close();
+                services.stop(launcher, logging);
             }
         }, "daemonkit-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             launcher.start();
+            services.start(launcher, logging, stopRequested::countDown);
         } catch (ConfigError e) {
             log.error("not started: {}", e.getMessage());
             stopped.set(true);
@@ -112,7 +128,7 @@ public final class Main {
         } catch (RuntimeException | Error e) {
             log.error("not started: fatal error", e);
             stopped.set(true);
-            logging.close();
+            services.stop(launcher, logging);
             return FATAL;
         }
         try {
@@ -121,9 +137,41 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         if (stopped.compareAndSet(false, true)) {
-            launcher.stop();
-            logging.close();
+            services.stop(launcher, logging);
         }
         return OK;
+    }
+
+    /** What runs beside the daemons: the stall watchdog, metrics and the admin endpoint. */
+    private static final class Services {
+        private StallWatchdog watchdog;
+        private DaemonkitMetrics metrics;
+        private AdminServer admin;
+
+        void start(Launcher launcher, LoggingSystem logging, Runnable shutdown) {
+            LauncherSettings s = launcher.settings();
+            if (s.watchdog()) {
+                watchdog = new StallWatchdog(launcher.transport().workers(), s.watchdogThreshold());
+            }
+            metrics = new DaemonkitMetrics(launcher, logging, watchdog);
+            if (s.admin().enabled()) {
+                admin = AdminServer.start(launcher, metrics, s.admin(), shutdown);
+            }
+        }
+
+        /** Stops everything, the launcher's daemons first (drained), logging last. */
+        void stop(Launcher launcher, LoggingSystem logging) {
+            if (admin != null) {
+                admin.close();
+            }
+            launcher.stop();
+            if (watchdog != null) {
+                watchdog.close();
+            }
+            if (metrics != null) {
+                metrics.close();
+            }
+            logging.close();
+        }
     }
 }

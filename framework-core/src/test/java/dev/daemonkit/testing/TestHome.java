@@ -30,15 +30,24 @@ public final class TestHome implements AutoCloseable {
 
     public TestHome config(String hocon) throws IOException {
         Files.createDirectories(configFile().getParent());
-        Files.writeString(configFile(), "daemonkit.shutdown.grace = 2 s\n" + hocon, StandardCharsets.UTF_8);
+        // Quiet defaults for tests; a test's own lines come later and win.
+        Files.writeString(configFile(), """
+                daemonkit.shutdown.grace = 2 s
+                daemonkit.plugins.watch = false
+                daemonkit.daemon-defaults.restart.policy = never
+                """ + hocon, StandardCharsets.UTF_8);
         return this;
     }
 
     /** Loads the config and starts a launcher (no logging system: tests log through the test's Logback). */
     public Launcher start() {
         ConfigLoader config = ConfigLoader.load(configFile(), true, getClass().getClassLoader());
-        launcher = new Launcher(config, plugins(), null);
+        launcher = new Launcher(config, configFile(), true, plugins(), null);
         launcher.start();
+        return launcher;
+    }
+
+    public Launcher launcher() {
         return launcher;
     }
 

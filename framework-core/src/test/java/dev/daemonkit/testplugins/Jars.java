@@ -35,4 +35,24 @@ public final class Jars {
                 .withResource("reference.conf", "daemons.injected { listen = \"127.0.0.1:0\", word = bird }\n")
                 .build();
     }
+
+    /** The "ver" plugin with the given tag (a "version"), written atomically (or as {@code file}). */
+    public static byte[] versioned(String tag) throws IOException {
+        Path tmp = java.nio.file.Files.createTempFile("ver-", ".jar");
+        PluginJar.at(tmp).withPlugin(VersionedEchoPlugin.class)
+                .withResource("reference.conf", "daemons.ver { listen = \"127.0.0.1:0\", tag = " + tag
+                        + ", accept-reload = false, block-ms = 0 }\n")
+                .build();
+        byte[] bytes = java.nio.file.Files.readAllBytes(tmp);
+        java.nio.file.Files.delete(tmp);
+        return bytes;
+    }
+
+    public static Path leaky(Path plugins) throws IOException {
+        return PluginJar.at(plugins.resolve("leaky.jar")).withPlugin(ThreadLeakPlugin.class).build();
+    }
+
+    public static Path versioned(Path plugins, String tag) throws IOException {
+        return java.nio.file.Files.write(plugins.resolve("ver.jar"), versioned(tag));
+    }
 }

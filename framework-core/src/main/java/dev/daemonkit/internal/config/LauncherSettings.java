@@ -5,7 +5,15 @@ import java.time.Duration;
 
 /** The framework's own settings, read once from the {@code daemonkit} block. */
 public record LauncherSettings(Duration grace, Duration quietPeriod, int ioThreads, String transport,
-                               Duration timerTick, int wheelSize) {
+                               Duration timerTick, int wheelSize, Admin admin, boolean watchPlugins,
+                               Duration scanInterval, boolean watchdog, Duration watchdogThreshold) {
+
+    /** The admin endpoint: {@code daemonkit.admin}. */
+    public record Admin(boolean enabled, java.net.InetSocketAddress listen, String token) {
+        public boolean loopbackOnly() {
+            return listen.getAddress() != null && listen.getAddress().isLoopbackAddress();
+        }
+    }
 
     public static LauncherSettings from(Config daemonkit) {
         String transport = daemonkit.getString("transport.native");
@@ -28,8 +36,21 @@ public record LauncherSettings(Duration grace, Duration quietPeriod, int ioThrea
             throw new ConfigError("daemonkit.timers.tick (" + Origins.of(daemonkit.getValue("timers.tick"))
                     + ") must be positive, e.g. 1 ms.");
         }
+        Admin admin = new Admin(daemonkit.getBoolean("admin.enabled"),
+                Addresses.read(daemonkit, "admin.listen", "daemonkit.admin.listen"), daemonkit.getString("admin.token"));
+        if (admin.enabled() && !admin.loopbackOnly() && admin.token().isBlank()) {
+            throw new ConfigError("daemonkit.admin.listen = \"" + Addresses.format(admin.listen()) + "\" ("
+                    + Origins.of(daemonkit.getValue("admin.listen")) + ") is beyond loopback, so daemonkit.admin.token"
+                    + " must be set: anyone who reaches the port could stop your daemons. Set a token, or listen on 127.0.0.1.");
+        }
+        Duration scan = daemonkit.getDuration("plugins.scan-interval");
+        Duration threshold = daemonkit.getDuration("watchdog.threshold");
+        if (scan.toMillis() < 10 || threshold.toMillis() < 10) {
+            throw new ConfigError("daemonkit.plugins.scan-interval and daemonkit.watchdog.threshold must be 10 ms or more.");
+        }
         return new LauncherSettings(daemonkit.getDuration("shutdown.grace"),
                 daemonkit.getDuration("shutdown.quiet-period"),
-                io == 0 ? Runtime.getRuntime().availableProcessors() : io, transport, tick, wheel);
+                io == 0 ? Runtime.getRuntime().availableProcessors() : io, transport, tick, wheel, admin,
+                daemonkit.getBoolean("plugins.watch"), scan, daemonkit.getBoolean("watchdog.enabled"), threshold);
     }
 }

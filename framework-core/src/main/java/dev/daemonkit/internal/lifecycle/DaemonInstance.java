@@ -16,6 +16,7 @@ import dev.daemonkit.internal.config.Origins;
 import dev.daemonkit.internal.plugins.InstalledPlugin;
 import dev.daemonkit.internal.timers.ScopedTimers;
 import dev.daemonkit.internal.transport.BoundListener;
+import dev.daemonkit.internal.transport.ListenerRegistry;
 import dev.daemonkit.internal.transport.DaemonConnections;
 import dev.daemonkit.internal.transport.ExceptionBarrier;
 import dev.daemonkit.logging.LogContext;
@@ -59,6 +60,14 @@ public final class DaemonInstance implements DaemonContext {
     private final List<Runnable> onStarted = new CopyOnWriteArrayList<>();
     private final List<Consumer<Duration>> onStopping = new CopyOnWriteArrayList<>();
     private final List<Runnable> onStopped = new CopyOnWriteArrayList<>();
+    private final List<java.util.function.Predicate<Config>> onReload = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.LongAdder requests = new java.util.concurrent.atomic.LongAdder();
+    private final ListenerRegistry registry;
+    private final Consumer<DaemonInstance> onFailed;
+    private volatile long runningSinceMillis;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    /** Set while this instance takes over the listeners of an older version: a failure then only detaches. */
+    volatile boolean takingOver;
     private final TimerScope timerScope;
     private final ScopedTimers timers;
     private final DaemonConnections connections;
@@ -67,7 +76,13 @@ public final class DaemonInstance implements DaemonContext {
     private volatile Injector injector;
     private volatile String failure;
 
-    public DaemonInstance(DaemonSpec spec, InstalledPlugin plugin, FrameworkServices services) {
+    /**
+     * @param onFailed told (on the failing thread) when this instance becomes FAILED, for supervision
+     */
+    public DaemonInstance(DaemonSpec spec, InstalledPlugin plugin, FrameworkServices services,
+                          ListenerRegistry registry, Consumer<DaemonInstance> onFailed) {
+        this.registry = registry;
+        this.onFailed = onFailed;
         this.spec = spec;
         this.plugin = plugin;
         this.services = services;
@@ -148,14 +163,14 @@ public final class DaemonInstance implements DaemonContext {
             try {
                 instance = plugin.newInstance();
             } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-                fail("its plugin class " + plugin.name() + " could not be created: " + rootMessage(e), e);
+                markFailed("its plugin class " + plugin.name() + " could not be created: " + rootMessage(e), e);
                 return;
             }
             try {
                 injector = services.rootInjector().createChildInjector(new DaemonModule(this), instance.module());
                 injector.injectMembers(instance);
             } catch (RuntimeException | LinkageError e) {
-                fail("its Guice bindings failed: " + rootMessage(e), e);
+                markFailed("its Guice bindings failed: " + rootMessage(e), e);
                 return;
             }
             try {
@@ -166,7 +181,7 @@ public final class DaemonInstance implements DaemonContext {
                 throw new ConfigError("daemon '" + name() + "': " + e.getMessage()
                         + ". Fix daemons." + name() + " in the config.", e);
             } catch (Exception | LinkageError e) {
-                fail(instance.getClass().getSimpleName() + ".configure threw " + rootMessage(e) + where(e), e);
+                markFailed(instance.getClass().getSimpleName() + ".configure threw " + rootMessage(e) + where(e), e);
             }
         } finally {
             t.setContextClassLoader(previous);
@@ -209,28 +224,38 @@ public final class DaemonInstance implements DaemonContext {
                         })
                         .bind(l.address);
                 l.datagram = f.channel();
+                f.awaitUninterruptibly();
+                if (!f.isSuccess()) {
+                    failToBind(l, f.cause());
+                    return;
+                }
             } else {
-                BoundListener b = new BoundListener(l.address);
-                b.attach(connections, l.protocol);
-                l.tcp = b;
-                f = b.bind(services.transport());
-            }
-            f.awaitUninterruptibly();
-            if (!f.isSuccess()) {
-                Throwable cause = f.cause();
-                String why = cause instanceof BindException || String.valueOf(cause.getMessage()).contains("in use")
-                        ? " is in use. Stop the process holding it or choose another port"
-                        : " cannot be bound: " + cause.getMessage();
-                fail(Addresses.format(l.address) + " (" + l.where() + ")" + why, null);
-                return;
+                try {
+                    l.tcp = registry.attach(l.address, name(), connections, l.protocol);
+                } catch (ListenerRegistry.AddressTaken e) {
+                    markFailed(Addresses.format(l.address) + " (" + l.where() + ") is taken: " + e.getMessage()
+                            + ". Give this daemon another port", null);
+                    return;
+                } catch (ListenerRegistry.BindFailed e) {
+                    failToBind(l, e.getCause());
+                    return;
+                }
             }
         }
         if (!state.compareAndSet(DaemonState.STARTING, DaemonState.RUNNING)) {
             return;
         }
+        runningSinceMillis = System.currentTimeMillis();
         inContext(() -> log.info("daemon '{}' (plugin {} {}) RUNNING on {}", name(), plugin.name(), plugin.version(),
                 listeners.isEmpty() ? "no listener" : listeners.toString()));
         runHooks(onStarted, Runnable::run, "onStarted");
+    }
+
+    private void failToBind(DeclaredListener l, Throwable cause) {
+        String why = cause instanceof BindException || String.valueOf(cause.getMessage()).contains("in use")
+                ? " is in use. Stop the process holding it or choose another port"
+                : " cannot be bound: " + cause.getMessage();
+        markFailed(Addresses.format(l.address) + " (" + l.where() + ")" + why, null);
     }
 
     /**
@@ -238,6 +263,18 @@ public final class DaemonInstance implements DaemonContext {
      * is quiet) for up to {@code grace}, then close what is left, cancel timers, STOPPED.
      */
     CompletableFuture<Void> stop(Duration grace, Duration quiet) {
+        return stop(grace, quiet, false);
+    }
+
+    /**
+     * Retires this version after a newer one took over its listeners: open connections stay on this
+     * version until their clients close them or {@code grace} ends; nothing is closed early.
+     */
+    CompletableFuture<Void> retire(Duration grace) {
+        return stop(grace, null, true);
+    }
+
+    private CompletableFuture<Void> stop(Duration grace, Duration quiet, boolean retiring) {
         DaemonState s = state.get();
         if (s != DaemonState.RUNNING && s != DaemonState.STARTING) {
             return CompletableFuture.completedFuture(null);
@@ -246,9 +283,14 @@ public final class DaemonInstance implements DaemonContext {
             return CompletableFuture.completedFuture(null);
         }
         long started = System.nanoTime();
-        inContext(() -> log.info("daemon '{}' STOPPING: no new connections; {} open get up to {} ms to finish",
-                name(), connections.open(), grace.toMillis()));
-        closeListeners();
+        inContext(() -> log.info("daemon '{}' {}: no new connections; {} open get up to {} ms to finish",
+                name(), retiring ? "version " + plugin.version() + " retiring (a new version took over)" : "STOPPING",
+                connections.open(), grace.toMillis()));
+        if (retiring) {
+            closeDatagramListeners();
+        } else {
+            closeListeners();
+        }
         runHooks(onStopping, h -> h.accept(grace), "onStopping");
         return connections.drain(grace, quiet)
                 .completeOnTimeout(null, grace.toMillis(), TimeUnit.MILLISECONDS)
@@ -260,6 +302,7 @@ public final class DaemonInstance implements DaemonContext {
                     timerScope.close();
                     runHooks(onStopped, Runnable::run, "onStopped");
                     state.set(DaemonState.STOPPED);
+                    terminated.complete(null);
                     log.info("daemon '{}' STOPPED after {} ms", name(),
                             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
                 }), services.lifecycle());
@@ -273,10 +316,11 @@ public final class DaemonInstance implements DaemonContext {
             connections.closeAll();
             timerScope.close();
         }
+        terminated.complete(null);
     }
 
     /** Marks the daemon FAILED, says why in one line, and releases what it holds. */
-    void fail(String reason, Throwable cause) {
+    void markFailed(String reason, Throwable cause) {
         DaemonState was = state.getAndSet(DaemonState.FAILED);
         if (was == DaemonState.FAILED) {
             return;
@@ -291,13 +335,40 @@ public final class DaemonInstance implements DaemonContext {
         closeListeners();
         connections.closeAll();
         timerScope.close();
+        terminated.complete(null);
+        onFailed.accept(this);
     }
 
     private void closeListeners() {
         for (DeclaredListener l : listeners) {
             if (l.tcp != null) {
-                l.tcp.close();
+                if (takingOver) {
+                    registry.detach(l.tcp, connections);
+                } else {
+                    registry.release(l.tcp, connections);
+                }
             }
+        }
+        closeDatagramListeners();
+    }
+
+    /** Attaches this (older, still running) version to its TCP listeners again after a failed swap. */
+    void reattach() {
+        for (DeclaredListener l : listeners) {
+            if (l.tcp != null) {
+                try {
+                    registry.attach(l.address, name(), connections, l.protocol);
+                } catch (ListenerRegistry.AddressTaken | ListenerRegistry.BindFailed e) {
+                    markFailed("could not take back " + Addresses.format(l.address) + " after a failed swap: "
+                            + e.getMessage(), e);
+                    return;
+                }
+            }
+        }
+    }
+
+    private void closeDatagramListeners() {
+        for (DeclaredListener l : listeners) {
             if (l.datagram != null) {
                 l.datagram.close().awaitUninterruptibly();
             }
@@ -361,6 +432,43 @@ public final class DaemonInstance implements DaemonContext {
 
     public String failure() {
         return failure;
+    }
+
+    /** Timers of this daemon (and its connections) pending now. */
+    public long timersPending() {
+        return timerScope.pending();
+    }
+
+    /** Completes when this instance is STOPPED or FAILED and holds nothing any more. */
+    public CompletableFuture<Void> terminated() {
+        return terminated;
+    }
+
+    /** When it became RUNNING (epoch millis), or 0. */
+    public long runningSinceMillis() {
+        return runningSinceMillis;
+    }
+
+    /**
+     * Offers a changed block to the plugin's reload hooks; true if one of them applied it (then no
+     * restart is needed).
+     */
+    boolean offerReload(Config newBlock) {
+        boolean[] applied = {false};
+        inContext(() -> {
+            for (var hook : onReload) {
+                try {
+                    if (hook.test(newBlock)) {
+                        applied[0] = true;
+                    }
+                } catch (RuntimeException | LinkageError e) {
+                    log.error("daemon '{}': a reload hook threw; the daemon will be restarted instead", name(), e);
+                    applied[0] = false;
+                    return;
+                }
+            }
+        });
+        return applied[0] && !onReload.isEmpty();
     }
 
     public DaemonConnections connections() {
@@ -473,6 +581,25 @@ public final class DaemonInstance implements DaemonContext {
     @Override
     public DaemonState state() {
         return state.get();
+    }
+
+    @Override
+    public void onReload(java.util.function.Predicate<Config> hook) {
+        onReload.add(Objects.requireNonNull(hook));
+    }
+
+    @Override
+    public void fail(String reason, Throwable cause) {
+        DaemonState s = state.get();
+        if (s == DaemonState.RUNNING || s == DaemonState.STARTING) {
+            services.lifecycle().execute(() -> markFailed("the plugin reported: " + reason
+                    + (cause == null ? "" : " (" + rootMessage(cause) + where(cause) + ")"), cause));
+        }
+    }
+
+    @Override
+    public java.util.concurrent.atomic.LongAdder requests() {
+        return requests;
     }
 
     @Override

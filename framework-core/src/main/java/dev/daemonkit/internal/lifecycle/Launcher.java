@@ -5,60 +5,152 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Stage;
 import com.typesafe.config.Config;
+import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.ConfigLoader;
 import dev.daemonkit.internal.config.DaemonSpec;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.plugins.InstalledPlugin;
-import dev.daemonkit.internal.plugins.PluginClassLoader;
+import dev.daemonkit.internal.plugins.LoadedSource;
 import dev.daemonkit.internal.plugins.PluginFailure;
 import dev.daemonkit.internal.plugins.PluginScanner;
+import dev.daemonkit.internal.transport.ListenerRegistry;
 import dev.daemonkit.internal.transport.Transport;
 import dev.daemonkit.logging.LoggingSystem;
 import dev.daemonkit.timers.EventLoopTimerWheels;
 import dev.daemonkit.timers.TimerWheelSettings;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs every daemon of one process: loads the plugins, resolves and validates every daemon's config
+ * Runs every daemon of one process. Loads the plugins, resolves and validates every daemon's config
  * (stopping with a {@link ConfigError} before anything is bound), configures and binds each daemon
- * independently, and stops them all gracefully.
+ * independently, supervises them (restart policy), applies reloads and plugin changes (hot deploy),
+ * and stops them all gracefully.
+ *
+ * <p>Every change of the set of daemons runs on one control thread, so start, stop, restart,
+ * reload, hot deploy and supervision never race each other; the public methods hand work to it.
  */
 public final class Launcher {
     private static final Logger log = LoggerFactory.getLogger(Launcher.class);
 
-    private final ConfigLoader config;
-    private final LauncherSettings settings;
+    private final Path configFile;
+    private final boolean configExplicit;
     private final Path pluginsDir;
     private final LoggingSystem logging;
-    private final Map<String, DaemonInstance> daemons = new LinkedHashMap<>();
-    private final List<PluginFailure> pluginFailures = new ArrayList<>();
-    private final List<String> unresolved = new ArrayList<>();
-    private Map<String, InstalledPlugin> plugins = Map.of();
+    private volatile ConfigLoader config;
+    private volatile LauncherSettings settings;
+
+    private final ScheduledExecutorService control =
+            Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("daemonkit-control", true));
+    private final ExecutorService lifecycle = Executors.newCachedThreadPool(new DefaultThreadFactory("daemonkit-lifecycle", true));
+    private final PluginScanner scanner;
+    private final Path copies;
+
+    // Below: touched on the control thread only (except volatile views).
+    private final Map<String, DaemonSlot> slots = new LinkedHashMap<>();
+    private final Map<Path, LoadedSource> sources = new LinkedHashMap<>();
+    private final Map<Path, String> lastSeen = new HashMap<>();
+    private final Map<Path, String> failedFingerprints = new HashMap<>();
+    private volatile List<PluginFailure> pluginFailures = List.of();
+    private volatile List<String> unresolved = List.of();
+    private volatile List<SlotView> views = List.of();
     private Transport transport;
     private EventLoopTimerWheels wheels;
-    private final ExecutorService lifecycle = Executors.newCachedThreadPool(new DefaultThreadFactory("daemonkit-lifecycle", true));
+    private ListenerRegistry registry;
+    private FrameworkServices services;
+    private ScheduledFuture<?> watcher;
+    private final Unloader unloader;
+    private volatile boolean stopping;
+    private final List<LauncherListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    public Launcher(ConfigLoader config, Path pluginsDir, LoggingSystem logging) {
+    /** Told about slots coming and going (metrics); called on the control thread. */
+    public interface LauncherListener {
+        void slotAdded(SlotView slot);
+
+        void slotRemoved(String name);
+    }
+
+    public Launcher(ConfigLoader config, Path configFile, boolean configExplicit, Path pluginsDir, LoggingSystem logging) {
         this.config = config;
+        this.configFile = configFile;
+        this.configExplicit = configExplicit;
         this.settings = config.launcherSettings();
         this.pluginsDir = pluginsDir;
         this.logging = logging;
+        try {
+            this.copies = Files.createTempDirectory("daemonkit-plugins-");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create a temporary folder for plugin copies: " + e.getMessage(), e);
+        }
+        this.scanner = new PluginScanner(Launcher.class.getClassLoader(), copies);
+        this.unloader = new Unloader(lifecycle);
     }
+
+    /** Runs {@code work} on the control thread and waits for it; exceptions are rethrown as they are. */
+    private <T> T onControl(Callable<T> work) {
+        try {
+            return control.submit(work).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private <T> CompletableFuture<T> async(Supplier<CompletableFuture<T>> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        try {
+            control.execute(() -> {
+                try {
+                    work.get().whenComplete((v, e) -> {
+                        if (e != null) {
+                            result.completeExceptionally(e);
+                        } else {
+                            result.complete(v);
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            result.completeExceptionally(new IllegalStateException("the launcher is stopping"));
+        }
+        return result;
+    }
+
+    // ------------------------------------------------------------------ start and stop
 
     /**
      * Starts everything. Throws {@link ConfigError} (after releasing what it created) when the config
@@ -67,66 +159,66 @@ public final class Launcher {
     public void start() {
         long t0 = System.nanoTime();
         try {
-            startUnchecked();
+            onControl(() -> {
+                startUnchecked();
+                return null;
+            });
         } catch (RuntimeException | Error e) {
             releaseAll();
             throw e;
         }
-        long running = daemons.values().stream().filter(d -> d.state() == dev.daemonkit.api.DaemonState.RUNNING).count();
-        int failed = daemons.size() - (int) running + unresolved.size();
+        long running = views.stream().filter(v -> v.state() == DaemonState.RUNNING).count();
+        long failed = views.size() - running + unresolved.size();
         log.info("Daemonkit started in {} ms: {} daemon(s) running{}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
                 running, failed + pluginFailures.size() == 0 ? ""
-                        : ", " + failed + " failed, " + pluginFailures.size() + " plugin(s) not loaded (see the errors above)");
+                        : ", " + failed + " not running, " + pluginFailures.size() + " plugin file(s) not loaded (see the errors above)");
     }
 
     private void startUnchecked() {
-        PluginScanner.Result scan = new PluginScanner(Launcher.class.getClassLoader()).scan(pluginsDir);
-        plugins = scan.plugins();
-        pluginFailures.addAll(scan.failures());
-        Map<String, Config> references = new LinkedHashMap<>();
-        plugins.forEach((name, p) -> references.put(name, p.reference()));
-
-        ConfigLoader.Resolution resolution = config.resolveDaemons(references);
-        if (!resolution.unknownPlugins().isEmpty()) {
-            if (pluginFailures.isEmpty()) {
-                throw new ConfigError(String.join("\n", resolution.unknownPlugins()));
-            }
-            // A broken jar may be the plugin these blocks name: report them as failed, not as a typo.
-            for (String message : resolution.unknownPlugins()) {
-                log.error("daemon not started: {} (Some plugin files failed to load, see above.)", message);
-                unresolved.add(message);
+        PluginScanner.Result scan = scanner.scan(pluginsDir);
+        for (LoadedSource s : scan.sources()) {
+            sources.put(s.source(), s);
+        }
+        for (Path p : PluginScanner.sources(pluginsDir)) {
+            String fp = PluginScanner.fingerprint(p);
+            lastSeen.put(p, fp);
+            if (!sources.containsKey(p)) {
+                failedFingerprints.put(p, fp);
             }
         }
+        pluginFailures = List.copyOf(scan.failures());
+        ConfigLoader.Resolution resolution = config.resolveDaemons(references());
+        checkUnknown(resolution, !scan.failures().isEmpty());
 
         transport = Transport.create(settings.transport(), settings.ioThreads());
         wheels = EventLoopTimerWheels.create(transport.workers(),
                 new TimerWheelSettings(settings.timerTick(), settings.wheelSize()));
+        registry = new ListenerRegistry(transport);
+        LauncherSettings launcherSettings = settings;
         Injector root = Guice.createInjector(Stage.PRODUCTION, new AbstractModule() {
             @Override
             protected void configure() {
-                bind(LauncherSettings.class).toInstance(settings);
+                bind(LauncherSettings.class).toInstance(launcherSettings);
             }
         });
-        FrameworkServices services = new FrameworkServices(settings, transport, wheels, root, lifecycle);
+        services = new FrameworkServices(settings, transport, wheels, root, lifecycle);
 
         for (DaemonSpec spec : resolution.daemons()) {
-            if (logging != null) {
-                logging.addDaemon(spec.name(), spec.block().getConfig("logging"));
-            }
-            daemons.put(spec.name(), new DaemonInstance(spec, plugins.get(spec.plugin()), services));
+            DaemonSlot slot = addSlot(spec, plugin(spec.plugin()));
+            slot.current = newInstance(slot);
         }
         // Phase 1: every daemon declares its listeners. Config errors stop the launch here, before any bind.
         List<String> configErrors = new ArrayList<>();
-        for (DaemonInstance d : daemons.values()) {
+        for (DaemonSlot slot : slots.values()) {
             try {
-                d.configure();
+                slot.current.configure();
             } catch (ConfigError e) {
                 configErrors.add(e.getMessage());
             }
         }
         Map<String, DaemonInstance.DeclaredAddress> claimed = new HashMap<>();
-        for (DaemonInstance d : daemons.values()) {
-            for (DaemonInstance.DeclaredAddress a : d.declaredAddresses()) {
+        for (DaemonSlot slot : slots.values()) {
+            for (DaemonInstance.DeclaredAddress a : slot.current.declaredAddresses()) {
                 if (a.address().getPort() == 0) {
                     continue; // an ephemeral port never clashes
                 }
@@ -141,71 +233,794 @@ public final class Launcher {
             throw new ConfigError(configErrors.size() == 1 ? configErrors.get(0)
                     : configErrors.size() + " config problems:\n  - " + String.join("\n  - ", configErrors));
         }
-        // Phase 2: bind; a daemon whose port is taken fails alone.
-        for (DaemonInstance d : daemons.values()) {
-            d.bind();
+        // Phase 2: bind; a daemon whose port is taken fails alone (and its restart policy applies).
+        for (DaemonSlot slot : slots.values()) {
+            slot.current.bind();
         }
+        refreshViews();
+        if (settings.watchPlugins()) {
+            long every = settings.scanInterval().toMillis();
+            watcher = control.scheduleWithFixedDelay(this::watchPlugins, every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void checkUnknown(ConfigLoader.Resolution resolution, boolean someFailed) {
+        if (resolution.unknownPlugins().isEmpty()) {
+            unresolved = List.of();
+            return;
+        }
+        if (!someFailed) {
+            throw new ConfigError(String.join("\n", resolution.unknownPlugins()));
+        }
+        // A broken jar may be the plugin these blocks name: report them as not started, not as a typo.
+        for (String message : resolution.unknownPlugins()) {
+            log.error("daemon not started: {} (Some plugin files failed to load, see above.)", message);
+        }
+        unresolved = List.copyOf(resolution.unknownPlugins());
     }
 
     /** Stops every daemon in parallel, each draining for up to the grace period, then the loops. */
     public void stop() {
+        if (control.isShutdown()) {
+            return;
+        }
         long t0 = System.nanoTime();
-        log.info("Daemonkit stopping: {} daemon(s), grace {} ms", daemons.size(), settings.grace().toMillis());
-        List<CompletableFuture<Void>> stops = new ArrayList<>();
-        for (DaemonInstance d : daemons.values()) {
-            stops.add(d.stop(settings.grace(), settings.quietPeriod()));
+        stopping = true;
+        List<CompletableFuture<Void>> stops;
+        try {
+            stops = onControl(() -> {
+                if (watcher != null) {
+                    watcher.cancel(false);
+                }
+                log.info("Daemonkit stopping: {} daemon(s), grace {} ms", slots.size(), settings.grace().toMillis());
+                List<CompletableFuture<Void>> all = new ArrayList<>();
+                for (DaemonSlot slot : slots.values()) {
+                    slot.cancelPendingRestart();
+                    if (slot.current != null) {
+                        all.add(slot.current.stop(settings.grace(), settings.quietPeriod()));
+                    }
+                }
+                return all;
+            });
+        } catch (RuntimeException e) {
+            stops = List.of();
         }
         try {
             CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
                     .get(settings.grace().toMillis() + 5_000, TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
             log.warn("not every daemon stopped within the grace period: {}", e.toString());
         }
+        refreshViews();
         releaseAll();
         log.info("Daemonkit stopped in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
 
     private void releaseAll() {
-        for (DaemonInstance d : daemons.values()) {
-            d.abandon();
+        stopping = true;
+        try {
+            onControl(() -> {
+                for (DaemonSlot slot : slots.values()) {
+                    slot.cancelPendingRestart();
+                    if (slot.current != null) {
+                        slot.current.abandon();
+                    }
+                }
+                if (registry != null) {
+                    registry.closeAll();
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            log.debug("releasing daemons failed", e);
         }
+        control.shutdownNow();
         if (wheels != null) {
             wheels.close();
-            wheels = null;
         }
         if (transport != null) {
             transport.close();
-            transport = null;
+        }
+        for (LoadedSource s : sources.values()) {
+            PluginScanner.discard(s);
         }
         lifecycle.shutdown();
-        Map<PluginClassLoader, Boolean> loaders = new IdentityHashMap<>();
-        plugins.values().forEach(p -> loaders.put(p.loader(), true));
-        for (PluginClassLoader l : loaders.keySet()) {
-            try {
-                l.close();
-            } catch (IOException e) {
-                log.debug("closing {} failed", l, e);
+        deleteQuietly(copies);
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            log.debug("deleting {} failed", dir, e);
+        }
+    }
+
+    // ------------------------------------------------------------------ slots and supervision
+
+    private Map<String, Config> references() {
+        Map<String, Config> refs = new LinkedHashMap<>();
+        for (LoadedSource s : sources.values()) {
+            for (InstalledPlugin p : s.plugins()) {
+                refs.put(p.name(), p.reference());
+            }
+        }
+        return refs;
+    }
+
+    private InstalledPlugin plugin(String name) {
+        for (LoadedSource s : sources.values()) {
+            for (InstalledPlugin p : s.plugins()) {
+                if (p.name().equals(name)) {
+                    return p;
+                }
+            }
+        }
+        throw new IllegalStateException("no installed plugin " + name);
+    }
+
+    private DaemonSlot addSlot(DaemonSpec spec, InstalledPlugin plugin) {
+        if (logging != null) {
+            logging.addDaemon(spec.name(), spec.block().getConfig("logging"));
+        }
+        DaemonSlot slot = new DaemonSlot(spec, plugin);
+        slots.put(spec.name(), slot);
+        SlotView view = new SlotView(slot);
+        for (LauncherListener l : listeners) {
+            l.slotAdded(view);
+        }
+        return slot;
+    }
+
+    private void removeSlot(DaemonSlot slot) {
+        slots.remove(slot.name);
+        slot.cancelPendingRestart();
+        for (LauncherListener l : listeners) {
+            l.slotRemoved(slot.name);
+        }
+        if (logging != null) {
+            logging.removeDaemon(slot.name);
+        }
+    }
+
+    private DaemonInstance newInstance(DaemonSlot slot) {
+        return new DaemonInstance(slot.spec, slot.plugin, services, registry,
+                failed -> control.execute(() -> onFailed(slot, failed)));
+    }
+
+    /** Creates, configures and binds a new instance for the slot (a start or a restart). */
+    private DaemonInstance startSlot(DaemonSlot slot) {
+        DaemonInstance instance = newInstance(slot);
+        slot.current = instance;
+        try {
+            instance.configure();
+        } catch (ConfigError e) {
+            instance.markFailed("its config is wrong: " + e.getMessage(), null);
+            return instance;
+        }
+        instance.bind();
+        refreshViews();
+        return instance;
+    }
+
+    /** The restart policy, on the control thread, when an instance became FAILED. */
+    private void onFailed(DaemonSlot slot, DaemonInstance failed) {
+        refreshViews();
+        if (slot.current != failed || slots.get(slot.name) != slot) {
+            return;   // an older version, or a slot already removed
+        }
+        slot.lastFailure = failed.failure();
+        slot.lastFailureMillis = System.currentTimeMillis();
+        if (stopping || slot.held) {
+            return;
+        }
+        var policy = slot.spec.settings().restart();
+        if (!policy.onFailure()) {
+            log.error("daemon '{}' stays FAILED (restart policy: never). Fix the cause, then: daemonkit restart {}",
+                    slot.name, slot.name);
+            return;
+        }
+        long now = System.currentTimeMillis();
+        while (!slot.recentRestarts.isEmpty() && now - slot.recentRestarts.peekFirst() > policy.window().toMillis()) {
+            slot.recentRestarts.removeFirst();
+        }
+        if (slot.recentRestarts.size() >= policy.maxRestarts()) {
+            slot.held = true;
+            slot.lastFailure = "gave up after " + slot.recentRestarts.size() + " restart(s) within "
+                    + policy.window().toSeconds() + " s; last failure: " + failed.failure();
+            log.error("daemon '{}' FAILED for good: {}. The other daemons keep running. Fix the cause, then:"
+                    + " daemonkit restart {}", slot.name, slot.lastFailure, slot.name);
+            refreshViews();
+            return;
+        }
+        int attempt = slot.recentRestarts.size() + 1;
+        Duration delay = policy.backoff(attempt);
+        log.warn("daemon '{}' failed; restart {} of at most {} in {} ms", slot.name, attempt, policy.maxRestarts(),
+                delay.toMillis());
+        slot.pendingRestart = control.schedule(() -> {
+            slot.pendingRestart = null;
+            if (stopping || slot.held || slots.get(slot.name) != slot) {
+                return;
+            }
+            slot.recentRestarts.addLast(System.currentTimeMillis());
+            slot.restarts++;
+            startSlot(slot);
+        }, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    // ------------------------------------------------------------------ operator commands
+
+    /** Starts a stopped or failed daemon (clears its restart history). */
+    public CompletableFuture<String> startDaemon(String name) {
+        return async(() -> {
+            DaemonSlot slot = slotOrThrow(name);
+            DaemonState s = slot.state();
+            if (s == DaemonState.RUNNING || s == DaemonState.STARTING) {
+                return CompletableFuture.completedFuture("daemon '" + name + "' is already " + s);
+            }
+            if (s == DaemonState.STOPPING) {
+                throw new IllegalStateException("daemon '" + name + "' is stopping; try again when it is STOPPED");
+            }
+            slot.cancelPendingRestart();
+            slot.held = false;
+            slot.recentRestarts.clear();
+            DaemonInstance i = startSlot(slot);
+            return CompletableFuture.completedFuture("daemon '" + name + "' " + i.state()
+                    + (i.failure() == null ? "" : ": " + i.failure()));
+        });
+    }
+
+    /** Stops a daemon; it stays stopped (no automatic restart) until started again. */
+    public CompletableFuture<String> stopDaemon(String name) {
+        return async(() -> {
+            DaemonSlot slot = slotOrThrow(name);
+            slot.held = true;
+            slot.cancelPendingRestart();
+            DaemonInstance i = slot.current;
+            if (i == null || i.state().isTerminal()) {
+                return CompletableFuture.completedFuture("daemon '" + name + "' is already " + slot.state());
+            }
+            return i.stop(settings.grace(), settings.quietPeriod()).thenApply(v -> {
+                refreshViews();
+                return "daemon '" + name + "' STOPPED";
+            });
+        });
+    }
+
+    /** Stops (draining) and starts a daemon again, with a fresh instance. */
+    public CompletableFuture<String> restartDaemon(String name) {
+        return stopDaemon(name).thenCompose(ignored -> startDaemon(name));
+    }
+
+    private DaemonSlot slotOrThrow(String name) {
+        DaemonSlot slot = slots.get(name);
+        if (slot == null) {
+            throw new UnknownDaemon("no daemon named '" + name + "' (daemons: " + slots.keySet() + ")");
+        }
+        return slot;
+    }
+
+    /** An operator named a daemon that does not exist. */
+    public static final class UnknownDaemon extends RuntimeException {
+        UnknownDaemon(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** Changes a level now: see {@link LoggingSystem#setLevel}. */
+    public void setLevel(String daemon, String logger, String level) {
+        if (logging == null) {
+            throw new IllegalStateException("no logging system in this launcher");
+        }
+        logging.setLevel(daemon, logger, level);
+    }
+
+    public boolean isDaemon(String name) {
+        return views.stream().anyMatch(v -> v.name().equals(name));
+    }
+
+    // ------------------------------------------------------------------ reload
+
+    /**
+     * Re-reads the config file and the plugins folder and applies what changed. A config that does
+     * not validate is rejected as a whole (the running config stays) with the reason.
+     */
+    public CompletableFuture<ReloadReport> reload() {
+        return async(() -> CompletableFuture.completedFuture(reloadNow()));
+    }
+
+    /** What a reload did, for the operator. */
+    public record ReloadReport(List<String> started, List<String> restarted, List<String> updated,
+                               List<String> stopped, List<String> notes) {
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder("reloaded:");
+            if (started.isEmpty() && restarted.isEmpty() && updated.isEmpty() && stopped.isEmpty()) {
+                sb.append(" nothing changed");
+            }
+            append(sb, "started", started);
+            append(sb, "restarted", restarted);
+            append(sb, "updated in place", updated);
+            append(sb, "stopped", stopped);
+            for (String n : notes) {
+                sb.append("\n  note: ").append(n);
+            }
+            return sb.toString();
+        }
+
+        private static void append(StringBuilder sb, String what, List<String> names) {
+            if (!names.isEmpty()) {
+                sb.append("\n  ").append(what).append(": ").append(String.join(", ", names));
             }
         }
     }
 
-    public Map<String, DaemonInstance> daemons() {
-        return Map.copyOf(daemons);
+    private ReloadReport reloadNow() {
+        ConfigLoader fresh;
+        LauncherSettings freshSettings;
+        try {
+            fresh = ConfigLoader.load(configFile, configExplicit, Launcher.class.getClassLoader());
+            freshSettings = fresh.launcherSettings();
+        } catch (ConfigError e) {
+            log.error("reload rejected, the running config stays: {}", e.getMessage());
+            throw e;
+        }
+        watchPluginsNow(true);
+        ConfigLoader.Resolution resolution;
+        try {
+            resolution = fresh.resolveDaemons(references());
+        } catch (ConfigError e) {
+            log.error("reload rejected, the running config stays: {}", e.getMessage());
+            throw e;
+        }
+        List<String> notes = new ArrayList<>();
+        LauncherSettings old = settings;
+        if (!old.transport().equals(freshSettings.transport()) || old.ioThreads() != freshSettings.ioThreads()
+                || !old.timerTick().equals(freshSettings.timerTick()) || old.wheelSize() != freshSettings.wheelSize()
+                || !old.admin().equals(freshSettings.admin())) {
+            notes.add("daemonkit.transport, .timers and .admin changes take effect at the next launcher start");
+        }
+        Config oldLogging = config.framework().getConfig("logging");
+        Config newLogging = fresh.framework().getConfig("logging");
+        if (!oldLogging.equals(newLogging) && logging != null) {
+            applyGlobalLevels(oldLogging, newLogging, notes);
+        }
+        config = fresh;
+        settings = new LauncherSettings(freshSettings.grace(), freshSettings.quietPeriod(), old.ioThreads(),
+                old.transport(), old.timerTick(), old.wheelSize(), old.admin(), freshSettings.watchPlugins(),
+                freshSettings.scanInterval(), freshSettings.watchdog(), freshSettings.watchdogThreshold());
+        checkUnknown(resolution, !pluginFailures.isEmpty());
+
+        List<String> started = new ArrayList<>();
+        List<String> restarted = new ArrayList<>();
+        List<String> updated = new ArrayList<>();
+        List<String> stopped = new ArrayList<>();
+        Set<String> wanted = new HashSet<>();
+        for (DaemonSpec spec : resolution.daemons()) {
+            wanted.add(spec.name());
+            DaemonSlot slot = slots.get(spec.name());
+            if (slot == null) {
+                DaemonSlot created = addSlot(spec, plugin(spec.plugin()));
+                startSlot(created);
+                started.add(spec.name());
+                continue;
+            }
+            if (slot.spec.block().equals(spec.block())) {
+                continue;
+            }
+            if (logging != null) {
+                logging.addDaemon(spec.name(), spec.block().getConfig("logging"));
+            }
+            boolean samePlugin = slot.spec.plugin().equals(spec.plugin());
+            DaemonInstance current = slot.current;
+            boolean running = current != null && current.state() == DaemonState.RUNNING;
+            if (samePlugin && running && withoutFrameworkKeys(slot.spec.block()).equals(withoutFrameworkKeys(spec.block()))) {
+                current.connections().update(spec.settings());
+                slot.spec = spec;
+                updated.add(spec.name());
+                log.info("daemon '{}': new limits applied in place", spec.name());
+            } else if (samePlugin && running && current.offerReload(spec.block())) {
+                current.connections().update(spec.settings());
+                slot.spec = spec;
+                updated.add(spec.name());
+                log.info("daemon '{}' applied its new config itself", spec.name());
+            } else {
+                slot.spec = spec;
+                slot.plugin = plugin(spec.plugin());
+                restartInPlace(slot);
+                restarted.add(spec.name());
+            }
+        }
+        for (DaemonSlot slot : List.copyOf(slots.values())) {
+            if (!wanted.contains(slot.name)) {
+                stopAndRemove(slot);
+                stopped.add(slot.name);
+            }
+        }
+        refreshViews();
+        ReloadReport report = new ReloadReport(started, restarted, updated, stopped, notes);
+        log.info("{}", report);
+        return report;
     }
 
+    private void applyGlobalLevels(Config oldLogging, Config newLogging, List<String> notes) {
+        if (!oldLogging.getString("level").equals(newLogging.getString("level"))) {
+            logging.setLevel(null, null, newLogging.getString("level"));
+        }
+        Map<String, Object> was = oldLogging.getObject("loggers").unwrapped();
+        Map<String, Object> now = newLogging.getObject("loggers").unwrapped();
+        for (var e : now.entrySet()) {
+            if (!Objects.equals(was.get(e.getKey()), e.getValue())) {
+                logging.setLevel(null, e.getKey(), String.valueOf(e.getValue()));
+            }
+        }
+        for (String gone : was.keySet()) {
+            if (!now.containsKey(gone)) {
+                logging.setLevel(null, gone, "inherit");
+            }
+        }
+        Config oldRest = oldLogging.withoutPath("level").withoutPath("loggers");
+        Config newRest = newLogging.withoutPath("level").withoutPath("loggers");
+        if (!oldRest.equals(newRest)) {
+            notes.add("daemonkit.logging outputs (files, formats, rolling) change at the next launcher start; levels changed now");
+        }
+    }
+
+    private static Config withoutFrameworkKeys(Config block) {
+        Config c = block;
+        for (String key : List.of("max-connections", "idle-timeout", "write-buffer", "restart", "logging")) {
+            c = c.withoutPath(key);
+        }
+        return c;
+    }
+
+    /** Restart for a changed config: drain the old instance, then a new one with the slot's new spec. */
+    private void restartInPlace(DaemonSlot slot) {
+        slot.cancelPendingRestart();
+        slot.held = false;
+        slot.recentRestarts.clear();
+        DaemonInstance old = slot.current;
+        if (old == null || old.state().isTerminal()) {
+            startSlot(slot);
+            return;
+        }
+        old.stop(settings.grace(), settings.quietPeriod()).whenComplete((v, e) -> control.execute(() -> {
+            if (slot.current == old && slots.get(slot.name) == slot && !stopping) {
+                startSlot(slot);
+            }
+        }));
+    }
+
+    private CompletableFuture<Void> stopAndRemove(DaemonSlot slot) {
+        slot.held = true;
+        removeSlot(slot);
+        DaemonInstance i = slot.current;
+        if (i == null || i.state().isTerminal()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return i.stop(settings.grace(), settings.quietPeriod());
+    }
+
+    // ------------------------------------------------------------------ hot deploy
+
+    private void watchPlugins() {
+        try {
+            watchPluginsNow(false);
+        } catch (RuntimeException | Error e) {
+            log.error("scanning {} failed; will try again", pluginsDir, e);
+        }
+    }
+
+    /**
+     * One look at the plugins folder. A new or changed source is loaded once its fingerprint has
+     * been the same at two looks in a row ({@code immediately}: at this look, for reload).
+     */
+    private void watchPluginsNow(boolean immediately) {
+        if (stopping) {
+            return;
+        }
+        List<Path> present = PluginScanner.sources(pluginsDir);
+        boolean changed = false;
+        for (Path path : present) {
+            String fp = PluginScanner.fingerprint(path);
+            LoadedSource loaded = sources.get(path);
+            String previous = lastSeen.put(path, fp);
+            if (loaded != null && loaded.fingerprint().equals(fp)) {
+                continue;
+            }
+            if (fp.equals(failedFingerprints.get(path))) {
+                continue;   // this very file failed before: wait for a new version
+            }
+            if (!immediately && !fp.equals(previous)) {
+                continue;   // still changing (being copied?): look again next time
+            }
+            changed = true;
+            if (loaded == null) {
+                addSource(path, fp);
+            } else {
+                replaceSource(loaded, path, fp);
+            }
+        }
+        for (Path gone : List.copyOf(sources.keySet())) {
+            if (!present.contains(gone)) {
+                changed = true;
+                removeSource(sources.get(gone));
+            }
+        }
+        lastSeen.keySet().retainAll(present);
+        failedFingerprints.keySet().retainAll(present);
+        if (changed) {
+            refreshViews();
+        }
+    }
+
+    private LoadedSource loadChecked(Path path, String fp, LoadedSource replacing) {
+        LoadedSource loaded = scanner.load(path);
+        List<PluginFailure> failures = new ArrayList<>(loaded.failures());
+        List<InstalledPlugin> kept = new ArrayList<>();
+        for (InstalledPlugin p : loaded.plugins()) {
+            boolean taken = sources.values().stream().filter(s -> s != replacing)
+                    .flatMap(s -> s.plugins().stream()).anyMatch(o -> o.name().equals(p.name()));
+            if (taken) {
+                PluginFailure f = new PluginFailure(path, "it provides plugin '" + p.name()
+                        + "', which another plugin file provides already. Remove one of them.");
+                log.error("plugin {} not loaded: {}", path, f.reason());
+                failures.add(f);
+            } else {
+                kept.add(p);
+            }
+        }
+        List<PluginFailure> all = new ArrayList<>(pluginFailures);
+        all.removeIf(f -> f.source().equals(path));
+        all.addAll(failures);
+        pluginFailures = List.copyOf(all);
+        if (kept.isEmpty()) {
+            PluginScanner.discard(loaded);
+            failedFingerprints.put(path, fp);
+            return null;
+        }
+        return new LoadedSource(path, loaded.fingerprint(), loaded.loader(), loaded.copy(), kept, loaded.failures());
+    }
+
+    private void addSource(Path path, String fp) {
+        LoadedSource loaded = loadChecked(path, fp, null);
+        if (loaded == null) {
+            return;
+        }
+        sources.put(path, loaded);
+        ConfigLoader.Resolution resolution;
+        try {
+            resolution = config.resolveDaemons(references());
+        } catch (ConfigError e) {
+            log.error("plugin {} loaded, but its daemons do not start: {}", path, e.getMessage());
+            return;
+        }
+        Set<String> names = new HashSet<>();
+        loaded.plugins().forEach(p -> names.add(p.name()));
+        for (DaemonSpec spec : resolution.daemons()) {
+            if (names.contains(spec.plugin()) && !slots.containsKey(spec.name())) {
+                log.info("hot deploy: starting daemon '{}' from new plugin file {}", spec.name(), path.getFileName());
+                startSlot(addSlot(spec, plugin(spec.plugin())));
+            }
+        }
+        unresolved = List.copyOf(resolution.unknownPlugins());
+    }
+
+    private void removeSource(LoadedSource source) {
+        log.info("hot deploy: {} was removed; stopping its daemons", source.source());
+        sources.remove(source.source());
+        List<DaemonInstance> instances = new ArrayList<>();
+        for (DaemonSlot slot : List.copyOf(slots.values())) {
+            if (source.plugins().contains(slot.plugin)) {
+                if (slot.current != null) {
+                    instances.add(slot.current);
+                }
+                stopAndRemove(slot);
+            }
+        }
+        unloader.unloadWhenDone(source, instances, transport);
+    }
+
+    private void replaceSource(LoadedSource old, Path path, String fp) {
+        LoadedSource fresh = loadChecked(path, fp, old);
+        if (fresh == null) {
+            log.error("hot deploy: the new {} could not be loaded (see above); the running version stays", path);
+            return;
+        }
+        sources.put(path, fresh);
+        ConfigLoader.Resolution resolution;
+        try {
+            resolution = config.resolveDaemons(references());
+        } catch (ConfigError e) {
+            sources.put(path, old);
+            PluginScanner.discard(fresh);
+            failedFingerprints.put(path, fp);
+            log.error("hot deploy: the new {} does not fit the config ({}); the running version stays", path, e.getMessage());
+            return;
+        }
+        Map<String, DaemonSpec> specs = new LinkedHashMap<>();
+        resolution.daemons().forEach(s -> specs.put(s.name(), s));
+        List<DaemonInstance> oldInstances = new ArrayList<>();
+        for (DaemonSlot slot : List.copyOf(slots.values())) {
+            if (!old.plugins().contains(slot.plugin)) {
+                continue;
+            }
+            if (slot.current != null) {
+                oldInstances.add(slot.current);
+            }
+            DaemonSpec spec = specs.get(slot.name);
+            InstalledPlugin next = spec == null ? null
+                    : fresh.plugins().stream().filter(p -> p.name().equals(spec.plugin())).findFirst().orElse(null);
+            if (next == null) {
+                log.info("hot deploy: the new {} no longer provides daemon '{}'; stopping it", path.getFileName(), slot.name);
+                stopAndRemove(slot);
+            } else {
+                swap(slot, spec, next);
+            }
+        }
+        for (DaemonSpec spec : resolution.daemons()) {
+            boolean fromFresh = fresh.plugins().stream().anyMatch(p -> p.name().equals(spec.plugin()));
+            if (fromFresh && !slots.containsKey(spec.name())) {
+                startSlot(addSlot(spec, plugin(spec.plugin())));
+            }
+        }
+        // The old version's class loader goes once every instance that ran it has ended (a daemon
+        // whose new version failed keeps running the old one until it stops).
+        unloader.unloadWhenDone(old, oldInstances, transport);
+    }
+
+    /**
+     * Swaps one daemon to a new plugin version: the new instance takes over the listeners (new
+     * connections go to it from that moment), the old one retires (its open connections finish on
+     * it). If the new version fails, the old one keeps serving.
+     */
+    private void swap(DaemonSlot slot, DaemonSpec spec, InstalledPlugin next) {
+        DaemonInstance old = slot.current;
+        boolean oldRunning = old != null && old.state() == DaemonState.RUNNING;
+        DaemonInstance fresh = new DaemonInstance(spec, next, services, registry,
+                failed -> control.execute(() -> onFailed(slot, failed)));
+        fresh.takingOver = oldRunning;
+        try {
+            fresh.configure();
+        } catch (ConfigError e) {
+            fresh.markFailed("its config is wrong: " + e.getMessage(), null);
+        }
+        if (fresh.state() == DaemonState.STARTING) {
+            fresh.bind();
+        }
+        if (fresh.state() != DaemonState.RUNNING) {
+            if (oldRunning) {
+                old.reattach();
+                log.error("hot deploy: version {} of daemon '{}' failed ({}); version {} keeps serving",
+                        next.version(), slot.name, fresh.failure(), old.plugin().version());
+                return;
+            }
+            slot.current = fresh;
+            slot.plugin = next;
+            slot.spec = spec;
+            return;
+        }
+        fresh.takingOver = false;
+        slot.current = fresh;
+        slot.plugin = next;
+        slot.spec = spec;
+        log.info("hot deploy: daemon '{}' now runs version {} from {}; new connections go to it", slot.name,
+                next.version(), next.source().getFileName());
+        if (oldRunning) {
+            old.retire(settings.grace());
+        }
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /** A snapshot of one daemon for status, health and metrics (safe from any thread). */
+    public static final class SlotView {
+        private final DaemonSlot slot;
+
+        SlotView(DaemonSlot slot) {
+            this.slot = slot;
+        }
+
+        public String name() {
+            return slot.name;
+        }
+
+        public String plugin() {
+            return slot.plugin.name();
+        }
+
+        public String version() {
+            return slot.plugin.version();
+        }
+
+        public Path source() {
+            return slot.plugin.source();
+        }
+
+        public DaemonState state() {
+            return slot.state();
+        }
+
+        public int restarts() {
+            return slot.restarts;
+        }
+
+        public String lastFailure() {
+            return slot.lastFailure;
+        }
+
+        public long lastFailureMillis() {
+            return slot.lastFailureMillis;
+        }
+
+        /** The current instance (may change at any time), or null. */
+        public DaemonInstance instance() {
+            return slot.current;
+        }
+    }
+
+    private void refreshViews() {
+        List<SlotView> v = new ArrayList<>();
+        for (DaemonSlot slot : slots.values()) {
+            v.add(new SlotView(slot));
+        }
+        views = List.copyOf(v);
+    }
+
+    public List<SlotView> views() {
+        return views;
+    }
+
+    public void addListener(LauncherListener listener) {
+        listeners.add(listener);
+        for (SlotView v : views) {
+            listener.slotAdded(v);
+        }
+    }
+
+    /** The current instance of a daemon, or null (for tests and the admin endpoint). */
     public DaemonInstance daemon(String name) {
-        return daemons.get(name);
+        for (SlotView v : views) {
+            if (v.name().equals(name)) {
+                return v.instance();
+            }
+        }
+        return null;
     }
 
     public List<PluginFailure> pluginFailures() {
-        return List.copyOf(pluginFailures);
+        return pluginFailures;
     }
 
     public List<String> unresolvedDaemons() {
-        return List.copyOf(unresolved);
+        return unresolved;
     }
 
     public Transport transport() {
         return transport;
+    }
+
+    public EventLoopTimerWheels wheels() {
+        return wheels;
+    }
+
+    public LauncherSettings settings() {
+        return settings;
+    }
+
+    public LoggingSystem logging() {
+        return logging;
+    }
+
+    public Path pluginsDir() {
+        return pluginsDir;
+    }
+
+    public Unloader unloader() {
+        return unloader;
     }
 }

@@ -9,13 +9,17 @@ import java.io.IOException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.jar.JarFile;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -23,90 +27,162 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Scans the plugins folder. Each {@code *.jar} file, and each folder of jars, is one plugin source
+ * Finds and loads plugin sources. Each {@code *.jar} file, and each folder of jars, is one source
  * with its own {@link PluginClassLoader}; {@link ServiceLoader} finds its {@link DaemonPlugin}
- * providers. A broken source (not a jar, a provider class missing, a constructor that throws, a bad
- * reference.conf, a duplicate name) becomes a {@link PluginFailure} and never affects the others.
+ * providers. A source is loaded from a private copy, so the file in {@code plugins/} can be replaced
+ * or deleted while its classes are in use (a class loader reading a jar that is being overwritten
+ * would fail in odd places). A broken source (not a jar, a provider class missing, a constructor that
+ * throws, a bad reference.conf) becomes a {@link PluginFailure} and never affects the others.
  */
 public final class PluginScanner {
     private static final Logger log = LoggerFactory.getLogger(PluginScanner.class);
     private static final Pattern PLUGIN_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     static final String SERVICE_FILE = "META-INF/services/" + DaemonPlugin.class.getName();
+    private static final AtomicLong COPIES = new AtomicLong();
 
     private final ClassLoader framework;
+    private final Path copies;
 
-    public PluginScanner(ClassLoader framework) {
+    /** @param copies folder for private copies of loaded sources (created when needed) */
+    public PluginScanner(ClassLoader framework, Path copies) {
         this.framework = framework;
+        this.copies = copies;
     }
 
-    /** What a scan found. */
-    public record Result(Map<String, InstalledPlugin> plugins, List<PluginFailure> failures) {
+    /** What a whole-folder scan found. */
+    public record Result(Map<String, InstalledPlugin> plugins, List<PluginFailure> failures, List<LoadedSource> sources) {
     }
 
+    /** The plugin sources in {@code dir}: jar files and folders, sorted; hidden files are skipped. */
+    public static List<Path> sources(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> !p.getFileName().toString().startsWith("."))
+                    .filter(p -> Files.isDirectory(p) || p.getFileName().toString().endsWith(".jar"))
+                    .sorted().toList();
+        } catch (IOException e) {
+            log.error("plugins folder {} cannot be listed: {}", dir, e.toString());
+            return List.of();
+        }
+    }
+
+    /** Size and modification time of the source's jars: changes when a jar is written or replaced. */
+    public static String fingerprint(Path source) {
+        StringBuilder sb = new StringBuilder();
+        try {
+            for (Path jar : jarsOf(source)) {
+                BasicFileAttributes a = Files.readAttributes(jar, BasicFileAttributes.class);
+                sb.append(jar.getFileName()).append(':').append(a.size()).append(':')
+                        .append(a.lastModifiedTime().toMillis()).append(';');
+            }
+        } catch (IOException e) {
+            return "unreadable:" + e.getMessage();
+        }
+        return sb.toString();
+    }
+
+    /** Loads every source in {@code dir}; a plugin name provided twice is a failure of the later source. */
     public Result scan(Path dir) {
         Map<String, InstalledPlugin> plugins = new LinkedHashMap<>();
         List<PluginFailure> failures = new ArrayList<>();
+        List<LoadedSource> sources = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             log.warn("plugins folder {} does not exist: no plugins loaded. Create it and put plugin jars there.", dir);
-            return new Result(plugins, failures);
+            return new Result(plugins, failures, sources);
         }
-        List<Path> entries;
         try (Stream<Path> s = Files.list(dir)) {
-            entries = s.sorted().toList();
+            s.filter(p -> !Files.isDirectory(p) && !p.getFileName().toString().endsWith(".jar")
+                            && !p.getFileName().toString().startsWith("."))
+                    .forEach(p -> log.info("ignoring {}: a plugin is a .jar file or a folder of jars", p));
         } catch (IOException e) {
-            log.error("plugins folder {} cannot be listed: {}. No plugins loaded.", dir, e.toString());
-            return new Result(plugins, failures);
+            log.debug("listing {} failed", dir, e);
         }
-        for (Path entry : entries) {
-            String file = entry.getFileName().toString();
-            if (file.startsWith(".")) {
-                continue;
+        for (Path source : sources(dir)) {
+            LoadedSource loaded = load(source);
+            List<InstalledPlugin> kept = new ArrayList<>();
+            for (InstalledPlugin p : loaded.plugins()) {
+                InstalledPlugin other = plugins.get(p.name());
+                if (other != null) {
+                    PluginFailure f = new PluginFailure(source, "it provides plugin '" + p.name() + "', which "
+                            + other.source() + " provides already. Remove one of them.");
+                    log.error("plugin {} not loaded: {} The other plugins are not affected.", f.source(), f.reason());
+                    failures.add(f);
+                } else {
+                    plugins.put(p.name(), p);
+                    kept.add(p);
+                }
             }
-            if (Files.isDirectory(entry) || file.endsWith(".jar")) {
-                load(entry, plugins, failures);
+            failures.addAll(loaded.failures());
+            if (kept.size() < loaded.plugins().size()) {
+                loaded = new LoadedSource(source, loaded.fingerprint(), loaded.loader(), loaded.copy(), kept, loaded.failures());
+            }
+            if (kept.isEmpty()) {
+                discard(loaded);
             } else {
-                log.info("ignoring {}: a plugin is a .jar file or a folder of jars", entry);
+                sources.add(loaded);
             }
         }
-        for (PluginFailure f : failures) {
-            log.error("plugin {} not loaded: {} The other plugins are not affected.", f.source(), f.reason());
-        }
-        return new Result(plugins, failures);
+        return new Result(plugins, failures, sources);
     }
 
-    private void load(Path source, Map<String, InstalledPlugin> plugins, List<PluginFailure> failures) {
-        List<Path> jars;
-        try {
-            jars = jarsOf(source);
-        } catch (IOException e) {
-            failures.add(new PluginFailure(source, "cannot be read: " + e.getMessage() + "."));
-            return;
-        }
-        if (jars.isEmpty()) {
-            failures.add(new PluginFailure(source, "the folder holds no .jar files. Put the plugin's jar and the"
-                    + " libraries it bundles in it."));
-            return;
-        }
-        List<URL> urls = new ArrayList<>();
-        for (Path jar : jars) {
-            try (JarFile ignored = new JarFile(jar.toFile())) {
-                urls.add(jar.toUri().toURL());
+    /** Closes a source's loader and deletes its private copy. */
+    public static void discard(LoadedSource source) {
+        if (source.loader() != null) {
+            try {
+                source.loader().close();
             } catch (IOException e) {
-                failures.add(new PluginFailure(source, (jar.equals(source) ? "" : jar.getFileName() + " ")
-                        + "is not a readable jar (" + e.getMessage() + "). Replace it with a jar built for Daemonkit."));
-                return;
+                log.debug("closing {} failed", source.loader(), e);
             }
         }
-        String id = source.getFileName().toString().replaceFirst("\\.jar$", "");
-        PluginClassLoader loader = new PluginClassLoader(id, urls, framework);
+        deleteTree(source.copy());
+    }
+
+    /** Loads one source from a private copy. Never throws: problems are in the result's failures (and logged). */
+    public LoadedSource load(Path source) {
+        String fingerprint = fingerprint(source);
+        List<PluginFailure> failures = new ArrayList<>();
+        List<InstalledPlugin> plugins = new ArrayList<>();
+        Path copy = null;
+        PluginClassLoader loader = null;
+        try {
+            List<Path> jars = jarsOf(source);
+            if (jars.isEmpty()) {
+                failures.add(new PluginFailure(source, "the folder holds no .jar files. Put the plugin's jar and the"
+                        + " libraries it bundles in it."));
+                return done(source, fingerprint, null, null, plugins, failures);
+            }
+            for (Path jar : jars) {
+                try (JarFile ignored = new JarFile(jar.toFile())) {
+                    // readable
+                } catch (IOException e) {
+                    failures.add(new PluginFailure(source, (jar.equals(source) ? "" : jar.getFileName() + " ")
+                            + "is not a readable jar (" + e.getMessage() + "). Replace it with a jar built for Daemonkit."));
+                    return done(source, fingerprint, null, null, plugins, failures);
+                }
+            }
+            String id = source.getFileName().toString().replaceFirst("\\.jar$", "");
+            copy = copies.resolve(id + "-" + COPIES.incrementAndGet());
+            Files.createDirectories(copy);
+            List<URL> urls = new ArrayList<>();
+            for (Path jar : jars) {
+                Path c = copy.resolve(jar.getFileName().toString());
+                Files.copy(jar, c, StandardCopyOption.REPLACE_EXISTING);
+                urls.add(c.toUri().toURL());
+            }
+            loader = new PluginClassLoader(id, urls, framework);
+        } catch (IOException e) {
+            failures.add(new PluginFailure(source, "cannot be read: " + e.getMessage() + "."));
+            deleteTree(copy);
+            return done(source, fingerprint, null, null, plugins, failures);
+        }
         Config reference;
         try {
-            reference = ConfigFactory.parseResources(loader, "reference.conf",
-                    ConfigParseOptions.defaults().setOriginDescription(source.getFileName() + "!/reference.conf"));
+            reference = ConfigFactory.parseResources(loader, "reference.conf", ConfigParseOptions.defaults());
         } catch (ConfigException e) {
             failures.add(new PluginFailure(source, "its reference.conf cannot be parsed: " + e.getMessage() + "."));
-            closeQuietly(loader);
-            return;
+            return done(source, fingerprint, loader, copy, plugins, failures);
         }
         int found = 0;
         Iterator<DaemonPlugin> it = ServiceLoader.load(DaemonPlugin.class, loader).iterator();
@@ -136,23 +212,32 @@ public final class PluginScanner {
                         + "': a plugin name must be lower-case letters, digits and dashes."));
                 continue;
             }
-            InstalledPlugin other = plugins.get(name);
-            if (other != null) {
-                failures.add(new PluginFailure(source, "it provides plugin '" + name + "', which "
-                        + other.source() + " provides already. Remove one of them."));
+            if (plugins.stream().anyMatch(p -> p.name().equals(name))) {
+                failures.add(new PluginFailure(source, "it lists two providers named '" + name + "'."));
                 continue;
             }
-            plugins.put(name, new InstalledPlugin(name, source, versionOf(plugin.getClass()), loader,
-                    plugin.getClass(), reference, plugin));
-            log.info("plugin '{}' version {} loaded from {}", name, versionOf(plugin.getClass()), source);
+            String version = versionOf(plugin.getClass());
+            plugins.add(new InstalledPlugin(name, source, version, loader, plugin.getClass(), reference, plugin));
+            log.info("plugin '{}' version {} loaded from {}", name, version, source);
         }
         if (found == 0) {
             failures.add(new PluginFailure(source, "no DaemonPlugin found. Add " + SERVICE_FILE
                     + " naming your plugin class."));
         }
-        if (plugins.values().stream().noneMatch(p -> p.loader() == loader)) {
-            closeQuietly(loader);
+        return done(source, fingerprint, loader, copy, plugins, failures);
+    }
+
+    private static LoadedSource done(Path source, String fingerprint, PluginClassLoader loader, Path copy,
+                                     List<InstalledPlugin> plugins, List<PluginFailure> failures) {
+        for (PluginFailure f : failures) {
+            log.error("plugin {} not loaded: {} The other plugins are not affected.", f.source(), f.reason());
         }
+        LoadedSource result = new LoadedSource(source, fingerprint, loader, copy, List.copyOf(plugins), List.copyOf(failures));
+        if (plugins.isEmpty()) {
+            discard(result);
+            return new LoadedSource(source, fingerprint, null, null, List.of(), List.copyOf(failures));
+        }
+        return result;
     }
 
     private static String describe(Throwable e) {
@@ -171,18 +256,23 @@ public final class PluginScanner {
 
     private static List<Path> jarsOf(Path source) throws IOException {
         if (!Files.isDirectory(source)) {
-            return List.of(source);
+            return Files.exists(source) ? List.of(source) : List.of();
         }
         try (Stream<Path> s = Files.list(source)) {
             return s.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().toList();
         }
     }
 
-    private static void closeQuietly(PluginClassLoader loader) {
-        try {
-            loader.close();
+    static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         } catch (IOException e) {
-            log.debug("closing {} failed", loader, e);
+            log.debug("deleting {} failed", dir, e);
         }
     }
 }

@@ -28,13 +28,14 @@ public final class DaemonConnections implements ConnectionOwner {
     private static final AtomicLong NEXT_ID = new AtomicLong();
 
     private final String daemon;
-    private final DaemonSettings settings;
+    private volatile DaemonSettings settings;
     private final TimerScope timers;
-    private final long idleTimeoutNanos;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger open = new AtomicInteger();
     private final LongAdder accepted = new LongAdder();
     private final LongAdder rejected = new LongAdder();
+    final LongAdder bytesIn = new LongAdder();
+    final LongAdder bytesOut = new LongAdder();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private volatile boolean draining;
 
@@ -42,7 +43,11 @@ public final class DaemonConnections implements ConnectionOwner {
         this.daemon = settings.name();
         this.settings = settings;
         this.timers = timers;
-        this.idleTimeoutNanos = settings.idleTimeout().toNanos();
+    }
+
+    /** Applies changed limits (reload): new connections get them; the idle timeout applies to all at their next check. */
+    public void update(DaemonSettings changed) {
+        settings = changed;
     }
 
     public String daemon() {
@@ -54,7 +59,7 @@ public final class DaemonConnections implements ConnectionOwner {
     }
 
     long idleTimeoutNanos() {
-        return idleTimeoutNanos;
+        return settings.idleTimeout().toNanos();
     }
 
     public int open() {
@@ -69,12 +74,21 @@ public final class DaemonConnections implements ConnectionOwner {
         return rejected.sum();
     }
 
+    public long bytesIn() {
+        return bytesIn.sum();
+    }
+
+    public long bytesOut() {
+        return bytesOut.sum();
+    }
+
     @Override
     public void accept(Channel ch, PipelineInitializer protocol) {
         if (draining) {
             ch.close();
             return;
         }
+        DaemonSettings settings = this.settings;
         if (open.incrementAndGet() > settings.maxConnections()) {
             open.decrementAndGet();
             rejected.increment();
@@ -109,14 +123,15 @@ public final class DaemonConnections implements ConnectionOwner {
     }
 
     /**
-     * Starts draining: no new connections; each open one is told {@link DaemonStopping} and closed
-     * once quiet. The future completes when all are closed; the caller enforces the grace period
-     * with {@link #closeAll()}.
+     * Starts draining: no new connections; each open one is told {@link DaemonStopping} and, when
+     * {@code quiet} is given, closed once quiet (a stop); with {@code quiet} null it stays open until
+     * its client closes it (a retired version during a hot swap). The future completes when all are
+     * closed; the caller enforces the grace period with {@link #closeAll()}.
      */
     public CompletableFuture<Void> drain(Duration grace, Duration quiet) {
         draining = true;
         DaemonStopping event = new DaemonStopping(grace);
-        long quietNanos = quiet.toNanos();
+        long quietNanos = quiet == null ? -1 : quiet.toNanos();
         for (Channel ch : channels) {
             ch.eventLoop().execute(() -> {
                 FrontHandler f = ch.attr(FrontHandler.KEY).get();

@@ -3,6 +3,7 @@ package dev.daemonkit.internal.transport;
 import dev.daemonkit.api.DaemonStopping;
 import dev.daemonkit.logging.LogContext;
 import dev.daemonkit.timers.Timeout;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -64,12 +65,14 @@ public final class FrontHandler extends ChannelDuplexHandler {
     }
 
     void enter() {
+        LoopActivity.enter(owner.daemon());
         MDC.put(LogContext.DAEMON, owner.daemon());
         MDC.put(LogContext.CONNECTION, id);
         MDC.put(LogContext.PEER, peer);
     }
 
     static void exit() {
+        LoopActivity.exit();
         MDC.remove(LogContext.DAEMON);
         MDC.remove(LogContext.CONNECTION);
         MDC.remove(LogContext.PEER);
@@ -100,6 +103,9 @@ public final class FrontHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         lastActivityNanos = System.nanoTime();
+        if (msg instanceof ByteBuf b) {
+            owner.bytesIn.add(b.readableBytes());
+        }
         enter();
         try {
             ctx.fireChannelRead(msg);
@@ -166,6 +172,9 @@ public final class FrontHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         lastActivityNanos = System.nanoTime();
+        if (msg instanceof ByteBuf b) {
+            owner.bytesOut.add(b.readableBytes());
+        }
         ctx.write(msg, promise);
     }
 
@@ -209,13 +218,15 @@ public final class FrontHandler extends ChannelDuplexHandler {
         }
     }
 
-    /** On the connection's loop: tell the protocol the daemon stops, then close once quiet. */
+    /** On the connection's loop: tell the protocol the daemon stops, then (quietNanos >= 0) close once quiet. */
     void startDrain(Channel ch, DaemonStopping event, long quietNanos) {
         if (!ch.isOpen()) {
             return;
         }
         ch.pipeline().fireUserEventTriggered(event);
-        drainCheck(ch, quietNanos);
+        if (quietNanos >= 0) {
+            drainCheck(ch, quietNanos);
+        }
     }
 
     private void drainCheck(Channel ch, long quietNanos) {

@@ -1,0 +1,127 @@
+package dev.daemonkit.internal.admin;
+
+import dev.daemonkit.api.DaemonState;
+import dev.daemonkit.internal.lifecycle.DaemonInstance;
+import dev.daemonkit.internal.lifecycle.Launcher;
+import dev.daemonkit.internal.transport.StallWatchdog;
+import dev.daemonkit.logging.LoggingSystem;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.SingleThreadEventExecutor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
+
+/**
+ * The process's metrics in Prometheus form (Micrometer): per daemon connections open, accepted and
+ * rejected, bytes in and out, requests (where the protocol counts them), timers pending, up,
+ * restarts; per event loop pending tasks; log events dropped; stalls; JVM metrics.
+ */
+public final class DaemonkitMetrics implements Launcher.LauncherListener, AutoCloseable {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, List<Meter>> perDaemon = new ConcurrentHashMap<>();
+    /** The views the meters read: Micrometer holds function meters' objects weakly. */
+    private final Map<String, Launcher.SlotView> views = new ConcurrentHashMap<>();
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+
+    public DaemonkitMetrics(Launcher launcher, LoggingSystem logging, StallWatchdog watchdog) {
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        int i = 0;
+        for (EventExecutor loop : launcher.transport().workers()) {
+            if (loop instanceof SingleThreadEventExecutor s) {
+                Gauge.builder("daemonkit.eventloop.pending.tasks", s, SingleThreadEventExecutor::pendingTasks)
+                        .tag("loop", Integer.toString(i)).strongReference(true)
+                        .description("tasks waiting in the event loop's queue").register(registry);
+            }
+            i++;
+        }
+        if (logging != null) {
+            FunctionCounter.builder("daemonkit.log.events.dropped", logging, LoggingSystem::droppedEvents)
+                    .description("TRACE/DEBUG/INFO lines dropped because a log output could not keep up")
+                    .register(registry);
+        }
+        if (watchdog != null) {
+            FunctionCounter.builder("daemonkit.eventloop.stalls", watchdog, StallWatchdog::stalls)
+                    .description("event loops found blocked longer than daemonkit.watchdog.threshold").register(registry);
+        }
+        launcher.addListener(this);
+    }
+
+    @Override
+    public void slotAdded(Launcher.SlotView view) {
+        slotRemoved(view.name());
+        Tags tags = Tags.of("daemon", view.name());
+        views.put(view.name(), view);
+        List<Meter> meters = new ArrayList<>();
+        meters.add(gauge("daemonkit.connections.open", view, tags, "connections open now",
+                v -> instanceLong(v, i -> i.connections().open())));
+        meters.add(counter("daemonkit.connections.accepted", view, tags, "connections accepted",
+                v -> instanceLong(v, i -> i.connections().accepted())));
+        meters.add(counter("daemonkit.connections.rejected", view, tags, "connections refused by max-connections",
+                v -> instanceLong(v, i -> i.connections().rejected())));
+        meters.add(counter("daemonkit.bytes.in", view, tags, "bytes read from clients",
+                v -> instanceLong(v, i -> i.connections().bytesIn())));
+        meters.add(counter("daemonkit.bytes.out", view, tags, "bytes written to clients",
+                v -> instanceLong(v, i -> i.connections().bytesOut())));
+        meters.add(counter("daemonkit.requests", view, tags, "requests, where the protocol counts them",
+                v -> instanceLong(v, i -> i.requests().sum())));
+        meters.add(gauge("daemonkit.timers.pending", view, tags, "timers pending",
+                v -> instanceLong(v, DaemonInstance::timersPending)));
+        meters.add(gauge("daemonkit.daemon.up", view, tags, "1 when the daemon is RUNNING",
+                v -> v.state() == DaemonState.RUNNING ? 1 : 0));
+        meters.add(counter("daemonkit.daemon.restarts", view, tags, "automatic restarts", v -> v.restarts()));
+        perDaemon.put(view.name(), meters);
+    }
+
+    private static long instanceLong(Launcher.SlotView v, ToLongFunction<DaemonInstance> f) {
+        DaemonInstance i = v.instance();
+        return i == null ? 0 : f.applyAsLong(i);
+    }
+
+    private Meter gauge(String name, Launcher.SlotView view, Tags tags, String help, ToDoubleFunction<Launcher.SlotView> f) {
+        return Gauge.builder(name, view, f).tags(tags).description(help).register(registry);
+    }
+
+    private Meter counter(String name, Launcher.SlotView view, Tags tags, String help, ToDoubleFunction<Launcher.SlotView> f) {
+        return FunctionCounter.builder(name, view, f).tags(tags).description(help).register(registry);
+    }
+
+    @Override
+    public void slotRemoved(String name) {
+        List<Meter> meters = perDaemon.remove(name);
+        if (meters != null) {
+            meters.forEach(registry::remove);
+        }
+        views.remove(name);
+    }
+
+    /** The Prometheus text exposition. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
+    }
+}

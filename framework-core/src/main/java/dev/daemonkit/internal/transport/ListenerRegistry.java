@@ -1,0 +1,117 @@
+package dev.daemonkit.internal.transport;
+
+import dev.daemonkit.api.PipelineInitializer;
+import io.netty.channel.ChannelFuture;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Every TCP server socket of the process, owned by the launcher and keyed by address. A daemon
+ * attaches its protocol to an address; a new version of the same daemon attaches to the socket the
+ * old one used, so a hot swap never closes or re-binds a port.
+ */
+public final class ListenerRegistry {
+    private final Transport transport;
+    private final Map<InetSocketAddress, Entry> byAddress = new HashMap<>();
+
+    private static final class Entry {
+        final BoundListener listener;
+        String daemon;
+        ConnectionOwner owner;
+
+        Entry(BoundListener listener) {
+            this.listener = listener;
+        }
+    }
+
+    /** Thrown when an address is held by another daemon of this process. */
+    public static final class AddressTaken extends Exception {
+        public AddressTaken(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    public ListenerRegistry(Transport transport) {
+        this.transport = transport;
+    }
+
+    /**
+     * Attaches {@code owner} (a version of daemon {@code daemon}) to {@code address}: takes over the
+     * socket if this daemon already has one there, binds a new one otherwise. Returns the bound
+     * listener, or a failed future's cause via {@link ChannelFuture}.
+     */
+    public synchronized BoundListener attach(InetSocketAddress address, String daemon, ConnectionOwner owner,
+                                             PipelineInitializer protocol) throws AddressTaken, BindFailed {
+        Entry e = address.getPort() == 0 ? null : byAddress.get(address);
+        if (e != null) {
+            if (!e.daemon.equals(daemon)) {
+                throw new AddressTaken("daemon '" + e.daemon + "' of this launcher listens there");
+            }
+            e.owner = owner;
+            e.listener.attach(owner, protocol);
+            return e.listener;
+        }
+        BoundListener listener = new BoundListener(address);
+        listener.attach(owner, protocol);
+        ChannelFuture f = listener.bind(transport).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            listener.close();
+            throw new BindFailed(f.cause());
+        }
+        Entry created = new Entry(listener);
+        created.daemon = daemon;
+        created.owner = owner;
+        byAddress.put(listener.bound(), created);
+        if (address.getPort() != 0) {
+            byAddress.put(address, created);
+        }
+        return listener;
+    }
+
+    /** The bind error of {@link #attach}. */
+    public static final class BindFailed extends Exception {
+        public BindFailed(Throwable cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+    }
+
+    /**
+     * Closes the socket at {@code listener}'s address if {@code owner} is still the one attached
+     * (a daemon that stops for good); does nothing if a newer version took it over.
+     */
+    public synchronized void release(BoundListener listener, ConnectionOwner owner) {
+        Entry e = entryOf(listener);
+        if (e == null || e.owner != owner) {
+            return;
+        }
+        byAddress.values().removeIf(x -> x == e);
+        listener.close();
+    }
+
+    /** Detaches {@code owner} (new connections are refused) but keeps the socket bound. */
+    public synchronized void detach(BoundListener listener, ConnectionOwner owner) {
+        Entry e = entryOf(listener);
+        if (e != null && e.owner == owner) {
+            e.owner = null;
+            listener.detach();
+        }
+    }
+
+    private Entry entryOf(BoundListener listener) {
+        for (Entry e : byAddress.values()) {
+            if (e.listener == listener) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** Closes every socket (the launcher is stopping). */
+    public synchronized void closeAll() {
+        for (Entry e : byAddress.values()) {
+            e.listener.close();
+        }
+        byAddress.clear();
+    }
+}

@@ -1,0 +1,186 @@
+package dev.daemonkit.internal.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.daemonkit.api.DaemonState;
+import dev.daemonkit.testing.LineClient;
+import dev.daemonkit.testing.TestHome;
+import dev.daemonkit.testplugins.Jars;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Plugins added, replaced and removed while the launcher runs and clients talk to them. */
+class HotDeployTest {
+    @TempDir
+    Path dir;
+    TestHome home;
+    int port;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        home = new TestHome(dir);
+        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        home.config(watching(true));
+    }
+
+    /** Watch the plugins folder every 50 ms; {@code withVer}: the "ver" daemon on a known port. */
+    private String watching(boolean withVer) {
+        return """
+                daemonkit.plugins.watch = true
+                daemonkit.plugins.scan-interval = 50 ms
+                """ + (withVer ? "daemons.ver.listen = \"127.0.0.1:" + port + "\"\n" : "");
+    }
+
+    @AfterEach
+    void tearDown() {
+        home.close();
+    }
+
+    private InetSocketAddress address() {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    }
+
+    /** Puts a jar in place the way a careful deploy script does: write aside, then rename. */
+    private void install(byte[] jar) throws IOException {
+        Path tmp = home.plugins().resolve(".ver.jar.part");
+        Files.write(tmp, jar);
+        Files.move(tmp, home.plugins().resolve("ver.jar"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private String ask(String line) throws IOException {
+        try (var c = new LineClient(address())) {
+            return c.request(line);
+        }
+    }
+
+    @Test
+    void aJarDroppedInIsLoadedAndServes() throws Exception {
+        home.config(watching(false));   // a block for a plugin not installed yet would be a config error
+        var launcher = home.start();
+        assertThat(launcher.daemon("ver")).isNull();
+        install(Jars.versioned("v1"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> launcher.daemon("ver") != null
+                && launcher.daemon("ver").state() == DaemonState.RUNNING);
+        try (var c = new LineClient(launcher.daemon("ver").listeners().get(0).boundAddress())) {
+            assertThat(c.request("hello")).isEqualTo("v1:hello");
+        }
+    }
+
+    @Test
+    void replacingAJarSwapsVersionsWithoutRefusingOrLosingARequest() throws Exception {
+        install(Jars.versioned("v1"));
+        var launcher = home.start();
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicInteger answered = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        Set<String> versions = ConcurrentHashMap.newKeySet();
+        ExecutorService clients = Executors.newFixedThreadPool(2);
+        try (var longLived = new LineClient(address())) {
+            assertThat(longLived.request("before")).isEqualTo("v1:before");
+            for (int t = 0; t < 2; t++) {
+                int id = t;
+                clients.execute(() -> {
+                    for (int i = 0; running.get() && i < 1_000_000; i++) {
+                        try {
+                            String reply = ask("c" + id + "-" + i);
+                            if (reply != null && reply.endsWith(":c" + id + "-" + i)) {
+                                versions.add(reply.substring(0, 2));
+                                answered.incrementAndGet();
+                            } else {
+                                failed.incrementAndGet();
+                            }
+                        } catch (IOException e) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                });
+            }
+            await().until(() -> answered.get() > 50);
+            install(Jars.versioned("v2"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> versions.contains("v2"));
+            int atSwap = answered.get();
+            await().until(() -> answered.get() > atSwap + 50);
+            running.set(false);
+            clients.shutdown();
+            assertThat(clients.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+
+            assertThat(failed.get()).as("connections refused or requests unanswered").isZero();
+            assertThat(versions).containsExactlyInAnyOrder("v1", "v2");
+            assertThat(ask("after")).isEqualTo("v2:after");
+            // The connection opened before the swap still talks to the old version.
+            assertThat(longLived.request("still")).isEqualTo("v1:still");
+        }
+        // Once its last connection is gone, the old version's class loader is collected.
+        await().atMost(Duration.ofSeconds(20)).until(() -> launcher.unloader().outcomes().size() == 1
+                && launcher.unloader().outcomes().get(0).isDone());
+        Unloader.Outcome outcome = launcher.unloader().outcomes().get(0).get();
+        assertThat(outcome.collected()).as("old class loader collected; holders: " + outcome.holders()).isTrue();
+        assertThat(outcome.what()).contains("ver.jar");
+    }
+
+    @Test
+    void aHalfWrittenJarIsNeverLoadedAndTheRunningVersionStays() throws Exception {
+        install(Jars.versioned("v1"));
+        var launcher = home.start();
+        byte[] v2 = Jars.versioned("v2");
+        Path target = home.plugins().resolve("ver.jar");
+        // A slow copy in place: first half now, the rest later.
+        Files.write(target, Arrays.copyOf(v2, v2.length / 2));
+        await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+        assertThat(ask("mid-copy")).isEqualTo("v1:mid-copy");
+        assertThat(launcher.daemon("ver").state()).isEqualTo(DaemonState.RUNNING);
+        Files.write(target, v2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> ask("done").equals("v2:done"));
+    }
+
+    @Test
+    void removingAJarStopsItsDaemonAndUnloadsItCleanly() throws Exception {
+        install(Jars.versioned("v1"));
+        var launcher = home.start();
+        assertThat(ask("hi")).isEqualTo("v1:hi");
+        Files.delete(home.plugins().resolve("ver.jar"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> launcher.daemon("ver") == null);
+        await().atMost(Duration.ofSeconds(20)).until(() -> launcher.unloader().outcomes().size() == 1
+                && launcher.unloader().outcomes().get(0).isDone());
+        assertThat(launcher.unloader().outcomes().get(0).get().collected()).isTrue();
+        // The port is free again.
+        try (ServerSocket again = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
+            assertThat(again.isBound()).isTrue();
+        }
+    }
+
+    @Test
+    void aPluginThatLeaksAThreadIsReportedWithTheThreadsName() throws Exception {
+        home.config(watching(false));
+        Jars.leaky(home.plugins());
+        var launcher = home.start();
+        assertThat(launcher.daemon("leaky").state()).isEqualTo(DaemonState.RUNNING);
+        Files.delete(home.plugins().resolve("leaky.jar"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> launcher.unloader().outcomes().size() == 1
+                && launcher.unloader().outcomes().get(0).isDone());
+        Unloader.Outcome outcome = launcher.unloader().outcomes().get(0).get();
+        assertThat(outcome.collected()).isFalse();
+        assertThat(outcome.holders()).anySatisfy(h -> assertThat(h).contains("leaky-worker"));
+    }
+}

@@ -1,0 +1,108 @@
+package dev.daemonkit.internal.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.daemonkit.api.DaemonState;
+import dev.daemonkit.internal.config.ConfigError;
+import dev.daemonkit.testing.LineClient;
+import dev.daemonkit.testing.TestHome;
+import dev.daemonkit.testplugins.Jars;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SIGHUP / daemonkit reload: what changed is applied, a bad config is refused whole. */
+class ReloadTest {
+    @TempDir
+    Path dir;
+    TestHome home;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        home = new TestHome(dir);
+        Jars.lineEcho(home.plugins());
+    }
+
+    @AfterEach
+    void tearDown() {
+        home.close();
+    }
+
+    @Test
+    void changedLimitsApplyInPlaceWithoutARestart() throws Exception {
+        var launcher = home.start();
+        var before = launcher.daemon("line-echo");
+        home.config("daemons.line-echo.max-connections = 1\n");
+        var report = launcher.reload().get();
+        assertThat(report.updated()).containsExactly("line-echo");
+        assertThat(launcher.daemon("line-echo")).isSameAs(before);
+        try (var first = new LineClient(home.address("line-echo")); var second = new LineClient(home.address("line-echo"))) {
+            assertThat(first.request("one")).isEqualTo("one");
+            assertThat(second.isClosedByServer()).isTrue();
+        }
+    }
+
+    @Test
+    void aChangedPluginKeyRestartsTheDaemonWithTheNewBlock() throws Exception {
+        home.config("daemons.line-echo.prefix = \"a:\"\n");
+        var launcher = home.start();
+        var before = launcher.daemon("line-echo");
+        home.config("daemons.line-echo.prefix = \"b:\"\n");
+        var report = launcher.reload().get();
+        assertThat(report.restarted()).containsExactly("line-echo");
+        org.awaitility.Awaitility.await().until(() -> launcher.daemon("line-echo") != before
+                && launcher.daemon("line-echo").state() == DaemonState.RUNNING);
+        try (var c = new LineClient(home.address("line-echo"))) {
+            assertThat(c.request("x")).isEqualTo("b:x");
+        }
+    }
+
+    @Test
+    void aDaemonWhoseReloadHookAcceptsTheBlockKeepsRunning() throws Exception {
+        Jars.versioned(home.plugins(), "v1");
+        home.config("daemons.ver.accept-reload = true\n");
+        var launcher = home.start();
+        var before = launcher.daemon("ver");
+        home.config("daemons.ver { accept-reload = true, tag = v9 }\n");
+        var report = launcher.reload().get();
+        assertThat(report.updated()).containsExactly("ver");
+        assertThat(launcher.daemon("ver")).isSameAs(before);
+        try (var c = new LineClient(home.address("ver"))) {
+            assertThat(c.request("x")).isEqualTo("v9:x");
+        }
+    }
+
+    @Test
+    void aBadConfigIsRejectedAndTheRunningOneStays() throws Exception {
+        home.config("daemons.line-echo.prefix = \"a:\"\n");
+        var launcher = home.start();
+        Files.writeString(home.configFile(), "daemons.line-echo { prefix = \"b:\", colour = blue }\n");
+        assertThatThrownBy(() -> launcher.reload().get())
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(ConfigError.class).hasMessageContaining("unknown key daemons.line-echo.colour");
+        try (var c = new LineClient(home.address("line-echo"))) {
+            assertThat(c.request("x")).isEqualTo("a:x");
+        }
+    }
+
+    @Test
+    void aNewBlockStartsAndADisabledDaemonStops() throws Exception {
+        var launcher = home.start();
+        home.config("""
+                daemons.line-echo.enabled = false
+                daemons.echo-b { plugin = line-echo, prefix = "b:" }
+                """);
+        var report = launcher.reload().get();
+        assertThat(report.started()).containsExactly("echo-b");
+        assertThat(report.stopped()).containsExactly("line-echo");
+        assertThat(launcher.daemon("line-echo")).isNull();
+        try (var c = new LineClient(home.address("echo-b"))) {
+            assertThat(c.request("x")).isEqualTo("b:x");
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.daemonkit.internal.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.daemonkit.testing.LineClient;
+import dev.daemonkit.testing.TestHome;
+import dev.daemonkit.testplugins.Jars;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+class StallWatchdogTest {
+    @TempDir
+    Path dir;
+    TestHome home;
+    final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    final ch.qos.logback.classic.Logger logger =
+            (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(StallWatchdog.class);
+
+    @BeforeEach
+    void setUp() throws Exception {
+        home = new TestHome(dir);
+        logged.start();
+        logger.addAppender(logged);
+    }
+
+    @AfterEach
+    void tearDown() {
+        logger.detachAppender(logged);
+        home.close();
+    }
+
+    @Test
+    void aHandlerThatBlocksItsEventLoopIsReportedOnceWithDaemonAndStack() throws Exception {
+        Jars.versioned(home.plugins(), "v1");
+        home.config("daemons.ver.block-ms = 700\n");
+        var launcher = home.start();
+        try (var watchdog = new StallWatchdog(launcher.transport().workers(), Duration.ofMillis(150));
+             var client = new LineClient(home.address("ver"))) {
+            assertThat(client.request("block")).isEqualTo("v1:block");
+            await().atMost(Duration.ofSeconds(5)).until(() -> logged.list.stream()
+                    .anyMatch(e -> e.getFormattedMessage().contains("running again")));
+            var reports = logged.list.stream().filter(e -> e.getFormattedMessage().contains("has been blocked")).toList();
+            assertThat(reports).hasSize(1);
+            assertThat(reports.get(0).getFormattedMessage())
+                    .contains("daemon 'ver'")
+                    .contains("code of plugin file ver is on the stack")
+                    .contains("VersionedEchoPlugin")
+                    .contains("Thread.sleep");
+            assertThat(watchdog.stalls()).isEqualTo(1);
+        }
+    }
+}
