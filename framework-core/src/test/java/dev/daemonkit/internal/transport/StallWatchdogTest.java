@@ -48,9 +48,10 @@ class StallWatchdogTest {
             assertThat(client.request("warm")).isEqualTo("v1:warm");
             assertThat(client.request("block")).isEqualTo("v1:block");
             await().atMost(Duration.ofSeconds(5)).until(() -> logged.list.stream()
-                    .anyMatch(e -> e.getFormattedMessage().contains("running again")));
+                    .anyMatch(e -> e.getFormattedMessage().matches("(?s).*running again after being blocked for about (?:[5-9]\\d\\d|\\d{4,}) ms.*")));
+            // One report for our deliberate block (other, real stalls such as Netty's one-time JFR setup may be reported too).
             var reports = logged.list.stream().filter(e -> e.getFormattedMessage().contains("has been blocked")
-                    && e.getFormattedMessage().contains("VersionedEchoPlugin")).toList();
+                    && e.getFormattedMessage().contains("Thread.sleep")).toList();
             assertThat(reports).hasSize(1);
             assertThat(reports.get(0).getFormattedMessage())
                     .contains("daemon 'ver'")
