@@ -74,6 +74,26 @@ final class LauncherProcess implements AutoCloseable {
         return this;
     }
 
+    /** Runs {@code bin/daemonkit ARGS} (a control command) to completion; returns exit code and output. */
+    Result command(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new java.util.ArrayList<>(List.of(home.resolve("bin/daemonkit").toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("bin/daemonkit " + String.join(" ", args) + " did not finish:\n" + out);
+        }
+        return new Result(p.exitValue(), out);
+    }
+
+    record Result(int exitCode, String output) {
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
     void awaitStarted() {
         await().atMost(Duration.ofSeconds(60)).until(() -> output.indexOf("Daemonkit started") >= 0 || !process.isAlive());
         if (!process.isAlive()) {

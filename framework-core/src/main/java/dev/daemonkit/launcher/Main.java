@@ -117,8 +117,9 @@ public final class Main {
         }, "daemonkit-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            launcher.start();
+            String summary = launcher.start();
             services.start(launcher, logging, stopRequested::countDown);
+            log.info("{}", summary);
         } catch (ConfigError e) {
             log.error("not started: {}", e.getMessage());
             stopped.set(true);

@@ -153,10 +153,11 @@ public final class Launcher {
     // ------------------------------------------------------------------ start and stop
 
     /**
-     * Starts everything. Throws {@link ConfigError} (after releasing what it created) when the config
-     * is wrong; a daemon that fails on its own is FAILED and the others run.
+     * Starts everything and returns a one-line summary for the log. Throws {@link ConfigError}
+     * (after releasing what it created) when the config is wrong; a daemon that fails on its own is
+     * FAILED and the others run.
      */
-    public void start() {
+    public String start() {
         long t0 = System.nanoTime();
         try {
             onControl(() -> {
@@ -169,8 +170,8 @@ public final class Launcher {
         }
         long running = views.stream().filter(v -> v.state() == DaemonState.RUNNING).count();
         long failed = views.size() - running + unresolved.size();
-        log.info("Daemonkit started in {} ms: {} daemon(s) running{}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
-                running, failed + pluginFailures.size() == 0 ? ""
+        return "Daemonkit started in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms: " + running
+                + " daemon(s) running" + (failed + pluginFailures.size() == 0 ? ""
                         : ", " + failed + " not running, " + pluginFailures.size() + " plugin file(s) not loaded (see the errors above)");
     }
 
