@@ -16,15 +16,19 @@ import java.util.concurrent.atomic.LongAdder;
 final class EchoHandler extends ChannelInboundHandlerAdapter {
     private final int maxLineBytes;
     private final LongAdder echoed;
+    private final LongAdder requests;
 
-    EchoHandler(int maxLineBytes, LongAdder echoed) {
+    /** @param requests the daemon's request counter (daemonkit_requests_total) */
+    EchoHandler(int maxLineBytes, LongAdder echoed, LongAdder requests) {
         this.maxLineBytes = maxLineBytes;
         this.echoed = echoed;
+        this.requests = requests;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         echoed.increment();
+        requests.increment();
         ctx.write(msg);   // the buffer's ownership passes to the write
     }
 

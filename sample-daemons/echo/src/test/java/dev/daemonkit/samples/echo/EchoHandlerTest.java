@@ -12,9 +12,10 @@ import org.junit.jupiter.api.Test;
 
 class EchoHandlerTest {
     private final LongAdder echoed = new LongAdder();
+    private final LongAdder requests = new LongAdder();
 
     private EmbeddedChannel channel(int max) {
-        return new EmbeddedChannel(new LineBasedFrameDecoder(max, false, true), new EchoHandler(max, echoed));
+        return new EmbeddedChannel(new LineBasedFrameDecoder(max, false, true), new EchoHandler(max, echoed, requests));
     }
 
     private static ByteBuf bytes(String s) {
@@ -47,6 +48,7 @@ class EchoHandlerTest {
         ch.writeInbound(bytes("one\ntwo\r\nthree\n"));
         assertThat(drain(ch)).isEqualTo("one\ntwo\r\nthree\n");
         assertThat(echoed.sum()).isEqualTo(3);
+        assertThat(requests.sum()).isEqualTo(3);
         ch.finish();
     }
 
