@@ -8,16 +8,39 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** A launcher home in a temporary folder: conf/daemonkit.conf and plugins/, started in this JVM. */
-public final class TestHome implements AutoCloseable {
-    private final Path root;
+/**
+ * A launcher home in a temporary folder: conf/daemonkit.conf and plugins/, started in this JVM.
+ * Use it as a JUnit extension ({@code @RegisterExtension final TestHome home = new TestHome();}):
+ * each test gets a fresh folder, and its launcher is stopped and the folder deleted afterwards.
+ */
+public final class TestHome implements AutoCloseable, BeforeEachCallback, AfterEachCallback {
+    private Path root;
     private Launcher launcher;
 
-    public TestHome(Path root) throws IOException {
+    private void init(Path root) throws IOException {
         this.root = root;
+        this.launcher = null;
         Files.createDirectories(plugins());
         config("");
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws IOException {
+        init(Files.createTempDirectory("daemonkit-test-"));
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        close();
+        try (var files = Files.walk(root)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     public Path plugins() {

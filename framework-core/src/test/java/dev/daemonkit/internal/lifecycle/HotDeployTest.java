@@ -23,21 +23,18 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Plugins added, replaced and removed while the launcher runs and clients talk to them. */
 class HotDeployTest {
-    @TempDir
-    Path dir;
-    TestHome home;
+    @RegisterExtension
+    final TestHome home = new TestHome();
     int port;
 
     @BeforeEach
     void setUp() throws Exception {
-        home = new TestHome(dir);
         try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
@@ -50,11 +47,6 @@ class HotDeployTest {
                 daemonkit.plugins.watch = true
                 daemonkit.plugins.scan-interval = 50 ms
                 """ + (withVer ? "daemons.ver.listen = \"127.0.0.1:" + port + "\"\n" : "");
-    }
-
-    @AfterEach
-    void tearDown() {
-        home.close();
     }
 
     private InetSocketAddress address() {

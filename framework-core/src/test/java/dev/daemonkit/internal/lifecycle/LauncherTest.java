@@ -17,28 +17,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class LauncherTest {
-    @TempDir
-    Path dir;
-    TestHome home;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        home = new TestHome(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        home.close();
-    }
+    @RegisterExtension
+    final TestHome home = new TestHome();
 
     @Test
     void twoInstancesOfOnePluginServeWithTheirOwnConfig() throws Exception {

@@ -9,28 +9,19 @@ import dev.daemonkit.testing.LineClient;
 import dev.daemonkit.testing.TestHome;
 import dev.daemonkit.testplugins.Jars;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** SIGHUP / daemonkit reload: what changed is applied, a bad config is refused whole. */
 class ReloadTest {
-    @TempDir
-    Path dir;
-    TestHome home;
+    @RegisterExtension
+    final TestHome home = new TestHome();
 
     @BeforeEach
     void setUp() throws Exception {
-        home = new TestHome(dir);
         Jars.lineEcho(home.plugins());
-    }
-
-    @AfterEach
-    void tearDown() {
-        home.close();
     }
 
     @Test

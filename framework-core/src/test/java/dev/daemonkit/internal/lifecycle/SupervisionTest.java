@@ -9,28 +9,14 @@ import dev.daemonkit.testing.PluginJar;
 import dev.daemonkit.testing.TestHome;
 import dev.daemonkit.testplugins.Jars;
 import dev.daemonkit.testplugins.ThrowsInConfigurePlugin;
-import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Restart policies, and the operator's start, stop and restart. */
 class SupervisionTest {
-    @TempDir
-    Path dir;
-    TestHome home;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        home = new TestHome(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        home.close();
-    }
+    @RegisterExtension
+    final TestHome home = new TestHome();
 
     private static Launcher.SlotView view(Launcher launcher, String name) {
         return launcher.views().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow();

@@ -8,25 +8,22 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.daemonkit.testing.LineClient;
 import dev.daemonkit.testing.TestHome;
 import dev.daemonkit.testplugins.Jars;
-import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 class StallWatchdogTest {
-    @TempDir
-    Path dir;
-    TestHome home;
+    @RegisterExtension
+    final TestHome home = new TestHome();
     final ListAppender<ILoggingEvent> logged = new ListAppender<>();
     final ch.qos.logback.classic.Logger logger =
             (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(StallWatchdog.class);
 
     @BeforeEach
     void setUp() throws Exception {
-        home = new TestHome(dir);
         logged.start();
         logger.addAppender(logged);
     }
@@ -34,7 +31,6 @@ class StallWatchdogTest {
     @AfterEach
     void tearDown() {
         logger.detachAppender(logged);
-        home.close();
     }
 
     @Test
