@@ -1,0 +1,167 @@
+package dev.daemonkit.samples.presence;
+
+import dev.daemonkit.api.Timers;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+
+/**
+ * The state one presence daemon shares between its event loops: who is online (names are unique)
+ * and the rooms. Thread-safe: every method may be called from any of the daemon's loops; the
+ * methods that touch a room's members on one loop ({@link #join}, {@link #leave}) must be called on
+ * the session's own loop.
+ */
+final class Presence {
+    /** WHO lists at most this many names (the count is always exact). */
+    static final int WHO_MAX_NAMES = 500;
+    /** ROOMS lists at most this many rooms (the count is always exact). */
+    static final int ROOMS_MAX = 200;
+
+    final PresenceSettings settings;
+    final Logger log;
+    final LongSupplier nanoClock;
+    final Function<Channel, Timers> connectionTimers;
+    private final EventExecutor[] loops;
+    private final ConcurrentHashMap<String, Session> online = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
+
+    /** Commands executed: the daemon's request counter (daemonkit_requests_total). */
+    final LongAdder commands;
+    final LongAdder delivered = new LongAdder();
+    final LongAdder slowDropped = new LongAdder();
+    final LongAdder timedOut = new LongAdder();
+
+    /**
+     * @param loops the event loops that may serve sessions; a room keeps one member list per loop
+     * @param connectionTimers the timers of one connection (the daemon's {@code timers(channel)})
+     */
+    Presence(PresenceSettings settings, Logger log, List<? extends EventExecutor> loops,
+             Function<Channel, Timers> connectionTimers, LongSupplier nanoClock, LongAdder commands) {
+        this.commands = commands;
+        this.settings = settings;
+        this.log = log;
+        this.loops = loops.toArray(new EventExecutor[0]);
+        this.connectionTimers = connectionTimers;
+        this.nanoClock = nanoClock;
+    }
+
+    /** The shard index of {@code loop}; with a single shard (tests), every loop maps to it. */
+    int loopIndex(EventExecutor loop) {
+        for (int i = 0; i < loops.length; i++) {
+            if (loops[i] == loop) {
+                return i;
+            }
+        }
+        if (loops.length == 1) {
+            return 0;
+        }
+        throw new IllegalStateException("event loop " + loop + " is not one of the presence daemon's " + loops.length + " loops");
+    }
+
+    /** True if {@code name} was free and is now {@code session}'s. */
+    boolean login(String name, Session session) {
+        return online.putIfAbsent(name, session) == null;
+    }
+
+    void logout(String name, Session session) {
+        online.remove(name, session);
+    }
+
+    int online() {
+        return online.size();
+    }
+
+    int roomCount() {
+        return rooms.size();
+    }
+
+    /** On the session's loop: adds it to the room (created on first join) and returns the room. */
+    Room join(String roomName, Session session) {
+        Room room = rooms.compute(roomName, (k, r) -> {
+            Room x = r != null ? r : new Room(k, loops);
+            x.size++;
+            return x;
+        });
+        room.shards[session.loopIndex].add(session);
+        return room;
+    }
+
+    /** On the session's loop: removes it from the room; the last one out removes the room. */
+    void leave(Room room, Session session) {
+        room.shards[session.loopIndex].remove(session);
+        rooms.computeIfPresent(room.name, (k, r) -> r != room || --r.size > 0 ? r : null);
+    }
+
+    /**
+     * Delivers {@code event} (one line, ending in a newline) to every member of {@code room}: directly
+     * to those on the calling loop, through one task per other loop with members. Takes ownership of
+     * {@code event}.
+     */
+    void publish(Room room, ByteBuf event) {
+        try {
+            for (Room.Shard shard : room.shards) {
+                if (shard.members.length == 0) {
+                    continue;
+                }
+                if (shard.loop.inEventLoop()) {
+                    shard.deliver(event);
+                    continue;
+                }
+                ByteBuf ref = event.retain();
+                try {
+                    shard.loop.execute(() -> {
+                        try {
+                            shard.deliver(ref);
+                        } finally {
+                            ref.release();
+                        }
+                    });
+                } catch (RejectedExecutionException stopping) {
+                    ref.release();   // the loop is shutting down: its members are being closed anyway
+                }
+            }
+        } finally {
+            event.release();
+        }
+    }
+
+    /** The names in {@code roomName} (at most {@link #WHO_MAX_NAMES}, sorted) and the exact count first. */
+    String who(String roomName) {
+        Room room = rooms.get(roomName);
+        if (room == null) {
+            return roomName + " 0";
+        }
+        List<String> names = new ArrayList<>();
+        for (Room.Shard shard : room.shards) {
+            for (Session s : shard.members) {
+                names.add(s.name());
+            }
+        }
+        Collections.sort(names);
+        StringBuilder sb = new StringBuilder(roomName).append(' ').append(names.size());
+        for (int i = 0; i < Math.min(names.size(), WHO_MAX_NAMES); i++) {
+            sb.append(' ').append(names.get(i));
+        }
+        return sb.toString();
+    }
+
+    /** The room count, then up to {@link #ROOMS_MAX} rooms as {@code name:members}, sorted by name. */
+    String rooms() {
+        List<Room> all = new ArrayList<>(rooms.values());
+        all.sort((a, b) -> a.name.compareTo(b.name));
+        StringBuilder sb = new StringBuilder().append(all.size());
+        for (int i = 0; i < Math.min(all.size(), ROOMS_MAX); i++) {
+            sb.append(' ').append(all.get(i).name).append(':').append(all.get(i).size);
+        }
+        return sb.toString();
+    }
+}

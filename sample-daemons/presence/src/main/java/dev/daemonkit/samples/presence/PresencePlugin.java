@@ -1,0 +1,74 @@
+package dev.daemonkit.samples.presence;
+
+import dev.daemonkit.api.DaemonContext;
+import dev.daemonkit.api.DaemonPlugin;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Who is online, in which room, what they say, and who went silent: a line protocol
+ * ({@code listen}) and the same commands over a WebSocket beside a live web page ({@code listen-http}).
+ * The protocol: {@code docs/protocols/presence.md}.
+ */
+public final class PresencePlugin implements DaemonPlugin {
+    /** Requests of the page and the WebSocket handshake; the page's files are GETs without bodies. */
+    private static final int MAX_HTTP_REQUEST_BYTES = 8192;
+    /** Netty's default: a longer WebSocket frame is refused with close code 1009 (too big). */
+    private static final int MAX_WEBSOCKET_FRAME_BYTES = 65536;
+
+    @Override
+    public String name() {
+        return "presence";   // config block daemons.presence, log logs/presence.log
+    }
+
+    @Override
+    public void configure(DaemonContext daemon) {
+        PresenceSettings settings = PresenceSettings.from(daemon.config());
+        List<EventExecutor> loops = new ArrayList<>();
+        daemon.eventLoops().forEach(loops::add);
+        Presence presence = new Presence(settings, daemon.log(), loops, daemon::timers, System::nanoTime, daemon.requests());
+        Map<String, WebHandler.Resource> page = WebHandler.load();
+
+        // Two handlers per online user, fresh for each connection (the decoder keeps state).
+        daemon.listen("listen", pipeline -> pipeline.addLast(
+                new LineBasedFrameDecoder(settings.maxLineBytes(), true, true),
+                new LineSession(presence, presence.loopIndex(pipeline.channel().eventLoop()))));
+
+        WebSocketServerProtocolConfig websocket = WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath(WebHandler.WEBSOCKET_PATH)
+                .maxFramePayloadLength(MAX_WEBSOCKET_FRAME_BYTES)
+                .handshakeTimeoutMillis(10_000)
+                .build();
+        daemon.listen("listen-http", pipeline -> pipeline.addLast(
+                new HttpServerCodec(4096, MAX_HTTP_REQUEST_BYTES, MAX_HTTP_REQUEST_BYTES),
+                new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES),
+                new WebHandler(page),
+                new WebSocketServerProtocolHandler(websocket),
+                new WebSocketSession(presence, presence.loopIndex(pipeline.channel().eventLoop()))));
+
+        long[] last = new long[4];
+        daemon.timers().every(settings.statsInterval(), () -> {   // cancelled by the framework on stop
+            long commands = presence.commands.sum();
+            long delivered = presence.delivered.sum();
+            long slow = presence.slowDropped.sum();
+            long timedOut = presence.timedOut.sum();
+            if (commands != last[0] || delivered != last[1]) {
+                daemon.log().info("{} online in {} rooms; in the last {}: {} commands, {} events delivered, {} timed out,"
+                                + " {} disconnected for not reading",
+                        presence.online(), presence.roomCount(), Session.human(settings.statsInterval()),
+                        commands - last[0], delivered - last[1], timedOut - last[3], slow - last[2]);
+            }
+            last[0] = commands;
+            last[1] = delivered;
+            last[2] = slow;
+            last[3] = timedOut;
+        });
+    }
+}

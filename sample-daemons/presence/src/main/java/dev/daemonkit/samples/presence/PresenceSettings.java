@@ -1,0 +1,58 @@
+package dev.daemonkit.samples.presence;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.time.Duration;
+
+/** The presence daemon's settings, read once from its config block. */
+record PresenceSettings(
+        Duration heartbeatTimeout,
+        int maxLineBytes,
+        double ratePerSecond,
+        int rateBurst,
+        int maxRoomsPerUser,
+        long maxOutboundBytes,
+        Duration statsInterval) {
+
+    static PresenceSettings from(Config c) {
+        Duration heartbeat = c.getDuration("heartbeat-timeout");
+        if (heartbeat.isNegative() || heartbeat.isZero()) {
+            throw new ConfigException.BadValue(c.origin(), "heartbeat-timeout",
+                    "must be longer than 0, got " + heartbeat + ". Write for example 30 s");
+        }
+        int maxLine = c.getInt("max-line-bytes");
+        if (maxLine < 64 || maxLine > 65536) {
+            throw new ConfigException.BadValue(c.origin(), "max-line-bytes",
+                    "must be between 64 and 65536 (the WebSocket frame limit), got " + maxLine);
+        }
+        double rate = c.getDouble("rate-limit.per-second");
+        int burst = c.getInt("rate-limit.burst");
+        if (rate <= 0 || burst < 1) {
+            throw new ConfigException.BadValue(c.origin(), "rate-limit",
+                    "per-second must be above 0 and burst at least 1, got per-second = " + rate + ", burst = " + burst);
+        }
+        int rooms = c.getInt("max-rooms-per-user");
+        if (rooms < 1) {
+            throw new ConfigException.BadValue(c.origin(), "max-rooms-per-user", "must be 1 or more, got " + rooms);
+        }
+        long outbound = c.getBytes("max-outbound-bytes");
+        if (outbound < 1024) {
+            throw new ConfigException.BadValue(c.origin(), "max-outbound-bytes",
+                    "must be at least 1 KiB, got " + outbound + " bytes");
+        }
+        return new PresenceSettings(heartbeat, maxLine, rate, burst, rooms, outbound, c.getDuration("stats-interval"));
+    }
+
+    /** Defaults for handler tests that run without a config file. */
+    static PresenceSettings defaults() {
+        return new PresenceSettings(Duration.ofSeconds(30), 1024, 20, 40, 16, 256 * 1024, Duration.ofMinutes(1));
+    }
+
+    PresenceSettings withRate(double perSecond, int burst) {
+        return new PresenceSettings(heartbeatTimeout, maxLineBytes, perSecond, burst, maxRoomsPerUser, maxOutboundBytes, statsInterval);
+    }
+
+    PresenceSettings withMaxOutboundBytes(long bytes) {
+        return new PresenceSettings(heartbeatTimeout, maxLineBytes, ratePerSecond, rateBurst, maxRoomsPerUser, bytes, statsInterval);
+    }
+}
