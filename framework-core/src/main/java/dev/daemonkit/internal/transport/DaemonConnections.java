@@ -7,9 +7,11 @@ import dev.daemonkit.timers.TimerScope;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.channel.ChannelFuture;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,7 +32,12 @@ public final class DaemonConnections implements ConnectionOwner {
     private final String daemon;
     private volatile DaemonSettings settings;
     private final TimerScope timers;
-    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    /**
+     * Open connections, for the drain. A plain concurrent set, removed from by the front handler's
+     * channelInactive: a ChannelGroup would add a close listener (and its listener array) to every
+     * connection, ~40 bytes each on a held connection.
+     */
+    private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
     private final AtomicInteger open = new AtomicInteger();
     private final LongAdder accepted = new LongAdder();
     private final LongAdder rejected = new LongAdder();
@@ -103,7 +110,6 @@ public final class DaemonConnections implements ConnectionOwner {
         FrontHandler front = new FrontHandler(this, NEXT_ID.incrementAndGet());
         ch.pipeline().addLast("daemonkit-front", front);
         channels.add(ch);
-        ch.closeFuture().addListener(f -> closed());
         front.enter();
         try {
             protocol.initialize(ch.pipeline());
@@ -116,7 +122,9 @@ public final class DaemonConnections implements ConnectionOwner {
         }
     }
 
-    private void closed() {
+    /** Called once per accepted connection, by its front handler, when it has closed. */
+    void closed(Channel ch) {
+        channels.remove(ch);
         if (open.decrementAndGet() == 0 && draining) {
             drained.complete(null);
         }
@@ -134,7 +142,7 @@ public final class DaemonConnections implements ConnectionOwner {
         long quietNanos = quiet == null ? -1 : quiet.toNanos();
         for (Channel ch : channels) {
             ch.eventLoop().execute(() -> {
-                FrontHandler f = ch.attr(FrontHandler.KEY).get();
+                FrontHandler f = ch.pipeline().get(FrontHandler.class);
                 if (f != null) {
                     f.enter();
                     try {
@@ -155,7 +163,13 @@ public final class DaemonConnections implements ConnectionOwner {
     public int closeAll() {
         draining = true;
         int n = open.get();
-        channels.close().awaitUninterruptibly();
+        List<ChannelFuture> closing = new ArrayList<>();
+        for (Channel ch : channels) {
+            closing.add(ch.close());
+        }
+        for (ChannelFuture f : closing) {
+            f.awaitUninterruptibly();
+        }
         return n;
     }
 }

@@ -9,7 +9,6 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
-import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +27,6 @@ import org.slf4j.MDC;
  */
 public final class FrontHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(FrontHandler.class);
-    static final AttributeKey<FrontHandler> KEY = AttributeKey.valueOf("daemonkit.front");
 
     private final DaemonConnections owner;
     private final String id;
@@ -57,7 +55,7 @@ public final class FrontHandler extends ChannelDuplexHandler {
 
     /** {@code daemon 'echo' connection #12 from 127.0.0.1:50012}, for log lines about a channel. */
     static String describe(Channel ch) {
-        FrontHandler f = ch.attr(KEY).get();
+        FrontHandler f = ch.pipeline().get(FrontHandler.class);
         if (f == null) {
             return "channel " + ch.id().asShortText();
         }
@@ -81,7 +79,6 @@ public final class FrontHandler extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        channel.attr(KEY).set(this);
     }
 
     @Override
@@ -160,6 +157,7 @@ public final class FrontHandler extends ChannelDuplexHandler {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelTimers();
+        owner.closed(ctx.channel());
         enter();
         try {
             log.debug("connection #{} from {} closed", id, peer);

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Heap per held idle connection: the launcher's echo daemon against the same line echo on bare Netty
+# (RawEchoServer), measured the same way in the same run. Server pinned to CPU 0, client to CPU 1.
+#
+#   benchmarks/held-connections.sh            # N=19000 connections (this machine allows 20,000 files per process)
+#   N=5000 benchmarks/held-connections.sh
+#
+# Method: the server runs with a fixed, pre-touched heap; after 200 warm-up connections come and go,
+# a full GC gives the heap used before; then N connections are opened (each checked with one echoed
+# line) and held idle; a full GC gives the heap used after. (after - before) / N is the heap per
+# connection. Bounded: every process it starts is stopped at the end.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+N=${N:-19000}
+SOURCES=${SOURCES:-4}
+dist="$root/distribution/target/daemonkit"
+jar="$root/benchmarks/target/benchmarks.jar"
+if [ ! -x "$dist/bin/daemonkit" ] || [ ! -f "$jar" ]; then
+  (cd "$root" && mvn -B -q -DskipTests package)
+fi
+JVM="-Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:+UseG1GC"
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+heap_used_kb() {   # full GC, then the G1 heap's "used" figure in KB
+  jcmd "$1" GC.run >/dev/null
+  sleep 1
+  jcmd "$1" GC.heap_info | awk '/garbage-first heap/ { for (i = 1; i <= NF; i++) if ($i == "used") { gsub("K","",$(i+1)); print $(i+1) } }'
+}
+
+wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+
+hold() {   # hold COUNT connections to PORT for SECONDS in the background; waits until all are open
+  local port=$1 count=$2 seconds=$3
+  local out="$work/hold-$port-$count"
+  taskset -c 1 java -Xmx256m -cp "$jar" dev.daemonkit.benchmarks.connections.HoldConnections 127.0.0.1 "$port" "$count" "$SOURCES" "$seconds" > "$out" 2>&1 &
+  holder=$!
+  for _ in $(seq 1 1200); do grep -q "^holding $count" "$out" && return 0; kill -0 $holder 2>/dev/null || { cat "$out" >&2; return 1; }; sleep 0.1; done
+  echo "holder never got to $count connections" >&2; cat "$out" >&2; return 1
+}
+
+measure() {   # NAME PID PORT
+  local name=$1 pid=$2 port=$3
+  wait_port "$port"
+  hold "$port" 200 1; wait $holder
+  local before after
+  before=$(heap_used_kb "$pid")
+  hold "$port" "$N" 600
+  after=$(heap_used_kb "$pid")
+  kill $holder; wait $holder 2>/dev/null || true
+  local per=$(( (after - before) * 1024 / N ))
+  printf '%-22s heap before %7d KB, with %d connections %7d KB: %5d bytes per connection\n' "$name" "$before" "$N" "$after" "$per"
+  echo "$per" > "$work/$name.per"
+}
+
+# 1. Bare Netty.
+raw_port=17901
+taskset -c 0 java $JVM -cp "$jar" dev.daemonkit.benchmarks.connections.RawEchoServer $raw_port > "$work/raw.out" 2>&1 &
+raw=$!; pids+=($raw)
+measure raw-netty $raw $raw_port
+kill $raw; wait $raw 2>/dev/null || true
+
+# 2. The launcher with the echo sample only.
+dk_port=17902
+mkdir -p "$work/plugins" "$work/logs"
+cp "$dist/plugins/echo.jar" "$work/plugins/"
+cat > "$work/daemonkit.conf" <<CONF
+daemonkit.admin.enabled = false
+daemonkit.logging.console.enabled = false
+daemons {
+  echo { listen = "127.0.0.1:$dk_port", max-connections = 20000 }
+  daytime.enabled = false
+}
+CONF
+DAEMONKIT_OPTS="$JVM" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/daemonkit.conf" --plugins "$work/plugins" --logs "$work/logs" > "$work/dk.out" 2>&1 &
+dk=$!; pids+=($dk)
+measure daemonkit-echo $dk $dk_port
+kill -TERM $dk; wait $dk 2>/dev/null || true
+
+raw_per=$(cat "$work/raw-netty.per"); dk_per=$(cat "$work/daemonkit-echo.per")
+awk -v r="$raw_per" -v d="$dk_per" 'BEGIN { printf "daemonkit / raw netty: %.2fx heap per connection (%d vs %d bytes)\n", d / r, d, r }'
