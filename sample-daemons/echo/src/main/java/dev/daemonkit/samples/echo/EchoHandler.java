@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
 
 /**
  * Writes each line (a buffer ending in its delimiter) straight back, and flushes once per read from
@@ -17,18 +18,26 @@ final class EchoHandler extends ChannelInboundHandlerAdapter {
     private final int maxLineBytes;
     private final LongAdder echoed;
     private final LongAdder requests;
+    private final Logger lineLog;
 
-    /** @param requests the daemon's request counter (daemonkit_requests_total) */
-    EchoHandler(int maxLineBytes, LongAdder echoed, LongAdder requests) {
+    /**
+     * @param requests the daemon's request counter (daemonkit_requests_total)
+     * @param lineLog  where to log every line at INFO, or null not to
+     */
+    EchoHandler(int maxLineBytes, LongAdder echoed, LongAdder requests, Logger lineLog) {
         this.maxLineBytes = maxLineBytes;
         this.echoed = echoed;
         this.requests = requests;
+        this.lineLog = lineLog;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         echoed.increment();
         requests.increment();
+        if (lineLog != null) {
+            lineLog.info("echo {} bytes", ((ByteBuf) msg).readableBytes());
+        }
         ctx.write(msg);   // the buffer's ownership passes to the write
     }
 

@@ -22,7 +22,7 @@ public final class EchoPlugin implements DaemonPlugin {
         // The decoder keeps the delimiter, so a line goes back byte for byte, \r\n or \n.
         daemon.listen("listen", pipeline -> pipeline.addLast(
                 new LineBasedFrameDecoder(settings.maxLineBytes(), false, true),
-                new EchoHandler(settings.maxLineBytes(), echoed, daemon.requests())));
+                new EchoHandler(settings.maxLineBytes(), echoed, daemon.requests(), settings.logLines() ? daemon.log() : null)));
 
         daemon.timers().every(settings.statsInterval(), () -> {   // cancelled by the framework on stop
             long n = echoed.sumThenReset();

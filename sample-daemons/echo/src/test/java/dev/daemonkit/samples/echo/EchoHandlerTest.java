@@ -15,7 +15,7 @@ class EchoHandlerTest {
     private final LongAdder requests = new LongAdder();
 
     private EmbeddedChannel channel(int max) {
-        return new EmbeddedChannel(new LineBasedFrameDecoder(max, false, true), new EchoHandler(max, echoed, requests));
+        return new EmbeddedChannel(new LineBasedFrameDecoder(max, false, true), new EchoHandler(max, echoed, requests, null));
     }
 
     private static ByteBuf bytes(String s) {
@@ -59,6 +59,20 @@ class EchoHandlerTest {
         ch.writeInbound(bytes("x".repeat(40) + "\n"));
         assertThat(drain(ch)).isEqualTo("short\nERROR line too long: the limit is 16 bytes (daemons.echo.max-line-bytes)\r\n");
         assertThat(ch.isOpen()).isFalse();
+        ch.finish();
+    }
+
+    @Test
+    void withLogLinesEveryLineIsLoggedAtInfo() {
+        var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("echo-test-lines");
+        var logged = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        logged.start();
+        logger.addAppender(logged);
+        EmbeddedChannel ch = new EmbeddedChannel(new LineBasedFrameDecoder(64, false, true),
+                new EchoHandler(64, echoed, requests, logger));
+        ch.writeInbound(bytes("one\ntwo!\n"));
+        assertThat(drain(ch)).isEqualTo("one\ntwo!\n");
+        assertThat(logged.list).extracting(e -> e.getFormattedMessage()).containsExactly("echo 4 bytes", "echo 5 bytes");
         ch.finish();
     }
 }

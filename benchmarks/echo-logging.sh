@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# What logging costs the echo daemon (issue 4): the same load with no log call per request (off),
+# with an INFO call filtered out by the daemon's level (filtered), with one INFO line per request
+# written to logs/echo.log and logs/daemonkit.log (info), and the same with both files on a "stalled
+# disk" (FIFOs drained at ~64 KB/s, far slower than the lines come) (stalled).
+#
+#   benchmarks/echo-logging.sh              # 3 rounds, 50 connections, depth 16, 10 s each
+#   ROUNDS=1 DURATION=5s benchmarks/echo-logging.sh
+#
+# Server pinned to CPU 0, bots to CPU 1; the server's CPU per request comes from /proc/PID/stat.
+# Bounded: every process it starts is stopped at the end.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-50}
+DEPTH=${DEPTH:-16}
+dist="$root/distribution/target/daemonkit"
+bots="$root/benchmarks/bots/target/bots.jar"
+if [ ! -x "$dist/bin/daemonkit" ] || [ ! -f "$bots" ]; then
+  (cd "$root" && mvn -B -q -DskipTests package)
+fi
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+port=17910
+admin=17911
+hz=$(getconf CLK_TCK)
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+run() {   # NAME LOG_LINES LEVEL STALLED -> prints one result line
+  local name=$1 lines=$2 level=$3 stalled=$4
+  rm -rf "$work/home"; mkdir -p "$work/home/plugins" "$work/home/logs"
+  cp "$dist/plugins/echo.jar" "$work/home/plugins/"
+  cat > "$work/home/d.conf" <<CONF
+daemonkit.admin.listen = "127.0.0.1:$admin"
+daemonkit.logging.console.enabled = false
+daemons {
+  echo { listen = "127.0.0.1:$port", log-lines = $lines, logging.level = $level }
+  daytime.enabled = false
+}
+CONF
+  local drains=()
+  if [ "$stalled" = yes ]; then
+    for f in echo.log daemonkit.log; do
+      mkfifo "$work/home/logs/$f"
+      # The slow disk: 4 KB every 1/16 s.
+      (while dd bs=4k count=1 status=none of=/dev/null; do sleep 0.0625; done) < "$work/home/logs/$f" &
+      drains+=($!); pids+=($!)
+    done
+  fi
+  DAEMONKIT_OPTS="-Xms1g -Xmx1g -XX:+AlwaysPreTouch" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/home/d.conf" \
+    --plugins "$work/home/plugins" --logs "$work/home/logs" > "$work/launcher.out" 2>&1 &
+  local pid=$!; pids+=($pid)
+  wait_port $port
+  taskset -c 1 java -jar "$bots" --mode echo --target 127.0.0.1:$port --connections "$CONNS" --depth "$DEPTH" \
+    --duration 3s --warmup 0s > /dev/null 2>&1
+  local c0; c0=$(cpu_ticks $pid)
+  local out; out=$(taskset -c 1 java -jar "$bots" --mode echo --target 127.0.0.1:$port --connections "$CONNS" \
+    --depth "$DEPTH" --duration "$DURATION" --warmup 0s 2>&1 | grep '^RESULT')
+  local c1; c1=$(cpu_ticks $pid)
+  local dropped; dropped=$(curl -s "http://127.0.0.1:$admin/metrics" | awk '/^daemonkit_log_events_dropped_total/ { print $2 }')
+  kill -TERM $pid; wait $pid 2>/dev/null || true
+  for d in "${drains[@]}"; do kill "$d" 2>/dev/null || true; done
+  local reqs; reqs=$(echo "$out" | sed -E 's/.*req_s=([0-9]+).*/\1/')
+  local secs; secs=$(echo "$DURATION" | tr -d s)
+  local us_per_req; us_per_req=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v r="$reqs" -v s="$secs" 'BEGIN { printf "%.2f", t / hz * 1e6 / (r * s) }')
+  printf '%-9s %9s req/s  server CPU %5s us/req  %s  dropped=%s\n' "$name" "$reqs" "$us_per_req" \
+    "$(echo "$out" | grep -oE 'p50_us=[0-9]+ p99_us=[0-9]+')" "${dropped:-?}"
+  echo "$name $reqs" >> "$work/results"
+}
+
+echo "echo daemon, $CONNS connections, depth $DEPTH, $DURATION per run, $ROUNDS round(s)"
+for r in $(seq 1 "$ROUNDS"); do
+  echo "round $r"
+  run off false INFO no
+  run filtered true WARN no
+  run info true INFO no
+  run stalled true INFO yes
+done
+echo "medians:"
+for name in off filtered info stalled; do
+  awk -v n=$name '$1 == n { print $2 }' "$work/results" | sort -n | awk -v n=$name '{ a[NR] = $1 } END { m = a[int((NR + 1) / 2)]; print n, m }'
+done > "$work/medians"
+cat "$work/medians"
+awk '{ v[$1] = $2 } END { printf "info / off: %.3f (cost %.1f %%)   stalled / off: %.3f   filtered / off: %.3f\n", v["info"] / v["off"], (1 - v["info"] / v["off"]) * 100, v["stalled"] / v["off"], v["filtered"] / v["off"] }' "$work/medians"
