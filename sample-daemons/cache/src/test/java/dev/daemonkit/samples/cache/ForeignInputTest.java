@@ -1,0 +1,128 @@
+package dev.daemonkit.samples.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Misbehaving clients over real sockets: each gets memcached's answer, and nobody else notices. */
+class ForeignInputTest {
+
+    static List<Servers.Target> servers() {
+        return Servers.all();
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("servers")
+    void aClientThatSendsHalfACommandAndGoesSilentDoesNotDisturbOthers(Servers.Target target) throws IOException {
+        InetSocketAddress a = target.address();
+        try (Socket silent = new Socket(a.getAddress(), a.getPort());
+             Socket silentInData = new Socket(a.getAddress(), a.getPort())) {
+            silent.getOutputStream().write(ascii("get half-a-comm"));
+            silentInData.getOutputStream().write(ascii("set k-half 0 0 100\r\nonly some of the"));
+            assertThat(Wire.exchange(a, ascii("set k-other 0 0 2\r\nok\r\nget k-other\r\n"), false))
+                    .isEqualTo("STORED\r\nVALUE k-other 0 2\r\nok\r\nEND\r\n");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("servers")
+    void garbageWithoutNewlineIsHungUpOnAndOthersCarryOn(Servers.Target target) throws IOException {
+        InetSocketAddress a = target.address();
+        try (Socket garbage = new Socket(a.getAddress(), a.getPort())) {
+            garbage.setSoTimeout(5000);
+            byte[] junk = new byte[4096];
+            new java.util.Random(7).nextBytes(junk);
+            for (int i = 0; i < junk.length; i++) {
+                if (junk[i] == '\n') {
+                    junk[i] = 'x';
+                }
+            }
+            junk[0] = 'x';
+            OutputStream out = garbage.getOutputStream();
+            out.write(junk);
+            out.flush();
+            InputStream in = garbage.getInputStream();
+            assertThat(in.read()).as("the server closed the connection").isEqualTo(-1);
+        }
+        assertThat(Wire.exchange(a, ascii("version\r\n"), false)).isEqualTo("VERSION 1.6.18\r\n");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("servers")
+    void aValueSentOneBytePerSegmentIsStoredWhole(Servers.Target target) throws IOException {
+        String value = "v".repeat(3000);
+        String reply = Wire.exchange(target.address(),
+                ascii("set k-slow 0 0 3000\r\n" + value + "\r\nget k-slow\r\n"), true);
+        assertThat(reply).isEqualTo("STORED\r\nVALUE k-slow 0 3000\r\n" + value + "\r\nEND\r\n");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("servers")
+    void aHundredCommandsPipelinedInOneSegmentAreAllAnswered(Servers.Target target) throws IOException {
+        StringBuilder in = new StringBuilder();
+        StringBuilder expected = new StringBuilder();
+        for (int i = 0; i < 100; i++) {
+            in.append("set p").append(i).append(" 0 0 3\r\nv").append(i % 10).append("x\r\n");
+            expected.append("STORED\r\n");
+        }
+        in.append("get");
+        for (int i = 0; i < 100; i++) {
+            in.append(" p").append(i);
+        }
+        in.append("\r\n");
+        for (int i = 0; i < 100; i++) {
+            expected.append("VALUE p").append(i).append(" 0 3\r\nv").append(i % 10).append("x\r\n");
+        }
+        expected.append("END\r\n");
+        assertThat(Wire.exchange(target.address(), ascii(in.toString()), false)).isEqualTo(expected.toString());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("servers")
+    void aValueOverTheItemSizeLimitIsRefusedAndItsBytesSkipped(Servers.Target target) throws IOException {
+        int n = 1024 * 1024;
+        byte[] in = new byte[n + 100];
+        byte[] head = ascii("set k-big 0 0 " + n + "\r\n");
+        System.arraycopy(head, 0, in, 0, head.length);
+        java.util.Arrays.fill(in, head.length, head.length + n, (byte) 'v');
+        byte[] tail = ascii("\r\nget k-big\r\n");
+        System.arraycopy(tail, 0, in, head.length + n, tail.length);
+        byte[] exact = java.util.Arrays.copyOf(in, head.length + n + tail.length);
+        assertThat(Wire.exchange(target.address(), exact, false))
+                .isEqualTo("SERVER_ERROR object too large for cache\r\nEND\r\n");
+        // The largest value memcached takes under a one-byte key: 1 MB less 60 bytes of overhead.
+        int max = 1024 * 1024 - 60;
+        String ok = Wire.exchange(target.address(), concat(ascii("set k 0 0 " + max + "\r\n"), new byte[max],
+                ascii("\r\n")), false);
+        assertThat(ok).isEqualTo("STORED\r\n");
+        String tooBig = Wire.exchange(target.address(), concat(ascii("set k 0 0 " + (max + 1) + "\r\n"),
+                new byte[max + 1], ascii("\r\n")), false);
+        assertThat(tooBig).isEqualTo("SERVER_ERROR object too large for cache\r\n");
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        int n = 0;
+        for (byte[] p : parts) {
+            n += p.length;
+        }
+        byte[] all = new byte[n];
+        int at = 0;
+        for (byte[] p : parts) {
+            System.arraycopy(p, 0, all, at, p.length);
+            at += p.length;
+        }
+        return all;
+    }
+}

@@ -1,0 +1,194 @@
+package dev.daemonkit.samples.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.daemonkit.internal.config.ConfigLoader;
+import dev.daemonkit.internal.lifecycle.Launcher;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The two servers the tests talk to, started once per test JVM and stopped when it exits: the cache
+ * daemon in a real launcher in this process (its plugin jar packed from target/classes, loaded by the
+ * launcher's plugin class loader as in production), and a real memcached 1.6.18 process ({@code -t 1}
+ * on a free loopback port) when its binary is installed.
+ *
+ * <p>Without memcached, tests that need it are skipped with a message; with
+ * {@code DAEMONKIT_REQUIRE_MEMCACHED=1} (CI) they fail instead.
+ */
+final class Servers {
+    /** A server under test: a name for test reports and its address. */
+    record Target(String name, InetSocketAddress address) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private static Target cache;
+    private static Target memcached;
+    private static String memcachedProblem;
+
+    private Servers() {
+    }
+
+    static synchronized Target cache() {
+        if (cache == null) {
+            cache = startCacheDaemon();
+        }
+        return cache;
+    }
+
+    /** The real memcached, or a skipped (or, in CI, failed) test. */
+    static synchronized Target memcached() {
+        if (memcached == null && memcachedProblem == null) {
+            try {
+                memcached = startMemcached();
+            } catch (IOException e) {
+                memcachedProblem = "memcached could not be started: " + e;
+            }
+        }
+        if (memcached == null) {
+            requireOrSkip(memcachedProblem);
+        }
+        return memcached;
+    }
+
+    /** Both servers where available: the cache daemon always, memcached if installed (or required). */
+    static List<Target> all() {
+        List<Target> targets = new ArrayList<>();
+        targets.add(cache());
+        if (binary("memcached") != null || required()) {
+            targets.add(memcached());
+        }
+        return targets;
+    }
+
+    static boolean required() {
+        return "1".equals(System.getenv("DAEMONKIT_REQUIRE_MEMCACHED"));
+    }
+
+    /** Skips the calling test with {@code problem}, or fails it when memcached is required. */
+    static void requireOrSkip(String problem) {
+        if (required()) {
+            throw new AssertionError(problem + " (DAEMONKIT_REQUIRE_MEMCACHED=1: install it with "
+                    + "apt-get install memcached libmemcached-tools)");
+        }
+        Assumptions.assumeTrue(false, problem + ": skipped. Install memcached and libmemcached-tools to run it.");
+    }
+
+    /** The path of an installed program, or null. */
+    static Path binary(String name) {
+        String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+        for (String dir : (path + ":/usr/bin:/usr/local/bin:/usr/sbin").split(":")) {
+            Path p = Path.of(dir.isEmpty() ? "." : dir, name);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** The path of a program a test needs, or a skipped (in CI, failed) test. */
+    static Path requireBinary(String name, String debianPackage) {
+        Path p = binary(name);
+        if (p == null) {
+            requireOrSkip(name + " is not installed (Debian package " + debianPackage + ")");
+        }
+        return p;
+    }
+
+    private static Target startMemcached() throws IOException {
+        Path bin = binary("memcached");
+        if (bin == null) {
+            memcachedProblem = "memcached is not installed (Debian package memcached)";
+            return null;
+        }
+        int port = freePort();
+        List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-p", Integer.toString(port), "-U", "0",
+                "-l", "127.0.0.1", "-t", "1"));
+        if ("root".equals(System.getProperty("user.name"))) {
+            cmd.add("-u");
+            cmd.add("root");   // memcached refuses to run as root without being told which user to be
+        }
+        Process process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroy));
+        InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+        Awaitility.await("memcached listening on " + address).atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException("memcached exited with " + process.exitValue());
+                    }
+                    try (Socket s = new Socket(address.getAddress(), port)) {
+                        return true;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
+        return new Target("memcached-1.6.18", address);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static Target startCacheDaemon() {
+        try {
+            Path home = Files.createTempDirectory("daemonkit-cache-test");
+            Path plugins = Files.createDirectories(home.resolve("plugins"));
+            packPluginJar(plugins.resolve("cache.jar"));
+            Path conf = Files.createDirectories(home.resolve("conf")).resolve("daemonkit.conf");
+            Files.writeString(conf, """
+                    daemonkit.shutdown.grace = 2 s
+                    daemons.cache.listen = "127.0.0.1:0"
+                    """, StandardCharsets.UTF_8);
+            ConfigLoader config = ConfigLoader.load(conf, true, Servers.class.getClassLoader());
+            Launcher launcher = new Launcher(config, conf, true, plugins, null);
+            launcher.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(launcher::stop));
+            InetSocketAddress bound = launcher.daemon("cache").listeners().get(0).boundAddress();
+            assertThat(bound).as("the cache daemon's bound address").isNotNull();
+            return new Target("cache-daemon", bound);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the cache daemon for the tests: " + e, e);
+        }
+    }
+
+    /** The plugin as it ships: target/classes packed into one jar. */
+    private static void packPluginJar(Path jar) throws IOException {
+        Path classes;
+        try {
+            classes = Path.of(CachePlugin.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (URISyntaxException e) {
+            throw new IOException(e);
+        }
+        try (OutputStream file = Files.newOutputStream(jar);
+             JarOutputStream out = new JarOutputStream(file);
+             Stream<Path> files = Files.walk(classes)) {
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                out.putNextEntry(new JarEntry(classes.relativize(p).toString().replace('\\', '/')));
+                Files.copy(p, out);
+                out.closeEntry();
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package dev.daemonkit.samples.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The codec in an EmbeddedChannel: framing, splitting, pipelining, foreign input; every buffer released. */
+class TextProtocolHandlerTest {
+    private final AtomicLong clock = new AtomicLong(1_700_000_000L);
+    private final CacheStats stats = new CacheStats();
+    private final ItemStore store = new ItemStore(1024 * 1024, 1024 * 1024, clock::get, stats);
+    private EmbeddedChannel channel = channel();
+
+    private EmbeddedChannel channel() {
+        return new EmbeddedChannel(new TextProtocolHandler(store, stats, 1, 100, 1024 * 1024));
+    }
+
+    @AfterEach
+    void finish() {
+        channel.finishAndReleaseAll();
+    }
+
+    private static ByteBuf bytes(String s) {
+        return Unpooled.copiedBuffer(s, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Everything written so far, as text; releases the buffers. */
+    private String replies() {
+        StringBuilder sb = new StringBuilder();
+        for (ByteBuf b; (b = channel.readOutbound()) != null; ) {
+            sb.append(b.toString(StandardCharsets.ISO_8859_1));
+            b.release();
+        }
+        return sb.toString();
+    }
+
+    private String send(String s) {
+        channel.writeInbound(bytes(s));
+        return replies();
+    }
+
+    @Test
+    void aCommandAndItsValueArrivingOneByteAtATimeAreStoredAndAnswered() {
+        StringBuilder got = new StringBuilder();
+        for (char c : "set k 5 0 5\r\nhello\r\nget k\r\n".toCharArray()) {
+            got.append(send(String.valueOf(c)));
+        }
+        assertThat(got.toString()).isEqualTo("STORED\r\nVALUE k 5 5\r\nhello\r\nEND\r\n");
+    }
+
+    @Test
+    void aHundredPipelinedCommandsInOneSegmentAreAnsweredInOrderWithOneWrite() {
+        StringBuilder in = new StringBuilder();
+        StringBuilder expected = new StringBuilder();
+        for (int i = 0; i < 100; i++) {
+            in.append("set k").append(i).append(" 0 0 1\r\n").append(i % 10).append("\r\nget k").append(i).append("\r\n");
+            expected.append("STORED\r\nVALUE k").append(i).append(" 0 1\r\n").append(i % 10).append("\r\nEND\r\n");
+        }
+        channel.writeInbound(bytes(in.toString()));
+        assertThat(channel.outboundMessages()).as("one buffer, flushed once for the whole read").hasSize(1);
+        assertThat(replies()).isEqualTo(expected.toString());
+    }
+
+    @Test
+    void aValueSplitAcrossReadsIsAssembled() {
+        assertThat(send("set k 0 0 10\r\n01234")).isEmpty();
+        assertThat(send("56789")).isEmpty();
+        assertThat(send("\r")).isEmpty();
+        assertThat(send("\n")).isEqualTo("STORED\r\n");
+        assertThat(send("get k\r\n")).isEqualTo("VALUE k 0 10\r\n0123456789\r\nEND\r\n");
+    }
+
+    @Test
+    void aDataBlockOfTheWrongLengthIsABadDataChunkAndTheRestIsReadAsCommands() {
+        assertThat(send("set k 0 0 2\r\nabcd\r\n")).isEqualTo("CLIENT_ERROR bad data chunk\r\nERROR\r\n");
+        assertThat(send("get k\r\n")).isEqualTo("END\r\n");
+    }
+
+    @Test
+    void keysOver250BytesAreRefused() {
+        String key = "k".repeat(251);
+        assertThat(send("get " + key + "\r\n")).isEqualTo("CLIENT_ERROR bad command line format\r\n");
+        assertThat(send("set " + key + " 0 0 1\r\nx\r\n"))
+                .isEqualTo("CLIENT_ERROR bad command line format\r\nERROR\r\n");
+        assertThat(send("delete " + key + "\r\n")).isEqualTo("CLIENT_ERROR bad command line format\r\n");
+    }
+
+    @Test
+    void noreplySilencesSuccessAndTheDataBlockErrorsOfStorageCommands() {
+        assertThat(send("set k 0 0 1 noreply\r\nx\r\nadd k 0 0 1 noreply\r\ny\r\nincr k 1 noreply\r\n")).isEmpty();
+        assertThat(send("get k\r\n")).isEqualTo("VALUE k 0 1\r\nx\r\nEND\r\n");
+    }
+
+    @Test
+    void garbageWithoutANewlineBeyond2048BytesClosesTheConnection() {
+        channel.writeInbound(bytes("x".repeat(2049)));
+        assertThat(replies()).isEmpty();
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void aLongMultiGetLineIsWaitedFor() {
+        StringBuilder line = new StringBuilder("get");
+        for (int i = 0; i < 400; i++) {
+            line.append(" key").append(i);
+        }
+        channel.writeInbound(bytes(line.toString()));
+        assertThat(channel.isOpen()).isTrue();
+        assertThat(send("\r\n")).isEqualTo("END\r\n");
+    }
+
+    @Test
+    void binaryGarbageGetsErrorsAndTheConnectionStaysUsable() {
+        assertThat(send("\u0000\u0001\u00ff\u0080\r\n\t\t\r\n")).isEqualTo("ERROR\r\nERROR\r\n");
+        assertThat(send("version\r\n")).isEqualTo("VERSION 1.6.18\r\n");
+    }
+
+    @Test
+    void quitWritesWhatCameBeforeAndCloses() {
+        assertThat(send("version\r\nquit\r\nversion\r\n")).isEqualTo("VERSION 1.6.18\r\n");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void anItemTooLargeIsRefusedItsDataSkippedAndAnOldValueRemoved() {
+        ItemStore small = new ItemStore(1024 * 1024, 2048, clock::get, stats);
+        channel.finishAndReleaseAll();
+        channel = new EmbeddedChannel(new TextProtocolHandler(small, stats, 1, 100, 1024 * 1024));
+        assertThat(send("set k 0 0 1\r\nx\r\n")).isEqualTo("STORED\r\n");
+        // 2048 - 56 (header and CAS) - 2 (key + NUL) - 2 (CRLF) = 1988 bytes fit, one more does not.
+        assertThat(send("set k 0 0 1988\r\n" + "v".repeat(1988) + "\r\n")).isEqualTo("STORED\r\n");
+        assertThat(send("set k 0 0 1989\r\n" + "v".repeat(1989) + "\r\nget k\r\n"))
+                .isEqualTo("SERVER_ERROR object too large for cache\r\nEND\r\n");
+        assertThat(stats.storeTooLarge.sum()).isEqualTo(1);
+    }
+
+    @Test
+    void anItemExpiresWhenItsSecondComes() {
+        assertThat(send("set k 0 10 1\r\nx\r\n")).isEqualTo("STORED\r\n");
+        clock.addAndGet(9);
+        assertThat(send("get k\r\n")).isEqualTo("VALUE k 0 1\r\nx\r\nEND\r\n");
+        clock.addAndGet(1);
+        assertThat(send("get k\r\n")).isEqualTo("END\r\n");
+    }
+
+    @Test
+    void anAbsoluteExpiryBeyondThirtyDaysIsAUnixTime() {
+        long in100s = clock.get() + 100;
+        assertThat(send("set k 0 " + in100s + " 1\r\nx\r\nmg k t\r\n")).isEqualTo("STORED\r\nHD t100\r\n");
+        clock.addAndGet(100);
+        assertThat(send("get k\r\n")).isEqualTo("END\r\n");
+    }
+
+    @Test
+    void aDelayedFlushRemovesItemsWhenItsTimeComes() {
+        assertThat(send("set k 0 0 1\r\nx\r\nflush_all 5\r\nget k\r\n")).isEqualTo("STORED\r\nOK\r\nVALUE k 0 1\r\nx\r\nEND\r\n");
+        clock.addAndGet(5);
+        assertThat(send("get k\r\n")).isEqualTo("END\r\n");
+    }
+
+    @Test
+    void statsCountHitsMissesAndItems() {
+        send("set a 0 0 1\r\nx\r\nget a b\r\n");
+        String s = send("stats\r\n");
+        assertThat(s).contains("STAT cmd_get 2\r\n", "STAT get_hits 1\r\n", "STAT get_misses 1\r\n",
+                "STAT curr_items 1\r\n", "STAT cmd_set 1\r\n", "STAT limit_maxbytes 1048576\r\n",
+                "STAT curr_connections 1\r\n", "STAT bytes 61\r\n").endsWith("END\r\n");
+    }
+}
