@@ -40,7 +40,7 @@ public final class Jars {
     public static byte[] versioned(String tag) throws IOException {
         Path tmp = java.nio.file.Files.createTempFile("ver-", ".jar");
         PluginJar.at(tmp).withPlugin(VersionedEchoPlugin.class)
-                .withResource("reference.conf", "daemons.ver { listen = \"127.0.0.1:0\", tag = " + tag
+                .withResource("reference.conf", "daemons.ver { listen = \"127.0.0.1:0\", listen-udp = \"\", tag = " + tag
                         + ", accept-reload = false, block-ms = 0 }\n")
                 .build();
         byte[] bytes = java.nio.file.Files.readAllBytes(tmp);

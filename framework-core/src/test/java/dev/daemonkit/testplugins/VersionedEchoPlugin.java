@@ -2,7 +2,9 @@ package dev.daemonkit.testplugins;
 
 import dev.daemonkit.api.DaemonContext;
 import dev.daemonkit.api.DaemonPlugin;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.codec.string.StringDecoder;
@@ -31,6 +33,16 @@ public final class VersionedEchoPlugin implements DaemonPlugin {
                 tag = block.getString("tag");
                 return true;
             });
+        }
+        if (!daemon.config().getString("listen-udp").isEmpty()) {
+            daemon.listenUdp("listen-udp", p -> p.addLast(new SimpleChannelInboundHandler<DatagramPacket>() {
+                @Override
+                protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+                    String text = packet.content().toString(StandardCharsets.UTF_8);
+                    ctx.writeAndFlush(new DatagramPacket(Unpooled.copiedBuffer(tag + ":" + text, StandardCharsets.UTF_8),
+                            packet.sender()));
+                }
+            }));
         }
         daemon.listen("listen", p -> p.addLast(
                 new LineBasedFrameDecoder(1024),

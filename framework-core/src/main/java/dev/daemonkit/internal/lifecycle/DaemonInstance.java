@@ -212,19 +212,7 @@ public final class DaemonInstance implements DaemonContext {
         for (DeclaredListener l : listeners) {
             ChannelFuture f;
             if (l.udp) {
-                f = new Bootstrap().group(services.transport().workers())
-                        .channel(services.transport().datagramChannel())
-                        .handler(new ChannelInitializer<Channel>() {
-                            @Override
-                            protected void initChannel(Channel ch) throws Exception {
-                                ch.pipeline().addLast("daemonkit-context", new DatagramContext(name()));
-                                l.protocol.initialize(ch.pipeline());
-                                ch.pipeline().addLast("daemonkit-barrier", ExceptionBarrier.INSTANCE);
-                            }
-                        })
-                        .bind(l.address);
-                l.datagram = f.channel();
-                f.awaitUninterruptibly();
+                f = bindDatagram(l);
                 if (!f.isSuccess()) {
                     failToBind(l, f.cause());
                     return;
@@ -249,6 +237,31 @@ public final class DaemonInstance implements DaemonContext {
         inContext(() -> log.info("daemon '{}' (plugin {} {}) RUNNING on {}", name(), plugin.name(), plugin.version(),
                 listeners.isEmpty() ? "no listener" : listeners.toString()));
         runHooks(onStarted, Runnable::run, "onStarted");
+    }
+
+    /**
+     * Binds a UDP socket of this daemon and waits. UDP sockets belong to their daemon (there is no
+     * connection to keep on an old version), so a swap closes the old version's and binds anew.
+     */
+    private ChannelFuture bindDatagram(DeclaredListener l) {
+        ChannelFuture f = new Bootstrap().group(services.transport().workers())
+                .channel(services.transport().datagramChannel())
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) throws Exception {
+                        ch.pipeline().addLast("daemonkit-context", new DatagramContext(name()));
+                        l.protocol.initialize(ch.pipeline());
+                        ch.pipeline().addLast("daemonkit-barrier", ExceptionBarrier.INSTANCE);
+                    }
+                })
+                .bind(l.address);
+        l.datagram = f.channel();
+        return f.awaitUninterruptibly();
+    }
+
+    /** Before a newer version binds: hands this version's UDP ports over by closing them. */
+    void releaseDatagrams() {
+        closeDatagramListeners();
     }
 
     private void failToBind(DeclaredListener l, Throwable cause) {
@@ -352,10 +365,17 @@ public final class DaemonInstance implements DaemonContext {
         closeDatagramListeners();
     }
 
-    /** Attaches this (older, still running) version to its TCP listeners again after a failed swap. */
+    /** Attaches this (older, still running) version to its listeners again after a failed swap. */
     void reattach() {
         for (DeclaredListener l : listeners) {
-            if (l.tcp != null) {
+            if (l.udp) {
+                ChannelFuture f = bindDatagram(l);
+                if (!f.isSuccess()) {
+                    markFailed("could not bind " + Addresses.format(l.address) + " (udp) again after a failed swap: "
+                            + f.cause().getMessage(), f.cause());
+                    return;
+                }
+            } else if (l.tcp != null) {
                 try {
                     registry.attach(l.address, name(), connections, l.protocol);
                 } catch (ListenerRegistry.AddressTaken | ListenerRegistry.BindFailed e) {

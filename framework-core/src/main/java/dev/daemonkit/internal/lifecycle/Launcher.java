@@ -891,6 +891,9 @@ public final class Launcher {
             fresh.markFailed("its config is wrong: " + e.getMessage(), null);
         }
         if (fresh.state() == DaemonState.STARTING) {
+            if (oldRunning) {
+                old.releaseDatagrams();
+            }
             fresh.bind();
         }
         if (fresh.state() != DaemonState.RUNNING) {

@@ -11,6 +11,9 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -41,12 +44,23 @@ class HotDeployTest {
         home.config(watching(true));
     }
 
-    /** Watch the plugins folder every 50 ms; {@code withVer}: the "ver" daemon on a known port. */
+    /** Watch the plugins folder every 50 ms; {@code withVer}: the "ver" daemon on known TCP and UDP ports. */
     private String watching(boolean withVer) {
         return """
                 daemonkit.plugins.watch = true
                 daemonkit.plugins.scan-interval = 50 ms
-                """ + (withVer ? "daemons.ver.listen = \"127.0.0.1:" + port + "\"\n" : "");
+                """ + (withVer ? "daemons.ver { listen = \"127.0.0.1:" + port + "\", listen-udp = \"127.0.0.1:" + port + "\" }\n" : "");
+    }
+
+    private String askUdp(String text) throws IOException {
+        try (DatagramSocket udp = new DatagramSocket()) {
+            udp.setSoTimeout(5_000);
+            byte[] b = text.getBytes(StandardCharsets.UTF_8);
+            udp.send(new DatagramPacket(b, b.length, address()));
+            DatagramPacket reply = new DatagramPacket(new byte[256], 256);
+            udp.receive(reply);
+            return new String(reply.getData(), 0, reply.getLength(), StandardCharsets.UTF_8);
+        }
     }
 
     private InetSocketAddress address() {
@@ -88,6 +102,7 @@ class HotDeployTest {
         AtomicInteger failed = new AtomicInteger();
         Set<String> versions = ConcurrentHashMap.newKeySet();
         ExecutorService clients = Executors.newFixedThreadPool(2);
+        assertThat(askUdp("u")).isEqualTo("v1:u");
         try (var longLived = new LineClient(address())) {
             assertThat(longLived.request("before")).isEqualTo("v1:before");
             for (int t = 0; t < 2; t++) {
@@ -120,6 +135,8 @@ class HotDeployTest {
             assertThat(failed.get()).as("connections refused or requests unanswered").isZero();
             assertThat(versions).containsExactlyInAnyOrder("v1", "v2");
             assertThat(ask("after")).isEqualTo("v2:after");
+            // UDP has no connections to keep: the new version took the port over.
+            assertThat(askUdp("u")).isEqualTo("v2:u");
             // The connection opened before the swap still talks to the old version.
             assertThat(longLived.request("still")).isEqualTo("v1:still");
         }
