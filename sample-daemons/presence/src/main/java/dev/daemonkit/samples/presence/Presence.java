@@ -2,7 +2,6 @@ package dev.daemonkit.samples.presence;
 
 import dev.daemonkit.api.Timers;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -10,7 +9,6 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
@@ -29,7 +27,8 @@ final class Presence {
     final PresenceSettings settings;
     final Logger log;
     final LongSupplier nanoClock;
-    final Function<Channel, Timers> connectionTimers;
+    /** The daemon's timers; the heartbeats are scheduled on them from each connection's own loop. */
+    final Timers timers;
     private final EventExecutor[] loops;
     private final ConcurrentHashMap<String, Session> online = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
@@ -42,15 +41,15 @@ final class Presence {
 
     /**
      * @param loops the event loops that may serve sessions; a room keeps one member list per loop
-     * @param connectionTimers the timers of one connection (the daemon's {@code timers(channel)})
+     * @param timers the daemon's timers: scheduled from a connection's loop, a timer lands on that loop's wheel
      */
     Presence(PresenceSettings settings, Logger log, List<? extends EventExecutor> loops,
-             Function<Channel, Timers> connectionTimers, LongSupplier nanoClock, LongAdder commands) {
+             Timers timers, LongSupplier nanoClock, LongAdder commands) {
         this.commands = commands;
         this.settings = settings;
         this.log = log;
         this.loops = loops.toArray(new EventExecutor[0]);
-        this.connectionTimers = connectionTimers;
+        this.timers = timers;
         this.nanoClock = nanoClock;
     }
 

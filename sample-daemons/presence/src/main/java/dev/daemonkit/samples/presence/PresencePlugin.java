@@ -33,7 +33,7 @@ public final class PresencePlugin implements DaemonPlugin {
         PresenceSettings settings = PresenceSettings.from(daemon.config());
         List<EventExecutor> loops = new ArrayList<>();
         daemon.eventLoops().forEach(loops::add);
-        Presence presence = new Presence(settings, daemon.log(), loops, daemon::timers, System::nanoTime, daemon.requests());
+        Presence presence = new Presence(settings, daemon.log(), loops, daemon.timers(), System::nanoTime, daemon.requests());
         Map<String, WebHandler.Resource> page = WebHandler.load();
 
         // Two handlers per online user, fresh for each connection (the decoder keeps state).

@@ -53,9 +53,15 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         this.ctx = ctx;
     }
 
-    /** Starts the heartbeat: from now on, silence longer than heartbeat-timeout drops the connection. */
+    /**
+     * Starts the heartbeat: from now on, silence longer than heartbeat-timeout drops the connection.
+     * On the connection's loop, so the timer lands on that loop's wheel and is moved there without a
+     * lock. It is one of the daemon's timers rather than of {@code timers(channel)}: a connection's own
+     * timer scope costs ~450 bytes per connection (scope, its maps, owner, name), a fifth of what an
+     * online user is allowed; the price is cancelling it ourselves in {@link #channelInactive}.
+     */
     final void startHeartbeat() {
-        heartbeat = presence.connectionTimers.apply(ctx.channel()).schedule(presence.settings.heartbeatTimeout(), this);
+        heartbeat = presence.timers.schedule(presence.settings.heartbeatTimeout(), this);
     }
 
     /** The heartbeat expired: called by the connection's timer, on its loop. */
@@ -108,13 +114,22 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
 
     /** A line that was too long: answered, discarded, and the connection stays open. */
     final void tooLong() {
+        alive();
         reply("ERR", "too-long", "the line has more than " + presence.settings.maxLineBytes()
                 + " bytes (max-line-bytes) and was discarded");
     }
 
     /** Input that is not UTF-8 text, or that holds control characters. */
     final void badInput(String what) {
+        alive();
         reply("ERR", "bad-input", what + " and was discarded: send UTF-8 text lines, one command per line");
+    }
+
+    /** Any line, even a wrong one, is a sign of life: the heartbeat moves, without allocating. */
+    private void alive() {
+        if (heartbeat != null) {
+            heartbeat.reschedule(presence.settings.heartbeatTimeout());
+        }
     }
 
     /** One command line, without its line end. */
@@ -122,9 +137,7 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         if (closing) {
             return;
         }
-        if (heartbeat != null) {
-            heartbeat.reschedule(presence.settings.heartbeatTimeout());   // any line is a sign of life
-        }
+        alive();
         if (Lines.hasControl(line)) {
             badInput("the line holds control characters");
             return;

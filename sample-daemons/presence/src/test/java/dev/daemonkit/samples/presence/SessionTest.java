@@ -26,7 +26,7 @@ class SessionTest {
     private Presence presence() {
         if (presence == null) {
             presence = new Presence(settings, LoggerFactory.getLogger(SessionTest.class),
-                    List.of(ImmediateEventExecutor.INSTANCE), ch -> time, time, new LongAdder());
+                    List.of(ImmediateEventExecutor.INSTANCE), time, time, new LongAdder());
         }
         return presence;
     }
