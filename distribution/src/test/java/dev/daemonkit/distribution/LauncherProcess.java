@@ -33,13 +33,31 @@ final class LauncherProcess implements AutoCloseable {
         }
         home = tempDir.resolve("daemonkit");
         copyTree(dist, home);
+        // These tests are about the launcher: keep only the echo/daytime sample, so the other samples'
+        // fixed ports (which a developer may be using) cannot interfere. Their own modules test them.
+        try (Stream<Path> plugins = Files.list(home.resolve("plugins"))) {
+            for (Path p : plugins.toList()) {
+                if (!p.getFileName().toString().equals("echo.jar")) {
+                    Files.delete(p);
+                }
+            }
+        }
         home.resolve("bin/daemonkit").toFile().setExecutable(true);
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+    /**
+     * A free port below the ephemeral range (32768+): a port the kernel hands out as "free" could
+     * be taken as the source port of some client connection before the launcher binds it.
+     */
+    static int freePort() {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int i = 0; i < 1000; i++) {
+            int port = random.nextInt(20_000, 32_000);
+            if (canBind(port)) {
+                return port;
+            }
         }
+        throw new IllegalStateException("no free port found in 20000-32000");
     }
 
     static boolean canBind(int port) {

@@ -97,6 +97,14 @@ class OperationsIT {
             assertThat(call("POST", admin, "/daemons/echo/start", "", null).body()).contains("\"state\":\"RUNNING\"");
             assertThat(echo(echo, "back")).isEqualTo("back");
 
+            var stopOne = launcher.command("stop", "daytime");
+            assertThat(stopOne.exitCode()).isZero();
+            assertThat(stopOne.output()).contains("daemon 'daytime' STOPPED");
+            assertThat(launcher.command("status").output()).containsPattern("daytime +daytime +\\S+ +STOPPED");
+            var startOne = launcher.command("start", "daytime");
+            assertThat(startOne.exitCode()).isZero();
+            assertThat(startOne.output()).contains("daemon 'daytime' RUNNING");
+
             var restart = launcher.command("restart", "echo");
             assertThat(restart.exitCode()).isZero();
             assertThat(restart.output()).contains("daemon 'echo' RUNNING");

@@ -70,6 +70,23 @@ public final class TestHome implements AutoCloseable, BeforeEachCallback, AfterE
         return launcher;
     }
 
+    /**
+     * A free port below the ephemeral range (32768+): a port the kernel hands out as "free" could
+     * be taken as the source port of some client connection before the launcher binds it.
+     */
+    public static int freePort() {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int i = 0; i < 1000; i++) {
+            int port = random.nextInt(20_000, 32_000);
+            try (java.net.ServerSocket s = new java.net.ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress())) {
+                return port;
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+        throw new IllegalStateException("no free port found in 20000-32000");
+    }
+
     public Launcher launcher() {
         return launcher;
     }

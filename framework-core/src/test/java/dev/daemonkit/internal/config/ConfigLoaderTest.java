@@ -143,4 +143,22 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> Addresses.parse("127.0.0.1")).hasMessageContaining("HOST:PORT");
         assertThatThrownBy(() -> Addresses.parse("127.0.0.1:http")).hasMessageContaining("not a number");
     }
+
+    @Test
+    void anAdminEndpointBeyondLoopbackWithoutATokenIsRefused() throws IOException {
+        assertThatThrownBy(() -> load("daemonkit.admin.listen = \"0.0.0.0:7070\"\n").launcherSettings())
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("daemonkit.admin.token must be set");
+        assertThat(load("daemonkit.admin { listen = \"0.0.0.0:7070\", token = s3cret }\n").launcherSettings()
+                .admin().loopbackOnly()).isFalse();
+    }
+
+    @Test
+    void aRestartPolicyMustBeKnown() throws IOException {
+        ConfigLoader loader = load("daemons.echo.restart.policy = sometimes\n");
+        assertThatThrownBy(() -> loader.resolveDaemons(ECHO_PLUGIN))
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("daemons.echo.restart.policy = \"sometimes\"")
+                .hasMessageContaining("never or on-failure");
+    }
 }

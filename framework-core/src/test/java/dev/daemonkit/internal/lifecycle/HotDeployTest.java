@@ -38,9 +38,7 @@ class HotDeployTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        port = TestHome.freePort();
         home.config(watching(true));
     }
 

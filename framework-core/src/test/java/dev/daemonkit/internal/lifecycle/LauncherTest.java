@@ -87,10 +87,7 @@ class LauncherTest {
     @Test
     void configErrorStopsTheLaunchBeforeAnyPortIsBound() throws Exception {
         Jars.lineEcho(home.plugins());
-        int free;
-        try (ServerSocket probe = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            free = probe.getLocalPort();
-        }
+        int free = TestHome.freePort();
         home.config("""
                 daemons.line-echo.listen = "127.0.0.1:%d"
                 daemons.echo-b { plugin = line-echo, listen = "127.0.0.1:99999" }
