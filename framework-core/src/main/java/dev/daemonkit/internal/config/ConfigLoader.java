@@ -153,6 +153,9 @@ public final class ConfigLoader {
                 plugin = name;
             }
             Config pluginFile = pluginReferences.get(plugin);
+            if (pluginFile == null && userBlock.hasPath("enabled") && !isTrue(userBlock, "enabled")) {
+                continue;   // switched off: whether its plugin is installed does not matter
+            }
             if (pluginFile == null) {
                 unknown.add(path + " (" + originOf(name) + ") runs plugin '" + plugin + "', but no installed plugin has that name"
                         + " (installed: " + new TreeSet<>(pluginReferences.keySet()) + "). Install its jar in the plugins folder,"
@@ -182,6 +185,14 @@ public final class ConfigLoader {
         }
         throwIfAny(problems);
         return new Resolution(specs, unknown);
+    }
+
+    private static boolean isTrue(Config block, String key) {
+        try {
+            return block.getBoolean(key);
+        } catch (ConfigException e) {
+            return true;   // not a boolean: let the validation below report it
+        }
     }
 
     /** Resolved instances, and messages for instances whose plugin is not installed. */

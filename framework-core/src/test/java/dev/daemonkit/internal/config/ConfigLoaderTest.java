@@ -130,6 +130,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aDisabledBlockOfAPluginThatIsNotInstalledIsNoError() throws IOException {
+        ConfigLoader loader = load("daemons.cache.enabled = false\n");
+        var resolution = loader.resolveDaemons(ECHO_PLUGIN);
+        assertThat(resolution.unknownPlugins()).isEmpty();
+        assertThat(resolution.daemons()).extracting(DaemonSpec::name).containsExactly("echo");
+    }
+
+    @Test
     void disabledDaemonIsNotResolved() throws IOException {
         ConfigLoader loader = load("daemons.echo.enabled = false\n");
         assertThat(loader.resolveDaemons(ECHO_PLUGIN).daemons()).isEmpty();
