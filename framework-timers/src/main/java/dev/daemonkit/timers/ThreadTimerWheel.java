@@ -119,6 +119,10 @@ public final class ThreadTimerWheel implements Timers, AutoCloseable {
             }
             sleeping = false;
         }
+        // Closed: drop every pending timer and its task at once, so nothing the tasks reference is
+        // kept alive by a wheel that will never run again.
+        wheel.close(owner);
+        inbox.clear();
     }
 
     @Override
@@ -131,7 +135,10 @@ public final class ThreadTimerWheel implements Timers, AutoCloseable {
         return window.snapshot(List.of(recorder));
     }
 
-    /** Stops the thread and waits for it (unless called from a task); pending timers never fire. Idempotent. */
+    /**
+     * Stops the thread and waits for it (unless called from a task); pending timers never fire and
+     * their tasks are released. Idempotent.
+     */
     @Override
     public void close() {
         running = false;

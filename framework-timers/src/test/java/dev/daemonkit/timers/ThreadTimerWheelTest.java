@@ -52,4 +52,21 @@ class ThreadTimerWheelTest {
         wheel.close();
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("timers-closing"));
     }
+
+    @Test
+    void closeReleasesThePendingTasks() {
+        ThreadTimerWheel wheel = new ThreadTimerWheel("timers-releasing", TimerWheelSettings.defaults());
+        Object payload = new Object();
+        java.lang.ref.WeakReference<Object> ref = new java.lang.ref.WeakReference<>(payload);
+        Runnable task = payload::hashCode;   // the task holds the payload
+        wheel.schedule(Duration.ofHours(1), task);
+        payload = null;
+        task = null;
+        wheel.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            System.gc();
+            return ref.get() == null;
+        });
+        assertThat(wheel.pending()).isZero();
+    }
 }
