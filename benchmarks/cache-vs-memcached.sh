@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The cache daemon against memcached 1.6.18 (-t 1) and against a raw Netty server of the same
+# memcached subset (the ceiling: no framework), under the same load from the bots.
+#
+#   benchmarks/cache-vs-memcached.sh                 # 3 rounds, depth 1 and 16, 10 s each
+#   ROUNDS=1 DURATION=5s benchmarks/cache-vs-memcached.sh
+#
+# Method (docs/benchmarks.md, "Cache daemon vs memcached"): each server pinned to CPU 0, the bots to
+# CPU 1; 50 connections, 10,000 keys of 12 bytes, 100-byte values, 90% get / 10% set, every key set
+# once before the run; 2 s warm-up, then DURATION measured. The server's CPU time per request is the
+# change of utime+stime in /proc/PID/stat over the measured part, divided by the requests answered.
+# JVMs run with -Xms = -Xmx and -XX:+AlwaysPreTouch; the cache daemon with one I/O thread, as
+# memcached -t 1. Prints each run, then the median of the rounds and the ratios. Bounded: every
+# process it starts is stopped at the end.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+DEPTHS=${DEPTHS:-"1 16"}
+dist="$root/distribution/target/daemonkit"
+if [ ! -x "$dist/bin/daemonkit-bench" ] || [ ! -f "$dist/plugins/cache.jar" ]; then
+  (cd "$root" && mvn -B -q -DskipTests package)
+fi
+if ! command -v memcached >/dev/null 2>&1; then
+  echo "installing memcached (Debian package)" >&2
+  apt-get update -qq && apt-get install -y -qq memcached
+fi
+memcached -V
+
+JVM="-Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:+UseG1GC"
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+# memcached, one worker thread
+mc_port=$(free_port)
+user_flag=(); [ "$(id -u)" = 0 ] && user_flag=(-u root)
+taskset -c 0 memcached -p "$mc_port" -U 0 -l 127.0.0.1 -t 1 -m 1024 "${user_flag[@]}" &
+mc_pid=$!; pids+=("$mc_pid")
+
+# the cache daemon in the launcher, alone, one I/O thread
+cache_port=$(free_port)
+mkdir -p "$work/plugins" "$work/logs"
+cp "$dist/plugins/cache.jar" "$work/plugins/"
+cat > "$work/daemonkit.conf" <<CONF
+daemonkit.transport.io-threads = 1
+daemonkit.logging.level = WARN
+daemons.cache { listen = "127.0.0.1:$cache_port", memory-limit = 512 MiB }
+CONF
+DAEMONKIT_OPTS="$JVM" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/daemonkit.conf" --plugins "$work/plugins" \
+  --logs "$work/logs" > "$work/launcher.out" 2>&1 &
+cache_pid=$!; pids+=("$cache_pid")
+
+# the raw Netty ceiling
+raw_port=$(free_port)
+BENCH_OPTS="$JVM" taskset -c 0 "$dist/bin/daemonkit-bench" raw-server "$raw_port" > "$work/raw.out" 2>&1 &
+raw_pid=$!; pids+=("$raw_pid")
+
+wait_port "$mc_port"; wait_port "$cache_port"; wait_port "$raw_port"
+
+results="$work/results"
+: > "$results"
+run() {   # name pid port depth round
+  local name=$1 pid=$2 port=$3 depth=$4 round=$5 out="$work/bots-$1-$4-$5.out"
+  BENCH_OPTS="-Xms512m -Xmx512m -XX:+AlwaysPreTouch" taskset -c 1 "$dist/bin/daemonkit-bench" --mode memcached \
+    --target "127.0.0.1:$port" --connections 50 --depth "$depth" --keys 10000 --key-size 12 --value-size 100 \
+    --get-ratio 0.9 --warmup 2s --duration "$DURATION" > "$out" 2>&1 &
+  local bots=$!
+  until grep -q '^measuring' "$out" 2>/dev/null; do kill -0 "$bots" 2>/dev/null || { cat "$out" >&2; return 1; }; sleep 0.02; done
+  local t0; t0=$(cpu_ticks "$pid")
+  until grep -q '^result:' "$out" 2>/dev/null; do kill -0 "$bots" 2>/dev/null || break; sleep 0.02; done
+  local t1; t1=$(cpu_ticks "$pid")
+  wait "$bots" || true
+  local line; line=$(grep '^RESULT' "$out")
+  local reqs; reqs=$(sed -n 's/^result: \([0-9,]*\) requests.*/\1/p' "$out" | tr -d ,)
+  local cpu_us; cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$reqs" 'BEGIN { printf "%.2f", d / hz * 1e6 / n }')
+  echo "$name depth=$depth round=$round $line cpu_us_per_req=$cpu_us" | tee -a "$results"
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  for depth in $DEPTHS; do
+    run memcached "$mc_pid" "$mc_port" "$depth" "$round"
+    run cache-daemon "$cache_pid" "$cache_port" "$depth" "$round"
+    run raw-netty "$raw_pid" "$raw_port" "$depth" "$round"
+  done
+done
+
+echo
+echo "median of $ROUNDS rounds (req/s, p50/p99 us, server CPU us per request):"
+field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+for depth in $DEPTHS; do
+  for name in memcached cache-daemon raw-netty; do
+    rows=$(grep "^$name depth=$depth " "$results")
+    rps=$(echo "$rows" | field req_s | median); p50=$(echo "$rows" | field p50_us | median)
+    p99=$(echo "$rows" | field p99_us | median); cpu=$(echo "$rows" | field cpu_us_per_req | median)
+    printf "depth %-3s %-13s %10.0f req/s  p50 %6s us  p99 %6s us  cpu %6s us/req\n" "$depth" "$name" "$rps" "$p50" "$p99" "$cpu"
+    echo "$depth $name $rps $p50 $p99 $cpu" >> "$work/medians"
+  done
+  awk -v d="$depth" '$1 == d { r[$2] = $3; c[$2] = $6; p[$2] = $5 }
+    END { printf "depth %-3s cache/memcached: throughput %.2fx, cpu/req %.2fx, p99 %.2fx;  cache/raw-netty: throughput %.2fx, cpu/req %.2fx\n",
+          d, r["cache-daemon"] / r["memcached"], c["cache-daemon"] / c["memcached"], p["cache-daemon"] / p["memcached"],
+          r["cache-daemon"] / r["raw-netty"], c["cache-daemon"] / c["raw-netty"] }' "$work/medians"
+done
