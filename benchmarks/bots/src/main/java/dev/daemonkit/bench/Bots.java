@@ -53,6 +53,10 @@ public final class Bots {
     }
 
     public static void main(String[] args) throws Exception {
+        if (PresenceBots.wanted(args)) {
+            PresenceBots.main(args);   // simulated users, not request/reply: its own driver and options
+            return;
+        }
         Settings settings;
         try {
             settings = Settings.parse(args);

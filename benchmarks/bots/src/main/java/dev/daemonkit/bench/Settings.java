@@ -13,6 +13,7 @@ record Settings(String mode, InetSocketAddress target, int connections, int dept
     static final String USAGE = """
             Usage: daemonkit-bench [options]            load a daemon on loopback and print what it took
               --mode memcached|echo      protocol (default memcached)
+                                         (--mode presence: simulated chat users; --mode presence --help)
               --target HOST:PORT         loopback only (default 127.0.0.1:11311)
               --connections N            connections (default 50)
               --depth N                  requests in flight per connection: pipelining (default 1)
