@@ -79,5 +79,24 @@ dk=$!; pids+=($dk)
 measure daemonkit-echo $dk $dk_port
 kill -TERM $dk; wait $dk 2>/dev/null || true
 
-raw_per=$(cat "$work/raw-netty.per"); dk_per=$(cat "$work/daemonkit-echo.per")
-awk -v r="$raw_per" -v d="$dk_per" 'BEGIN { printf "daemonkit / raw netty: %.2fx heap per connection (%d vs %d bytes)\n", d / r, d, r }'
+# 3. The launcher with the cache sample only (memcached answers the check line "ping" with ERROR).
+if [ -f "$dist/plugins/cache.jar" ]; then
+  cache_port=17903
+  rm -rf "$work/plugins"; mkdir -p "$work/plugins"
+  cp "$dist/plugins/cache.jar" "$work/plugins/"
+  cat > "$work/cache.conf" <<CONF
+daemonkit.admin.enabled = false
+daemonkit.logging.console.enabled = false
+daemons.cache { listen = "127.0.0.1:$cache_port", max-connections = 20000 }
+CONF
+  DAEMONKIT_OPTS="$JVM" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/cache.conf" --plugins "$work/plugins" --logs "$work/logs" > "$work/cache.out" 2>&1 &
+  cache=$!; pids+=($cache)
+  measure daemonkit-cache $cache $cache_port
+  kill -TERM $cache; wait $cache 2>/dev/null || true
+fi
+
+raw_per=$(cat "$work/raw-netty.per")
+for name in daemonkit-echo daemonkit-cache; do
+  [ -f "$work/$name.per" ] || continue
+  awk -v r="$raw_per" -v d="$(cat "$work/$name.per")" -v n="$name" 'BEGIN { printf "%s / raw netty: %.2fx heap per connection (%d vs %d bytes)\n", n, d / r, d, r }'
+done
