@@ -180,7 +180,7 @@ public final class LoggingSystem implements AutoCloseable {
                 this.sweeper = null;
             }
         }
-        this.levels = new DaemonLevelFilter(repeats);
+        this.levels = new DaemonLevelFilter(repeats, userConfig != null || globalOutputs.isEmpty() ? null : new Shedding());
         levels.setContext(context);
         levels.start();
         context.addTurboFilter(levels);
@@ -190,6 +190,32 @@ public final class LoggingSystem implements AutoCloseable {
         } else {
             log.info("logging to {}{}", settings.fileEnabled() ? logsDir.resolve(settings.fileName()) : "daemon files only",
                     globalOutputs.stream().anyMatch(o -> o.getName().equals("console")) ? " and the console" : "");
+        }
+    }
+
+    /** Early refusal of lines no output has room for; see {@link DaemonLevelFilter.Shedding}. */
+    private final class Shedding implements DaemonLevelFilter.Shedding {
+        @Override
+        public boolean globalSaturated() {
+            for (BoundedAsyncAppender o : globalOutputs) {
+                if (!o.saturated()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public boolean shed(String daemon) {
+            BoundedAsyncAppender own = daemon == null ? null : router.route(daemon);
+            if (own != null && !own.saturated()) {
+                return false;
+            }
+            globalOutputs.forEach(BoundedAsyncAppender::shed);
+            if (own != null) {
+                own.shed();
+            }
+            return true;
         }
     }
 

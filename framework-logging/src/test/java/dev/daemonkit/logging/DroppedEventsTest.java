@@ -73,6 +73,51 @@ class DroppedEventsTest {
         assertThat(consoleLines).anyMatch(l -> l.contains("logging fell behind: dropped"));
     }
 
+    @Test
+    void whenEveryOutputIsSaturatedInfoIsRefusedBeforeItIsBuiltAndStillCounted() throws Exception {
+        StalledStream console = new StalledStream();
+        PrintStream original = System.out;
+        System.setOut(new PrintStream(console, true, StandardCharsets.UTF_8));
+        int infos = 5_000;
+        long dropped;
+        LoggingSystem logging = LoggingSystem.start(global("""
+                console { enabled = true, format = text }
+                file.enabled = false
+                async.queue-size = 64
+                repeats.limit = 0
+                """), logs, false, null);
+        // Sees every event Logback builds: refused lines never get here.
+        var built = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        var root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        built.setContext(root.getLoggerContext());
+        built.start();
+        root.addAppender(built);
+        try {
+            Thread producer = new Thread(() -> {
+                for (int i = 0; i < infos; i++) {
+                    LOG.info("info {}", i);
+                }
+                LOG.warn("the last word");
+            }, "producer");
+            producer.start();
+            producer.join(10_000);   // never blocked: INFO is refused, the WARN fits in the reserve
+            assertThat(producer.isAlive()).isFalse();
+            console.release.countDown();
+            logging.close();
+            dropped = logging.droppedEvents();
+        } finally {
+            logging.close();
+            System.setOut(original);
+        }
+        List<String> consoleLines = Arrays.asList(console.text().split("\n"));
+        long consoleInfos = consoleLines.stream().filter(l -> l.contains(" - info ")).count();
+        assertThat(infos - consoleInfos).as("every missing INFO line is counted").isEqualTo(dropped);
+        assertThat(dropped).isGreaterThan(infos / 2);
+        assertThat(built.list.stream().filter(e -> e.getMessage().equals("info {}")).count())
+                .as("INFO events built").isLessThan(infos - dropped / 2);
+        assertThat(consoleLines).anyMatch(l -> l.contains(" - the last word"));
+    }
+
     /** Blocks every write until released, then collects the bytes. */
     private static final class StalledStream extends OutputStream {
         final CountDownLatch release = new CountDownLatch(1);

@@ -51,6 +51,12 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     private Thread writer;
     /** The writer sleeps until a line wakes it (set by the writer only, read by loggers). */
     private volatile boolean parked;
+    /**
+     * Set when a TRACE/DEBUG/INFO line was dropped for want of room, cleared by the writer once the
+     * queue is half empty again: lets {@link #shed()} refuse such lines before Logback even builds
+     * them, so a stalled disk costs the logging thread next to nothing.
+     */
+    private volatile boolean saturated;
 
     /**
      * @param downstream    the real output, not yet started
@@ -65,6 +71,16 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         this.queue = new ArrayBlockingQueue<>(queueSize);
         this.reserve = Math.max(1, queueSize / 5);
         this.reportContext = Map.copyOf(reportContext);
+    }
+
+    /** True while this output drops TRACE/DEBUG/INFO lines for want of room. */
+    public boolean saturated() {
+        return saturated;
+    }
+
+    /** Counts a TRACE/DEBUG/INFO line refused before it was built because this output is saturated. */
+    public void shed() {
+        dropped.increment();
     }
 
     /** TRACE/DEBUG/INFO lines this output dropped since it started. */
@@ -97,6 +113,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             // Checked before offer so that the reserve stays free for WARN/ERROR.
             if (queue.remainingCapacity() <= reserve) {
                 dropped.increment();
+                saturated = true;
                 return;
             }
             // Thread name, MDC and message must be taken on the logging thread, not the writer.
@@ -194,6 +211,9 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                 continue;
             }
             idleRounds = 0;
+            if (saturated && queue.size() < capacity / 2) {
+                saturated = false;
+            }
             for (ILoggingEvent event : batch) {
                 if (event != END) {
                     downstream.doAppend(event);

@@ -27,10 +27,28 @@ public final class DaemonLevelFilter extends TurboFilter {
 
     private volatile Map<String, DaemonLevels> daemons = Map.of();
     private final RepeatLimiter repeats;
+    private final Shedding shedding;
 
-    /** @param repeats null: no repeat limit (a user's logback.xml is in charge) */
-    public DaemonLevelFilter(RepeatLimiter repeats) {
+    /**
+     * Refuses a TRACE/DEBUG/INFO line up front when every output it would go to is saturated (a
+     * stalled disk), counting it as dropped by each: building an event only for every output to
+     * drop it would still cost the logging thread.
+     */
+    public interface Shedding {
+        /** Cheap: true if the outputs every line goes to are all saturated now. */
+        boolean globalSaturated();
+
+        /** Whether the line of {@code daemon} (null: none) is to be refused; if so, counts it. */
+        boolean shed(String daemon);
+    }
+
+    /**
+     * @param repeats  null: no repeat limit (a user's logback.xml is in charge)
+     * @param shedding null: no early refusal
+     */
+    public DaemonLevelFilter(RepeatLimiter repeats, Shedding shedding) {
         this.repeats = repeats;
+        this.shedding = shedding;
         setName("daemonkit-levels");
     }
 
@@ -56,6 +74,12 @@ public final class DaemonLevelFilter extends TurboFilter {
             if (threshold != null) {
                 reply = level.isGreaterOrEqual(threshold) ? FilterReply.ACCEPT : FilterReply.DENY;
             }
+        }
+        if (shedding != null && level.levelInt < Level.WARN_INT && format != null && reply != FilterReply.DENY
+                && shedding.globalSaturated()
+                && (reply == FilterReply.ACCEPT || level.isGreaterOrEqual(logger.getEffectiveLevel()))
+                && shedding.shed(daemon != null ? daemon : MDC.get(LogContext.DAEMON))) {
+            return FilterReply.DENY;
         }
         // Only real WARN/ERROR lines count towards the limit: not isWarnEnabled() probes (no
         // format), not lines the levels drop anyway, not the limiter's own summaries.

@@ -24,6 +24,11 @@ public final class DaemonRoutingAppender extends UnsynchronizedAppenderBase<ILog
         routes.put(daemon, output);
     }
 
+    /** The daemon's own output, or null. */
+    public BoundedAsyncAppender route(String daemon) {
+        return routes.get(daemon);
+    }
+
     public BoundedAsyncAppender unroute(String daemon) {
         return routes.remove(daemon);
     }
