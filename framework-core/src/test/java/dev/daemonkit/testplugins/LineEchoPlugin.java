@@ -32,6 +32,9 @@ public final class LineEchoPlugin implements DaemonPlugin {
                         if (line.equals("later")) {
                             daemon.timers(ctx.channel()).schedule(Duration.ofMillis(100),
                                     () -> ctx.writeAndFlush(prefix + "later\n"));
+                        } else if (line.equals("hold")) {
+                            daemon.timers(ctx.channel()).schedule(Duration.ofHours(1), () -> ctx.writeAndFlush("late\n"));
+                            ctx.writeAndFlush(prefix + "holding\n");
                         } else if (line.equals("boom")) {
                             throw new IllegalStateException("boom requested by the client");
                         } else {

@@ -13,7 +13,7 @@ import org.slf4j.MDC;
  * connection's). Every task runs with the owner's logging context, so its log lines land in the
  * daemon's log with the connection's id and peer.
  */
-public final class ScopedTimers implements Timers {
+public final class ScopedTimers implements Timers, AutoCloseable {
     private final TimerScope scope;
     private final String daemon;
     private final String connection;
@@ -28,6 +28,12 @@ public final class ScopedTimers implements Timers {
 
     public TimerScope scope() {
         return scope;
+    }
+
+    /** Cancels every timer of this owner (a connection's, when it closes). Idempotent. */
+    @Override
+    public void close() {
+        scope.close();
     }
 
     @Override

@@ -35,6 +35,11 @@ public final class FrontHandler extends ChannelDuplexHandler {
     private long lastActivityNanos = System.nanoTime();
     private Timeout idle;
     private Timeout drainCheck;
+    /** The connection's own timers, made on first use (most connections have none); closed with it. */
+    private volatile AutoCloseable connectionTimers;
+    private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<FrontHandler, AutoCloseable> TIMERS =
+            java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(FrontHandler.class, AutoCloseable.class,
+                    "connectionTimers");
 
     FrontHandler(DaemonConnections owner, long id) {
         this.owner = owner;
@@ -51,6 +56,34 @@ public final class FrontHandler extends ChannelDuplexHandler {
 
     public String daemon() {
         return owner.daemon();
+    }
+
+    /** The connection's timers if made already, else null. */
+    public AutoCloseable connectionTimers() {
+        return connectionTimers;
+    }
+
+    /**
+     * Installs the connection's timers unless another thread was first; returns the ones in place.
+     * If the connection is already closed, they are closed at once.
+     */
+    public AutoCloseable installConnectionTimers(AutoCloseable made) {
+        if (!TIMERS.compareAndSet(this, null, made)) {
+            closeQuietly(made);
+            return connectionTimers;
+        }
+        if (channel == null || !channel.isActive()) {
+            closeQuietly(made);
+        }
+        return made;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.debug("closing connection timers failed", e);
+        }
     }
 
     /** {@code daemon 'echo' connection #12 from 127.0.0.1:50012}, for log lines about a channel. */
@@ -157,6 +190,10 @@ public final class FrontHandler extends ChannelDuplexHandler {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelTimers();
+        AutoCloseable timers = connectionTimers;
+        if (timers != null) {
+            closeQuietly(timers);
+        }
         owner.closed(ctx.channel());
         enter();
         try {

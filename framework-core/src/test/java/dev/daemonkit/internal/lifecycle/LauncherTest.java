@@ -210,4 +210,18 @@ class LauncherTest {
             assertThat(client.request("over nio")).isEqualTo("over nio");
         }
     }
+
+    @Test
+    void closingAConnectionCancelsItsTimers() throws Exception {
+        Jars.lineEcho(home.plugins());
+        var launcher = home.start();
+        var daemon = launcher.daemon("line-echo");
+        assertThat(daemon.timersPending()).isZero();
+        try (var client = new LineClient(home.address("line-echo"))) {
+            assertThat(client.request("hold")).isEqualTo("holding");
+            // The connection's idle timer and the hour-long timer it asked for.
+            await().until(() -> daemon.timersPending() == 2);
+        }
+        await().until(() -> daemon.timersPending() == 0);
+    }
 }
