@@ -22,6 +22,10 @@ public final class LineClient implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
+    public int localPort() {
+        return socket.getLocalPort();
+    }
+
     public LineClient send(String text) throws IOException {
         out.write(text.getBytes(StandardCharsets.UTF_8));
         out.flush();

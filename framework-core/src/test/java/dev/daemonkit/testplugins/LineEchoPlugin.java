@@ -32,6 +32,11 @@ public final class LineEchoPlugin implements DaemonPlugin {
                         if (line.equals("later")) {
                             daemon.timers(ctx.channel()).schedule(Duration.ofMillis(100),
                                     () -> ctx.writeAndFlush(prefix + "later\n"));
+                        } else if (line.equals("log")) {
+                            daemon.log().info("read {}", line);
+                            daemon.timers(ctx.channel()).schedule(Duration.ofMillis(5),
+                                    () -> daemon.log().info("timer {}", line));
+                            ctx.writeAndFlush(prefix + "logged\n");
                         } else if (line.equals("hold")) {
                             daemon.timers(ctx.channel()).schedule(Duration.ofHours(1), () -> ctx.writeAndFlush("late\n"));
                             ctx.writeAndFlush(prefix + "holding\n");
@@ -40,6 +45,12 @@ public final class LineEchoPlugin implements DaemonPlugin {
                         } else {
                             ctx.writeAndFlush(prefix + line + "\n");
                         }
+                    }
+
+                    @Override
+                    public void channelReadComplete(ChannelHandlerContext ctx) {
+                        daemon.log().debug("read complete");
+                        ctx.fireChannelReadComplete();
                     }
 
                     @Override

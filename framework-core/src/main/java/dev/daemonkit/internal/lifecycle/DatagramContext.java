@@ -1,5 +1,6 @@
 package dev.daemonkit.internal.lifecycle;
 
+import dev.daemonkit.internal.transport.LoopActivity;
 import dev.daemonkit.logging.LogContext;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -16,6 +17,7 @@ final class DatagramContext extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        LoopActivity.forget(daemon);
         MDC.put(LogContext.DAEMON, daemon);
         if (msg instanceof DatagramPacket p && p.sender() != null) {
             MDC.put(LogContext.PEER, dev.daemonkit.internal.config.Addresses.format(p.sender()));
@@ -30,6 +32,7 @@ final class DatagramContext extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LoopActivity.forget(daemon);
         MDC.put(LogContext.DAEMON, daemon);
         try {
             ctx.fireExceptionCaught(cause);

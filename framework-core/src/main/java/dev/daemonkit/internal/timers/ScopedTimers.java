@@ -2,6 +2,7 @@ package dev.daemonkit.internal.timers;
 
 import dev.daemonkit.api.Timeout;
 import dev.daemonkit.api.Timers;
+import dev.daemonkit.internal.transport.LoopActivity;
 import dev.daemonkit.logging.LogContext;
 import dev.daemonkit.timers.TimerScope;
 import java.time.Duration;
@@ -59,6 +60,7 @@ public final class ScopedTimers implements Timers, AutoCloseable {
     private Runnable withContext(Runnable task) {
         Objects.requireNonNull(task, "task");
         return () -> {
+            LoopActivity.forget(daemon);
             MDC.put(LogContext.DAEMON, daemon);
             if (connection != null) {
                 MDC.put(LogContext.CONNECTION, connection);

@@ -110,7 +110,7 @@ public final class DaemonConnections implements ConnectionOwner {
         FrontHandler front = new FrontHandler(this, NEXT_ID.incrementAndGet());
         ch.pipeline().addLast("daemonkit-front", front);
         channels.add(ch);
-        front.enter();
+        Object previous = front.enter();
         try {
             protocol.initialize(ch.pipeline());
             ch.pipeline().addLast("daemonkit-barrier", ExceptionBarrier.INSTANCE);
@@ -118,7 +118,7 @@ public final class DaemonConnections implements ConnectionOwner {
             log.error("daemon '{}': the protocol's pipeline initializer threw; closing the new connection", daemon, e);
             ch.close();
         } finally {
-            FrontHandler.exit();
+            front.exit(previous);
         }
     }
 
@@ -144,11 +144,11 @@ public final class DaemonConnections implements ConnectionOwner {
             ch.eventLoop().execute(() -> {
                 FrontHandler f = ch.pipeline().get(FrontHandler.class);
                 if (f != null) {
-                    f.enter();
+                    Object previous = f.enter();
                     try {
                         f.startDrain(ch, event, quietNanos);
                     } finally {
-                        FrontHandler.exit();
+                        f.exit(previous);
                     }
                 }
             });

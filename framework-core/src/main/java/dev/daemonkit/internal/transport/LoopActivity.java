@@ -26,14 +26,23 @@ public final class LoopActivity {
         }
     };
 
-    private String daemon;
+    /** The daemon whose code runs now (read by the watchdog). */
+    String daemon;
+    /** Whose logging context is in this thread's MDC now (a front handler), or null. */
+    Object context;
 
-    static void enter(String daemon) {
-        CURRENT.get().daemon = daemon;
+    static LoopActivity current() {
+        return CURRENT.get();
     }
 
-    static void exit() {
-        CURRENT.get().daemon = null;
+    /**
+     * Code that sets the MDC itself (a timer task, a datagram) calls this first: the connection
+     * context recorded here is no longer the one in the MDC.
+     */
+    public static void forget(String daemonNow) {
+        LoopActivity a = CURRENT.get();
+        a.context = null;
+        a.daemon = daemonNow;
     }
 
     /** The daemon {@code thread} was last seen serving, or null. */

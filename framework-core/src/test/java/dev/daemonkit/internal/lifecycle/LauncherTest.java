@@ -224,4 +224,32 @@ class LauncherTest {
         }
         await().until(() -> daemon.timersPending() == 0);
     }
+
+    @Test
+    void everyLineFromAConnectionCarriesItsDaemonConnectionAndPeer() throws Exception {
+        var logged = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("daemon.line-echo");
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            Jars.lineEcho(home.plugins());
+            home.start();
+            try (var a = new LineClient(home.address("line-echo")); var b = new LineClient(home.address("line-echo"))) {
+                assertThat(a.request("log")).isEqualTo("logged");
+                assertThat(b.request("log")).isEqualTo("logged");
+                String peerA = "127.0.0.1:" + a.localPort();
+                String peerB = "127.0.0.1:" + b.localPort();
+                await().until(() -> logged.list.stream().filter(e -> e.getFormattedMessage().startsWith("timer")).count() == 2);
+                for (String what : new String[] {"read log", "timer log", "read complete"}) {
+                    var events = logged.list.stream().filter(e -> e.getFormattedMessage().equals(what)).toList();
+                    assertThat(events).as(what).hasSizeGreaterThanOrEqualTo(2);
+                    assertThat(events).allSatisfy(e -> assertThat(e.getMDCPropertyMap())
+                            .containsEntry("daemon", "line-echo").containsKey("conn").containsKey("peer"));
+                    assertThat(events).extracting(e -> e.getMDCPropertyMap().get("peer")).contains(peerA, peerB);
+                }
+            }
+        } finally {
+            logger.detachAppender(logged);
+        }
+    }
 }
