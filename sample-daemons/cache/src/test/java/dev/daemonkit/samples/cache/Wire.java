@@ -23,6 +23,15 @@ final class Wire {
      * {@code <EOF>}. One byte per write with {@code bytewise}: every command split across segments.
      */
     static String exchange(InetSocketAddress server, byte[] input, boolean bytewise) throws IOException {
+        return exchange(server, input, bytewise, 0);
+    }
+
+    /**
+     * As above, for input whose own replies contain {@code mnInReply} "MN" lines: the sentinel's is
+     * the one after those (otherwise a reply "MN" arriving in a read of its own would end the
+     * exchange early).
+     */
+    static String exchange(InetSocketAddress server, byte[] input, boolean bytewise, int mnInReply) throws IOException {
         try (Socket s = new Socket(server.getAddress(), server.getPort())) {
             s.setTcpNoDelay(true);
             s.setSoTimeout(5000);
@@ -65,7 +74,7 @@ final class Wire {
                     }
                     got.write(buf, 0, n);
                     String text = got.toString(StandardCharsets.ISO_8859_1);
-                    if (text.endsWith("MN\r\n")) {
+                    if (text.endsWith("MN\r\n") && count(text, "MN\r\n") > mnInReply) {
                         return text.substring(0, text.length() - 4);
                     }
                 }
@@ -84,6 +93,14 @@ final class Wire {
                 }
             }
         }
+    }
+
+    static int count(String text, String part) {
+        int n = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + part.length())) {
+            n++;
+        }
+        return n;
     }
 
     static void flushAll(InetSocketAddress server) throws IOException {
