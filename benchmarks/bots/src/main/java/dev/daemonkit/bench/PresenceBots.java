@@ -470,23 +470,23 @@ final class PresenceBots {
                     }
                 }
                 case "--target" -> target = v;
-                case "--users" -> users = positive(a, v);
-                case "--room-size" -> roomSize = positive(a, v);
+                case "--users" -> users = Settings.positive(a, v);
+                case "--room-size" -> roomSize = Settings.positive(a, v);
                 case "--chat-rate" -> chatRate = fraction(a, v, 1000);
-                case "--ping-interval" -> ping = duration(a, v);
+                case "--ping-interval" -> ping = Settings.duration(a, v);
                 case "--silent" -> silent = fraction(a, v, 1);
-                case "--duration" -> duration = duration(a, v);
-                case "--login-timeout" -> loginTimeout = duration(a, v);
-                case "--threads" -> threads = positive(a, v);
-                case "--source-addresses" -> sources = positive(a, v);
-                case "--report" -> report = duration(a, v);
+                case "--duration" -> duration = Settings.duration(a, v);
+                case "--login-timeout" -> loginTimeout = Settings.duration(a, v);
+                case "--threads" -> threads = Settings.positive(a, v);
+                case "--source-addresses" -> sources = Settings.positive(a, v);
+                case "--report" -> report = Settings.duration(a, v);
                 default -> throw new IllegalArgumentException("unknown option " + a + " for --mode presence");
             }
         }
         if (ping.isZero() || report.isZero()) {
             throw new IllegalArgumentException("--ping-interval and --report must be longer than 0");
         }
-        return new Options(loopback(target), users, roomSize, chatRate, ping, silent, duration, loginTimeout,
+        return new Options(Settings.loopback(target), users, roomSize, chatRate, ping, silent, duration, loginTimeout,
                 threads, sources, report);
     }
 
@@ -501,55 +501,5 @@ final class PresenceBots {
             throw new IllegalArgumentException(option + " " + v + " must be between 0 and " + max);
         }
         return d;
-    }
-
-    private static int positive(String option, String v) {
-        int n;
-        try {
-            n = Integer.parseInt(v.replace("_", ""));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " " + v + " is not a number");
-        }
-        if (n < 1) {
-            throw new IllegalArgumentException(option + " " + v + " must be 1 or more");
-        }
-        return n;
-    }
-
-    private static Duration duration(String option, String v) {
-        String s = v.trim().toLowerCase(Locale.ROOT);
-        try {
-            if (s.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
-            }
-            if (s.endsWith("s")) {
-                return Duration.ofMillis((long) (Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
-            }
-            if (s.endsWith("m")) {
-                return Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)) * 60);
-            }
-        } catch (NumberFormatException e) {
-            // fall through to the message
-        }
-        throw new IllegalArgumentException(option + " " + v + " is not a duration: write 10s, 500ms or 2m");
-    }
-
-    /** Loopback only: the bots are a benchmark, not a traffic generator for other hosts. */
-    private static InetSocketAddress loopback(String target) {
-        int colon = target.lastIndexOf(':');
-        if (colon < 0) {
-            throw new IllegalArgumentException("--target " + target + " needs HOST:PORT");
-        }
-        String host = target.substring(0, colon).replace("[", "").replace("]", "");
-        try {
-            InetAddress address = InetAddress.getByName(host);
-            if (!address.isLoopbackAddress()) {
-                throw new IllegalArgumentException("--target " + target + " is not a loopback address: "
-                        + "the bots only load daemons on this machine (127.0.0.0/8 or ::1)");
-            }
-            return new InetSocketAddress(address, Integer.parseInt(target.substring(colon + 1)));
-        } catch (UnknownHostException | NumberFormatException e) {
-            throw new IllegalArgumentException("--target " + target + ": not HOST:PORT of this machine");
-        }
     }
 }

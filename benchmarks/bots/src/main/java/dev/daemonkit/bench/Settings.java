@@ -88,7 +88,8 @@ record Settings(String mode, InetSocketAddress target, int connections, int dept
                 duration, requests, warmup, threads, sources, preload);
     }
 
-    private static int positive(String option, String v) {
+    /** Option helpers, shared with {@link PresenceBots}. */
+    static int positive(String option, String v) {
         int n;
         try {
             n = Integer.parseInt(v.replace("_", ""));
@@ -101,8 +102,8 @@ record Settings(String mode, InetSocketAddress target, int connections, int dept
         return n;
     }
 
-    private static Duration duration(String option, String v) {
-        String s = v.trim().toLowerCase();
+    static Duration duration(String option, String v) {
+        String s = v.trim().toLowerCase(java.util.Locale.ROOT);
         try {
             if (s.endsWith("ms")) {
                 return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
@@ -120,22 +121,21 @@ record Settings(String mode, InetSocketAddress target, int connections, int dept
     }
 
     /** The bots load loopback daemons only: they are a benchmark, not a traffic generator for other hosts. */
-    private static InetSocketAddress loopback(String target) {
+    static InetSocketAddress loopback(String target) {
         int colon = target.lastIndexOf(':');
         if (colon < 0) {
             throw new IllegalArgumentException("--target " + target + " needs HOST:PORT");
         }
         String host = target.substring(0, colon).replace("[", "").replace("]", "");
-        int port = Integer.parseInt(target.substring(colon + 1));
         try {
             InetAddress address = InetAddress.getByName(host);
             if (!address.isLoopbackAddress()) {
                 throw new IllegalArgumentException("--target " + target + " is not a loopback address: "
                         + "the bots only load daemons on this machine (127.0.0.0/8 or ::1)");
             }
-            return new InetSocketAddress(address, port);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("--target " + target + ": unknown host");
+            return new InetSocketAddress(address, Integer.parseInt(target.substring(colon + 1)));
+        } catch (UnknownHostException | NumberFormatException e) {
+            throw new IllegalArgumentException("--target " + target + ": not HOST:PORT of this machine");
         }
     }
 }
