@@ -1297,9 +1297,6 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
         o.writeBytes(CRLF);
         ItemStore.DeleteResult r = store.delete(mfKey, 0, mfKey.length, mfHasCas ? mfReqCas : 0, mfSetStale,
                 mfNewTtl ? mfExptime : Long.MIN_VALUE);
-        if (mfHasCas && mfReqCas == 0 && r == ItemStore.DeleteResult.DELETED) {
-            r = ItemStore.DeleteResult.DELETED;
-        }
         switch (r) {
             case DELETED -> {
                 if (noreply) {
