@@ -38,7 +38,10 @@ public final class Unloader {
         this.executor = executor;
     }
 
-    /** The outcomes of every unload so far, in order (for tests and the admin endpoint). */
+    /** How many outcomes are kept: a launcher redeploying for months must not grow this list. */
+    private static final int KEPT = 100;
+
+    /** The outcomes of the last {@value #KEPT} unloads, oldest first (for tests and operators). */
     public List<CompletableFuture<Outcome>> outcomes() {
         return List.copyOf(outcomes);
     }
@@ -64,6 +67,9 @@ public final class Unloader {
                     return check(what, ref, loops);
                 }, executor);
         outcomes.add(outcome);
+        while (outcomes.size() > KEPT) {
+            outcomes.remove(0);
+        }
     }
 
     private static String describe(LoadedSource source) {
