@@ -14,7 +14,6 @@ import dev.daemonkit.logging.internal.BoundedAsyncAppender;
 import dev.daemonkit.logging.internal.DaemonLevelFilter;
 import dev.daemonkit.logging.internal.DaemonLevels;
 import dev.daemonkit.logging.internal.DaemonLogSettings;
-import dev.daemonkit.logging.internal.DaemonRoutingAppender;
 import dev.daemonkit.logging.internal.FileNames;
 import dev.daemonkit.logging.internal.GlobalLogSettings;
 import dev.daemonkit.logging.internal.LogLevels;
@@ -57,9 +56,9 @@ public final class LoggingSystem implements AutoCloseable {
     private static final Object ACTIVE_LOCK = new Object();
     private static LoggingSystem active; // guarded by ACTIVE_LOCK
 
-    private record DaemonEntry(DaemonLogSettings settings, DaemonLevels levels, BoundedAsyncAppender output) {
+    private record DaemonEntry(DaemonLogSettings settings, DaemonLevels levels, boolean hasFile) {
         DaemonEntry withLevels(DaemonLevels newLevels) {
-            return new DaemonEntry(settings, newLevels, output);
+            return new DaemonEntry(settings, newLevels, hasFile);
         }
     }
 
@@ -72,12 +71,13 @@ public final class LoggingSystem implements AutoCloseable {
     private final DaemonLevelFilter levels;
     private final RepeatLimiter repeats;
     private final ScheduledExecutorService sweeper;
-    private final DaemonRoutingAppender router;
-    private final List<BoundedAsyncAppender> globalOutputs = new ArrayList<>();
+    /** Every file: daemonkit.log and the daemons' own; null when a user's logback.xml is in charge. */
+    private final BoundedAsyncAppender files;
+    /** The console (if on) and the files. */
+    private final List<BoundedAsyncAppender> allOutputs = new ArrayList<>();
     private final org.slf4j.Logger log;
 
     private final Map<String, DaemonEntry> daemons = new HashMap<>(); // guarded by this
-    private long droppedByRemovedOutputs; // guarded by this
     private boolean closed; // guarded by this
 
     /**
@@ -143,7 +143,7 @@ public final class LoggingSystem implements AutoCloseable {
         if (userConfig != null) {
             configureFromUserFile(userConfig);
             this.outputs = null;
-            this.router = null;
+            this.files = null;
             this.repeats = null;
             this.sweeper = null;
         } else {
@@ -154,17 +154,12 @@ public final class LoggingSystem implements AutoCloseable {
             this.outputs = new Outputs(context, settings.textPattern(), settings.queueSize());
             boolean console = settings.console() == null ? foreground : settings.console();
             if (console) {
-                globalOutputs.add(outputs.console(settings.consoleFormat()));
+                allOutputs.add(outputs.console(settings.consoleFormat()));
             }
-            if (settings.fileEnabled()) {
-                globalOutputs.add(outputs.file("all", logsDir, settings.fileName(), settings.fileFormat(),
-                        settings.rolling(), Map.of()));
-            }
-            globalOutputs.forEach(root::addAppender);
-            this.router = new DaemonRoutingAppender();
-            router.setContext(context);
-            router.start();
-            root.addAppender(router);
+            this.files = outputs.files(logsDir, settings.fileEnabled() ? settings.fileName() : null,
+                    settings.fileFormat(), settings.rolling());
+            allOutputs.add(files);
+            allOutputs.forEach(root::addAppender);
             if (settings.repeatLimit() > 0) {
                 this.repeats = new RepeatLimiter(context, settings.repeatLimit(), settings.repeatPeriod(),
                         settings.repeatMaxTracked(), System::nanoTime);
@@ -180,7 +175,7 @@ public final class LoggingSystem implements AutoCloseable {
                 this.sweeper = null;
             }
         }
-        this.levels = new DaemonLevelFilter(repeats, userConfig != null || globalOutputs.isEmpty() ? null : new Shedding());
+        this.levels = new DaemonLevelFilter(repeats, userConfig != null ? null : new Shedding());
         levels.setContext(context);
         levels.start();
         context.addTurboFilter(levels);
@@ -189,7 +184,7 @@ public final class LoggingSystem implements AutoCloseable {
                     + " changes still apply", userConfig);
         } else {
             log.info("logging to {}{}", settings.fileEnabled() ? logsDir.resolve(settings.fileName()) : "daemon files only",
-                    globalOutputs.stream().anyMatch(o -> o.getName().equals("console")) ? " and the console" : "");
+                    allOutputs.stream().anyMatch(o -> o.getName().equals("console")) ? " and the console" : "");
         }
     }
 
@@ -197,8 +192,8 @@ public final class LoggingSystem implements AutoCloseable {
     private final class Shedding implements DaemonLevelFilter.Shedding {
         @Override
         public boolean globalSaturated() {
-            for (BoundedAsyncAppender o : globalOutputs) {
-                if (!o.saturated()) {
+            for (BoundedAsyncAppender o : allOutputs) {
+                if (o.writesEveryLine() && !o.saturated()) {
                     return false;
                 }
             }
@@ -207,13 +202,15 @@ public final class LoggingSystem implements AutoCloseable {
 
         @Override
         public boolean shed(String daemon) {
-            BoundedAsyncAppender own = daemon == null ? null : router.route(daemon);
-            if (own != null && !own.saturated()) {
-                return false;
+            for (BoundedAsyncAppender o : allOutputs) {
+                if (o.writes(daemon) && !o.saturated()) {
+                    return false;
+                }
             }
-            globalOutputs.forEach(BoundedAsyncAppender::shed);
-            if (own != null) {
-                own.shed();
+            for (BoundedAsyncAppender o : allOutputs) {
+                if (o.writes(daemon)) {
+                    o.shed(daemon);
+                }
             }
             return true;
         }
@@ -249,21 +246,20 @@ public final class LoggingSystem implements AutoCloseable {
             if (existing != null && existing.settings().equals(daemonSettings)) {
                 return;
             }
-            BoundedAsyncAppender output = existing == null ? null : existing.output();
+            boolean hasFile = existing != null && existing.hasFile();
             if (existing == null || !existing.settings().sameFileAs(daemonSettings)) {
-                if (output != null) {
+                if (hasFile) {
                     // Close before reopening: two appenders rolling one file would fight over it.
-                    stopDaemonOutput(daemon, output);
-                    output = null;
+                    stopDaemonFile(daemon);
+                    hasFile = false;
                 }
-                if (router != null && daemonSettings.fileEnabled()) {
-                    output = outputs.file(daemon, logsDir, daemon + ".log", daemonSettings.fileFormat(),
-                            daemonSettings.rolling(), Map.of(LogContext.DAEMON, daemon));
-                    router.route(daemon, output);
+                if (files != null && daemonSettings.fileEnabled()) {
+                    outputs.addDaemonFile(files, daemon, logsDir, daemonSettings.fileFormat(), daemonSettings.rolling());
+                    hasFile = true;
                 }
             }
             daemons.put(daemon, new DaemonEntry(daemonSettings,
-                    new DaemonLevels(daemonSettings.level(), daemonSettings.loggers()), output));
+                    new DaemonLevels(daemonSettings.level(), daemonSettings.loggers()), hasFile));
             publishLevels();
         }
     }
@@ -280,8 +276,8 @@ public final class LoggingSystem implements AutoCloseable {
                 return;
             }
             publishLevels();
-            if (entry.output() != null) {
-                stopDaemonOutput(daemon, entry.output());
+            if (entry.hasFile()) {
+                stopDaemonFile(daemon);
             }
         }
     }
@@ -338,14 +334,9 @@ public final class LoggingSystem implements AutoCloseable {
      * (a line lost from both daemonkit.log and NAME.log counts twice), since start.
      */
     public synchronized long droppedEvents() {
-        long total = droppedByRemovedOutputs;
-        for (BoundedAsyncAppender output : globalOutputs) {
+        long total = 0;
+        for (BoundedAsyncAppender output : allOutputs) {
             total += output.dropped();
-        }
-        for (DaemonEntry entry : daemons.values()) {
-            if (entry.output() != null) {
-                total += entry.output().dropped();
-            }
         }
         return total;
     }
@@ -363,8 +354,7 @@ public final class LoggingSystem implements AutoCloseable {
                 return;
             }
             closed = true;
-            all = new ArrayList<>(globalOutputs);
-            daemons.values().stream().map(DaemonEntry::output).filter(Objects::nonNull).forEach(all::add);
+            all = new ArrayList<>(allOutputs);
         }
         try {
             if (sweeper != null) {
@@ -400,11 +390,11 @@ public final class LoggingSystem implements AutoCloseable {
         }
     }
 
-    private void stopDaemonOutput(String daemon, BoundedAsyncAppender output) {
-        router.unroute(daemon);
-        output.beginStop();
-        output.awaitStopped(settings.flushTimeout());
-        droppedByRemovedOutputs += output.dropped();
+    private void stopDaemonFile(String daemon) {
+        if (!files.removeDaemonSink(daemon, settings.flushTimeout())) {
+            log.warn("the log file of daemon '{}' was not written to its end within {} (a stalled disk?);"
+                    + " it is closed once it is", daemon, settings.flushTimeout());
+        }
     }
 
     private void publishLevels() {

@@ -4,33 +4,38 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
-import ch.qos.logback.core.Appender;
-import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
-import java.io.IOException;
+import dev.daemonkit.logging.LogContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * Puts lines on a bounded queue; one thread per output writes them, so a thread that logs (an event
- * loop) never waits on a disk or a console.
+ * Puts lines on one bounded queue; one writer thread lays each line out once per format and writes it
+ * to its {@link Sink}s: the shared sink (every line, e.g. {@code daemonkit.log}) and the sink of the
+ * line's daemon (MDC {@code daemon}, e.g. {@code logs/echo.log}). A thread that logs (an event loop)
+ * never waits on a disk or a console.
+ *
+ * <p>Why one queue and one writer for all files rather than one per file: a line per request went
+ * through two queues, two writer threads and two layouts, and on a busy core each writer's wake-ups
+ * and each hand-off came out of the event loop's time (docs/benchmarks.md, "Logging"). Files share a
+ * disk anyway, so a stalled disk stalls them all alike. The console, which stalls on its own (a
+ * paused terminal), gets its own instance.
  *
  * <p>Under pressure, when less than a fifth of the queue is free, TRACE/DEBUG/INFO lines are dropped
- * and counted; the writer then logs how many into the output itself, at most once a second, so a gap
- * in the file explains itself. WARN and ERROR are never dropped: the free fifth is kept for them and,
- * should even that fill up, the logging thread waits for room. That wait is the price of "never
- * dropped": it happens only when WARN/ERROR alone outrun the disk, which the repeat limit makes rare.
+ * and counted per sink; the writer then logs how many into each sink that lost lines, at most once a
+ * second, so a gap in a file explains itself. WARN and ERROR are never dropped: the free fifth is kept
+ * for them and, should even that fill up, the logging thread waits for room. That wait is the price of
+ * "never dropped": it happens only when WARN/ERROR alone outrun the disk, which the repeat limit makes
+ * rare.
  *
- * <p>Logback's own AsyncAppender drops in the same way but does not count, and flushes its file on
- * every line; this one flushes when its queue runs empty, which batches writes under load.
- *
- * <p>Owns the downstream appender: starts it with itself and stops it after the queue is written.
+ * <p>Owns its sinks: starts them and stops them after the queue is written.
  */
 public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
 
@@ -39,38 +44,37 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     /** During a burst: naps of this length, this many in a row before the writer sleeps until woken. */
     private static final long NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final int BURST_NAPS = 50;
-    // Tells the writer to finish; compared by identity.
-    private static final ILoggingEvent END = new LoggingEvent();
 
-    private final Appender<ILoggingEvent> downstream;
-    private final ArrayBlockingQueue<ILoggingEvent> queue;
+    private final Sink shared;
+    private final ConcurrentHashMap<String, Sink> daemonSinks = new ConcurrentHashMap<>();
+    private final LineFormats formats;
+    /** Lines ({@link ILoggingEvent}) and, in order with them, work for the writer ({@link WriterTask}). */
+    private final ArrayBlockingQueue<Object> queue;
     private final int capacity;
     private final int reserve;
-    private final Map<String, String> reportContext;
-    private final LongAdder dropped = new LongAdder();
+    private final LongAdder droppedByRemovedSinks = new LongAdder();
     private Thread writer;
     /** The writer sleeps until a line wakes it (set by the writer only, read by loggers). */
     private volatile boolean parked;
     /**
      * Set when a TRACE/DEBUG/INFO line was dropped for want of room, cleared by the writer once the
-     * queue is half empty again: lets {@link #shed()} refuse such lines before Logback even builds
+     * queue is half empty again: lets {@link #shed} refuse such lines before Logback even builds
      * them, so a stalled disk costs the logging thread next to nothing.
      */
     private volatile boolean saturated;
 
     /**
-     * @param downstream    the real output, not yet started
-     * @param queueSize     lines the queue holds
-     * @param reportContext MDC of the "lines dropped" report, e.g. the daemon of a per-daemon file
+     * @param shared    the sink of every line, or null (daemon sinks only), not yet started
+     * @param formats   lays lines out for {@link Sink#encoded} sinks; may be null when all are plain
+     * @param queueSize lines the queue holds
      */
-    public BoundedAsyncAppender(String name, Appender<ILoggingEvent> downstream, int queueSize,
-            Map<String, String> reportContext) {
+    public BoundedAsyncAppender(String name, Sink shared, LineFormats formats, int queueSize) {
         setName(name);
-        this.downstream = downstream;
+        this.shared = shared;
+        this.formats = formats;
         this.capacity = queueSize;
         this.queue = new ArrayBlockingQueue<>(queueSize);
         this.reserve = Math.max(1, queueSize / 5);
-        this.reportContext = Map.copyOf(reportContext);
     }
 
     /** True while this output drops TRACE/DEBUG/INFO lines for want of room. */
@@ -78,14 +82,83 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         return saturated;
     }
 
-    /** Counts a TRACE/DEBUG/INFO line refused before it was built because this output is saturated. */
-    public void shed() {
-        dropped.increment();
+    /** Whether this output has a sink for every line (the console, daemonkit.log). */
+    public boolean writesEveryLine() {
+        return shared != null;
     }
 
-    /** TRACE/DEBUG/INFO lines this output dropped since it started. */
+    /** Whether a line of {@code daemon} (null: none) would be written anywhere by this output. */
+    public boolean writes(String daemon) {
+        return shared != null || daemon != null && daemonSinks.containsKey(daemon);
+    }
+
+    /** Counts a TRACE/DEBUG/INFO line of {@code daemon} (null: none) refused before it was built. */
+    public void shed(String daemon) {
+        countDrop(daemon == null ? null : daemonSinks.get(daemon));
+    }
+
+    /** TRACE/DEBUG/INFO lines lost since start, counted once per sink that lost them. */
     public long dropped() {
-        return dropped.sum();
+        long total = droppedByRemovedSinks.sum();
+        if (shared != null) {
+            total += shared.dropped();
+        }
+        for (Sink sink : daemonSinks.values()) {
+            total += sink.dropped();
+        }
+        return total;
+    }
+
+    /**
+     * From now on, lines of {@code daemon} also go to {@code sink}, which is started here.
+     *
+     * @throws IllegalStateException when the daemon has a sink already, or the sink did not start
+     */
+    public void addDaemonSink(String daemon, Sink sink) {
+        if (daemonSinks.containsKey(daemon)) {
+            throw new IllegalStateException("daemon '" + daemon + "' has a log sink already; remove it first");
+        }
+        sink.start();
+        if (!sink.isStarted()) {
+            throw new IllegalStateException("log output " + sink.name() + " did not start");
+        }
+        daemonSinks.put(daemon, sink);
+    }
+
+    /**
+     * Stops sending lines of {@code daemon} to its sink, and closes the sink once every line queued
+     * before this call is written to it. Waits for that at most {@code timeout}.
+     *
+     * @return false when the timeout passed first: the sink is closed later, when the writer gets there
+     */
+    public boolean removeDaemonSink(String daemon, Duration timeout) {
+        Sink sink = daemonSinks.get(daemon);
+        if (sink == null) {
+            return true;
+        }
+        WriterTask task = new WriterTask(() -> {
+            reportDrops(sink, true);
+            droppedByRemovedSinks.add(sink.dropped());
+            daemonSinks.remove(daemon, sink);
+            sink.stop();
+        });
+        if (!isStarted() || writer == null || !writer.isAlive()) {
+            task.run();
+            return true;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            if (!queue.offer(task, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                addError("output " + getName() + ": could not queue the closing of " + sink.name() + " within "
+                        + timeout + " (the queue stayed full)");
+                return false;
+            }
+            LockSupport.unpark(writer);
+            return task.done.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     @Override
@@ -93,12 +166,12 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         if (isStarted()) {
             return;
         }
-        if (!downstream.isStarted()) {
-            downstream.start();
-        }
-        if (!downstream.isStarted()) {
-            addError("output " + downstream.getName() + " did not start; see the messages above");
-            return;
+        if (shared != null) {
+            shared.start();
+            if (!shared.isStarted()) {
+                addError("output " + shared.name() + " did not start; see the messages above");
+                return;
+            }
         }
         writer = new Thread(this::writeLoop, "daemonkit-log-" + getName());
         // A daemon thread: a JVM whose main forgot close() still exits. close() is what flushes.
@@ -109,35 +182,52 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
 
     @Override
     protected void append(ILoggingEvent event) {
+        Sink own = null;
+        if (!daemonSinks.isEmpty()) {
+            String daemon = event.getMDCPropertyMap().get(LogContext.DAEMON);
+            own = daemon == null ? null : daemonSinks.get(daemon);
+        }
+        if (shared == null && own == null) {
+            return;
+        }
         if (event.getLevel().levelInt < Level.WARN_INT) {
             // Checked before offer so that the reserve stays free for WARN/ERROR.
             if (queue.remainingCapacity() <= reserve) {
-                dropped.increment();
+                countDrop(own);
                 saturated = true;
                 return;
             }
             // Thread name, MDC and message must be taken on the logging thread, not the writer.
             event.prepareForDeferredProcessing();
             if (!queue.offer(event)) {
-                dropped.increment();
+                countDrop(own);
             }
             wake();
             return;
         }
         event.prepareForDeferredProcessing();
         if (!queue.offer(event)) {
-            wake();
+            LockSupport.unpark(writer);
             putUninterruptibly(event);
         }
         wake();
     }
 
-    private void putUninterruptibly(ILoggingEvent event) {
+    private void countDrop(Sink own) {
+        if (shared != null) {
+            shared.dropped.increment();
+        }
+        if (own != null) {
+            own.dropped.increment();
+        }
+    }
+
+    private void putUninterruptibly(Object item) {
         boolean interrupted = false;
         try {
             while (true) {
                 try {
-                    queue.put(event);
+                    queue.put(item);
                     return;
                 } catch (InterruptedException e) {
                     // Never drop a WARN/ERROR because its thread was interrupted; restore the flag after.
@@ -163,42 +253,36 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             return;
         }
         super.stop();
-        // offer, not put: a full queue with a stalled writer must not hang close() here; the writer
-        // checks isStarted() when the queue runs dry, so END is only a wake-up.
-        queue.offer(END);
+        // The writer checks isStarted() when the queue runs dry; this only wakes it.
         LockSupport.unpark(writer);
     }
 
     /**
-     * Waits until the writer has written the queue and closed the output, at most {@code timeout}.
+     * Waits until the writer has written the queue and closed the sinks, at most {@code timeout}.
      *
-     * @return false when the timeout passed first (lines still queued are lost; the output is closed anyway)
+     * @return false when the timeout passed first (lines still queued are lost; a stalled sink stays open)
      */
     public boolean awaitStopped(Duration timeout) {
         Thread thread = writer;
-        boolean finished = true;
-        if (thread != null) {
-            try {
-                thread.join(Math.max(1, timeout.toMillis()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            finished = !thread.isAlive();
-            if (!finished) {
-                addError("output " + getName() + " did not write its last " + queue.size() + " lines within "
-                        + timeout + "; closing it anyway");
-                thread.interrupt();
-            }
+        if (thread == null) {
+            return true;
         }
-        if (finished) {
-            downstream.stop();
+        try {
+            thread.join(Math.max(1, timeout.toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        return finished;
+        if (thread.isAlive()) {
+            addError("output " + getName() + " did not write its last " + queue.size() + " lines within "
+                    + timeout + "; giving up on them");
+            thread.interrupt();
+            return false;
+        }
+        return true;
     }
 
     private void writeLoop() {
-        List<ILoggingEvent> batch = new ArrayList<>(BATCH);
-        long reported = 0;
+        List<Object> batch = new ArrayList<>(BATCH);
         long lastReportNanos = System.nanoTime() - REPORT_INTERVAL_NANOS;
         int idleRounds = 0;
         while (isStarted() || !queue.isEmpty()) {
@@ -214,28 +298,55 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             if (saturated && queue.size() < capacity / 2) {
                 saturated = false;
             }
-            for (ILoggingEvent event : batch) {
-                if (event != END) {
-                    downstream.doAppend(event);
+            for (Object item : batch) {
+                if (item instanceof ILoggingEvent event) {
+                    write(event);
+                } else {
+                    ((WriterTask) item).run();
                 }
             }
             batch.clear();
-            long total = dropped.sum();
             long now = System.nanoTime();
-            if (total > reported && now - lastReportNanos >= REPORT_INTERVAL_NANOS) {
-                report(total - reported, total);
-                reported = total;
+            if (now - lastReportNanos >= REPORT_INTERVAL_NANOS) {
+                reportAllDrops(false);
                 lastReportNanos = now;
             }
             if (queue.isEmpty()) {
-                flush();
+                flushAll();
             }
         }
-        long total = dropped.sum();
-        if (total > reported) {
-            report(total - reported, total);
+        reportAllDrops(true);
+        if (formats != null) {
+            formats.clear();
         }
-        flush();
+        if (shared != null) {
+            shared.stop();
+        }
+        daemonSinks.values().forEach(Sink::stop);
+    }
+
+    private void write(ILoggingEvent event) {
+        if (shared != null) {
+            shared.write(event, formats);
+        }
+        if (!daemonSinks.isEmpty()) {
+            String daemon = event.getMDCPropertyMap().get(LogContext.DAEMON);
+            Sink own = daemon == null ? null : daemonSinks.get(daemon);
+            if (own != null) {
+                own.write(event, formats);
+            }
+        }
+    }
+
+    private void flushAll() {
+        if (shared != null && shared.dirty) {
+            shared.flush();
+        }
+        for (Sink sink : daemonSinks.values()) {
+            if (sink.dirty) {
+                sink.flush();
+            }
+        }
     }
 
     /**
@@ -264,7 +375,22 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         }
     }
 
-    private void report(long newlyDropped, long total) {
+    private void reportAllDrops(boolean last) {
+        if (shared != null) {
+            reportDrops(shared, last);
+        }
+        for (Sink sink : daemonSinks.values()) {
+            reportDrops(sink, last);
+        }
+    }
+
+    private void reportDrops(Sink sink, boolean last) {
+        long total = sink.dropped();
+        if (total <= sink.reported) {
+            return;
+        }
+        long newlyDropped = total - sink.reported;
+        sink.reported = total;
         LoggerContext context = (LoggerContext) getContext();
         LoggingEvent event = new LoggingEvent(BoundedAsyncAppender.class.getName(),
                 context.getLogger("dev.daemonkit.logging"), Level.WARN,
@@ -272,17 +398,28 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                         + capacity + " full; " + total + " dropped since start). Raise daemonkit.logging.async.queue-size,"
                         + " lower the level, or check the disk.",
                 null, null);
-        event.setMDCPropertyMap(reportContext);
+        event.setMDCPropertyMap(sink.reportContext());
         event.prepareForDeferredProcessing();
-        downstream.doAppend(event);
+        sink.write(event, formats);
+        if (last) {
+            sink.flush();
+        }
     }
 
-    private void flush() {
-        if (downstream instanceof OutputStreamAppender) {
+    /** Work the writer does in order with the lines around it (closing a daemon's file). */
+    private static final class WriterTask {
+        private final Runnable work;
+        final CountDownLatch done = new CountDownLatch(1);
+
+        WriterTask(Runnable work) {
+            this.work = work;
+        }
+
+        void run() {
             try {
-                ((OutputStreamAppender<?>) downstream).getOutputStream().flush();
-            } catch (IOException | RuntimeException e) {
-                addError("cannot flush output " + getName(), e);
+                work.run();
+            } finally {
+                done.countDown();
             }
         }
     }

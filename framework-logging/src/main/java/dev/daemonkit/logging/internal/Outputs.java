@@ -5,19 +5,26 @@ import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.Layout;
-import ch.qos.logback.core.OutputStreamAppender;
-import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.rolling.RollingFileAppender;
 import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
 import ch.qos.logback.core.status.Status;
 import ch.qos.logback.core.util.FileSize;
-import java.nio.charset.StandardCharsets;
+import dev.daemonkit.logging.LogContext;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** Builds the outputs of a LoggingSystem: each a real Logback appender behind a {@link BoundedAsyncAppender}. */
+/**
+ * Builds the outputs of a LoggingSystem: the console and the files, each a {@link BoundedAsyncAppender}
+ * (a queue and a writer thread) in front of real Logback appenders ({@link Sink}s).
+ */
 public final class Outputs {
+
+    /**
+     * Bytes a file output gathers before it writes them (and when its queue runs dry). Logback's
+     * default of 8 KB meant a write(2) every ~70 lines under load.
+     */
+    private static final FileSize FILE_BUFFER = new FileSize(256 * 1024);
 
     private final LoggerContext context;
     private final String textPattern;
@@ -33,22 +40,47 @@ public final class Outputs {
     public BoundedAsyncAppender console(OutputFormat format) {
         ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
         console.setName("console");
-        return wrap("console", console, format, Map.of(), "console");
+        console.setContext(context);
+        return start("console", Sink.encoded("console", console, format, Map.of()), "the console");
     }
 
     /**
-     * A file in {@code logsDir} rolled daily and by size, gzipped, with history limits. Started.
+     * The output of every file: {@code logsDir/fileName} with every line when {@code fileName} is not
+     * null, and the daemons' own files added later with {@link #addDaemonFile}. Started.
      *
-     * @param fileName e.g. {@code echo.log}; rolled files are {@code echo.2025-01-31.0.log.gz}
      * @throws IllegalStateException when the file cannot be opened, saying which and why
      */
-    public BoundedAsyncAppender file(String name, Path logsDir, String fileName, OutputFormat format,
-            RollingSettings rolling, Map<String, String> reportContext) {
+    public BoundedAsyncAppender files(Path logsDir, String fileName, OutputFormat format, RollingSettings rolling) {
+        Sink shared = fileName == null ? null : fileSink("all", logsDir, fileName, format, rolling, Map.of());
+        return start("files", shared, fileName == null ? "the daemon files" : logsDir.resolve(fileName).toString());
+    }
+
+    /**
+     * Opens {@code logsDir/DAEMON.log} and sends the daemon's lines to it through {@code files}.
+     *
+     * @throws IllegalStateException when the file cannot be opened, saying which and why
+     */
+    public void addDaemonFile(BoundedAsyncAppender files, String daemon, Path logsDir, OutputFormat format,
+            RollingSettings rolling) {
+        long since = System.currentTimeMillis();
+        Sink sink = fileSink(daemon, logsDir, daemon + ".log", format, rolling, Map.of(LogContext.DAEMON, daemon));
+        try {
+            files.addDaemonSink(daemon, sink);
+        } catch (IllegalStateException e) {
+            throw cannotOpen(logsDir.resolve(daemon + ".log").toString(), since);
+        }
+    }
+
+    private Sink fileSink(String name, Path logsDir, String fileName, OutputFormat format, RollingSettings rolling,
+            Map<String, String> reportContext) {
         String base = fileName.endsWith(".log") ? fileName.substring(0, fileName.length() - 4) : fileName;
         RollingFileAppender<ILoggingEvent> file = new RollingFileAppender<>();
         file.setContext(context);
         file.setName(name + "-file");
         file.setFile(logsDir.resolve(fileName).toString());
+        file.setBufferSize(FILE_BUFFER);
+        // The writer flushes when its queue runs dry: one write per batch, not per line.
+        file.setImmediateFlush(false);
         SizeAndTimeBasedRollingPolicy<ILoggingEvent> policy = new SizeAndTimeBasedRollingPolicy<>();
         policy.setContext(context);
         policy.setParent(file);
@@ -58,29 +90,24 @@ public final class Outputs {
         policy.setTotalSizeCap(new FileSize(rolling.totalSizeCapBytes()));
         file.setRollingPolicy(policy);
         policy.start();
-        return wrap(name, file, format, reportContext, logsDir.resolve(fileName).toString());
+        return Sink.encoded(fileName, file, format, reportContext);
     }
 
-    private BoundedAsyncAppender wrap(String name, OutputStreamAppender<ILoggingEvent> target, OutputFormat format,
-            Map<String, String> reportContext, String where) {
+    private BoundedAsyncAppender start(String name, Sink shared, String where) {
         long since = System.currentTimeMillis();
-        target.setContext(context);
-        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
-        encoder.setContext(context);
-        encoder.setCharset(StandardCharsets.UTF_8);
-        encoder.setLayout(layout(format));
-        encoder.start();
-        target.setEncoder(encoder);
-        // The writer thread flushes when its queue runs dry: one write per batch, not per line.
-        target.setImmediateFlush(false);
-        BoundedAsyncAppender output = new BoundedAsyncAppender(name, target, queueSize, reportContext);
+        BoundedAsyncAppender output = new BoundedAsyncAppender(name, shared,
+                new LineFormats(layout(OutputFormat.TEXT), textPattern, layout(OutputFormat.JSON)), queueSize);
         output.setContext(context);
         output.start();
         if (!output.isStarted()) {
-            throw new IllegalStateException("cannot open log output " + where + ": " + errorsSince(since)
-                    + ". Check that the logs directory exists and is writable, or pass another one (--logs DIR).");
+            throw cannotOpen(where, since);
         }
         return output;
+    }
+
+    private IllegalStateException cannotOpen(String where, long since) {
+        return new IllegalStateException("cannot open log output " + where + ": " + errorsSince(since)
+                + ". Check that the logs directory exists and is writable, or pass another one (--logs DIR).");
     }
 
     private Layout<ILoggingEvent> layout(OutputFormat format) {

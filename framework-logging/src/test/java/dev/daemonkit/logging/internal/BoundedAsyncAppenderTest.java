@@ -27,7 +27,7 @@ class BoundedAsyncAppenderTest {
 
     @Test
     void underASaturatedQueueInfoIsDroppedAndCountedWhileEveryWarnAndErrorArrivesInOrder() throws Exception {
-        BoundedAsyncAppender async = new BoundedAsyncAppender("flood", output, QUEUE, Map.of("daemon", "flood"));
+        BoundedAsyncAppender async = new BoundedAsyncAppender("flood", Sink.plain("flood", output, Map.of("daemon", "flood")), null, QUEUE);
         async.setContext(context);
         output.setContext(context);
         async.start();
@@ -71,7 +71,7 @@ class BoundedAsyncAppenderTest {
     @Test
     void stopWritesEverythingQueuedBeforeClosingTheOutput() {
         output.release.countDown();
-        BoundedAsyncAppender async = new BoundedAsyncAppender("all", output, 4096, Map.of());
+        BoundedAsyncAppender async = new BoundedAsyncAppender("all", Sink.plain("all", output, Map.of()), null, 4096);
         async.setContext(context);
         output.setContext(context);
         async.start();
@@ -83,6 +83,39 @@ class BoundedAsyncAppenderTest {
         assertThat(async.dropped()).isZero();
         assertThat(output.messages).hasSize(3000).last().isEqualTo("line 2999");
         assertThat(output.isStarted()).isFalse();
+    }
+
+    @Test
+    void oneQueueFeedsTheSharedSinkAndEachDaemonsOwnUntilItIsRemoved() {
+        output.release.countDown();
+        StalledOutput echo = new StalledOutput();
+        echo.release.countDown();
+        echo.setContext(context);
+        output.setContext(context);
+        BoundedAsyncAppender async = new BoundedAsyncAppender("files", Sink.plain("all", output, Map.of()), null, 4096);
+        async.setContext(context);
+        async.start();
+        async.addDaemonSink("echo", Sink.plain("echo", echo, Map.of("daemon", "echo")));
+        for (int i = 0; i < 1000; i++) {
+            async.doAppend(event(Level.INFO, "echo " + i, Map.of("daemon", "echo")));
+            async.doAppend(event(Level.INFO, "other " + i, Map.of("daemon", "other")));
+        }
+        assertThat(async.removeDaemonSink("echo", Duration.ofSeconds(10))).isTrue();
+        // Every line queued before the removal reached the daemon's sink, which is closed now.
+        assertThat(echo.messages).hasSize(1000).allMatch(m -> m.startsWith("echo ")).last().isEqualTo("echo 999");
+        assertThat(echo.isStarted()).isFalse();
+        async.doAppend(event(Level.INFO, "echo after", Map.of("daemon", "echo")));
+        async.stop();
+
+        assertThat(echo.messages).hasSize(1000);
+        assertThat(output.messages).hasSize(2001).last().isEqualTo("echo after");
+        assertThat(async.dropped()).isZero();
+    }
+
+    private LoggingEvent event(Level level, String message, Map<String, String> mdc) {
+        LoggingEvent event = new LoggingEvent(getClass().getName(), logger, level, message, null, null);
+        event.setMDCPropertyMap(mdc);
+        return event;
     }
 
     private LoggingEvent event(Level level, String message) {

@@ -1,0 +1,175 @@
+package dev.daemonkit.logging.internal;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.pattern.TargetLengthBasedClassNameAbbreviator;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.CoreConstants;
+import ch.qos.logback.core.Layout;
+import ch.qos.logback.core.util.CachingDateFormatter;
+import dev.daemonkit.logging.LogContext;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Lays a line out in {@link #PATTERN}, the default text pattern, byte for byte as Logback's
+ * PatternLayout does (a test compares the two), but straight into bytes: no converter chain, no
+ * StringBuilder and String per line, the date formatted once per second, logger names abbreviated
+ * and thread names encoded once. A line with an exception goes to the PatternLayout, which prints the
+ * stack trace.
+ *
+ * <p>Why: with a line per request, the PatternLayout was the largest part of the writer thread's work,
+ * which on a busy machine comes out of the event loops' time (docs/benchmarks.md, "Logging").
+ *
+ * <p>One instance per writer thread: not thread-safe.
+ */
+public final class DefaultTextEncoder {
+
+    /** The pattern this lays out; also the default of {@code daemonkit.logging.text-pattern}. */
+    public static final String PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread]%context %logger{36} - %msg%n";
+
+    private static final int LOGGER_LENGTH = 36;
+    private static final int CACHE_LIMIT = 4096;
+    private static final byte[] NEWLINE = CoreConstants.LINE_SEPARATOR.getBytes(StandardCharsets.UTF_8);
+
+    private final Layout<ILoggingEvent> fallback;
+    private final CachingDateFormatter seconds = new CachingDateFormatter("yyyy-MM-dd HH:mm:ss");
+    private final TargetLengthBasedClassNameAbbreviator abbreviator =
+            new TargetLengthBasedClassNameAbbreviator(LOGGER_LENGTH);
+    private final Map<String, byte[]> loggers = new HashMap<>();
+    private final Map<String, byte[]> threads = new HashMap<>();
+    private long second = Long.MIN_VALUE;
+    private byte[] secondBytes;
+    private byte[] buffer = new byte[512];
+    private int length;
+
+    /** @param fallback a started PatternLayout of {@link #PATTERN}, for lines with an exception */
+    public DefaultTextEncoder(Layout<ILoggingEvent> fallback) {
+        this.fallback = fallback;
+    }
+
+    public byte[] encode(ILoggingEvent event) {
+        if (event.getThrowableProxy() != null) {
+            return fallback.doLayout(event).getBytes(StandardCharsets.UTF_8);
+        }
+        length = 0;
+        timestamp(event.getTimeStamp());
+        put((byte) ' ');
+        level(event.getLevel());
+        put((byte) ' ');
+        put((byte) '[');
+        put(cached(threads, event.getThreadName(), false));
+        put((byte) ']');
+        context(event.getMDCPropertyMap());
+        put((byte) ' ');
+        put(cached(loggers, event.getLoggerName(), true));
+        put((byte) ' ');
+        put((byte) '-');
+        put((byte) ' ');
+        put(event.getFormattedMessage());
+        put(NEWLINE);
+        return Arrays.copyOf(buffer, length);
+    }
+
+    private void timestamp(long millis) {
+        long start = Math.floorDiv(millis, 1000L) * 1000L;
+        if (start != second) {
+            second = start;
+            secondBytes = seconds.format(start).getBytes(StandardCharsets.UTF_8);
+        }
+        put(secondBytes);
+        int ms = (int) (millis - start);
+        ensure(4);
+        buffer[length++] = '.';
+        buffer[length++] = (byte) ('0' + ms / 100);
+        buffer[length++] = (byte) ('0' + ms / 10 % 10);
+        buffer[length++] = (byte) ('0' + ms % 10);
+    }
+
+    private void level(Level level) {
+        // %-5level: the name, padded on the right to 5.
+        String name = level.toString();
+        put(name);
+        for (int i = name.length(); i < 5; i++) {
+            put((byte) ' ');
+        }
+    }
+
+    /** As {@link ContextConverter}: {@code " [echo conn=17 peer=127.0.0.1:50312]"}, or nothing. */
+    private void context(Map<String, String> mdc) {
+        if (mdc == null || mdc.isEmpty()) {
+            return;
+        }
+        String daemon = mdc.get(LogContext.DAEMON);
+        String conn = mdc.get(LogContext.CONNECTION);
+        String peer = mdc.get(LogContext.PEER);
+        if (daemon == null && conn == null && peer == null) {
+            return;
+        }
+        put((byte) ' ');
+        put((byte) '[');
+        if (daemon != null) {
+            put(daemon);
+        }
+        if (conn != null) {
+            put(daemon != null ? " conn=" : "conn=");
+            put(conn);
+        }
+        if (peer != null) {
+            put(daemon != null || conn != null ? " peer=" : "peer=");
+            put(peer);
+        }
+        put((byte) ']');
+    }
+
+    private byte[] cached(Map<String, byte[]> cache, String name, boolean abbreviate) {
+        if (name == null) {
+            name = "null";
+        }
+        byte[] bytes = cache.get(name);
+        if (bytes == null) {
+            if (cache.size() >= CACHE_LIMIT) {
+                cache.clear();   // a process that names threads per task; start over rather than grow
+            }
+            bytes = (abbreviate ? abbreviator.abbreviate(name) : name).getBytes(StandardCharsets.UTF_8);
+            cache.put(name, bytes);
+        }
+        return bytes;
+    }
+
+    private void put(String text) {
+        if (text == null) {
+            text = "null";
+        }
+        int n = text.length();
+        ensure(n);
+        int start = length;
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            if (c >= 0x80) {
+                length = start;
+                put(text.getBytes(StandardCharsets.UTF_8));
+                return;
+            }
+            buffer[length++] = (byte) c;
+        }
+    }
+
+    private void put(byte[] bytes) {
+        ensure(bytes.length);
+        System.arraycopy(bytes, 0, buffer, length, bytes.length);
+        length += bytes.length;
+    }
+
+    private void put(byte b) {
+        ensure(1);
+        buffer[length++] = b;
+    }
+
+    private void ensure(int more) {
+        if (length + more > buffer.length) {
+            buffer = Arrays.copyOf(buffer, Math.max(buffer.length * 2, length + more));
+        }
+    }
+}
