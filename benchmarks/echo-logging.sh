@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What logging costs the echo daemon (issue 4): the same load with no log call per request (off),
 # with an INFO call filtered out by the daemon's level (filtered), with one INFO line per request
-# written to logs/echo.log and logs/daemonkit.log (info), and the same with both files on a "stalled
-# disk" (FIFOs drained at ~64 KB/s, far slower than the lines come) (stalled).
+# written to logs/echo.log and logs/daemonkit.log (info, the default configuration), written to
+# logs/echo.log only (own: daemonkit.logging.file.enabled = false), and as info with both files on a
+# "stalled disk" (FIFOs drained at ~64 KB/s, far slower than the lines come) (stalled).
 #
 #   benchmarks/echo-logging.sh              # 3 rounds, 50 connections, depth 16, 10 s each
 #   ROUNDS=1 DURATION=5s benchmarks/echo-logging.sh
@@ -31,13 +32,14 @@ hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
-run() {   # NAME LOG_LINES LEVEL STALLED -> prints one result line
-  local name=$1 lines=$2 level=$3 stalled=$4
+run() {   # NAME LOG_LINES LEVEL STALLED [ALL_LINES_FILE] -> prints one result line
+  local name=$1 lines=$2 level=$3 stalled=$4 allfile=${5:-true}
   rm -rf "$work/home"; mkdir -p "$work/home/plugins" "$work/home/logs"
   cp "$dist/plugins/echo.jar" "$work/home/plugins/"
   cat > "$work/home/d.conf" <<CONF
 daemonkit.admin.listen = "127.0.0.1:$admin"
 daemonkit.logging.console.enabled = false
+daemonkit.logging.file.enabled = $allfile
 daemons {
   echo { listen = "127.0.0.1:$port", log-lines = $lines, logging.level = $level }
   daytime.enabled = false
@@ -79,11 +81,12 @@ for r in $(seq 1 "$ROUNDS"); do
   run off false INFO no
   run filtered true WARN no
   run info true INFO no
+  run own true INFO no false
   run stalled true INFO yes
 done
 echo "medians:"
-for name in off filtered info stalled; do
+for name in off filtered info own stalled; do
   awk -v n=$name '$1 == n { print $2 }' "$work/results" | sort -n | awk -v n=$name '{ a[NR] = $1 } END { m = a[int((NR + 1) / 2)]; print n, m }'
 done > "$work/medians"
 cat "$work/medians"
-awk '{ v[$1] = $2 } END { printf "info / off: %.3f (cost %.1f %%)   stalled / off: %.3f   filtered / off: %.3f\n", v["info"] / v["off"], (1 - v["info"] / v["off"]) * 100, v["stalled"] / v["off"], v["filtered"] / v["off"] }' "$work/medians"
+awk '{ v[$1] = $2 } END { printf "info / off: %.3f (cost %.1f %%)   own / off: %.3f (cost %.1f %%)   stalled / off: %.3f   filtered / off: %.3f\n", v["info"] / v["off"], (1 - v["info"] / v["off"]) * 100, v["own"] / v["off"], (1 - v["own"] / v["off"]) * 100, v["stalled"] / v["off"], v["filtered"] / v["off"] }' "$work/medians"

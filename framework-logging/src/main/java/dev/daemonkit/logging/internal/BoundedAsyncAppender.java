@@ -41,9 +41,14 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
 
     private static final long REPORT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int BATCH = 256;
-    /** During a burst: naps of this length, this many in a row before the writer sleeps until woken. */
-    private static final long NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final int BURST_NAPS = 50;
+    /**
+     * During a burst the writer naps between batches: {@link #LONG_NAP_NANOS} while batches stay small,
+     * {@link #SHORT_NAP_NANOS} once a batch took an eighth of the queue (lines come fast enough to fill
+     * it during a long nap). After {@link #BURST_NAPS} empty naps in a row it sleeps until woken.
+     */
+    private static final long SHORT_NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long LONG_NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
+    private static final int BURST_NAPS = 20;
 
     private final Sink shared;
     private final ConcurrentHashMap<String, Sink> daemonSinks = new ConcurrentHashMap<>();
@@ -285,16 +290,23 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         List<Object> batch = new ArrayList<>(BATCH);
         long lastReportNanos = System.nanoTime() - REPORT_INTERVAL_NANOS;
         int idleRounds = 0;
+        int sinceNap = 0;
+        long nap = SHORT_NAP_NANOS;
         while (isStarted() || !queue.isEmpty()) {
             if (Thread.currentThread().isInterrupted()) {
                 return;   // awaitStopped gave up waiting: a stalled output. Leave what is queued.
             }
             queue.drainTo(batch, BATCH);
             if (batch.isEmpty()) {
-                idle(idleRounds++);
+                if (sinceNap > 0) {
+                    nap = sinceNap >= capacity / 8 ? SHORT_NAP_NANOS : LONG_NAP_NANOS;
+                    sinceNap = 0;
+                }
+                idle(idleRounds++, nap);
                 continue;
             }
             idleRounds = 0;
+            sinceNap += batch.size();
             if (saturated && queue.size() < capacity / 2) {
                 saturated = false;
             }
@@ -354,11 +366,12 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
      * busy core, a context switch) per line on the logging thread: an event loop logging a line
      * per request paid ~12 us per request for it. So during a burst the writer naps briefly and
      * takes whatever came meanwhile as one batch; only after a quiet spell does it sleep until the
-     * next line wakes it ({@link #parked}).
+     * next line wakes it ({@link #parked}). Each nap's end is itself a wake-up and a context switch
+     * on a busy core, hence longer naps while the queue has room for them.
      */
-    private void idle(int idleRounds) {
+    private void idle(int idleRounds, long nap) {
         if (idleRounds < BURST_NAPS) {
-            LockSupport.parkNanos(this, NAP_NANOS);
+            LockSupport.parkNanos(this, nap);
             return;
         }
         parked = true;
