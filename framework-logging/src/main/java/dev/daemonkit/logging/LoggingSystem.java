@@ -370,6 +370,10 @@ public final class LoggingSystem implements AutoCloseable {
             for (BoundedAsyncAppender output : all) {
                 output.awaitStopped(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             }
+            if (outputs != null) {
+                // Rolled files still being compressed; one left unfinished is compressed at the next start.
+                outputs.close(Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
+            }
             context.stop();
         } finally {
             synchronized (ACTIVE_LOCK) {

@@ -64,6 +64,21 @@ class RollingAndReloadTest {
     }
 
     @Test
+    void aDaemonWhoseFileCannotBeOpenedIsRefusedSayingWhichFileAndWhy() throws IOException {
+        Files.createDirectories(logs.resolve("blocked.log"));   // a directory where the file should be
+        try (LoggingSystem logging = LoggingSystem.start(global(""), logs, false, null)) {
+            assertThatThrownBy(() -> logging.addDaemon("blocked", null))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot open log output " + logs.resolve("blocked.log"))
+                    .hasMessageContaining("Check that the logs directory exists and is writable");
+            // The others log on.
+            logging.addDaemon("presence", null);
+            inDaemon("presence", () -> LOG.info("still here"));
+        }
+        assertThat(lines(logs.resolve("presence.log"))).singleElement().asString().endsWith("- still here");
+    }
+
+    @Test
     void aDaemonCannotTakeTheFileOfAllLines() {
         try (LoggingSystem logging = LoggingSystem.start(global(""), logs, false, null)) {
             assertThatThrownBy(() -> logging.addDaemon("daemonkit", null))

@@ -117,16 +117,13 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     /**
      * From now on, lines of {@code daemon} also go to {@code sink}, which is started here.
      *
-     * @throws IllegalStateException when the daemon has a sink already, or the sink did not start
+     * @throws IllegalStateException when the daemon has a sink already, or the sink did not start (saying why)
      */
     public void addDaemonSink(String daemon, Sink sink) {
         if (daemonSinks.containsKey(daemon)) {
             throw new IllegalStateException("daemon '" + daemon + "' has a log sink already; remove it first");
         }
         sink.start();
-        if (!sink.isStarted()) {
-            throw new IllegalStateException("log output " + sink.name() + " did not start");
-        }
         daemonSinks.put(daemon, sink);
     }
 
@@ -172,9 +169,10 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             return;
         }
         if (shared != null) {
-            shared.start();
-            if (!shared.isStarted()) {
-                addError("output " + shared.name() + " did not start; see the messages above");
+            try {
+                shared.start();
+            } catch (IllegalStateException e) {
+                addError(e.getMessage(), e);
                 return;
             }
         }

@@ -5,12 +5,11 @@ import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.Layout;
-import ch.qos.logback.core.rolling.RollingFileAppender;
-import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
+import ch.qos.logback.core.status.ErrorStatus;
 import ch.qos.logback.core.status.Status;
-import ch.qos.logback.core.util.FileSize;
 import dev.daemonkit.logging.LogContext;
 import java.nio.file.Path;
+import java.time.ZoneId;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -18,22 +17,18 @@ import java.util.stream.Collectors;
  * Builds the outputs of a LoggingSystem: the console and the files, each a {@link BoundedAsyncAppender}
  * (a queue and a writer thread) in front of real Logback appenders ({@link Sink}s).
  */
-public final class Outputs {
-
-    /**
-     * Bytes a file output gathers before it writes them (and when its queue runs dry). Logback's
-     * default of 8 KB meant a write(2) every ~70 lines under load.
-     */
-    private static final FileSize FILE_BUFFER = new FileSize(256 * 1024);
+public final class Outputs implements AutoCloseable {
 
     private final LoggerContext context;
     private final String textPattern;
     private final int queueSize;
+    private final RollingFile.Archiver archiver;
 
     public Outputs(LoggerContext context, String textPattern, int queueSize) {
         this.context = context;
         this.textPattern = textPattern;
         this.queueSize = queueSize;
+        this.archiver = new RollingFile.Archiver(this::reportError);
     }
 
     /** Started; throws when the console cannot be set up. */
@@ -51,7 +46,7 @@ public final class Outputs {
      * @throws IllegalStateException when the file cannot be opened, saying which and why
      */
     public BoundedAsyncAppender files(Path logsDir, String fileName, OutputFormat format, RollingSettings rolling) {
-        Sink shared = fileName == null ? null : fileSink("all", logsDir, fileName, format, rolling, Map.of());
+        Sink shared = fileName == null ? null : fileSink(fileName, logsDir, fileName, format, rolling, Map.of());
         return start("files", shared, fileName == null ? "the daemon files" : logsDir.resolve(fileName).toString());
     }
 
@@ -62,35 +57,41 @@ public final class Outputs {
      */
     public void addDaemonFile(BoundedAsyncAppender files, String daemon, Path logsDir, OutputFormat format,
             RollingSettings rolling) {
-        long since = System.currentTimeMillis();
-        Sink sink = fileSink(daemon, logsDir, daemon + ".log", format, rolling, Map.of(LogContext.DAEMON, daemon));
+        Sink sink = fileSink(daemon + ".log", logsDir, daemon + ".log", format, rolling,
+                Map.of(LogContext.DAEMON, daemon));
         try {
             files.addDaemonSink(daemon, sink);
         } catch (IllegalStateException e) {
-            throw cannotOpen(logsDir.resolve(daemon + ".log").toString(), since);
+            throw new IllegalStateException("cannot open log output " + logsDir.resolve(daemon + ".log") + ": "
+                    + e.getMessage() + ". Check that the logs directory exists and is writable, or pass another"
+                    + " one (--logs DIR).", e);
         }
+    }
+
+    /** Waits at most {@code millis} for rolled files still being compressed. */
+    public void close(long millis) {
+        archiver.close(millis);
+    }
+
+    @Override
+    public void close() {
+        archiver.close();
     }
 
     private Sink fileSink(String name, Path logsDir, String fileName, OutputFormat format, RollingSettings rolling,
             Map<String, String> reportContext) {
-        String base = fileName.endsWith(".log") ? fileName.substring(0, fileName.length() - 4) : fileName;
-        RollingFileAppender<ILoggingEvent> file = new RollingFileAppender<>();
-        file.setContext(context);
-        file.setName(name + "-file");
-        file.setFile(logsDir.resolve(fileName).toString());
-        file.setBufferSize(FILE_BUFFER);
-        // The writer flushes when its queue runs dry: one write per batch, not per line.
-        file.setImmediateFlush(false);
-        SizeAndTimeBasedRollingPolicy<ILoggingEvent> policy = new SizeAndTimeBasedRollingPolicy<>();
-        policy.setContext(context);
-        policy.setParent(file);
-        policy.setFileNamePattern(logsDir.resolve(base + ".%d{yyyy-MM-dd}.%i.log.gz").toString());
-        policy.setMaxFileSize(new FileSize(rolling.maxFileSizeBytes()));
-        policy.setMaxHistory(rolling.maxHistoryDays());
-        policy.setTotalSizeCap(new FileSize(rolling.totalSizeCapBytes()));
-        file.setRollingPolicy(policy);
-        policy.start();
-        return Sink.encoded(fileName, file, format, reportContext);
+        RollingFile file = new RollingFile(logsDir, fileName, rolling, archiver, System::currentTimeMillis,
+                ZoneId.systemDefault());
+        return Sink.file(name, file, format, this::reportError, reportContext);
+    }
+
+    /**
+     * A log output that cannot be written cannot log that itself: the message goes to standard error
+     * (the launcher's terminal or journal) and to Logback's status list.
+     */
+    private void reportError(String message) {
+        context.getStatusManager().add(new ErrorStatus(message, this));
+        System.err.println("daemonkit logging: " + message);
     }
 
     private BoundedAsyncAppender start(String name, Sink shared, String where) {
@@ -100,14 +101,10 @@ public final class Outputs {
         output.setContext(context);
         output.start();
         if (!output.isStarted()) {
-            throw cannotOpen(where, since);
+            throw new IllegalStateException("cannot open log output " + where + ": " + errorsSince(since)
+                    + ". Check that the logs directory exists and is writable, or pass another one (--logs DIR).");
         }
         return output;
-    }
-
-    private IllegalStateException cannotOpen(String where, long since) {
-        return new IllegalStateException("cannot open log output " + where + ": " + errorsSince(since)
-                + ". Check that the logs directory exists and is writable, or pass another one (--logs DIR).");
     }
 
     private Layout<ILoggingEvent> layout(OutputFormat format) {
@@ -132,7 +129,8 @@ public final class Outputs {
     private String errorsSince(long since) {
         String errors = context.getStatusManager().getCopyOfStatusList().stream()
                 .filter(s -> s.getLevel() >= Status.WARN && s.getTimestamp() >= since)
-                .map(s -> s.getMessage() + (s.getThrowable() == null ? "" : " (" + s.getThrowable() + ")"))
+                .map(s -> s.getMessage() + (s.getThrowable() == null || s.getMessage().contains(s.getThrowable().toString())
+                        ? "" : " (" + s.getThrowable() + ")"))
                 .collect(Collectors.joining("; "));
         return errors.isEmpty() ? "no reason given by Logback" : errors;
     }

@@ -8,19 +8,18 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
- * One real output behind a {@link BoundedAsyncAppender}: a Logback appender (a file, the console),
- * the format its lines take, and its own count of lines it lost.
+ * One real output behind a {@link BoundedAsyncAppender}: a log file or the console (or, in tests, any
+ * Logback appender), the format its lines take, and its own count of lines it lost.
  *
- * <p>A sink made by {@link #encoded} does not lay out lines itself: the writer lays a line out once
- * per format ({@link LineFormats}) and hands the same bytes to every sink of that format, so a line
- * that goes to {@code daemonkit.log} and to {@code echo.log} is formatted once, not twice. Such a sink
- * gathers lines into a chunk of up to {@value #CHUNK} bytes and hands the Logback appender whole
- * chunks: the appender's work per write (its locks, the rolling policy's clock read and size count,
- * the stream's copy) is then paid per chunk, not per line. Rolling by size may overshoot the limit by
- * at most one chunk; rolling by day happens at the first chunk written on the new day, as it did per
- * line (Logback checks the time of writing, not the time of the line).
+ * <p>A file or console sink does not lay out lines itself: the writer lays a line out once per format
+ * ({@link LineFormats}) and hands the same bytes to every sink of that format, so a line that goes to
+ * {@code daemonkit.log} and to {@code echo.log} is formatted once, not twice. Such a sink gathers
+ * lines into a chunk of up to {@value #CHUNK} bytes and writes whole chunks: the work per write (a
+ * system call, the clock read and size check of rolling) is paid per chunk, not per line. Rolling by
+ * size may therefore overshoot the limit by less than a chunk.
  *
  * <p>Used by the writer thread only, except {@link #dropped}, which logging threads count into.
  */
@@ -29,8 +28,12 @@ public final class Sink {
     static final int CHUNK = 64 * 1024;
 
     private final String name;
-    private final Appender<ILoggingEvent> appender;
     private final OutputFormat format;
+    /** A file (null: an appender). */
+    private final RollingFile file;
+    private final Consumer<String> fileErrors;
+    /** The console or, for {@link #plain} sinks, an appender that lays lines out itself. */
+    private final Appender<ILoggingEvent> appender;
     private final PreEncoded encoder;
     private final Map<String, String> reportContext;
     final LongAdder dropped = new LongAdder();
@@ -38,25 +41,40 @@ public final class Sink {
     long reported;
     /** Written to since the last flush (writer thread only). */
     boolean dirty;
-    /** Lines laid out but not yet handed to the appender (encoded sinks only; writer thread only). */
+    private boolean started;
+    /** Lines laid out but not yet written (writer thread only). */
     private byte[] chunk;
     private int chunkLength;
+    private int chunkLines;
     private ILoggingEvent chunkLast;
+    /** Whether the file's last write failed, so that a failing disk is reported once, not per chunk. */
+    private boolean failing;
 
-    private Sink(String name, Appender<ILoggingEvent> appender, OutputFormat format, PreEncoded encoder,
-            Map<String, String> reportContext) {
+    private Sink(String name, OutputFormat format, RollingFile file, Consumer<String> fileErrors,
+            Appender<ILoggingEvent> appender, PreEncoded encoder, Map<String, String> reportContext) {
         this.name = name;
-        this.appender = appender;
         this.format = format;
+        this.file = file;
+        this.fileErrors = fileErrors;
+        this.appender = appender;
         this.encoder = encoder;
         this.reportContext = Map.copyOf(reportContext);
     }
 
     /**
-     * A sink whose lines the writer lays out in {@code format}: sets an encoder on {@code appender}
-     * that writes the bytes it is handed. {@code appender} must not be started yet.
+     * A log file, opened by {@link #start}.
      *
+     * @param errors        told when the file cannot be written (and when it can again)
      * @param reportContext MDC of the "lines dropped" report written into this sink, e.g. its daemon
+     */
+    public static Sink file(String name, RollingFile file, OutputFormat format, Consumer<String> errors,
+            Map<String, String> reportContext) {
+        return new Sink(name, format, file, errors, null, null, reportContext);
+    }
+
+    /**
+     * An appender (the console) whose lines the writer lays out in {@code format}: sets an encoder on
+     * {@code appender} that writes the bytes it is handed. {@code appender} must not be started yet.
      */
     public static Sink encoded(String name, OutputStreamAppender<ILoggingEvent> appender, OutputFormat format,
             Map<String, String> reportContext) {
@@ -64,12 +82,12 @@ public final class Sink {
         encoder.setContext(appender.getContext());
         encoder.start();
         appender.setEncoder(encoder);
-        return new Sink(name, appender, format, encoder, reportContext);
+        return new Sink(name, format, null, null, appender, encoder, reportContext);
     }
 
-    /** A sink that formats lines itself (any Logback appender; tests use it). */
+    /** A sink that lays lines out itself (any Logback appender; tests use it). */
     public static Sink plain(String name, Appender<ILoggingEvent> appender, Map<String, String> reportContext) {
-        return new Sink(name, appender, null, null, reportContext);
+        return new Sink(name, null, null, null, appender, null, reportContext);
     }
 
     public String name() {
@@ -85,19 +103,32 @@ public final class Sink {
         return dropped.sum();
     }
 
+    /** @throws IllegalStateException saying why the output could not be opened */
     void start() {
-        if (!appender.isStarted()) {
+        if (file != null) {
+            if (!started) {
+                try {
+                    file.open();
+                } catch (IOException e) {
+                    throw new IllegalStateException("cannot open " + file.path() + " (" + e + ")", e);
+                }
+            }
+        } else if (!appender.isStarted()) {
             appender.start();
+            if (!appender.isStarted()) {
+                throw new IllegalStateException("output " + name + " did not start");
+            }
         }
+        started = true;
     }
 
     boolean isStarted() {
-        return appender.isStarted();
+        return file != null ? started : appender.isStarted();
     }
 
     void write(ILoggingEvent event, LineFormats formats) {
         dirty = true;
-        if (encoder == null) {
+        if (file == null && encoder == null) {
             appender.doAppend(event);
             return;
         }
@@ -105,16 +136,14 @@ public final class Sink {
         if (chunkLength + line.length > CHUNK) {
             writeChunk();
         }
-        if (line.length >= CHUNK) {
-            encoder.next = line;
-            appender.doAppend(event);
-            return;
-        }
         if (chunk == null) {
-            chunk = new byte[CHUNK];
+            chunk = new byte[Math.max(CHUNK, line.length)];
+        } else if (line.length > chunk.length) {
+            chunk = Arrays.copyOf(chunk, line.length);
         }
         System.arraycopy(line, 0, chunk, chunkLength, line.length);
         chunkLength += line.length;
+        chunkLines++;
         chunkLast = event;
     }
 
@@ -122,18 +151,38 @@ public final class Sink {
         if (chunkLength == 0) {
             return;
         }
-        encoder.next = Arrays.copyOf(chunk, chunkLength);
+        int length = chunkLength;
+        int lines = chunkLines;
         ILoggingEvent last = chunkLast;
         chunkLength = 0;
+        chunkLines = 0;
         chunkLast = null;
-        // The appender asks the event only for what the rolling policy needs; the last line stands for the chunk.
-        appender.doAppend(last);
+        if (file == null) {
+            encoder.next = Arrays.copyOf(chunk, length);
+            // The appender asks the event nothing it needs here; the last line stands for the chunk.
+            appender.doAppend(last);
+            return;
+        }
+        try {
+            file.write(chunk, 0, length);
+            if (failing) {
+                failing = false;
+                fileErrors.accept("writing " + file.path() + " works again");
+            }
+        } catch (IOException e) {
+            dropped.add(lines);
+            if (!failing) {
+                failing = true;
+                fileErrors.accept("cannot write " + file.path() + " (" + e + "): lines are lost until it"
+                        + " can be written again (tried each second). Check the disk and the file's permissions.");
+            }
+        }
     }
 
-    /** Pushes buffered bytes to the file or console; reports errors to Logback's status, never throws. */
+    /** Writes what is gathered to the file or console; reports errors, never throws. */
     void flush() {
         dirty = false;
-        if (encoder != null) {
+        if (file != null || encoder != null) {
             writeChunk();
         }
         if (appender instanceof OutputStreamAppender<ILoggingEvent> stream && stream.getOutputStream() != null) {
@@ -147,10 +196,19 @@ public final class Sink {
 
     void stop() {
         flush();
-        appender.stop();
+        if (file != null) {
+            started = false;
+            try {
+                file.close();
+            } catch (IOException e) {
+                fileErrors.accept("cannot close " + file.path() + " (" + e + ")");
+            }
+        } else {
+            appender.stop();
+        }
     }
 
-    /** Writes the bytes the writer laid out for the line at hand; the appender adds nothing. */
+    /** Writes the bytes the writer laid out; the appender adds nothing. */
     private static final class PreEncoded extends EncoderBase<ILoggingEvent> {
         byte[] next;
 

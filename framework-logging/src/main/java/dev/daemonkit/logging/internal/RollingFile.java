@@ -1,0 +1,332 @@
+package dev.daemonkit.logging.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.zip.Deflater;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * A log file that rolls by size and by day, gzips what it rolled, and keeps a bounded history:
+ * {@code logs/echo.log} rolls to {@code logs/echo.2025-01-31.0.log.gz}, {@code echo.2025-01-31.1.log.gz},
+ * ... (the names Logback's SizeAndTimeBasedRollingPolicy gives with the pattern
+ * {@code echo.%d{yyyy-MM-dd}.%i.log.gz}).
+ *
+ * <p>Why not Logback's RollingFileAppender: compressing what it rolled was the largest single cost of
+ * logging a line per request (a 100 MB file rolls every few seconds at that rate), and Logback
+ * compresses at a fixed zlib level 6; this file compresses at level 1, 2.6x faster on log lines for
+ * ~50% larger archives (docs/benchmarks.md, "Logging"). It also takes whole chunks of lines, so the
+ * clock is read and the size checked once per chunk, not per line.
+ *
+ * <p>Written by one thread (its output's writer). Compression and deleting old files run on the
+ * {@link Archiver}'s thread. A rolled file is renamed first and compressed after; one left
+ * uncompressed by a crash is compressed when the file is next opened.
+ */
+public final class RollingFile {
+
+    private final Path dir;
+    private final String base;
+    private final Path active;
+    private final RollingSettings rolling;
+    private final Archiver archiver;
+    private final LongSupplier clock;
+    private final ZoneId zone;
+    private final Pattern rolled;
+    private FileChannel channel;
+    private long size;
+    private LocalDate day;
+    private int nextIndex;
+    /** After a write failed: when to try again (clock millis), so a full disk is not hammered. */
+    private long retryAt;
+
+    /**
+     * @param fileName e.g. {@code echo.log}; rolled files are {@code echo.2025-01-31.0.log.gz}
+     * @param clock    milliseconds since the epoch (tests move it by hand)
+     */
+    public RollingFile(Path dir, String fileName, RollingSettings rolling, Archiver archiver, LongSupplier clock,
+            ZoneId zone) {
+        this.dir = dir;
+        this.base = fileName.endsWith(".log") ? fileName.substring(0, fileName.length() - 4) : fileName;
+        this.active = dir.resolve(fileName);
+        this.rolling = rolling;
+        this.archiver = archiver;
+        this.clock = clock;
+        this.zone = zone;
+        this.rolled = Pattern.compile(Pattern.quote(base) + "\\.(\\d{4}-\\d{2}-\\d{2})\\.(\\d+)\\.log(\\.gz)?");
+    }
+
+    public Path path() {
+        return active;
+    }
+
+    /**
+     * Opens the file for appending. A file last written on an earlier day is rolled first, and rolled
+     * files a crash left uncompressed are compressed.
+     *
+     * @throws IOException when the file cannot be opened
+     */
+    public void open() throws IOException {
+        LocalDate today = today();
+        if (Files.isRegularFile(active) && Files.size(active) > 0) {
+            LocalDate written = LocalDate.ofInstant(Files.getLastModifiedTime(active).toInstant(), zone);
+            if (written.isBefore(today)) {
+                day = written;
+                nextIndex = nextIndex(written);
+                roll(today);
+            }
+        }
+        channel = FileChannel.open(active, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+        size = channel.size();
+        day = today;
+        nextIndex = nextIndex(today);
+        for (Path leftover : rolledFiles(false)) {
+            archiver.compress(leftover, this::cleanUp);
+        }
+    }
+
+    /**
+     * Appends {@code bytes}, rolling first when the file is from an earlier day or would grow past
+     * its maximum size.
+     *
+     * @throws IOException when the bytes could not be written (they are lost); the next write after a
+     *                     second tries to reopen the file
+     */
+    public void write(byte[] bytes, int offset, int length) throws IOException {
+        long now = clock.getAsLong();
+        if (channel == null) {
+            if (now < retryAt) {
+                throw new IOException("still failing, retrying in " + (retryAt - now) + " ms");
+            }
+            reopen(now);
+        }
+        try {
+            LocalDate today = LocalDate.ofInstant(Instant.ofEpochMilli(now), zone);
+            if (!today.equals(day) || size > 0 && size + length > rolling.maxFileSizeBytes()) {
+                roll(today);
+                channel = FileChannel.open(active, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.APPEND);
+                size = channel.size();
+            }
+            ByteBuffer buffer = ByteBuffer.wrap(bytes, offset, length);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            size += length;
+        } catch (IOException e) {
+            closeQuietly();
+            retryAt = now + 1000;
+            throw e;
+        }
+    }
+
+    private void reopen(long now) throws IOException {
+        try {
+            channel = FileChannel.open(active, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.APPEND);
+            size = channel.size();
+        } catch (IOException e) {
+            retryAt = now + 1000;
+            throw e;
+        }
+    }
+
+    /** Closes the file; rolled files still being compressed are finished by the {@link Archiver}. */
+    public void close() throws IOException {
+        if (channel != null) {
+            FileChannel open = channel;
+            channel = null;
+            open.close();
+        }
+    }
+
+    /** Renames the active file to the next rolled name of its day and hands it to the archiver. */
+    private void roll(LocalDate today) throws IOException {
+        closeQuietly();
+        if (Files.isRegularFile(active) && Files.size(active) > 0) {
+            Path target = dir.resolve(base + "." + day + "." + nextIndex + ".log");
+            Files.move(active, target, StandardCopyOption.ATOMIC_MOVE);
+            nextIndex++;
+            archiver.compress(target, this::cleanUp);
+        }
+        if (!today.equals(day)) {
+            day = today;
+            nextIndex = nextIndex(today);
+        }
+    }
+
+    private void closeQuietly() {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // Closing a file we could not write; the write's own error is what is reported.
+            }
+            channel = null;
+        }
+    }
+
+    /**
+     * Deletes rolled files older than {@code max-history} days, then the oldest until the rest fit in
+     * {@code total-size-cap}. Runs on the archiver's thread.
+     */
+    void cleanUp() {
+        LocalDate oldestKept = today().minusDays(rolling.maxHistoryDays());
+        List<RolledFile> files = new ArrayList<>();
+        for (Path path : rolledFiles(true)) {
+            Matcher m = rolled.matcher(path.getFileName().toString());
+            if (!m.matches()) {
+                continue;
+            }
+            LocalDate date = LocalDate.parse(m.group(1));
+            if (date.isBefore(oldestKept)) {
+                deleteQuietly(path);
+            } else {
+                files.add(new RolledFile(path, date, Integer.parseInt(m.group(2)), sizeOf(path)));
+            }
+        }
+        files.sort(Comparator.comparing(RolledFile::date).thenComparingInt(RolledFile::index).reversed());
+        long total = 0;
+        for (RolledFile file : files) {
+            total += file.size();
+            if (total > rolling.totalSizeCapBytes()) {
+                deleteQuietly(file.path());
+            }
+        }
+    }
+
+    private record RolledFile(Path path, LocalDate date, int index, long size) {
+    }
+
+    private int nextIndex(LocalDate date) {
+        int next = 0;
+        for (Path path : rolledFiles(true)) {
+            Matcher m = rolled.matcher(path.getFileName().toString());
+            if (m.matches() && LocalDate.parse(m.group(1)).equals(date)) {
+                next = Math.max(next, Integer.parseInt(m.group(2)) + 1);
+            }
+        }
+        return next;
+    }
+
+    /** Rolled files of this log; {@code withCompressed} false: only those not compressed yet. */
+    private List<Path> rolledFiles(boolean withCompressed) {
+        try (Stream<Path> listing = Files.list(dir)) {
+            return listing.filter(p -> {
+                Matcher m = rolled.matcher(p.getFileName().toString());
+                return m.matches() && (withCompressed || m.group(3) == null);
+            }).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private LocalDate today() {
+        return LocalDate.ofInstant(Instant.ofEpochMilli(clock.getAsLong()), zone);
+    }
+
+    private static long sizeOf(Path path) {
+        try {
+            return Files.size(path);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static void deleteQuietly(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // Gone already, or not ours to delete; the next clean-up tries again.
+        }
+    }
+
+    /**
+     * Compresses rolled files and cleans up history on one background thread shared by all files of
+     * a LoggingSystem, so that rolling never waits for gzip.
+     */
+    public static final class Archiver implements AutoCloseable {
+
+        private final java.util.concurrent.ExecutorService executor;
+        private final java.util.function.Consumer<String> errors;
+
+        /** @param errors told what failed, e.g. a file that could not be compressed */
+        public Archiver(java.util.function.Consumer<String> errors) {
+            this.errors = errors;
+            this.executor = java.util.concurrent.Executors.newSingleThreadExecutor(task -> {
+                Thread thread = new Thread(task, "daemonkit-log-archive");
+                thread.setDaemon(true);
+                thread.setPriority(Thread.MIN_PRIORITY);
+                return thread;
+            });
+        }
+
+        void compress(Path file, Runnable then) {
+            try {
+                executor.execute(() -> {
+                    gzip(file);
+                    then.run();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // Closed: the file stays uncompressed and is compressed when the log is next opened.
+            }
+        }
+
+        private void gzip(Path file) {
+            Path gz = file.resolveSibling(file.getFileName() + ".gz");
+            Path partial = file.resolveSibling(file.getFileName() + ".gz.part");
+            try (InputStream in = Files.newInputStream(file);
+                    OutputStream out = new GZIPOutputStream(Files.newOutputStream(partial), 64 * 1024) {
+                        {
+                            def.setLevel(Deflater.BEST_SPEED);
+                        }
+                    }) {
+                in.transferTo(out);
+            } catch (NoSuchFileException e) {
+                return;   // compressed and deleted meanwhile (a second open of the same log)
+            } catch (IOException e) {
+                errors.accept("cannot compress rolled log file " + file + ": " + e + "; it stays uncompressed");
+                deleteQuietly(partial);
+                return;
+            }
+            try {
+                Files.move(partial, gz, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.delete(file);
+            } catch (IOException e) {
+                errors.accept("cannot finish compressing rolled log file " + file + ": " + e);
+            }
+        }
+
+        /** Finishes queued compressions, waiting at most {@code millis}. */
+        @Override
+        public void close() {
+            close(10_000);
+        }
+
+        public void close(long millis) {
+            executor.shutdown();
+            try {
+                executor.awaitTermination(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package dev.daemonkit.logging.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Rolling by size and by day, compression, and the history kept, with a clock moved by hand. */
+class RollingFileTest {
+
+    private static final ZoneId ZONE = ZoneOffset.UTC;
+    private static final LocalDate DAY1 = LocalDate.of(2026, 3, 1);
+    private static final long DAY_MILLIS = 86_400_000L;
+
+    @TempDir
+    Path dir;
+
+    private final AtomicLong clock = new AtomicLong(DAY1.atStartOfDay(ZONE).toInstant().toEpochMilli() + 3_600_000);
+    private final List<String> errors = new CopyOnWriteArrayList<>();
+    private RollingFile.Archiver archiver = new RollingFile.Archiver(errors::add);
+
+    @AfterEach
+    void noErrors() {
+        archiver.close();
+        assertThat(errors).isEmpty();
+    }
+
+    @Test
+    void rollsBySizeIntoNumberedGzipFilesThatHoldEveryByteInOrder() throws IOException {
+        RollingFile file = open(new RollingSettings(1_000, 30, 1L << 30));
+        StringBuilder written = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            String chunk = ("chunk " + i + " ").repeat(30) + "\n";
+            write(file, chunk);
+            written.append(chunk);
+        }
+        file.close();
+        finishArchiving();
+
+        List<String> rolled = names().stream().filter(n -> n.endsWith(".log.gz")).toList();
+        assertThat(rolled).isNotEmpty().allMatch(n -> n.matches("echo\\.2026-03-01\\.\\d+\\.log\\.gz"));
+        assertThat(names()).doesNotContain("echo.2026-03-01.0.log");   // compressed, raw one deleted
+        assertThat(allContent("2026-03-01")).isEqualTo(written.toString());
+        assertThat(Files.size(dir.resolve("echo.log"))).isLessThanOrEqualTo(1_000);
+    }
+
+    @Test
+    void rollsAtTheFirstWriteOfANewDayIntoTheOldDaysName() throws IOException {
+        RollingFile file = open(new RollingSettings(1L << 20, 30, 1L << 30));
+        write(file, "on day one\n");
+        clock.addAndGet(DAY_MILLIS);
+        write(file, "on day two\n");
+        file.close();
+        finishArchiving();
+
+        assertThat(gunzip(dir.resolve("echo.2026-03-01.0.log.gz"))).isEqualTo("on day one\n");
+        assertThat(Files.readString(dir.resolve("echo.log"))).isEqualTo("on day two\n");
+    }
+
+    @Test
+    void aFileLeftFromAnEarlierDayIsRolledWhenOpenedAndNumbersGoOnAfterARestart() throws IOException {
+        RollingFile first = open(new RollingSettings(50, 30, 1L << 30));
+        write(first, "a".repeat(40) + "\n");
+        write(first, "b".repeat(40) + "\n");   // rolls the a's to index 0
+        first.close();
+        RollingFile second = open(new RollingSettings(50, 30, 1L << 30));
+        write(second, "c".repeat(40) + "\n");   // rolls the b's to index 1, not 0 again
+        second.close();
+        Files.setLastModifiedTime(dir.resolve("echo.log"), FileTime.fromMillis(clock.get()));
+        clock.addAndGet(DAY_MILLIS);
+        RollingFile third = open(new RollingSettings(50, 30, 1L << 30));
+        third.close();
+        finishArchiving();
+
+        assertThat(gunzip(dir.resolve("echo.2026-03-01.0.log.gz"))).startsWith("aaa");
+        assertThat(gunzip(dir.resolve("echo.2026-03-01.1.log.gz"))).startsWith("bbb");
+        assertThat(gunzip(dir.resolve("echo.2026-03-01.2.log.gz"))).startsWith("ccc");
+        assertThat(Files.size(dir.resolve("echo.log"))).isZero();
+    }
+
+    @Test
+    void deletesRolledFilesOlderThanMaxHistoryAndTheOldestBeyondTheSizeCap() throws IOException {
+        // Rolled files of earlier days, as earlier runs left them; not other logs' files.
+        for (int day = 1; day <= 10; day++) {
+            Files.write(dir.resolve("echo.2026-02-" + String.format("%02d", 18 + day) + ".0.log.gz"), new byte[100]);
+        }
+        Files.write(dir.resolve("cache.2026-01-01.0.log.gz"), new byte[100]);
+        RollingFile file = open(new RollingSettings(10, 5, 350));
+        write(file, "x".repeat(20) + "\n");
+        write(file, "y".repeat(20) + "\n");   // rolls, then cleans up
+        file.close();
+        finishArchiving();
+
+        // max-history 5 days before 2026-03-01 keeps 02-24..02-28; the cap of 350 bytes then keeps the
+        // newest: today's roll and the three newest 100-byte files.
+        assertThat(names()).contains("echo.log", "echo.2026-03-01.0.log.gz", "echo.2026-02-28.0.log.gz",
+                "echo.2026-02-27.0.log.gz", "echo.2026-02-26.0.log.gz", "cache.2026-01-01.0.log.gz");
+        assertThat(names()).noneMatch(n -> n.matches("echo\\.2026-02-(1\\d|2[0-5])\\.0\\.log\\.gz"));
+    }
+
+    @Test
+    void aRolledFileACrashLeftUncompressedIsCompressedAtTheNextOpen() throws IOException {
+        Files.writeString(dir.resolve("echo.2026-02-28.3.log"), "left behind\n");
+        open(new RollingSettings(1L << 20, 30, 1L << 30)).close();
+        finishArchiving();
+
+        assertThat(names()).doesNotContain("echo.2026-02-28.3.log");
+        assertThat(gunzip(dir.resolve("echo.2026-02-28.3.log.gz"))).isEqualTo("left behind\n");
+    }
+
+    private RollingFile open(RollingSettings settings) throws IOException {
+        RollingFile file = new RollingFile(dir, "echo.log", settings, archiver, clock::get, ZONE);
+        file.open();
+        return file;
+    }
+
+    private static void write(RollingFile file, String text) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        file.write(bytes, 0, bytes.length);
+    }
+
+    private void finishArchiving() {
+        archiver.close();
+        archiver = new RollingFile.Archiver(errors::add);
+    }
+
+    private List<String> names() throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** The rolled files of {@code day} in index order, then the active file. */
+    private String allContent(String day) throws IOException {
+        List<Path> rolled = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            files.filter(p -> p.getFileName().toString().startsWith("echo." + day + ".")).forEach(rolled::add);
+        }
+        rolled.sort(Comparator.comparingInt(p -> Integer.parseInt(p.getFileName().toString().split("\\.")[2])));
+        StringBuilder all = new StringBuilder();
+        for (Path p : rolled) {
+            all.append(gunzip(p));
+        }
+        return all.append(Files.readString(dir.resolve("echo.log"))).toString();
+    }
+
+    private static String gunzip(Path gz) throws IOException {
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            in.transferTo(out);
+            return out.toString(StandardCharsets.UTF_8);
+        }
+    }
+}
