@@ -14,6 +14,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
+# Warm-up before each measured run: the JIT was still compiling after 3 s (its threads took ~5 % of
+# the core in the measured window), which counted against whichever variant had more code.
+WARMUP=${WARMUP:-15s}
 CONNS=${CONNS:-50}
 DEPTH=${DEPTH:-16}
 dist="$root/distribution/target/daemonkit"
@@ -59,7 +62,7 @@ CONF
   local pid=$!; pids+=($pid)
   wait_port $port
   taskset -c 1 java -jar "$bots" --mode echo --target 127.0.0.1:$port --connections "$CONNS" --depth "$DEPTH" \
-    --duration 3s --warmup 0s > /dev/null 2>&1
+    --duration "$WARMUP" --warmup 0s > /dev/null 2>&1
   local c0; c0=$(cpu_ticks $pid)
   local out; out=$(taskset -c 1 java -jar "$bots" --mode echo --target 127.0.0.1:$port --connections "$CONNS" \
     --depth "$DEPTH" --duration "$DURATION" --warmup 0s 2>&1 | grep '^RESULT')

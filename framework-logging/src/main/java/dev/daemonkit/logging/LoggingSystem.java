@@ -190,9 +190,12 @@ public final class LoggingSystem implements AutoCloseable {
 
     /** Early refusal of lines no output has room for; see {@link DaemonLevelFilter.Shedding}. */
     private final class Shedding implements DaemonLevelFilter.Shedding {
+        // An array, not the list: this runs on every TRACE/DEBUG/INFO call that passes the levels.
+        private final BoundedAsyncAppender[] outputs = allOutputs.toArray(new BoundedAsyncAppender[0]);
+
         @Override
         public boolean globalSaturated() {
-            for (BoundedAsyncAppender o : allOutputs) {
+            for (BoundedAsyncAppender o : outputs) {
                 if (o.writesEveryLine() && !o.saturated()) {
                     return false;
                 }
@@ -202,12 +205,12 @@ public final class LoggingSystem implements AutoCloseable {
 
         @Override
         public boolean shed(String daemon) {
-            for (BoundedAsyncAppender o : allOutputs) {
+            for (BoundedAsyncAppender o : outputs) {
                 if (o.writes(daemon) && !o.saturated()) {
                     return false;
                 }
             }
-            for (BoundedAsyncAppender o : allOutputs) {
+            for (BoundedAsyncAppender o : outputs) {
                 if (o.writes(daemon)) {
                     o.shed(daemon);
                 }

@@ -200,20 +200,41 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                 saturated = true;
                 return;
             }
-            // Thread name, MDC and message must be taken on the logging thread, not the writer.
-            event.prepareForDeferredProcessing();
+            prepare(event);
             if (!queue.offer(event)) {
                 countDrop(own);
             }
             wake();
             return;
         }
-        event.prepareForDeferredProcessing();
+        prepare(event);
         if (!queue.offer(event)) {
             LockSupport.unpark(writer);
             putUninterruptibly(event);
         }
         wake();
+    }
+
+    /**
+     * Takes what must be taken on the logging thread: its name and its MDC, and the message when an
+     * argument could change after the call. With only immutable arguments (strings, numbers) the
+     * message is formatted by the writer, off the event loop.
+     */
+    static void prepare(ILoggingEvent event) {
+        event.getThreadName();
+        event.getMDCPropertyMap();
+        Object[] arguments = event.getArgumentArray();
+        if (arguments != null) {
+            for (Object argument : arguments) {
+                if (!(argument == null || argument instanceof String || argument instanceof Integer
+                        || argument instanceof Long || argument instanceof Boolean || argument instanceof Character
+                        || argument instanceof Double || argument instanceof Float || argument instanceof Short
+                        || argument instanceof Byte)) {
+                    event.getFormattedMessage();
+                    return;
+                }
+            }
+        }
     }
 
     private void countDrop(Sink own) {

@@ -112,6 +112,27 @@ class BoundedAsyncAppenderTest {
         assertThat(async.dropped()).isZero();
     }
 
+    @Test
+    void aLineTakesItsMessageWhenLoggedIfAnArgumentCouldChangeAfterwards() {
+        StringBuilder state = new StringBuilder("before");
+        LoggingEvent mutable = new LoggingEvent(getClass().getName(), logger, Level.INFO, "state {} count {}", null,
+                new Object[] {state, 7});
+        mutable.setMDCPropertyMap(Map.of());
+        BoundedAsyncAppender.prepare(mutable);
+        state.setLength(0);
+        state.append("after");
+        assertThat(mutable.getFormattedMessage()).isEqualTo("state before count 7");
+
+        Thread logging = Thread.currentThread();
+        LoggingEvent immutable = new LoggingEvent(getClass().getName(), logger, Level.INFO, "echo {} bytes {}", null,
+                new Object[] {101, "ok"});
+        immutable.setMDCPropertyMap(Map.of());
+        BoundedAsyncAppender.prepare(immutable);
+        // Formatted later, e.g. on the writer thread; the thread name is still the logging thread's.
+        assertThat(immutable.getFormattedMessage()).isEqualTo("echo 101 bytes ok");
+        assertThat(immutable.getThreadName()).isEqualTo(logging.getName());
+    }
+
     private LoggingEvent event(Level level, String message, Map<String, String> mdc) {
         LoggingEvent event = new LoggingEvent(getClass().getName(), logger, level, message, null, null);
         event.setMDCPropertyMap(mdc);
