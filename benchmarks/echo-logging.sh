@@ -14,9 +14,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
-# Warm-up before each measured run: the JIT was still compiling after 3 s (its threads took ~5 % of
-# the core in the measured window), which counted against whichever variant had more code.
-WARMUP=${WARMUP:-15s}
+# Warm-up before each measured run: the JIT was still compiling after 3 s, and after 15 s it still
+# recompiled the writer's and the rolling file's paths (run a few hundred times a second, they reach
+# the C2 thresholds late; the first rollover's classes also deoptimise), which counted against the
+# variants that log.
+WARMUP=${WARMUP:-30s}
 CONNS=${CONNS:-50}
 DEPTH=${DEPTH:-16}
 dist="$root/distribution/target/daemonkit"
@@ -33,6 +35,8 @@ admin=17911
 hz=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# Per thread: id, name (digits folded), CPU ticks. Threads that end within the window (none of ours) are missed.
+snap_threads() { for t in /proc/$1/task/*; do echo "${t##*/} $(tr -d ' ' < "$t/comm" | tr '0-9' 'N') $(awk '{ print $14 + $15 }' "$t/stat")"; done; }
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 run() {   # NAME LOG_LINES LEVEL STALLED [ALL_LINES_FILE] -> prints one result line
@@ -63,10 +67,12 @@ CONF
   wait_port $port
   taskset -c 1 java -jar "$bots" --mode echo --target 127.0.0.1:$port --connections "$CONNS" --depth "$DEPTH" \
     --duration "$WARMUP" --warmup 0s > /dev/null 2>&1
+  snap_threads $pid > "$work/threads0"
   local c0; c0=$(cpu_ticks $pid)
   local out; out=$(taskset -c 1 java -jar "$bots" --mode echo --target 127.0.0.1:$port --connections "$CONNS" \
     --depth "$DEPTH" --duration "$DURATION" --warmup 0s 2>&1 | grep '^RESULT')
   local c1; c1=$(cpu_ticks $pid)
+  snap_threads $pid > "$work/threads1"
   local dropped; dropped=$(curl -s "http://127.0.0.1:$admin/metrics" | awk '/^daemonkit_log_events_dropped_total/ { print $2 }')
   kill -TERM $pid; wait $pid 2>/dev/null || true
   for d in "${drains[@]}"; do kill "$d" 2>/dev/null || true; done
@@ -75,6 +81,10 @@ CONF
   local us_per_req; us_per_req=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v r="$reqs" -v s="$secs" 'BEGIN { printf "%.2f", t / hz * 1e6 / (r * s) }')
   printf '%-9s %9s req/s  server CPU %5s us/req  %s  dropped=%s\n' "$name" "$reqs" "$us_per_req" \
     "$(echo "$out" | grep -oE 'p50_us=[0-9]+ p99_us=[0-9]+')" "${dropped:-?}"
+  # Where that CPU went: event loops, log writer, log archiver (gzip), JIT; us per request.
+  awk -v hz="$hz" -v r="$reqs" -v s="$secs" 'NR == FNR { a[$1] = $3; next }
+    { d[$2] += $3 - a[$1] } END { for (k in d) if (d[k] > 0) printf "%s=%.2f ", k, d[k] / hz * 1e6 / (r * s); print "" }' \
+    "$work/threads0" "$work/threads1" | sed 's/^/            threads: /' 
   echo "$name $reqs" >> "$work/results"
 }
 
