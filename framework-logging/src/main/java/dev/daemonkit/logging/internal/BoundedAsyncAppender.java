@@ -197,7 +197,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             // Checked before offer so that the reserve stays free for WARN/ERROR.
             if (queue.remainingCapacity() <= reserve) {
                 countDrop(own);
-                saturated = true;
+                markSaturated();
                 return;
             }
             prepare(event);
@@ -235,6 +235,11 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                 }
             }
         }
+    }
+
+    /** The queue is nearly full: TRACE/DEBUG/INFO lines are refused until the writer has caught up. */
+    void markSaturated() {
+        saturated = true;
     }
 
     private void countDrop(Sink own) {
@@ -316,6 +321,12 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                 return;   // awaitStopped gave up waiting: a stalled output. Leave what is queued.
             }
             queue.drainTo(batch, BATCH);
+            // Checked on every round, an empty one too: the flag can be set just after the writer
+            // emptied the queue (the logging thread was preempted between its check and the set), and
+            // then no line reaches the queue to clear it: every INFO line would be refused for good.
+            if (saturated && queue.size() < capacity / 2) {
+                saturated = false;
+            }
             if (batch.isEmpty()) {
                 if (sinceNap > 0) {
                     nap = sinceNap >= capacity / 8 ? SHORT_NAP_NANOS : LONG_NAP_NANOS;
@@ -326,9 +337,6 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             }
             idleRounds = 0;
             sinceNap += batch.size();
-            if (saturated && queue.size() < capacity / 2) {
-                saturated = false;
-            }
             for (Object item : batch) {
                 if (item instanceof ILoggingEvent event) {
                     write(event);

@@ -133,6 +133,22 @@ class BoundedAsyncAppenderTest {
         assertThat(immutable.getThreadName()).isEqualTo(logging.getName());
     }
 
+    @Test
+    void aSaturatedMarkLeftOnAnEmptyQueueIsClearedEvenIfNoLineComes() {
+        output.release.countDown();
+        output.setContext(context);
+        BoundedAsyncAppender async = new BoundedAsyncAppender("files", Sink.plain("all", output, Map.of()), null, 64);
+        async.setContext(context);
+        async.start();
+        async.doAppend(event(Level.INFO, "one"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> output.messages.size() == 1);
+        // As when the logging thread saw a full queue, was preempted, and the writer emptied the queue
+        // before the mark was set: every INFO line is refused from now on, so none comes to clear it.
+        async.markSaturated();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !async.saturated());
+        async.stop();
+    }
+
     private LoggingEvent event(Level level, String message, Map<String, String> mdc) {
         LoggingEvent event = new LoggingEvent(getClass().getName(), logger, level, message, null, null);
         event.setMDCPropertyMap(mdc);
