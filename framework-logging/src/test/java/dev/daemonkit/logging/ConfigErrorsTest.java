@@ -40,6 +40,19 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void aSizeCapBelowTheFileSizeIsRefusedNamingBothKeys() {
+        Config daemons = parse("daemonkit.conf",
+                "daemons.echo.logging.rolling {\n  max-file-size = 10 MiB\n  total-size-cap = 1 MiB\n}");
+        try (LoggingSystem logging = LoggingSystem.start(TestLogs.global(""), logs, false, null)) {
+            assertThatThrownBy(() -> logging.addDaemon("echo", daemons.getConfig("daemons.echo.logging")))
+                    .isInstanceOf(ConfigException.BadValue.class)
+                    .hasMessage("daemonkit.conf: 3: Invalid value at 'daemons.echo.logging.rolling.total-size-cap':"
+                            + " is smaller than daemons.echo.logging.rolling.max-file-size, so no rolled file could"
+                            + " be kept. Raise it, e.g. to 50 times max-file-size.");
+        }
+    }
+
+    @Test
     void theReferenceHoldsExactlyTheTwoDocumentedBlocksAndItsDefaultsAreValid() {
         Config reference = ConfigFactory.defaultReference();
         assertThat(reference.getConfig("daemonkit").root().keySet()).containsExactlyInAnyOrder("logging", "daemon-defaults");

@@ -105,10 +105,14 @@ final class ConfigReader {
         if (history.toHours() % 24 != 0) {
             throw bad(key + ".max-history", history + " is not a whole number of days: files roll daily. Write e.g. 14 days.");
         }
-        return new RollingSettings(
-                bytes(key + ".max-file-size", 1024),
-                (int) history.toDays(),
-                bytes(key + ".total-size-cap", 1024));
+        long maxFileSize = bytes(key + ".max-file-size", 1024);
+        long totalSizeCap = bytes(key + ".total-size-cap", 1024);
+        if (totalSizeCap < maxFileSize) {
+            // Every rolled file would be deleted as soon as it is compressed: no history at all.
+            throw bad(key + ".total-size-cap", "is smaller than " + path(key + ".max-file-size")
+                    + ", so no rolled file could be kept. Raise it, e.g. to 50 times max-file-size.");
+        }
+        return new RollingSettings(maxFileSize, (int) history.toDays(), totalSizeCap);
     }
 
     ConfigException bad(String key, String message) {
