@@ -59,6 +59,9 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     private final int reserve;
     private final LongAdder droppedByRemovedSinks = new LongAdder();
     private Thread writer;
+    /** Lines the writer could not write because a layout or an output threw (writer thread only). */
+    private long writeFailures;
+    private long lastWriteFailureReport = System.nanoTime() - REPORT_INTERVAL_NANOS;
     /** The writer sleeps until a line wakes it (set by the writer only, read by loggers). */
     private volatile boolean parked;
     /**
@@ -237,6 +240,19 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         }
     }
 
+    /** Reports a line the writer could not write (a layout or output that threw), at most once a second. */
+    private void writeFailed(RuntimeException e) {
+        writeFailures++;
+        long now = System.nanoTime();
+        if (now - lastWriteFailureReport >= REPORT_INTERVAL_NANOS) {
+            lastWriteFailureReport = now;
+            String message = "log output " + getName() + " could not write a line (" + writeFailures
+                    + " so far); it goes on with the next one";
+            addError(message, e);
+            System.err.println("daemonkit logging: " + message + ": " + e);
+        }
+    }
+
     /** The queue is nearly full: TRACE/DEBUG/INFO lines are refused until the writer has caught up. */
     void markSaturated() {
         saturated = true;
@@ -338,10 +354,16 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             idleRounds = 0;
             sinceNap += batch.size();
             for (Object item : batch) {
-                if (item instanceof ILoggingEvent event) {
-                    write(event);
-                } else {
-                    ((WriterTask) item).run();
+                try {
+                    if (item instanceof ILoggingEvent event) {
+                        write(event);
+                    } else {
+                        ((WriterTask) item).run();
+                    }
+                } catch (RuntimeException e) {
+                    // A writer that died would leave the queue full for good, and every WARN/ERROR
+                    // would then wait for room forever: an event loop stalled by its logger.
+                    writeFailed(e);
                 }
             }
             batch.clear();

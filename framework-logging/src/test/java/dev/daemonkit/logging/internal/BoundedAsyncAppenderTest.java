@@ -149,6 +149,40 @@ class BoundedAsyncAppenderTest {
         async.stop();
     }
 
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 30, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aLayoutThatThrowsOnOneLineDoesNotStopTheWriter() {
+        ch.qos.logback.core.LayoutBase<ILoggingEvent> layout = new ch.qos.logback.core.LayoutBase<>() {
+            @Override
+            public String doLayout(ILoggingEvent event) {
+                if (event.getFormattedMessage().equals("poison")) {
+                    throw new IllegalStateException("cannot lay this one out");
+                }
+                return event.getFormattedMessage() + "\n";
+            }
+        };
+        layout.setContext(context);
+        layout.start();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        ch.qos.logback.core.OutputStreamAppender<ILoggingEvent> stream = new ch.qos.logback.core.OutputStreamAppender<>();
+        stream.setContext(context);
+        stream.setOutputStream(bytes);
+        BoundedAsyncAppender async = new BoundedAsyncAppender("files",
+                Sink.encoded("all", stream, OutputFormat.TEXT, Map.of()), new LineFormats(layout, "custom", layout), 64);
+        async.setContext(context);
+        async.start();
+        async.doAppend(event(Level.INFO, "before"));
+        async.doAppend(event(Level.ERROR, "poison"));
+        for (int i = 0; i < 500; i++) {   // far more than the queue holds: the writer must go on
+            async.doAppend(event(Level.WARN, "after " + i));
+        }
+        async.stop();
+
+        List<String> lines = List.of(bytes.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n"));
+        assertThat(lines).hasSize(501).first().isEqualTo("before");
+        assertThat(lines).last().isEqualTo("after 499");
+    }
+
     private LoggingEvent event(Level level, String message, Map<String, String> mdc) {
         LoggingEvent event = new LoggingEvent(getClass().getName(), logger, level, message, null, null);
         event.setMDCPropertyMap(mdc);
