@@ -58,6 +58,10 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     private final int capacity;
     private final int reserve;
     private final LongAdder droppedByRemovedSinks = new LongAdder();
+    /** Tasks that found the queue full for too long; the writer runs them after its next batch. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<WriterTask> lateTasks =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private long lastFlushNanos = System.nanoTime();
     private Thread writer;
     /** Lines the writer could not write because a layout or an output threw (writer thread only). */
     private long writeFailures;
@@ -123,10 +127,12 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
      * @throws IllegalStateException when the daemon has a sink already, or the sink did not start (saying why)
      */
     public void addDaemonSink(String daemon, Sink sink) {
-        if (daemonSinks.containsKey(daemon)) {
+        Sink existing = daemonSinks.get(daemon);
+        if (existing != null && !existing.removing) {
             throw new IllegalStateException("daemon '" + daemon + "' has a log sink already; remove it first");
         }
         sink.start();
+        // Replaces a sink whose removal is still queued behind a stalled disk; that task closes the old one.
         daemonSinks.put(daemon, sink);
     }
 
@@ -141,11 +147,15 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         if (sink == null) {
             return true;
         }
+        sink.removing = true;
         WriterTask task = new WriterTask(() -> {
-            reportDrops(sink, true);
-            droppedByRemovedSinks.add(sink.dropped());
-            daemonSinks.remove(daemon, sink);
-            sink.stop();
+            try {
+                reportDrops(sink, true);
+            } finally {
+                droppedByRemovedSinks.add(sink.dropped());
+                daemonSinks.remove(daemon, sink);
+                sink.stop();
+            }
         });
         if (!isStarted() || writer == null || !writer.isAlive()) {
             task.run();
@@ -154,8 +164,10 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             if (!queue.offer(task, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-                addError("output " + getName() + ": could not queue the closing of " + sink.name() + " within "
-                        + timeout + " (the queue stayed full)");
+                // The disk stalls. Lines of this daemon stop going to the file now, and the writer
+                // closes it when it next runs its tasks.
+                daemonSinks.remove(daemon, sink);
+                lateTasks.add(task);
                 return false;
             }
             LockSupport.unpark(writer);
@@ -219,29 +231,26 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     }
 
     /**
-     * Takes what must be taken on the logging thread: its name and its MDC, and the message when an
-     * argument could change after the call. With only immutable arguments (strings, numbers) the
-     * message is formatted by the writer, off the event loop.
+     * Takes on the logging thread what must be taken there: its name, its MDC and the message (an
+     * argument, or the caller's argument array itself, may change after the call; Logback keeps the
+     * caller's array, so even immutable arguments are not safe to format later).
      */
     static void prepare(ILoggingEvent event) {
-        event.getThreadName();
-        event.getMDCPropertyMap();
-        Object[] arguments = event.getArgumentArray();
-        if (arguments != null) {
-            for (Object argument : arguments) {
-                if (!(argument == null || argument instanceof String || argument instanceof Integer
-                        || argument instanceof Long || argument instanceof Boolean || argument instanceof Character
-                        || argument instanceof Double || argument instanceof Float || argument instanceof Short
-                        || argument instanceof Byte)) {
-                    event.getFormattedMessage();
-                    return;
-                }
+        event.prepareForDeferredProcessing();
+    }
+
+    private void runLateTasks() {
+        for (WriterTask late; (late = lateTasks.poll()) != null; ) {
+            try {
+                late.run();
+            } catch (Throwable e) {
+                writeFailed(e);
             }
         }
     }
 
     /** Reports a line the writer could not write (a layout or output that threw), at most once a second. */
-    private void writeFailed(RuntimeException e) {
+    private void writeFailed(Throwable e) {
         writeFailures++;
         long now = System.nanoTime();
         if (now - lastWriteFailureReport >= REPORT_INTERVAL_NANOS) {
@@ -255,7 +264,12 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
 
     /** The queue is nearly full: TRACE/DEBUG/INFO lines are refused until the writer has caught up. */
     void markSaturated() {
-        saturated = true;
+        if (!saturated) {
+            saturated = true;
+            // The writer may sleep deeply with an empty queue; refused lines never reach the queue to
+            // wake it, and only the writer clears the mark.
+            LockSupport.unpark(writer);
+        }
     }
 
     private void countDrop(Sink own) {
@@ -267,13 +281,23 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         }
     }
 
+    /**
+     * Waits for room, unless nobody will ever make it: a writer that is gone (stopped, or given up on
+     * by {@link #awaitStopped}) would leave the caller, maybe an event loop, waiting for good.
+     */
     private void putUninterruptibly(Object item) {
         boolean interrupted = false;
         try {
             while (true) {
                 try {
-                    queue.put(item);
-                    return;
+                    if (queue.offer(item, 100, TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
+                    Thread thread = writer;
+                    if (thread == null || !thread.isAlive()) {
+                        addError("output " + getName() + " has no writer any more; a WARN/ERROR line is lost");
+                        return;
+                    }
                 } catch (InterruptedException e) {
                     // Never drop a WARN/ERROR because its thread was interrupted; restore the flag after.
                     interrupted = true;
@@ -288,6 +312,9 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
 
     @Override
     public void stop() {
+        if (!isStarted()) {
+            return;   // stopped already (LoggingSystem.close waited, within its flush-timeout)
+        }
         beginStop();
         awaitStopped(Duration.ofSeconds(10));
     }
@@ -344,6 +371,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                 saturated = false;
             }
             if (batch.isEmpty()) {
+                runLateTasks();
                 if (sinceNap > 0) {
                     nap = sinceNap >= capacity / 8 ? SHORT_NAP_NANOS : LONG_NAP_NANOS;
                     sinceNap = 0;
@@ -360,7 +388,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                     } else {
                         ((WriterTask) item).run();
                     }
-                } catch (RuntimeException e) {
+                } catch (Throwable e) {   // an Error too (a huge line's OutOfMemoryError): see below
                     // A writer that died would leave the queue full for good, and every WARN/ERROR
                     // would then wait for room forever: an event loop stalled by its logger.
                     writeFailed(e);
@@ -372,10 +400,15 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                 reportAllDrops(false);
                 lastReportNanos = now;
             }
-            if (queue.isEmpty()) {
+            runLateTasks();
+            // Flush when the queue runs dry, and at least once a second under a load that never lets
+            // it: a quiet daemon's ERROR must not wait in a half-full chunk for as long as the load lasts.
+            if (queue.isEmpty() || now - lastFlushNanos >= REPORT_INTERVAL_NANOS) {
                 flushAll();
+                lastFlushNanos = now;
             }
         }
+        runLateTasks();
         reportAllDrops(true);
         if (formats != null) {
             formats.clear();

@@ -202,6 +202,9 @@ public final class RollingFile {
                 files.add(new RolledFile(path, date, Integer.parseInt(m.group(2)), sizeOf(path)));
             }
         }
+        // Only compressed files count towards the cap: one still waiting for the archiver would count at
+        // its full size and could push out older history that fits once it is compressed.
+        files.removeIf(f -> !f.path().getFileName().toString().endsWith(".gz"));
         files.sort(Comparator.comparing(RolledFile::date).thenComparingInt(RolledFile::index).reversed());
         long total = 0;
         for (RolledFile file : files) {

@@ -39,6 +39,8 @@ public final class Sink {
     final LongAdder dropped = new LongAdder();
     /** Drops already reported into this sink (writer thread only). */
     long reported;
+    /** Its removal is queued behind the lines before it; a new sink for the same daemon may replace it. */
+    volatile boolean removing;
     /** Written to since the last flush (writer thread only). */
     boolean dirty;
     private boolean started;

@@ -47,7 +47,7 @@ class BoundedAsyncAppenderTest {
         // The writer is stuck on the first line; the queue fills; INFO beyond 4/5 of it is dropped
         // at once, and WARN/ERROR use the reserved fifth, then wait for room.
         await().atMost(Duration.ofSeconds(10)).until(() -> async.dropped() > 0
-                && producer.getState() == Thread.State.WAITING);
+                && (producer.getState() == Thread.State.WAITING || producer.getState() == Thread.State.TIMED_WAITING));
         // The writer took up to one batch off the queue before it stalled, so at most two queues'
         // worth of INFO got through.
         assertThat(async.dropped()).isGreaterThanOrEqualTo(infos - 2L * QUEUE);
@@ -181,6 +181,28 @@ class BoundedAsyncAppenderTest {
         List<String> lines = List.of(bytes.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n"));
         assertThat(lines).hasSize(501).first().isEqualTo("before");
         assertThat(lines).last().isEqualTo("after 499");
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 30, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aWarnNeverWaitsForAWriterThatIsGone() {
+        output.setContext(context);
+        BoundedAsyncAppender async = new BoundedAsyncAppender("gone", Sink.plain("all", output, Map.of()), null, 8);
+        async.setContext(context);
+        async.start();
+        for (int i = 0; i < 8; i++) {   // the writer hangs on the first; the rest fill the queue
+            async.doAppend(event(Level.WARN, "stuck " + i));
+        }
+        Thread writer = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("daemonkit-log-gone")).findFirst().orElseThrow();
+        writer.interrupt();   // as a stray interrupt would: the writer leaves its loop
+        await().atMost(Duration.ofSeconds(10)).until(() -> !writer.isAlive());
+        assertThat(async.isStarted()).isTrue();
+        // The writer is gone and the queue is full; this caller (an event loop) must not wait for good.
+        for (int i = 0; i < 5; i++) {
+            async.doAppend(event(Level.ERROR, "later " + i));
+        }
+        assertThat(output.messages).noneMatch(m -> m.startsWith("later "));
     }
 
     private LoggingEvent event(Level level, String message, Map<String, String> mdc) {
