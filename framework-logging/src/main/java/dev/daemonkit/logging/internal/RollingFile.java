@@ -97,13 +97,6 @@ public final class RollingFile {
         size = channel.size();
         day = today;
         nextIndex = nextIndex(today);
-        // A compression a crash cut short left a partial archive: drop it; its rolled file is still there.
-        try (Stream<Path> listing = Files.list(dir)) {
-            listing.filter(p -> {
-                String name = p.getFileName().toString();
-                return name.endsWith(".gz.part") && rolled.matcher(name.substring(0, name.length() - 5)).matches();
-            }).forEach(RollingFile::deleteQuietly);
-        }
         for (Path leftover : rolledFiles(false)) {
             archiver.compress(leftover, this::cleanUp);
         }
