@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
  * Builds the outputs of a LoggingSystem: the console and the files, each a {@link BoundedAsyncAppender}
  * (a queue and a writer thread) in front of real Logback appenders ({@link Sink}s).
  */
-public final class Outputs implements AutoCloseable {
+public final class Outputs {
 
     private final LoggerContext context;
     private final String textPattern;
@@ -71,11 +71,6 @@ public final class Outputs implements AutoCloseable {
     /** Waits at most {@code millis} for rolled files still being compressed. */
     public void close(long millis) {
         archiver.close(millis);
-    }
-
-    @Override
-    public void close() {
-        archiver.close();
     }
 
     private Sink fileSink(String name, Path logsDir, String fileName, OutputFormat format, RollingSettings rolling,

@@ -92,9 +92,7 @@ public final class RollingFile {
                 roll(today);
             }
         }
-        channel = FileChannel.open(active, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND);
-        size = channel.size();
+        openChannel();
         day = today;
         nextIndex = nextIndex(today);
         for (Path leftover : rolledFiles(false)) {
@@ -121,9 +119,7 @@ public final class RollingFile {
             LocalDate today = LocalDate.ofInstant(Instant.ofEpochMilli(now), zone);
             if (!today.equals(day) || size > 0 && size + length > rolling.maxFileSizeBytes()) {
                 roll(today);
-                channel = FileChannel.open(active, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        StandardOpenOption.APPEND);
-                size = channel.size();
+                openChannel();
             }
             ByteBuffer buffer = ByteBuffer.wrap(bytes, offset, length);
             while (buffer.hasRemaining()) {
@@ -139,13 +135,17 @@ public final class RollingFile {
 
     private void reopen(long now) throws IOException {
         try {
-            channel = FileChannel.open(active, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.APPEND);
-            size = channel.size();
+            openChannel();
         } catch (IOException e) {
             retryAt = now + 1000;
             throw e;
         }
+    }
+
+    private void openChannel() throws IOException {
+        channel = FileChannel.open(active, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+        size = channel.size();
     }
 
     /** Closes the file; rolled files still being compressed are finished by the {@link Archiver}. */
