@@ -37,7 +37,8 @@ import java.util.zip.GZIPOutputStream;
  *
  * <p>Written by one thread (its output's writer). Compression and deleting old files run on the
  * {@link Archiver}'s thread. A rolled file is renamed first and compressed after; one left
- * uncompressed by a crash is compressed when the file is next opened.
+ * uncompressed by a crash is compressed when the file is next opened, and a half-written archive
+ * ({@code .gz.part}) a crash left is deleted then.
  */
 public final class RollingFile {
 
@@ -49,6 +50,7 @@ public final class RollingFile {
     private final LongSupplier clock;
     private final ZoneId zone;
     private final Pattern rolled;
+    private final Pattern partial;
     private FileChannel channel;
     private long size;
     private LocalDate day;
@@ -70,6 +72,7 @@ public final class RollingFile {
         this.clock = clock;
         this.zone = zone;
         this.rolled = Pattern.compile(Pattern.quote(base) + "\\.(\\d{4}-\\d{2}-\\d{2})\\.(\\d+)\\.log(\\.gz)?");
+        this.partial = Pattern.compile(Pattern.quote(base) + "\\.\\d{4}-\\d{2}-\\d{2}\\.\\d+\\.log\\.gz\\.part");
     }
 
     public Path path() {
@@ -95,8 +98,22 @@ public final class RollingFile {
         openChannel();
         day = today;
         nextIndex = nextIndex(today);
+        // Queued before the leftovers, on the archiver's thread: there no compression of this
+        // archiver is half done, so every partial archive found is a crash's (done on the writer's
+        // thread, this raced with a compression still running after a reload).
+        archiver.run(this::deletePartialArchives);
         for (Path leftover : rolledFiles(false)) {
             archiver.compress(leftover, this::cleanUp);
+        }
+    }
+
+    /** Deletes the {@code .gz.part} files a crash left half written (their raw file is compressed again). */
+    private void deletePartialArchives() {
+        try (Stream<Path> listing = Files.list(dir)) {
+            listing.filter(p -> partial.matcher(p.getFileName().toString()).matches()).toList()
+                    .forEach(RollingFile::deleteQuietly);
+        } catch (IOException e) {
+            // An unreadable directory: opening the file reported it already, or will.
         }
     }
 
@@ -282,13 +299,18 @@ public final class RollingFile {
         }
 
         void compress(Path file, Runnable then) {
+            run(() -> {
+                gzip(file);
+                then.run();
+            });
+        }
+
+        /** Runs {@code work} on the archiver's thread, after the work queued before it. */
+        void run(Runnable work) {
             try {
-                executor.execute(() -> {
-                    gzip(file);
-                    then.run();
-                });
+                executor.execute(work);
             } catch (java.util.concurrent.RejectedExecutionException e) {
-                // Closed: the file stays uncompressed and is compressed when the log is next opened.
+                // Closed: a rolled file stays uncompressed and is compressed when the log is next opened.
             }
         }
 

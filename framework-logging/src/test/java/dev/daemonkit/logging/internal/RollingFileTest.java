@@ -126,6 +126,20 @@ class RollingFileTest {
         assertThat(gunzip(dir.resolve("echo.2026-02-28.3.log.gz"))).isEqualTo("left behind\n");
     }
 
+    @Test
+    void halfWrittenArchivesACrashLeftAreDeletedAndTheirRawFileCompressedAgain() throws IOException {
+        Files.writeString(dir.resolve("echo.2026-02-28.3.log"), "left behind\n");
+        Files.writeString(dir.resolve("echo.2026-02-28.3.log.gz.part"), "half an archive");
+        Files.writeString(dir.resolve("echo.2026-02-27.0.log.gz.part"), "raw file gone");
+        Files.writeString(dir.resolve("cache.2026-02-27.0.log.gz.part"), "another log's");
+        open(new RollingSettings(1L << 20, 30, 1L << 30)).close();
+        finishArchiving();
+
+        assertThat(names()).containsExactlyInAnyOrder("cache.2026-02-27.0.log.gz.part", "echo.2026-02-28.3.log.gz",
+                "echo.log");
+        assertThat(gunzip(dir.resolve("echo.2026-02-28.3.log.gz"))).isEqualTo("left behind\n");
+    }
+
     private RollingFile open(RollingSettings settings) throws IOException {
         RollingFile file = new RollingFile(dir, "echo.log", settings, archiver, clock::get, ZONE);
         file.open();
