@@ -83,6 +83,7 @@ class OperationsIT {
                     .contains("daemonkit_timers_pending{daemon=\"echo\"}")
                     .contains("daemonkit_eventloop_pending_tasks{loop=\"0\"}")
                     .contains("daemonkit_log_events_dropped_total")
+                    .contains("daemonkit_log_lines_lost_total")
                     .contains("jvm_memory_used_bytes");
 
             var status = launcher.command("status");

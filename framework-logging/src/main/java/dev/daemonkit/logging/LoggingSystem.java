@@ -345,6 +345,18 @@ public final class LoggingSystem implements AutoCloseable {
     }
 
     /**
+     * Lines of any level lost because a log file could not be written (disk full, directory removed),
+     * summed over files (a line lost from both daemonkit.log and NAME.log counts twice), since start.
+     */
+    public synchronized long lostLines() {
+        long total = 0;
+        for (BoundedAsyncAppender output : allOutputs) {
+            total += output.lost();
+        }
+        return total;
+    }
+
+    /**
      * Writes every queued line, logs the pending counts of suppressed repeats, closes all files and
      * stops Logback. Called by the framework last on shutdown: lines logged after it are lost.
      * Waits at most {@code daemonkit.logging.async.flush-timeout} for a stalled output. Idempotent.

@@ -58,6 +58,9 @@ public final class DaemonkitMetrics implements Launcher.LauncherListener, AutoCl
             FunctionCounter.builder("daemonkit.log.events.dropped", logging, LoggingSystem::droppedEvents)
                     .description("TRACE/DEBUG/INFO lines dropped because a log output could not keep up")
                     .register(registry);
+            FunctionCounter.builder("daemonkit.log.lines.lost", logging, LoggingSystem::lostLines)
+                    .description("lines of any level lost because a log file could not be written (disk full, ...)")
+                    .register(registry);
         }
         if (watchdog != null) {
             FunctionCounter.builder("daemonkit.eventloop.stalls", watchdog, StallWatchdog::stalls)

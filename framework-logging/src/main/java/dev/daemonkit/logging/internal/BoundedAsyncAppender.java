@@ -58,6 +58,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     private final int capacity;
     private final int reserve;
     private final LongAdder droppedByRemovedSinks = new LongAdder();
+    private final LongAdder lostByRemovedSinks = new LongAdder();
     /** Tasks that found the queue full for too long; the writer runs them after its next batch. */
     private final java.util.concurrent.ConcurrentLinkedQueue<WriterTask> lateTasks =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -121,6 +122,18 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         return total;
     }
 
+    /** Lines of any level lost since start because a file could not be written, once per file. */
+    public long lost() {
+        long total = lostByRemovedSinks.sum();
+        if (shared != null) {
+            total += shared.lost();
+        }
+        for (Sink sink : daemonSinks.values()) {
+            total += sink.lost();
+        }
+        return total;
+    }
+
     /**
      * From now on, lines of {@code daemon} also go to {@code sink}, which is started here.
      *
@@ -152,9 +165,10 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             try {
                 reportDrops(sink, true);
             } finally {
-                droppedByRemovedSinks.add(sink.dropped());
                 daemonSinks.remove(daemon, sink);
                 sink.stop();
+                droppedByRemovedSinks.add(sink.dropped());
+                lostByRemovedSinks.add(sink.lost());
             }
         });
         if (!isStarted() || writer == null || !writer.isAlive()) {

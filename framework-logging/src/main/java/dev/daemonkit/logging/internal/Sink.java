@@ -37,6 +37,10 @@ public final class Sink {
     private final PreEncoded encoder;
     private final Map<String, String> reportContext;
     final LongAdder dropped = new LongAdder();
+    /** Lines of any level lost because the file could not be written (written by the writer only). */
+    private volatile long lost;
+    /** {@link #lost} when the file last failed, so that recovery can say how many went meanwhile. */
+    private long lostBeforeFailing;
     /** Drops already reported into this sink (writer thread only). */
     long reported;
     /** Its removal is queued behind the lines before it; a new sink for the same daemon may replace it. */
@@ -105,6 +109,11 @@ public final class Sink {
         return dropped.sum();
     }
 
+    /** Lines of any level lost since start because the file could not be written (disk full, ...). */
+    public long lost() {
+        return lost;
+    }
+
     /** @throws IllegalStateException saying why the output could not be opened */
     void start() {
         if (file != null) {
@@ -169,15 +178,18 @@ public final class Sink {
             file.write(chunk, 0, length);
             if (failing) {
                 failing = false;
-                fileErrors.accept("writing " + file.path() + " works again");
+                fileErrors.accept("writing " + file.path() + " works again; " + (lost - lostBeforeFailing)
+                        + " lines were lost meanwhile");
             }
         } catch (IOException e) {
-            dropped.add(lines);
+            // Not counted as dropped: these may be WARN/ERROR lines, and the queue did not overflow.
             if (!failing) {
                 failing = true;
+                lostBeforeFailing = lost;
                 fileErrors.accept("cannot write " + file.path() + " (" + e + "): lines are lost until it"
                         + " can be written again (tried each second). Check the disk and the file's permissions.");
             }
+            lost += lines;
         }
     }
 
