@@ -156,8 +156,15 @@ public final class LoggingSystem implements AutoCloseable {
             if (console) {
                 allOutputs.add(outputs.console(settings.consoleFormat()));
             }
-            this.files = outputs.files(logsDir, settings.fileEnabled() ? settings.fileName() : null,
-                    settings.fileFormat(), settings.rolling());
+            try {
+                this.files = outputs.files(logsDir, settings.fileEnabled() ? settings.fileName() : null,
+                        settings.fileFormat(), settings.rolling());
+            } catch (RuntimeException e) {
+                // The console's writer, and the archiver if a leftover was queued, would outlive this failure.
+                allOutputs.forEach(BoundedAsyncAppender::stop);
+                outputs.close(0);
+                throw e;
+            }
             allOutputs.add(files);
             allOutputs.forEach(root::addAppender);
             if (settings.repeatLimit() > 0) {

@@ -79,6 +79,22 @@ class RollingAndReloadTest {
     }
 
     @Test
+    void whenTheFileOfAllLinesCannotBeOpenedStartFailsSayingWhyAndLeavesNoThreadBehind() throws IOException {
+        Files.createDirectories(logs.resolve("daemonkit.log"));   // a directory where the file should be
+
+        assertThatThrownBy(() -> LoggingSystem.start(global("console.enabled = true"), logs, true, null))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot open log output " + logs.resolve("daemonkit.log"));
+
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(
+                t -> t.isAlive() && t.getName().startsWith("daemonkit-log-"));
+        // and the next start works
+        try (LoggingSystem logging = LoggingSystem.start(global("file.enabled = false"), logs, false, null)) {
+            logging.addDaemon("presence", null);
+        }
+    }
+
+    @Test
     void aDaemonCannotTakeTheFileOfAllLines() {
         try (LoggingSystem logging = LoggingSystem.start(global(""), logs, false, null)) {
             assertThatThrownBy(() -> logging.addDaemon("daemonkit", null))
