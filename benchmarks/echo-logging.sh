@@ -7,6 +7,7 @@
 #
 #   benchmarks/echo-logging.sh              # 3 rounds, 50 connections, depth 16, 10 s each
 #   ROUNDS=1 DURATION=5s benchmarks/echo-logging.sh
+#   CONFIGS="off own" ROUNDS=6 DEPTH=1 benchmarks/echo-logging.sh   # an A/B of two configurations
 #
 # Server pinned to CPU 0, bots to CPU 1; the server's CPU per request comes from /proc/PID/stat.
 # Bounded: every process it starts is stopped at the end.
@@ -21,6 +22,8 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-30s}
 CONNS=${CONNS:-50}
 DEPTH=${DEPTH:-16}
+# Which configurations each round runs, in order; "off" first (the ratios are to it).
+CONFIGS=${CONFIGS:-off filtered info own stalled}
 dist="$root/distribution/target/daemonkit"
 bots="$root/benchmarks/bots/target/bots.jar"
 if [ ! -x "$dist/bin/daemonkit" ] || [ ! -f "$bots" ]; then
@@ -91,15 +94,35 @@ CONF
 echo "echo daemon, $CONNS connections, depth $DEPTH, $DURATION per run, $ROUNDS round(s)"
 for r in $(seq 1 "$ROUNDS"); do
   echo "round $r"
-  run off false INFO no
-  run filtered true WARN no
-  run info true INFO no
-  run own true INFO no false
-  run stalled true INFO yes
+  for c in $CONFIGS; do
+    case $c in
+      off) run off false INFO no ;;
+      filtered) run filtered true WARN no ;;
+      info) run info true INFO no ;;
+      own) run own true INFO no false ;;
+      stalled) run stalled true INFO yes ;;
+      *) echo "unknown configuration $c (off filtered info own stalled)" >&2; exit 2 ;;
+    esac
+  done
 done
-echo "medians:"
-for name in off filtered info own stalled; do
+# Each round's ratios to that round's "off": the machine's noise moves whole minutes, so a ratio
+# within a round is steadier than the ratio of medians taken over all rounds.
+echo "per round, against the round's off:"
+awk -v configs="$CONFIGS" 'BEGIN { n = split(configs, names, " ") } $1 == "off" { round++ } { v[round, $1] = $2 } END {
+  for (r = 1; r <= round; r++) { line = "round " r ":"
+    for (i = 1; i <= n; i++) if (names[i] != "off" && v[r, names[i]] != "") line = line sprintf("  %s %.3f", names[i], v[r, names[i]] / v[r, "off"])
+    print line } }' "$work/results" | tee "$work/ratios"
+printf 'median of the per-round ratios:'
+for name in $CONFIGS; do
+  [ "$name" = off ] && continue
+  grep -oE " $name [0-9.]+" "$work/ratios" | awk '{ print $2 }' | sort -n \
+    | awk -v n="$name" '{ a[NR] = $1 } END { if (NR) printf "  %s %.3f", n, a[int((NR + 1) / 2)] }'
+done
+echo
+echo "medians over the rounds:"
+for name in $CONFIGS; do
   awk -v n=$name '$1 == n { print $2 }' "$work/results" | sort -n | awk -v n=$name '{ a[NR] = $1 } END { m = a[int((NR + 1) / 2)]; print n, m }'
 done > "$work/medians"
 cat "$work/medians"
-awk '{ v[$1] = $2 } END { printf "info / off: %.3f (cost %.1f %%)   own / off: %.3f (cost %.1f %%)   stalled / off: %.3f   filtered / off: %.3f\n", v["info"] / v["off"], (1 - v["info"] / v["off"]) * 100, v["own"] / v["off"], (1 - v["own"] / v["off"]) * 100, v["stalled"] / v["off"], v["filtered"] / v["off"] }' "$work/medians"
+awk '{ v[$1] = $2; order[NR] = $1 } END { for (i = 1; i <= NR; i++) if (order[i] != "off" && v["off"] > 0)
+  printf "%s / off: %.3f (cost %.1f %%)   ", order[i], v[order[i]] / v["off"], (1 - v[order[i]] / v["off"]) * 100; print "" }' "$work/medians"
