@@ -344,11 +344,7 @@ public final class LoggingSystem implements AutoCloseable {
      * (a line lost from both daemonkit.log and NAME.log counts twice), since start.
      */
     public synchronized long droppedEvents() {
-        long total = 0;
-        for (BoundedAsyncAppender output : allOutputs) {
-            total += output.dropped();
-        }
-        return total;
+        return allOutputs.stream().mapToLong(BoundedAsyncAppender::dropped).sum();
     }
 
     /**
@@ -356,11 +352,7 @@ public final class LoggingSystem implements AutoCloseable {
      * summed over files (a line lost from both daemonkit.log and NAME.log counts twice), since start.
      */
     public synchronized long lostLines() {
-        long total = 0;
-        for (BoundedAsyncAppender output : allOutputs) {
-            total += output.lost();
-        }
-        return total;
+        return allOutputs.stream().mapToLong(BoundedAsyncAppender::lost).sum();
     }
 
     /**

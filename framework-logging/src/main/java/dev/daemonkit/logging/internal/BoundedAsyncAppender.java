@@ -112,24 +112,18 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
 
     /** TRACE/DEBUG/INFO lines lost since start, counted once per sink that lost them. */
     public long dropped() {
-        long total = droppedByRemovedSinks.sum();
-        if (shared != null) {
-            total += shared.dropped();
-        }
-        for (Sink sink : daemonSinks.values()) {
-            total += sink.dropped();
-        }
-        return total;
+        return droppedByRemovedSinks.sum() + sumOverSinks(Sink::dropped);
     }
 
     /** Lines of any level lost since start because a file could not be written, once per file. */
     public long lost() {
-        long total = lostByRemovedSinks.sum();
-        if (shared != null) {
-            total += shared.lost();
-        }
+        return lostByRemovedSinks.sum() + sumOverSinks(Sink::lost);
+    }
+
+    private long sumOverSinks(java.util.function.ToLongFunction<Sink> count) {
+        long total = shared == null ? 0 : count.applyAsLong(shared);
         for (Sink sink : daemonSinks.values()) {
-            total += sink.lost();
+            total += count.applyAsLong(sink);
         }
         return total;
     }
@@ -166,9 +160,12 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                 reportDrops(sink, true);
             } finally {
                 daemonSinks.remove(daemon, sink);
-                sink.stop();
-                droppedByRemovedSinks.add(sink.dropped());
-                lostByRemovedSinks.add(sink.lost());
+                try {
+                    sink.stop();   // its last chunk may still fail, adding to lost()
+                } finally {
+                    droppedByRemovedSinks.add(sink.dropped());
+                    lostByRemovedSinks.add(sink.lost());
+                }
             }
         });
         if (!isStarted() || writer == null || !writer.isAlive()) {
