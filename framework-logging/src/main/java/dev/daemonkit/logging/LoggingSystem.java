@@ -341,9 +341,11 @@ public final class LoggingSystem implements AutoCloseable {
 
     /**
      * TRACE/DEBUG/INFO lines dropped because an output's queue was nearly full, summed over outputs
-     * (a line lost from both daemonkit.log and NAME.log counts twice), since start.
+     * (a line lost from both daemonkit.log and NAME.log counts twice), since start. Not synchronized:
+     * a metrics scrape must not wait behind a daemon's file closing on a stalled disk; the outputs
+     * are fixed when the constructor ends.
      */
-    public synchronized long droppedEvents() {
+    public long droppedEvents() {
         return allOutputs.stream().mapToLong(BoundedAsyncAppender::dropped).sum();
     }
 
@@ -351,7 +353,7 @@ public final class LoggingSystem implements AutoCloseable {
      * Lines of any level lost because a log file could not be written (disk full, directory removed),
      * summed over files (a line lost from both daemonkit.log and NAME.log counts twice), since start.
      */
-    public synchronized long lostLines() {
+    public long lostLines() {
         return allOutputs.stream().mapToLong(BoundedAsyncAppender::lost).sum();
     }
 

@@ -13,7 +13,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -57,8 +56,16 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     private final ArrayBlockingQueue<Object> queue;
     private final int capacity;
     private final int reserve;
-    private final LongAdder droppedByRemovedSinks = new LongAdder();
-    private final LongAdder lostByRemovedSinks = new LongAdder();
+    /**
+     * Sinks being removed, from the call until their counts are folded into the totals below: a sink
+     * leaves {@link #daemonSinks} before it is closed, and without this its counts would be missing
+     * from {@link #dropped()} and {@link #lost()} meanwhile (a counter that goes down reads as a reset).
+     */
+    private final java.util.Set<Sink> retiring = ConcurrentHashMap.newKeySet();
+    /** Guards the totals of removed sinks, and folding a retiring sink into them. */
+    private final Object removedCounts = new Object();
+    private long droppedByRemovedSinks;
+    private long lostByRemovedSinks;
     /** Tasks that found the queue full for too long; the writer runs them after its next batch. */
     private final java.util.concurrent.ConcurrentLinkedQueue<WriterTask> lateTasks =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -112,20 +119,25 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
 
     /** TRACE/DEBUG/INFO lines lost since start, counted once per sink that lost them. */
     public long dropped() {
-        return droppedByRemovedSinks.sum() + sumOverSinks(Sink::dropped);
+        synchronized (removedCounts) {
+            return droppedByRemovedSinks + sumOverSinks(Sink::dropped);
+        }
     }
 
     /** Lines of any level lost since start because a file could not be written, once per file. */
     public long lost() {
-        return lostByRemovedSinks.sum() + sumOverSinks(Sink::lost);
+        synchronized (removedCounts) {
+            return lostByRemovedSinks + sumOverSinks(Sink::lost);
+        }
     }
 
     private long sumOverSinks(java.util.function.ToLongFunction<Sink> count) {
-        long total = shared == null ? 0 : count.applyAsLong(shared);
-        for (Sink sink : daemonSinks.values()) {
-            total += count.applyAsLong(sink);
+        java.util.Set<Sink> sinks = new java.util.HashSet<>(daemonSinks.values());   // identity: Sink has no equals
+        sinks.addAll(retiring);
+        if (shared != null) {
+            sinks.add(shared);
         }
-        return total;
+        return sinks.stream().mapToLong(count).sum();
     }
 
     /**
@@ -155,6 +167,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             return true;
         }
         sink.removing = true;
+        retiring.add(sink);
         WriterTask task = new WriterTask(() -> {
             try {
                 reportDrops(sink, true);
@@ -163,8 +176,12 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                 try {
                     sink.stop();   // its last chunk may still fail, adding to lost()
                 } finally {
-                    droppedByRemovedSinks.add(sink.dropped());
-                    lostByRemovedSinks.add(sink.lost());
+                    synchronized (removedCounts) {
+                        if (retiring.remove(sink)) {   // once, should the daemon have been removed twice
+                            droppedByRemovedSinks += sink.dropped();
+                            lostByRemovedSinks += sink.lost();
+                        }
+                    }
                 }
             }
         });

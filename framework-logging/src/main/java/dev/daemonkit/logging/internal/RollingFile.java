@@ -99,8 +99,9 @@ public final class RollingFile {
         day = today;
         nextIndex = nextIndex(today);
         // Queued before the leftovers, on the archiver's thread: there no compression of this
-        // archiver is half done, so every partial archive found is a crash's (done on the writer's
-        // thread, this raced with a compression still running after a reload).
+        // archiver is half done, so a partial archive found is a crash's, or another archiver's that
+        // it is writing now (left alone). Done on the writer's thread, this raced with a compression
+        // still running after a reload.
         archiver.run(this::deletePartialArchives);
         for (Path leftover : rolledFiles(false)) {
             archiver.compress(leftover, this::cleanUp);
@@ -111,7 +112,7 @@ public final class RollingFile {
     private void deletePartialArchives() {
         try (Stream<Path> listing = Files.list(dir)) {
             listing.filter(p -> partial.matcher(p.getFileName().toString()).matches()).toList()
-                    .forEach(RollingFile::deleteQuietly);
+                    .forEach(Archiver::deleteUnlessBeingWritten);
         } catch (IOException e) {
             // An unreadable directory: opening the file reported it already, or will.
         }
@@ -284,6 +285,14 @@ public final class RollingFile {
      */
     public static final class Archiver implements AutoCloseable {
 
+        /**
+         * Rolled files being compressed now by any archiver of this JVM. One archiver runs one task at a
+         * time, but two LoggingSystems in a row (a test, an embedder) can overlap while the first one's
+         * archiver finishes: both would write the same {@code .gz.part}, and one would delete the
+         * other's.
+         */
+        private static final java.util.Set<Path> IN_FLIGHT = new java.util.HashSet<>();
+
         private final java.util.concurrent.ExecutorService executor;
         private final java.util.function.Consumer<String> errors;
 
@@ -315,6 +324,36 @@ public final class RollingFile {
         }
 
         private void gzip(Path file) {
+            Path key = file.toAbsolutePath().normalize();
+            synchronized (IN_FLIGHT) {
+                if (!IN_FLIGHT.add(key)) {
+                    return;   // another archiver of this JVM (a second LoggingSystem) is compressing it
+                }
+            }
+            try {
+                gzipAlone(file);
+            } finally {
+                synchronized (IN_FLIGHT) {
+                    IN_FLIGHT.remove(key);
+                }
+            }
+        }
+
+        /**
+         * Deletes a half-written archive unless an archiver of this JVM is writing it now. Under the
+         * same lock as the start of a compression, so none can start between the check and the delete.
+         */
+        static void deleteUnlessBeingWritten(Path part) {
+            String name = part.getFileName().toString();
+            Path raw = part.resolveSibling(name.substring(0, name.length() - ".gz.part".length()));
+            synchronized (IN_FLIGHT) {
+                if (!IN_FLIGHT.contains(raw.toAbsolutePath().normalize())) {
+                    deleteQuietly(part);
+                }
+            }
+        }
+
+        private void gzipAlone(Path file) {
             Path gz = file.resolveSibling(file.getFileName() + ".gz");
             Path partial = file.resolveSibling(file.getFileName() + ".gz.part");
             try (InputStream in = Files.newInputStream(file);

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The queue in front of an output, with an output that stalls until the test lets it go. */
@@ -110,6 +111,45 @@ class BoundedAsyncAppenderTest {
         assertThat(echo.messages).hasSize(1000);
         assertThat(output.messages).hasSize(2001).last().isEqualTo("echo after");
         assertThat(async.dropped()).isZero();
+    }
+
+    @Test
+    void theDropsOfADaemonSinkBeingRemovedBehindAStalledDiskStayInTheTotal() throws Exception {
+        StalledOutput echo = new StalledOutput();
+        echo.release.countDown();
+        echo.setContext(context);
+        output.setContext(context);
+        BoundedAsyncAppender async = new BoundedAsyncAppender("files", Sink.plain("all", output, Map.of()), null, QUEUE);
+        async.setContext(context);
+        async.start();
+        async.addDaemonSink("echo", Sink.plain("echo", echo, Map.of("daemon", "echo")));
+        // The shared output hangs on the first line: INFO fills four fifths and is then dropped
+        // (counted by both sinks), WARN fills the rest, and the queue is full.
+        async.doAppend(event(Level.INFO, "first", Map.of("daemon", "echo")));
+        assertThat(output.entered.await(10, TimeUnit.SECONDS)).isTrue();   // the writer holds that line alone
+        for (int i = 0; i < 200; i++) {
+            async.doAppend(event(Level.INFO, "echo " + i, Map.of("daemon", "echo")));
+        }
+        Thread warnings = new Thread(() -> {
+            for (int i = 0; i < QUEUE; i++) {
+                async.doAppend(event(Level.WARN, "warn " + i, Map.of("daemon", "echo")));
+            }
+        }, "warnings");
+        warnings.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> warnings.getState() == Thread.State.TIMED_WAITING);
+        long before = async.dropped();
+        assertThat(before).isGreaterThan(0);
+
+        // No room for the removal: the sink leaves the routing now and is closed later. A metrics
+        // counter that went down meanwhile would read as a reset.
+        assertThat(async.removeDaemonSink("echo", Duration.ofMillis(100))).isFalse();
+        assertThat(async.dropped()).isEqualTo(before);
+
+        output.release.countDown();
+        warnings.join(10_000);
+        async.stop();
+        assertThat(async.dropped()).isEqualTo(before);
+        assertThat(echo.isStarted()).isFalse();
     }
 
     @Test
@@ -220,11 +260,13 @@ class BoundedAsyncAppenderTest {
     /** Records messages; blocks on the first one until released, like a disk that hangs. */
     private static final class StalledOutput extends AppenderBase<ILoggingEvent> {
         final CountDownLatch release = new CountDownLatch(1);
+        final CountDownLatch entered = new CountDownLatch(1);
         final List<String> messages = new CopyOnWriteArrayList<>();
         volatile String reportDaemon;
 
         @Override
         protected void append(ILoggingEvent event) {
+            entered.countDown();
             try {
                 release.await();
             } catch (InterruptedException e) {

@@ -1,21 +1,27 @@
 package dev.daemonkit.logging.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
@@ -138,6 +144,37 @@ class RollingFileTest {
         assertThat(names()).containsExactlyInAnyOrder("cache.2026-02-27.0.log.gz.part", "echo.2026-02-28.3.log.gz",
                 "echo.log");
         assertThat(gunzip(dir.resolve("echo.2026-02-28.3.log.gz"))).isEqualTo("left behind\n");
+    }
+
+    @Test
+    void aSecondArchiverLeavesAloneTheArchiveTheFirstIsWriting() throws Exception {
+        // A FIFO as the rolled file: the first archiver's compression stays in flight, its .gz.part
+        // open, until the test writes the content.
+        Path raw = dir.resolve("echo.2026-02-28.0.log");
+        assertThat(new ProcessBuilder("mkfifo", raw.toString()).start().waitFor()).isZero();
+        Path part = dir.resolve("echo.2026-02-28.0.log.gz.part");
+        CompletableFuture<OutputStream> writeEnd = CompletableFuture.supplyAsync(() -> {
+            try {
+                return Files.newOutputStream(raw);   // opens once the archiver opens the read end
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        RollingSettings settings = new RollingSettings(1L << 20, 30, 1L << 30);
+        open(settings).close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(part));
+
+        RollingFile.Archiver second = new RollingFile.Archiver(errors::add);
+        new RollingFile(dir, "echo.log", settings, second, clock::get, ZONE).open();
+        second.close();   // its clean-up of partial archives and its compression of leftovers have run
+        assertThat(part).exists();
+
+        try (OutputStream out = writeEnd.get(10, TimeUnit.SECONDS)) {
+            out.write("in flight\n".getBytes(StandardCharsets.UTF_8));
+        }
+        finishArchiving();
+        assertThat(gunzip(dir.resolve("echo.2026-02-28.0.log.gz"))).isEqualTo("in flight\n");
+        assertThat(names()).doesNotContain("echo.2026-02-28.0.log", "echo.2026-02-28.0.log.gz.part");
     }
 
     private RollingFile open(RollingSettings settings) throws IOException {
