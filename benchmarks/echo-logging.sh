@@ -24,6 +24,11 @@ CONNS=${CONNS:-50}
 DEPTH=${DEPTH:-16}
 # Which configurations each round runs, in order; "off" first (the ratios are to it).
 CONFIGS=${CONFIGS:-off filtered info own stalled}
+read -r first _ <<< "$CONFIGS"
+if [ "$first" != off ]; then echo "CONFIGS must start with off (the ratios are to it): $CONFIGS" >&2; exit 2; fi
+for c in $CONFIGS; do
+  case $c in off|filtered|info|own|stalled) ;; *) echo "unknown configuration $c (off filtered info own stalled)" >&2; exit 2 ;; esac
+done
 dist="$root/distribution/target/daemonkit"
 bots="$root/benchmarks/bots/target/bots.jar"
 if [ ! -x "$dist/bin/daemonkit" ] || [ ! -f "$bots" ]; then
@@ -101,7 +106,6 @@ for r in $(seq 1 "$ROUNDS"); do
       info) run info true INFO no ;;
       own) run own true INFO no false ;;
       stalled) run stalled true INFO yes ;;
-      *) echo "unknown configuration $c (off filtered info own stalled)" >&2; exit 2 ;;
     esac
   done
 done
@@ -115,13 +119,14 @@ awk -v configs="$CONFIGS" 'BEGIN { n = split(configs, names, " ") } $1 == "off" 
 printf 'median of the per-round ratios:'
 for name in $CONFIGS; do
   [ "$name" = off ] && continue
-  grep -oE " $name [0-9.]+" "$work/ratios" | awk '{ print $2 }' | sort -n \
-    | awk -v n="$name" '{ a[NR] = $1 } END { if (NR) printf "  %s %.3f", n, a[int((NR + 1) / 2)] }'
+  { grep -oE " $name [0-9.]+" "$work/ratios" || true; } | awk '{ print $2 }' | sort -n \
+    | awk -v n="$name" '{ a[NR] = $1 } END { if (NR) printf "  %s %.3f", n, (a[int((NR + 1) / 2)] + a[int(NR / 2) + 1]) / 2 }'
 done
 echo
 echo "medians over the rounds:"
 for name in $CONFIGS; do
-  awk -v n=$name '$1 == n { print $2 }' "$work/results" | sort -n | awk -v n=$name '{ a[NR] = $1 } END { m = a[int((NR + 1) / 2)]; print n, m }'
+  awk -v n=$name '$1 == n { print $2 }' "$work/results" | sort -n \
+    | awk -v n=$name '{ a[NR] = $1 } END { print n, (a[int((NR + 1) / 2)] + a[int(NR / 2) + 1]) / 2 }'
 done > "$work/medians"
 cat "$work/medians"
 awk '{ v[$1] = $2; order[NR] = $1 } END { for (i = 1; i <= NR; i++) if (order[i] != "off" && v["off"] > 0)

@@ -2,7 +2,7 @@
 # Sustained logging with small rolling limits (issue 4): the echo daemon logs one INFO line per
 # request to logs/echo.log and logs/daemonkit.log, both rolling at 10 MiB with a 20 MiB cap on
 # what is kept. Every 20 s it prints the size of logs/, the rolled files not yet compressed, the
-# half-written archives, the server's resident memory and the lines dropped. What must hold: logs/
+# half-written archives, the server's resident memory and the lines dropped or lost. What must hold: logs/
 # stays under 2 x (20 + 10 + 10) MiB (per file: the cap on archives, the active file, and the one
 # rolled file being compressed), rolled files do not pile up uncompressed, memory stays flat.
 #
@@ -47,11 +47,13 @@ while kill -0 $bp 2>/dev/null; do
   sleep 20
   kill -0 $bp 2>/dev/null || break
   names=$(ls "$work/logs")
-  printf '%s  logs=%sMB  rolled-uncompressed=%s  compressed=%s  partial=%s  rss=%skB  dropped=%s\n' "$(date +%T)" \
+  metrics=$(curl -s "http://127.0.0.1:$admin/metrics")
+  printf '%s  logs=%sMB  rolled-uncompressed=%s  compressed=%s  partial=%s  rss=%skB  dropped=%s  lost=%s\n' "$(date +%T)" \
     "$(du -sm "$work/logs" | cut -f1)" "$(grep -cE '\.[0-9]+\.log$' <<< "$names" || true)" \
     "$(grep -c 'gz$' <<< "$names" || true)" "$(grep -c 'part$' <<< "$names" || true)" \
     "$(awk '/VmRSS/ { print $2 }' /proc/$pid/status)" \
-    "$(curl -s "http://127.0.0.1:$admin/metrics" | awk '/^daemonkit_log_events_dropped_total/ { print $2 }')"
+    "$(awk '/^daemonkit_log_events_dropped_total/ { print $2 }' <<< "$metrics")" \
+    "$(awk '/^daemonkit_log_lines_lost_total/ { print $2 }' <<< "$metrics")"
 done
 grep '^RESULT' "$work/bots.out" || { echo "bots failed:"; cat "$work/bots.out"; exit 1; }
 kill -TERM $pid
