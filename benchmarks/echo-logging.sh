@@ -12,7 +12,6 @@
 # Server pinned to CPU 0, bots to CPU 1; the server's CPU per request comes from /proc/PID/stat.
 # Bounded: every process it starts is stopped at the end.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 # Warm-up before each measured run: the JIT was still compiling after 3 s, and after 15 s it still
@@ -29,15 +28,7 @@ if [ "$first" != off ]; then echo "CONFIGS must start with off (the ratios are t
 for c in $CONFIGS; do
   case $c in off|filtered|info|own|stalled) ;; *) echo "unknown configuration $c (off filtered info own stalled)" >&2; exit 2 ;; esac
 done
-dist="$root/distribution/target/daemonkit"
-bots="$root/benchmarks/bots/target/bots.jar"
-if [ ! -x "$dist/bin/daemonkit" ] || [ ! -f "$bots" ]; then
-  (cd "$root" && mvn -B -q -DskipTests package)
-fi
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 port=17910
 admin=17911
 hz=$(getconf CLK_TCK)
@@ -45,7 +36,6 @@ hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # Per thread: id, name (digits folded), CPU ticks. Threads that end within the window (none of ours) are missed.
 snap_threads() { for t in /proc/$1/task/*; do echo "${t##*/} $(tr -d ' ' < "$t/comm" | tr '0-9' 'N') $(awk '{ print $14 + $15 }' "$t/stat")"; done; }
-wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 run() {   # NAME LOG_LINES LEVEL STALLED [ALL_LINES_FILE] -> prints one result line
   local name=$1 lines=$2 level=$3 stalled=$4 allfile=${5:-true}

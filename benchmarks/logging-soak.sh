@@ -11,17 +11,8 @@
 #
 # Server pinned to CPU 0, bots to CPU 1. Bounded: everything it starts is stopped at the end.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION=${DURATION:-180s}
-dist="$root/distribution/target/daemonkit"
-bots="$root/benchmarks/bots/target/bots.jar"
-if [ ! -x "$dist/bin/daemonkit" ] || [ ! -f "$bots" ]; then
-  (cd "$root" && mvn -B -q -DskipTests package)
-fi
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 port=17920
 admin=17921
 mkdir -p "$work/plugins" "$work/logs"
@@ -39,7 +30,7 @@ CONF
 DAEMONKIT_OPTS="-Xms1g -Xmx1g -XX:+AlwaysPreTouch" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/d.conf" \
   --plugins "$work/plugins" --logs "$work/logs" > "$work/launcher.out" 2>&1 &
 pid=$!; pids+=($pid)
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+wait_port $port
 taskset -c 1 java -jar "$bots" --mode echo --target 127.0.0.1:$port --connections 50 --depth 1 \
   --duration "$DURATION" --warmup 0s > "$work/bots.out" 2>&1 &
 bp=$!; pids+=($bp)
