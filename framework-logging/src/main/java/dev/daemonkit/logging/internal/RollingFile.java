@@ -98,10 +98,9 @@ public final class RollingFile {
         openChannel();
         day = today;
         nextIndex = nextIndex(today);
-        // Queued before the leftovers, on the archiver's thread: there no compression of this
-        // archiver is half done, so a partial archive found is a crash's, or another archiver's that
-        // it is writing now (left alone). Done on the writer's thread, this raced with a compression
-        // still running after a reload.
+        // A partial archive is a crash's unless a compression is writing it now, which the archivers'
+        // in-flight set tells (such a one is left alone). Queued on the archiver so that the
+        // directory listing stays off the caller's thread and runs before the leftovers' compression.
         archiver.run(this::deletePartialArchives);
         for (Path leftover : rolledFiles(false)) {
             archiver.compress(leftover, this::cleanUp);
