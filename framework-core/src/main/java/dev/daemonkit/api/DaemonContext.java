@@ -35,6 +35,13 @@ public interface DaemonContext {
     /** The event loops serving this daemon's connections. */
     EventLoopGroup eventLoops();
 
+    /**
+     * Connections this daemon may hold at once: its {@code max-connections}, or its share of the
+     * launcher's connection budget when that is {@code auto}. Read it here rather than from
+     * {@link #config()}, where it may say {@code auto}.
+     */
+    int maxConnections();
+
     /** The daemon's Guice injector (a child of the framework's). */
     Injector injector();
 

@@ -157,6 +157,9 @@ public final class Main {
             metrics = new DaemonkitMetrics(launcher, logging, watchdog);
             if (s.admin().enabled()) {
                 admin = AdminServer.start(launcher, metrics, s.admin(), shutdown);
+                if (admin != null) {
+                    metrics.bindAdmin(admin.connections());
+                }
             }
         }
 

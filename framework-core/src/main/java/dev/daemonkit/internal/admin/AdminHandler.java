@@ -18,6 +18,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -83,6 +85,19 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
+        if (request.decoderResult().isFailure()) {
+            // Before the token: a request whose headers could not be read has no trustworthy token, and
+            // its client must learn what was wrong with the request, not that it lacks authority.
+            Throwable why = request.decoderResult().cause();
+            HttpResponseStatus status = why instanceof TooLongHttpHeaderException
+                    ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                    : why instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                    : HttpResponseStatus.BAD_REQUEST;
+            log.debug("admin: refused a malformed request from {}: {}", peer(ctx), String.valueOf(why));
+            respond(ctx, false, Reply.error(status, "the request could not be read: " + why.getMessage()
+                    + ". Headers are limited to 8 KiB, the request line to 4 KiB."));
+            return;
+        }
         if (!authorized(request)) {
             log.warn("admin: refused {} {} from {}: missing or wrong token (send Authorization: Bearer TOKEN)",
                     request.method(), request.uri(), peer(ctx));

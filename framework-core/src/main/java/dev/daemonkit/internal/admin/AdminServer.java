@@ -1,8 +1,11 @@
 package dev.daemonkit.internal.admin;
 
 import dev.daemonkit.internal.config.Addresses;
+import dev.daemonkit.internal.config.DaemonSettings;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.lifecycle.Launcher;
+import dev.daemonkit.internal.transport.DaemonConnections;
+import dev.daemonkit.timers.TimerScope;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -10,37 +13,56 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The admin HTTP endpoint ({@code daemonkit.admin.listen}, 127.0.0.1:7070 by default) on the
  * framework's own event loops. If it cannot bind, the launcher runs on without it (logged).
+ *
+ * <p>Its connections are held like a daemon's ({@link DaemonConnections} under the name
+ * {@code admin}): a small share of the connection budget ({@code daemonkit.admin.max-connections}),
+ * an idle timeout, a deadline for each request from its first byte, and the inbound limits, so a
+ * flood of connections to the admin port can neither take the process's descriptors nor stall it.
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
 
-    private final Channel channel;
+    /** The admin endpoint's name in logs and metrics, like a daemon's. */
+    public static final String NAME = "admin";
 
-    private AdminServer(Channel channel) {
+    private final Channel channel;
+    private final DaemonConnections connections;
+    private final TimerScope timers;
+
+    private AdminServer(Channel channel, DaemonConnections connections, TimerScope timers) {
         this.channel = channel;
+        this.connections = connections;
+        this.timers = timers;
     }
 
     /** Starts the endpoint, or returns null (logged) when it cannot bind. */
     public static AdminServer start(Launcher launcher, DaemonkitMetrics metrics, LauncherSettings.Admin admin,
                                     Runnable shutdown) {
+        DaemonSettings settings = new DaemonSettings(NAME, NAME, true, admin.maxConnections(), admin.idleTimeout(),
+                admin.requestTimeout(), new DaemonSettings.Inbound(128 * 1024, 4L * 1024 * 1024), 32 * 1024, 256 * 1024,
+                new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO));
+        TimerScope timers = launcher.wheels().newScope(NAME);
+        DaemonConnections connections = new DaemonConnections(settings, timers, launcher.connectionBudget());
         ChannelFuture f = new ServerBootstrap()
                 .group(launcher.transport().acceptors(), launcher.transport().workers())
                 .channel(launcher.transport().serverChannel())
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
-                                new AdminHandler(launcher, metrics, admin.token(), shutdown));
+                        connections.accept(ch, p -> p.addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
+                                new AdminHandler(launcher, metrics, admin.token(), shutdown)));
                     }
                 })
                 .bind(admin.listen()).awaitUninterruptibly();
         if (!f.isSuccess()) {
+            timers.close();
             log.error("admin endpoint not started: {} (daemonkit.admin.listen) cannot be bound: {}. The daemons run"
                             + " without it; free the port or set daemonkit.admin.listen, then restart the launcher.",
                     Addresses.format(admin.listen()), f.cause().getMessage());
@@ -49,7 +71,13 @@ public final class AdminServer implements AutoCloseable {
         log.info("admin endpoint on http://{}/ (health, daemons, metrics){}",
                 Addresses.format((InetSocketAddress) f.channel().localAddress()),
                 admin.token().isBlank() ? "" : ", token required");
-        return new AdminServer(f.channel());
+        launcher.connectionBudget().register(f.channel());
+        return new AdminServer(f.channel(), connections, timers);
+    }
+
+    /** The admin endpoint's connections (for metrics). */
+    public DaemonConnections connections() {
+        return connections;
     }
 
     public InetSocketAddress address() {
@@ -59,5 +87,7 @@ public final class AdminServer implements AutoCloseable {
     @Override
     public void close() {
         channel.close().awaitUninterruptibly();
+        connections.closeAll();
+        timers.close();
     }
 }

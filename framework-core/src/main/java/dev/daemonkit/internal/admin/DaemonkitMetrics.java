@@ -3,6 +3,8 @@ package dev.daemonkit.internal.admin;
 import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.internal.lifecycle.DaemonInstance;
 import dev.daemonkit.internal.lifecycle.Launcher;
+import dev.daemonkit.internal.transport.ConnectionBudget;
+import dev.daemonkit.internal.transport.DaemonConnections;
 import dev.daemonkit.internal.transport.StallWatchdog;
 import dev.daemonkit.logging.LoggingSystem;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -66,7 +68,32 @@ public final class DaemonkitMetrics implements Launcher.LauncherListener, AutoCl
             FunctionCounter.builder("daemonkit.eventloop.stalls", watchdog, StallWatchdog::stalls)
                     .description("event loops found blocked longer than daemonkit.watchdog.threshold").register(registry);
         }
+        ConnectionBudget budget = launcher.connectionBudget();
+        if (budget != null) {
+            Gauge.builder("daemonkit.connections.budget", budget, ConnectionBudget::limit).strongReference(true)
+                    .description("connections the process may hold (file descriptor limit minus the reserve)")
+                    .register(registry);
+            Gauge.builder("daemonkit.connections.budget.used", budget, ConnectionBudget::open).strongReference(true)
+                    .description("connections the process holds now, every daemon and admin").register(registry);
+            FunctionCounter.builder("daemonkit.connections.budget.pauses", budget, ConnectionBudget::pauses)
+                    .description("times accepting paused because the process held its whole connection budget")
+                    .register(registry);
+        }
         launcher.addListener(this);
+    }
+
+    /** The admin endpoint's connections, under daemon="admin" like a daemon's. */
+    public void bindAdmin(DaemonConnections admin) {
+        Tags tags = Tags.of("daemon", admin.daemon());
+        Gauge.builder("daemonkit.connections.open", admin, DaemonConnections::open).tags(tags).strongReference(true)
+                .description("connections open now").register(registry);
+        FunctionCounter.builder("daemonkit.connections.rejected", admin, DaemonConnections::rejected).tags(tags)
+                .description("connections refused by max-connections").register(registry);
+        FunctionCounter.builder("daemonkit.connections.deadline.closed", admin, DaemonConnections::deadlineClosed)
+                .tags(tags).description("connections closed because a request did not complete within request-timeout")
+                .register(registry);
+        FunctionCounter.builder("daemonkit.inbound.refused", admin, DaemonConnections::inboundRefused).tags(tags)
+                .description("reads refused (and connections closed) by the inbound limits").register(registry);
     }
 
     @Override
@@ -81,6 +108,19 @@ public final class DaemonkitMetrics implements Launcher.LauncherListener, AutoCl
                 v -> instanceLong(v, i -> i.connections().accepted())));
         meters.add(counter("daemonkit.connections.rejected", view, tags, "connections refused by max-connections",
                 v -> instanceLong(v, i -> i.connections().rejected())));
+        meters.add(gauge("daemonkit.connections.limit", view, tags, "the daemon's max-connections (its share of the budget)",
+                v -> instanceLong(v, i -> i.connections().maxConnections())));
+        meters.add(counter("daemonkit.connections.refused.budget", view, tags,
+                "connections refused because the process held its whole connection budget",
+                v -> instanceLong(v, i -> i.connections().refusedByBudget())));
+        meters.add(counter("daemonkit.connections.deadline.closed", view, tags,
+                "connections closed because a request did not complete within request-timeout",
+                v -> instanceLong(v, i -> i.connections().deadlineClosed())));
+        meters.add(counter("daemonkit.inbound.refused", view, tags,
+                "reads refused (and connections closed) by the inbound limits",
+                v -> instanceLong(v, i -> i.connections().inboundRefused())));
+        meters.add(gauge("daemonkit.inbound.buffered.bytes", view, tags, "bytes held for incomplete requests",
+                v -> instanceLong(v, i -> i.connections().inboundBuffered())));
         meters.add(counter("daemonkit.bytes.in", view, tags, "bytes read from clients",
                 v -> instanceLong(v, i -> i.connections().bytesIn())));
         meters.add(counter("daemonkit.bytes.out", view, tags, "bytes written to clients",

@@ -184,7 +184,7 @@ public final class ConfigLoader {
             }
         }
         throwIfAny(problems);
-        return new Resolution(specs, unknown);
+        return new Resolution(ConnectionShares.share(specs, ConnectionShares.budget(framework())), unknown);
     }
 
     private static boolean isTrue(Config block, String key) {

@@ -1,11 +1,51 @@
 package dev.daemonkit.internal.config;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import java.time.Duration;
 
-/** The framework's settings of one daemon instance, read once from its block {@code daemons.NAME}. */
+/**
+ * The framework's settings of one daemon instance, read once from its block {@code daemons.NAME}.
+ *
+ * @param maxConnections the daemon's share of the launcher's connection budget; {@link #AUTO} until
+ *                       {@link ConnectionShares} has given an {@code auto} daemon its share
+ * @param requestTimeout how long a request may take from its first byte to its last; zero turns it off
+ * @param inbound        caps on bytes buffered for incomplete requests
+ */
 public record DaemonSettings(String name, String plugin, boolean enabled, int maxConnections,
-                             Duration idleTimeout, int writeBufferLow, int writeBufferHigh, RestartPolicy restart) {
+                             Duration idleTimeout, Duration requestTimeout, Inbound inbound,
+                             int writeBufferLow, int writeBufferHigh, RestartPolicy restart) {
+
+    /** {@code max-connections = auto}: an equal share of what the explicit limits leave of the budget. */
+    public static final int AUTO = 0;
+
+    /**
+     * {@code daemons.NAME.inbound}: bytes the connection's decoders may hold for incomplete requests,
+     * per connection and over all connections of the daemon.
+     */
+    public record Inbound(long maxBuffered, long maxBufferedTotal) {
+        static Inbound from(String path, Config block) {
+            long one = block.getBytes("inbound.max-buffered");
+            long all = block.getBytes("inbound.max-buffered-total");
+            if (one < 1024 || all < one) {
+                throw new ConfigError(path + ".inbound (" + Origins.of(block.getValue("inbound"))
+                        + "): need 1 KiB <= max-buffered <= max-buffered-total, got max-buffered = " + one
+                        + ", max-buffered-total = " + all + ".");
+            }
+            return new Inbound(one, all);
+        }
+    }
+
+    /** The same settings with the connection share {@link ConnectionShares} gave an {@code auto} daemon. */
+    public DaemonSettings withMaxConnections(int share) {
+        return new DaemonSettings(name, plugin, enabled, share, idleTimeout, requestTimeout, inbound,
+                writeBufferLow, writeBufferHigh, restart);
+    }
+
+    /** True if {@code max-connections = auto} in this daemon's block. */
+    public static boolean isAuto(Config block) {
+        return block.getValue("max-connections").unwrapped().equals("auto");
+    }
 
     /** The supervision policy of a daemon, {@code daemons.NAME.restart}. */
     public record RestartPolicy(boolean onFailure, int maxRestarts, Duration window, Duration backoffInitial,
@@ -38,14 +78,26 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
     public static DaemonSettings from(String name, Config block) {
         String path = "daemons." + name;
         String plugin = block.getString("plugin");
-        int max = block.getInt("max-connections");
-        if (max < 1) {
-            throw new ConfigError(path + ".max-connections = " + max + " ("
-                    + Origins.of(block.getValue("max-connections")) + ") must be 1 or more.");
+        int max = AUTO;
+        if (!isAuto(block)) {
+            try {
+                max = block.getInt("max-connections");
+            } catch (ConfigException.WrongType e) {
+                max = -1;
+            }
+            if (max < 1) {
+                throw new ConfigError(path + ".max-connections = " + block.getValue("max-connections").render() + " ("
+                        + Origins.of(block.getValue("max-connections")) + ") must be auto or a number, 1 or more.");
+            }
         }
         Duration idle = block.getDuration("idle-timeout");
         if (idle.isNegative()) {
             throw new ConfigError(path + ".idle-timeout (" + Origins.of(block.getValue("idle-timeout"))
+                    + ") must not be negative; 0 s turns it off.");
+        }
+        Duration request = block.getDuration("request-timeout");
+        if (request.isNegative()) {
+            throw new ConfigError(path + ".request-timeout (" + Origins.of(block.getValue("request-timeout"))
                     + ") must not be negative; 0 s turns it off.");
         }
         long low = block.getBytes("write-buffer.low");
@@ -55,6 +107,7 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
                     + "): need 0 < low <= high < 2 GiB, got low = " + low + ", high = " + high + ".");
         }
         return new DaemonSettings(name, plugin.isEmpty() ? name : plugin, block.getBoolean("enabled"),
-                max, idle, (int) low, (int) high, RestartPolicy.from(path, block.getConfig("restart")));
+                max, idle, request, Inbound.from(path, block), (int) low, (int) high,
+                RestartPolicy.from(path, block.getConfig("restart")));
     }
 }

@@ -1,6 +1,7 @@
 package dev.daemonkit.internal.config;
 
 import com.typesafe.config.Config;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /** The framework's own settings, read once from the {@code daemonkit} block. */
@@ -9,7 +10,8 @@ public record LauncherSettings(Duration grace, Duration quietPeriod, int ioThrea
                                Duration scanInterval, boolean watchdog, Duration watchdogThreshold) {
 
     /** The admin endpoint: {@code daemonkit.admin}. */
-    public record Admin(boolean enabled, java.net.InetSocketAddress listen, String token) {
+    public record Admin(boolean enabled, InetSocketAddress listen, String token, int maxConnections, Duration idleTimeout,
+                        Duration requestTimeout) {
         public boolean loopbackOnly() {
             return listen.getAddress() != null && listen.getAddress().isLoopbackAddress();
         }
@@ -37,7 +39,13 @@ public record LauncherSettings(Duration grace, Duration quietPeriod, int ioThrea
                     + ") must be positive, e.g. 1 ms.");
         }
         Admin admin = new Admin(daemonkit.getBoolean("admin.enabled"),
-                Addresses.read(daemonkit, "admin.listen", "daemonkit.admin.listen"), daemonkit.getString("admin.token"));
+                Addresses.read(daemonkit, "admin.listen", "daemonkit.admin.listen"), daemonkit.getString("admin.token"),
+                daemonkit.getInt("admin.max-connections"), daemonkit.getDuration("admin.idle-timeout"),
+                daemonkit.getDuration("admin.request-timeout"));
+        if (admin.maxConnections() < 1) {
+            throw new ConfigError("daemonkit.admin.max-connections = " + admin.maxConnections() + " ("
+                    + Origins.of(daemonkit.getValue("admin.max-connections")) + ") must be 1 or more.");
+        }
         if (admin.enabled() && !admin.loopbackOnly() && admin.token().isBlank()) {
             throw new ConfigError("daemonkit.admin.listen = \"" + Addresses.format(admin.listen()) + "\" ("
                     + Origins.of(daemonkit.getValue("admin.listen")) + ") is beyond loopback, so daemonkit.admin.token"

@@ -87,7 +87,7 @@ public final class DaemonInstance implements DaemonContext {
         this.daemonLog = LoggerFactory.getLogger("daemon." + spec.name());
         this.timerScope = services.wheels().newScope(spec.name());
         this.timers = new ScopedTimers(timerScope, spec.name(), null, null);
-        this.connections = new DaemonConnections(spec.settings(), timerScope);
+        this.connections = new DaemonConnections(spec.settings(), timerScope, services.connections());
     }
 
     /** A listener this daemon declared in configure. */
@@ -544,6 +544,11 @@ public final class DaemonInstance implements DaemonContext {
     @Override
     public EventLoopGroup eventLoops() {
         return services.transport().workers();
+    }
+
+    @Override
+    public int maxConnections() {
+        return connections.maxConnections();
     }
 
     @Override

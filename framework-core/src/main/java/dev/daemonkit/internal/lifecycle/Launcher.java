@@ -8,12 +8,14 @@ import com.typesafe.config.Config;
 import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.ConfigLoader;
+import dev.daemonkit.internal.config.ConnectionShares;
 import dev.daemonkit.internal.config.DaemonSpec;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.plugins.InstalledPlugin;
 import dev.daemonkit.internal.plugins.LoadedSource;
 import dev.daemonkit.internal.plugins.PluginFailure;
 import dev.daemonkit.internal.plugins.PluginScanner;
+import dev.daemonkit.internal.transport.ConnectionBudget;
 import dev.daemonkit.internal.transport.ListenerRegistry;
 import dev.daemonkit.internal.transport.Transport;
 import dev.daemonkit.logging.LoggingSystem;
@@ -81,6 +83,7 @@ public final class Launcher {
     private Transport transport;
     private EventLoopTimerWheels wheels;
     private ListenerRegistry registry;
+    private volatile ConnectionBudget connectionBudget;
     private FrameworkServices services;
     private ScheduledFuture<?> watcher;
     private final Unloader unloader;
@@ -194,7 +197,8 @@ public final class Launcher {
         transport = Transport.create(settings.transport(), settings.ioThreads());
         wheels = EventLoopTimerWheels.create(transport.workers(),
                 new TimerWheelSettings(settings.timerTick(), settings.wheelSize()));
-        registry = new ListenerRegistry(transport);
+        connectionBudget = new ConnectionBudget(ConnectionShares.budget(config.framework()).connections());
+        registry = new ListenerRegistry(transport, connectionBudget);
         LauncherSettings launcherSettings = settings;
         Injector root = Guice.createInjector(Stage.PRODUCTION, new AbstractModule() {
             @Override
@@ -202,7 +206,7 @@ public final class Launcher {
                 bind(LauncherSettings.class).toInstance(launcherSettings);
             }
         });
-        services = new FrameworkServices(settings, transport, wheels, root, lifecycle);
+        services = new FrameworkServices(settings, transport, wheels, root, lifecycle, connectionBudget);
 
         for (DaemonSpec spec : resolution.daemons()) {
             DaemonSlot slot = addSlot(spec, plugin(spec.plugin()));
@@ -673,7 +677,8 @@ public final class Launcher {
 
     private static Config withoutFrameworkKeys(Config block) {
         Config c = block;
-        for (String key : List.of("max-connections", "idle-timeout", "write-buffer", "restart", "logging")) {
+        for (String key : List.of("max-connections", "idle-timeout", "request-timeout", "inbound", "write-buffer", "restart",
+                "logging")) {
             c = c.withoutPath(key);
         }
         return c;
@@ -1006,6 +1011,11 @@ public final class Launcher {
 
     public Transport transport() {
         return transport;
+    }
+
+    /** The process's connection budget (null before start). */
+    public ConnectionBudget connectionBudget() {
+        return connectionBudget;
     }
 
     public EventLoopTimerWheels wheels() {

@@ -1,6 +1,7 @@
 package dev.daemonkit.internal.transport;
 
 import dev.daemonkit.api.DaemonStopping;
+import dev.daemonkit.api.InboundLimitExceeded;
 import dev.daemonkit.api.PipelineInitializer;
 import dev.daemonkit.internal.config.DaemonSettings;
 import dev.daemonkit.timers.TimerScope;
@@ -14,6 +15,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -21,9 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The connections of one daemon instance: accepts them (enforcing {@code max-connections}), builds
- * their pipelines (front handler, the protocol's handlers, exception barrier), counts them, and
- * drains them when the daemon stops.
+ * The connections of one daemon instance: accepts them (enforcing {@code max-connections} and the
+ * process's {@link ConnectionBudget}), builds their pipelines (front handler, the protocol's handlers,
+ * exception barrier), counts them and the bytes their decoders hold for incomplete requests, and
+ * drains them when the daemon stops. Refusals are logged at most once per {@link #REPORT_EVERY_NANOS}
+ * per kind, with how many there were since the last line: a flood must not flood the log as well.
  */
 public final class DaemonConnections implements ConnectionOwner {
     private static final Logger log = LoggerFactory.getLogger(DaemonConnections.class);
@@ -43,13 +48,27 @@ public final class DaemonConnections implements ConnectionOwner {
     private final LongAdder rejected = new LongAdder();
     final LongAdder bytesIn = new LongAdder();
     final LongAdder bytesOut = new LongAdder();
+    private final LongAdder refusedByBudget = new LongAdder();
+    private final LongAdder deadlineClosed = new LongAdder();
+    private final LongAdder inboundRefused = new LongAdder();
+    /** Bytes the decoders of this daemon's connections hold for incomplete requests. */
+    private final AtomicLong buffered = new AtomicLong();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private final ConnectionBudget budget;
+    private final Report rejectedReport = new Report();
+    private final Report budgetReport = new Report();
+    private final Report deadlineReport = new Report();
+    private final Report inboundReport = new Report();
     private volatile boolean draining;
 
-    public DaemonConnections(DaemonSettings settings, TimerScope timers) {
+    static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    /** @param budget the process's connection budget, shared by every daemon and the admin endpoint */
+    public DaemonConnections(DaemonSettings settings, TimerScope timers, ConnectionBudget budget) {
         this.daemon = settings.name();
         this.settings = settings;
         this.timers = timers;
+        this.budget = budget;
     }
 
     /** Applies changed limits (reload): new connections get them; the idle timeout applies to all at their next check. */
@@ -67,6 +86,83 @@ public final class DaemonConnections implements ConnectionOwner {
 
     long idleTimeoutNanos() {
         return settings.idleTimeout().toNanos();
+    }
+
+    long requestTimeoutNanos() {
+        return settings.requestTimeout().toNanos();
+    }
+
+    DaemonSettings.Inbound inbound() {
+        return settings.inbound();
+    }
+
+    long buffered() {
+        return buffered.get();
+    }
+
+    void buffered(long delta) {
+        buffered.addAndGet(delta);
+    }
+
+    /** Counts and reports a refused read; returns the exception the decoder raises. */
+    InboundLimitExceeded inboundRefused(InboundLimitExceeded.Limit limit, long limitBytes, String what) {
+        inboundRefused.increment();
+        inboundReport.warn(() -> "daemon '" + daemon + "' refused input: " + what + "; the connection is closed."
+                + " Raise daemons." + daemon + ".inbound if such requests are expected.");
+        return new InboundLimitExceeded(limit, limitBytes, "daemon '" + daemon + "' " + what);
+    }
+
+    /** Counts and reports a connection closed at its request deadline (the caller closes it). */
+    void requestTimedOut(String what) {
+        deadlineClosed.increment();
+        deadlineReport.warn(() -> "daemon '" + daemon + "': " + what + ". Raise daemons." + daemon
+                + ".request-timeout if clients are this slow.");
+    }
+
+    /** Bytes this daemon's connections hold for incomplete requests now. */
+    public long inboundBuffered() {
+        return buffered.get();
+    }
+
+    /** Reads refused by the inbound limits (each closed its connection). */
+    public long inboundRefused() {
+        return inboundRefused.sum();
+    }
+
+    /** Connections closed because a request did not complete within request-timeout. */
+    public long deadlineClosed() {
+        return deadlineClosed.sum();
+    }
+
+    /** Connections refused because the process's connection budget was spent. */
+    public long refusedByBudget() {
+        return refusedByBudget.sum();
+    }
+
+    public int maxConnections() {
+        return settings.maxConnections();
+    }
+
+    /**
+     * One kind of refusal's log line: the first at once, then at most one per {@link #REPORT_EVERY_NANOS}
+     * saying how many happened since. Racy by design (two loops may both log once): it only thins lines.
+     */
+    private static final class Report {
+        private volatile long lastNanos;
+        private final LongAdder since = new LongAdder();
+
+        void warn(Supplier<String> message) {
+            long now = System.nanoTime();
+            long last = lastNanos;
+            if (last != 0 && now - last < REPORT_EVERY_NANOS) {
+                since.increment();
+                return;
+            }
+            lastNanos = now;
+            long more = since.sumThenReset();
+            log.warn(message.get() + (more == 0 ? "" : " (" + more + " more like it in the last "
+                    + TimeUnit.NANOSECONDS.toSeconds(REPORT_EVERY_NANOS) + " s)"));
+        }
     }
 
     public int open() {
@@ -99,8 +195,18 @@ public final class DaemonConnections implements ConnectionOwner {
         if (open.incrementAndGet() > settings.maxConnections()) {
             open.decrementAndGet();
             rejected.increment();
-            log.warn("daemon '{}' refused a connection: max-connections ({}) reached. Raise daemons.{}.max-connections"
-                    + " if this load is expected.", daemon, settings.maxConnections(), daemon);
+            int max = settings.maxConnections();
+            rejectedReport.warn(() -> "daemon '" + daemon + "' refused a connection: max-connections (" + max
+                    + ") reached. Raise daemons." + daemon + ".max-connections (and the descriptor limit) if this load"
+                    + " is expected.");
+            ch.close();
+            return;
+        }
+        if (!budget.tryAcquire()) {
+            open.decrementAndGet();
+            refusedByBudget.increment();
+            budgetReport.warn(() -> "daemon '" + daemon + "' refused a connection: the process holds its whole"
+                    + " connection budget (" + budget.limit() + "). Raise ulimit -n, or lower the daemons' max-connections.");
             ch.close();
             return;
         }
@@ -125,6 +231,7 @@ public final class DaemonConnections implements ConnectionOwner {
     /** Called once per accepted connection, by its front handler, when it has closed. */
     void closed(Channel ch) {
         channels.remove(ch);
+        budget.release();
         if (open.decrementAndGet() == 0 && draining) {
             drained.complete(null);
         }

@@ -1,5 +1,6 @@
 package dev.daemonkit.internal.transport;
 
+import dev.daemonkit.api.InboundLimitExceeded;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -28,7 +29,9 @@ public final class ExceptionBarrier extends ChannelInboundHandlerAdapter {
         boolean udp = ctx.channel() instanceof DatagramChannel;
         String who = FrontHandler.describe(ctx.channel());
         String action = udp ? "dropped the datagram" : "closed the connection";
-        if (cause instanceof TooLongFrameException || cause instanceof DecoderException) {
+        if (cause instanceof InboundLimitExceeded) {
+            log.debug("{}: {}, {}", who, cause.getMessage(), action);   // counted and reported, thinned, by DaemonConnections
+        } else if (cause instanceof TooLongFrameException || cause instanceof DecoderException) {
             log.warn("{}: bad input, {}: {}", who, action, cause.getMessage());
         } else if (cause instanceof IOException) {
             log.debug("{}: I/O error, {}: {}", who, action, cause.toString());

@@ -1,17 +1,24 @@
 package dev.daemonkit.internal.transport;
 
 import dev.daemonkit.api.DaemonStopping;
+import dev.daemonkit.api.InboundLimitExceeded;
+import dev.daemonkit.internal.config.Addresses;
+import dev.daemonkit.internal.config.DaemonSettings;
 import dev.daemonkit.logging.LogContext;
 import dev.daemonkit.timers.Timeout;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -24,8 +31,17 @@ import org.slf4j.MDC;
  * records a timestamp); it pauses reading while the outbound buffer is above its high-water mark; and
  * while the daemon drains it closes the connection once it is quiet (all replies written, nothing read
  * for the quiet period).
+ *
+ * <p>It also holds the connection to its inbound limits and its request deadline, for every protocol
+ * without code in the plugin: at the first read it finds the pipeline's {@link ByteToMessageDecoder}s
+ * and becomes their cumulator, so a read that would make a decoder hold more than
+ * {@code inbound.max-buffered} for an incomplete frame (or the daemon more than
+ * {@code inbound.max-buffered-total}) is refused before any byte is copied; after each read it
+ * counts what the decoders still hold. A connection whose decoders hold part of a request, or that
+ * is inside an HTTP request, for longer than {@code request-timeout} is closed: a client trickling a
+ * byte at a time never goes idle, but its request never completes either.
  */
-public final class FrontHandler extends ChannelDuplexHandler {
+public final class FrontHandler extends ChannelDuplexHandler implements ByteToMessageDecoder.Cumulator {
     private static final Logger log = LoggerFactory.getLogger(FrontHandler.class);
 
     private final DaemonConnections owner;
@@ -35,11 +51,19 @@ public final class FrontHandler extends ChannelDuplexHandler {
     private long lastActivityNanos = System.nanoTime();
     private Timeout idle;
     private Timeout drainCheck;
+    private Timeout requestCheck;
     /** The connection's own timers, made on first use (most connections have none); closed with it. */
     private volatile AutoCloseable connectionTimers;
-    private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<FrontHandler, AutoCloseable> TIMERS =
-            java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(FrontHandler.class, AutoCloseable.class,
-                    "connectionTimers");
+    private static final AtomicReferenceFieldUpdater<FrontHandler, AutoCloseable> TIMERS =
+            AtomicReferenceFieldUpdater.newUpdater(FrontHandler.class, AutoCloseable.class, "connectionTimers");
+    /** The pipeline's decoders, found at the first read and again when one is removed; null before. */
+    private InboundDecoders.Found decoders;
+    /** Bytes of this connection counted in the daemon's inbound total. */
+    private int counted;
+    /** When the request in progress began (the read that brought its first byte), or 0: none. */
+    private long requestStartNanos;
+    /** Inside an HTTP request: from its first byte to its last content. */
+    private boolean httpInRequest;
 
     FrontHandler(DaemonConnections owner, long id) {
         this.owner = owner;
@@ -148,7 +172,7 @@ public final class FrontHandler extends ChannelDuplexHandler {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote) {
-            peer = dev.daemonkit.internal.config.Addresses.format(remote);
+            peer = Addresses.format(remote);
         }
         Object previous = enter();
         try {
@@ -163,18 +187,142 @@ public final class FrontHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        lastActivityNanos = System.nanoTime();
+        long now = System.nanoTime();
+        lastActivityNanos = now;
         if (msg instanceof ByteBuf b) {
             owner.bytesIn.add(b.readableBytes());
+        }
+        if (decoders == null) {
+            track(ctx.pipeline());
+        }
+        if (decoders.http() != null) {
+            httpInRequest = true;   // an HTTP request begins, or goes on, with these bytes
         }
         Object previous = enter();
         try {
             ctx.fireChannelRead(msg);
         } finally {
+            afterRead(ctx, now);
             if (previous != null) {
                 exit(previous);   // nested in another connection's event: give it its context back
             }
             // Outermost: the context stays for the rest of this read, until channelReadComplete.
+        }
+    }
+
+    /**
+     * Becomes the cumulator of every decoder in the pipeline (wrapping one the protocol chose itself)
+     * and watches the end of HTTP requests if there is an HTTP decoder.
+     */
+    private void track(ChannelPipeline pipeline) {
+        InboundDecoders.Found found = InboundDecoders.scan(pipeline);
+        for (ByteToMessageDecoder d : found.decoders()) {
+            ByteToMessageDecoder.Cumulator c = InboundDecoders.cumulatorOf(d);
+            if (c == this || c instanceof ChargedCumulator charged && charged.front == this) {
+                continue;
+            }
+            d.setCumulator(c == ByteToMessageDecoder.MERGE_CUMULATOR ? this : new ChargedCumulator(c, this));
+        }
+        boolean watching = pipeline.get(HttpRequestEnd.NAME) != null;
+        if (found.http() != null && !watching) {
+            pipeline.addAfter(found.http().name(), HttpRequestEnd.NAME, new HttpRequestEnd(this));
+        } else if (found.http() == null) {
+            httpInRequest = false;
+            if (watching) {
+                pipeline.remove(HttpRequestEnd.NAME);   // the HTTP decoder is gone (a WebSocket upgrade)
+            }
+        }
+        decoders = found;
+    }
+
+    /** After a read: counts what the decoders still hold and starts or ends the request's deadline. */
+    private void afterRead(ChannelHandlerContext ctx, long readAt) {
+        if (!ctx.channel().isOpen()) {
+            return;   // closed during the read: channelInactive gives back what was counted
+        }
+        int held = heldNow();
+        if (held < 0) {
+            track(ctx.pipeline());   // a decoder was removed: the protocol changed its pipeline
+            held = Math.max(0, heldNow());
+        }
+        if (held != counted) {
+            owner.buffered(held - counted);
+            counted = held;
+        }
+        if (held > 0 || httpInRequest) {
+            if (requestStartNanos == 0) {
+                requestStartNanos = readAt;
+                armRequestCheck();
+            }
+        } else {
+            requestStartNanos = 0;
+        }
+    }
+
+    /** Bytes the pipeline's decoders hold now, or -1 if one of them has been removed. */
+    private int heldNow() {
+        InboundDecoders.Found found = decoders;
+        int held = 0;
+        for (int i = 0; i < found.decoders().length; i++) {
+            if (found.contexts()[i].isRemoved()) {
+                return -1;
+            }
+            held += InboundDecoders.held(found.decoders()[i]);
+        }
+        return held;
+    }
+
+    /** Called by {@link HttpRequestEnd} when the last content of an HTTP request has been decoded. */
+    void httpRequestEnded() {
+        httpInRequest = false;
+    }
+
+    @Override
+    public ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
+        return charge(alloc, cumulation, in, ByteToMessageDecoder.MERGE_CUMULATOR);
+    }
+
+    /**
+     * A decoder is about to add {@code in} to the bytes it holds: refused (nothing copied, {@code in}
+     * released) if that would pass the connection's or the daemon's inbound limit.
+     */
+    ByteBuf charge(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in, ByteToMessageDecoder.Cumulator delegate) {
+        int incoming = in.readableBytes();
+        if (incoming > 0 && cumulation != in) {
+            DaemonSettings.Inbound limits = owner.inbound();
+            long held = cumulation.readableBytes();
+            if (held + incoming > limits.maxBuffered()) {
+                in.release();
+                throw owner.inboundRefused(InboundLimitExceeded.Limit.CONNECTION, limits.maxBuffered(),
+                        "connection #" + id + " from " + peer + ": an incomplete request would hold " + (held + incoming)
+                                + " bytes, over daemons." + owner.daemon() + ".inbound.max-buffered (" + limits.maxBuffered()
+                                + " bytes)");
+            }
+            long all = owner.buffered();
+            if (all + incoming > limits.maxBufferedTotal()) {
+                in.release();
+                throw owner.inboundRefused(InboundLimitExceeded.Limit.DAEMON, limits.maxBufferedTotal(),
+                        "connection #" + id + " from " + peer + ": the daemon's connections hold " + all
+                                + " bytes of incomplete requests; " + incoming + " more would pass daemons." + owner.daemon()
+                                + ".inbound.max-buffered-total (" + limits.maxBufferedTotal() + " bytes)");
+            }
+        }
+        return delegate.cumulate(alloc, cumulation, in);
+    }
+
+    /** A protocol's own cumulator, held to the same limits. */
+    private static final class ChargedCumulator implements ByteToMessageDecoder.Cumulator {
+        final ByteToMessageDecoder.Cumulator delegate;
+        final FrontHandler front;
+
+        ChargedCumulator(ByteToMessageDecoder.Cumulator delegate, FrontHandler front) {
+            this.delegate = delegate;
+            this.front = front;
+        }
+
+        @Override
+        public ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
+            return front.charge(alloc, cumulation, in, delegate);
         }
     }
 
@@ -224,6 +372,10 @@ public final class FrontHandler extends ChannelDuplexHandler {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelTimers();
+        if (counted != 0) {
+            owner.buffered(-counted);
+            counted = 0;
+        }
         AutoCloseable timers = connectionTimers;
         if (timers != null) {
             closeQuietly(timers);
@@ -256,6 +408,41 @@ public final class FrontHandler extends ChannelDuplexHandler {
             drainCheck.cancel();
             drainCheck = null;
         }
+        if (requestCheck != null) {
+            requestCheck.cancel();
+            requestCheck = null;
+        }
+    }
+
+    private void armRequestCheck() {
+        long timeout = owner.requestTimeoutNanos();
+        if (timeout > 0 && requestCheck == null) {
+            requestCheck = owner.timers().schedule(Duration.ofNanos(timeout), this::requestCheck);
+        }
+    }
+
+    /** On the connection's loop: close it if its request has taken too long; otherwise look again later. */
+    private void requestCheck() {
+        requestCheck = null;
+        Channel ch = channel;
+        long timeout = owner.requestTimeoutNanos();
+        if (ch == null || !ch.isOpen() || requestStartNanos == 0 || timeout <= 0) {
+            return;
+        }
+        long took = System.nanoTime() - requestStartNanos;
+        if (took < timeout) {
+            requestCheck = owner.timers().schedule(Duration.ofNanos(timeout - took), this::requestCheck);
+            return;
+        }
+        Object previous = enter();
+        try {
+            owner.requestTimedOut("connection #" + id + " from " + peer + " sent part of a request "
+                    + TimeUnit.NANOSECONDS.toMillis(took) + " ms ago and has not finished it: closed at daemons."
+                    + owner.daemon() + ".request-timeout (" + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms)");
+        } finally {
+            exit(previous);
+        }
+        ch.close();
     }
 
     private void armIdle(long timeoutNanos) {

@@ -13,6 +13,7 @@ import java.util.Map;
  */
 public final class ListenerRegistry {
     private final Transport transport;
+    private final ConnectionBudget budget;
     private final Map<InetSocketAddress, Entry> byAddress = new HashMap<>();
 
     private static final class Entry {
@@ -32,8 +33,10 @@ public final class ListenerRegistry {
         }
     }
 
-    public ListenerRegistry(Transport transport) {
+    /** @param budget paused and resumed with the process's connection budget: every socket bound here */
+    public ListenerRegistry(Transport transport, ConnectionBudget budget) {
         this.transport = transport;
+        this.budget = budget;
     }
 
     /**
@@ -59,6 +62,7 @@ public final class ListenerRegistry {
             listener.close();
             throw new BindFailed(f.cause());
         }
+        budget.register(f.channel());
         Entry created = new Entry(listener);
         created.daemon = daemon;
         created.owner = owner;

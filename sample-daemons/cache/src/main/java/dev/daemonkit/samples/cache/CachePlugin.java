@@ -22,8 +22,7 @@ public final class CachePlugin implements DaemonPlugin {
         ItemStore store = new ItemStore(settings.memoryLimitBytes(), settings.itemSizeMaxBytes(),
                 () -> System.currentTimeMillis() / 1000, stats);
         int threads = loopCount(daemon);
-        long maxConnections = daemon.config().hasPath("max-connections")
-                ? daemon.config().getLong("max-connections") : 0;
+        long maxConnections = daemon.maxConnections();
         // A multi-get line may be long (memcached grows its buffer for it); we allow one item's worth.
         int maxMultiGetLine = settings.itemSizeMaxBytes();
 
