@@ -18,6 +18,13 @@ public final class Jars {
                 .build();
     }
 
+    public static Path naiveLines(Path plugins) throws IOException {
+        return PluginJar.at(plugins.resolve("naive.jar"))
+                .withPlugin(NaiveLinesPlugin.class)
+                .withResource("reference.conf", "daemons.naive.listen = \"127.0.0.1:0\"\n")
+                .build();
+    }
+
     public static Path libraryUser(Path plugins, String which, String version) throws IOException {
         return PluginJar.at(plugins.resolve("lib-" + which + ".jar"))
                 .withPlugin(which.equals("a") ? LibraryVersionAPlugin.class : LibraryVersionBPlugin.class)
