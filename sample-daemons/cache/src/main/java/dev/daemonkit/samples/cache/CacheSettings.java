@@ -10,8 +10,8 @@ record CacheSettings(long memoryLimitBytes, int itemSizeMaxBytes, int maxLineByt
     static final long MIN_ITEM_SIZE = 1024;
     static final long MAX_ITEM_SIZE = 1024L * 1024 * 1024;
     /**
-     * Below this a long get would be refused before other lines reach memcached's own 2048-byte rule;
-     * above it one connection could hold a gigabyte of an unfinished line.
+     * max-line-bytes stays well above memcached's 2048 bytes, so that its rule for lines other than
+     * gets (closed silently past 2048 bytes without a newline) keeps working as in memcached.
      */
     static final long MIN_LINE = 4 * 1024;
     static final long MAX_LINE = 1024L * 1024 * 1024;
