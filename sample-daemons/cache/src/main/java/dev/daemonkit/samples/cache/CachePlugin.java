@@ -23,12 +23,10 @@ public final class CachePlugin implements DaemonPlugin {
                 () -> System.currentTimeMillis() / 1000, stats);
         int threads = loopCount(daemon);
         long maxConnections = daemon.maxConnections();
-        // A multi-get line may be long (memcached grows its buffer for it); we allow one item's worth.
-        int maxMultiGetLine = settings.itemSizeMaxBytes();
 
         // A fresh handler per connection: it keeps the connection's parse state.
         daemon.listen("listen", pipeline -> pipeline.addLast(
-                new TextProtocolHandler(store, stats, threads, maxConnections, maxMultiGetLine)));
+                new TextProtocolHandler(store, stats, threads, maxConnections, settings.maxLineBytes())));
 
         daemon.onStopped(() -> daemon.log().info("cache stopped: {} items, {} bytes, {} evictions",
                 store.count(), store.bytes(), stats.evictions.sum()));

@@ -1,5 +1,6 @@
 package dev.daemonkit.samples.cache;
 
+import dev.daemonkit.api.InboundLimitExceeded;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -30,6 +31,13 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
     private static final int MAX_TOKENS = 24;
     /** A line this long without a newline is not a command (unless a multi-get): close, as memcached does. */
     private static final int MAX_LINE_WITHOUT_NEWLINE = 2048;
+    /** The first byte of every request of memcached's binary protocol. */
+    private static final byte BINARY_REQUEST_MAGIC = (byte) 0x80;
+    /**
+     * memcached's words when it cannot grow its read buffer for a long request (then it closes).
+     * Ours when a line passes max-line-bytes or the framework refuses to buffer more of a request.
+     */
+    static final String REQUEST_TOO_LONG = "SERVER_ERROR out of memory reading request";
     private static final int META_MAX_TOKENS = 20;
     private static final int META_MAX_OPAQUE_LENGTH = 32;
 
@@ -41,7 +49,8 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
     private final CacheStats stats;
     private final int threads;
     private final long maxConnections;
-    private final int maxMultiGetLine;
+    /** No command line, counted with its line ending, may be longer (the setting max-line-bytes). */
+    private final int maxLineBytes;
     /**
      * Scratch space used only while one read is processed. It lives once per event loop thread, not
      * once per connection: a held, idle connection should cost its socket and little more, and the
@@ -83,6 +92,8 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
     private ByteBuf out;
     private boolean noreply;
     private boolean closing;
+    /** Nothing of this connection has been read yet (a binary client shows itself by its first byte). */
+    private boolean firstByte = true;
 
     // A storage command waiting for its data block, or an error waiting for the block to be skipped.
     private static final int READ_LINE = 0;
@@ -109,12 +120,12 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
     private long[] casOut;
     private int[] sizeOut;
 
-    TextProtocolHandler(ItemStore store, CacheStats stats, int threads, long maxConnections, int maxMultiGetLine) {
+    TextProtocolHandler(ItemStore store, CacheStats stats, int threads, long maxConnections, int maxLineBytes) {
         this.store = store;
         this.stats = stats;
         this.threads = threads;
         this.maxConnections = maxConnections;
-        this.maxMultiGetLine = maxMultiGetLine;
+        this.maxLineBytes = maxLineBytes;
     }
 
     private static byte[] ascii(String s) {
@@ -153,6 +164,25 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
             stats.bytesRead.add(b.readableBytes());
         }
         super.channelRead(ctx, msg);
+    }
+
+    /**
+     * The framework refused to buffer more of an incomplete request (inbound.max-buffered or
+     * inbound.max-buffered-total): answered as a line over max-line-bytes is, then closed. Other
+     * exceptions go on to the framework's barrier.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof InboundLimitExceeded) {
+                if (!closing) {
+                    refuseRequestTooLong(ctx);
+                }
+                flushReplies(ctx);   // with the replies of earlier commands of this read, then close
+                return;
+            }
+        }
+        super.exceptionCaught(ctx, cause);
     }
 
     @Override
@@ -215,16 +245,36 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
                 continue;
             }
             int from = in.readerIndex();
+            if (firstByte) {
+                firstByte = false;
+                if (in.getByte(from) == BINARY_REQUEST_MAGIC) {
+                    // A binary-protocol client: answered at once, not when a 0x0a happens to come by.
+                    replyError(ctx, "ERROR");
+                    closing = true;
+                    in.skipBytes(in.readableBytes());
+                    return;
+                }
+            }
             int lf = in.indexOf(from + scanned, in.writerIndex(), (byte) '\n');
             if (lf < 0) {
                 scanned = in.readableBytes();
                 if (scanned > MAX_LINE_WITHOUT_NEWLINE && !mayBeLongMultiGet(in)) {
                     closing = true;   // foreign input: memcached closes without a word
                     in.skipBytes(in.readableBytes());
+                } else if (scanned >= maxLineBytes) {
+                    // With its line ending it would pass the limit: refused before it costs more memory.
+                    refuseRequestTooLong(ctx);
+                    in.skipBytes(in.readableBytes());
                 }
                 return;
             }
             scanned = 0;
+            if (lf - from + 1 > maxLineBytes) {
+                // Refused even when it came whole in one read, so that TCP's split does not decide.
+                refuseRequestTooLong(ctx);
+                in.skipBytes(in.readableBytes());
+                return;
+            }
             int length = lf - from;
             if (length > 1 && in.getByte(lf - 1) == '\r') {
                 length--;
@@ -246,14 +296,17 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
         }
     }
 
+    /** A request longer than we buffer: memcached's error for a request it cannot buffer, then close. */
+    private void refuseRequestTooLong(ChannelHandlerContext ctx) {
+        replyError(ctx, REQUEST_TOO_LONG);
+        closing = true;
+    }
+
     /** memcached waits for the newline of a long line only if it starts like a get (within 100 spaces). */
     private boolean mayBeLongMultiGet(ByteBuf in) {
-        if (in.readableBytes() > maxMultiGetLine) {
-            return false;
-        }
         int i = in.readerIndex();
         int spaces = 0;
-        while (in.getByte(i) == ' ') {
+        while (i < in.writerIndex() && spaces <= 100 && in.getByte(i) == ' ') {
             i++;
             spaces++;
         }

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -110,6 +111,107 @@ class ForeignInputTest {
         String tooBig = Wire.exchange(target.address(), concat(ascii("set k 0 0 " + (max + 1) + "\r\n"),
                 new byte[max + 1], ascii("\r\n")), false);
         assertThat(tooBig).isEqualTo("SERVER_ERROR object too large for cache\r\n");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("servers")
+    void aMultiGetOf200LongKeysUnderTheLineLimitIsAnswered(Servers.Target target) throws IOException {
+        String key = "k".repeat(247);
+        StringBuilder in = new StringBuilder("set " + key + "007 0 0 1\r\nx\r\nget");
+        for (int i = 0; i < 200; i++) {
+            in.append(' ').append(key).append(String.format("%03d", i));
+        }
+        in.append("\r\n");
+        assertThat(in.length()).as("a line of 50 KB, under the default max-line-bytes").isBetween(50_000, 65_536);
+        assertThat(Wire.exchange(target.address(), ascii(in.toString()), false))
+                .isEqualTo("STORED\r\nVALUE " + key + "007 0 1\r\nx\r\nEND\r\n");
+    }
+
+    /** memcached would buffer it without bound (and, out of memory, it crashed in our try): we stop at 64 KiB. */
+    @Test
+    void attackerUnfinishedHugeGetLineIsRefusedAndClosed() throws IOException {
+        byte[] line = new byte[1024 * 1024];
+        java.util.Arrays.fill(line, (byte) 'k');
+        System.arraycopy(ascii("get "), 0, line, 0, 4);
+        assertThat(exchangeUnfinished(Servers.cache().address(), line))
+                .isEqualTo("SERVER_ERROR out of memory reading request\r\n" + Wire.EOF);
+    }
+
+    @Test
+    void twentyAttackersWithUnfinishedHugeGetLinesAreAllRefusedAndOthersCarryOn() throws Exception {
+        InetSocketAddress a = Servers.cache().address();
+        byte[] line = new byte[1024 * 1024];
+        java.util.Arrays.fill(line, (byte) 'k');
+        System.arraycopy(ascii("get "), 0, line, 0, 4);
+        List<java.util.concurrent.Future<String>> replies = new java.util.ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(20);
+        try {
+            for (int i = 0; i < 20; i++) {
+                replies.add(pool.submit(() -> exchangeUnfinished(a, line)));
+            }
+            for (var reply : replies) {
+                assertThat(reply.get()).isEqualTo("SERVER_ERROR out of memory reading request\r\n" + Wire.EOF);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(Wire.exchange(a, ascii("version\r\n"), false)).isEqualTo("VERSION 1.6.18\r\n");
+    }
+
+    /** Sends {@code input} (no newline, no sentinel) and returns all the server says until it closes. */
+    private static String exchangeUnfinished(InetSocketAddress a, byte[] input) throws IOException {
+        try (Socket s = new Socket(a.getAddress(), a.getPort())) {
+            s.setSoTimeout(5000);
+            try {
+                s.getOutputStream().write(input);
+                s.getOutputStream().flush();
+            } catch (IOException closedEarly) {
+                // the server hung up before reading it all; its reply is still to be read
+            }
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[4096];
+            try {
+                for (int n; (n = s.getInputStream().read(buf)) >= 0; ) {
+                    got.write(buf, 0, n);
+                }
+            } catch (java.net.SocketTimeoutException e) {
+                return got.toString(StandardCharsets.ISO_8859_1) + "<TIMEOUT>";
+            } catch (IOException reset) {
+                // closed with our bytes unread: a reset, after what it wrote
+            }
+            return got.toString(StandardCharsets.ISO_8859_1) + Wire.EOF;
+        }
+    }
+
+    /** A binary GET of key "a": magic 0x80, opcode 0, key length 1, body length 1 (no 0x0a in it). */
+    private static final byte[] BINARY_GET = {(byte) 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 'a'};
+
+    @Test
+    void aBinaryGetIsAnsweredErrorAndClosedAtOnce() throws IOException {
+        assertThat(exchangeUnfinished(Servers.cache().address(), BINARY_GET)).isEqualTo("ERROR\r\n" + Wire.EOF);
+    }
+
+    /**
+     * The recorded difference: memcached -B ascii reads a binary request as a text line and answers
+     * only when a newline comes (its client hangs until its own timeout), or hangs up silently after
+     * 2048 bytes. The cache answers at the first byte.
+     */
+    @Test
+    void memcachedAsciiOnlyAnswersABinaryGetOnlyWhenANewlineComes() throws IOException {
+        InetSocketAddress a = Servers.memcached().address();
+        try (Socket s = new Socket(a.getAddress(), a.getPort())) {
+            s.setSoTimeout(500);
+            s.getOutputStream().write(BINARY_GET);
+            InputStream in = s.getInputStream();
+            org.assertj.core.api.Assertions.assertThatThrownBy(in::read)
+                    .isInstanceOf(java.net.SocketTimeoutException.class);
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(ascii("\r\nversion\r\n"));
+            byte[] want = ascii("ERROR\r\nVERSION 1.6.18\r\n");
+            assertThat(new String(in.readNBytes(want.length), StandardCharsets.ISO_8859_1))
+                    .isEqualTo("ERROR\r\nVERSION 1.6.18\r\n");
+        }
     }
 
     private static byte[] concat(byte[]... parts) {

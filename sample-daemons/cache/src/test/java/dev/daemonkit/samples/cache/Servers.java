@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Assumptions;
  * The two servers the tests talk to, started once per test JVM and stopped when it exits: the cache
  * daemon in a real launcher in this process (its plugin jar packed from target/classes, loaded by the
  * launcher's plugin class loader as in production), and a real memcached 1.6.18 process ({@code -t 1}
- * on a free loopback port) when its binary is installed.
+ * on a free loopback port, text protocol only with {@code -B ascii}, as the cache daemon is) when its
+ * binary is installed.
  *
  * <p>Without memcached, tests that need it are skipped with a message; with
  * {@code DAEMONKIT_REQUIRE_MEMCACHED=1} (CI) they fail instead.
@@ -121,7 +122,7 @@ final class Servers {
         }
         int port = freePort();
         List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-p", Integer.toString(port), "-U", "0",
-                "-l", "127.0.0.1", "-t", "1"));
+                "-l", "127.0.0.1", "-t", "1", "-B", "ascii"));
         if ("root".equals(System.getProperty("user.name"))) {
             cmd.add("-u");
             cmd.add("root");   // memcached refuses to run as root without being told which user to be

@@ -2,6 +2,7 @@ package dev.daemonkit.samples.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.daemonkit.api.InboundLimitExceeded;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -15,11 +16,9 @@ class TextProtocolHandlerTest {
     private final AtomicLong clock = new AtomicLong(1_700_000_000L);
     private final CacheStats stats = new CacheStats();
     private final ItemStore store = new ItemStore(1024 * 1024, 1024 * 1024, clock::get, stats);
-    private EmbeddedChannel channel = channel();
-
-    private EmbeddedChannel channel() {
-        return new EmbeddedChannel(new TextProtocolHandler(store, stats, 1, 100, 1024 * 1024));
-    }
+    private static final int MAX_LINE = 64 * 1024;
+    private final TextProtocolHandler handler = new TextProtocolHandler(store, stats, 1, 100, MAX_LINE);
+    private EmbeddedChannel channel = new EmbeddedChannel(handler);
 
     @AfterEach
     void finish() {
@@ -113,6 +112,112 @@ class TextProtocolHandlerTest {
         channel.writeInbound(bytes(line.toString()));
         assertThat(channel.isOpen()).isTrue();
         assertThat(send("\r\n")).isEqualTo("END\r\n");
+    }
+
+    @Test
+    void aBinaryRequestIsAnsweredErrorAndClosedWithoutWaitingForANewline() {
+        // A binary GET of key "a": magic 0x80, opcode 0, key length 1, body length 1; no 0x0a in it.
+        byte[] get = new byte[25];
+        get[0] = (byte) 0x80;
+        get[3] = 1;
+        get[11] = 1;
+        get[24] = 'a';
+        channel.writeInbound(Unpooled.wrappedBuffer(get));
+        assertThat(replies()).isEqualTo("ERROR\r\n");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void aBinaryMagicByteAloneIsEnoughToBeAnswered() {
+        assertThat(send("\u0080")).isEqualTo("ERROR\r\n");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void aLineStartingWith0x80AfterTheFirstCommandIsATextLine() {
+        // memcached decides the protocol on a connection's first byte only; later it is a text line.
+        assertThat(send("version\r\n\u0080\u0000\r\nversion\r\n"))
+                .isEqualTo("VERSION 1.6.18\r\nERROR\r\nVERSION 1.6.18\r\n");
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void attackerUnfinishedHugeGetLineIsRefusedAndClosed() {
+        assertThat(send("get ")).isEmpty();
+        String chunk = "k".repeat(16 * 1024);
+        int sent = 4;
+        while (channel.isOpen() && sent < 1024 * 1024) {
+            channel.writeInbound(bytes(chunk));
+            sent += chunk.length();
+        }
+        assertThat(sent).as("refused as soon as the line reached max-line-bytes").isEqualTo(4 + 4 * 16 * 1024);
+        assertThat(replies()).isEqualTo("SERVER_ERROR out of memory reading request\r\n");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void aGetLineOfExactlyMaxLineBytesIsAnsweredAndOneByteMoreIsRefused() {
+        // Keys of 250 bytes, then one shorter key that makes the line, with its CRLF, exactly the limit.
+        String head = "get";
+        String tail = "\r\n";
+        StringBuilder line = new StringBuilder(head);
+        while (line.length() + 251 + tail.length() <= MAX_LINE) {
+            line.append(' ').append("k".repeat(250));
+        }
+        int rest = MAX_LINE - line.length() - tail.length() - 1;
+        line.append(' ').append("k".repeat(rest));
+        assertThat(line.length() + tail.length()).isEqualTo(MAX_LINE);
+        assertThat(send(line + tail)).isEqualTo("END\r\n");
+        assertThat(send(line + "k" + tail)).isEqualTo("SERVER_ERROR out of memory reading request\r\n");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void aLongMultiGetSplitAcrossReadsUpToTheLimitIsAnswered() {
+        assertThat(send("set k0 0 0 1\r\nx\r\n")).isEqualTo("STORED\r\n");
+        StringBuilder line = new StringBuilder("get");
+        for (int i = 0; i < 200; i++) {
+            line.append(' ').append("k".repeat(240)).append(i);
+        }
+        line.append(" k0\r\n");
+        String all = line.toString();
+        StringBuilder got = new StringBuilder();
+        for (int at = 0; at < all.length(); at += 1000) {
+            got.append(send(all.substring(at, Math.min(all.length(), at + 1000))));
+        }
+        assertThat(got.toString()).isEqualTo("VALUE k0 0 1\r\nx\r\nEND\r\n");
+    }
+
+    @Test
+    void theFrameworksInboundLimitIsAnsweredAsARequestTooLongAndClosed() {
+        assertThat(send("set k 0 0 1\r\nx\r\n")).isEqualTo("STORED\r\n");
+        // As the framework raises it: from the decoder's cumulator, before the bytes are copied.
+        handler.setCumulator((alloc, cumulation, in) -> {
+            in.release();
+            throw new InboundLimitExceeded(InboundLimitExceeded.Limit.CONNECTION, 4096,
+                    "inbound.max-buffered (4096 bytes) reached");
+        });
+        channel.writeInbound(bytes("get kkkk"));
+        assertThat(replies()).isEqualTo("SERVER_ERROR out of memory reading request\r\n");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void theFrameworksDaemonWideLimitFiredAfterRepliesOfTheSameReadKeepsThemFirst() {
+        channel.pipeline().fireChannelRead(bytes("version\r\nget kkk"));
+        channel.pipeline().fireExceptionCaught(new InboundLimitExceeded(InboundLimitExceeded.Limit.DAEMON,
+                1 << 20, "inbound.max-buffered-total (1048576 bytes) reached"));
+        assertThat(replies()).isEqualTo("VERSION 1.6.18\r\nSERVER_ERROR out of memory reading request\r\n");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void otherExceptionsAreLeftToTheFrameworksBarrier() {
+        channel.pipeline().fireExceptionCaught(new IllegalStateException("not ours"));
+        assertThat(replies()).isEmpty();
+        assertThat(channel.isOpen()).isTrue();
+        org.assertj.core.api.Assertions.assertThatThrownBy(channel::checkException)
+                .isInstanceOf(IllegalStateException.class);
     }
 
     @Test
