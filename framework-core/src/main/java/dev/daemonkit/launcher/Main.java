@@ -152,7 +152,7 @@ public final class Main {
         void start(Launcher launcher, LoggingSystem logging, Runnable shutdown) {
             LauncherSettings s = launcher.settings();
             if (s.watchdog()) {
-                watchdog = new StallWatchdog(launcher.transport().workers(), s.watchdogThreshold());
+                watchdog = new StallWatchdog(launcher.transport(), s.watchdogThreshold());
             }
             metrics = new DaemonkitMetrics(launcher, logging, watchdog);
             if (s.admin().enabled()) {

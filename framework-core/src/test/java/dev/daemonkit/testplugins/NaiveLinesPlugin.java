@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * Echoes lines, written as a hurried author would: its line decoder has no length limit, so only the
  * framework's inbound limits stand between a client's endless line and the process's memory.
+ * {@code thread} answers the serving thread's name; {@code block} holds the event loop for 1.5 s.
  */
 public final class NaiveLinesPlugin implements DaemonPlugin {
     @Override
@@ -28,8 +29,23 @@ public final class NaiveLinesPlugin implements DaemonPlugin {
                 new SimpleChannelInboundHandler<String>() {
                     @Override
                     protected void channelRead0(ChannelHandlerContext ctx, String line) {
-                        ctx.writeAndFlush(line.length() > 20 ? line.length() + "\n" : line + "\n");
+                        if (line.equals("thread")) {
+                            ctx.writeAndFlush(Thread.currentThread().getName() + "\n");
+                        } else if (line.equals("block")) {
+                            sleep(1_500);   // a burst that holds the loop, as a noisy daemon would
+                            ctx.writeAndFlush("unblocked\n");
+                        } else {
+                            ctx.writeAndFlush(line.length() > 20 ? line.length() + "\n" : line + "\n");
+                        }
                     }
                 }));
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

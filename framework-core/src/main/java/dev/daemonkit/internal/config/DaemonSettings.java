@@ -11,10 +11,11 @@ import java.time.Duration;
  *                       {@link ConnectionShares} has given an {@code auto} daemon its share
  * @param requestTimeout how long a request may take from its first byte to its last; zero turns it off
  * @param inbound        caps on bytes buffered for incomplete requests
+ * @param ioThreads      event loops of the daemon's own; 0: it shares the launcher's
  */
 public record DaemonSettings(String name, String plugin, boolean enabled, int maxConnections,
                              Duration idleTimeout, Duration requestTimeout, Inbound inbound,
-                             int writeBufferLow, int writeBufferHigh, RestartPolicy restart) {
+                             int writeBufferLow, int writeBufferHigh, RestartPolicy restart, int ioThreads) {
 
     /** {@code max-connections = auto}: an equal share of what the explicit limits leave of the budget. */
     public static final int AUTO = 0;
@@ -39,7 +40,7 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
     /** The same settings with the connection share {@link ConnectionShares} gave an {@code auto} daemon. */
     public DaemonSettings withMaxConnections(int share) {
         return new DaemonSettings(name, plugin, enabled, share, idleTimeout, requestTimeout, inbound,
-                writeBufferLow, writeBufferHigh, restart);
+                writeBufferLow, writeBufferHigh, restart, ioThreads);
     }
 
     /** True if {@code max-connections = auto} in this daemon's block. */
@@ -108,6 +109,15 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
         }
         return new DaemonSettings(name, plugin.isEmpty() ? name : plugin, block.getBoolean("enabled"),
                 max, idle, request, Inbound.from(path, block), (int) low, (int) high,
-                RestartPolicy.from(path, block.getConfig("restart")));
+                RestartPolicy.from(path, block.getConfig("restart")), ioThreads(path, block));
+    }
+
+    private static int ioThreads(String path, Config block) {
+        int n = block.getInt("io-threads");
+        if (n < 0 || n > 256) {
+            throw new ConfigError(path + ".io-threads = " + n + " (" + Origins.of(block.getValue("io-threads"))
+                    + ") must be 0 (share the launcher's event loops) or 1 to 256 loops of its own.");
+        }
+        return n;
     }
 }

@@ -21,7 +21,9 @@ import dev.daemonkit.internal.transport.DaemonConnections;
 import dev.daemonkit.internal.transport.ExceptionBarrier;
 import dev.daemonkit.internal.transport.FrontHandler;
 import dev.daemonkit.logging.LogContext;
+import dev.daemonkit.timers.EventLoopTimerWheels;
 import dev.daemonkit.timers.TimerScope;
+import dev.daemonkit.timers.TimerWheelSettings;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -69,6 +71,9 @@ public final class DaemonInstance implements DaemonContext {
     /** Set while this instance takes over the listeners of an older version: a failure then only detaches. */
     volatile boolean takingOver;
     private final TimerScope timerScope;
+    /** The daemon's own event loops and their timer wheels ({@code io-threads} > 0), or null: the shared ones. */
+    private final EventLoopGroup ownLoops;
+    private final EventLoopTimerWheels ownWheels;
     private final ScopedTimers timers;
     private final DaemonConnections connections;
     private volatile Injector injector;
@@ -85,9 +90,19 @@ public final class DaemonInstance implements DaemonContext {
         this.plugin = plugin;
         this.services = services;
         this.daemonLog = LoggerFactory.getLogger("daemon." + spec.name());
-        this.timerScope = services.wheels().newScope(spec.name());
+        int own = spec.settings().ioThreads();
+        if (own > 0) {
+            this.ownLoops = services.transport().newDaemonLoops(spec.name(), own);
+            this.ownWheels = EventLoopTimerWheels.create(ownLoops,
+                    new TimerWheelSettings(services.settings().timerTick(), services.settings().wheelSize()));
+            this.timerScope = ownWheels.newScope(spec.name());
+        } else {
+            this.ownLoops = null;
+            this.ownWheels = null;
+            this.timerScope = services.wheels().newScope(spec.name());
+        }
         this.timers = new ScopedTimers(timerScope, spec.name(), null, null);
-        this.connections = new DaemonConnections(spec.settings(), timerScope, services.connections());
+        this.connections = new DaemonConnections(spec.settings(), timerScope, services.connections(), ownLoops);
     }
 
     /** A listener this daemon declared in configure. */
@@ -242,7 +257,7 @@ public final class DaemonInstance implements DaemonContext {
      * connection to keep on an old version), so a swap closes the old version's and binds anew.
      */
     private ChannelFuture bindDatagram(DeclaredListener l) {
-        ChannelFuture f = new Bootstrap().group(services.transport().workers())
+        ChannelFuture f = new Bootstrap().group(eventLoops())
                 .channel(services.transport().datagramChannel())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
@@ -312,6 +327,7 @@ public final class DaemonInstance implements DaemonContext {
                     }
                     timerScope.close();
                     runHooks(onStopped, Runnable::run, "onStopped");
+                    releaseOwnLoops();
                     state.set(DaemonState.STOPPED);
                     terminated.complete(null);
                     log.info("daemon '{}' STOPPED after {} ms", name(),
@@ -327,7 +343,18 @@ public final class DaemonInstance implements DaemonContext {
             connections.closeAll();
             timerScope.close();
         }
+        releaseOwnLoops();
         terminated.complete(null);
+    }
+
+    /** Stops the daemon's own event loops, if it has them, once nothing of it runs there any more. */
+    private void releaseOwnLoops() {
+        if (ownWheels != null) {
+            ownWheels.close();
+        }
+        if (ownLoops != null && !ownLoops.isShuttingDown()) {
+            ownLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
     }
 
     /** Marks the daemon FAILED, says why in one line, and releases what it holds. */
@@ -346,6 +373,7 @@ public final class DaemonInstance implements DaemonContext {
         closeListeners();
         connections.closeAll();
         timerScope.close();
+        releaseOwnLoops();
         terminated.complete(null);
         onFailed.accept(this);
     }
@@ -543,7 +571,7 @@ public final class DaemonInstance implements DaemonContext {
 
     @Override
     public EventLoopGroup eventLoops() {
-        return services.transport().workers();
+        return ownLoops != null ? ownLoops : services.transport().workers();
     }
 
     @Override

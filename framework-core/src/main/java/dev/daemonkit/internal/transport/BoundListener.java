@@ -4,6 +4,10 @@ import dev.daemonkit.api.PipelineInitializer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import java.net.InetSocketAddress;
@@ -36,26 +40,62 @@ public final class BoundListener {
 
     /** Binds the socket; the returned future fails with the bind error (e.g. address in use). */
     public ChannelFuture bind(Transport transport) {
+        ChannelInitializer<Channel> child = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                Attachment a = attached;
+                if (a == null) {
+                    ch.close();
+                } else {
+                    a.owner().accept(ch, a.protocol());
+                }
+            }
+        };
         ServerBootstrap b = new ServerBootstrap()
                 .group(transport.acceptors(), transport.workers())
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(new OwnLoops(child))
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        Attachment a = attached;
-                        if (a == null) {
-                            ch.close();
-                        } else {
-                            a.owner().accept(ch, a.protocol());
-                        }
-                    }
-                });
+                .childHandler(child);
         ChannelFuture f = b.bind(requested);
         server = f.channel();
         return f;
+    }
+
+    /**
+     * First handler of the server socket's pipeline, before Netty's acceptor: a connection for a
+     * daemon with event loops of its own is registered there; any other goes on to the acceptor and
+     * the shared loops. Read at each accept, like the attachment, so a new version may bring its own.
+     */
+    private final class OwnLoops extends ChannelInboundHandlerAdapter {
+        private final ChannelInitializer<Channel> child;
+
+        OwnLoops(ChannelInitializer<Channel> child) {
+            this.child = child;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            Attachment a = attached;
+            EventLoopGroup own = a == null ? null : a.owner().eventLoops();
+            if (own == null || !(msg instanceof Channel ch)) {
+                ctx.fireChannelRead(msg);
+                return;
+            }
+            ch.pipeline().addLast(child);
+            ch.config().setOption(ChannelOption.TCP_NODELAY, true);
+            try {
+                own.register(ch).addListener((ChannelFutureListener) f -> {
+                    if (!f.isSuccess()) {
+                        ch.unsafe().closeForcibly();   // the daemon's loops are shutting down
+                    }
+                });
+            } catch (RuntimeException e) {
+                ch.unsafe().closeForcibly();
+            }
+        }
     }
 
     public InetSocketAddress requested() {

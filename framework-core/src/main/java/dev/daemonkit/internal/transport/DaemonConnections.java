@@ -7,6 +7,7 @@ import dev.daemonkit.internal.config.DaemonSettings;
 import dev.daemonkit.timers.TimerScope;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.ChannelFuture;
 import java.util.ArrayList;
@@ -63,12 +64,25 @@ public final class DaemonConnections implements ConnectionOwner {
 
     static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+    private final EventLoopGroup ownLoops;
+
     /** @param budget the process's connection budget, shared by every daemon and the admin endpoint */
     public DaemonConnections(DaemonSettings settings, TimerScope timers, ConnectionBudget budget) {
+        this(settings, timers, budget, null);
+    }
+
+    /** @param ownLoops the daemon's own event loops (its connections are registered there), or null */
+    public DaemonConnections(DaemonSettings settings, TimerScope timers, ConnectionBudget budget, EventLoopGroup ownLoops) {
         this.daemon = settings.name();
         this.settings = settings;
         this.timers = timers;
         this.budget = budget;
+        this.ownLoops = ownLoops;
+    }
+
+    @Override
+    public EventLoopGroup eventLoops() {
+        return ownLoops;
     }
 
     /** Applies changed limits (reload): new connections get them; the idle timeout applies to all at their next check. */

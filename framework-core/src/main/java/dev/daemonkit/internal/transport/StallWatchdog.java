@@ -3,8 +3,10 @@ package dev.daemonkit.internal.transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -20,7 +22,10 @@ public final class StallWatchdog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StallWatchdog.class);
 
     private final long thresholdNanos;
-    private final List<Probe> probes = new ArrayList<>();
+    /** Touched by the watchdog's thread only (after the constructor). */
+    private final Map<EventExecutor, Probe> probes = new LinkedHashMap<>();
+    /** Event loops that come and go (daemons' own loops), looked at each round; null: none. */
+    private final Supplier<Collection<EventLoopGroup>> moreLoops;
     private final Thread thread;
     private final LongAdder stalls = new LongAdder();
     private volatile boolean closed;
@@ -37,9 +42,19 @@ public final class StallWatchdog implements AutoCloseable {
     }
 
     public StallWatchdog(EventLoopGroup loops, Duration threshold) {
+        this(loops, null, threshold);
+    }
+
+    /** Watches the transport's shared loops and the daemons' own loops ({@code io-threads}) as they come and go. */
+    public StallWatchdog(Transport transport, Duration threshold) {
+        this(transport.workers(), transport::daemonLoops, threshold);
+    }
+
+    private StallWatchdog(EventLoopGroup loops, Supplier<Collection<EventLoopGroup>> moreLoops, Duration threshold) {
         this.thresholdNanos = threshold.toNanos();
+        this.moreLoops = moreLoops;
         for (EventExecutor loop : loops) {
-            probes.add(new Probe(loop));
+            probes.put(loop, new Probe(loop));
         }
         thread = new Thread(this::run, "daemonkit-watchdog");
         thread.setDaemon(true);
@@ -55,7 +70,15 @@ public final class StallWatchdog implements AutoCloseable {
         long sleepMillis = Math.max(5, TimeUnit.NANOSECONDS.toMillis(thresholdNanos) / 4);
         while (!closed) {
             long now = System.nanoTime();
-            for (Probe p : probes) {
+            if (moreLoops != null) {
+                probes.values().removeIf(p -> p.loop.isTerminated());
+                for (EventLoopGroup group : moreLoops.get()) {
+                    for (EventExecutor loop : group) {
+                        probes.computeIfAbsent(loop, Probe::new);
+                    }
+                }
+            }
+            for (Probe p : probes.values()) {
                 check(p, now);
             }
             try {

@@ -13,6 +13,10 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +29,8 @@ public final class Transport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
     private final String kind;
+    private final IoHandlerFactory io;
+    private final Set<EventLoopGroup> daemonLoops = ConcurrentHashMap.newKeySet();
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final Class<? extends ServerChannel> serverChannel;
@@ -33,6 +39,7 @@ public final class Transport implements AutoCloseable {
     private Transport(String kind, IoHandlerFactory io, int threads,
                       Class<? extends ServerChannel> serverChannel, Class<? extends DatagramChannel> datagramChannel) {
         this.kind = kind;
+        this.io = io;
         this.acceptors = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("daemonkit-accept"), io);
         this.workers = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("daemonkit-io"), io);
         this.serverChannel = serverChannel;
@@ -67,6 +74,23 @@ public final class Transport implements AutoCloseable {
         return workers;
     }
 
+    /**
+     * Event loops of one daemon's own ({@code daemons.NAME.io-threads}), on the same transport as the
+     * shared ones: a noisy daemon put there cannot hold the loops the others share. The daemon shuts
+     * them down when it has stopped.
+     */
+    public EventLoopGroup newDaemonLoops(String daemon, int threads) {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("daemonkit-" + daemon + "-io"), io);
+        daemonLoops.add(group);
+        group.terminationFuture().addListener(f -> daemonLoops.remove(group));
+        return group;
+    }
+
+    /** The daemons' own event loop groups that are running now. */
+    public Collection<EventLoopGroup> daemonLoops() {
+        return List.copyOf(daemonLoops);
+    }
+
     public Class<? extends ServerChannel> serverChannel() {
         return serverChannel;
     }
@@ -80,6 +104,9 @@ public final class Transport implements AutoCloseable {
     public void close() {
         acceptors.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        for (EventLoopGroup own : daemonLoops()) {
+            own.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
         acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
