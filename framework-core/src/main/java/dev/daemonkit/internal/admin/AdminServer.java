@@ -50,6 +50,7 @@ public final class AdminServer implements AutoCloseable {
                 new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO), 0);
         TimerScope timers = launcher.wheels().newScope(NAME);
         DaemonConnections connections = new DaemonConnections(settings, timers, launcher.connectionBudget());
+        connections.evictIdleWhenFull();
         ChannelFuture f = new ServerBootstrap()
                 .group(launcher.transport().acceptors(), launcher.transport().workers())
                 .channel(launcher.transport().serverChannel())

@@ -65,6 +65,10 @@ public final class DaemonConnections implements ConnectionOwner {
     static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final EventLoopGroup ownLoops;
+    /** At max-connections, close the longest-idle connection for the new one instead of refusing it. */
+    private volatile boolean evictIdleWhenFull;
+    private final LongAdder evicted = new LongAdder();
+    static final long EVICTABLE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** @param budget the process's connection budget, shared by every daemon and the admin endpoint */
     public DaemonConnections(DaemonSettings settings, TimerScope timers, ConnectionBudget budget) {
@@ -83,6 +87,41 @@ public final class DaemonConnections implements ConnectionOwner {
     @Override
     public EventLoopGroup eventLoops() {
         return ownLoops;
+    }
+
+    /**
+     * For request/response endpoints such as admin: when full, a new connection takes the place of the
+     * connection that has been idle longest (no request in progress, nothing read or written for a
+     * second), as web servers reuse keep-alive connections. Otherwise a flood of idle connections
+     * would lock the operator out until their idle timeout.
+     */
+    public void evictIdleWhenFull() {
+        evictIdleWhenFull = true;
+    }
+
+    /** Idle connections closed to make room for a new one ({@link #evictIdleWhenFull()}). */
+    public long evicted() {
+        return evicted.sum();
+    }
+
+    /** The longest-idle connection that may give its place, closed; false if there is none. */
+    private boolean evictIdlest() {
+        long now = System.nanoTime();
+        FrontHandler idlest = null;
+        Channel victim = null;
+        for (Channel ch : channels) {
+            FrontHandler f = ch.pipeline().get(FrontHandler.class);
+            if (f != null && f.idleFor(now) >= EVICTABLE_AFTER_NANOS && (idlest == null || f.idleFor(now) > idlest.idleFor(now))) {
+                idlest = f;
+                victim = ch;
+            }
+        }
+        if (victim == null) {
+            return false;
+        }
+        evicted.increment();
+        victim.close();
+        return true;
     }
 
     /** Applies changed limits (reload): new connections get them; the idle timeout applies to all at their next check. */
@@ -206,7 +245,14 @@ public final class DaemonConnections implements ConnectionOwner {
             return;
         }
         DaemonSettings settings = this.settings;
-        if (open.incrementAndGet() > settings.maxConnections()) {
+        // When full, an evicted connection's place goes to the new one at once (the count is one over until
+        // the victim's close completes and gives its place back).
+        boolean madeRoom = evictIdleWhenFull && open.get() >= settings.maxConnections() && evictIdlest();
+        if (madeRoom) {
+            rejectedReport.warn(() -> "'" + daemon + "' is full (" + settings.maxConnections() + " connections): closed"
+                    + " the longest-idle one to serve a new client. Many idle connections may be a flood.");
+        }
+        if (open.incrementAndGet() > settings.maxConnections() && !madeRoom) {
             open.decrementAndGet();
             rejected.increment();
             int max = settings.maxConnections();

@@ -272,6 +272,14 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         return held;
     }
 
+    /**
+     * How long this connection has had no request in progress and read and written nothing, or -1 if
+     * a request is in progress. Read from other threads (a racy but harmless read, for eviction).
+     */
+    long idleFor(long now) {
+        return requestStartNanos != 0 ? -1 : now - lastActivityNanos;
+    }
+
     /** Called by {@link HttpRequestEnd} when the last content of an HTTP request has been decoded. */
     void httpRequestEnded() {
         httpInRequest = false;
