@@ -27,6 +27,11 @@ final class LauncherProcess implements AutoCloseable {
     private final StringBuffer output = new StringBuffer();
 
     LauncherProcess(Path tempDir) throws IOException {
+        this(tempDir, false);
+    }
+
+    /** @param allPlugins keep every sample plugin (echo, cache, presence), not only echo/daytime */
+    LauncherProcess(Path tempDir, boolean allPlugins) throws IOException {
         Path dist = Path.of(System.getProperty("daemonkit.dist", "target/daemonkit"));
         if (!Files.isDirectory(dist.resolve("lib"))) {
             throw new IllegalStateException("no built distribution at " + dist + ": run mvn package first");
@@ -37,7 +42,7 @@ final class LauncherProcess implements AutoCloseable {
         // fixed ports (which a developer may be using) cannot interfere. Their own modules test them.
         try (Stream<Path> plugins = Files.list(home.resolve("plugins"))) {
             for (Path p : plugins.toList()) {
-                if (!p.getFileName().toString().equals("echo.jar")) {
+                if (!allPlugins && !p.getFileName().toString().equals("echo.jar")) {
                     Files.delete(p);
                 }
             }
@@ -73,7 +78,17 @@ final class LauncherProcess implements AutoCloseable {
     }
 
     LauncherProcess start(String... args) throws IOException {
-        List<String> cmd = new java.util.ArrayList<>(List.of(home.resolve("bin/daemonkit").toString()));
+        return start(List.of(home.resolve("bin/daemonkit").toString()), args);
+    }
+
+    /** Starts the launcher with its file descriptor limit ({@code ulimit -n}) lowered to {@code limit}. */
+    LauncherProcess startWithDescriptorLimit(int limit, String... args) throws IOException {
+        return start(List.of("bash", "-c", "ulimit -n " + limit + " && exec \"$0\" \"$@\"",
+                home.resolve("bin/daemonkit").toString()), args);
+    }
+
+    private LauncherProcess start(List<String> command, String... args) throws IOException {
+        List<String> cmd = new java.util.ArrayList<>(command);
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("DAEMONKIT_OPTS", "-Xmx256m -Dio.netty.leakDetection.level=paranoid");
