@@ -69,8 +69,10 @@ cp "$dist/plugins/echo.jar" "$work/plugins/"
 cat > "$work/daemonkit.conf" <<CONF
 daemonkit.admin.enabled = false
 daemonkit.logging.console.enabled = false
+# N connections must fit in the budget: keep 512 descriptors (not 1024) for the launcher's own files.
+daemonkit.connections.reserve = 512
 daemons {
-  echo { listen = "127.0.0.1:$dk_port", max-connections = 20000 }
+  echo { listen = "127.0.0.1:$dk_port" }
   daytime.enabled = false
 }
 CONF
@@ -87,7 +89,8 @@ if [ -f "$dist/plugins/cache.jar" ]; then
   cat > "$work/cache.conf" <<CONF
 daemonkit.admin.enabled = false
 daemonkit.logging.console.enabled = false
-daemons.cache { listen = "127.0.0.1:$cache_port", max-connections = 20000 }
+daemonkit.connections.reserve = 512
+daemons.cache { listen = "127.0.0.1:$cache_port" }
 CONF
   DAEMONKIT_OPTS="$JVM" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/cache.conf" --plugins "$work/plugins" --logs "$work/logs" > "$work/cache.out" 2>&1 &
   cache=$!; pids+=($cache)

@@ -34,6 +34,7 @@ cp "$dist/plugins/presence.jar" "$work/plugins/"
 cat > "$work/daemonkit.conf" <<CONF
 daemonkit.admin.enabled = false
 daemonkit.logging.console.enabled = false
+daemonkit.connections.reserve = 400
 daemons.presence { listen = "127.0.0.1:17100", listen-http = "127.0.0.1:17180", max-connections = 19500 }
 CONF
 DAEMONKIT_OPTS="$SERVER_JVM" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/daemonkit.conf" \

@@ -194,6 +194,7 @@ class HostileLoadIT {
         probe.assertHealthy();
         String metrics = get("/metrics").body();
         assertThat(sum(metrics, "daemonkit_connections_deadline_closed_total")).isGreaterThanOrEqualTo(trickles.size());
+        assertThat(value(metrics, "daemonkit_eventloop_stalls_total")).as(this::stalls).isZero();
     }
 
     // ---- the probe: another daemon's real clients, every 50 ms
@@ -216,6 +217,11 @@ class HostileLoadIT {
             assertThat(cache.readLine()).isEqualTo("STORED");
             presence.send("LOGIN prober\n");
             assertThat(presence.readLine()).isEqualTo("OK LOGIN prober");
+            // Warm each path once, untimed: a fresh launcher's first requests load classes and compile.
+            for (int i = 0; i < 20; i++) {
+                assertThat(echo.request("warm\n")).isEqualTo("warm");
+                assertThat(presence.request("PING warm\n")).isEqualTo("OK PING warm");
+            }
         }
 
         void start() {

@@ -1,5 +1,6 @@
 package dev.daemonkit.internal.transport;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -48,6 +49,7 @@ public final class Transport implements AutoCloseable {
 
     /** {@code wanted}: auto, epoll or nio. Asking for epoll where it is not available falls back to NIO with a warning. */
     public static Transport create(String wanted, int threads) {
+        warmAllocator();
         boolean epoll = !wanted.equals("nio") && Epoll.isAvailable();
         if (wanted.equals("epoll") && !epoll) {
             log.warn("daemonkit.transport.native = epoll, but epoll is not available here ({}); using NIO",
@@ -60,6 +62,16 @@ public final class Transport implements AutoCloseable {
                         NioDatagramChannel.class);
         log.info("transport: {} with {} event loop thread(s)", t.kind, threads);
         return t;
+    }
+
+    /**
+     * Netty's first buffer chunk registers the allocator's JFR event types, which took 200-350 ms
+     * here: paid now, on the starting thread, rather than by the event loop serving the first
+     * clients (the stall watchdog saw it as a stall of every daemon on that loop).
+     */
+    private static void warmAllocator() {
+        ByteBufAllocator.DEFAULT.directBuffer(64).release();
+        ByteBufAllocator.DEFAULT.heapBuffer(64).release();
     }
 
     public String kind() {
