@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * budgets, in its own process with {@code ulimit -n 2048}; meanwhile a probe asks echo, the cache
  * and presence every 50 ms over connections opened before the attack. What the attacker gets: its
  * connections refused, cut or closed. What everyone else gets: answers, their stored items, their
- * connections, and no daemon stopped.
+ * connections, and no daemon stopped; no probe answer later than 1 s and no event loop held 1 s.
  */
 class HostileLoadIT {
     private static final int DESCRIPTOR_LIMIT = 2048;
@@ -68,7 +68,9 @@ class HostileLoadIT {
         launcher.writeConfig("""
                 daemonkit {
                   admin { listen = "127.0.0.1:%d", request-timeout = 2 s }
-                  watchdog.threshold = 200 ms
+                  # The issue's 200 ms is measured by benchmarks/attacks.sh (pinned CPUs, no leak detector);
+                  # here, on a shared machine with Netty's paranoid leak detector, a loop held 1 s fails.
+                  watchdog.threshold = 1 s
                   shutdown.grace = 2 s
                   daemon-defaults.request-timeout = 2 s
                 }

@@ -1,9 +1,11 @@
 package dev.daemonkit.internal.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.daemonkit.internal.admin.AdminServer;
+import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.admin.DaemonkitMetrics;
 import dev.daemonkit.internal.lifecycle.Launcher;
 import dev.daemonkit.testing.LineClient;
@@ -19,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -213,6 +216,33 @@ class HostileClientsTest {
         await().atMost(Duration.ofSeconds(1)).until(() -> naive.open() == 0);
         try (LineClient after = new LineClient(home.address("naive"))) {
             assertThat(after.request("served again")).isEqualTo("served again");
+        }
+    }
+
+    @Test
+    void faultReloadRaisingAShareAboveTheBudgetIsRejectedAndTheRunningLimitsStay() throws Exception {
+        Jars.naiveLines(home.plugins());
+        Jars.lineEcho(home.plugins());
+        home.config("""
+                daemonkit.connections.budget = 60
+                daemonkit.admin.max-connections = 4
+                daemons.line-echo.max-connections = 20
+                """);
+        Launcher launcher = home.start();
+        home.config("""
+                daemonkit.connections.budget = 60
+                daemonkit.admin.max-connections = 4
+                daemons.line-echo.max-connections = 50
+                daemons.naive.max-connections = 20
+                """);
+        assertThatThrownBy(() -> launcher.reload().get())
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(ConfigError.class)
+                .hasMessageContaining("add up to 70").hasMessageContaining("budget is 60");
+        assertThat(launcher.daemon("line-echo").connections().maxConnections()).isEqualTo(20);
+        assertThat(launcher.daemon("naive").connections().maxConnections()).isEqualTo(36);
+        try (LineClient c = new LineClient(home.address("naive"))) {
+            assertThat(c.request("still")).isEqualTo("still");
         }
     }
 
