@@ -66,6 +66,9 @@ public final class DaemonkitMetrics implements Launcher.LauncherListener, AutoCl
             FunctionCounter.builder("daemonkit.eventloop.stalls", watchdog, StallWatchdog::stalls)
                     .description("event loops found blocked longer than daemonkit.watchdog.threshold").register(registry);
         }
+        FunctionCounter.builder("daemonkit.plugin.scan.errors", launcher, Launcher::pluginScanErrors)
+                .description("looks at the plugins folder that could not read it (or a plugin file); nothing was changed")
+                .register(registry);
         launcher.addListener(this);
     }
 

@@ -75,6 +75,9 @@ public final class Launcher {
     private final Map<Path, LoadedSource> sources = new LinkedHashMap<>();
     private final Map<Path, String> lastSeen = new HashMap<>();
     private final Map<Path, String> failedFingerprints = new HashMap<>();
+    /** The plugin folder problems reported and not yet gone, by path (the folder or one source). */
+    private final Map<Path, String> scanProblems = new HashMap<>();
+    private final java.util.concurrent.atomic.LongAdder pluginScanErrors = new java.util.concurrent.atomic.LongAdder();
     private volatile List<PluginFailure> pluginFailures = List.of();
     private volatile List<String> unresolved = List.of();
     private volatile List<SlotView> views = List.of();
@@ -719,15 +722,42 @@ public final class Launcher {
     /**
      * One look at the plugins folder. A new or changed source is loaded once its fingerprint has
      * been the same at two looks in a row ({@code immediately}: at this look, for reload).
+     *
+     * <p>A look that cannot read the folder, or a source's files, changes nothing: an I/O error
+     * (out of file descriptors, a stale mount) must never read as "every plugin removed". Each such
+     * problem is logged once when it appears and once when it is gone, and every failed look is
+     * counted ({@link #pluginScanErrors()}). Returns the problem of this look, or null.
      */
-    private void watchPluginsNow(boolean immediately) {
+    private String watchPluginsNow(boolean immediately) {
         if (stopping) {
-            return;
+            return null;
         }
-        List<Path> present = PluginScanner.sources(pluginsDir);
+        List<Path> present;
+        try {
+            present = PluginScanner.list(pluginsDir);
+        } catch (java.nio.file.NoSuchFileException e) {
+            if (sources.isEmpty()) {
+                scanProblems(Map.of());   // no folder and nothing loaded from it: nothing to keep
+                return null;
+            }
+            return scanFailed(Map.of(pluginsDir, "plugins folder " + pluginsDir + " does not exist any more; the "
+                    + sources.size() + " plugin file(s) loaded from it stay loaded and their daemons keep running."
+                    + " To remove a plugin, delete its file from the folder, not the folder"));
+        } catch (IOException | RuntimeException e) {
+            return scanFailed(Map.of(pluginsDir, "plugins folder " + pluginsDir + " cannot be listed (" + e
+                    + "); hot deploy changes nothing until it can, every daemon keeps running"));
+        }
+        Map<Path, String> problems = new LinkedHashMap<>();
         boolean changed = false;
         for (Path path : present) {
-            String fp = PluginScanner.fingerprint(path);
+            String fp;
+            try {
+                fp = PluginScanner.fingerprintOrThrow(path);
+            } catch (IOException | RuntimeException e) {
+                problems.put(path, "plugin file " + path + " cannot be read (" + e + "); what runs from it stays as it is"
+                        + " until it can");
+                continue;
+            }
             LoadedSource loaded = sources.get(path);
             String previous = lastSeen.put(path, fp);
             if (loaded != null && loaded.fingerprint().equals(fp)) {
@@ -757,6 +787,36 @@ public final class Launcher {
         if (changed) {
             refreshViews();
         }
+        return problems.isEmpty() ? scanProblems(problems) : scanFailed(problems);
+    }
+
+    private String scanFailed(Map<Path, String> problems) {
+        pluginScanErrors.increment();
+        scanProblems(problems);
+        return String.join("; ", problems.values());
+    }
+
+    /** Logs each problem when it appears and says so when one is gone; returns null. */
+    private String scanProblems(Map<Path, String> now) {
+        for (var e : now.entrySet()) {
+            if (!e.getValue().equals(scanProblems.get(e.getKey()))) {
+                log.error("hot deploy: {}. Counted in daemonkit_plugin_scan_errors_total; logged again only once it"
+                        + " is readable.", e.getValue());
+            }
+        }
+        for (Path p : scanProblems.keySet()) {
+            if (!now.containsKey(p)) {
+                log.info("hot deploy: {} can be read again; watching it as before", p);
+            }
+        }
+        scanProblems.clear();
+        scanProblems.putAll(now);
+        return null;
+    }
+
+    /** Looks at the plugins folder that failed (listing or reading a source), since the start. */
+    public long pluginScanErrors() {
+        return pluginScanErrors.sum();
     }
 
     private LoadedSource loadChecked(Path path, String fp, LoadedSource replacing) {
