@@ -12,6 +12,7 @@ import dev.daemonkit.internal.config.DaemonSpec;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.plugins.InstalledPlugin;
 import dev.daemonkit.internal.plugins.LoadedSource;
+import dev.daemonkit.internal.plugins.PluginCopies;
 import dev.daemonkit.internal.plugins.PluginFailure;
 import dev.daemonkit.internal.plugins.PluginScanner;
 import dev.daemonkit.internal.transport.ListenerRegistry;
@@ -71,7 +72,7 @@ public final class Launcher {
             Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("daemonkit-control", true));
     private final ExecutorService lifecycle = Executors.newCachedThreadPool(new DefaultThreadFactory("daemonkit-lifecycle", true));
     private final PluginScanner scanner;
-    private final Path copies;
+    private final PluginCopies copies;
 
     // Below: touched on the control thread only (except volatile views).
     private final Map<String, DaemonSlot> slots = new LinkedHashMap<>();
@@ -108,12 +109,15 @@ public final class Launcher {
         this.settings = config.launcherSettings();
         this.pluginsDir = pluginsDir;
         this.logging = logging;
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        PluginCopies.removeLeftovers(tmp);
         try {
-            this.copies = Files.createTempDirectory("daemonkit-plugins-");
+            this.copies = PluginCopies.create(tmp);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot create a temporary folder for plugin copies: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot create a folder for plugin copies in " + tmp + ": " + e
+                    + ". Make it writable, or point java.io.tmpdir elsewhere (DAEMONKIT_OPTS=\"-Djava.io.tmpdir=DIR\")", e);
         }
-        this.scanner = new PluginScanner(Launcher.class.getClassLoader(), copies);
+        this.scanner = new PluginScanner(Launcher.class.getClassLoader(), copies.dir());
         this.unloader = new Unloader(lifecycle);
     }
 
@@ -161,8 +165,9 @@ public final class Launcher {
 
     /**
      * Starts everything and returns a one-line summary for the log. Throws {@link ConfigError}
-     * (after releasing what it created) when the config is wrong; a daemon that fails on its own is
-     * FAILED and the others run.
+     * (after releasing what it created) when the config is wrong, and {@link NothingBound} when every
+     * enabled daemon failed because its address is in use (a second launcher on the same config); a
+     * daemon that fails on its own is FAILED and the others run.
      */
     public String start() {
         long t0 = System.nanoTime();
@@ -246,6 +251,15 @@ public final class Launcher {
             slot.current.bind();
         }
         refreshViews();
+        if (!slots.isEmpty() && slots.values().stream().allMatch(s -> s.current.failedToBind())) {
+            List<String> why = new ArrayList<>();
+            for (DaemonSlot slot : slots.values()) {
+                why.add("daemon '" + slot.name + "': " + slot.current.failure());
+            }
+            throw new NothingBound("no daemon could bind its address, so this launcher exits:\n  - "
+                    + String.join("\n  - ", why) + "\nAnother launcher is probably running with this config"
+                    + " (bin/daemonkit status asks it); stop it first, or give these daemons other ports.");
+        }
         if (settings.watchPlugins()) {
             long every = settings.scanInterval().toMillis();
             watcher = control.scheduleWithFixedDelay(this::watchPlugins, every, every, TimeUnit.MILLISECONDS);
@@ -335,17 +349,7 @@ public final class Launcher {
             PluginScanner.discard(s);
         }
         lifecycle.shutdown();
-        deleteQuietly(copies);
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            log.debug("deleting {} failed", dir, e);
-        }
+        copies.close();
     }
 
     // ------------------------------------------------------------------ slots and supervision
@@ -513,6 +517,13 @@ public final class Launcher {
             throw new UnknownDaemon("no daemon named '" + name + "' (daemons: " + slots.keySet() + ")");
         }
         return slot;
+    }
+
+    /** Every enabled daemon failed at start because its address is in use: the launcher would serve nothing. */
+    public static final class NothingBound extends RuntimeException {
+        NothingBound(String message) {
+            super(message, null, false, false);
+        }
     }
 
     /** An operator named a daemon that does not exist. */
