@@ -25,6 +25,7 @@ final class LauncherProcess implements AutoCloseable {
     final Path home;
     private Process process;
     private final StringBuffer output = new StringBuffer();
+    private String jvmOptions = "-Xmx256m -Dio.netty.leakDetection.level=paranoid";
 
     LauncherProcess(Path tempDir) throws IOException {
         Path dist = Path.of(System.getProperty("daemonkit.dist", "target/daemonkit"));
@@ -72,11 +73,23 @@ final class LauncherProcess implements AutoCloseable {
         Files.writeString(home.resolve("conf/daemonkit.conf"), hocon, StandardCharsets.UTF_8);
     }
 
+    /** Adds a JVM option (DAEMONKIT_OPTS) for the next {@link #start}. */
+    LauncherProcess jvmOption(String option) {
+        jvmOptions += " " + option;
+        return this;
+    }
+
     LauncherProcess start(String... args) throws IOException {
-        List<String> cmd = new java.util.ArrayList<>(List.of(home.resolve("bin/daemonkit").toString()));
+        return startUnder(List.of(), args);
+    }
+
+    /** Starts {@code bin/daemonkit ARGS} under a wrapper command such as {@code nohup}. */
+    LauncherProcess startUnder(List<String> wrapper, String... args) throws IOException {
+        List<String> cmd = new java.util.ArrayList<>(wrapper);
+        cmd.add(home.resolve("bin/daemonkit").toString());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("DAEMONKIT_OPTS", "-Xmx256m -Dio.netty.leakDetection.level=paranoid");
+        pb.environment().put("DAEMONKIT_OPTS", jvmOptions);
         process = pb.start();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -110,6 +123,16 @@ final class LauncherProcess implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** kill -9: the launcher gets no chance to clean up. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(60, TimeUnit.SECONDS);
     }
 
     void awaitStarted() {

@@ -161,4 +161,22 @@ class ReloadRefusalTest {
         assertThat(launcher.daemon("line-echo")).isSameAs(before);
         assertThat(ask(portA, "x")).isEqualTo("a:x");
     }
+
+    @Test
+    void reloadAfterTheDefaultConfigFileWasDeletedIsRejectedNotReadAsNothingChanged() throws Exception {
+        // Without --config the file may be absent at start (defaults); once it was there, its loss is an error.
+        home.config("daemons.line-echo { listen = \"127.0.0.1:" + portA + "\", prefix = \"a:\" }\n");
+        var config = dev.daemonkit.internal.config.ConfigLoader.load(home.configFile(), false, getClass().getClassLoader());
+        var launcher = new Launcher(config, home.configFile(), false, home.plugins(), null);
+        try {
+            launcher.start();
+            Files.delete(home.configFile());
+            assertThatThrownBy(() -> launcher.reload().get())
+                    .cause().isInstanceOf(ConfigError.class)
+                    .hasMessageContaining("config file " + home.configFile() + " does not exist any more");
+            assertThat(ask(portA, "x")).isEqualTo("a:x");
+        } finally {
+            launcher.stop();
+        }
+    }
 }
