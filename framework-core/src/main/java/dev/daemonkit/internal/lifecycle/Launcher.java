@@ -599,6 +599,9 @@ public final class Launcher {
         ConfigLoader.Resolution resolution;
         try {
             resolution = fresh.resolveDaemons(references());
+            if (!resolution.unknownPlugins().isEmpty() && pluginFailures.isEmpty()) {
+                throw new ConfigError(String.join("\n", resolution.unknownPlugins()));
+            }
         } catch (ConfigError e) {
             log.error("reload rejected, the running config stays: {}", e.getMessage());
             throw e;
@@ -769,16 +772,18 @@ public final class Launcher {
         }
         // Every address of the config after the reload: daemons that keep their instance keep theirs.
         Map<String, DaemonInstance.DeclaredAddress> claimed = new HashMap<>();
-        Map<String, String> kept = new HashMap<>();   // address label -> daemon that keeps listening there
+        Map<String, String> kept = new HashMap<>();   // address label -> the daemon that keeps it, and how
         Set<String> replaced = new HashSet<>();
         changes.stream().filter(c -> c.fresh != null).forEach(c -> replaced.add(c.spec.name()));
         for (DaemonSlot slot : slots.values()) {
             DaemonInstance i = slot.current;
-            if (wanted.contains(slot.name) && !replaced.contains(slot.name) && i != null && !i.state().isTerminal()) {
+            if (wanted.contains(slot.name) && !replaced.contains(slot.name) && i != null) {
+                // A stopped or failed daemon keeps its addresses too: it may be started again.
+                String how = i.state() == DaemonState.RUNNING ? "listens there" : "is configured there (it is " + i.state() + ")";
                 for (DaemonInstance.DeclaredAddress a : i.declaredAddresses()) {
                     if (a.address().getPort() != 0) {
                         claimed.put(a.label(), a);
-                        kept.put(a.label(), slot.name);
+                        kept.put(a.label(), "daemon '" + slot.name + "' of this launcher " + how);
                     }
                 }
             }
@@ -794,7 +799,7 @@ public final class Launcher {
                 DaemonInstance.DeclaredAddress other = claimed.putIfAbsent(a.label(), a);
                 if (other != null && kept.containsKey(a.label())) {
                     errors.add("daemon '" + c.spec.name() + "' cannot move to " + a.label() + " (" + a.where()
-                            + "): daemon '" + kept.get(a.label()) + "' of this launcher listens there (" + other.where()
+                            + "): " + kept.get(a.label()) + " (" + other.where()
                             + "). Choose another port.");
                     continue;
                 }
