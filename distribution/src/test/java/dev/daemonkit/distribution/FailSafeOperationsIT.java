@@ -89,6 +89,49 @@ class FailSafeOperationsIT {
     }
 
     @Test
+    void faultDescriptorFloodKeepsEveryDaemonRunningAndItsConnections() throws Exception {
+        // The issue's scenario for real: a launcher with few file descriptors, clients opening
+        // connections until it has none left, so that listing plugins/ fails with EMFILE.
+        int echo = LauncherProcess.freePort();
+        int daytime = LauncherProcess.freePort();
+        List<Socket> clients = new java.util.ArrayList<>();
+        try (var launcher = new LauncherProcess(tmp)) {
+            launcher.writeConfig(config(LauncherProcess.freePort(), echo, daytime) + """
+                    daemonkit.plugins { watch = true, scan-interval = 100 ms }
+                    """);
+            launcher.startUnder(List.of("bash", "-c", "ulimit -n 320 && exec \"$0\" \"$@\"")).awaitStarted();
+            try (Socket kept = new Socket(InetAddress.getLoopbackAddress(), echo)) {
+                kept.setSoTimeout(10_000);
+                var keptIn = new BufferedReader(new InputStreamReader(kept.getInputStream(), StandardCharsets.UTF_8));
+                kept.getOutputStream().write("first\n".getBytes(StandardCharsets.UTF_8));
+                assertThat(keptIn.readLine()).isEqualTo("first");
+                for (int i = 0; i < 400; i++) {
+                    clients.add(new Socket(InetAddress.getLoopbackAddress(), echo));
+                }
+                await().atMost(Duration.ofSeconds(30)).until(() -> launcher.output().contains("cannot be listed"));
+                await().pollDelay(Duration.ofSeconds(1)).until(() -> true);   // ten more looks
+                for (Socket c : clients) {
+                    c.close();
+                }
+                clients.clear();
+                await().atMost(Duration.ofSeconds(30)).until(() -> launcher.output().contains("can be read again"));
+                assertThat(launcher.output()).contains("Too many open files").doesNotContain("was removed")
+                        .doesNotContain("STOPPING");
+                // The connection opened before the flood is still served by the same daemon.
+                kept.getOutputStream().write("still\n".getBytes(StandardCharsets.UTF_8));
+                assertThat(keptIn.readLine()).isEqualTo("still");
+            }
+            assertThat(echo(echo, "after")).isEqualTo("after");
+            assertThat(launcher.output().split("cannot be listed", -1)).as("reported once").hasSize(2);
+            assertThat(launcher.terminate()).isZero();
+        } finally {
+            for (Socket c : clients) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
     void aSecondLauncherOnTheSameConfigExitsWithCode3AndSaysAnotherLauncherIsProbablyRunning() throws Exception {
         int echo = LauncherProcess.freePort();
         int daytime = LauncherProcess.freePort();

@@ -632,11 +632,13 @@ public final class Launcher {
         resolution.daemons().forEach(s -> wanted.add(s.name()));
         try {
             prepare(changes, wanted);
-        } catch (ConfigError e) {
+        } catch (RuntimeException | Error e) {
             for (Change c : changes) {
                 c.abandon(registry);
             }
-            log.error("reload rejected, the running config stays: {}", e.getMessage());
+            if (e instanceof ConfigError) {
+                log.error("reload rejected, the running config stays: {}", e.getMessage());
+            }
             throw e;
         }
 
