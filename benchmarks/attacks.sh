@@ -34,6 +34,9 @@ server=$!; pids+=($server)
 wait_port 17070 && wait_port 17000 && wait_port 17311 && wait_port 17100 || { cat "$work/server.out"; exit 1; }
 echo "launcher pid $server; phases: $PHASES"
 taskset -c 1 java -Xms512m -Xmx512m -cp "$bots" dev.daemonkit.bench.Attacks 17070 17000 17311 17100 17180 "$server" "$PHASES"
-echo "--- launcher warnings during the run (first 3 of each kind):"
-grep -E "WARN|ERROR" "$work/logs/daemonkit.log" | sed -E 's/^[^ ]+ [^ ]+ //' | cut -c1-220 | sort | uniq -c | sort -rn | head -12 || true
+echo "--- launcher warnings during the run, counted by kind:"
+grep -E " (WARN|ERROR) " "$work/logs/daemonkit.log" | sed -E 's/^[^ ]+ [^ ]+ //; s/#[0-9]+ from [0-9.:]+/#N from PEER/; s/[0-9]+ (ms|more)/N \1/g; s/conn=[0-9]+ peer=[0-9.:]+/conn=N/' \
+  | cut -c1-200 | sort | uniq -c | sort -rn | head -12 || true
+echo "--- stall reports with the top of the blocked stack:"
+grep -A8 "has been blocked for" "$work/logs/daemonkit.log" | grep -E "blocked for|^\s+at " | cut -c1-160 | head -40 || true
 kill -TERM $server; wait $server 2>/dev/null || true

@@ -25,6 +25,7 @@ final class LauncherProcess implements AutoCloseable {
     final Path home;
     private Process process;
     private final StringBuffer output = new StringBuffer();
+    private String jvmOptions = "-Xmx256m -Dio.netty.leakDetection.level=paranoid";
 
     LauncherProcess(Path tempDir) throws IOException {
         this(tempDir, false);
@@ -77,7 +78,14 @@ final class LauncherProcess implements AutoCloseable {
         Files.writeString(home.resolve("conf/daemonkit.conf"), hocon, StandardCharsets.UTF_8);
     }
 
+    /** Adds a JVM option (DAEMONKIT_OPTS) for the next {@link #start}. */
+    LauncherProcess jvmOption(String option) {
+        jvmOptions += " " + option;
+        return this;
+    }
+
     LauncherProcess start(String... args) throws IOException {
+<<<<<<< HEAD
         return start(List.of(home.resolve("bin/daemonkit").toString()), args);
     }
 
@@ -89,9 +97,18 @@ final class LauncherProcess implements AutoCloseable {
 
     private LauncherProcess start(List<String> command, String... args) throws IOException {
         List<String> cmd = new java.util.ArrayList<>(command);
+=======
+        return startUnder(List.of(), args);
+    }
+
+    /** Starts {@code bin/daemonkit ARGS} under a wrapper command such as {@code nohup}. */
+    LauncherProcess startUnder(List<String> wrapper, String... args) throws IOException {
+        List<String> cmd = new java.util.ArrayList<>(wrapper);
+        cmd.add(home.resolve("bin/daemonkit").toString());
+>>>>>>> wt-ops
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("DAEMONKIT_OPTS", "-Xmx256m -Dio.netty.leakDetection.level=paranoid");
+        pb.environment().put("DAEMONKIT_OPTS", jvmOptions);
         process = pb.start();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -125,6 +142,16 @@ final class LauncherProcess implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** kill -9: the launcher gets no chance to clean up. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(60, TimeUnit.SECONDS);
     }
 
     void awaitStarted() {

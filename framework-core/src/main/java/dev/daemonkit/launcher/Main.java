@@ -14,16 +14,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * The launcher process: {@code bin/daemonkit} runs {@code java ... dev.daemonkit.launcher.Main}.
  * Exit codes: 0 clean stop (also after TERM or INT), 2 bad usage or bad config (nothing was bound),
- * 1 any other fatal error.
+ * 3 every enabled daemon's address is in use (another launcher is probably running; nothing was
+ * bound), 1 any other fatal error.
  */
 public final class Main {
     public static final int OK = 0;
     public static final int FATAL = 1;
     public static final int BAD_CONFIG = 2;
+    public static final int NOTHING_BOUND = 3;
 
     private Main() {
     }
@@ -98,7 +101,7 @@ public final class Main {
                     stopRequested.countDown();
                 });
             }
-            Signal.handle(new Signal("HUP"), sig -> {
+            SignalHandler previousHup = Signal.handle(new Signal("HUP"), sig -> {
                 log.info("received SIGHUP: reloading {} and rescanning {}", cli.config(), cli.plugins());
                 launcher.reload().whenComplete((report, e) -> {
                     if (e != null) {
@@ -106,6 +109,11 @@ public final class Main {
                     }
                 });
             });
+            // An ignored signal stays ignored (the JVM does not install a handler then): nohup, trap '' HUP.
+            if (previousHup == SignalHandler.SIG_IGN) {
+                log.warn("SIGHUP is ignored in this process (started under nohup, or with HUP trapped to nothing):"
+                        + " kill -HUP will not reload it. Reload with: bin/daemonkit reload (or POST /reload).");
+            }
         } catch (IllegalArgumentException e) {
             log.warn("cannot handle signals here ({}); stop with Ctrl-C may skip the graceful drain", e.getMessage());
         }
@@ -120,6 +128,12 @@ public final class Main {
             String summary = launcher.start();
             services.start(launcher, logging, stopRequested::countDown);
             log.info("{}", summary);
+        } catch (Launcher.NothingBound e) {
+            log.error("not started: {}", e.getMessage());
+            stopped.set(true);
+            logging.close();
+            System.err.println("daemonkit: not started: " + e.getMessage());
+            return NOTHING_BOUND;
         } catch (ConfigError e) {
             log.error("not started: {}", e.getMessage());
             stopped.set(true);

@@ -79,6 +79,9 @@ public final class DaemonkitMetrics implements Launcher.LauncherListener, AutoCl
                     .description("times accepting paused because the process held its whole connection budget")
                     .register(registry);
         }
+        FunctionCounter.builder("daemonkit.plugin.scan.errors", launcher, Launcher::pluginScanErrors)
+                .description("looks at the plugins folder that could not read it (or a plugin file); nothing was changed")
+                .register(registry);
         launcher.addListener(this);
     }
 

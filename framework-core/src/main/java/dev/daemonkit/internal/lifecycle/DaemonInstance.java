@@ -78,6 +78,8 @@ public final class DaemonInstance implements DaemonContext {
     private final DaemonConnections connections;
     private volatile Injector injector;
     private volatile String failure;
+    /** Set when this instance failed because an address of it could not be bound. */
+    private volatile boolean bindFailed;
 
     /**
      * @param onFailed told (on the failing thread) when this instance becomes FAILED, for supervision
@@ -234,6 +236,7 @@ public final class DaemonInstance implements DaemonContext {
                 try {
                     l.tcp = registry.attach(l.address, name(), connections, l.protocol);
                 } catch (ListenerRegistry.AddressTaken e) {
+                    bindFailed = true;
                     markFailed(Addresses.format(l.address) + " (" + l.where() + ") is taken: " + e.getMessage()
                             + ". Give this daemon another port", null);
                     return;
@@ -281,6 +284,7 @@ public final class DaemonInstance implements DaemonContext {
         String why = cause instanceof BindException || String.valueOf(cause.getMessage()).contains("in use")
                 ? " is in use. Stop the process holding it or choose another port"
                 : " cannot be bound: " + cause.getMessage();
+        bindFailed = true;
         markFailed(Addresses.format(l.address) + " (" + l.where() + ")" + why, null);
     }
 
@@ -297,10 +301,23 @@ public final class DaemonInstance implements DaemonContext {
      * version until their clients close them or {@code grace} ends; nothing is closed early.
      */
     CompletableFuture<Void> retire(Duration grace) {
-        return stop(grace, null, true);
+        return stop(grace, null, "version " + plugin.version() + " retiring (a new version took over)");
+    }
+
+    /**
+     * Stops this instance after a new one (a reload's new config) took over its listeners: like a
+     * stop (open connections are told and closed once quiet), but only the sockets the new instance
+     * did not take over are closed.
+     */
+    CompletableFuture<Void> replaced(Duration grace, Duration quiet) {
+        return stop(grace, quiet, "replaced (its new config took over)");
     }
 
     private CompletableFuture<Void> stop(Duration grace, Duration quiet, boolean retiring) {
+        return stop(grace, quiet, retiring ? "retiring" : "STOPPING");
+    }
+
+    private CompletableFuture<Void> stop(Duration grace, Duration quiet, String what) {
         DaemonState s = state.get();
         if (s != DaemonState.RUNNING && s != DaemonState.STARTING) {
             return CompletableFuture.completedFuture(null);
@@ -310,13 +327,10 @@ public final class DaemonInstance implements DaemonContext {
         }
         long started = System.nanoTime();
         inContext(() -> log.info("daemon '{}' {}: no new connections; {} open get up to {} ms to finish",
-                name(), retiring ? "version " + plugin.version() + " retiring (a new version took over)" : "STOPPING",
-                connections.open(), grace.toMillis()));
-        if (retiring) {
-            closeDatagramListeners();
-        } else {
-            closeListeners();
-        }
+                name(), what, connections.open(), grace.toMillis()));
+        // Closes only the sockets this instance still owns: one a newer instance took over stays bound
+        // (a hot swap), one the newer instance no longer declares is closed (a reload moved the port).
+        closeListeners();
         runHooks(onStopping, h -> h.accept(grace), "onStopping");
         return connections.drain(grace, quiet)
                 .completeOnTimeout(null, grace.toMillis(), TimeUnit.MILLISECONDS)
@@ -478,6 +492,11 @@ public final class DaemonInstance implements DaemonContext {
 
     public String failure() {
         return failure;
+    }
+
+    /** True when this instance FAILED because one of its addresses could not be bound (in use, taken). */
+    public boolean failedToBind() {
+        return bindFailed;
     }
 
     /** Timers of this daemon (and its connections) pending now. */

@@ -13,6 +13,7 @@ import dev.daemonkit.internal.config.DaemonSpec;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.plugins.InstalledPlugin;
 import dev.daemonkit.internal.plugins.LoadedSource;
+import dev.daemonkit.internal.plugins.PluginCopies;
 import dev.daemonkit.internal.plugins.PluginFailure;
 import dev.daemonkit.internal.plugins.PluginScanner;
 import dev.daemonkit.internal.transport.ConnectionBudget;
@@ -23,6 +24,7 @@ import dev.daemonkit.timers.EventLoopTimerWheels;
 import dev.daemonkit.timers.TimerWheelSettings;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,6 +63,8 @@ public final class Launcher {
 
     private final Path configFile;
     private final boolean configExplicit;
+    /** Whether the config file existed at start: then a reload that does not find it is refused. */
+    private final boolean configExisted;
     private final Path pluginsDir;
     private final LoggingSystem logging;
     private volatile ConfigLoader config;
@@ -70,13 +74,16 @@ public final class Launcher {
             Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("daemonkit-control", true));
     private final ExecutorService lifecycle = Executors.newCachedThreadPool(new DefaultThreadFactory("daemonkit-lifecycle", true));
     private final PluginScanner scanner;
-    private final Path copies;
+    private final PluginCopies copies;
 
     // Below: touched on the control thread only (except volatile views).
     private final Map<String, DaemonSlot> slots = new LinkedHashMap<>();
     private final Map<Path, LoadedSource> sources = new LinkedHashMap<>();
     private final Map<Path, String> lastSeen = new HashMap<>();
     private final Map<Path, String> failedFingerprints = new HashMap<>();
+    /** The plugin folder problems reported and not yet gone, by path (the folder or one source). */
+    private final Map<Path, String> scanProblems = new HashMap<>();
+    private final java.util.concurrent.atomic.LongAdder pluginScanErrors = new java.util.concurrent.atomic.LongAdder();
     private volatile List<PluginFailure> pluginFailures = List.of();
     private volatile List<String> unresolved = List.of();
     private volatile List<SlotView> views = List.of();
@@ -101,15 +108,19 @@ public final class Launcher {
         this.config = config;
         this.configFile = configFile;
         this.configExplicit = configExplicit;
+        this.configExisted = Files.exists(configFile);
         this.settings = config.launcherSettings();
         this.pluginsDir = pluginsDir;
         this.logging = logging;
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        PluginCopies.removeLeftovers(tmp);
         try {
-            this.copies = Files.createTempDirectory("daemonkit-plugins-");
+            this.copies = PluginCopies.create(tmp);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot create a temporary folder for plugin copies: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot create a folder for plugin copies in " + tmp + ": " + e
+                    + ". Make it writable, or point java.io.tmpdir elsewhere (DAEMONKIT_OPTS=\"-Djava.io.tmpdir=DIR\")", e);
         }
-        this.scanner = new PluginScanner(Launcher.class.getClassLoader(), copies);
+        this.scanner = new PluginScanner(Launcher.class.getClassLoader(), copies.dir());
         this.unloader = new Unloader(lifecycle);
     }
 
@@ -157,8 +168,9 @@ public final class Launcher {
 
     /**
      * Starts everything and returns a one-line summary for the log. Throws {@link ConfigError}
-     * (after releasing what it created) when the config is wrong; a daemon that fails on its own is
-     * FAILED and the others run.
+     * (after releasing what it created) when the config is wrong, and {@link NothingBound} when every
+     * enabled daemon failed because its address is in use (a second launcher on the same config); a
+     * daemon that fails on its own is FAILED and the others run.
      */
     public String start() {
         long t0 = System.nanoTime();
@@ -243,6 +255,15 @@ public final class Launcher {
             slot.current.bind();
         }
         refreshViews();
+        if (!slots.isEmpty() && slots.values().stream().allMatch(s -> s.current.failedToBind())) {
+            List<String> why = new ArrayList<>();
+            for (DaemonSlot slot : slots.values()) {
+                why.add("daemon '" + slot.name + "': " + slot.current.failure());
+            }
+            throw new NothingBound("no daemon could bind its address, so this launcher exits:\n  - "
+                    + String.join("\n  - ", why) + "\nAnother launcher is probably running with this config"
+                    + " (bin/daemonkit status asks it); stop it first, or give these daemons other ports.");
+        }
         if (settings.watchPlugins()) {
             long every = settings.scanInterval().toMillis();
             watcher = control.scheduleWithFixedDelay(this::watchPlugins, every, every, TimeUnit.MILLISECONDS);
@@ -332,17 +353,7 @@ public final class Launcher {
             PluginScanner.discard(s);
         }
         lifecycle.shutdown();
-        deleteQuietly(copies);
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            log.debug("deleting {} failed", dir, e);
-        }
+        copies.close();
     }
 
     // ------------------------------------------------------------------ slots and supervision
@@ -369,11 +380,14 @@ public final class Launcher {
     }
 
     private DaemonSlot addSlot(DaemonSpec spec, InstalledPlugin plugin) {
+        return register(new DaemonSlot(spec, plugin));
+    }
+
+    private DaemonSlot register(DaemonSlot slot) {
         if (logging != null) {
-            logging.addDaemon(spec.name(), spec.block().getConfig("logging"));
+            logging.addDaemon(slot.name, slot.spec.block().getConfig("logging"));
         }
-        DaemonSlot slot = new DaemonSlot(spec, plugin);
-        slots.put(spec.name(), slot);
+        slots.put(slot.name, slot);
         SlotView view = new SlotView(slot);
         for (LauncherListener l : listeners) {
             l.slotAdded(view);
@@ -509,6 +523,13 @@ public final class Launcher {
         return slot;
     }
 
+    /** Every enabled daemon failed at start because its address is in use: the launcher would serve nothing. */
+    public static final class NothingBound extends RuntimeException {
+        NothingBound(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** An operator named a daemon that does not exist. */
     public static final class UnknownDaemon extends RuntimeException {
         UnknownDaemon(String message) {
@@ -568,21 +589,67 @@ public final class Launcher {
         ConfigLoader fresh;
         LauncherSettings freshSettings;
         try {
+            if (!Files.exists(configFile) && (configExplicit || configExisted)) {
+                throw new ConfigError("config file " + configFile + " does not exist any more (deleted or moved?)."
+                        + " Put it back, then reload again; until then the daemons run on as they are");
+            }
             fresh = ConfigLoader.load(configFile, configExplicit, Launcher.class.getClassLoader());
             freshSettings = fresh.launcherSettings();
         } catch (ConfigError e) {
             log.error("reload rejected, the running config stays: {}", e.getMessage());
             throw e;
         }
-        watchPluginsNow(true);
+        String scanProblem = watchPluginsNow(true);
         ConfigLoader.Resolution resolution;
         try {
             resolution = fresh.resolveDaemons(references());
+            if (!resolution.unknownPlugins().isEmpty() && pluginFailures.isEmpty()) {
+                throw new ConfigError(String.join("\n", resolution.unknownPlugins()));
+            }
         } catch (ConfigError e) {
             log.error("reload rejected, the running config stays: {}", e.getMessage());
             throw e;
         }
+
+        // Plan and prepare without changing anything: every daemon the reload would start or restart
+        // gets its new instance configured and its new addresses checked and bound first; any problem
+        // rejects the reload as a whole and the running daemons never notice.
+        List<Change> changes = new ArrayList<>();
+        for (DaemonSpec spec : resolution.daemons()) {
+            DaemonSlot slot = slots.get(spec.name());
+            if (slot == null) {
+                changes.add(new Change(Change.Kind.START, new DaemonSlot(spec, plugin(spec.plugin())), spec));
+                continue;
+            }
+            if (slot.spec.block().equals(spec.block())) {
+                continue;
+            }
+            boolean samePlugin = slot.spec.plugin().equals(spec.plugin());
+            DaemonInstance current = slot.current;
+            boolean running = current != null && current.state() == DaemonState.RUNNING;
+            Change.Kind kind = !samePlugin || !running ? Change.Kind.RESTART
+                    : withoutFrameworkKeys(slot.spec.block()).equals(withoutFrameworkKeys(spec.block())) ? Change.Kind.IN_PLACE
+                    : Change.Kind.OFFER;
+            changes.add(new Change(kind, slot, spec));
+        }
+        Set<String> wanted = new HashSet<>();
+        resolution.daemons().forEach(s -> wanted.add(s.name()));
+        try {
+            prepare(changes, wanted);
+        } catch (RuntimeException | Error e) {
+            for (Change c : changes) {
+                c.abandon(registry);
+            }
+            if (e instanceof ConfigError) {
+                log.error("reload rejected, the running config stays: {}", e.getMessage());
+            }
+            throw e;
+        }
+
         List<String> notes = new ArrayList<>();
+        if (scanProblem != null) {
+            notes.add("the plugins folder could not be read, so the plugin files stay as they were: " + scanProblem);
+        }
         LauncherSettings old = settings;
         if (!old.transport().equals(freshSettings.transport()) || old.ioThreads() != freshSettings.ioThreads()
                 || !old.timerTick().equals(freshSettings.timerTick()) || old.wheelSize() != freshSettings.wheelSize()
@@ -604,39 +671,35 @@ public final class Launcher {
         List<String> restarted = new ArrayList<>();
         List<String> updated = new ArrayList<>();
         List<String> stopped = new ArrayList<>();
-        Set<String> wanted = new HashSet<>();
-        for (DaemonSpec spec : resolution.daemons()) {
-            wanted.add(spec.name());
-            DaemonSlot slot = slots.get(spec.name());
-            if (slot == null) {
-                DaemonSlot created = addSlot(spec, plugin(spec.plugin()));
-                startSlot(created);
+        for (Change c : changes) {
+            DaemonSpec spec = c.spec;
+            DaemonSlot slot = c.slot;
+            if (c.kind == Change.Kind.START) {
+                register(slot);
+                c.fresh.takingOver = false;
+                slot.current = c.fresh;
+                c.fresh.bind();
+                c.releaseReserved(registry);
                 started.add(spec.name());
-                continue;
-            }
-            if (slot.spec.block().equals(spec.block())) {
                 continue;
             }
             if (logging != null) {
                 logging.addDaemon(spec.name(), spec.block().getConfig("logging"));
             }
-            boolean samePlugin = slot.spec.plugin().equals(spec.plugin());
             DaemonInstance current = slot.current;
-            boolean running = current != null && current.state() == DaemonState.RUNNING;
-            if (samePlugin && running && withoutFrameworkKeys(slot.spec.block()).equals(withoutFrameworkKeys(spec.block()))) {
+            if (c.kind == Change.Kind.IN_PLACE) {
                 current.connections().update(spec.settings());
                 slot.spec = spec;
                 updated.add(spec.name());
                 log.info("daemon '{}': new limits applied in place", spec.name());
-            } else if (samePlugin && running && current.offerReload(spec.block())) {
+            } else if (c.kind == Change.Kind.OFFER && current.offerReload(spec.block())) {
+                c.abandon(registry);
                 current.connections().update(spec.settings());
                 slot.spec = spec;
                 updated.add(spec.name());
                 log.info("daemon '{}' applied its new config itself", spec.name());
             } else {
-                slot.spec = spec;
-                slot.plugin = plugin(spec.plugin());
-                restartInPlace(slot);
+                switchOver(c, notes);
                 restarted.add(spec.name());
             }
         }
@@ -650,6 +713,219 @@ public final class Launcher {
         ReloadReport report = new ReloadReport(started, restarted, updated, stopped, notes);
         log.info("{}", report);
         return report;
+    }
+
+    /** One daemon a reload starts, restarts or updates, with its prepared new instance. */
+    private static final class Change {
+        enum Kind { START, RESTART, IN_PLACE, OFFER }
+
+        final Kind kind;
+        final DaemonSlot slot;
+        final DaemonSpec spec;
+        DaemonInstance fresh;
+        final List<dev.daemonkit.internal.transport.BoundListener> reserved = new ArrayList<>();
+
+        Change(Kind kind, DaemonSlot slot, DaemonSpec spec) {
+            this.kind = kind;
+            this.slot = slot;
+            this.spec = spec;
+        }
+
+        /** Closes the sockets bound for the new instance that it did not take. */
+        void releaseReserved(ListenerRegistry registry) {
+            reserved.forEach(registry::releaseUnattached);
+            reserved.clear();
+        }
+
+        void abandon(ListenerRegistry registry) {
+            if (fresh != null) {
+                fresh.abandon();
+                fresh = null;
+            }
+            releaseReserved(registry);
+        }
+    }
+
+    /**
+     * Configures the new instance of every change that may need one and binds its new addresses.
+     * Throws a {@link ConfigError} naming daemon, key, address and holder for anything that would
+     * not start; the caller then abandons what was prepared.
+     */
+    private void prepare(List<Change> changes, Set<String> wanted) {
+        List<String> errors = new ArrayList<>();
+        for (Change c : changes) {
+            if (c.kind == Change.Kind.IN_PLACE) {
+                continue;
+            }
+            DaemonSlot slot = c.slot;
+            InstalledPlugin plugin = plugin(c.spec.plugin());
+            DaemonInstance fresh = new DaemonInstance(c.spec, plugin, services, registry,
+                    failed -> control.execute(() -> onFailed(slot, failed)));
+            fresh.takingOver = true;   // until it runs, a failure must not close a socket the old instance serves
+            c.fresh = fresh;
+            try {
+                fresh.configure();
+            } catch (ConfigError e) {
+                errors.add(e.getMessage());
+                continue;
+            }
+            if (fresh.state() != DaemonState.STARTING) {
+                errors.add("daemon '" + c.spec.name() + "' would not start with the new config: " + fresh.failure());
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw rejection(errors);
+        }
+        // Every address of the config after the reload: daemons that keep their instance keep theirs.
+        Map<String, DaemonInstance.DeclaredAddress> claimed = new HashMap<>();
+        Map<String, String> kept = new HashMap<>();   // address label -> the daemon that keeps it, and how
+        Set<String> replaced = new HashSet<>();
+        changes.stream().filter(c -> c.fresh != null).forEach(c -> replaced.add(c.spec.name()));
+        for (DaemonSlot slot : slots.values()) {
+            DaemonInstance i = slot.current;
+            if (wanted.contains(slot.name) && !replaced.contains(slot.name) && i != null) {
+                // A stopped or failed daemon keeps its addresses too: it may be started again.
+                String how = i.state() == DaemonState.RUNNING ? "listens there" : "is configured there (it is " + i.state() + ")";
+                for (DaemonInstance.DeclaredAddress a : i.declaredAddresses()) {
+                    if (a.address().getPort() != 0) {
+                        claimed.put(a.label(), a);
+                        kept.put(a.label(), "daemon '" + slot.name + "' of this launcher " + how);
+                    }
+                }
+            }
+        }
+        for (Change c : changes) {
+            if (c.fresh == null) {
+                continue;
+            }
+            for (DaemonInstance.DeclaredAddress a : c.fresh.declaredAddresses()) {
+                if (a.address().getPort() == 0) {
+                    continue;   // an ephemeral port never clashes
+                }
+                DaemonInstance.DeclaredAddress other = claimed.putIfAbsent(a.label(), a);
+                if (other != null && kept.containsKey(a.label())) {
+                    errors.add("daemon '" + c.spec.name() + "' cannot move to " + a.label() + " (" + a.where()
+                            + "): " + kept.get(a.label()) + " (" + other.where()
+                            + "). Choose another port.");
+                    continue;
+                }
+                if (other != null) {
+                    errors.add("two listeners on " + a.label() + ": " + other.where() + " and " + a.where()
+                            + ". Give each its own port.");
+                    continue;
+                }
+                String problem = a.transport().equals("udp") ? checkDatagram(c, a) : reserve(c, a);
+                if (problem != null) {
+                    errors.add("daemon '" + c.spec.name() + "' cannot move to " + a.label() + " (" + a.where() + "): "
+                            + problem);
+                }
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw rejection(errors);
+        }
+    }
+
+    private static ConfigError rejection(List<String> errors) {
+        return new ConfigError(errors.size() == 1 ? errors.get(0)
+                : errors.size() + " problems:\n  - " + String.join("\n  - ", errors));
+    }
+
+    /** Binds a new TCP address of a prepared instance now; returns what holds it if it cannot be bound. */
+    private String reserve(Change c, DaemonInstance.DeclaredAddress a) {
+        String holder = registry.holder(a.address());
+        if (holder != null && holder.equals(c.spec.name())) {
+            return null;   // its own socket: the new instance takes it over
+        }
+        if (holder != null) {
+            return "daemon '" + holder + "' of this launcher listens there. Choose another port (to move a port from"
+                    + " one daemon to another, free it with one reload and take it with the next)";
+        }
+        try {
+            c.reserved.add(registry.reserve(a.address(), c.spec.name()));
+            return null;
+        } catch (ListenerRegistry.AddressTaken e) {
+            return e.getMessage();
+        } catch (ListenerRegistry.BindFailed e) {
+            return inUse(a, e.getCause());
+        }
+    }
+
+    /** A UDP address of a prepared instance: free (tried with a bind), or held by its own old instance. */
+    private String checkDatagram(Change c, DaemonInstance.DeclaredAddress a) {
+        for (DaemonSlot slot : slots.values()) {
+            DaemonInstance i = slot.current;
+            if (i == null || i.state().isTerminal()) {
+                continue;
+            }
+            for (var l : i.listeners()) {
+                if (l.transport().equals("udp") && a.address().equals(l.address())) {
+                    return slot.name.equals(c.spec.name()) ? null : "daemon '" + slot.name + "' of this launcher listens there."
+                            + " Choose another port (to move a port from one daemon to another, free it with one reload"
+                            + " and take it with the next)";
+                }
+            }
+        }
+        try (java.net.DatagramSocket probe = new java.net.DatagramSocket(a.address())) {
+            return null;
+        } catch (IOException e) {
+            return inUse(a, e);
+        }
+    }
+
+    private String inUse(DaemonInstance.DeclaredAddress a, Throwable cause) {
+        String message = String.valueOf(cause.getMessage());
+        if (!(cause instanceof java.net.BindException) && !message.contains("in use")) {
+            return "it cannot be bound (" + message + ")";
+        }
+        for (SlotView v : views) {
+            DaemonInstance i = v.instance();
+            if (i != null && !i.state().isTerminal()) {
+                for (var l : i.listeners()) {
+                    InetSocketAddress b = l.boundAddress();
+                    if (b != null && b.getPort() == a.address().getPort() && l.transport().equals(a.transport())) {
+                        return "it is in use: daemon '" + v.name() + "' of this launcher listens on " + l
+                                + ". Choose another port";
+                    }
+                }
+            }
+        }
+        return "it is in use by another process. Stop the process holding it or choose another port";
+    }
+
+    /**
+     * Switches a restarted daemon to its prepared instance, as a hot swap does: the new instance takes
+     * over the old one's sockets (or the ones reserved for it), then the old one stops, closing only
+     * the sockets the new config no longer uses. If the new instance fails even so, the old one serves on.
+     */
+    private void switchOver(Change c, List<String> notes) {
+        DaemonSlot slot = c.slot;
+        slot.cancelPendingRestart();
+        slot.held = false;
+        slot.recentRestarts.clear();
+        DaemonInstance old = slot.current;
+        DaemonInstance fresh = c.fresh;
+        boolean oldRunning = old != null && old.state() == DaemonState.RUNNING;
+        fresh.takingOver = oldRunning;
+        if (oldRunning) {
+            old.releaseDatagrams();
+        }
+        fresh.bind();
+        c.releaseReserved(registry);
+        if (fresh.state() != DaemonState.RUNNING && oldRunning) {
+            old.reattach();
+            log.error("reload: daemon '{}' failed with its new config ({}); it serves on with the old one", slot.name,
+                    fresh.failure());
+            notes.add("daemon '" + slot.name + "' keeps its old config: the new one failed: " + fresh.failure());
+            return;
+        }
+        fresh.takingOver = false;
+        slot.current = fresh;
+        slot.spec = c.spec;
+        slot.plugin = fresh.plugin();
+        if (oldRunning) {
+            old.replaced(settings.grace(), settings.quietPeriod());
+        }
     }
 
     private void applyGlobalLevels(Config oldLogging, Config newLogging, List<String> notes) {
@@ -684,23 +960,6 @@ public final class Launcher {
         return c;
     }
 
-    /** Restart for a changed config: drain the old instance, then a new one with the slot's new spec. */
-    private void restartInPlace(DaemonSlot slot) {
-        slot.cancelPendingRestart();
-        slot.held = false;
-        slot.recentRestarts.clear();
-        DaemonInstance old = slot.current;
-        if (old == null || old.state().isTerminal()) {
-            startSlot(slot);
-            return;
-        }
-        old.stop(settings.grace(), settings.quietPeriod()).whenComplete((v, e) -> control.execute(() -> {
-            if (slot.current == old && slots.get(slot.name) == slot && !stopping) {
-                startSlot(slot);
-            }
-        }));
-    }
-
     private CompletableFuture<Void> stopAndRemove(DaemonSlot slot) {
         slot.held = true;
         removeSlot(slot);
@@ -724,15 +983,42 @@ public final class Launcher {
     /**
      * One look at the plugins folder. A new or changed source is loaded once its fingerprint has
      * been the same at two looks in a row ({@code immediately}: at this look, for reload).
+     *
+     * <p>A look that cannot read the folder, or a source's files, changes nothing: an I/O error
+     * (out of file descriptors, a stale mount) must never read as "every plugin removed". Each such
+     * problem is logged once when it appears and once when it is gone, and every failed look is
+     * counted ({@link #pluginScanErrors()}). Returns the problem of this look, or null.
      */
-    private void watchPluginsNow(boolean immediately) {
+    private String watchPluginsNow(boolean immediately) {
         if (stopping) {
-            return;
+            return null;
         }
-        List<Path> present = PluginScanner.sources(pluginsDir);
+        List<Path> present;
+        try {
+            present = PluginScanner.list(pluginsDir);
+        } catch (java.nio.file.NoSuchFileException e) {
+            if (sources.isEmpty()) {
+                scanProblems(Map.of());   // no folder and nothing loaded from it: nothing to keep
+                return null;
+            }
+            return scanFailed(Map.of(pluginsDir, "plugins folder " + pluginsDir + " does not exist any more; the "
+                    + sources.size() + " plugin file(s) loaded from it stay loaded and their daemons keep running."
+                    + " To remove a plugin, delete its file from the folder, not the folder"));
+        } catch (IOException | RuntimeException e) {
+            return scanFailed(Map.of(pluginsDir, "plugins folder " + pluginsDir + " cannot be listed (" + e
+                    + "); hot deploy changes nothing until it can, every daemon keeps running"));
+        }
+        Map<Path, String> problems = new LinkedHashMap<>();
         boolean changed = false;
         for (Path path : present) {
-            String fp = PluginScanner.fingerprint(path);
+            String fp;
+            try {
+                fp = PluginScanner.fingerprintOrThrow(path);
+            } catch (IOException | RuntimeException e) {
+                problems.put(path, "plugin file " + path + " cannot be read (" + e + "); what runs from it stays as it is"
+                        + " until it can");
+                continue;
+            }
             LoadedSource loaded = sources.get(path);
             String previous = lastSeen.put(path, fp);
             if (loaded != null && loaded.fingerprint().equals(fp)) {
@@ -762,6 +1048,36 @@ public final class Launcher {
         if (changed) {
             refreshViews();
         }
+        return problems.isEmpty() ? scanProblems(problems) : scanFailed(problems);
+    }
+
+    private String scanFailed(Map<Path, String> problems) {
+        pluginScanErrors.increment();
+        scanProblems(problems);
+        return String.join("; ", problems.values());
+    }
+
+    /** Logs each problem when it appears and says so when one is gone; returns null. */
+    private String scanProblems(Map<Path, String> now) {
+        for (var e : now.entrySet()) {
+            if (!e.getValue().equals(scanProblems.get(e.getKey()))) {
+                log.error("hot deploy: {}. Counted in daemonkit_plugin_scan_errors_total; logged again only once it"
+                        + " is readable.", e.getValue());
+            }
+        }
+        for (Path p : scanProblems.keySet()) {
+            if (!now.containsKey(p)) {
+                log.info("hot deploy: {} can be read again; watching it as before", p);
+            }
+        }
+        scanProblems.clear();
+        scanProblems.putAll(now);
+        return null;
+    }
+
+    /** Looks at the plugins folder that failed (listing or reading a source), since the start. */
+    public long pluginScanErrors() {
+        return pluginScanErrors.sum();
     }
 
     private LoadedSource loadChecked(Path path, String fp, LoadedSource replacing) {

@@ -6,8 +6,11 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import dev.daemonkit.api.DaemonPlugin;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URL;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -53,32 +56,80 @@ public final class PluginScanner {
     public record Result(Map<String, InstalledPlugin> plugins, List<PluginFailure> failures, List<LoadedSource> sources) {
     }
 
-    /** The plugin sources in {@code dir}: jar files and folders, sorted; hidden files are skipped. */
+    /**
+     * The plugin sources in {@code dir}: jar files and folders, sorted; hidden files are skipped. For
+     * the start only: a folder that is missing or cannot be listed yields an empty list (logged).
+     */
     public static List<Path> sources(Path dir) {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> !p.getFileName().toString().startsWith("."))
-                    .filter(p -> Files.isDirectory(p) || p.getFileName().toString().endsWith(".jar"))
-                    .sorted().toList();
+        try {
+            return list(dir);
         } catch (IOException e) {
             log.error("plugins folder {} cannot be listed: {}", dir, e.toString());
             return List.of();
         }
     }
 
+    /**
+     * The plugin sources in {@code dir}, like {@link #sources}, but any error (the folder missing,
+     * unreadable, or an entry whose type cannot be read, e.g. when the process is out of file
+     * descriptors) is thrown, never returned as an empty or shorter list: the watcher would read
+     * that as plugins removed.
+     */
+    public static List<Path> list(Path dir) throws IOException {
+        if (!Files.readAttributes(dir, BasicFileAttributes.class).isDirectory()) {
+            throw new NotDirectoryException(dir.toString());
+        }
+        List<Path> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Iterator<Path> it = s.iterator(); it.hasNext(); ) {
+                Path p = it.next();
+                String name = p.getFileName().toString();
+                if (name.startsWith(".")) {
+                    continue;
+                }
+                if (name.endsWith(".jar") || isDirectory(p)) {
+                    out.add(p);
+                }
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /** Whether {@code p} is a folder; false if it vanished meanwhile; an error reading its type is thrown. */
+    private static boolean isDirectory(Path p) throws IOException {
+        try {
+            return Files.readAttributes(p, BasicFileAttributes.class).isDirectory();
+        } catch (NoSuchFileException gone) {
+            return false;
+        }
+    }
+
     /** Size and modification time of the source's jars: changes when a jar is written or replaced. */
     public static String fingerprint(Path source) {
-        StringBuilder sb = new StringBuilder();
         try {
-            for (Path jar : jarsOf(source)) {
-                BasicFileAttributes a = Files.readAttributes(jar, BasicFileAttributes.class);
-                sb.append(jar.getFileName()).append(':').append(a.size()).append(':')
-                        .append(a.lastModifiedTime().toMillis()).append(';');
-            }
+            return fingerprintOrThrow(source);
         } catch (IOException e) {
             return "unreadable:" + e.getMessage();
+        }
+    }
+
+    /**
+     * Like {@link #fingerprint}, but a read error is thrown (the watcher then keeps what it runs)
+     * instead of becoming a fingerprint that differs from the loaded one. A source that vanished has
+     * the empty fingerprint.
+     */
+    public static String fingerprintOrThrow(Path source) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (Path jar : jarsOf(source)) {
+            BasicFileAttributes a = Files.readAttributes(jar, BasicFileAttributes.class);
+            sb.append(jar.getFileName()).append(':').append(a.size()).append(':')
+                    .append(a.lastModifiedTime().toMillis()).append(';');
         }
         return sb.toString();
     }
@@ -255,11 +306,19 @@ public final class PluginScanner {
     }
 
     private static List<Path> jarsOf(Path source) throws IOException {
-        if (!Files.isDirectory(source)) {
-            return Files.exists(source) ? List.of(source) : List.of();
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(source, BasicFileAttributes.class);
+        } catch (NoSuchFileException gone) {
+            return List.of();
+        }
+        if (!a.isDirectory()) {
+            return List.of(source);
         }
         try (Stream<Path> s = Files.list(source)) {
             return s.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().toList();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 

@@ -73,6 +73,47 @@ public final class ListenerRegistry {
         return listener;
     }
 
+    /** The daemon of this process whose socket is at {@code address}, or null. */
+    public synchronized String holder(InetSocketAddress address) {
+        Entry e = byAddress.get(address);
+        return e == null ? null : e.daemon;
+    }
+
+    /**
+     * Binds a socket for {@code daemon} at {@code address} with nothing attached yet (a connection
+     * accepted before {@link #attach} is closed at once): a reload binds every new address before it
+     * changes anything, and {@link #releaseUnattached} closes the socket if it is abandoned.
+     */
+    public synchronized BoundListener reserve(InetSocketAddress address, String daemon) throws AddressTaken, BindFailed {
+        Entry e = byAddress.get(address);
+        if (e != null) {
+            if (!e.daemon.equals(daemon)) {
+                throw new AddressTaken("daemon '" + e.daemon + "' of this launcher listens there");
+            }
+            return e.listener;
+        }
+        BoundListener listener = new BoundListener(address);
+        ChannelFuture f = listener.bind(transport).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            listener.close();
+            throw new BindFailed(f.cause());
+        }
+        budget.register(f.channel());
+        Entry created = new Entry(listener);
+        created.daemon = daemon;
+        byAddress.put(address, created);
+        return listener;
+    }
+
+    /** Closes {@code listener} if nothing is attached to it (a reserved socket nobody took). */
+    public synchronized void releaseUnattached(BoundListener listener) {
+        Entry e = entryOf(listener);
+        if (e != null && e.owner == null) {
+            byAddress.values().removeIf(x -> x == e);
+            listener.close();
+        }
+    }
+
     /** The bind error of {@link #attach}. */
     public static final class BindFailed extends Exception {
         public BindFailed(Throwable cause) {

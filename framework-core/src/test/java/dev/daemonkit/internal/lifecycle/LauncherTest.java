@@ -103,6 +103,24 @@ class LauncherTest {
     }
 
     @Test
+    void aLauncherWhoseEveryDaemonFindsItsPortTakenRefusesToStartAndSaysAnotherLauncherIsProbablyRunning() throws Exception {
+        Jars.lineEcho(home.plugins());
+        try (ServerSocket a = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             ServerSocket b = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            home.config("""
+                    daemons.line-echo.listen = "127.0.0.1:%d"
+                    daemons.echo-b { plugin = line-echo, listen = "127.0.0.1:%d" }
+                    """.formatted(a.getLocalPort(), b.getLocalPort()));
+            assertThatThrownBy(home::start)
+                    .isInstanceOf(Launcher.NothingBound.class)
+                    .hasMessageContaining("no daemon could bind its address")
+                    .hasMessageContaining("daemon 'line-echo': 127.0.0.1:" + a.getLocalPort() + " (daemons.line-echo.listen")
+                    .hasMessageContaining("daemon 'echo-b': 127.0.0.1:" + b.getLocalPort() + " (daemons.echo-b.listen")
+                    .hasMessageContaining("Another launcher is probably running");
+        }
+    }
+
+    @Test
     void twoListenersOnOneAddressIsAConfigError() throws Exception {
         Jars.lineEcho(home.plugins());
         home.config("""
