@@ -85,27 +85,18 @@ final class LauncherProcess implements AutoCloseable {
     }
 
     LauncherProcess start(String... args) throws IOException {
-<<<<<<< HEAD
-        return start(List.of(home.resolve("bin/daemonkit").toString()), args);
+        return startUnder(List.of(), args);
     }
 
     /** Starts the launcher with its file descriptor limit ({@code ulimit -n}) lowered to {@code limit}. */
     LauncherProcess startWithDescriptorLimit(int limit, String... args) throws IOException {
-        return start(List.of("bash", "-c", "ulimit -n " + limit + " && exec \"$0\" \"$@\"",
-                home.resolve("bin/daemonkit").toString()), args);
-    }
-
-    private LauncherProcess start(List<String> command, String... args) throws IOException {
-        List<String> cmd = new java.util.ArrayList<>(command);
-=======
-        return startUnder(List.of(), args);
+        return startUnder(List.of("bash", "-c", "ulimit -n " + limit + " && exec \"$0\" \"$@\""), args);
     }
 
     /** Starts {@code bin/daemonkit ARGS} under a wrapper command such as {@code nohup}. */
     LauncherProcess startUnder(List<String> wrapper, String... args) throws IOException {
         List<String> cmd = new java.util.ArrayList<>(wrapper);
         cmd.add(home.resolve("bin/daemonkit").toString());
->>>>>>> wt-ops
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("DAEMONKIT_OPTS", jvmOptions);
