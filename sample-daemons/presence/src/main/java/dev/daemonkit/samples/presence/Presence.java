@@ -30,6 +30,8 @@ final class Presence {
     /** The daemon's timers; the heartbeats are scheduled on them from each connection's own loop. */
     final Timers timers;
     private final EventExecutor[] loops;
+    /** One per loop, in the order of {@link #loops}: writes room events there in bounded turns. */
+    final Fanout[] fanouts;
     private final ConcurrentHashMap<String, Session> online = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
 
@@ -49,6 +51,10 @@ final class Presence {
         this.settings = settings;
         this.log = log;
         this.loops = loops.toArray(new EventExecutor[0]);
+        this.fanouts = new Fanout[this.loops.length];
+        for (int i = 0; i < fanouts.length; i++) {
+            fanouts[i] = new Fanout(this.loops[i]);
+        }
         this.timers = timers;
         this.nanoClock = nanoClock;
     }
@@ -83,27 +89,55 @@ final class Presence {
         return rooms.size();
     }
 
-    /** On the session's loop: adds it to the room (created on first join) and returns the room. */
+    /**
+     * On the session's loop: adds it to the room (created on first join) and returns the room, or
+     * null if the room has {@code max-room-members} already. The check and the count change together,
+     * inside the map's compute for the name, so joiners on several loops cannot overfill a room.
+     */
     Room join(String roomName, Session session) {
+        boolean[] full = new boolean[1];
         Room room = rooms.compute(roomName, (k, r) -> {
-            Room x = r != null ? r : new Room(k, loops);
+            Room x = r != null ? r : new Room(k, fanouts);
+            if (x.size >= settings.maxRoomMembers()) {
+                full[0] = true;
+                return x;
+            }
             x.size++;
             return x;
         });
+        if (full[0]) {
+            return null;
+        }
         room.shards[session.loopIndex].add(session);
         return room;
     }
 
-    /** On the session's loop: removes it from the room; the last one out removes the room. */
-    void leave(Room room, Session session) {
+    /**
+     * On the session's loop: removes it from the room; the last one out removes the room. Returns the
+     * number of members before it left (to decide whether the room hears of it).
+     */
+    int leave(Room room, Session session) {
         room.shards[session.loopIndex].remove(session);
-        rooms.computeIfPresent(room.name, (k, r) -> r != room || --r.size > 0 ? r : null);
+        int[] before = new int[1];
+        rooms.computeIfPresent(room.name, (k, r) -> {
+            if (r != room) {
+                return r;
+            }
+            before[0] = r.size;
+            return --r.size > 0 ? r : null;
+        });
+        return before[0];
+    }
+
+    /** True if a room of {@code members} (counting the one who joins or leaves) hears of joins and leaves. */
+    boolean announces(int members) {
+        return members <= settings.announceMembershipUpTo();
     }
 
     /**
-     * Delivers {@code event} (one line, ending in a newline) to every member of {@code room}: directly
-     * to those on the calling loop, through one task per other loop with members. Takes ownership of
-     * {@code event}.
+     * Queues {@code event} (one line, ending in a newline) for every member of {@code room}: on the
+     * calling loop's shard directly, through one task per other loop with members. The loops' {@link
+     * Fanout}s write it, a bounded slice per turn. Takes ownership of {@code event}.
      */
     void publish(Room room, ByteBuf event) {
         try {
@@ -111,19 +145,13 @@ final class Presence {
                 if (shard.members.length == 0) {
                     continue;
                 }
+                ByteBuf ref = event.retain();
                 if (shard.loop.inEventLoop()) {
-                    shard.deliver(event);
+                    shard.enqueue(ref);
                     continue;
                 }
-                ByteBuf ref = event.retain();
                 try {
-                    shard.loop.execute(() -> {
-                        try {
-                            shard.deliver(ref);
-                        } finally {
-                            ref.release();
-                        }
-                    });
+                    shard.loop.execute(() -> shard.enqueue(ref));
                 } catch (RejectedExecutionException stopping) {
                     ref.release();   // the loop is shutting down: its members are being closed anyway
                 }

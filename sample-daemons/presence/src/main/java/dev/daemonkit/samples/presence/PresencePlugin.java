@@ -2,11 +2,11 @@ package dev.daemonkit.samples.presence;
 
 import dev.daemonkit.api.DaemonContext;
 import dev.daemonkit.api.DaemonPlugin;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,17 +41,9 @@ public final class PresencePlugin implements DaemonPlugin {
                 new LineBasedFrameDecoder(settings.maxLineBytes(), true, true),
                 new LineSession(presence, presence.loopIndex(pipeline.channel().eventLoop()))));
 
-        WebSocketServerProtocolConfig websocket = WebSocketServerProtocolConfig.newBuilder()
-                .websocketPath(WebHandler.WEBSOCKET_PATH)
-                .maxFramePayloadLength(MAX_WEBSOCKET_FRAME_BYTES)
-                .handshakeTimeoutMillis(10_000)
-                .build();
-        daemon.listen("listen-http", pipeline -> pipeline.addLast(
-                new HttpServerCodec(4096, MAX_HTTP_REQUEST_BYTES, MAX_HTTP_REQUEST_BYTES),
-                new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES),
-                new WebHandler(page),
-                new WebSocketServerProtocolHandler(websocket),
-                new WebSocketSession(presence, presence.loopIndex(pipeline.channel().eventLoop()))));
+        WebSocketServerProtocolConfig websocket = webSocketConfig();
+        daemon.listen("listen-http", pipeline -> webPipeline(pipeline, presence, page, websocket,
+                presence.loopIndex(pipeline.channel().eventLoop())));
 
         long[] last = new long[4];
         daemon.timers().every(settings.statsInterval(), () -> {   // cancelled by the framework on stop
@@ -70,5 +62,26 @@ public final class PresencePlugin implements DaemonPlugin {
             last[2] = slow;
             last[3] = timedOut;
         });
+    }
+
+    /** The HTTP side of one connection: the page, the WebSocket handshake, then a session. Also used by tests. */
+    static void webPipeline(ChannelPipeline pipeline, Presence presence, Map<String, WebHandler.Resource> page,
+                            WebSocketServerProtocolConfig websocket, int loopIndex) {
+        WebSocketSession session = new WebSocketSession(presence, loopIndex);
+        pipeline.addLast(
+                new HttpServerCodec(4096, MAX_HTTP_REQUEST_BYTES, MAX_HTTP_REQUEST_BYTES),
+                new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES),
+                new WebHandler(page),
+                new SessionWebSocketProtocolHandler(websocket, session),
+                session);
+    }
+
+    /** The WebSocket protocol's settings (path, frame limit, handshake timeout). */
+    static WebSocketServerProtocolConfig webSocketConfig() {
+        return WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath(WebHandler.WEBSOCKET_PATH)
+                .maxFramePayloadLength(MAX_WEBSOCKET_FRAME_BYTES)
+                .handshakeTimeoutMillis(10_000)
+                .build();
     }
 }
