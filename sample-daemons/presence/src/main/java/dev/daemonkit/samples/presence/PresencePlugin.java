@@ -22,6 +22,8 @@ public final class PresencePlugin implements DaemonPlugin {
     private static final int MAX_HTTP_REQUEST_BYTES = 8192;
     /** Netty's default: a longer WebSocket frame is refused with close code 1009 (too big). */
     private static final int MAX_WEBSOCKET_FRAME_BYTES = 65536;
+    /** How long a closing WebSocket waits for its Close frame to be written before the socket is closed anyway. */
+    static final int FORCE_CLOSE_MILLIS = 5_000;
 
     @Override
     public String name() {
@@ -82,6 +84,9 @@ public final class PresencePlugin implements DaemonPlugin {
                 .websocketPath(WebHandler.WEBSOCKET_PATH)
                 .maxFramePayloadLength(MAX_WEBSOCKET_FRAME_BYTES)
                 .handshakeTimeoutMillis(10_000)
+                // Netty's default, 0, closes the connection at once when our Close frame cannot be written
+                // at once, dropping what was queued before it (OK QUIT, BYE timeout) for a client that reads slowly.
+                .forceCloseTimeoutMillis(FORCE_CLOSE_MILLIS)
                 .build();
     }
 }

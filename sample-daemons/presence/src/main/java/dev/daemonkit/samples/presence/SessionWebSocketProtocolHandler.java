@@ -19,8 +19,8 @@ import java.util.List;
  * <li>At most one Close frame is sent. Netty answers every Close frame it receives with one of its
  *     own, even when it sent a Close first (QUIT, heartbeat timeout, stopping) and the peer's Close is
  *     the reply to it, which arrives before the socket is closed whenever our Close waits behind
- *     queued output. RFC 6455 section 5.5.1: an endpoint that has sent a Close frame closes once it
- *     receives one, without sending another.
+ *     queued output. RFC 6455 section 5.5.1: an endpoint that has sent a Close frame sends no other
+ *     one; it closes the connection.
  * </ul>
  * One per connection (it keeps the state of the closing handshake), like the session it serves.
  */
@@ -39,7 +39,9 @@ final class SessionWebSocketProtocolHandler extends WebSocketServerProtocolHandl
             session.alive();
         } else if (frame instanceof CloseWebSocketFrame) {
             if (closeSent) {
-                ctx.close();   // the peer's answer to our Close: the closing handshake is complete
+                // The peer's Close crossed ours (or answers it): no second one. Our close is under way: the
+                // channel closes once our Close frame is written (or after the force-close timeout), so the
+                // output queued before it (OK QUIT, BYE) still reaches the peer.
                 return;
             }
             closeSent = true;  // Netty answers this one
