@@ -23,7 +23,7 @@ final class Fanout implements Runnable {
     static final int MEMBERS_PER_TURN = 1024;
     /** A turn also ends once it has run this long (checked every {@link #CHUNK} members). */
     static final long TURN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-    static final int CHUNK = 128;
+    static final int CHUNK = 32;
 
     final EventExecutor loop;
     private final ArrayDeque<Room.Shard> ready = new ArrayDeque<>();
