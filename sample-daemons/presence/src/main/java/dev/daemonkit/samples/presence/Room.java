@@ -53,6 +53,17 @@ final class Room {
         /** Events not started yet, and beside each the members it goes to (the members when it was queued). */
         private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
         private final ArrayDeque<Session[]> pendingTo = new ArrayDeque<>();
+        /** Beside each pending event: {@link #removals} when it was queued. */
+        private final ArrayDeque<Integer> pendingEpoch = new ArrayDeque<>();
+        /**
+         * Members removed here so far. While it stays the same, each new members array is the previous
+         * one with joiners appended ({@link #add}), so an earlier snapshot is a prefix of a later one.
+         */
+        private int removals;
+        /** For each event of the batch, how many members it goes to: the first {@code batchTo[i]} of {@link #to}. */
+        private final int[] batchTo = new int[MAX_BATCH];
+        /** The first event of the batch that goes to member {@link #next} (the batch's later events reach more members). */
+        private int from;
         private final ByteBuf[] batch = new ByteBuf[MAX_BATCH];
         private int batchSize;
         /** Who the current batch goes to: those who were members when its events were queued. */
@@ -79,6 +90,7 @@ final class Room {
 
         /** On {@link #loop}. */
         void remove(Session s) {
+            removals++;
             Session[] old = members;
             for (int i = 0; i < old.length; i++) {
                 if (old[i] == s) {
@@ -108,6 +120,7 @@ final class Room {
             }
             pending.add(event);
             pendingTo.add(now);
+            pendingEpoch.add(removals);
             owed += cost;
             room.backlog.addAndGet(cost);
             if (!ready) {
@@ -128,19 +141,27 @@ final class Room {
                     if (pending.isEmpty()) {
                         break;
                     }
-                    // Events queued for the same members (no join or leave between them) go out together.
-                    to = pendingTo.peek();
+                    // Events queued with no member leaving between them go out together, each to those who
+                    // were members when it was queued: a prefix of the last one's members (joins append).
+                    int epoch = pendingEpoch.peek();
                     do {
+                        to = pendingTo.poll();
+                        batchTo[batchSize] = to.length;
                         batch[batchSize++] = pending.poll();
-                        pendingTo.poll();
-                    } while (batchSize < MAX_BATCH && pendingTo.peek() == to);
+                        pendingEpoch.poll();
+                    } while (batchSize < MAX_BATCH && !pending.isEmpty() && pendingEpoch.peek() == epoch);
                     next = 0;
+                    from = 0;
                 }
                 int end = Math.min(to.length, next + (maxMembers - done));
+                long copies = 0;
                 for (int i = next; i < end; i++) {
-                    to[i].deliver(batch, batchSize);
+                    while (batchTo[from] <= i) {
+                        from++;   // member i joined after event 'from' was queued
+                    }
+                    to[i].deliver(batch, from, batchSize);
+                    copies += batchSize - from;
                 }
-                long copies = (long) (end - next) * batchSize;
                 owed -= copies;
                 room.backlog.addAndGet(-copies);
                 done += end - next;
@@ -163,6 +184,7 @@ final class Room {
                 b.release();
             }
             pendingTo.clear();
+            pendingEpoch.clear();
             settle();
             ready = false;
         }
@@ -175,6 +197,7 @@ final class Room {
             batchSize = 0;
             to = NONE;
             next = 0;
+            from = 0;
         }
 
         /** Gives back what members who left before their copy was written (or joined since) left owed. */

@@ -327,12 +327,12 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
     }
 
     /**
-     * Events for a room this session is in, on this session's loop: the first {@code count} of
-     * {@code events}, written in order and flushed once. The caller keeps its references. A client
+     * Events for a room this session is in, on this session's loop: {@code events[from..to)}, written
+     * in order and flushed once. The caller keeps its references. A client
      * that does not read has its events queued up to max-outbound-bytes; past that it is disconnected,
      * and logged once.
      */
-    final void deliver(ByteBuf[] events, int count) {
+    final void deliver(ByteBuf[] events, int from, int to) {
         Channel ch = ctx.channel();
         if (overflowed || !ch.isActive()) {
             return;
@@ -341,7 +341,7 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
             long queued = out == null ? 0 : out.totalPendingWriteBytes();
             long adding = 0;
-            for (int i = 0; i < count; i++) {
+            for (int i = from; i < to; i++) {
                 adding += events[i].readableBytes();
             }
             if (queued + adding > presence.settings.maxOutboundBytes()) {
@@ -355,11 +355,11 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
                 return;
             }
         }
-        for (int i = 0; i < count; i++) {
+        for (int i = from; i < to; i++) {
             writeLine(events[i].retainedDuplicate());
         }
         ctx.flush();
-        presence.delivered.add(count);
+        presence.delivered.add(to - from);
     }
 
     static String human(Duration d) {

@@ -199,4 +199,32 @@ class BigRoomTest {
         loop.runTurns(1000);
         assertThat(received(users, "EVENT MSG big u0 three")).isEqualTo(members);
     }
+
+    /** Join events queued together go out together, each only to those who were members when it was queued. */
+    @Test
+    void eachQueuedJoinReachesExactlyThoseWhoWereMembersThenInOrderAcrossALeave() {
+        settings = settings.withRooms(10_000, 1000, 1_000_000);
+        int n = 150;
+        List<EmbeddedChannel> users = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            users.add(user("u" + i, "lobby"));
+            if (i == 100) {
+                assertThat(request(users.get(3), "LEAVE lobby")).containsExactly("OK LEAVE lobby");
+            }
+        }
+        loop.runTurns(1000);   // nothing was written until now: 150 joins and a leave, queued
+        for (int k = 0; k < n; k++) {
+            List<String> expected = new ArrayList<>();
+            for (int j = k; j < n; j++) {
+                if (k == 3 && j > 100) {
+                    break;   // u3 left after u100 joined
+                }
+                expected.add("EVENT JOIN lobby u" + j);
+                if (j == 100 && k != 3) {
+                    expected.add("EVENT LEAVE lobby u3");
+                }
+            }
+            assertThat(lines(users.get(k))).as("what u%d got", k).containsExactlyElementsOf(expected);
+        }
+    }
 }
