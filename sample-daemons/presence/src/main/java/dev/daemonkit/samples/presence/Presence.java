@@ -3,6 +3,7 @@ package dev.daemonkit.samples.presence;
 import dev.daemonkit.api.Timers;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -23,6 +24,8 @@ final class Presence {
     static final int WHO_MAX_NAMES = 500;
     /** ROOMS lists at most this many rooms (the count is always exact). */
     static final int ROOMS_MAX = 200;
+    /** How old a WHO answer may be in a room too large to announce membership. */
+    static final Duration WHO_STALE = Duration.ofSeconds(1);
 
     final PresenceSettings settings;
     final Logger log;
@@ -34,6 +37,8 @@ final class Presence {
     final Fanout[] fanouts;
     private final ConcurrentHashMap<String, Session> online = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
+    /** The last ROOMS answer and when it was made (reused for a moment when there are many rooms). */
+    private volatile Answer roomsAnswer;
 
     /** Commands executed: the daemon's request counter (daemonkit_requests_total). */
     final LongAdder commands;
@@ -109,6 +114,7 @@ final class Presence {
             return null;
         }
         room.shards[session.loopIndex].add(session);
+        room.version.incrementAndGet();
         return room;
     }
 
@@ -118,6 +124,7 @@ final class Presence {
      */
     int leave(Room room, Session session) {
         room.shards[session.loopIndex].remove(session);
+        room.version.incrementAndGet();
         int[] before = new int[1];
         rooms.computeIfPresent(room.name, (k, r) -> {
             if (r != room) {
@@ -161,11 +168,23 @@ final class Presence {
         }
     }
 
-    /** The names in {@code roomName} (at most {@link #WHO_MAX_NAMES}, sorted) and the exact count first. */
+    /**
+     * The names in {@code roomName} (at most {@link #WHO_MAX_NAMES}, sorted) and the count first. Exact
+     * in rooms that announce membership; in larger ones the answer may be up to {@link #WHO_STALE}
+     * old: listing and sorting 10,000 names for every WHO of every member would let a crowd keep the
+     * loops busy, so one answer a second serves them all.
+     */
     String who(String roomName) {
         Room room = rooms.get(roomName);
         if (room == null) {
             return roomName + " 0";
+        }
+        long now = nanoClock.getAsLong();
+        int version = room.version.get();   // before reading the members: a change after it makes the answer stale
+        Room.Who cached = room.who;
+        if (cached != null && (cached.version() == version
+                || !announces(room.size) && now - cached.atNanos() < WHO_STALE.toNanos())) {
+            return cached.text();
         }
         List<String> names = new ArrayList<>();
         for (Room.Shard shard : room.shards) {
@@ -178,17 +197,34 @@ final class Presence {
         for (int i = 0; i < Math.min(names.size(), WHO_MAX_NAMES); i++) {
             sb.append(' ').append(names.get(i));
         }
-        return sb.toString();
+        String text = sb.toString();
+        room.who = new Room.Who(text, version, now);
+        return text;
     }
 
-    /** The room count, then up to {@link #ROOMS_MAX} rooms as {@code name:members}, sorted by name. */
+    /**
+     * The room count, then up to {@link #ROOMS_MAX} rooms as {@code name:members}, sorted by name.
+     * Exact while there are at most {@link #ROOMS_MAX} rooms; with more, the answer may be up to
+     * {@link #WHO_STALE} old, for the same reason as {@link #who}: sorting 100,000 rooms for every ROOMS
+     * would let a crowd keep the loops busy.
+     */
     String rooms() {
+        long now = nanoClock.getAsLong();
+        Answer cached = roomsAnswer;
+        if (cached != null && rooms.size() > ROOMS_MAX && now - cached.atNanos() < WHO_STALE.toNanos()) {
+            return cached.text();
+        }
         List<Room> all = new ArrayList<>(rooms.values());
         all.sort((a, b) -> a.name.compareTo(b.name));
         StringBuilder sb = new StringBuilder().append(all.size());
         for (int i = 0; i < Math.min(all.size(), ROOMS_MAX); i++) {
             sb.append(' ').append(all.get(i).name).append(':').append(all.get(i).size);
         }
-        return sb.toString();
+        String text = sb.toString();
+        roomsAnswer = new Answer(text, now);
+        return text;
+    }
+
+    private record Answer(String text, long atNanos) {
     }
 }

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -27,6 +28,14 @@ final class Room {
      * across all loops: what {@code max-room-backlog} bounds. Approximate while members join or leave.
      */
     final AtomicLong backlog = new AtomicLong();
+    /** Changes after every join and leave (after the member arrays did): whether a cached WHO answer is current. */
+    final AtomicInteger version = new AtomicInteger();
+    /** The last WHO answer, and the version and time it was made at. */
+    volatile Who who;
+
+    /** A WHO answer for this room (without "OK WHO"). */
+    record Who(String text, int version, long atNanos) {
+    }
 
     Room(String name, Fanout[] fanouts) {
         this.name = name;

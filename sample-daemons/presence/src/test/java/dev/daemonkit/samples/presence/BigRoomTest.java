@@ -227,4 +227,23 @@ class BigRoomTest {
             assertThat(lines(users.get(k))).as("what u%d got", k).containsExactlyElementsOf(expected);
         }
     }
+
+    @Test
+    void whoInARoomTooLargeToAnnounceMayBeUpToASecondOldAndIsExactInSmallerOnes() {
+        settings = settings.withRooms(100, 2, 1_000_000);
+        EmbeddedChannel a = user("a", "small");
+        user("b", "small");
+        assertThat(request(a, "WHO small")).containsExactly("OK WHO small 2 a b");
+        assertThat(request(a, "LEAVE small")).containsExactly("OK LEAVE small");
+        assertThat(request(a, "WHO small")).containsExactly("OK WHO small 1 b");   // at once
+
+        user("c", "big");
+        user("d", "big");
+        user("e", "big");
+        assertThat(request(a, "WHO big")).containsExactly("OK WHO big 3 c d e");
+        user("f", "big");
+        assertThat(request(a, "WHO big")).containsExactly("OK WHO big 3 c d e");   // the answer of a moment ago
+        time.advance(Presence.WHO_STALE);
+        assertThat(request(a, "WHO big")).containsExactly("OK WHO big 4 c d e f");
+    }
 }
