@@ -1,6 +1,8 @@
 package dev.daemonkit.samples.presence;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -33,13 +35,32 @@ final class Fanout implements Runnable {
     long turns;
     long turnsCut;
 
+    /** Releases what is queued if the loop terminates first (its scheduled runs are cancelled then). */
+    private final GenericFutureListener<Future<Object>> onTerminated = f -> {
+        if (f.isSuccess()) {   // ImmediateEventExecutor (tests) has a failed one: it never terminates
+            dropAll();
+        }
+    };
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
     Fanout(EventExecutor loop) {
         this.loop = loop;
-        loop.terminationFuture().addListener(f -> {
-            if (f.isSuccess()) {   // ImmediateEventExecutor (tests) has a failed one: it never terminates
-                dropAll();
-            }
-        });
+        loop.terminationFuture().addListener((GenericFutureListener) onTerminated);
+    }
+
+    /**
+     * The daemon stopped (its connections are closed): on the loop, release what is still queued; and
+     * let go of the loop's termination future, which would otherwise keep this daemon's classes (and
+     * its plugin's class loader) reachable after a reload. Called once, from any thread.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void close() {
+        try {
+            loop.execute(this::dropAll);   // a loop that shuts down still runs the tasks already queued
+        } catch (RejectedExecutionException stopping) {
+            return;   // the loop terminates soon: onTerminated releases them
+        }
+        loop.terminationFuture().removeListener((GenericFutureListener) onTerminated);
     }
 
     /** On the loop: {@code shard} has events to write; they go out in this turn's task phase or later. */

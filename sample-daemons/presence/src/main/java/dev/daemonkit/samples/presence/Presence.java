@@ -64,6 +64,13 @@ final class Presence {
         this.nanoClock = nanoClock;
     }
 
+    /** Called once when the daemon has stopped (every connection closed), from any thread: see {@link Fanout#close}. */
+    void stopped() {
+        for (Fanout f : fanouts) {
+            f.close();
+        }
+    }
+
     /** The shard index of {@code loop}; with a single shard (tests), every loop maps to it. */
     int loopIndex(EventExecutor loop) {
         for (int i = 0; i < loops.length; i++) {

@@ -36,6 +36,7 @@ public final class PresencePlugin implements DaemonPlugin {
         List<EventExecutor> loops = new ArrayList<>();
         daemon.eventLoops().forEach(loops::add);
         Presence presence = new Presence(settings, daemon.log(), loops, daemon.timers(), System::nanoTime, daemon.requests());
+        daemon.onStopped(presence::stopped);
         Map<String, WebHandler.Resource> page = WebHandler.load();
 
         // Two handlers per online user, fresh for each connection (the decoder keeps state).
