@@ -31,7 +31,7 @@ final class Fanout implements Runnable {
     private final ArrayDeque<Room.Shard> ready = new ArrayDeque<>();
     private boolean queued;
     private boolean gone;
-    /** Turns run, and turns that ended with work left over: for tests and the figures. */
+    /** Turns run, and turns that ended with work left over (for tests). */
     long turns;
     long turnsCut;
 
