@@ -3,6 +3,7 @@ package dev.daemonkit.samples.presence;
 import dev.daemonkit.api.Timers;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -23,6 +24,8 @@ final class Presence {
     static final int WHO_MAX_NAMES = 500;
     /** ROOMS lists at most this many rooms (the count is always exact). */
     static final int ROOMS_MAX = 200;
+    /** How old a WHO answer may be in a room too large to announce membership. */
+    static final Duration WHO_STALE = Duration.ofSeconds(1);
 
     final PresenceSettings settings;
     final Logger log;
@@ -30,8 +33,12 @@ final class Presence {
     /** The daemon's timers; the heartbeats are scheduled on them from each connection's own loop. */
     final Timers timers;
     private final EventExecutor[] loops;
+    /** One per loop, in the order of {@link #loops}: writes room events there in bounded turns. */
+    final Fanout[] fanouts;
     private final ConcurrentHashMap<String, Session> online = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
+    /** The last ROOMS answer and when it was made (reused for a moment when there are many rooms). */
+    private volatile Answer roomsAnswer;
 
     /** Commands executed: the daemon's request counter (daemonkit_requests_total). */
     final LongAdder commands;
@@ -49,8 +56,19 @@ final class Presence {
         this.settings = settings;
         this.log = log;
         this.loops = loops.toArray(new EventExecutor[0]);
+        this.fanouts = new Fanout[this.loops.length];
+        for (int i = 0; i < fanouts.length; i++) {
+            fanouts[i] = new Fanout(this.loops[i]);
+        }
         this.timers = timers;
         this.nanoClock = nanoClock;
+    }
+
+    /** Called once when the daemon has stopped (every connection closed), from any thread: see {@link Fanout#close}. */
+    void stopped() {
+        for (Fanout f : fanouts) {
+            f.close();
+        }
     }
 
     /** The shard index of {@code loop}; with a single shard (tests), every loop maps to it. */
@@ -83,27 +101,57 @@ final class Presence {
         return rooms.size();
     }
 
-    /** On the session's loop: adds it to the room (created on first join) and returns the room. */
+    /**
+     * On the session's loop: adds it to the room (created on first join) and returns the room, or
+     * null if the room has {@code max-room-members} already. The check and the count change together,
+     * inside the map's compute for the name, so joiners on several loops cannot overfill a room.
+     */
     Room join(String roomName, Session session) {
+        boolean[] full = new boolean[1];
         Room room = rooms.compute(roomName, (k, r) -> {
-            Room x = r != null ? r : new Room(k, loops);
+            Room x = r != null ? r : new Room(k, fanouts);
+            if (x.size >= settings.maxRoomMembers()) {
+                full[0] = true;
+                return x;
+            }
             x.size++;
             return x;
         });
+        if (full[0]) {
+            return null;
+        }
         room.shards[session.loopIndex].add(session);
+        room.version.incrementAndGet();
         return room;
     }
 
-    /** On the session's loop: removes it from the room; the last one out removes the room. */
-    void leave(Room room, Session session) {
+    /**
+     * On the session's loop: removes it from the room; the last one out removes the room. Returns the
+     * number of members before it left (to decide whether the room hears of it).
+     */
+    int leave(Room room, Session session) {
         room.shards[session.loopIndex].remove(session);
-        rooms.computeIfPresent(room.name, (k, r) -> r != room || --r.size > 0 ? r : null);
+        room.version.incrementAndGet();
+        int[] before = new int[1];
+        rooms.computeIfPresent(room.name, (k, r) -> {
+            if (r != room) {
+                return r;
+            }
+            before[0] = r.size;
+            return --r.size > 0 ? r : null;
+        });
+        return before[0];
+    }
+
+    /** True if a room of {@code members} (counting the one who joins or leaves) hears of joins and leaves. */
+    boolean announces(int members) {
+        return members <= settings.announceMembershipUpTo();
     }
 
     /**
-     * Delivers {@code event} (one line, ending in a newline) to every member of {@code room}: directly
-     * to those on the calling loop, through one task per other loop with members. Takes ownership of
-     * {@code event}.
+     * Queues {@code event} (one line, ending in a newline) for every member of {@code room}: on the
+     * calling loop's shard directly, through one task per other loop with members. The loops' {@link
+     * Fanout}s write it, a bounded slice per turn. Takes ownership of {@code event}.
      */
     void publish(Room room, ByteBuf event) {
         try {
@@ -111,19 +159,13 @@ final class Presence {
                 if (shard.members.length == 0) {
                     continue;
                 }
+                ByteBuf ref = event.retain();
                 if (shard.loop.inEventLoop()) {
-                    shard.deliver(event);
+                    shard.enqueue(ref);
                     continue;
                 }
-                ByteBuf ref = event.retain();
                 try {
-                    shard.loop.execute(() -> {
-                        try {
-                            shard.deliver(ref);
-                        } finally {
-                            ref.release();
-                        }
-                    });
+                    shard.loop.execute(() -> shard.enqueue(ref));
                 } catch (RejectedExecutionException stopping) {
                     ref.release();   // the loop is shutting down: its members are being closed anyway
                 }
@@ -133,11 +175,23 @@ final class Presence {
         }
     }
 
-    /** The names in {@code roomName} (at most {@link #WHO_MAX_NAMES}, sorted) and the exact count first. */
+    /**
+     * The names in {@code roomName} (at most {@link #WHO_MAX_NAMES}, sorted) and the count first. Exact
+     * in rooms that announce membership; in larger ones the answer may be up to {@link #WHO_STALE}
+     * old: listing and sorting 10,000 names for every WHO of every member would let a crowd keep the
+     * loops busy, so one answer a second serves them all.
+     */
     String who(String roomName) {
         Room room = rooms.get(roomName);
         if (room == null) {
             return roomName + " 0";
+        }
+        long now = nanoClock.getAsLong();
+        int version = room.version.get();   // before reading the members: a change after it makes the answer stale
+        Room.Who cached = room.who;
+        if (cached != null && (cached.version() == version
+                || !announces(room.size) && now - cached.atNanos() < WHO_STALE.toNanos())) {
+            return cached.text();
         }
         List<String> names = new ArrayList<>();
         for (Room.Shard shard : room.shards) {
@@ -150,17 +204,34 @@ final class Presence {
         for (int i = 0; i < Math.min(names.size(), WHO_MAX_NAMES); i++) {
             sb.append(' ').append(names.get(i));
         }
-        return sb.toString();
+        String text = sb.toString();
+        room.who = new Room.Who(text, version, now);
+        return text;
     }
 
-    /** The room count, then up to {@link #ROOMS_MAX} rooms as {@code name:members}, sorted by name. */
+    /**
+     * The room count, then up to {@link #ROOMS_MAX} rooms as {@code name:members}, sorted by name.
+     * Exact while there are at most {@link #ROOMS_MAX} rooms; with more, the answer may be up to
+     * {@link #WHO_STALE} old, for the same reason as {@link #who}: sorting 100,000 rooms for every ROOMS
+     * would let a crowd keep the loops busy.
+     */
     String rooms() {
+        long now = nanoClock.getAsLong();
+        Answer cached = roomsAnswer;
+        if (cached != null && rooms.size() > ROOMS_MAX && now - cached.atNanos() < WHO_STALE.toNanos()) {
+            return cached.text();
+        }
         List<Room> all = new ArrayList<>(rooms.values());
         all.sort((a, b) -> a.name.compareTo(b.name));
         StringBuilder sb = new StringBuilder().append(all.size());
         for (int i = 0; i < Math.min(all.size(), ROOMS_MAX); i++) {
             sb.append(' ').append(all.get(i).name).append(':').append(all.get(i).size);
         }
-        return sb.toString();
+        String text = sb.toString();
+        roomsAnswer = new Answer(text, now);
+        return text;
+    }
+
+    private record Answer(String text, long atNanos) {
     }
 }

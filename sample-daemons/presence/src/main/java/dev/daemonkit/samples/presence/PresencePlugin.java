@@ -2,11 +2,11 @@ package dev.daemonkit.samples.presence;
 
 import dev.daemonkit.api.DaemonContext;
 import dev.daemonkit.api.DaemonPlugin;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +22,8 @@ public final class PresencePlugin implements DaemonPlugin {
     private static final int MAX_HTTP_REQUEST_BYTES = 8192;
     /** Netty's default: a longer WebSocket frame is refused with close code 1009 (too big). */
     private static final int MAX_WEBSOCKET_FRAME_BYTES = 65536;
+    /** How long a closing WebSocket waits for its Close frame to be written before the socket is closed anyway. */
+    static final int FORCE_CLOSE_MILLIS = 5_000;
 
     @Override
     public String name() {
@@ -34,6 +36,7 @@ public final class PresencePlugin implements DaemonPlugin {
         List<EventExecutor> loops = new ArrayList<>();
         daemon.eventLoops().forEach(loops::add);
         Presence presence = new Presence(settings, daemon.log(), loops, daemon.timers(), System::nanoTime, daemon.requests());
+        daemon.onStopped(presence::stopped);
         Map<String, WebHandler.Resource> page = WebHandler.load();
 
         // Two handlers per online user, fresh for each connection (the decoder keeps state).
@@ -41,17 +44,9 @@ public final class PresencePlugin implements DaemonPlugin {
                 new LineBasedFrameDecoder(settings.maxLineBytes(), true, true),
                 new LineSession(presence, presence.loopIndex(pipeline.channel().eventLoop()))));
 
-        WebSocketServerProtocolConfig websocket = WebSocketServerProtocolConfig.newBuilder()
-                .websocketPath(WebHandler.WEBSOCKET_PATH)
-                .maxFramePayloadLength(MAX_WEBSOCKET_FRAME_BYTES)
-                .handshakeTimeoutMillis(10_000)
-                .build();
-        daemon.listen("listen-http", pipeline -> pipeline.addLast(
-                new HttpServerCodec(4096, MAX_HTTP_REQUEST_BYTES, MAX_HTTP_REQUEST_BYTES),
-                new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES),
-                new WebHandler(page),
-                new WebSocketServerProtocolHandler(websocket),
-                new WebSocketSession(presence, presence.loopIndex(pipeline.channel().eventLoop()))));
+        WebSocketServerProtocolConfig websocket = webSocketConfig();
+        daemon.listen("listen-http", pipeline -> webPipeline(pipeline, presence, page, websocket,
+                presence.loopIndex(pipeline.channel().eventLoop())));
 
         long[] last = new long[4];
         daemon.timers().every(settings.statsInterval(), () -> {   // cancelled by the framework on stop
@@ -70,5 +65,29 @@ public final class PresencePlugin implements DaemonPlugin {
             last[2] = slow;
             last[3] = timedOut;
         });
+    }
+
+    /** The HTTP side of one connection: the page, the WebSocket handshake, then a session. Also used by tests. */
+    static void webPipeline(ChannelPipeline pipeline, Presence presence, Map<String, WebHandler.Resource> page,
+                            WebSocketServerProtocolConfig websocket, int loopIndex) {
+        WebSocketSession session = new WebSocketSession(presence, loopIndex);
+        pipeline.addLast(
+                new HttpServerCodec(4096, MAX_HTTP_REQUEST_BYTES, MAX_HTTP_REQUEST_BYTES),
+                new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES),
+                new WebHandler(page),
+                new SessionWebSocketProtocolHandler(websocket, session),
+                session);
+    }
+
+    /** The WebSocket protocol's settings (path, frame limit, handshake timeout). */
+    static WebSocketServerProtocolConfig webSocketConfig() {
+        return WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath(WebHandler.WEBSOCKET_PATH)
+                .maxFramePayloadLength(MAX_WEBSOCKET_FRAME_BYTES)
+                .handshakeTimeoutMillis(10_000)
+                // Netty's default, 0, closes the connection at once when our Close frame cannot be written
+                // at once, dropping what was queued before it (OK QUIT, BYE timeout) for a client that reads slowly.
+                .forceCloseTimeoutMillis(FORCE_CLOSE_MILLIS)
+                .build();
     }
 }

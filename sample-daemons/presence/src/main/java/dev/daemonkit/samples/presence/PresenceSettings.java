@@ -12,7 +12,10 @@ record PresenceSettings(
         int rateBurst,
         int maxRoomsPerUser,
         long maxOutboundBytes,
-        Duration statsInterval) {
+        Duration statsInterval,
+        int maxRoomMembers,
+        int announceMembershipUpTo,
+        long maxRoomBacklog) {
 
     static PresenceSettings from(Config c) {
         Duration heartbeat = c.getDuration("heartbeat-timeout");
@@ -40,19 +43,41 @@ record PresenceSettings(
             throw new ConfigException.BadValue(c.origin(), "max-outbound-bytes",
                     "must be at least 1 KiB, got " + outbound + " bytes");
         }
-        return new PresenceSettings(heartbeat, maxLine, rate, burst, rooms, outbound, c.getDuration("stats-interval"));
+        int members = c.getInt("max-room-members");
+        if (members < 1) {
+            throw new ConfigException.BadValue(c.origin(), "max-room-members", "must be 1 or more, got " + members);
+        }
+        int announce = c.getInt("announce-membership-up-to");
+        if (announce < 0) {
+            throw new ConfigException.BadValue(c.origin(), "announce-membership-up-to",
+                    "must be 0 (never announce) or more, got " + announce);
+        }
+        long backlog = c.getLong("max-room-backlog");
+        if (backlog < 1) {
+            throw new ConfigException.BadValue(c.origin(), "max-room-backlog", "must be 1 or more, got " + backlog);
+        }
+        return new PresenceSettings(heartbeat, maxLine, rate, burst, rooms, outbound, c.getDuration("stats-interval"),
+                members, announce, backlog);
     }
 
-    /** Defaults for handler tests that run without a config file. */
+    /** Defaults for handler tests that run without a config file (the same as reference.conf). */
     static PresenceSettings defaults() {
-        return new PresenceSettings(Duration.ofSeconds(30), 1024, 20, 40, 16, 256 * 1024, Duration.ofMinutes(1));
+        return new PresenceSettings(Duration.ofSeconds(30), 1024, 20, 40, 16, 256 * 1024, Duration.ofMinutes(1),
+                10_000, 1000, 1_000_000);
     }
 
     PresenceSettings withRate(double perSecond, int burst) {
-        return new PresenceSettings(heartbeatTimeout, maxLineBytes, perSecond, burst, maxRoomsPerUser, maxOutboundBytes, statsInterval);
+        return new PresenceSettings(heartbeatTimeout, maxLineBytes, perSecond, burst, maxRoomsPerUser, maxOutboundBytes,
+                statsInterval, maxRoomMembers, announceMembershipUpTo, maxRoomBacklog);
     }
 
     PresenceSettings withMaxOutboundBytes(long bytes) {
-        return new PresenceSettings(heartbeatTimeout, maxLineBytes, ratePerSecond, rateBurst, maxRoomsPerUser, bytes, statsInterval);
+        return new PresenceSettings(heartbeatTimeout, maxLineBytes, ratePerSecond, rateBurst, maxRoomsPerUser, bytes,
+                statsInterval, maxRoomMembers, announceMembershipUpTo, maxRoomBacklog);
+    }
+
+    PresenceSettings withRooms(int maxMembers, int announceUpTo, long maxBacklog) {
+        return new PresenceSettings(heartbeatTimeout, maxLineBytes, ratePerSecond, rateBurst, maxRoomsPerUser,
+                maxOutboundBytes, statsInterval, maxMembers, announceUpTo, maxBacklog);
     }
 }

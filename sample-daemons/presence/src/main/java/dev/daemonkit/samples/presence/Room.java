@@ -2,7 +2,10 @@ package dev.daemonkit.samples.presence;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One room: its members, split by the event loop that serves them. Each {@link Shard} is written only
@@ -13,28 +16,77 @@ import java.util.Arrays;
  */
 final class Room {
     private static final Session[] NONE = new Session[0];
+    /** Events written to a member in one go (then one flush): what a shard takes from its queue at once. */
+    static final int MAX_BATCH = 64;
 
     final String name;
     final Shard[] shards;
     /** Members on all loops; changed only inside the rooms map's compute for this name (one writer at a time). */
     volatile int size;
+    /**
+     * Copies of events (one per event per member) queued on this room's shards and not written yet,
+     * across all loops: what {@code max-room-backlog} bounds. Approximate while members join or leave.
+     */
+    final AtomicLong backlog = new AtomicLong();
+    /** Changes after every join and leave (after the member arrays did): whether a cached WHO answer is current. */
+    final AtomicInteger version = new AtomicInteger();
+    /** The last WHO answer, and the version and time it was made at. */
+    volatile Who who;
 
-    Room(String name, EventExecutor[] loops) {
+    /** A WHO answer for this room (without "OK WHO"). */
+    record Who(String text, int version, long atNanos) {
+    }
+
+    Room(String name, Fanout[] fanouts) {
         this.name = name;
-        this.shards = new Shard[loops.length];
-        for (int i = 0; i < loops.length; i++) {
-            shards[i] = new Shard(loops[i]);
+        this.shards = new Shard[fanouts.length];
+        for (int i = 0; i < fanouts.length; i++) {
+            shards[i] = new Shard(this, fanouts[i]);
         }
     }
 
-    /** The members of one room on one event loop. */
+    /**
+     * The members of one room on one event loop, and the room's events still to be written to them.
+     * Events wait in a queue; the loop's {@link Fanout} writes them a slice of members at a time, so a
+     * room of thousands never holds the loop for long, and events that arrive meanwhile are written
+     * together (one flush per member for up to {@link #MAX_BATCH} events).
+     */
     static final class Shard {
+        final Room room;
+        final Fanout fanout;
         final EventExecutor loop;
         /** Copy on write: written on {@link #loop} only, read anywhere. */
         volatile Session[] members = NONE;
 
-        Shard(EventExecutor loop) {
-            this.loop = loop;
+        // The rest is touched on {@link #loop} only (or after it terminated: Fanout#dropAll).
+        /** Events not started yet, and beside each the members it goes to (the members when it was queued). */
+        private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+        private final ArrayDeque<Session[]> pendingTo = new ArrayDeque<>();
+        /** Beside each pending event: {@link #removals} when it was queued. */
+        private final ArrayDeque<Integer> pendingEpoch = new ArrayDeque<>();
+        /**
+         * Members removed here so far. While it stays the same, each new members array is the previous
+         * one with joiners appended ({@link #add}), so an earlier snapshot is a prefix of a later one.
+         */
+        private int removals;
+        /** For each event of the batch, how many members it goes to: the first {@code batchTo[i]} of {@link #to}. */
+        private final int[] batchTo = new int[MAX_BATCH];
+        /** The first event of the batch that goes to member {@link #next} (the batch's later events reach more members). */
+        private int from;
+        private final ByteBuf[] batch = new ByteBuf[MAX_BATCH];
+        private int batchSize;
+        /** Who the current batch goes to: those who were members when its events were queued. */
+        private Session[] to = NONE;
+        private int next;
+        /** What this shard added to {@link Room#backlog} and has not taken back yet. */
+        private long owed;
+        /** True while this shard is in its fanout's ready queue. */
+        boolean ready;
+
+        Shard(Room room, Fanout fanout) {
+            this.room = room;
+            this.fanout = fanout;
+            this.loop = fanout.loop;
         }
 
         /** On {@link #loop}. Copying costs O(members of this room on this loop) per join, not per message. */
@@ -47,6 +99,7 @@ final class Room {
 
         /** On {@link #loop}. */
         void remove(Session s) {
+            removals++;
             Session[] old = members;
             for (int i = 0; i < old.length; i++) {
                 if (old[i] == s) {
@@ -63,11 +116,103 @@ final class Room {
             }
         }
 
-        /** On {@link #loop}: writes {@code event} to every member here. The caller keeps its reference. */
-        void deliver(ByteBuf event) {
-            for (Session s : members) {
-                s.deliver(event);
+        /**
+         * On {@link #loop}: queues {@code event} for everyone who is a member here now (not those who
+         * join before it is written), taking ownership of it.
+         */
+        void enqueue(ByteBuf event) {
+            Session[] now = members;
+            int cost = now.length;
+            if (cost == 0) {
+                event.release();
+                return;
             }
+            pending.add(event);
+            pendingTo.add(now);
+            pendingEpoch.add(removals);
+            owed += cost;
+            room.backlog.addAndGet(cost);
+            if (!ready) {
+                ready = true;
+                fanout.ready(this);
+            }
+        }
+
+        /**
+         * On {@link #loop}: writes the queued events to at most {@code maxMembers} members (at least one,
+         * if any event is queued) and returns how many members it wrote to. {@link #ready} stays true if
+         * there is more to do.
+         */
+        int deliverSome(int maxMembers) {
+            int done = 0;
+            while (done < maxMembers) {
+                if (batchSize == 0) {
+                    if (pending.isEmpty()) {
+                        break;
+                    }
+                    // Events queued with no member leaving between them go out together, each to those who
+                    // were members when it was queued: a prefix of the last one's members (joins append).
+                    int epoch = pendingEpoch.peek();
+                    do {
+                        to = pendingTo.poll();
+                        batchTo[batchSize] = to.length;
+                        batch[batchSize++] = pending.poll();
+                        pendingEpoch.poll();
+                    } while (batchSize < MAX_BATCH && !pending.isEmpty() && pendingEpoch.peek() == epoch);
+                    next = 0;
+                    from = 0;
+                }
+                int end = Math.min(to.length, next + (maxMembers - done));
+                long copies = 0;
+                for (int i = next; i < end; i++) {
+                    while (batchTo[from] <= i) {
+                        from++;   // member i joined after event 'from' was queued
+                    }
+                    to[i].deliver(batch, from, batchSize);
+                    copies += batchSize - from;
+                }
+                owed -= copies;
+                room.backlog.addAndGet(-copies);
+                done += end - next;
+                next = end;
+                if (next == to.length) {
+                    releaseBatch();
+                }
+            }
+            if (batchSize == 0 && pending.isEmpty()) {
+                settle();
+                ready = false;
+            }
+            return done;
+        }
+
+        /** Drops what is queued (the loop is gone, so are the members' connections). */
+        void drop() {
+            releaseBatch();
+            for (ByteBuf b; (b = pending.poll()) != null; ) {
+                b.release();
+            }
+            pendingTo.clear();
+            pendingEpoch.clear();
+            settle();
+            ready = false;
+        }
+
+        private void releaseBatch() {
+            for (int i = 0; i < batchSize; i++) {
+                batch[i].release();
+                batch[i] = null;
+            }
+            batchSize = 0;
+            to = NONE;
+            next = 0;
+            from = 0;
+        }
+
+        /** Gives back what members who left before their copy was written (or joined since) left owed. */
+        private void settle() {
+            room.backlog.addAndGet(-owed);
+            owed = 0;
         }
     }
 }

@@ -88,8 +88,9 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             String event = timedOut ? "TIMEOUT" : "LEAVE";
             for (int i = 0; i < roomCount; i++) {
                 Room room = rooms[i];
-                presence.leave(room, this);
-                presence.publish(room, Lines.line(ctx.alloc(), "EVENT", event, room.name, me));
+                if (presence.announces(presence.leave(room, this))) {
+                    presence.publish(room, Lines.line(ctx.alloc(), "EVENT", event, room.name, me));
+                }
             }
             roomCount = 0;
             presence.logout(me, this);
@@ -126,7 +127,7 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
     }
 
     /** Any line, even a wrong one, is a sign of life: the heartbeat moves, without allocating. */
-    private void alive() {
+    final void alive() {
         if (heartbeat != null) {
             heartbeat.reschedule(presence.settings.heartbeatTimeout());
         }
@@ -138,8 +139,9 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             return;
         }
         alive();
-        if (Lines.hasControl(line)) {
-            badInput("the line holds control characters");
+        String refused = Lines.forbidden(line);
+        if (refused != null) {
+            badInput(refused);
             return;
         }
         line = line.strip();
@@ -227,15 +229,22 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             reply("ERR", "too-many-rooms", "you are in " + roomCount + " rooms, the most allowed (max-rooms-per-user): LEAVE one first");
             return;
         }
-        reply("OK", "JOIN", roomName);
         Room room = presence.join(roomName, this);
+        if (room == null) {
+            reply("ERR", "room-full", roomName + " has " + presence.settings.maxRoomMembers()
+                    + " members, the most allowed (max-room-members): try another room");
+            return;
+        }
+        reply("OK", "JOIN", roomName);
         if (rooms == null) {
             rooms = new Room[2];
         } else if (roomCount == rooms.length) {
             rooms = Arrays.copyOf(rooms, Math.min(rooms.length * 2, presence.settings.maxRoomsPerUser()));
         }
         rooms[roomCount++] = room;
-        presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "JOIN", roomName, name));
+        if (presence.announces(room.size)) {
+            presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "JOIN", roomName, name));
+        }
     }
 
     private void leave(String roomName) {
@@ -251,8 +260,9 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         rooms[i] = rooms[--roomCount];
         rooms[roomCount] = null;
         reply("OK", "LEAVE", roomName);
-        presence.leave(room, this);
-        presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "LEAVE", roomName, name));
+        if (presence.announces(presence.leave(room, this))) {
+            presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "LEAVE", roomName, name));
+        }
     }
 
     private void say(String rest) {
@@ -274,8 +284,15 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             reply("ERR", "usage", "SAY ROOM TEXT: the text is missing");
             return;
         }
+        Room room = rooms[i];
+        long backlog = room.backlog.get();
+        if (backlog > presence.settings.maxRoomBacklog()) {
+            reply("ERR", "room-busy", roomName + " has " + backlog + " event copies waiting to be written, more than "
+                    + presence.settings.maxRoomBacklog() + " (max-room-backlog): this message was not sent; try again shortly");
+            return;
+        }
         reply("OK", "SAY", roomName);
-        presence.publish(rooms[i], Lines.line(ctx.alloc(), "EVENT", "MSG", roomName, name, text));
+        presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "MSG", roomName, name, text));
     }
 
     private void who(String roomName) {
@@ -310,11 +327,12 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
     }
 
     /**
-     * An event for a room this session is in, on this session's loop. The caller keeps its reference
-     * to {@code event}. A client that does not read has its events queued up to max-outbound-bytes;
-     * past that it is disconnected, and logged once.
+     * Events for a room this session is in, on this session's loop: {@code events[from..to)}, written
+     * in order and flushed once. The caller keeps its references. A client
+     * that does not read has its events queued up to max-outbound-bytes; past that it is disconnected,
+     * and logged once.
      */
-    final void deliver(ByteBuf event) {
+    final void deliver(ByteBuf[] events, int from, int to) {
         Channel ch = ctx.channel();
         if (overflowed || !ch.isActive()) {
             return;
@@ -322,20 +340,26 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         if (!ch.isWritable()) {
             ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
             long queued = out == null ? 0 : out.totalPendingWriteBytes();
-            if (queued + event.readableBytes() > presence.settings.maxOutboundBytes()) {
+            long adding = 0;
+            for (int i = from; i < to; i++) {
+                adding += events[i].readableBytes();
+            }
+            if (queued + adding > presence.settings.maxOutboundBytes()) {
                 overflowed = true;
                 presence.slowDropped.increment();
                 presence.log.warn("disconnected {} ({}): {} bytes are queued for it, more than max-outbound-bytes ({});"
-                                + " it stopped reading. Its rooms are told it left.",
+                                + " it stopped reading. Its rooms are told it left (those that announce membership).",
                         name == null ? "a client" : name, ch.remoteAddress(), queued, presence.settings.maxOutboundBytes());
                 closing = true;
                 ch.close();
                 return;
             }
         }
-        writeLine(event.retainedDuplicate());
+        for (int i = from; i < to; i++) {
+            writeLine(events[i].retainedDuplicate());
+        }
         ctx.flush();
-        presence.delivered.increment();
+        presence.delivered.add(to - from);
     }
 
     static String human(Duration d) {

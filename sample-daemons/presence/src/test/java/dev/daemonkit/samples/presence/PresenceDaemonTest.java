@@ -6,10 +6,13 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,6 +20,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -157,6 +162,115 @@ class PresenceDaemonTest {
             String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             assertThat(response).startsWith("HTTP/1.1 403 Forbidden")
                     .contains("cross-origin WebSocket refused: Origin http://evil.example is not this server");
+        }
+    }
+
+    /** Opens a WebSocket on a raw socket, sends {@code frames} (masked client frames) in one write, and returns every frame until EOF. */
+    private static List<int[]> webSocketFramesUntilEof(InetSocketAddress http, byte[]... frames) throws IOException {
+        try (Socket s = new Socket(http.getAddress(), http.getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + http.getPort() + "\r\n"
+                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                head.append((char) in.readUnsignedByte());
+            }
+            assertThat(head.toString()).startsWith("HTTP/1.1 101");
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            for (byte[] f : frames) {
+                all.write(f);
+            }
+            s.getOutputStream().write(all.toByteArray());
+            List<int[]> got = new ArrayList<>();   // {opcode, payload length}
+            try {
+                while (true) {
+                    int b0 = in.read();
+                    if (b0 < 0) {
+                        break;
+                    }
+                    int len = in.readUnsignedByte() & 0x7f;
+                    if (len == 126) {
+                        len = in.readUnsignedShort();
+                    }
+                    in.readNBytes(len);
+                    got.add(new int[] {b0 & 0x0f, len});
+                }
+            } catch (SocketException reset) {
+                // closed by the server
+            }
+            return got;
+        }
+    }
+
+    private static byte[] clientFrame(int opcode, String payload) {
+        byte[] data = payload.getBytes(StandardCharsets.UTF_8);
+        byte[] f = new byte[6 + data.length];
+        f[0] = (byte) (0x80 | opcode);
+        f[1] = (byte) (0x80 | data.length);
+        byte[] mask = {9, 8, 7, 6};
+        System.arraycopy(mask, 0, f, 2, 4);
+        for (int i = 0; i < data.length; i++) {
+            f[6 + i] = (byte) (data[i] ^ mask[i % 4]);
+        }
+        return f;
+    }
+
+    private static long closeFrames(List<int[]> frames) {
+        return frames.stream().filter(f -> f[0] == 0x8).count();
+    }
+
+    @Test
+    void aWebSocketThatClosesGetsExactlyOneCloseFrameWhoeverStartsIt() throws Exception {
+        start("daemons.presence.heartbeat-timeout = 300 ms\n");
+        InetSocketAddress http = home.address("listen-http");
+        byte[] close = {(byte) 0x88, (byte) 0x82, 1, 2, 3, 4, 0x03 ^ 1, (byte) (0xe8 ^ 2)};   // 1000, normal closure
+        assertThat(closeFrames(webSocketFramesUntilEof(http, close))).as("the client closes").isEqualTo(1);
+        assertThat(closeFrames(webSocketFramesUntilEof(http, clientFrame(1, "QUIT")))).as("QUIT").isEqualTo(1);
+        assertThat(closeFrames(webSocketFramesUntilEof(http, clientFrame(1, "QUIT"), close))).as("QUIT and Close at once")
+                .isEqualTo(1);
+        assertThat(closeFrames(webSocketFramesUntilEof(http, clientFrame(1, "LOGIN x")))).as("heartbeat timeout").isEqualTo(1);
+    }
+
+    @Test
+    void aWebSocketOfAStoppingDaemonGetsByeAndOneCloseFrame() throws Exception {
+        start("");
+        InetSocketAddress http = home.address("listen-http");
+        try (Socket s = new Socket(http.getAddress(), http.getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + http.getPort() + "\r\n"
+                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                head.append((char) in.readUnsignedByte());
+            }
+            s.getOutputStream().write(clientFrame(1, "LOGIN x"));
+            Thread stopper = new Thread(() -> home.close());
+            stopper.start();
+            List<int[]> got = new ArrayList<>();
+            try {
+                while (true) {
+                    int b0 = in.read();
+                    if (b0 < 0) {
+                        break;
+                    }
+                    int len = in.readUnsignedByte() & 0x7f;
+                    in.readNBytes(len);
+                    got.add(new int[] {b0 & 0x0f, len});
+                    if ((b0 & 0x0f) == 8) {   // answer the server's Close, as a client does
+                        s.getOutputStream().write(new byte[] {(byte) 0x88, (byte) 0x82, 1, 2, 3, 4, 0x03 ^ 1, (byte) (0xe8 ^ 2)});
+                    }
+                }
+            } catch (SocketException reset) {
+                // closed
+            }
+            stopper.join();
+            home = null;
+            assertThat(got.get(got.size() - 2)[0]).isEqualTo(1);   // BYE stopping
+            assertThat(closeFrames(got)).isEqualTo(1);
         }
     }
 }

@@ -206,4 +206,34 @@ class SessionTest {
         time.advance(Duration.ofSeconds(19));
         assertThat(talker.isOpen()).isFalse();
     }
+
+    /** Attacker: U+0085, U+2028 and U+202E in SAY (a forged second line, text that reads backwards to others). */
+    @Test
+    void lineSeparatorsC1ControlsAndBidiControlsAreRefusedWithBadInputAndNothingIsSaid() {
+        EmbeddedChannel alice = user("alice", "lobby");
+        EmbeddedChannel bob = user("bob", "lobby");
+        lines(alice);
+        String[][] refused = {
+                {"\u0085", "U+0085 (a control character)"},
+                {"\u009b", "U+009B (a control character)"},
+                {"\u2028", "U+2028 (a line or paragraph separator)"},
+                {"\u2029", "U+2029 (a line or paragraph separator)"},
+                {"\u202a", "U+202A (a bidi control: it would reorder what others see)"},
+                {"\u202e", "U+202E (a bidi control: it would reorder what others see)"},
+                {"\u2066", "U+2066 (a bidi control: it would reorder what others see)"},
+                {"\u2069", "U+2069 (a bidi control: it would reorder what others see)"},
+        };
+        for (String[] r : refused) {
+            assertThat(request(bob, "SAY lobby ok " + r[0] + "EVENT MSG lobby alice forged")).containsExactly(
+                    "ERR bad-input the line holds " + r[1] + " and was discarded: send UTF-8 text lines, one command per line");
+            assertThat(request(bob, "PING " + r[0])).first().asString().startsWith("ERR bad-input the line holds " + r[1]);
+        }
+        assertThat(lines(alice)).isEmpty();
+        assertThat(bob.isOpen()).isTrue();
+
+        // Other scripts, emoji, tabs and the plain direction marks (U+200E, U+200F) are text.
+        String text = "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 \u200f \u200e caf\u00e9\tok \ud83d\ude00";
+        assertThat(request(bob, "SAY lobby " + text)).containsExactly("OK SAY lobby", "EVENT MSG lobby bob " + text);
+        assertThat(lines(alice)).containsExactly("EVENT MSG lobby bob " + text);
+    }
 }

@@ -70,6 +70,11 @@ final class TestHome implements AutoCloseable {
                 + launcher.daemon("presence").state());
     }
 
+    /** The running launcher (for its event loops). */
+    Launcher launcher() {
+        return launcher;
+    }
+
     @Override
     public void close() {
         if (launcher != null) {

@@ -158,4 +158,6 @@ $("leave").onclick = () => state.current && send("LEAVE " + state.current);
 setInterval(() => send("PING"), 10000);
 // Who is online in which room: the member lists of joined rooms follow events live; the room list is polled.
 setInterval(() => send("ROOMS"), 2000);
+// Rooms above the server's announce-membership-up-to (1000) send no JOIN/LEAVE events: re-read the members.
+setInterval(() => state.current && send("WHO " + state.current), 5000);
 connect();

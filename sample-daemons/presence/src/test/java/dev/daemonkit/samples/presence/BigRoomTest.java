@@ -1,0 +1,249 @@
+package dev.daemonkit.samples.presence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Large rooms (the attack "10,000 users join one room"): the room-size cap, membership events only in
+ * small rooms, delivery in bounded slices per loop turn, and the backlog limit on SAY. The sessions
+ * are EmbeddedChannels; the daemon's loop is a {@link ManualLoop} whose turns the test runs.
+ */
+class BigRoomTest {
+    private final ManualTimers time = new ManualTimers();
+    private final ManualLoop loop = new ManualLoop();
+    private final List<EmbeddedChannel> channels = new ArrayList<>();
+    private PresenceSettings settings = PresenceSettings.defaults();
+    private Presence presence;
+
+    private Presence presence() {
+        if (presence == null) {
+            presence = new Presence(settings, LoggerFactory.getLogger(BigRoomTest.class), List.of(loop), time, time,
+                    new LongAdder());
+        }
+        return presence;
+    }
+
+    private EmbeddedChannel user(String name, String room) {
+        EmbeddedChannel ch = new EmbeddedChannel(
+                new LineBasedFrameDecoder(settings.maxLineBytes(), true, true), new LineSession(presence(), 0));
+        channels.add(ch);
+        assertThat(request(ch, "LOGIN " + name)).containsExactly("OK LOGIN " + name);
+        if (room != null) {
+            assertThat(request(ch, "JOIN " + room)).containsExactly("OK JOIN " + room);
+        }
+        return ch;
+    }
+
+    private static List<String> request(EmbeddedChannel ch, String line) {
+        ch.writeInbound(Unpooled.copiedBuffer(line + "\n", StandardCharsets.UTF_8));
+        return lines(ch);
+    }
+
+    private static List<String> lines(EmbeddedChannel ch) {
+        StringBuilder sb = new StringBuilder();
+        for (ByteBuf b; (b = ch.readOutbound()) != null; ) {
+            sb.append(b.toString(StandardCharsets.UTF_8));
+            b.release();
+        }
+        List<String> out = new ArrayList<>();
+        for (String l : sb.toString().split("\n")) {
+            if (!l.isEmpty()) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    /** How many of the users have received {@code line} since the last call (their output is consumed). */
+    private int received(List<EmbeddedChannel> users, String line) {
+        int n = 0;
+        for (EmbeddedChannel ch : users) {
+            if (lines(ch).contains(line)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @AfterEach
+    void closeAll() {
+        for (EmbeddedChannel ch : channels) {
+            ch.close();
+        }
+        loop.runTurns(1000);
+        for (EmbeddedChannel ch : channels) {
+            lines(ch);
+            ch.finishAndReleaseAll();
+        }
+        if (presence != null) {
+            assertThat(presence.roomCount()).isZero();
+        }
+    }
+
+    @Test
+    void aJoinBeyondMaxRoomMembersIsRefusedWithRoomFullAndASeatFreesUpWhenSomeoneLeaves() {
+        settings = settings.withRooms(3, 1000, 1_000_000);
+        EmbeddedChannel first = user("a", "lobby");
+        user("b", "lobby");
+        user("c", "lobby");
+        EmbeddedChannel late = user("d", null);
+        assertThat(request(late, "JOIN lobby")).containsExactly(
+                "ERR room-full lobby has 3 members, the most allowed (max-room-members): try another room");
+        assertThat(request(late, "WHO lobby")).containsExactly("OK WHO lobby 3 a b c");
+        assertThat(request(late, "JOIN other")).containsExactly("OK JOIN other");
+
+        assertThat(request(first, "LEAVE lobby")).containsExactly("OK LEAVE lobby");
+        assertThat(request(late, "JOIN lobby")).containsExactly("OK JOIN lobby");
+        assertThat(request(late, "WHO lobby")).containsExactly("OK WHO lobby 3 b c d");
+    }
+
+    @Test
+    void joinsAndLeavesAreAnnouncedOnlyInRoomsUpToAnnounceMembershipUpTo() {
+        settings = settings.withRooms(100, 2, 1_000_000);
+        EmbeddedChannel a = user("a", "lobby");
+        EmbeddedChannel b = user("b", "lobby");
+        loop.runTurns(10);
+        assertThat(lines(a)).containsExactly("EVENT JOIN lobby a", "EVENT JOIN lobby b");
+        assertThat(lines(b)).containsExactly("EVENT JOIN lobby b");
+
+        EmbeddedChannel c = user("c", "lobby");   // the third member: the room is past the threshold
+        loop.runTurns(10);
+        assertThat(lines(a)).isEmpty();
+        assertThat(lines(c)).isEmpty();
+        assertThat(request(c, "WHO lobby")).containsExactly("OK WHO lobby 3 a b c");   // WHO still answers
+
+        assertThat(request(c, "LEAVE lobby")).containsExactly("OK LEAVE lobby");   // 3 before it left: silent
+        loop.runTurns(10);
+        assertThat(lines(a)).isEmpty();
+        b.close();                                                                     // 2 before it left: told
+        loop.runTurns(10);
+        assertThat(lines(a)).containsExactly("EVENT LEAVE lobby b");
+        assertThat(request(a, "SAY lobby still here")).containsExactly("OK SAY lobby");   // messages always go out
+        loop.runTurns(10);
+        assertThat(lines(a)).containsExactly("EVENT MSG lobby a still here");
+    }
+
+    /** Attacker: thousands of users in one room. A SAY reaches all of them, a bounded slice per loop turn. */
+    @Test
+    void aSayInAThousandsStrongRoomIsWrittenInBoundedSlicesPerLoopTurnAndReachesEveryMember() {
+        int members = 2500;
+        settings = settings.withRooms(10_000, 0, 1_000_000);
+        List<EmbeddedChannel> users = new ArrayList<>();
+        for (int i = 0; i < members; i++) {
+            users.add(user("u" + i, "big"));
+        }
+
+        assertThat(request(users.get(7), "SAY big hello everyone")).containsExactly("OK SAY big");
+        String event = "EVENT MSG big u7 hello everyone";
+        int turns = 0;
+        int total = 0;
+        while (total < members) {
+            loop.runTurn();
+            turns++;
+            int now = received(users, event);
+            assertThat(now).as("members written in turn %d", turns).isBetween(1, Fanout.MEMBERS_PER_TURN);
+            total += now;
+        }
+        assertThat(total).isEqualTo(members);
+        // At least this many turns; more when a turn is cut short by time (Fanout.TURN_NANOS).
+        assertThat(turns).isGreaterThanOrEqualTo((members + Fanout.MEMBERS_PER_TURN - 1) / Fanout.MEMBERS_PER_TURN);
+        assertThat(loop.runTurns(10)).isZero();   // nothing left over
+        assertThat(presence().fanouts[0].turnsCut).isPositive();
+    }
+
+    @Test
+    void aPingIsAnsweredAtOnceWhileABigRoomIsBeingWritten() {
+        settings = settings.withRooms(10_000, 0, 1_000_000);
+        List<EmbeddedChannel> users = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            users.add(user("u" + i, "big"));
+        }
+        assertThat(request(users.get(0), "SAY big one")).containsExactly("OK SAY big");
+        loop.runTurn();
+        // Between two turns the loop reads: a member's PING is answered then, before the rest of the room is written.
+        EmbeddedChannel last = users.get(users.size() - 1);
+        assertThat(request(last, "PING 1")).containsExactly("OK PING 1");
+        loop.runTurns(1000);
+        assertThat(lines(last)).containsExactly("EVENT MSG big u0 one");
+    }
+
+    @Test
+    void aSayIsRefusedWithRoomBusyWhileTheRoomsBacklogIsOverMaxRoomBacklogAndAcceptedOnceItDrains() {
+        int members = 2000;
+        settings = settings.withRooms(10_000, 0, 3000);
+        List<EmbeddedChannel> users = new ArrayList<>();
+        for (int i = 0; i < members; i++) {
+            users.add(user("u" + i, "big"));
+        }
+        EmbeddedChannel talker = users.get(0);
+        assertThat(request(talker, "SAY big one")).containsExactly("OK SAY big");     // backlog 2000
+        assertThat(request(talker, "SAY big two")).containsExactly("OK SAY big");     // 4000
+        assertThat(request(talker, "SAY big three")).containsExactly(
+                "ERR room-busy big has 4000 event copies waiting to be written, more than 3000 (max-room-backlog):"
+                        + " this message was not sent; try again shortly");
+        loop.runTurns(1000);
+        assertThat(received(users, "EVENT MSG big u0 two")).isEqualTo(members);
+        assertThat(presence().rooms()).isEqualTo("1 big:2000");
+        assertThat(request(talker, "SAY big three")).containsExactly("OK SAY big");
+        loop.runTurns(1000);
+        assertThat(received(users, "EVENT MSG big u0 three")).isEqualTo(members);
+    }
+
+    /** Join events queued together go out together, each only to those who were members when it was queued. */
+    @Test
+    void eachQueuedJoinReachesExactlyThoseWhoWereMembersThenInOrderAcrossALeave() {
+        settings = settings.withRooms(10_000, 1000, 1_000_000);
+        int n = 150;
+        List<EmbeddedChannel> users = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            users.add(user("u" + i, "lobby"));
+            if (i == 100) {
+                assertThat(request(users.get(3), "LEAVE lobby")).containsExactly("OK LEAVE lobby");
+            }
+        }
+        loop.runTurns(1000);   // nothing was written until now: 150 joins and a leave, queued
+        for (int k = 0; k < n; k++) {
+            List<String> expected = new ArrayList<>();
+            for (int j = k; j < n; j++) {
+                if (k == 3 && j > 100) {
+                    break;   // u3 left after u100 joined
+                }
+                expected.add("EVENT JOIN lobby u" + j);
+                if (j == 100 && k != 3) {
+                    expected.add("EVENT LEAVE lobby u3");
+                }
+            }
+            assertThat(lines(users.get(k))).as("what u%d got", k).containsExactlyElementsOf(expected);
+        }
+    }
+
+    @Test
+    void whoInARoomTooLargeToAnnounceMayBeUpToASecondOldAndIsExactInSmallerOnes() {
+        settings = settings.withRooms(100, 2, 1_000_000);
+        EmbeddedChannel a = user("a", "small");
+        user("b", "small");
+        assertThat(request(a, "WHO small")).containsExactly("OK WHO small 2 a b");
+        assertThat(request(a, "LEAVE small")).containsExactly("OK LEAVE small");
+        assertThat(request(a, "WHO small")).containsExactly("OK WHO small 1 b");   // at once
+
+        user("c", "big");
+        user("d", "big");
+        user("e", "big");
+        assertThat(request(a, "WHO big")).containsExactly("OK WHO big 3 c d e");
+        user("f", "big");
+        assertThat(request(a, "WHO big")).containsExactly("OK WHO big 3 c d e");   // the answer of a moment ago
+        time.advance(Presence.WHO_STALE);
+        assertThat(request(a, "WHO big")).containsExactly("OK WHO big 4 c d e f");
+    }
+}
