@@ -22,6 +22,8 @@ cat > "$work/daemonkit.conf" <<CONF
 daemonkit.admin.enabled = false
 daemonkit.logging.console.enabled = false
 daemonkit.watchdog.threshold = 200 ms
+# 19,500 connections must fit in the connection budget: keep 400 descriptors (not 1024) in reserve.
+daemonkit.connections.reserve = 400
 daemons.presence {
   listen = "127.0.0.1:17110", listen-http = "127.0.0.1:17190"
   max-connections = 19500

@@ -159,7 +159,11 @@ class HostileClientsTest {
                     assertThat(readStatusLine(operator)).startsWith("HTTP/1.1 200");
                 }
                 assertThat(admin.connections().evicted()).isEqualTo(1);
-                assertClosedByServer(held.get(0));
+                int closed = 0;
+                for (Socket s : held) {
+                    closed += serverClosed(s, 1_000) ? 1 : 0;
+                }
+                assertThat(closed).as("idle connections that gave their place").isEqualTo(1);
             } finally {
                 for (Socket s : held) {
                     s.close();
