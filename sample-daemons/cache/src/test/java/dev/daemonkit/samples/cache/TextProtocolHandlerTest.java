@@ -279,6 +279,15 @@ class TextProtocolHandlerTest {
     }
 
     @Test
+    void anIdleConnectionHoldsNoScratchOfItsOwn() {
+        // Held, idle connections are many: line, tokens, meta flags and a waiting store command live in
+        // the event loop's Scratch or in a PendingStore, not in a field (or array) of every connection.
+        var fields = java.util.Arrays.stream(TextProtocolHandler.class.getDeclaredFields())
+                .filter(f -> !java.lang.reflect.Modifier.isStatic(f.getModifiers())).toList();
+        assertThat(fields).hasSizeLessThanOrEqualTo(9).noneMatch(f -> f.getType().isArray());
+    }
+
+    @Test
     void aDelayedFlushRemovesItemsWhenItsTimeComes() {
         assertThat(send("set k 0 0 1\r\nx\r\nflush_all 5\r\nget k\r\n")).isEqualTo("STORED\r\nOK\r\nVALUE k 0 1\r\nx\r\nEND\r\n");
         clock.addAndGet(5);
