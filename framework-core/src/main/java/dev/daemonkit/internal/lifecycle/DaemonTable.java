@@ -20,7 +20,10 @@ public final class DaemonTable {
     private volatile List<DaemonStatus> statuses = List.of();
     private volatile List<String> unresolved = List.of();
 
-    /** Told about daemons coming and going (metrics); called on the control thread. */
+    /**
+     * Told about daemons coming and going (metrics): on the control thread as they are added and
+     * removed, and on the caller's thread by {@link #addListener} for those already there.
+     */
     public interface Listener {
         void added(String daemon);
 
