@@ -6,6 +6,7 @@ import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.lifecycle.DaemonInstance;
 import dev.daemonkit.internal.lifecycle.DaemonStatus;
 import dev.daemonkit.internal.lifecycle.Launcher;
+import dev.daemonkit.internal.plugins.PluginFailure;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -284,7 +285,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private String table() {
-        List<Map<String, Object>> rows = daemons();
+        return table(daemons(), launcher.daemons().unresolved(), launcher.pluginFailures());
+    }
+
+    /**
+     * The status table {@code bin/daemonkit status} prints: one row per daemon (as {@link #daemons}
+     * makes them), then the daemons not started and the plugin files not loaded.
+     */
+    static String table(List<Map<String, Object>> rows, List<String> unresolved, List<PluginFailure> failures) {
         String[] head = {"DAEMON", "PLUGIN", "VERSION", "STATE", "LISTENERS", "CONNS", "UPTIME", "RESTARTS", "LAST FAILURE"};
         List<String[]> cells = new ArrayList<>();
         cells.add(head);
@@ -309,10 +317,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             sb.append('\n');
         }
-        for (String u : launcher.daemons().unresolved()) {
+        for (String u : unresolved) {
             sb.append("not started: ").append(u).append('\n');
         }
-        launcher.pluginFailures().forEach(f -> sb.append("plugin file not loaded: ").append(f.source().getFileName())
+        failures.forEach(f -> sb.append("plugin file not loaded: ").append(f.source().getFileName())
                 .append(": ").append(f.reason()).append('\n'));
         return sb.toString();
     }
