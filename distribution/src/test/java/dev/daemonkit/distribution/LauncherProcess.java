@@ -24,6 +24,7 @@ import java.util.stream.Stream;
 final class LauncherProcess implements AutoCloseable {
     final Path home;
     private Process process;
+    private Thread reader;
     private final StringBuffer output = new StringBuffer();
     private String jvmOptions = "-Xmx256m -Dio.netty.leakDetection.level=paranoid";
 
@@ -101,7 +102,7 @@ final class LauncherProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("DAEMONKIT_OPTS", jvmOptions);
         process = pb.start();
-        Thread reader = new Thread(() -> {
+        reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
                     output.append(line).append('\n');
@@ -166,8 +167,8 @@ final class LauncherProcess implements AutoCloseable {
             process.destroyForcibly();
             throw new IllegalStateException("launcher did not exit within 60 s:\n" + output);
         }
-        // Let the reader thread catch the last lines.
-        await().atMost(Duration.ofSeconds(5)).pollDelay(Duration.ofMillis(50)).until(() -> true);
+        // The reader thread ends at the end of the output: then it has caught the last lines.
+        reader.join(5_000);
         return process.exitValue();
     }
 

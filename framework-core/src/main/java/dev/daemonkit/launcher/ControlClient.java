@@ -51,7 +51,7 @@ final class ControlClient {
         String host = admin.listen().getAddress().isAnyLocalAddress() ? "127.0.0.1" : Addresses.format(admin.listen())
                 .replaceFirst(":\\d+$", "");
         String base = "http://" + host + ":" + admin.listen().getPort();
-        Duration slow = settings.grace().plusSeconds(15);
+        Duration slow = settings.shutdown().grace().plusSeconds(15);
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
         try {
             return switch (cli.command()) {

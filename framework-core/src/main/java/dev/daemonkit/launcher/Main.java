@@ -165,8 +165,8 @@ public final class Main {
 
         void start(Launcher launcher, LoggingSystem logging, Runnable shutdown) {
             LauncherSettings s = launcher.settings();
-            if (s.watchdog()) {
-                watchdog = new StallWatchdog(launcher.transport(), s.watchdogThreshold());
+            if (s.watchdog().enabled()) {
+                watchdog = new StallWatchdog(launcher.transport(), s.watchdog().threshold());
             }
             metrics = new DaemonkitMetrics(launcher, logging, watchdog);
             if (s.admin().enabled()) {

@@ -4,7 +4,9 @@ import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.api.Listener;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.lifecycle.DaemonInstance;
+import dev.daemonkit.internal.lifecycle.DaemonStatus;
 import dev.daemonkit.internal.lifecycle.Launcher;
+import dev.daemonkit.internal.plugins.PluginFailure;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -185,7 +187,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             shutdown.run();
             return CompletableFuture.completedFuture(Reply.json(HttpResponseStatus.ACCEPTED,
-                    Map.of("message", "stopping: daemons drain for up to " + launcher.settings().grace().toSeconds() + " s")));
+                    Map.of("message", "stopping: daemons drain for up to " + launcher.settings().shutdown().grace().toSeconds() + " s")));
         }
         return CompletableFuture.completedFuture(Reply.error(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + path
                 + ". Try /health, /daemons, /metrics, /daemons/NAME/{start,stop,restart}, /loggers/NAME, /reload, /shutdown"));
@@ -219,12 +221,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         String scope;
         if (daemon != null) {
-            if (!launcher.isDaemon(daemon)) {
+            if (!isDaemon(daemon)) {
                 return Reply.error(HttpResponseStatus.NOT_FOUND, "no daemon named '" + daemon + "'");
             }
             launcher.setLevel(daemon, name, level);
             scope = "logger '" + name + "' of daemon '" + daemon + "'";
-        } else if (launcher.isDaemon(name)) {
+        } else if (isDaemon(name)) {
             launcher.setLevel(name, null, level);
             scope = "daemon '" + name + "'";
         } else if (name.equalsIgnoreCase("root")) {
@@ -238,14 +240,18 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 "message", scope + " is now " + level.toUpperCase()));
     }
 
+    private boolean isDaemon(String name) {
+        return launcher.daemons().status(name) != null;
+    }
+
     private Reply health() {
         StringBuilder sb = new StringBuilder();
         boolean ok = true;
-        for (Launcher.SlotView v : launcher.views()) {
+        for (DaemonStatus v : launcher.daemons().statuses()) {
             ok &= v.state() == DaemonState.RUNNING;
             sb.append(v.name()).append(' ').append(v.state()).append('\n');
         }
-        for (String u : launcher.unresolvedDaemons()) {
+        for (String u : launcher.daemons().unresolved()) {
             ok = false;
             sb.append("not started: ").append(u).append('\n');
         }
@@ -253,14 +259,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private String stateOf(String name) {
-        return launcher.views().stream().filter(v -> v.name().equals(name)).findFirst()
-                .map(v -> v.state().name()).orElse("REMOVED");
+        DaemonStatus v = launcher.daemons().status(name);
+        return v == null ? "REMOVED" : v.state().name();
     }
 
     private List<Map<String, Object>> daemons() {
         List<Map<String, Object>> out = new ArrayList<>();
         long now = System.currentTimeMillis();
-        for (Launcher.SlotView v : launcher.views()) {
+        for (DaemonStatus v : launcher.daemons().statuses()) {
             DaemonInstance i = v.instance();
             List<String> listeners = new ArrayList<>();
             if (i != null) {
@@ -279,7 +285,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private String table() {
-        List<Map<String, Object>> rows = daemons();
+        return table(daemons(), launcher.daemons().unresolved(), launcher.pluginFailures());
+    }
+
+    /**
+     * The status table {@code bin/daemonkit status} prints: one row per daemon (as {@link #daemons}
+     * makes them), then the daemons not started and the plugin files not loaded.
+     */
+    static String table(List<Map<String, Object>> rows, List<String> unresolved, List<PluginFailure> failures) {
         String[] head = {"DAEMON", "PLUGIN", "VERSION", "STATE", "LISTENERS", "CONNS", "UPTIME", "RESTARTS", "LAST FAILURE"};
         List<String[]> cells = new ArrayList<>();
         cells.add(head);
@@ -304,10 +317,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             sb.append('\n');
         }
-        for (String u : launcher.unresolvedDaemons()) {
+        for (String u : unresolved) {
             sb.append("not started: ").append(u).append('\n');
         }
-        launcher.pluginFailures().forEach(f -> sb.append("plugin file not loaded: ").append(f.source().getFileName())
+        failures.forEach(f -> sb.append("plugin file not loaded: ").append(f.source().getFileName())
                 .append(": ").append(f.reason()).append('\n'));
         return sb.toString();
     }

@@ -2,6 +2,8 @@ package dev.daemonkit.internal.admin;
 
 import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.internal.lifecycle.DaemonInstance;
+import dev.daemonkit.internal.lifecycle.DaemonStatus;
+import dev.daemonkit.internal.lifecycle.DaemonTable;
 import dev.daemonkit.internal.lifecycle.Launcher;
 import dev.daemonkit.internal.transport.ConnectionBudget;
 import dev.daemonkit.internal.transport.DaemonConnections;
@@ -33,14 +35,28 @@ import java.util.function.ToLongFunction;
  * rejected, bytes in and out, requests (where the protocol counts them), timers pending, up,
  * restarts; per event loop pending tasks; log events dropped; stalls; JVM metrics.
  */
-public final class DaemonkitMetrics implements Launcher.LauncherListener, AutoCloseable {
+public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, List<Meter>> perDaemon = new ConcurrentHashMap<>();
-    /** The views the meters read: Micrometer holds function meters' objects weakly. */
-    private final Map<String, Launcher.SlotView> views = new ConcurrentHashMap<>();
+    /** What the meters read: Micrometer holds function meters' objects weakly. */
+    private final Map<String, Reading> readings = new ConcurrentHashMap<>();
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final Launcher launcher;
+
+    /** One daemon's meters read its latest published status (so a restart or swap needs no new meters). */
+    private record Reading(DaemonTable table, String daemon) {
+        DaemonStatus status() {
+            return table.status(daemon);
+        }
+
+        long instance(ToLongFunction<DaemonInstance> f) {
+            DaemonStatus s = status();
+            return s == null || s.instance() == null ? 0 : f.applyAsLong(s.instance());
+        }
+    }
 
     public DaemonkitMetrics(Launcher launcher, LoggingSystem logging, StallWatchdog watchdog) {
+        this.launcher = launcher;
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -82,7 +98,7 @@ public final class DaemonkitMetrics implements Launcher.LauncherListener, AutoCl
         FunctionCounter.builder("daemonkit.plugin.scan.errors", launcher, Launcher::pluginScanErrors)
                 .description("looks at the plugins folder that could not read it (or a plugin file); nothing was changed")
                 .register(registry);
-        launcher.addListener(this);
+        launcher.daemons().addListener(this);
     }
 
     /** The admin endpoint's connections, under daemon="admin" like a daemon's. */
@@ -100,64 +116,61 @@ public final class DaemonkitMetrics implements Launcher.LauncherListener, AutoCl
     }
 
     @Override
-    public void slotAdded(Launcher.SlotView view) {
-        slotRemoved(view.name());
-        Tags tags = Tags.of("daemon", view.name());
-        views.put(view.name(), view);
+    public void added(String daemon) {
+        removed(daemon);
+        Tags tags = Tags.of("daemon", daemon);
+        Reading view = new Reading(launcher.daemons(), daemon);
+        readings.put(daemon, view);
         List<Meter> meters = new ArrayList<>();
         meters.add(gauge("daemonkit.connections.open", view, tags, "connections open now",
-                v -> instanceLong(v, i -> i.connections().open())));
+                v -> v.instance(i -> i.connections().open())));
         meters.add(counter("daemonkit.connections.accepted", view, tags, "connections accepted",
-                v -> instanceLong(v, i -> i.connections().accepted())));
+                v -> v.instance(i -> i.connections().accepted())));
         meters.add(counter("daemonkit.connections.rejected", view, tags, "connections refused by max-connections",
-                v -> instanceLong(v, i -> i.connections().rejected())));
+                v -> v.instance(i -> i.connections().rejected())));
         meters.add(gauge("daemonkit.connections.limit", view, tags, "the daemon's max-connections (its share of the budget)",
-                v -> instanceLong(v, i -> i.connections().maxConnections())));
+                v -> v.instance(i -> i.connections().maxConnections())));
         meters.add(counter("daemonkit.connections.refused.budget", view, tags,
                 "connections refused because the process held its whole connection budget",
-                v -> instanceLong(v, i -> i.connections().refusedByBudget())));
+                v -> v.instance(i -> i.connections().refusedByBudget())));
         meters.add(counter("daemonkit.connections.deadline.closed", view, tags,
                 "connections closed because a request did not complete within request-timeout",
-                v -> instanceLong(v, i -> i.connections().deadlineClosed())));
+                v -> v.instance(i -> i.connections().deadlineClosed())));
         meters.add(counter("daemonkit.inbound.refused", view, tags,
                 "reads refused (and connections closed) by the inbound limits",
-                v -> instanceLong(v, i -> i.connections().inboundRefused())));
+                v -> v.instance(i -> i.connections().inboundRefused())));
         meters.add(gauge("daemonkit.inbound.buffered.bytes", view, tags, "bytes held for incomplete requests",
-                v -> instanceLong(v, i -> i.connections().inboundBuffered())));
+                v -> v.instance(i -> i.connections().inboundBuffered())));
         meters.add(counter("daemonkit.bytes.in", view, tags, "bytes read from clients",
-                v -> instanceLong(v, i -> i.connections().bytesIn())));
+                v -> v.instance(i -> i.connections().bytesIn())));
         meters.add(counter("daemonkit.bytes.out", view, tags, "bytes written to clients",
-                v -> instanceLong(v, i -> i.connections().bytesOut())));
+                v -> v.instance(i -> i.connections().bytesOut())));
         meters.add(counter("daemonkit.requests", view, tags, "requests, where the protocol counts them",
-                v -> instanceLong(v, i -> i.requests().sum())));
+                v -> v.instance(i -> i.requests().sum())));
         meters.add(gauge("daemonkit.timers.pending", view, tags, "timers pending",
-                v -> instanceLong(v, DaemonInstance::timersPending)));
+                v -> v.instance(DaemonInstance::timersPending)));
         meters.add(gauge("daemonkit.daemon.up", view, tags, "1 when the daemon is RUNNING",
-                v -> v.state() == DaemonState.RUNNING ? 1 : 0));
-        meters.add(counter("daemonkit.daemon.restarts", view, tags, "automatic restarts", v -> v.restarts()));
-        perDaemon.put(view.name(), meters);
+                v -> v.status() != null && v.status().state() == DaemonState.RUNNING ? 1 : 0));
+        meters.add(counter("daemonkit.daemon.restarts", view, tags, "automatic restarts",
+                v -> v.status() == null ? 0 : v.status().restarts()));
+        perDaemon.put(daemon, meters);
     }
 
-    private static long instanceLong(Launcher.SlotView v, ToLongFunction<DaemonInstance> f) {
-        DaemonInstance i = v.instance();
-        return i == null ? 0 : f.applyAsLong(i);
-    }
-
-    private Meter gauge(String name, Launcher.SlotView view, Tags tags, String help, ToDoubleFunction<Launcher.SlotView> f) {
+    private Meter gauge(String name, Reading view, Tags tags, String help, ToDoubleFunction<Reading> f) {
         return Gauge.builder(name, view, f).tags(tags).description(help).register(registry);
     }
 
-    private Meter counter(String name, Launcher.SlotView view, Tags tags, String help, ToDoubleFunction<Launcher.SlotView> f) {
+    private Meter counter(String name, Reading view, Tags tags, String help, ToDoubleFunction<Reading> f) {
         return FunctionCounter.builder(name, view, f).tags(tags).description(help).register(registry);
     }
 
     @Override
-    public void slotRemoved(String name) {
-        List<Meter> meters = perDaemon.remove(name);
+    public void removed(String daemon) {
+        List<Meter> meters = perDaemon.remove(daemon);
         if (meters != null) {
             meters.forEach(registry::remove);
         }
-        views.remove(name);
+        readings.remove(daemon);
     }
 
     /** The Prometheus text exposition. */

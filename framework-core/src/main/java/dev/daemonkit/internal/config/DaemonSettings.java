@@ -3,6 +3,7 @@ package dev.daemonkit.internal.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The framework's settings of one daemon instance, read once from its block {@code daemons.NAME}.
@@ -19,6 +20,48 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
 
     /** {@code max-connections = auto}: an equal share of what the explicit limits leave of the budget. */
     public static final int AUTO = 0;
+
+    /**
+     * The framework's keys of a daemon block that a running instance takes in place (its connections'
+     * limits and timeouts, its restart policy, its log output): changing only these needs no restart.
+     */
+    private static final List<String> IN_PLACE_KEYS = List.of("max-connections", "idle-timeout", "request-timeout",
+            "inbound", "write-buffer", "restart", "logging");
+
+    /** The framework's keys of a daemon block read only when an instance starts: changing one restarts the daemon. */
+    private static final List<String> AT_START_KEYS = List.of("plugin", "enabled", "io-threads");
+
+    /** How two versions of one daemon block differ, as a reload sees it. */
+    public enum Difference {
+        /** Equal. */
+        NONE,
+        /** Only keys a running instance takes in place ({@link #IN_PLACE_KEYS}). */
+        IN_PLACE,
+        /** The plugin's own keys too (and no key read at start only): the plugin's reload hook may take them. */
+        PLUGIN_KEYS,
+        /** A key read only when an instance starts ({@link #AT_START_KEYS}): a new instance is needed. */
+        AT_START
+    }
+
+    /** How {@code fresh} differs from {@code running} (two resolved blocks of one daemon). */
+    public static Difference compare(Config running, Config fresh) {
+        if (running.equals(fresh)) {
+            return Difference.NONE;
+        }
+        for (String key : AT_START_KEYS) {
+            boolean had = running.hasPath(key);
+            if (had != fresh.hasPath(key) || had && !running.getValue(key).equals(fresh.getValue(key))) {
+                return Difference.AT_START;
+            }
+        }
+        Config a = running;
+        Config b = fresh;
+        for (String key : IN_PLACE_KEYS) {
+            a = a.withoutPath(key);
+            b = b.withoutPath(key);
+        }
+        return a.equals(b) ? Difference.IN_PLACE : Difference.PLUGIN_KEYS;
+    }
 
     /**
      * {@code daemons.NAME.inbound}: bytes the connection's decoders may hold for incomplete requests,

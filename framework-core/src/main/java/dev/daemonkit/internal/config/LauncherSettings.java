@@ -4,10 +4,33 @@ import com.typesafe.config.Config;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 
-/** The framework's own settings, read once from the {@code daemonkit} block. */
-public record LauncherSettings(Duration grace, Duration quietPeriod, int ioThreads, String transport,
-                               Duration timerTick, int wheelSize, Admin admin, boolean watchPlugins,
-                               Duration scanInterval, boolean watchdog, Duration watchdogThreshold) {
+/**
+ * The framework's own settings, read once from the {@code daemonkit} block, one nested record per
+ * sub-block. {@link #transport}, {@link #timers} and {@link #admin} are read at start only: a reload
+ * takes the others ({@link #withReloadable}).
+ */
+public record LauncherSettings(Shutdown shutdown, Transport transport, Timers timers, Admin admin, Plugins plugins,
+                               Watchdog watchdog) {
+
+    /** {@code daemonkit.shutdown}: how long stopping daemons drain, and when a connection counts as quiet. */
+    public record Shutdown(Duration grace, Duration quietPeriod) {
+    }
+
+    /** {@code daemonkit.transport}: {@code kind} is auto, epoll or nio; {@code ioThreads} already resolved (never 0). */
+    public record Transport(String kind, int ioThreads) {
+    }
+
+    /** {@code daemonkit.timers}: the resolution and size of the timer wheel on each event loop. */
+    public record Timers(Duration tick, int wheelSize) {
+    }
+
+    /** {@code daemonkit.plugins}: whether and how often the plugins folder is looked at. */
+    public record Plugins(boolean watch, Duration scanInterval) {
+    }
+
+    /** {@code daemonkit.watchdog}: the stall watchdog. */
+    public record Watchdog(boolean enabled, Duration threshold) {
+    }
 
     /** The admin endpoint: {@code daemonkit.admin}. */
     public record Admin(boolean enabled, InetSocketAddress listen, String token, int maxConnections, Duration idleTimeout,
@@ -56,9 +79,23 @@ public record LauncherSettings(Duration grace, Duration quietPeriod, int ioThrea
         if (scan.toMillis() < 10 || threshold.toMillis() < 10) {
             throw new ConfigError("daemonkit.plugins.scan-interval and daemonkit.watchdog.threshold must be 10 ms or more.");
         }
-        return new LauncherSettings(daemonkit.getDuration("shutdown.grace"),
-                daemonkit.getDuration("shutdown.quiet-period"),
-                io == 0 ? Runtime.getRuntime().availableProcessors() : io, transport, tick, wheel, admin,
-                daemonkit.getBoolean("plugins.watch"), scan, daemonkit.getBoolean("watchdog.enabled"), threshold);
+        return new LauncherSettings(
+                new Shutdown(daemonkit.getDuration("shutdown.grace"), daemonkit.getDuration("shutdown.quiet-period")),
+                new Transport(transport, io == 0 ? Runtime.getRuntime().availableProcessors() : io),
+                new Timers(tick, wheel), admin, new Plugins(daemonkit.getBoolean("plugins.watch"), scan),
+                new Watchdog(daemonkit.getBoolean("watchdog.enabled"), threshold));
+    }
+
+    /**
+     * These settings with what a reload may change taken from {@code fresh}: shutdown, plugins and
+     * watchdog. Transport, timers and admin stay as started (their event loops and sockets exist).
+     */
+    public LauncherSettings withReloadable(LauncherSettings fresh) {
+        return new LauncherSettings(fresh.shutdown, transport, timers, admin, fresh.plugins, fresh.watchdog);
+    }
+
+    /** True if {@code other} differs in a setting read at start only (it would wait for the next start). */
+    public boolean startOnlyDiffers(LauncherSettings other) {
+        return !transport.equals(other.transport) || !timers.equals(other.timers) || !admin.equals(other.admin);
     }
 }

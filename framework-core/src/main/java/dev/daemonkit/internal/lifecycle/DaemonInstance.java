@@ -96,7 +96,7 @@ public final class DaemonInstance implements DaemonContext {
         if (own > 0) {
             this.ownLoops = services.transport().newDaemonLoops(spec.name(), own);
             this.ownWheels = EventLoopTimerWheels.create(ownLoops,
-                    new TimerWheelSettings(services.settings().timerTick(), services.settings().wheelSize()));
+                    new TimerWheelSettings(services.settings().timers().tick(), services.settings().timers().wheelSize()));
             this.timerScope = ownWheels.newScope(spec.name());
         } else {
             this.ownLoops = null;

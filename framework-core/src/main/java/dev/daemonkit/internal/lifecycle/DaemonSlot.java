@@ -8,9 +8,11 @@ import java.util.Deque;
 import java.util.concurrent.ScheduledFuture;
 
 /**
- * One daemon name and its history: the spec and plugin version it runs now, the current instance
- * (a new {@link DaemonInstance} per start), restarts, the last failure. Touched only on the
- * launcher's control thread, except the volatile fields the admin endpoint reads.
+ * One entry of the {@link DaemonTable}: a daemon name and its history: the spec and plugin version
+ * it runs now, the current instance (a new {@link DaemonInstance} per start), restarts, the last
+ * failure, and what the {@link Supervisor} keeps for its restart policy. Changed only on the
+ * launcher's control thread; its fields are volatile so that {@link DaemonTable#publish} may read
+ * them from any thread.
  */
 final class DaemonSlot {
     final String name;
@@ -23,7 +25,7 @@ final class DaemonSlot {
     /** Set when the restart policy gave up, or the daemon was stopped on request: no automatic restart. */
     volatile boolean held;
     final Deque<Long> recentRestarts = new ArrayDeque<>();
-    ScheduledFuture<?> pendingRestart;
+    volatile ScheduledFuture<?> pendingRestart;
 
     DaemonSlot(DaemonSpec spec, InstalledPlugin plugin) {
         this.name = spec.name();

@@ -1,10 +1,14 @@
 package dev.daemonkit.internal.lifecycle;
 
+import com.google.inject.AbstractModule;
+import com.google.inject.Guice;
 import com.google.inject.Injector;
+import com.google.inject.Stage;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.transport.ConnectionBudget;
 import dev.daemonkit.internal.transport.Transport;
 import dev.daemonkit.timers.EventLoopTimerWheels;
+import dev.daemonkit.timers.TimerWheelSettings;
 import java.util.concurrent.Executor;
 
 /**
@@ -14,4 +18,29 @@ import java.util.concurrent.Executor;
  */
 public record FrameworkServices(LauncherSettings settings, Transport transport, EventLoopTimerWheels wheels,
                                 Injector rootInjector, Executor lifecycle, ConnectionBudget connections) {
+
+    /** Creates the event loops, their timer wheels and the root injector; the caller {@link #close closes} them. */
+    static FrameworkServices create(LauncherSettings settings, ConnectionBudget connections, Executor lifecycle) {
+        Transport transport = Transport.create(settings.transport().kind(), settings.transport().ioThreads());
+        try {
+            EventLoopTimerWheels wheels = EventLoopTimerWheels.create(transport.workers(),
+                    new TimerWheelSettings(settings.timers().tick(), settings.timers().wheelSize()));
+            Injector root = Guice.createInjector(Stage.PRODUCTION, new AbstractModule() {
+                @Override
+                protected void configure() {
+                    bind(LauncherSettings.class).toInstance(settings);
+                }
+            });
+            return new FrameworkServices(settings, transport, wheels, root, lifecycle, connections);
+        } catch (RuntimeException | Error e) {
+            transport.close();
+            throw e;
+        }
+    }
+
+    /** Stops the timer wheels, then the event loops. */
+    void close() {
+        wheels.close();
+        transport.close();
+    }
 }

@@ -17,9 +17,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,7 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds and loads plugin sources. Each {@code *.jar} file, and each folder of jars, is one source
+ * Finds and loads plugin sources, one at a time ({@link PluginShelf} keeps what is loaded). Each {@code *.jar} file, and each folder of jars, is one source
  * with its own {@link PluginClassLoader}; {@link ServiceLoader} finds its {@link DaemonPlugin}
  * providers. A source is loaded from a private copy, so the file in {@code plugins/} can be replaced
  * or deleted while its classes are in use (a class loader reading a jar that is being overwritten
@@ -50,10 +48,6 @@ public final class PluginScanner {
     public PluginScanner(ClassLoader framework, Path copies) {
         this.framework = framework;
         this.copies = copies;
-    }
-
-    /** What a whole-folder scan found. */
-    public record Result(Map<String, InstalledPlugin> plugins, List<PluginFailure> failures, List<LoadedSource> sources) {
     }
 
     /**
@@ -132,50 +126,6 @@ public final class PluginScanner {
                     .append(a.lastModifiedTime().toMillis()).append(';');
         }
         return sb.toString();
-    }
-
-    /** Loads every source in {@code dir}; a plugin name provided twice is a failure of the later source. */
-    public Result scan(Path dir) {
-        Map<String, InstalledPlugin> plugins = new LinkedHashMap<>();
-        List<PluginFailure> failures = new ArrayList<>();
-        List<LoadedSource> sources = new ArrayList<>();
-        if (!Files.isDirectory(dir)) {
-            log.warn("plugins folder {} does not exist: no plugins loaded. Create it and put plugin jars there.", dir);
-            return new Result(plugins, failures, sources);
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            s.filter(p -> !Files.isDirectory(p) && !p.getFileName().toString().endsWith(".jar")
-                            && !p.getFileName().toString().startsWith("."))
-                    .forEach(p -> log.info("ignoring {}: a plugin is a .jar file or a folder of jars", p));
-        } catch (IOException e) {
-            log.debug("listing {} failed", dir, e);
-        }
-        for (Path source : sources(dir)) {
-            LoadedSource loaded = load(source);
-            List<InstalledPlugin> kept = new ArrayList<>();
-            for (InstalledPlugin p : loaded.plugins()) {
-                InstalledPlugin other = plugins.get(p.name());
-                if (other != null) {
-                    PluginFailure f = new PluginFailure(source, "it provides plugin '" + p.name() + "', which "
-                            + other.source() + " provides already. Remove one of them.");
-                    log.error("plugin {} not loaded: {} The other plugins are not affected.", f.source(), f.reason());
-                    failures.add(f);
-                } else {
-                    plugins.put(p.name(), p);
-                    kept.add(p);
-                }
-            }
-            failures.addAll(loaded.failures());
-            if (kept.size() < loaded.plugins().size()) {
-                loaded = new LoadedSource(source, loaded.fingerprint(), loaded.loader(), loaded.copy(), kept, loaded.failures());
-            }
-            if (kept.isEmpty()) {
-                discard(loaded);
-            } else {
-                sources.add(loaded);
-            }
-        }
-        return new Result(plugins, failures, sources);
     }
 
     /** Closes a source's loader and deletes its private copy. */

@@ -41,8 +41,9 @@ public final class ListenerRegistry {
 
     /**
      * Attaches {@code owner} (a version of daemon {@code daemon}) to {@code address}: takes over the
-     * socket if this daemon already has one there, binds a new one otherwise. Returns the bound
-     * listener, or a failed future's cause via {@link ChannelFuture}.
+     * socket if this daemon already has one there, binds a new one otherwise (waiting for the bind).
+     * Returns the bound listener; throws {@link AddressTaken} when another daemon of this process
+     * holds the address, {@link BindFailed} (with the bind's cause) when it cannot be bound.
      */
     public synchronized BoundListener attach(InetSocketAddress address, String daemon, ConnectionOwner owner,
                                              PipelineInitializer protocol) throws AddressTaken, BindFailed {

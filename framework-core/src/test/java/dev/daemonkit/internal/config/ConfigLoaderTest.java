@@ -35,8 +35,8 @@ class ConfigLoaderTest {
     @Test
     void defaultsApplyWhenTheFileIsEmpty() throws IOException {
         LauncherSettings s = load("").launcherSettings();
-        assertThat(s.grace()).hasSeconds(10);
-        assertThat(s.ioThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(s.shutdown().grace()).hasSeconds(10);
+        assertThat(s.transport().ioThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
     }
 
     @Test
@@ -84,7 +84,7 @@ class ConfigLoaderTest {
     void systemPropertiesOverrideTheFile() throws IOException {
         System.setProperty("daemonkit.shutdown.grace", "3 s");
         ConfigFactory.invalidateCaches();
-        assertThat(load("daemonkit.shutdown.grace = 5 s\n").launcherSettings().grace()).hasSeconds(3);
+        assertThat(load("daemonkit.shutdown.grace = 5 s\n").launcherSettings().shutdown().grace()).hasSeconds(3);
     }
 
     @Test

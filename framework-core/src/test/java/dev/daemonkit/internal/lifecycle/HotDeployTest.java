@@ -148,17 +148,27 @@ class HotDeployTest {
 
     @Test
     void aHalfWrittenJarIsNeverLoadedAndTheRunningVersionStays() throws Exception {
+        // The test looks at the folder itself, so that each look sees one step of the copy.
+        home.config("daemons.ver { listen = \"127.0.0.1:" + port + "\", listen-udp = \"127.0.0.1:" + port + "\" }\n");
         install(Jars.versioned("v1"));
         var launcher = home.start();
         byte[] v2 = Jars.versioned("v2");
         Path target = home.plugins().resolve("ver.jar");
-        // A slow copy in place: first half now, the rest later.
-        Files.write(target, Arrays.copyOf(v2, v2.length / 2));
-        await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+        long loads = launcher.shelf().loads();
+        // A slow copy in place: a look between each two writes sees the file still growing.
+        for (int part = 4; part >= 2; part--) {
+            Files.write(target, Arrays.copyOf(v2, v2.length / part));
+            launcher.lookAtPlugins();
+        }
+        assertThat(launcher.shelf().loads()).as("no load attempted while the file changes").isEqualTo(loads);
+        assertThat(launcher.pluginFailures()).isEmpty();
         assertThat(ask("mid-copy")).isEqualTo("v1:mid-copy");
         assertThat(launcher.daemon("ver").state()).isEqualTo(DaemonState.RUNNING);
         Files.write(target, v2);
-        await().atMost(Duration.ofSeconds(10)).until(() -> ask("done").equals("v2:done"));
+        launcher.lookAtPlugins();   // changed: wait for the next look
+        assertThat(ask("copied")).isEqualTo("v1:copied");
+        launcher.lookAtPlugins();   // the same for a whole interval: loaded
+        assertThat(ask("done")).isEqualTo("v2:done");
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.daemonkit.api.DaemonState;
+import dev.daemonkit.internal.plugins.PluginShelf;
 import dev.daemonkit.testing.LineClient;
 import dev.daemonkit.testing.TestHome;
 import dev.daemonkit.testplugins.Jars;
@@ -15,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,8 +31,10 @@ class PluginFolderFaultTest {
     @RegisterExtension
     final TestHome home = new TestHome();
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    private final ch.qos.logback.classic.Logger launcherLog =
-            (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Launcher.class);
+    /** The plugin shelf reports the folder's problems, hot deploy what it changes. */
+    private final List<ch.qos.logback.classic.Logger> hotDeployLogs = List.of(
+            (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(PluginShelf.class),
+            (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(HotDeploy.class));
     private int port;
 
     @BeforeEach
@@ -43,12 +47,12 @@ class PluginFolderFaultTest {
                 """.formatted(port));
         Jars.versioned(home.plugins(), "v1");
         logged.start();
-        launcherLog.addAppender(logged);
+        hotDeployLogs.forEach(l -> l.addAppender(logged));
     }
 
     @AfterEach
     void tearDown() {
-        launcherLog.detachAppender(logged);
+        hotDeployLogs.forEach(l -> l.detachAppender(logged));
     }
 
     private String ask(String line) throws IOException {
@@ -58,7 +62,11 @@ class PluginFolderFaultTest {
     }
 
     private long lines(String containing) {
-        return logged.list.stream().filter(e -> e.getFormattedMessage().contains(containing)).count();
+        List<ILoggingEvent> events;
+        synchronized (logged) {   // appended to under this lock, from the control thread
+            events = List.copyOf(logged.list);
+        }
+        return events.stream().filter(e -> e.getFormattedMessage().contains(containing)).count();
     }
 
     @Test
@@ -82,7 +90,8 @@ class PluginFolderFaultTest {
         Files.move(aside, home.plugins());
         await().atMost(Duration.ofSeconds(10)).until(() -> lines("can be read again") == 1);
         long errors = launcher.pluginScanErrors();
-        await().pollDelay(Duration.ofMillis(200)).until(() -> true);
+        long looks = launcher.shelf().looks();
+        await().atMost(Duration.ofSeconds(10)).until(() -> launcher.shelf().looks() >= looks + 5);
         assertThat(launcher.pluginScanErrors()).isEqualTo(errors);
         assertThat(launcher.daemon("ver")).isSameAs(before);
         assertThat(ask("after")).isEqualTo("v1:after");

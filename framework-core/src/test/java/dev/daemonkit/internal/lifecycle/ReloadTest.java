@@ -71,6 +71,22 @@ class ReloadTest {
     }
 
     @Test
+    void aChangedIoThreadsRestartsTheDaemonEvenWhenItsReloadHookWouldTakeTheBlock() throws Exception {
+        Jars.versioned(home.plugins(), "v1");
+        home.config("daemons.ver.accept-reload = true\n");
+        var launcher = home.start();
+        var before = launcher.daemon("ver");
+        home.config("daemons.ver { accept-reload = true, io-threads = 1 }\n");
+        var report = launcher.reload().get();
+        assertThat(report.restarted()).containsExactly("ver");
+        assertThat(launcher.daemon("ver")).isNotSameAs(before);
+        assertThat(launcher.daemon("ver").eventLoops()).hasSize(1);
+        try (var c = new LineClient(home.address("ver"))) {
+            assertThat(c.request("x")).isEqualTo("v1:x");
+        }
+    }
+
+    @Test
     void aBadConfigIsRejectedAndTheRunningOneStays() throws Exception {
         home.config("daemons.line-echo.prefix = \"a:\"\n");
         var launcher = home.start();
