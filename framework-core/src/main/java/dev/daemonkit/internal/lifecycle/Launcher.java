@@ -17,6 +17,7 @@ import dev.daemonkit.internal.plugins.PluginCopies;
 import dev.daemonkit.internal.plugins.PluginFailure;
 import dev.daemonkit.internal.plugins.PluginScanner;
 import dev.daemonkit.internal.transport.ConnectionBudget;
+import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.transport.ListenerRegistry;
 import dev.daemonkit.internal.transport.Transport;
 import dev.daemonkit.logging.LoggingSystem;
@@ -252,7 +253,7 @@ public final class Launcher {
         }
         // Phase 2: bind; a daemon whose port is taken fails alone (and its restart policy applies).
         for (DaemonSlot slot : slots.values()) {
-            slot.current.bind();
+            slot.current.start(HandOver.NONE);
         }
         refreshViews();
         if (!slots.isEmpty() && slots.values().stream().allMatch(s -> s.current.failedToBind())) {
@@ -421,7 +422,7 @@ public final class Launcher {
             instance.markFailed("its config is wrong: " + e.getMessage(), null);
             return instance;
         }
-        instance.bind();
+        instance.start(HandOver.NONE);
         refreshViews();
         return instance;
     }
@@ -676,9 +677,8 @@ public final class Launcher {
             DaemonSlot slot = c.slot;
             if (c.kind == Change.Kind.START) {
                 register(slot);
-                c.fresh.takingOver = false;
                 slot.current = c.fresh;
-                c.fresh.bind();
+                c.fresh.start(HandOver.NONE);
                 c.releaseReserved(registry);
                 started.add(spec.name());
                 continue;
@@ -761,7 +761,6 @@ public final class Launcher {
             InstalledPlugin plugin = plugin(c.spec.plugin());
             DaemonInstance fresh = new DaemonInstance(c.spec, plugin, services, registry,
                     failed -> control.execute(() -> onFailed(slot, failed)));
-            fresh.takingOver = true;   // until it runs, a failure must not close a socket the old instance serves
             c.fresh = fresh;
             try {
                 fresh.configure();
@@ -906,11 +905,7 @@ public final class Launcher {
         DaemonInstance old = slot.current;
         DaemonInstance fresh = c.fresh;
         boolean oldRunning = old != null && old.state() == DaemonState.RUNNING;
-        fresh.takingOver = oldRunning;
-        if (oldRunning) {
-            old.releaseDatagrams();
-        }
-        fresh.bind();
+        fresh.start(oldRunning ? old.handOver() : HandOver.NONE);
         c.releaseReserved(registry);
         if (fresh.state() != DaemonState.RUNNING && oldRunning) {
             old.reattach();
@@ -919,7 +914,6 @@ public final class Launcher {
             notes.add("daemon '" + slot.name + "' keeps its old config: the new one failed: " + fresh.failure());
             return;
         }
-        fresh.takingOver = false;
         slot.current = fresh;
         slot.spec = c.spec;
         slot.plugin = fresh.plugin();
@@ -1205,17 +1199,13 @@ public final class Launcher {
         boolean oldRunning = old != null && old.state() == DaemonState.RUNNING;
         DaemonInstance fresh = new DaemonInstance(spec, next, services, registry,
                 failed -> control.execute(() -> onFailed(slot, failed)));
-        fresh.takingOver = oldRunning;
         try {
             fresh.configure();
         } catch (ConfigError e) {
             fresh.markFailed("its config is wrong: " + e.getMessage(), null);
         }
         if (fresh.state() == DaemonState.STARTING) {
-            if (oldRunning) {
-                old.releaseDatagrams();
-            }
-            fresh.bind();
+            fresh.start(oldRunning ? old.handOver() : HandOver.NONE);
         }
         if (fresh.state() != DaemonState.RUNNING) {
             if (oldRunning) {
@@ -1229,7 +1219,6 @@ public final class Launcher {
             slot.spec = spec;
             return;
         }
-        fresh.takingOver = false;
         slot.current = fresh;
         slot.plugin = next;
         slot.spec = spec;
