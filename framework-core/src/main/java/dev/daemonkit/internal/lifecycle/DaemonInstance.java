@@ -24,6 +24,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -48,6 +50,8 @@ public final class DaemonInstance {
     private final Consumer<DaemonInstance> onFailed;
     private final AtomicReference<DaemonState> state = new AtomicReference<>(DaemonState.NEW);
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    /** Completes when the start has ended: RUNNING, FAILED, or STOPPING (a stop came first). */
+    private final CompletableFuture<DaemonState> started = new CompletableFuture<>();
     private final LogScope logScope;
     /** The daemon's own event loops and their timer wheels ({@code io-threads} > 0), or null: the shared ones. */
     private final EventLoopGroup ownLoops;
@@ -86,8 +90,7 @@ public final class DaemonInstance {
         this.connections = new DaemonConnections(spec.settings(), timerScope, services.connections(), ownLoops);
         this.sockets = new DaemonSockets(spec.name(), spec.block(), registry, services.transport(), connections,
                 loops, logScope);
-        this.context = new InstanceContext(this, spec.block(), plugin.name(), logScope, timerScope, loops,
-                connections, sockets);
+        this.context = new InstanceContext(this, spec.block(), logScope, timerScope, loops, connections, sockets);
     }
 
     // ---- lifecycle, called by the launcher ----
@@ -121,6 +124,7 @@ public final class DaemonInstance {
                 markFailed("its Guice bindings failed: " + Failures.rootMessage(e), e);
                 return;
             }
+            context.declaring(true);
             try {
                 instance.configure(context);
             } catch (ConfigError e) {
@@ -131,6 +135,8 @@ public final class DaemonInstance {
             } catch (Exception | LinkageError e) {
                 markFailed(instance.getClass().getSimpleName() + ".configure threw " + Failures.rootMessage(e)
                         + Failures.where(e), e);
+            } finally {
+                context.declaring(false);
             }
         } finally {
             t.setContextClassLoader(previous);
@@ -153,10 +159,45 @@ public final class DaemonInstance {
         return out;
     }
 
-    /** Binds every declared socket, as {@code handOver} says; RUNNING on success, FAILED (nothing left bound) otherwise. */
-    void start(HandOver handOver) {
+    /**
+     * Once the plugin is ready ({@code readyWhen}; at once if it gave nothing to wait for), binds
+     * every declared socket as {@code handOver} says: RUNNING on success, FAILED (nothing left bound)
+     * otherwise. Without a start to wait for, all of it happens on the caller's thread; else the bind
+     * runs on the lifecycle executor when the plugin is ready, and a start not ready within
+     * {@code start-timeout} fails. The future completes with the state the start ended in (RUNNING,
+     * FAILED, or STOPPING if a stop came first).
+     */
+    CompletableFuture<DaemonState> start(HandOver handOver) {
+        if (state.get() != DaemonState.STARTING) {
+            return CompletableFuture.completedFuture(state.get());
+        }
+        CompletableFuture<Void> ready = context.ready();
+        if (ready.isDone()) {
+            finishStart(handOver, ready.isCompletedExceptionally() ? ready.handle((v, e) -> e).join() : null);
+        } else {
+            Duration timeout = spec.settings().startTimeout();
+            logScope.run(() -> log.info("daemon '{}' STARTING: waiting up to {} ms for its plugin to be ready", name(),
+                    timeout.toMillis()));
+            ready.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .whenCompleteAsync((v, e) -> finishStart(handOver, e), services.lifecycle());
+        }
+        return started;
+    }
+
+    private void finishStart(HandOver handOver, Throwable notReady) {
         synchronized (this) {
             if (state.get() != DaemonState.STARTING) {
+                started.complete(state.get());
+                return;
+            }
+            if (notReady != null) {
+                Throwable cause = notReady instanceof CompletionException && notReady.getCause() != null
+                        ? notReady.getCause() : notReady;
+                markFailed(cause instanceof TimeoutException
+                        ? "its plugin was not ready within daemons." + name() + ".start-timeout ("
+                                + spec.settings().startTimeout().toMillis() + " ms). Raise it if the plugin's backend is"
+                                + " this slow, or find why it does not answer"
+                        : "its start failed: " + Failures.rootMessage(cause) + Failures.where(cause), cause);
                 return;
             }
             try {
@@ -167,6 +208,7 @@ public final class DaemonInstance {
                 return;
             }
             if (!state.compareAndSet(DaemonState.STARTING, DaemonState.RUNNING)) {
+                started.complete(state.get());
                 return;
             }
         }
@@ -174,6 +216,7 @@ public final class DaemonInstance {
         logScope.run(() -> log.info("daemon '{}' (plugin {} {}) RUNNING on {}", name(), plugin.name(), plugin.version(),
                 sockets));
         runHooks(context.onStarted, Runnable::run, "onStarted");
+        started.complete(DaemonState.RUNNING);
     }
 
     /** This instance's sockets, for a newer instance to take over ({@link HandOver#from}). */
@@ -215,11 +258,11 @@ public final class DaemonInstance {
             // Closes only the sockets this instance still owns: one a newer instance took over stays bound
             // (a hot swap), one the newer instance no longer declares is closed (a reload moved the port).
             sockets.close();
+            started.complete(DaemonState.STOPPING);
         }
         long started = System.nanoTime();
         logScope.run(() -> log.info("daemon '{}' {}: no new connections; {} open get up to {} ms to finish",
                 name(), what, connections.open(), grace.toMillis()));
-        runHooks(context.onStopping, h -> h.accept(grace), "onStopping");
         return connections.drain(grace, quiet)
                 .completeOnTimeout(null, grace.toMillis(), TimeUnit.MILLISECONDS)
                 .thenRunAsync(logScope.wrap(() -> {
@@ -246,6 +289,7 @@ public final class DaemonInstance {
                 connections.closeAll();
                 timerScope.close();
             }
+            started.complete(state.get());
         }
         releaseOwnLoops();
         terminated.complete(null);
@@ -270,6 +314,7 @@ public final class DaemonInstance {
             }
             failure = reason;
             sockets.close();
+            started.complete(DaemonState.FAILED);
         }
         logScope.run(() -> {
             log.error("daemon '{}' (plugin {}, {}) FAILED: {}.", name(), plugin.name(), plugin.source(), reason);
@@ -393,7 +438,7 @@ public final class DaemonInstance {
 
     /** Requests the plugin counted ({@code daemonkit_requests_total}). */
     public long requests() {
-        return context.requestCounter().sum();
+        return context.requestCount();
     }
 
     @Override

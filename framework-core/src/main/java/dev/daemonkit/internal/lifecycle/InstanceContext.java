@@ -3,9 +3,10 @@ package dev.daemonkit.internal.lifecycle;
 import com.google.inject.Injector;
 import com.typesafe.config.Config;
 import dev.daemonkit.api.DaemonContext;
-import dev.daemonkit.api.DaemonState;
+import dev.daemonkit.api.Limits;
 import dev.daemonkit.api.Listener;
 import dev.daemonkit.api.PipelineInitializer;
+import dev.daemonkit.api.RequestCounter;
 import dev.daemonkit.api.Timers;
 import dev.daemonkit.internal.timers.ScopedTimers;
 import dev.daemonkit.internal.transport.DaemonConnections;
@@ -18,9 +19,10 @@ import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,12 +30,11 @@ import org.slf4j.LoggerFactory;
 /**
  * What a plugin sees of its daemon instance: the {@link DaemonContext} handed to {@code configure} and
  * bound in the daemon's injector. It hands out the instance's resources and collects what the plugin
- * declares (listeners, hooks); the {@link DaemonInstance} owns the lifecycle and runs the hooks.
+ * declares (listeners, readiness, hooks); the {@link DaemonInstance} owns the lifecycle and runs the hooks.
  */
 final class InstanceContext implements DaemonContext {
     private final DaemonInstance instance;
     private final Config block;
-    private final String pluginName;
     private final Logger log;
     private final LogScope logScope;
     private final TimerScope timerScope;
@@ -41,18 +42,20 @@ final class InstanceContext implements DaemonContext {
     private final EventLoopGroup loops;
     private final DaemonConnections connections;
     private final DaemonSockets sockets;
-    private final LongAdder requests = new LongAdder();
+    private final Requests requests = new Requests();
+    private final Limits limits;
+    private final List<CompletionStage<?>> readiness = new CopyOnWriteArrayList<>();
     final List<Runnable> onStarted = new CopyOnWriteArrayList<>();
-    final List<Consumer<Duration>> onStopping = new CopyOnWriteArrayList<>();
     final List<Runnable> onStopped = new CopyOnWriteArrayList<>();
     final List<Predicate<Config>> onReload = new CopyOnWriteArrayList<>();
     private volatile Injector injector;
+    /** True while the plugin's configure runs: the only time it may declare. */
+    private volatile boolean declaring;
 
-    InstanceContext(DaemonInstance instance, Config block, String pluginName, LogScope logScope, TimerScope timerScope,
+    InstanceContext(DaemonInstance instance, Config block, LogScope logScope, TimerScope timerScope,
                     EventLoopGroup loops, DaemonConnections connections, DaemonSockets sockets) {
         this.instance = instance;
         this.block = block;
-        this.pluginName = pluginName;
         this.log = LoggerFactory.getLogger("daemon." + logScope.daemon());
         this.logScope = logScope;
         this.timerScope = timerScope;
@@ -60,24 +63,86 @@ final class InstanceContext implements DaemonContext {
         this.loops = loops;
         this.connections = connections;
         this.sockets = sockets;
+        int loopCount = 0;
+        for (var loop : loops) {
+            loopCount++;
+        }
+        this.limits = new LiveLimits(connections, loopCount);
     }
 
     void injector(Injector created) {
         injector = created;
     }
 
-    LongAdder requestCounter() {
-        return requests;
+    /** Opens and closes the window in which the plugin may declare: its configure. */
+    void declaring(boolean open) {
+        declaring = open;
+    }
+
+    long requestCount() {
+        return requests.count();
+    }
+
+    /**
+     * Completes when every stage the plugin gave {@link #readyWhen} has completed (at once if none),
+     * or fails with the first stage that failed.
+     */
+    CompletableFuture<Void> ready() {
+        CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
+        for (CompletionStage<?> stage : readiness) {
+            // Not stage.toCompletableFuture(): a CompletionStage may refuse it.
+            CompletableFuture<Object> one = new CompletableFuture<>();
+            stage.whenComplete((value, failure) -> {
+                if (failure != null) {
+                    one.completeExceptionally(failure);
+                } else {
+                    one.complete(value);
+                }
+            });
+            all = all.thenCombine(one, (a, b) -> null);
+        }
+        return all;
+    }
+
+    /** The limits as they are now: {@link DaemonConnections} holds the settings a reload updates in place. */
+    private record LiveLimits(DaemonConnections connections, int eventLoopCount) implements Limits {
+        @Override
+        public int maxConnections() {
+            return connections.maxConnections();
+        }
+
+        @Override
+        public Duration idleTimeout() {
+            return connections.idleTimeout();
+        }
+    }
+
+    /** The API's counter over a LongAdder the plugin cannot reset. */
+    private static final class Requests implements RequestCounter {
+        private final LongAdder count = new LongAdder();
+
+        @Override
+        public void increment() {
+            count.increment();
+        }
+
+        @Override
+        public void add(long requests) {
+            if (requests < 0) {
+                throw new IllegalArgumentException("requests = " + requests + ": the request count only goes up");
+            }
+            count.add(requests);
+        }
+
+        @Override
+        public long count() {
+            return count.sum();
+        }
     }
 
     @Override
     public String name() {
         return logScope.daemon();
-    }
-
-    @Override
-    public String pluginName() {
-        return pluginName;
     }
 
     @Override
@@ -117,8 +182,8 @@ final class InstanceContext implements DaemonContext {
     }
 
     @Override
-    public int maxConnections() {
-        return connections.maxConnections();
+    public Limits limits() {
+        return limits;
     }
 
     @Override
@@ -142,10 +207,21 @@ final class InstanceContext implements DaemonContext {
 
     private Listener declare(String key, PipelineInitializer protocol, boolean udp) {
         Objects.requireNonNull(protocol, "protocol");
-        if (instance.state() != DaemonState.STARTING) {
-            throw new IllegalStateException("daemon '" + name() + "': listeners are declared in configure(), not later");
-        }
+        checkDeclaring("listeners are declared");
         return sockets.declare(key, protocol, udp);
+    }
+
+    @Override
+    public void readyWhen(CompletionStage<?> ready) {
+        Objects.requireNonNull(ready, "ready");
+        checkDeclaring("readyWhen is called");
+        readiness.add(ready);
+    }
+
+    private void checkDeclaring(String what) {
+        if (!declaring) {
+            throw new IllegalStateException("daemon '" + name() + "': " + what + " in configure(), not later");
+        }
     }
 
     @Override
@@ -154,18 +230,8 @@ final class InstanceContext implements DaemonContext {
     }
 
     @Override
-    public void onStopping(Consumer<Duration> hook) {
-        onStopping.add(Objects.requireNonNull(hook));
-    }
-
-    @Override
     public void onStopped(Runnable hook) {
         onStopped.add(Objects.requireNonNull(hook));
-    }
-
-    @Override
-    public DaemonState state() {
-        return instance.state();
     }
 
     @Override
@@ -179,7 +245,7 @@ final class InstanceContext implements DaemonContext {
     }
 
     @Override
-    public LongAdder requests() {
+    public RequestCounter requests() {
         return requests;
     }
 

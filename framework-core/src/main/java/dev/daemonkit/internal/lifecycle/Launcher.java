@@ -905,7 +905,7 @@ public final class Launcher {
         DaemonInstance old = slot.current;
         DaemonInstance fresh = c.fresh;
         boolean oldRunning = old != null && old.state() == DaemonState.RUNNING;
-        fresh.start(oldRunning ? old.handOver() : HandOver.NONE);
+        fresh.start(oldRunning ? old.handOver() : HandOver.NONE).join();   // the old one serves while the new one gets ready
         c.releaseReserved(registry);
         if (fresh.state() != DaemonState.RUNNING && oldRunning) {
             old.reattach();
@@ -1205,7 +1205,7 @@ public final class Launcher {
             fresh.markFailed("its config is wrong: " + e.getMessage(), null);
         }
         if (fresh.state() == DaemonState.STARTING) {
-            fresh.start(oldRunning ? old.handOver() : HandOver.NONE);
+            fresh.start(oldRunning ? old.handOver() : HandOver.NONE).join();   // the old one serves while the new one gets ready
         }
         if (fresh.state() != DaemonState.RUNNING) {
             if (oldRunning) {

@@ -137,6 +137,11 @@ public final class DaemonConnections implements ConnectionOwner {
         return timers;
     }
 
+    /** The idle timeout now (a reload may change it). */
+    public Duration idleTimeout() {
+        return settings.idleTimeout();
+    }
+
     long idleTimeoutNanos() {
         return settings.idleTimeout().toNanos();
     }
