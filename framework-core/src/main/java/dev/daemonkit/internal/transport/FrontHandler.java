@@ -49,7 +49,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     private final String id;
     private Channel channel;
     private String peer = "?";
-    private long lastActivityNanos = System.nanoTime();
+    private long lastActivityNanos;
     private Timeout idle;
     private Timeout drainCheck;
     private Timeout requestCheck;
@@ -69,6 +69,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     FrontHandler(DaemonConnections owner, long id) {
         this.owner = owner;
         this.id = Long.toString(id);
+        this.lastActivityNanos = owner.nanoTime();
     }
 
     @Override
@@ -135,7 +136,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         }
         Object previous = enter();
         try {
-            lastActivityNanos = System.nanoTime();
+            lastActivityNanos = owner.nanoTime();
             armIdle(owner.idleTimeoutNanos());
             log.debug("connection #{} opened from {}", id, peer);
             ctx.fireChannelActive();
@@ -146,7 +147,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        long now = System.nanoTime();
+        long now = owner.nanoTime();
         lastActivityNanos = now;
         if (msg instanceof ByteBuf b) {
             owner.bytesIn.add(b.readableBytes());
@@ -359,7 +360,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        lastActivityNanos = System.nanoTime();
+        lastActivityNanos = owner.nanoTime();
         if (msg instanceof ByteBuf b) {
             owner.bytesOut.add(b.readableBytes());
         }
@@ -396,7 +397,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (ch == null || !ch.isOpen() || requestStartNanos == 0 || timeout <= 0) {
             return;
         }
-        long took = System.nanoTime() - requestStartNanos;
+        long took = owner.nanoTime() - requestStartNanos;
         if (took < timeout) {
             requestCheck = owner.timers().schedule(Duration.ofNanos(timeout - took), this::requestCheck);
             return;
@@ -426,7 +427,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             return;
         }
         long timeout = owner.idleTimeoutNanos();
-        long idleFor = System.nanoTime() - lastActivityNanos;
+        long idleFor = owner.nanoTime() - lastActivityNanos;
         if (idleFor >= timeout) {
             Object previous = enter();
             try {
@@ -458,7 +459,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         }
         ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
         boolean flushed = out == null || out.totalPendingWriteBytes() == 0;
-        long quietFor = System.nanoTime() - lastActivityNanos;
+        long quietFor = owner.nanoTime() - lastActivityNanos;
         if (flushed && quietFor >= quietNanos) {
             ch.close();
         } else {
