@@ -15,17 +15,13 @@ import dev.daemonkit.internal.transport.DaemonSockets;
 import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.transport.ListenerRegistry;
 import dev.daemonkit.internal.transport.LogScope;
-import dev.daemonkit.timers.EventLoopTimerWheels;
 import dev.daemonkit.timers.TimerScope;
-import dev.daemonkit.timers.TimerWheelSettings;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -53,9 +49,7 @@ public final class DaemonInstance {
     /** Completes when the start has ended: RUNNING, FAILED, or STOPPING (a stop came first). */
     private final CompletableFuture<DaemonState> started = new CompletableFuture<>();
     private final LogScope logScope;
-    /** The daemon's own event loops and their timer wheels ({@code io-threads} > 0), or null: the shared ones. */
-    private final EventLoopGroup ownLoops;
-    private final EventLoopTimerWheels ownWheels;
+    private final DaemonLoops loops;
     private final TimerScope timerScope;
     private final DaemonConnections connections;
     private final DaemonSockets sockets;
@@ -75,22 +69,12 @@ public final class DaemonInstance {
         this.services = services;
         this.onFailed = onFailed;
         this.logScope = LogScope.of(spec.name());
-        int own = spec.settings().ioThreads();
-        if (own > 0) {
-            this.ownLoops = services.transport().newDaemonLoops(spec.name(), own);
-            this.ownWheels = EventLoopTimerWheels.create(ownLoops,
-                    new TimerWheelSettings(services.settings().timerTick(), services.settings().wheelSize()));
-            this.timerScope = ownWheels.newScope(spec.name());
-        } else {
-            this.ownLoops = null;
-            this.ownWheels = null;
-            this.timerScope = services.wheels().newScope(spec.name());
-        }
-        EventLoopGroup loops = ownLoops != null ? ownLoops : services.transport().workers();
-        this.connections = new DaemonConnections(spec.settings(), timerScope, services.connections(), ownLoops);
+        this.loops = new DaemonLoops(spec, services);
+        this.timerScope = loops.timers;
+        this.connections = new DaemonConnections(spec.settings(), timerScope, services.connections(), loops.own);
         this.sockets = new DaemonSockets(spec.name(), spec.block(), registry, services.transport(), connections,
-                loops, logScope);
-        this.context = new InstanceContext(this, spec.block(), logScope, timerScope, loops, connections, sockets);
+                loops.loops, logScope);
+        this.context = new InstanceContext(this, spec.block(), logScope, timerScope, loops.loops, connections, sockets);
     }
 
     // ---- lifecycle, called by the launcher ----
@@ -191,13 +175,8 @@ public final class DaemonInstance {
                 return;
             }
             if (notReady != null) {
-                Throwable cause = notReady instanceof CompletionException && notReady.getCause() != null
-                        ? notReady.getCause() : notReady;
-                markFailed(cause instanceof TimeoutException
-                        ? "its plugin was not ready within daemons." + name() + ".start-timeout ("
-                                + spec.settings().startTimeout().toMillis() + " ms). Raise it if the plugin's backend is"
-                                + " this slow, or find why it does not answer"
-                        : "its start failed: " + Failures.rootMessage(cause) + Failures.where(cause), cause);
+                Throwable cause = Failures.unwrap(notReady);
+                markFailed(Failures.notReady(name(), spec.settings().startTimeout(), cause), cause);
                 return;
             }
             try {
@@ -215,7 +194,7 @@ public final class DaemonInstance {
         runningSinceMillis = System.currentTimeMillis();
         logScope.run(() -> log.info("daemon '{}' (plugin {} {}) RUNNING on {}", name(), plugin.name(), plugin.version(),
                 sockets));
-        runHooks(context.onStarted, Runnable::run, "onStarted");
+        context.runHooks(context.onStarted, "onStarted");
         started.complete(DaemonState.RUNNING);
     }
 
@@ -271,8 +250,8 @@ public final class DaemonInstance {
                         log.info("daemon '{}': closed {} connection(s) still open after the grace period", name(), left);
                     }
                     timerScope.close();
-                    runHooks(context.onStopped, Runnable::run, "onStopped");
-                    releaseOwnLoops();
+                    context.runHooks(context.onStopped, "onStopped");
+                    loops.release();
                     state.set(DaemonState.STOPPED);
                     terminated.complete(null);
                     log.info("daemon '{}' STOPPED after {} ms", name(),
@@ -291,18 +270,8 @@ public final class DaemonInstance {
             }
             started.complete(state.get());
         }
-        releaseOwnLoops();
+        loops.release();
         terminated.complete(null);
-    }
-
-    /** Stops the daemon's own event loops, if it has them, once nothing of it runs there any more. */
-    private void releaseOwnLoops() {
-        if (ownWheels != null) {
-            ownWheels.close();
-        }
-        if (ownLoops != null && !ownLoops.isShuttingDown()) {
-            ownLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        }
     }
 
     /** Marks the daemon FAILED, says why in one line, and releases what it holds. */
@@ -324,7 +293,7 @@ public final class DaemonInstance {
         });
         connections.closeAll();
         timerScope.close();
-        releaseOwnLoops();
+        loops.release();
         terminated.complete(null);
         onFailed.accept(this);
     }
@@ -347,38 +316,12 @@ public final class DaemonInstance {
         }
     }
 
-    private <T> void runHooks(List<T> hooks, Consumer<T> call, String what) {
-        logScope.run(() -> {
-            for (T hook : hooks) {
-                try {
-                    call.accept(hook);
-                } catch (RuntimeException | LinkageError e) {
-                    log.error("daemon '{}': an {} hook threw; continuing", name(), what, e);
-                }
-            }
-        });
-    }
-
     /**
      * Offers a changed block to the plugin's reload hooks; true if one of them applied it (then no
      * restart is needed).
      */
     boolean offerReload(Config newBlock) {
-        boolean[] applied = {false};
-        logScope.run(() -> {
-            for (var hook : context.onReload) {
-                try {
-                    if (hook.test(newBlock)) {
-                        applied[0] = true;
-                    }
-                } catch (RuntimeException | LinkageError e) {
-                    log.error("daemon '{}': a reload hook threw; the daemon will be restarted instead", name(), e);
-                    applied[0] = false;
-                    return;
-                }
-            }
-        });
-        return applied[0] && !context.onReload.isEmpty();
+        return context.offerReload(newBlock);
     }
 
     // ---- what the launcher, the admin endpoint and the metrics read ----
@@ -429,7 +372,7 @@ public final class DaemonInstance {
 
     /** The event loops its connections and timers run on: its own ({@code io-threads}) or the launcher's. */
     public EventLoopGroup eventLoops() {
-        return context.eventLoops();
+        return loops.loops;
     }
 
     public List<Listener> listeners() {

@@ -1,5 +1,9 @@
 package dev.daemonkit.internal.lifecycle;
 
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+
 /** How a daemon's failure is told in its one log line: the root cause, and where it was thrown. */
 final class Failures {
     private Failures() {
@@ -16,6 +20,19 @@ final class Failures {
         StackTraceElement[] st = root(e).getStackTrace();
         return st.length == 0 || st[0].getFileName() == null ? ""
                 : " (at " + st[0].getFileName() + ":" + st[0].getLineNumber() + ")";
+    }
+
+    /** The cause a {@link CompletionException} wraps, or {@code e}. */
+    static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    /** Why a start that finishes later ({@code readyWhen}) did not: it failed, or passed its start-timeout. */
+    static String notReady(String daemon, Duration startTimeout, Throwable cause) {
+        return cause instanceof TimeoutException
+                ? "its plugin was not ready within daemons." + daemon + ".start-timeout (" + startTimeout.toMillis()
+                        + " ms). Raise it if the plugin's backend is this slow, or find why it does not answer"
+                : "its start failed: " + rootMessage(cause) + where(cause);
     }
 
     private static Throwable root(Throwable e) {

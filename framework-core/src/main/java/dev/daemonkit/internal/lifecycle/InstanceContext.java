@@ -104,6 +104,38 @@ final class InstanceContext implements DaemonContext {
         return all;
     }
 
+    /** Runs the plugin's hooks of one kind, in the daemon's logging context; one that throws does not stop the rest. */
+    void runHooks(List<Runnable> hooks, String what) {
+        logScope.run(() -> {
+            for (Runnable hook : hooks) {
+                try {
+                    hook.run();
+                } catch (RuntimeException | LinkageError e) {
+                    log.error("daemon '{}': an {} hook threw; continuing", name(), what, e);
+                }
+            }
+        });
+    }
+
+    /** Offers a changed block to the reload hooks; true if one applied it and none threw. */
+    boolean offerReload(Config newBlock) {
+        boolean[] applied = {false};
+        logScope.run(() -> {
+            for (Predicate<Config> hook : onReload) {
+                try {
+                    if (hook.test(newBlock)) {
+                        applied[0] = true;
+                    }
+                } catch (RuntimeException | LinkageError e) {
+                    log.error("daemon '{}': a reload hook threw; the daemon will be restarted instead", name(), e);
+                    applied[0] = false;
+                    return;
+                }
+            }
+        });
+        return applied[0] && !onReload.isEmpty();
+    }
+
     /** The limits as they are now: {@link DaemonConnections} holds the settings a reload updates in place. */
     private record LiveLimits(DaemonConnections connections, int eventLoopCount) implements Limits {
         @Override
