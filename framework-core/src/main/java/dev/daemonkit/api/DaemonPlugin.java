@@ -21,26 +21,19 @@ public interface DaemonPlugin {
 
     /**
      * Guice bindings of this plugin, installed into the daemon instance's own child injector.
-     * Plugins never see each other's bindings.
+     * Plugins never see each other's bindings. To combine several modules, use Guice's
+     * {@code com.google.inject.util.Modules.combine}.
      */
-    default com.google.inject.Module module() {
+    default Module module() {
         return binder -> { };
     }
 
     /**
      * Called by the framework, once per daemon instance, while the daemon is STARTING, on a launcher
-     * thread; do not call it yourself. Declare listeners ({@link DaemonContext#listen}), timers and
-     * lifecycle hooks here. Throwing marks only this daemon FAILED; the others keep running. A
+     * thread; do not call it yourself. Declare listeners ({@link DaemonContext#listen}), timers,
+     * lifecycle hooks and a start that finishes later ({@link DaemonContext#readyWhen}) here. Throwing
+     * marks only this daemon FAILED; the others keep running. A
      * {@link com.typesafe.config.ConfigException} thrown here is reported as a configuration error.
      */
     void configure(DaemonContext daemon) throws Exception;
-
-    /** Convenience for {@link #module()} implementations that combine several modules. */
-    static Module modules(Module... modules) {
-        return binder -> {
-            for (Module m : modules) {
-                binder.install(m);
-            }
-        };
-    }
 }

@@ -55,6 +55,15 @@ public final class Jars {
         return bytes;
     }
 
+    public static Path slowStart(Path plugins) throws IOException {
+        return PluginJar.at(plugins.resolve("slow-start.jar"))
+                .withPlugin(SlowStartPlugin.class)
+                .withResource("reference.conf", """
+                        daemons.slow-start { listen = "127.0.0.1:0", ready-file = "", fail-file = "" }
+                        """)
+                .build();
+    }
+
     public static Path leaky(Path plugins) throws IOException {
         return PluginJar.at(plugins.resolve("leaky.jar")).withPlugin(ThreadLeakPlugin.class).build();
     }

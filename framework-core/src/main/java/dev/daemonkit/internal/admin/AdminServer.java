@@ -45,7 +45,8 @@ public final class AdminServer implements AutoCloseable {
                                     Runnable shutdown) {
         DaemonSettings settings = new DaemonSettings(NAME, NAME, true, admin.maxConnections(), admin.idleTimeout(),
                 admin.requestTimeout(), new DaemonSettings.Inbound(128 * 1024, 4L * 1024 * 1024), 32 * 1024, 256 * 1024,
-                new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO), 0);
+                new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO), 0,
+                Duration.ofSeconds(1));
         TimerScope timers = launcher.wheels().newScope(NAME);
         DaemonConnections connections = new DaemonConnections(settings, timers, launcher.connectionBudget());
         connections.evictIdleWhenFull();

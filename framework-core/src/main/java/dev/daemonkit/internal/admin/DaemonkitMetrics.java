@@ -146,7 +146,7 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
         meters.add(counter("daemonkit.bytes.out", view, tags, "bytes written to clients",
                 v -> v.instance(i -> i.connections().bytesOut())));
         meters.add(counter("daemonkit.requests", view, tags, "requests, where the protocol counts them",
-                v -> v.instance(i -> i.requests().sum())));
+                v -> v.instance(DaemonInstance::requests)));
         meters.add(gauge("daemonkit.timers.pending", view, tags, "timers pending",
                 v -> v.instance(DaemonInstance::timersPending)));
         meters.add(gauge("daemonkit.daemon.up", view, tags, "1 when the daemon is RUNNING",

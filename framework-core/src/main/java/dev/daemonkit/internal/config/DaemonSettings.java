@@ -13,10 +13,12 @@ import java.util.List;
  * @param requestTimeout how long a request may take from its first byte to its last; zero turns it off
  * @param inbound        caps on bytes buffered for incomplete requests
  * @param ioThreads      event loops of the daemon's own; 0: it shares the launcher's
+ * @param startTimeout   how long a start that finishes later ({@code DaemonContext.readyWhen}) may take
  */
 public record DaemonSettings(String name, String plugin, boolean enabled, int maxConnections,
                              Duration idleTimeout, Duration requestTimeout, Inbound inbound,
-                             int writeBufferLow, int writeBufferHigh, RestartPolicy restart, int ioThreads) {
+                             int writeBufferLow, int writeBufferHigh, RestartPolicy restart, int ioThreads,
+                             Duration startTimeout) {
 
     /** {@code max-connections = auto}: an equal share of what the explicit limits leave of the budget. */
     public static final int AUTO = 0;
@@ -83,7 +85,7 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
     /** The same settings with the connection share {@link ConnectionShares} gave an {@code auto} daemon. */
     public DaemonSettings withMaxConnections(int share) {
         return new DaemonSettings(name, plugin, enabled, share, idleTimeout, requestTimeout, inbound,
-                writeBufferLow, writeBufferHigh, restart, ioThreads);
+                writeBufferLow, writeBufferHigh, restart, ioThreads, startTimeout);
     }
 
     /** True if {@code max-connections = auto} in this daemon's block. */
@@ -144,6 +146,11 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
             throw new ConfigError(path + ".request-timeout (" + Origins.of(block.getValue("request-timeout"))
                     + ") must not be negative; 0 s turns it off.");
         }
+        Duration start = block.getDuration("start-timeout");
+        if (start.isNegative() || start.isZero()) {
+            throw new ConfigError(path + ".start-timeout (" + Origins.of(block.getValue("start-timeout"))
+                    + ") must be more than 0 s: a daemon that never becomes ready would hold its slot forever.");
+        }
         long low = block.getBytes("write-buffer.low");
         long high = block.getBytes("write-buffer.high");
         if (low < 1 || high < low || high > Integer.MAX_VALUE) {
@@ -152,7 +159,7 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
         }
         return new DaemonSettings(name, plugin.isEmpty() ? name : plugin, block.getBoolean("enabled"),
                 max, idle, request, Inbound.from(path, block), (int) low, (int) high,
-                RestartPolicy.from(path, block.getConfig("restart")), ioThreads(path, block));
+                RestartPolicy.from(path, block.getConfig("restart")), ioThreads(path, block), start);
     }
 
     private static int ioThreads(String path, Config block) {

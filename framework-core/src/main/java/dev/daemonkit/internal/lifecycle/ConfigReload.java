@@ -2,6 +2,7 @@ package dev.daemonkit.internal.lifecycle;
 
 import com.typesafe.config.Config;
 import dev.daemonkit.api.DaemonState;
+import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.ConfigLoader;
 import dev.daemonkit.internal.config.DaemonSettings;
@@ -189,9 +190,8 @@ final class ConfigReload {
             DaemonSlot slot = c.slot;
             if (c.kind == Change.Kind.START) {
                 table.add(slot);
-                c.fresh.takingOver = false;
                 slot.current = c.fresh;
-                c.fresh.bind();
+                c.fresh.start(HandOver.NONE);
                 c.releaseReserved(registry);
                 started.add(spec.name());
                 continue;
@@ -238,7 +238,6 @@ final class ConfigReload {
                 continue;
             }
             DaemonInstance fresh = supervisor.newInstance(c.slot, c.spec, shelf.plugin(c.spec.plugin()));
-            fresh.takingOver = true;   // until it runs, a failure must not close a socket the old instance serves
             c.fresh = fresh;
             try {
                 fresh.configure();
@@ -378,11 +377,8 @@ final class ConfigReload {
         DaemonInstance old = slot.current;
         DaemonInstance fresh = c.fresh;
         boolean oldRunning = old != null && old.state() == DaemonState.RUNNING;
-        fresh.takingOver = oldRunning;
-        if (oldRunning) {
-            old.releaseDatagrams();
-        }
-        fresh.bind();
+        // Waits for a start that finishes later (at most its start-timeout); the old instance serves meanwhile.
+        fresh.start(oldRunning ? old.handOver() : HandOver.NONE).join();
         c.releaseReserved(registry);
         if (fresh.state() != DaemonState.RUNNING && oldRunning) {
             old.reattach();
@@ -391,7 +387,6 @@ final class ConfigReload {
             notes.add("daemon '" + slot.name + "' keeps its old config: the new one failed: " + fresh.failure());
             return;
         }
-        fresh.takingOver = false;
         slot.current = fresh;
         slot.spec = c.spec;
         slot.plugin = fresh.plugin();

@@ -3,80 +3,58 @@ package dev.daemonkit.internal.lifecycle;
 import com.google.inject.Injector;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import dev.daemonkit.api.DaemonContext;
 import dev.daemonkit.api.DaemonPlugin;
 import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.api.Listener;
-import dev.daemonkit.api.PipelineInitializer;
-import dev.daemonkit.api.Timers;
 import dev.daemonkit.internal.config.Addresses;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.DaemonSpec;
-import dev.daemonkit.internal.config.Origins;
 import dev.daemonkit.internal.plugins.InstalledPlugin;
-import dev.daemonkit.internal.timers.ScopedTimers;
-import dev.daemonkit.internal.transport.BoundListener;
-import dev.daemonkit.internal.transport.ListenerRegistry;
 import dev.daemonkit.internal.transport.DaemonConnections;
-import dev.daemonkit.internal.transport.ExceptionBarrier;
-import dev.daemonkit.internal.transport.FrontHandler;
-import dev.daemonkit.logging.LogContext;
-import dev.daemonkit.timers.EventLoopTimerWheels;
+import dev.daemonkit.internal.transport.DaemonSockets;
+import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
+import dev.daemonkit.internal.transport.ListenerRegistry;
+import dev.daemonkit.internal.transport.LogScope;
 import dev.daemonkit.timers.TimerScope;
-import dev.daemonkit.timers.TimerWheelSettings;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
- * One running daemon: a plugin instance with its own config block, injector, timers, listeners and
- * connections, and its lifecycle NEW -> STARTING -> RUNNING -> STOPPING -> STOPPED, or FAILED. A
- * failure is confined to this instance: it is logged in one line saying what and where, and
- * everything it holds is released.
+ * One run of a daemon, and its state machine: NEW -> STARTING -> RUNNING -> STOPPING -> STOPPED, or
+ * FAILED. A failure is confined to this instance: it is logged in one line saying what and where, and
+ * everything it holds is released (sockets, connections, timers, its own event loops).
+ *
+ * <p>What the plugin sees is its {@link InstanceContext}; the sockets are its {@link DaemonSockets}.
+ * The launcher calls the lifecycle methods from its control thread; the blocking steps of a stop run
+ * on the lifecycle executor.
  */
-public final class DaemonInstance implements DaemonContext {
+public final class DaemonInstance {
     private static final Logger log = LoggerFactory.getLogger(DaemonInstance.class);
 
     private final DaemonSpec spec;
     private final InstalledPlugin plugin;
     private final FrameworkServices services;
-    private final Logger daemonLog;
-    private final AtomicReference<DaemonState> state = new AtomicReference<>(DaemonState.NEW);
-    private final List<DeclaredListener> listeners = new CopyOnWriteArrayList<>();
-    private final List<Runnable> onStarted = new CopyOnWriteArrayList<>();
-    private final List<Consumer<Duration>> onStopping = new CopyOnWriteArrayList<>();
-    private final List<Runnable> onStopped = new CopyOnWriteArrayList<>();
-    private final List<java.util.function.Predicate<Config>> onReload = new CopyOnWriteArrayList<>();
-    private final java.util.concurrent.atomic.LongAdder requests = new java.util.concurrent.atomic.LongAdder();
-    private final ListenerRegistry registry;
     private final Consumer<DaemonInstance> onFailed;
-    private volatile long runningSinceMillis;
+    private final AtomicReference<DaemonState> state = new AtomicReference<>(DaemonState.NEW);
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
-    /** Set while this instance takes over the listeners of an older version: a failure then only detaches. */
-    volatile boolean takingOver;
+    /** Completes when the start has ended: RUNNING, FAILED, or STOPPING (a stop came first). */
+    private final CompletableFuture<DaemonState> started = new CompletableFuture<>();
+    private final LogScope logScope;
+    private final DaemonLoops loops;
     private final TimerScope timerScope;
-    /** The daemon's own event loops and their timer wheels ({@code io-threads} > 0), or null: the shared ones. */
-    private final EventLoopGroup ownLoops;
-    private final EventLoopTimerWheels ownWheels;
-    private final ScopedTimers timers;
     private final DaemonConnections connections;
-    private volatile Injector injector;
+    private final DaemonSockets sockets;
+    private final InstanceContext context;
+    private volatile long runningSinceMillis;
     private volatile String failure;
     /** Set when this instance failed because an address of it could not be bound. */
     private volatile boolean bindFailed;
@@ -86,76 +64,17 @@ public final class DaemonInstance implements DaemonContext {
      */
     public DaemonInstance(DaemonSpec spec, InstalledPlugin plugin, FrameworkServices services,
                           ListenerRegistry registry, Consumer<DaemonInstance> onFailed) {
-        this.registry = registry;
-        this.onFailed = onFailed;
         this.spec = spec;
         this.plugin = plugin;
         this.services = services;
-        this.daemonLog = LoggerFactory.getLogger("daemon." + spec.name());
-        int own = spec.settings().ioThreads();
-        if (own > 0) {
-            this.ownLoops = services.transport().newDaemonLoops(spec.name(), own);
-            this.ownWheels = EventLoopTimerWheels.create(ownLoops,
-                    new TimerWheelSettings(services.settings().timers().tick(), services.settings().timers().wheelSize()));
-            this.timerScope = ownWheels.newScope(spec.name());
-        } else {
-            this.ownLoops = null;
-            this.ownWheels = null;
-            this.timerScope = services.wheels().newScope(spec.name());
-        }
-        this.timers = new ScopedTimers(timerScope, spec.name(), null, null);
-        this.connections = new DaemonConnections(spec.settings(), timerScope, services.connections(), ownLoops);
-    }
-
-    /** A listener this daemon declared in configure. */
-    private final class DeclaredListener implements Listener {
-        final String key;
-        final InetSocketAddress address;
-        final PipelineInitializer protocol;
-        final boolean udp;
-        volatile BoundListener tcp;
-        volatile Channel datagram;
-
-        DeclaredListener(String key, InetSocketAddress address, PipelineInitializer protocol, boolean udp) {
-            this.key = key;
-            this.address = address;
-            this.protocol = protocol;
-            this.udp = udp;
-        }
-
-        @Override
-        public String key() {
-            return key;
-        }
-
-        @Override
-        public InetSocketAddress address() {
-            return address;
-        }
-
-        @Override
-        public InetSocketAddress boundAddress() {
-            if (udp) {
-                Channel d = datagram;
-                return d != null && d.isActive() ? (InetSocketAddress) d.localAddress() : null;
-            }
-            BoundListener t = tcp;
-            return t == null ? null : t.bound();
-        }
-
-        @Override
-        public String transport() {
-            return udp ? "udp" : "tcp";
-        }
-
-        String where() {
-            return "daemons." + spec.name() + "." + key + ", " + Origins.of(spec.block().getValue(key));
-        }
-
-        @Override
-        public String toString() {
-            return transport() + " " + Addresses.format(boundAddress() != null ? boundAddress() : address);
-        }
+        this.onFailed = onFailed;
+        this.logScope = LogScope.of(spec.name());
+        this.loops = new DaemonLoops(spec, services);
+        this.timerScope = loops.timers;
+        this.connections = new DaemonConnections(spec.settings(), timerScope, services.connections(), loops.own);
+        this.sockets = new DaemonSockets(spec.name(), spec.block(), registry, services.transport(), connections,
+                loops.loops, logScope);
+        this.context = new InstanceContext(this, spec.block(), logScope, timerScope, loops.loops, connections, sockets);
     }
 
     // ---- lifecycle, called by the launcher ----
@@ -169,7 +88,7 @@ public final class DaemonInstance implements DaemonContext {
         if (!state.compareAndSet(DaemonState.NEW, DaemonState.STARTING)) {
             throw new IllegalStateException("daemon '" + name() + "' is " + state.get() + ", not NEW");
         }
-        MDC.put(LogContext.DAEMON, name());
+        Object previousScope = logScope.enter();
         Thread t = Thread.currentThread();
         ClassLoader previous = t.getContextClassLoader();
         t.setContextClassLoader(plugin.loader());
@@ -178,29 +97,34 @@ public final class DaemonInstance implements DaemonContext {
             try {
                 instance = plugin.newInstance();
             } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-                markFailed("its plugin class " + plugin.name() + " could not be created: " + rootMessage(e), e);
+                markFailed("its plugin class " + plugin.name() + " could not be created: " + Failures.rootMessage(e), e);
                 return;
             }
             try {
-                injector = services.rootInjector().createChildInjector(new DaemonModule(this), instance.module());
+                Injector injector = services.rootInjector().createChildInjector(new DaemonModule(context), instance.module());
+                context.injector(injector);
                 injector.injectMembers(instance);
             } catch (RuntimeException | LinkageError e) {
-                markFailed("its Guice bindings failed: " + rootMessage(e), e);
+                markFailed("its Guice bindings failed: " + Failures.rootMessage(e), e);
                 return;
             }
+            context.declaring(true);
             try {
-                instance.configure(this);
+                instance.configure(context);
             } catch (ConfigError e) {
                 throw e;
             } catch (ConfigException e) {
                 throw new ConfigError("daemon '" + name() + "': " + e.getMessage()
                         + ". Fix daemons." + name() + " in the config.", e);
             } catch (Exception | LinkageError e) {
-                markFailed(instance.getClass().getSimpleName() + ".configure threw " + rootMessage(e) + where(e), e);
+                markFailed(instance.getClass().getSimpleName() + ".configure threw " + Failures.rootMessage(e)
+                        + Failures.where(e), e);
+            } finally {
+                context.declaring(false);
             }
         } finally {
             t.setContextClassLoader(previous);
-            MDC.remove(LogContext.DAEMON);
+            logScope.exit(previousScope);
         }
     }
 
@@ -213,79 +137,70 @@ public final class DaemonInstance implements DaemonContext {
 
     List<DeclaredAddress> declaredAddresses() {
         List<DeclaredAddress> out = new ArrayList<>();
-        for (DeclaredListener l : listeners) {
-            out.add(new DeclaredAddress(l.transport(), l.address, l.where()));
+        for (Listener l : sockets.listeners()) {
+            out.add(new DeclaredAddress(l.transport(), l.address(), sockets.where(l)));
         }
         return out;
     }
 
-    /** Binds every declared listener; RUNNING on success, FAILED (nothing left bound) otherwise. */
-    void bind() {
+    /**
+     * Once the plugin is ready ({@code readyWhen}; at once if it gave nothing to wait for), binds
+     * every declared socket as {@code handOver} says: RUNNING on success, FAILED (nothing left bound)
+     * otherwise. Without a start to wait for, all of it happens on the caller's thread; else the bind
+     * runs on the lifecycle executor when the plugin is ready, and a start not ready within
+     * {@code start-timeout} fails. The future completes with the state the start ended in (RUNNING,
+     * FAILED, or STOPPING if a stop came first).
+     */
+    CompletableFuture<DaemonState> start(HandOver handOver) {
         if (state.get() != DaemonState.STARTING) {
-            return;
+            return CompletableFuture.completedFuture(state.get());
         }
-        for (DeclaredListener l : listeners) {
-            ChannelFuture f;
-            if (l.udp) {
-                f = bindDatagram(l);
-                if (!f.isSuccess()) {
-                    failToBind(l, f.cause());
-                    return;
-                }
-            } else {
-                try {
-                    l.tcp = registry.attach(l.address, name(), connections, l.protocol);
-                } catch (ListenerRegistry.AddressTaken e) {
-                    bindFailed = true;
-                    markFailed(Addresses.format(l.address) + " (" + l.where() + ") is taken: " + e.getMessage()
-                            + ". Give this daemon another port", null);
-                    return;
-                } catch (ListenerRegistry.BindFailed e) {
-                    failToBind(l, e.getCause());
-                    return;
-                }
+        CompletableFuture<Void> ready = context.ready();
+        if (ready.isDone()) {
+            finishStart(handOver, ready.isCompletedExceptionally() ? ready.handle((v, e) -> e).join() : null);
+        } else {
+            Duration timeout = spec.settings().startTimeout();
+            logScope.run(() -> log.info("daemon '{}' STARTING: waiting up to {} ms for its plugin to be ready", name(),
+                    timeout.toMillis()));
+            ready.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .whenCompleteAsync((v, e) -> finishStart(handOver, e), services.lifecycle());
+        }
+        return started;
+    }
+
+    private void finishStart(HandOver handOver, Throwable notReady) {
+        synchronized (this) {
+            if (state.get() != DaemonState.STARTING) {
+                started.complete(state.get());
+                return;
+            }
+            if (notReady != null) {
+                Throwable cause = Failures.unwrap(notReady);
+                markFailed(Failures.notReady(name(), spec.settings().startTimeout(), cause), cause);
+                return;
+            }
+            try {
+                sockets.bind(handOver);
+            } catch (DaemonSockets.BindError e) {
+                bindFailed = true;
+                markFailed(e.getMessage(), null);
+                return;
+            }
+            if (!state.compareAndSet(DaemonState.STARTING, DaemonState.RUNNING)) {
+                started.complete(state.get());
+                return;
             }
         }
-        if (!state.compareAndSet(DaemonState.STARTING, DaemonState.RUNNING)) {
-            return;
-        }
         runningSinceMillis = System.currentTimeMillis();
-        inContext(() -> log.info("daemon '{}' (plugin {} {}) RUNNING on {}", name(), plugin.name(), plugin.version(),
-                listeners.isEmpty() ? "no listener" : listeners.toString()));
-        runHooks(onStarted, Runnable::run, "onStarted");
+        logScope.run(() -> log.info("daemon '{}' (plugin {} {}) RUNNING on {}", name(), plugin.name(), plugin.version(),
+                sockets));
+        context.runHooks(context.onStarted, "onStarted");
+        started.complete(DaemonState.RUNNING);
     }
 
-    /**
-     * Binds a UDP socket of this daemon and waits. UDP sockets belong to their daemon (there is no
-     * connection to keep on an old version), so a swap closes the old version's and binds anew.
-     */
-    private ChannelFuture bindDatagram(DeclaredListener l) {
-        ChannelFuture f = new Bootstrap().group(eventLoops())
-                .channel(services.transport().datagramChannel())
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) throws Exception {
-                        ch.pipeline().addLast("daemonkit-context", new DatagramContext(name()));
-                        l.protocol.initialize(ch.pipeline());
-                        ch.pipeline().addLast("daemonkit-barrier", ExceptionBarrier.INSTANCE);
-                    }
-                })
-                .bind(l.address);
-        l.datagram = f.channel();
-        return f.awaitUninterruptibly();
-    }
-
-    /** Before a newer version binds: hands this version's UDP ports over by closing them. */
-    void releaseDatagrams() {
-        closeDatagramListeners();
-    }
-
-    private void failToBind(DeclaredListener l, Throwable cause) {
-        String why = cause instanceof BindException || String.valueOf(cause.getMessage()).contains("in use")
-                ? " is in use. Stop the process holding it or choose another port"
-                : " cannot be bound: " + cause.getMessage();
-        bindFailed = true;
-        markFailed(Addresses.format(l.address) + " (" + l.where() + ")" + why, null);
+    /** This instance's sockets, for a newer instance to take over ({@link HandOver#from}). */
+    HandOver handOver() {
+        return HandOver.from(sockets);
     }
 
     /**
@@ -293,7 +208,7 @@ public final class DaemonInstance implements DaemonContext {
      * is quiet) for up to {@code grace}, then close what is left, cancel timers, STOPPED.
      */
     CompletableFuture<Void> stop(Duration grace, Duration quiet) {
-        return stop(grace, quiet, false);
+        return stop(grace, quiet, "STOPPING");
     }
 
     /**
@@ -313,35 +228,30 @@ public final class DaemonInstance implements DaemonContext {
         return stop(grace, quiet, "replaced (its new config took over)");
     }
 
-    private CompletableFuture<Void> stop(Duration grace, Duration quiet, boolean retiring) {
-        return stop(grace, quiet, retiring ? "retiring" : "STOPPING");
-    }
-
     private CompletableFuture<Void> stop(Duration grace, Duration quiet, String what) {
-        DaemonState s = state.get();
-        if (s != DaemonState.RUNNING && s != DaemonState.STARTING) {
-            return CompletableFuture.completedFuture(null);
-        }
-        if (!state.compareAndSet(s, DaemonState.STOPPING)) {
-            return CompletableFuture.completedFuture(null);
+        synchronized (this) {
+            DaemonState s = state.get();
+            if (s != DaemonState.RUNNING && s != DaemonState.STARTING || !state.compareAndSet(s, DaemonState.STOPPING)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            // Closes only the sockets this instance still owns: one a newer instance took over stays bound
+            // (a hot swap), one the newer instance no longer declares is closed (a reload moved the port).
+            sockets.close();
+            started.complete(DaemonState.STOPPING);
         }
         long started = System.nanoTime();
-        inContext(() -> log.info("daemon '{}' {}: no new connections; {} open get up to {} ms to finish",
+        logScope.run(() -> log.info("daemon '{}' {}: no new connections; {} open get up to {} ms to finish",
                 name(), what, connections.open(), grace.toMillis()));
-        // Closes only the sockets this instance still owns: one a newer instance took over stays bound
-        // (a hot swap), one the newer instance no longer declares is closed (a reload moved the port).
-        closeListeners();
-        runHooks(onStopping, h -> h.accept(grace), "onStopping");
         return connections.drain(grace, quiet)
                 .completeOnTimeout(null, grace.toMillis(), TimeUnit.MILLISECONDS)
-                .thenRunAsync(() -> inContext(() -> {
+                .thenRunAsync(logScope.wrap(() -> {
                     int left = connections.closeAll();
                     if (left > 0) {
                         log.info("daemon '{}': closed {} connection(s) still open after the grace period", name(), left);
                     }
                     timerScope.close();
-                    runHooks(onStopped, Runnable::run, "onStopped");
-                    releaseOwnLoops();
+                    context.runHooks(context.onStopped, "onStopped");
+                    loops.release();
                     state.set(DaemonState.STOPPED);
                     terminated.complete(null);
                     log.info("daemon '{}' STOPPED after {} ms", name(),
@@ -351,136 +261,78 @@ public final class DaemonInstance implements DaemonContext {
 
     /** Releases a daemon that never ran because the launch was abandoned (a config error elsewhere). */
     void abandon() {
-        DaemonState s = state.get();
-        if (!s.isTerminal() && state.compareAndSet(s, DaemonState.STOPPED)) {
-            closeListeners();
-            connections.closeAll();
-            timerScope.close();
+        synchronized (this) {
+            DaemonState s = state.get();
+            if (!s.isTerminal() && state.compareAndSet(s, DaemonState.STOPPED)) {
+                sockets.close();
+                connections.closeAll();
+                timerScope.close();
+            }
+            started.complete(state.get());
         }
-        releaseOwnLoops();
+        loops.release();
         terminated.complete(null);
-    }
-
-    /** Stops the daemon's own event loops, if it has them, once nothing of it runs there any more. */
-    private void releaseOwnLoops() {
-        if (ownWheels != null) {
-            ownWheels.close();
-        }
-        if (ownLoops != null && !ownLoops.isShuttingDown()) {
-            ownLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        }
     }
 
     /** Marks the daemon FAILED, says why in one line, and releases what it holds. */
     void markFailed(String reason, Throwable cause) {
-        DaemonState was = state.getAndSet(DaemonState.FAILED);
-        if (was == DaemonState.FAILED) {
-            return;
+        synchronized (this) {
+            DaemonState was = state.getAndSet(DaemonState.FAILED);
+            if (was == DaemonState.FAILED) {
+                return;
+            }
+            failure = reason;
+            sockets.close();
+            started.complete(DaemonState.FAILED);
         }
-        failure = reason;
-        inContext(() -> {
+        logScope.run(() -> {
             log.error("daemon '{}' (plugin {}, {}) FAILED: {}.", name(), plugin.name(), plugin.source(), reason);
             if (cause != null) {
                 log.debug("daemon '{}' failure detail", name(), cause);
             }
         });
-        closeListeners();
         connections.closeAll();
         timerScope.close();
-        releaseOwnLoops();
+        loops.release();
         terminated.complete(null);
         onFailed.accept(this);
     }
 
-    private void closeListeners() {
-        for (DeclaredListener l : listeners) {
-            if (l.tcp != null) {
-                if (takingOver) {
-                    registry.detach(l.tcp, connections);
-                } else {
-                    registry.release(l.tcp, connections);
-                }
-            }
+    /** A failure the plugin reported ({@code DaemonContext.fail}): FAILED, on the lifecycle executor. */
+    void fail(String reason, Throwable cause) {
+        DaemonState s = state.get();
+        if (s == DaemonState.RUNNING || s == DaemonState.STARTING) {
+            services.lifecycle().execute(() -> markFailed("the plugin reported: " + reason
+                    + (cause == null ? "" : " (" + Failures.rootMessage(cause) + Failures.where(cause) + ")"), cause));
         }
-        closeDatagramListeners();
     }
 
     /** Attaches this (older, still running) version to its listeners again after a failed swap. */
     void reattach() {
-        for (DeclaredListener l : listeners) {
-            if (l.udp) {
-                ChannelFuture f = bindDatagram(l);
-                if (!f.isSuccess()) {
-                    markFailed("could not bind " + Addresses.format(l.address) + " (udp) again after a failed swap: "
-                            + f.cause().getMessage(), f.cause());
-                    return;
-                }
-            } else if (l.tcp != null) {
-                try {
-                    registry.attach(l.address, name(), connections, l.protocol);
-                } catch (ListenerRegistry.AddressTaken | ListenerRegistry.BindFailed e) {
-                    markFailed("could not take back " + Addresses.format(l.address) + " after a failed swap: "
-                            + e.getMessage(), e);
-                    return;
-                }
-            }
-        }
-    }
-
-    private void closeDatagramListeners() {
-        for (DeclaredListener l : listeners) {
-            if (l.datagram != null) {
-                l.datagram.close().awaitUninterruptibly();
-            }
-        }
-    }
-
-    private <T> void runHooks(List<T> hooks, Consumer<T> call, String what) {
-        inContext(() -> {
-            for (T hook : hooks) {
-                try {
-                    call.accept(hook);
-                } catch (RuntimeException | LinkageError e) {
-                    log.error("daemon '{}': an {} hook threw; continuing", name(), what, e);
-                }
-            }
-        });
-    }
-
-    /** Runs {@code body} with this daemon's logging context, so its lines land in logs/NAME.log too. */
-    private void inContext(Runnable body) {
-        String previous = MDC.get(LogContext.DAEMON);
-        MDC.put(LogContext.DAEMON, name());
         try {
-            body.run();
-        } finally {
-            if (previous == null) {
-                MDC.remove(LogContext.DAEMON);
-            } else {
-                MDC.put(LogContext.DAEMON, previous);
-            }
+            sockets.reattach();
+        } catch (DaemonSockets.BindError e) {
+            markFailed(e.getMessage(), e.getCause());
         }
     }
 
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+    /**
+     * Offers a changed block to the plugin's reload hooks; true if one of them applied it (then no
+     * restart is needed).
+     */
+    boolean offerReload(Config newBlock) {
+        return context.offerReload(newBlock);
     }
 
-    private static String where(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        StackTraceElement[] st = root.getStackTrace();
-        return st.length == 0 || st[0].getFileName() == null ? ""
-                : " (at " + st[0].getFileName() + ":" + st[0].getLineNumber() + ")";
+    // ---- what the launcher, the admin endpoint and the metrics read ----
+
+    public String name() {
+        return spec.name();
     }
 
-    // ---- what the launcher reads ----
+    public DaemonState state() {
+        return state.get();
+    }
 
     public DaemonSpec spec() {
         return spec;
@@ -514,157 +366,22 @@ public final class DaemonInstance implements DaemonContext {
         return runningSinceMillis;
     }
 
-    /**
-     * Offers a changed block to the plugin's reload hooks; true if one of them applied it (then no
-     * restart is needed).
-     */
-    boolean offerReload(Config newBlock) {
-        boolean[] applied = {false};
-        inContext(() -> {
-            for (var hook : onReload) {
-                try {
-                    if (hook.test(newBlock)) {
-                        applied[0] = true;
-                    }
-                } catch (RuntimeException | LinkageError e) {
-                    log.error("daemon '{}': a reload hook threw; the daemon will be restarted instead", name(), e);
-                    applied[0] = false;
-                    return;
-                }
-            }
-        });
-        return applied[0] && !onReload.isEmpty();
-    }
-
     public DaemonConnections connections() {
         return connections;
     }
 
-    public List<Listener> listeners() {
-        return List.copyOf(listeners);
-    }
-
-    // ---- DaemonContext ----
-
-    @Override
-    public String name() {
-        return spec.name();
-    }
-
-    @Override
-    public String pluginName() {
-        return plugin.name();
-    }
-
-    @Override
-    public Config config() {
-        return spec.block();
-    }
-
-    @Override
-    public Logger log() {
-        return daemonLog;
-    }
-
-    @Override
-    public Timers timers() {
-        return timers;
-    }
-
-    @Override
-    public Timers timers(Channel connection) {
-        Objects.requireNonNull(connection, "connection");
-        FrontHandler front = connection.pipeline().get(FrontHandler.class);
-        if (front == null) {
-            throw new IllegalArgumentException(connection + " is not a connection of daemon '" + name() + "'");
-        }
-        if (front.connectionTimers() instanceof ScopedTimers t) {
-            return t;
-        }
-        // Owned by the daemon's name: the connection id and peer are in the logging context of every
-        // task already, and one string less per connection matters with 19,000 of them.
-        ScopedTimers made = new ScopedTimers(timerScope.childOn(connection.eventLoop(), name()), name(),
-                front.connectionId(), front.peer());
-        return (ScopedTimers) front.installConnectionTimers(made);
-    }
-
-    @Override
+    /** The event loops its connections and timers run on: its own ({@code io-threads}) or the launcher's. */
     public EventLoopGroup eventLoops() {
-        return ownLoops != null ? ownLoops : services.transport().workers();
+        return loops.loops;
     }
 
-    @Override
-    public int maxConnections() {
-        return connections.maxConnections();
+    public List<Listener> listeners() {
+        return sockets.listeners();
     }
 
-    @Override
-    public Injector injector() {
-        Injector i = injector;
-        if (i == null) {
-            throw new IllegalStateException("the injector of daemon '" + name() + "' is created just before configure");
-        }
-        return i;
-    }
-
-    @Override
-    public Listener listen(String addressKey, PipelineInitializer protocol) {
-        return declare(addressKey, protocol, false);
-    }
-
-    @Override
-    public Listener listenUdp(String addressKey, PipelineInitializer protocol) {
-        return declare(addressKey, protocol, true);
-    }
-
-    private Listener declare(String key, PipelineInitializer protocol, boolean udp) {
-        Objects.requireNonNull(protocol, "protocol");
-        if (state.get() != DaemonState.STARTING) {
-            throw new IllegalStateException("daemon '" + name() + "': listeners are declared in configure(), not later");
-        }
-        InetSocketAddress address = Addresses.read(spec.block(), key, "daemons." + name() + "." + key);
-        DeclaredListener l = new DeclaredListener(key, address, protocol, udp);
-        listeners.add(l);
-        return l;
-    }
-
-    @Override
-    public void onStarted(Runnable hook) {
-        onStarted.add(Objects.requireNonNull(hook));
-    }
-
-    @Override
-    public void onStopping(Consumer<Duration> hook) {
-        onStopping.add(Objects.requireNonNull(hook));
-    }
-
-    @Override
-    public void onStopped(Runnable hook) {
-        onStopped.add(Objects.requireNonNull(hook));
-    }
-
-    @Override
-    public DaemonState state() {
-        return state.get();
-    }
-
-    @Override
-    public void onReload(java.util.function.Predicate<Config> hook) {
-        onReload.add(Objects.requireNonNull(hook));
-    }
-
-    @Override
-    public void fail(String reason, Throwable cause) {
-        DaemonState s = state.get();
-        if (s == DaemonState.RUNNING || s == DaemonState.STARTING) {
-            services.lifecycle().execute(() -> markFailed("the plugin reported: " + reason
-                    + (cause == null ? "" : " (" + rootMessage(cause) + where(cause) + ")"), cause));
-        }
-    }
-
-    @Override
-    public java.util.concurrent.atomic.LongAdder requests() {
-        return requests;
+    /** Requests the plugin counted ({@code daemonkit_requests_total}). */
+    public long requests() {
+        return context.requestCount();
     }
 
     @Override

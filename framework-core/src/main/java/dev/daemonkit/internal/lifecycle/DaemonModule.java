@@ -9,9 +9,9 @@ import org.slf4j.Logger;
 
 /** What the framework binds in each daemon's child injector. */
 final class DaemonModule extends AbstractModule {
-    private final DaemonInstance daemon;
+    private final InstanceContext daemon;
 
-    DaemonModule(DaemonInstance daemon) {
+    DaemonModule(InstanceContext daemon) {
         this.daemon = daemon;
     }
 

@@ -1,6 +1,7 @@
 package dev.daemonkit.internal.lifecycle;
 
 import dev.daemonkit.api.DaemonState;
+import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.ConfigLoader;
 import dev.daemonkit.internal.config.DaemonSpec;
@@ -205,17 +206,14 @@ final class HotDeploy {
         DaemonInstance old = slot.current;
         boolean oldRunning = old != null && old.state() == DaemonState.RUNNING;
         DaemonInstance fresh = supervisor.newInstance(slot, spec, next);
-        fresh.takingOver = oldRunning;
         try {
             fresh.configure();
         } catch (ConfigError e) {
             fresh.markFailed("its config is wrong: " + e.getMessage(), null);
         }
         if (fresh.state() == DaemonState.STARTING) {
-            if (oldRunning) {
-                old.releaseDatagrams();
-            }
-            fresh.bind();
+            // Waits for a start that finishes later (at most its start-timeout); the old version serves meanwhile.
+            fresh.start(oldRunning ? old.handOver() : HandOver.NONE).join();
         }
         if (fresh.state() != DaemonState.RUNNING) {
             if (oldRunning) {
@@ -229,7 +227,6 @@ final class HotDeploy {
             slot.spec = spec;
             return;
         }
-        fresh.takingOver = false;
         slot.current = fresh;
         slot.plugin = next;
         slot.spec = spec;

@@ -10,6 +10,7 @@ import dev.daemonkit.internal.config.RunningConfig;
 import dev.daemonkit.internal.plugins.PluginFailure;
 import dev.daemonkit.internal.plugins.PluginShelf;
 import dev.daemonkit.internal.transport.ConnectionBudget;
+import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.transport.ListenerRegistry;
 import dev.daemonkit.internal.transport.Transport;
 import dev.daemonkit.logging.LoggingSystem;
@@ -168,7 +169,7 @@ public final class Launcher {
         }
         // Phase 2: bind; a daemon whose port is taken fails alone (and its restart policy applies).
         for (DaemonSlot slot : slots) {
-            slot.current.bind();
+            slot.current.start(HandOver.NONE);
         }
         table.publish();
         if (!slots.isEmpty() && slots.stream().allMatch(s -> s.current.failedToBind())) {

@@ -1,5 +1,6 @@
 package dev.daemonkit.internal.lifecycle;
 
+import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.DaemonSettings;
 import dev.daemonkit.internal.config.DaemonSpec;
@@ -62,7 +63,7 @@ final class Supervisor {
             instance.markFailed("its config is wrong: " + e.getMessage(), null);
             return instance;
         }
-        instance.bind();
+        instance.start(HandOver.NONE);
         table.publish();
         return instance;
     }

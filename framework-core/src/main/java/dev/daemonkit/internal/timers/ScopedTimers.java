@@ -2,12 +2,10 @@ package dev.daemonkit.internal.timers;
 
 import dev.daemonkit.api.Timeout;
 import dev.daemonkit.api.Timers;
-import dev.daemonkit.internal.transport.LoopActivity;
-import dev.daemonkit.logging.LogContext;
+import dev.daemonkit.internal.transport.LogScope;
 import dev.daemonkit.timers.TimerScope;
 import java.time.Duration;
 import java.util.Objects;
-import org.slf4j.MDC;
 
 /**
  * The plugin API's {@link Timers} over one {@link TimerScope} of the wheel (a daemon's, or one
@@ -16,15 +14,12 @@ import org.slf4j.MDC;
  */
 public final class ScopedTimers implements Timers, AutoCloseable {
     private final TimerScope scope;
-    private final String daemon;
-    private final String connection;
-    private final String peer;
+    private final LogScope context;
 
-    public ScopedTimers(TimerScope scope, String daemon, String connection, String peer) {
+    /** @param context the logging context of every task: the daemon's, or the connection's own front handler */
+    public ScopedTimers(TimerScope scope, LogScope context) {
         this.scope = scope;
-        this.daemon = daemon;
-        this.connection = connection;
-        this.peer = peer;
+        this.context = context;
     }
 
     public TimerScope scope() {
@@ -58,22 +53,7 @@ public final class ScopedTimers implements Timers, AutoCloseable {
     }
 
     private Runnable withContext(Runnable task) {
-        Objects.requireNonNull(task, "task");
-        return () -> {
-            LoopActivity.forget(daemon);
-            MDC.put(LogContext.DAEMON, daemon);
-            if (connection != null) {
-                MDC.put(LogContext.CONNECTION, connection);
-                MDC.put(LogContext.PEER, peer);
-            }
-            try {
-                task.run();
-            } finally {
-                MDC.remove(LogContext.DAEMON);
-                MDC.remove(LogContext.CONNECTION);
-                MDC.remove(LogContext.PEER);
-            }
-        };
+        return context.wrap(Objects.requireNonNull(task, "task"));
     }
 
     /** The API's handle over the wheel's. */

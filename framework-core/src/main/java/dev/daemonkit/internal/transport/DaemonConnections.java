@@ -4,7 +4,8 @@ import dev.daemonkit.api.DaemonStopping;
 import dev.daemonkit.api.InboundLimitExceeded;
 import dev.daemonkit.api.PipelineInitializer;
 import dev.daemonkit.internal.config.DaemonSettings;
-import dev.daemonkit.timers.TimerScope;
+import dev.daemonkit.timers.Timers;
+import java.util.function.LongSupplier;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -37,7 +38,10 @@ public final class DaemonConnections implements ConnectionOwner {
 
     private final String daemon;
     private volatile DaemonSettings settings;
-    private final TimerScope timers;
+    /** The front handlers' timers (idle, request deadline, drain): the daemon's scope, or a test's wheel. */
+    private final Timers timers;
+    /** The clock those timers and the front handlers' activity stamps use: System::nanoTime but in tests. */
+    private final LongSupplier nanoClock;
     /**
      * Open connections, for the drain. A plain concurrent set, removed from by the front handler's
      * channelInactive: a ChannelGroup would add a close listener (and its listener array) to every
@@ -71,15 +75,22 @@ public final class DaemonConnections implements ConnectionOwner {
     static final long EVICTABLE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** @param budget the process's connection budget, shared by every daemon and the admin endpoint */
-    public DaemonConnections(DaemonSettings settings, TimerScope timers, ConnectionBudget budget) {
+    public DaemonConnections(DaemonSettings settings, Timers timers, ConnectionBudget budget) {
         this(settings, timers, budget, null);
     }
 
     /** @param ownLoops the daemon's own event loops (its connections are registered there), or null */
-    public DaemonConnections(DaemonSettings settings, TimerScope timers, ConnectionBudget budget, EventLoopGroup ownLoops) {
+    public DaemonConnections(DaemonSettings settings, Timers timers, ConnectionBudget budget, EventLoopGroup ownLoops) {
+        this(settings, timers, System::nanoTime, budget, ownLoops);
+    }
+
+    /** @param nanoClock the clock of {@code timers}: a hand-moved one in tests */
+    DaemonConnections(DaemonSettings settings, Timers timers, LongSupplier nanoClock, ConnectionBudget budget,
+                      EventLoopGroup ownLoops) {
         this.daemon = settings.name();
         this.settings = settings;
         this.timers = timers;
+        this.nanoClock = nanoClock;
         this.budget = budget;
         this.ownLoops = ownLoops;
     }
@@ -106,7 +117,7 @@ public final class DaemonConnections implements ConnectionOwner {
 
     /** The longest-idle connection that may give its place, closed; false if there is none. */
     private boolean evictIdlest() {
-        long now = System.nanoTime();
+        long now = nanoTime();
         FrontHandler idlest = null;
         Channel victim = null;
         for (Channel ch : channels) {
@@ -133,8 +144,17 @@ public final class DaemonConnections implements ConnectionOwner {
         return daemon;
     }
 
-    TimerScope timers() {
+    Timers timers() {
         return timers;
+    }
+
+    long nanoTime() {
+        return nanoClock.getAsLong();
+    }
+
+    /** The idle timeout now (a reload may change it). */
+    public Duration idleTimeout() {
+        return settings.idleTimeout();
     }
 
     long idleTimeoutNanos() {

@@ -4,7 +4,6 @@ import dev.daemonkit.api.DaemonStopping;
 import dev.daemonkit.api.InboundLimitExceeded;
 import dev.daemonkit.internal.config.Addresses;
 import dev.daemonkit.internal.config.DaemonSettings;
-import dev.daemonkit.logging.LogContext;
 import dev.daemonkit.timers.Timeout;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -21,12 +20,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * First handler of every connection's pipeline. One object per connection, so it does several jobs
- * to keep a held connection small: it sets the logging context (daemon, connection id, peer) around
- * every inbound event, so every line the protocol's handlers log carries it; it closes the connection
+ * to keep a held connection small: it is the connection's {@link LogScope} (daemon, connection id,
+ * peer) and enters it around every inbound event, so every line the protocol's handlers log carries
+ * it (a read's context stays from {@code channelRead} to the end of {@code channelReadComplete}: a
+ * request then costs three MDC puts and three removes, not twice that; the profile of the cache
+ * daemon showed the MDC as the framework's largest cost per request); it closes the connection
  * when it has been idle too long (one timer on the loop's wheel, pushed back lazily: activity only
  * records a timestamp); it pauses reading while the outbound buffer is above its high-water mark; and
  * while the daemon drains it closes the connection once it is quiet (all replies written, nothing read
@@ -41,14 +42,14 @@ import org.slf4j.MDC;
  * is inside an HTTP request, for longer than {@code request-timeout} is closed: a client trickling a
  * byte at a time never goes idle, but its request never completes either.
  */
-public final class FrontHandler extends ChannelDuplexHandler implements ByteToMessageDecoder.Cumulator {
+public final class FrontHandler extends ChannelDuplexHandler implements ByteToMessageDecoder.Cumulator, LogScope {
     private static final Logger log = LoggerFactory.getLogger(FrontHandler.class);
 
     private final DaemonConnections owner;
     private final String id;
     private Channel channel;
     private String peer = "?";
-    private long lastActivityNanos = System.nanoTime();
+    private long lastActivityNanos;
     private Timeout idle;
     private Timeout drainCheck;
     private Timeout requestCheck;
@@ -68,16 +69,20 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     FrontHandler(DaemonConnections owner, long id) {
         this.owner = owner;
         this.id = Long.toString(id);
+        this.lastActivityNanos = owner.nanoTime();
     }
 
+    @Override
     public String connectionId() {
         return id;
     }
 
+    @Override
     public String peer() {
         return peer;
     }
 
+    @Override
     public String daemon() {
         return owner.daemon();
     }
@@ -119,51 +124,6 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         return "daemon '" + f.owner.daemon() + "' connection #" + f.id + " from " + f.peer;
     }
 
-    /**
-     * Puts this connection's logging context in the MDC, unless it is there already, and returns
-     * the context that was there (another connection's when events nest, or null). The context of a
-     * read stays from {@code channelRead} to the end of {@code channelReadComplete}, so a request
-     * costs three MDC puts and three removes, not twice that (the profile of the cache daemon showed
-     * the MDC as the framework's largest cost per request).
-     */
-    Object enter() {
-        LoopActivity a = LoopActivity.current();
-        Object previous = a.context;
-        if (previous != this) {
-            MDC.put(LogContext.DAEMON, owner.daemon());
-            MDC.put(LogContext.CONNECTION, id);
-            MDC.put(LogContext.PEER, peer);
-            a.context = this;
-            a.daemon = owner.daemon();
-        }
-        return previous;
-    }
-
-    /** Restores what {@link #enter()} found: another connection's context, or none. */
-    void exit(Object previous) {
-        if (previous == this) {
-            return;
-        }
-        LoopActivity a = LoopActivity.current();
-        if (previous instanceof FrontHandler outer) {
-            MDC.put(LogContext.DAEMON, outer.owner.daemon());
-            MDC.put(LogContext.CONNECTION, outer.id);
-            MDC.put(LogContext.PEER, outer.peer);
-            a.context = outer;
-            a.daemon = outer.owner.daemon();
-        } else {
-            clear();
-        }
-    }
-
-    /** Takes any connection's context out of this thread's MDC. */
-    static void clear() {
-        LoopActivity.forget(null);
-        MDC.remove(LogContext.DAEMON);
-        MDC.remove(LogContext.CONNECTION);
-        MDC.remove(LogContext.PEER);
-    }
-
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
@@ -176,7 +136,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         }
         Object previous = enter();
         try {
-            lastActivityNanos = System.nanoTime();
+            lastActivityNanos = owner.nanoTime();
             armIdle(owner.idleTimeoutNanos());
             log.debug("connection #{} opened from {}", id, peer);
             ctx.fireChannelActive();
@@ -187,7 +147,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        long now = System.nanoTime();
+        long now = owner.nanoTime();
         lastActivityNanos = now;
         if (msg instanceof ByteBuf b) {
             owner.bytesIn.add(b.readableBytes());
@@ -400,7 +360,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        lastActivityNanos = System.nanoTime();
+        lastActivityNanos = owner.nanoTime();
         if (msg instanceof ByteBuf b) {
             owner.bytesOut.add(b.readableBytes());
         }
@@ -437,7 +397,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (ch == null || !ch.isOpen() || requestStartNanos == 0 || timeout <= 0) {
             return;
         }
-        long took = System.nanoTime() - requestStartNanos;
+        long took = owner.nanoTime() - requestStartNanos;
         if (took < timeout) {
             requestCheck = owner.timers().schedule(Duration.ofNanos(timeout - took), this::requestCheck);
             return;
@@ -467,7 +427,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             return;
         }
         long timeout = owner.idleTimeoutNanos();
-        long idleFor = System.nanoTime() - lastActivityNanos;
+        long idleFor = owner.nanoTime() - lastActivityNanos;
         if (idleFor >= timeout) {
             Object previous = enter();
             try {
@@ -499,7 +459,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         }
         ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
         boolean flushed = out == null || out.totalPendingWriteBytes() == 0;
-        long quietFor = System.nanoTime() - lastActivityNanos;
+        long quietFor = owner.nanoTime() - lastActivityNanos;
         if (flushed && quietFor >= quietNanos) {
             ch.close();
         } else {

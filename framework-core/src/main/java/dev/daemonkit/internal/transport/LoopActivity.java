@@ -1,14 +1,15 @@
 package dev.daemonkit.internal.transport;
 
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Which daemon an event loop thread is serving right now, readable from another thread (the stall
- * watchdog). Written by the front handler around every event: a plain field of a per-thread object,
- * so the cost is one thread-local lookup; the watchdog's read may be slightly stale, which is fine
- * for a diagnostic.
+ * watchdog), and whose {@link LogScope} is in force. Written by {@link LogScope#enter} around every
+ * event: a plain field of a per-thread object, so the cost is one thread-local lookup; the watchdog's
+ * read may be slightly stale, which is fine for a diagnostic.
  */
 public final class LoopActivity {
     private static final Map<Thread, LoopActivity> ALL = new ConcurrentHashMap<>();
@@ -16,7 +17,11 @@ public final class LoopActivity {
         @Override
         protected LoopActivity initialValue() {
             LoopActivity a = new LoopActivity();
-            ALL.put(Thread.currentThread(), a);
+            // Only threads that remove their FastThreadLocals when they end (event loops, the framework's
+            // pools) are listed: a plain thread (a test's, the main one) would stay in ALL forever.
+            if (Thread.currentThread() instanceof FastThreadLocalThread) {
+                ALL.put(Thread.currentThread(), a);
+            }
             return a;
         }
 
@@ -28,21 +33,11 @@ public final class LoopActivity {
 
     /** The daemon whose code runs now (read by the watchdog). */
     String daemon;
-    /** Whose logging context is in this thread's MDC now (a front handler), or null. */
+    /** Whose logging context is in this thread's MDC now (a {@link LogScope}), or null. */
     Object context;
 
     static LoopActivity current() {
         return CURRENT.get();
-    }
-
-    /**
-     * Code that sets the MDC itself (a timer task, a datagram) calls this first: the connection
-     * context recorded here is no longer the one in the MDC.
-     */
-    public static void forget(String daemonNow) {
-        LoopActivity a = CURRENT.get();
-        a.context = null;
-        a.daemon = daemonNow;
     }
 
     /** The daemon {@code thread} was last seen serving, or null. */

@@ -21,8 +21,8 @@ public final class CachePlugin implements DaemonPlugin {
         CacheStats stats = new CacheStats();
         ItemStore store = new ItemStore(settings.memoryLimitBytes(), settings.itemSizeMaxBytes(),
                 () -> System.currentTimeMillis() / 1000, stats);
-        int threads = loopCount(daemon);
-        long maxConnections = daemon.maxConnections();
+        int threads = daemon.limits().eventLoopCount();
+        long maxConnections = daemon.limits().maxConnections();
 
         ClassicCommands classic = new ClassicCommands(store, stats, threads, maxConnections);
         MetaCommands meta = new MetaCommands(store, stats);
@@ -32,13 +32,5 @@ public final class CachePlugin implements DaemonPlugin {
 
         daemon.onStopped(() -> daemon.log().info("cache stopped: {} items, {} bytes, {} evictions",
                 store.count(), store.bytes(), stats.evictions.sum()));
-    }
-
-    private static int loopCount(DaemonContext daemon) {
-        int n = 0;
-        for (var loop : daemon.eventLoops()) {
-            n++;
-        }
-        return n;
     }
 }

@@ -7,8 +7,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import java.nio.charset.StandardCharsets;
+import dev.daemonkit.api.RequestCounter;
 import java.util.concurrent.atomic.LongAdder;
-import org.slf4j.Logger;
 
 /**
  * Writes each line (a buffer ending in its delimiter) straight back, and flushes once per read from
@@ -16,28 +16,25 @@ import org.slf4j.Logger;
  */
 final class EchoHandler extends ChannelInboundHandlerAdapter {
     private final int maxLineBytes;
+    private final String maxLineBytesKey;
     private final LongAdder echoed;
-    private final LongAdder requests;
-    private final Logger lineLog;
+    private final RequestCounter requests;
 
     /**
-     * @param requests the daemon's request counter (daemonkit_requests_total)
-     * @param lineLog  where to log every line at INFO, or null not to
+     * @param maxLineBytesKey the instance's own key of the limit, named in the error line
+     * @param requests        the daemon's request counter (daemonkit_requests_total)
      */
-    EchoHandler(int maxLineBytes, LongAdder echoed, LongAdder requests, Logger lineLog) {
+    EchoHandler(int maxLineBytes, String maxLineBytesKey, LongAdder echoed, RequestCounter requests) {
         this.maxLineBytes = maxLineBytes;
+        this.maxLineBytesKey = maxLineBytesKey;
         this.echoed = echoed;
         this.requests = requests;
-        this.lineLog = lineLog;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         echoed.increment();
         requests.increment();
-        if (lineLog != null) {
-            lineLog.info("echo {} bytes", ((ByteBuf) msg).readableBytes());
-        }
         ctx.write(msg);   // the buffer's ownership passes to the write
     }
 
@@ -50,7 +47,7 @@ final class EchoHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
             ByteBuf error = Unpooled.copiedBuffer("ERROR line too long: the limit is " + maxLineBytes
-                    + " bytes (daemons.echo.max-line-bytes)\r\n", StandardCharsets.US_ASCII);
+                    + " bytes (" + maxLineBytesKey + ")\r\n", StandardCharsets.US_ASCII);
             ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
             return;
         }

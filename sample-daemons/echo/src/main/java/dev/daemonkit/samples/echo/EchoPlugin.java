@@ -15,14 +15,19 @@ public final class EchoPlugin implements DaemonPlugin {
 
     @Override
     public void configure(DaemonContext daemon) {
-        EchoSettings settings = EchoSettings.from(daemon.config());
+        EchoSettings settings = EchoSettings.from(daemon.name(), daemon.config());
         LongAdder echoed = new LongAdder();
 
         // A fresh pipeline per connection: frame decoders keep state and must not be shared.
         // The decoder keeps the delimiter, so a line goes back byte for byte, \r\n or \n.
-        daemon.listen("listen", pipeline -> pipeline.addLast(
-                new LineBasedFrameDecoder(settings.maxLineBytes(), false, true),
-                new EchoHandler(settings.maxLineBytes(), echoed, daemon.requests(), settings.logLines() ? daemon.log() : null)));
+        LineLog lineLog = new LineLog(daemon.log());
+        daemon.listen("listen", pipeline -> {
+            pipeline.addLast(new LineBasedFrameDecoder(settings.maxLineBytes(), false, true));
+            if (settings.logLines()) {
+                pipeline.addLast(lineLog);
+            }
+            pipeline.addLast(new EchoHandler(settings.maxLineBytes(), settings.maxLineBytesKey(), echoed, daemon.requests()));
+        });
 
         daemon.timers().every(settings.statsInterval(), () -> {   // cancelled by the framework on stop
             long n = echoed.sumThenReset();

@@ -2,6 +2,7 @@ package dev.daemonkit.samples.echo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.daemonkit.api.RequestCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -12,10 +13,34 @@ import org.junit.jupiter.api.Test;
 
 class EchoHandlerTest {
     private final LongAdder echoed = new LongAdder();
-    private final LongAdder requests = new LongAdder();
+    private final CountingRequests requests = new CountingRequests();
+
+    /** The daemon's request counter, as the framework gives it. */
+    private static final class CountingRequests implements RequestCounter {
+        private final LongAdder count = new LongAdder();
+
+        @Override
+        public void increment() {
+            count.increment();
+        }
+
+        @Override
+        public void add(long n) {
+            count.add(n);
+        }
+
+        @Override
+        public long count() {
+            return count.sum();
+        }
+    }
 
     private EmbeddedChannel channel(int max) {
-        return new EmbeddedChannel(new LineBasedFrameDecoder(max, false, true), new EchoHandler(max, echoed, requests, null));
+        return channel(max, "daemons.echo.max-line-bytes");
+    }
+
+    private EmbeddedChannel channel(int max, String key) {
+        return new EmbeddedChannel(new LineBasedFrameDecoder(max, false, true), new EchoHandler(max, key, echoed, requests));
     }
 
     private static ByteBuf bytes(String s) {
@@ -48,7 +73,7 @@ class EchoHandlerTest {
         ch.writeInbound(bytes("one\ntwo\r\nthree\n"));
         assertThat(drain(ch)).isEqualTo("one\ntwo\r\nthree\n");
         assertThat(echoed.sum()).isEqualTo(3);
-        assertThat(requests.sum()).isEqualTo(3);
+        assertThat(requests.count()).isEqualTo(3);
         ch.finish();
     }
 
@@ -63,13 +88,23 @@ class EchoHandlerTest {
     }
 
     @Test
+    void theErrorLineNamesTheKeyOfItsOwnInstance() {
+        EmbeddedChannel ch = channel(16, EchoSettings.from("echo-b",
+                com.typesafe.config.ConfigFactory.parseString("max-line-bytes = 16, stats-interval = 1 minute, log-lines = false"))
+                .maxLineBytesKey());
+        ch.writeInbound(bytes("x".repeat(40) + "\n"));
+        assertThat(drain(ch)).isEqualTo("ERROR line too long: the limit is 16 bytes (daemons.echo-b.max-line-bytes)\r\n");
+        ch.finish();
+    }
+
+    @Test
     void withLogLinesEveryLineIsLoggedAtInfo() {
         var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("echo-test-lines");
         var logged = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
         logged.start();
         logger.addAppender(logged);
-        EmbeddedChannel ch = new EmbeddedChannel(new LineBasedFrameDecoder(64, false, true),
-                new EchoHandler(64, echoed, requests, logger));
+        EmbeddedChannel ch = new EmbeddedChannel(new LineBasedFrameDecoder(64, false, true), new LineLog(logger),
+                new EchoHandler(64, "daemons.echo.max-line-bytes", echoed, requests));
         ch.writeInbound(bytes("one\ntwo!\n"));
         assertThat(drain(ch)).isEqualTo("one\ntwo!\n");
         assertThat(logged.list).extracting(e -> e.getFormattedMessage()).containsExactly("echo 4 bytes", "echo 5 bytes");

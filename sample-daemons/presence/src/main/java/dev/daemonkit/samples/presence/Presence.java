@@ -1,5 +1,6 @@
 package dev.daemonkit.samples.presence;
 
+import dev.daemonkit.api.RequestCounter;
 import dev.daemonkit.api.Timers;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
@@ -41,7 +42,7 @@ final class Presence {
     private volatile Answer roomsAnswer;
 
     /** Commands executed: the daemon's request counter (daemonkit_requests_total). */
-    final LongAdder commands;
+    final RequestCounter commands;
     final LongAdder delivered = new LongAdder();
     final LongAdder slowDropped = new LongAdder();
     final LongAdder timedOut = new LongAdder();
@@ -51,7 +52,7 @@ final class Presence {
      * @param timers the daemon's timers: scheduled from a connection's loop, a timer lands on that loop's wheel
      */
     Presence(PresenceSettings settings, Logger log, List<? extends EventExecutor> loops,
-             Timers timers, LongSupplier nanoClock, LongAdder commands) {
+             Timers timers, LongSupplier nanoClock, RequestCounter commands) {
         this.commands = commands;
         this.settings = settings;
         this.log = log;

@@ -50,7 +50,7 @@ public final class PresencePlugin implements DaemonPlugin {
 
         long[] last = new long[4];
         daemon.timers().every(settings.statsInterval(), () -> {   // cancelled by the framework on stop
-            long commands = presence.commands.sum();
+            long commands = presence.commands.count();
             long delivered = presence.delivered.sum();
             long slow = presence.slowDropped.sum();
             long timedOut = presence.timedOut.sum();

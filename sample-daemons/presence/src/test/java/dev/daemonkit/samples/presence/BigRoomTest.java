@@ -9,7 +9,6 @@ import io.netty.handler.codec.LineBasedFrameDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -29,7 +28,7 @@ class BigRoomTest {
     private Presence presence() {
         if (presence == null) {
             presence = new Presence(settings, LoggerFactory.getLogger(BigRoomTest.class), List.of(loop), time, time,
-                    new LongAdder());
+                    new CountingRequests());
         }
         return presence;
     }

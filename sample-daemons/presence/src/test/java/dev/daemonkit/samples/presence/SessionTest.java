@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -26,7 +25,7 @@ class SessionTest {
     private Presence presence() {
         if (presence == null) {
             presence = new Presence(settings, LoggerFactory.getLogger(SessionTest.class),
-                    List.of(ImmediateEventExecutor.INSTANCE), time, time, new LongAdder());
+                    List.of(ImmediateEventExecutor.INSTANCE), time, time, new CountingRequests());
         }
         return presence;
     }

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -32,7 +31,7 @@ class WebSocketSessionTest {
 
     private final ManualTimers time = new ManualTimers();
     private final Presence presence = new Presence(PresenceSettings.defaults(), LoggerFactory.getLogger(WebSocketSessionTest.class),
-            List.of(ImmediateEventExecutor.INSTANCE), time, time, new LongAdder());
+            List.of(ImmediateEventExecutor.INSTANCE), time, time, new CountingRequests());
     private final HeldWrites held = new HeldWrites();
     private EmbeddedChannel ch;
 

@@ -1,0 +1,290 @@
+package dev.daemonkit.internal.transport;
+
+import com.typesafe.config.Config;
+import dev.daemonkit.api.Listener;
+import dev.daemonkit.api.PipelineInitializer;
+import dev.daemonkit.internal.config.Addresses;
+import dev.daemonkit.internal.config.Origins;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The sockets of one daemon instance: the TCP listeners and UDP sockets it declared in
+ * {@code configure}, their binding, and their hand-over between two instances of one daemon (a hot
+ * swap, a restart by reload).
+ *
+ * <p>TCP sockets belong to the launcher's {@link ListenerRegistry}: binding attaches this instance's
+ * connections to the socket at the address, taking over the one an older instance of the daemon
+ * holds. UDP sockets belong to their instance (there is no connection to keep on an old version), so
+ * a hand-over closes the older instance's and binds anew.
+ *
+ * <p>Declared on the thread that runs {@code configure}; bound, closed and handed over on the launcher's
+ * threads, one at a time.
+ */
+public final class DaemonSockets {
+    private final String daemon;
+    private final Config block;
+    private final ListenerRegistry registry;
+    private final Transport transport;
+    private final DaemonConnections connections;
+    private final EventLoopGroup loops;
+    private final LogScope logScope;
+    private final List<Declared> declared = new CopyOnWriteArrayList<>();
+
+    /**
+     * @param block the daemon's config block, where the addresses are read
+     * @param loops the event loops of the daemon's UDP sockets
+     */
+    public DaemonSockets(String daemon, Config block, ListenerRegistry registry, Transport transport,
+                         DaemonConnections connections, EventLoopGroup loops, LogScope logScope) {
+        this.daemon = daemon;
+        this.block = block;
+        this.registry = registry;
+        this.transport = transport;
+        this.connections = connections;
+        this.loops = loops;
+        this.logScope = logScope;
+    }
+
+    /**
+     * How {@link #bind} treats the sockets of an older instance of the same daemon. Chosen by the
+     * caller at bind, for that bind only: once bound, this instance owns its sockets, and closing them
+     * closes every one still attached to it.
+     */
+    public sealed interface HandOver {
+        /** Nothing to take over: bind, and on failure close what was bound. */
+        HandOver NONE = new None();
+
+        /**
+         * Take over from {@code previous} (still serving): its UDP sockets are closed first, its TCP
+         * sockets taken over in one reference write each. On failure this instance only lets go of the
+         * sockets it took over (they stay bound; {@code previous} may {@link #reattach} to them) and
+         * closes the ones it bound itself.
+         */
+        static HandOver from(DaemonSockets previous) {
+            return new From(Objects.requireNonNull(previous, "previous"));
+        }
+    }
+
+    private record None() implements HandOver {
+    }
+
+    private record From(DaemonSockets previous) implements HandOver {
+    }
+
+    /** A declared socket could not be bound; the message says which, where it is configured, and what to do. */
+    public static final class BindError extends Exception {
+        public BindError(String message, Throwable cause) {
+            super(message, cause, false, false);
+        }
+    }
+
+    /** A socket the daemon declared. */
+    private final class Declared implements Listener {
+        final String key;
+        final InetSocketAddress address;
+        final PipelineInitializer protocol;
+        final boolean udp;
+        volatile BoundListener tcp;
+        /** For TCP: the socket was another instance's (or reserved) when this one attached. */
+        volatile boolean takenOver;
+        volatile Channel datagram;
+
+        Declared(String key, InetSocketAddress address, PipelineInitializer protocol, boolean udp) {
+            this.key = key;
+            this.address = address;
+            this.protocol = protocol;
+            this.udp = udp;
+        }
+
+        @Override
+        public String key() {
+            return key;
+        }
+
+        @Override
+        public InetSocketAddress address() {
+            return address;
+        }
+
+        @Override
+        public InetSocketAddress boundAddress() {
+            if (udp) {
+                Channel d = datagram;
+                return d != null && d.isActive() ? (InetSocketAddress) d.localAddress() : null;
+            }
+            BoundListener t = tcp;
+            return t == null ? null : t.bound();
+        }
+
+        @Override
+        public String transport() {
+            return udp ? "udp" : "tcp";
+        }
+
+        String where() {
+            return "daemons." + daemon + "." + key + ", " + Origins.of(block.getValue(key));
+        }
+
+        @Override
+        public String toString() {
+            InetSocketAddress bound = boundAddress();
+            return transport() + " " + Addresses.format(bound != null ? bound : address);
+        }
+    }
+
+    /**
+     * Declares a socket at the address in {@code key} of the daemon's block; a bad or missing address
+     * is a {@link dev.daemonkit.internal.config.ConfigError} naming key and file.
+     */
+    public Listener declare(String key, PipelineInitializer protocol, boolean udp) {
+        Objects.requireNonNull(protocol, "protocol");
+        InetSocketAddress address = Addresses.read(block, key, "daemons." + daemon + "." + key);
+        Declared d = new Declared(key, address, protocol, udp);
+        declared.add(d);
+        return d;
+    }
+
+    public List<Listener> listeners() {
+        return List.copyOf(declared);
+    }
+
+    public boolean isEmpty() {
+        return declared.isEmpty();
+    }
+
+    /** Where {@code declared} (one of {@link #listeners()}) is configured: {@code daemons.echo.listen, conf/daemonkit.conf:14}. */
+    public String where(Listener declared) {
+        return ((Declared) declared).where();
+    }
+
+    /**
+     * Binds every declared socket, handing over as {@code mode} says. On failure, nothing of this
+     * instance is left attached or bound (see {@link HandOver}) and the error says why.
+     */
+    public void bind(HandOver mode) throws BindError {
+        boolean handOver = mode instanceof From;
+        if (mode instanceof From from) {
+            from.previous.closeDatagrams();
+        }
+        for (Declared d : declared) {
+            try {
+                if (d.udp) {
+                    bindDatagram(d);
+                } else {
+                    d.takenOver = handOver && daemon.equals(registry.holder(d.address));
+                    d.tcp = registry.attach(d.address, daemon, connections, d.protocol);
+                }
+            } catch (ListenerRegistry.AddressTaken e) {
+                undo();
+                throw bindError(d, e);
+            } catch (ListenerRegistry.BindFailed e) {
+                undo();
+                throw bindError(d, e.getCause());
+            } catch (BindError e) {
+                undo();
+                throw e;
+            }
+        }
+    }
+
+    private void undo() {
+        for (Declared d : declared) {
+            if (d.tcp != null) {
+                if (d.takenOver) {
+                    registry.detach(d.tcp, connections);
+                } else {
+                    registry.release(d.tcp, connections);
+                }
+            }
+        }
+        closeDatagrams();
+    }
+
+    private void bindDatagram(Declared d) throws BindError {
+        ChannelFuture f = new Bootstrap().group(loops)
+                .channel(transport.datagramChannel())
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) throws Exception {
+                        ch.pipeline().addLast("daemonkit-context", new DatagramContext(logScope));
+                        d.protocol.initialize(ch.pipeline());
+                        ch.pipeline().addLast("daemonkit-barrier", ExceptionBarrier.INSTANCE);
+                    }
+                })
+                .bind(d.address);
+        d.datagram = f.channel();
+        if (!f.awaitUninterruptibly().isSuccess()) {
+            throw bindError(d, f.cause());
+        }
+    }
+
+    /** Rethrows {@link ListenerRegistry}'s errors as one that says where the address is configured. */
+    private BindError bindError(Declared d, Throwable cause) {
+        String why = cause instanceof ListenerRegistry.AddressTaken
+                ? " is taken: " + cause.getMessage() + ". Give this daemon another port"
+                : cause instanceof BindException || String.valueOf(cause.getMessage()).contains("in use")
+                        ? " is in use. Stop the process holding it or choose another port"
+                        : " cannot be bound: " + cause.getMessage();
+        return new BindError(Addresses.format(d.address) + " (" + d.where() + ")" + why, cause);
+    }
+
+    /**
+     * Attaches this (older, still running) instance to its sockets again after a newer one failed to
+     * take them over: its TCP sockets are still bound; its UDP sockets are bound anew.
+     */
+    public void reattach() throws BindError {
+        for (Declared d : declared) {
+            if (d.udp) {
+                try {
+                    bindDatagram(d);
+                } catch (BindError e) {
+                    throw new BindError("could not bind " + Addresses.format(d.address) + " (udp) again after a"
+                            + " failed swap: " + e.getCause().getMessage(), e.getCause());
+                }
+            } else if (d.tcp != null) {
+                try {
+                    registry.attach(d.address, daemon, connections, d.protocol);
+                } catch (ListenerRegistry.AddressTaken | ListenerRegistry.BindFailed e) {
+                    throw new BindError("could not take back " + Addresses.format(d.address) + " after a failed swap: "
+                            + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Closes what this instance holds: its UDP sockets, and each TCP socket it is still attached to (one
+     * a newer instance took over stays bound for it). Idempotent.
+     */
+    public void close() {
+        for (Declared d : declared) {
+            if (d.tcp != null) {
+                registry.release(d.tcp, connections);
+            }
+        }
+        closeDatagrams();
+    }
+
+    private void closeDatagrams() {
+        for (Declared d : declared) {
+            Channel ch = d.datagram;
+            if (ch != null) {
+                ch.close().awaitUninterruptibly();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return declared.isEmpty() ? "no listener" : declared.toString();
+    }
+}

@@ -1,0 +1,111 @@
+package dev.daemonkit.internal.transport;
+
+import dev.daemonkit.logging.LogContext;
+import org.slf4j.MDC;
+
+/**
+ * Whose logging context ({@link LogContext#DAEMON}, {@link LogContext#CONNECTION}, {@link LogContext#PEER})
+ * a thread's lines carry: a daemon, one of its connections, or a datagram's sender. The one way the
+ * framework sets it, with one restore rule: {@link #exit} puts back exactly what {@link #enter} found
+ * (an outer scope when events nest, such as a handler closing another connection; or nothing).
+ *
+ * <p>The scope in force is remembered per thread in {@link LoopActivity}, so entering the scope
+ * already in force costs no MDC write (a connection's read keeps its context from {@code channelRead}
+ * to the end of {@code channelReadComplete}), and the stall watchdog learns which daemon a loop serves.
+ * A scope is compared by identity: make one per owner, not one per call.
+ */
+public interface LogScope {
+
+    /** The daemon instance's name; never null. */
+    String daemon();
+
+    /** The connection id, or null outside a connection. */
+    default String connectionId() {
+        return null;
+    }
+
+    /** The remote address ({@code host:port}), or null. */
+    default String peer() {
+        return null;
+    }
+
+    /** A scope with only the daemon's name (its hooks, its timers, the launcher's work for it). */
+    static LogScope of(String daemon) {
+        return new Fixed(daemon, null, null);
+    }
+
+    /** A scope of one connection or one sender of a daemon. */
+    static LogScope of(String daemon, String connectionId, String peer) {
+        return new Fixed(daemon, connectionId, peer);
+    }
+
+    /**
+     * Puts this scope's context in the MDC unless it is in force already; returns the scope that was
+     * in force (null: none), to be handed to {@link #exit} on the same thread.
+     */
+    default Object enter() {
+        LoopActivity a = LoopActivity.current();
+        Object previous = a.context;
+        if (previous != this) {
+            put(this, a);
+        }
+        return previous;
+    }
+
+    /** Restores what {@link #enter} found: the outer scope, or no context at all. */
+    default void exit(Object previous) {
+        if (previous == this) {
+            return;
+        }
+        if (previous instanceof LogScope outer) {
+            put(outer, LoopActivity.current());
+        } else {
+            clear();
+        }
+    }
+
+    /** Runs {@code body} in this scope. */
+    default void run(Runnable body) {
+        Object previous = enter();
+        try {
+            body.run();
+        } finally {
+            exit(previous);
+        }
+    }
+
+    /** {@code task}, to run in this scope on whatever thread runs it. */
+    default Runnable wrap(Runnable task) {
+        return () -> run(task);
+    }
+
+    /** Takes any scope's context out of this thread's MDC. */
+    static void clear() {
+        LoopActivity a = LoopActivity.current();
+        a.context = null;
+        a.daemon = null;
+        MDC.remove(LogContext.DAEMON);
+        MDC.remove(LogContext.CONNECTION);
+        MDC.remove(LogContext.PEER);
+    }
+
+    private static void put(LogScope scope, LoopActivity a) {
+        MDC.put(LogContext.DAEMON, scope.daemon());
+        putOrRemove(LogContext.CONNECTION, scope.connectionId());
+        putOrRemove(LogContext.PEER, scope.peer());
+        a.context = scope;
+        a.daemon = scope.daemon();
+    }
+
+    private static void putOrRemove(String key, String value) {
+        if (value == null) {
+            MDC.remove(key);
+        } else {
+            MDC.put(key, value);
+        }
+    }
+
+    /** A scope whose context does not change (told apart by identity, like every scope). */
+    record Fixed(String daemon, String connectionId, String peer) implements LogScope {
+    }
+}

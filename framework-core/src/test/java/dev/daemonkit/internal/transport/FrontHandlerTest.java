@@ -1,0 +1,143 @@
+package dev.daemonkit.internal.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.daemonkit.api.DaemonStopping;
+import dev.daemonkit.internal.config.DaemonSettings;
+import dev.daemonkit.timers.HierarchicalTimerWheel;
+import dev.daemonkit.timers.TimerWheelSettings;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The front handler alone, in an {@link EmbeddedChannel}, on a timer wheel driven by a hand-moved clock. */
+class FrontHandlerTest {
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    private final HierarchicalTimerWheel wheel = new HierarchicalTimerWheel(TimerWheelSettings.defaults(), clock::get);
+    private final List<Object> events = new ArrayList<>();
+    private final List<EmbeddedChannel> channels = new ArrayList<>();
+
+    private static DaemonSettings settings(Duration idle, int writeLow, int writeHigh) {
+        return new DaemonSettings("front-test", "front-test", true, 10, idle, Duration.ZERO,
+                new DaemonSettings.Inbound(1024 * 1024, 64L * 1024 * 1024), writeLow, writeHigh,
+                new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO), 0,
+                Duration.ofSeconds(30));
+    }
+
+    private DaemonConnections connections(DaemonSettings settings) {
+        return new DaemonConnections(settings, wheel, clock::get, new ConnectionBudget(100), null);
+    }
+
+    /** A connection accepted by {@code owner}: front handler, a handler that records user events, barrier. */
+    private EmbeddedChannel accept(DaemonConnections owner) throws Exception {
+        EmbeddedChannel ch = new EmbeddedChannel(false, false);
+        owner.accept(ch, p -> p.addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                events.add(evt);
+            }
+
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ((ByteBuf) msg).release();
+            }
+        }));
+        ch.register();
+        channels.add(ch);
+        return ch;
+    }
+
+    private void advance(Duration d) {
+        clock.addAndGet(d.toNanos());
+        wheel.expire();
+    }
+
+    private static ByteBuf bytes(String s) {
+        return Unpooled.copiedBuffer(s, StandardCharsets.US_ASCII);
+    }
+
+    @AfterEach
+    void releaseEverything() {
+        for (EmbeddedChannel ch : channels) {
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void aSilentConnectionIsClosedAtItsIdleTimeoutAndActivityPushesTheTimeoutBack() throws Exception {
+        EmbeddedChannel ch = accept(connections(settings(Duration.ofSeconds(5), 32 * 1024, 64 * 1024)));
+        advance(Duration.ofSeconds(3));
+        ch.writeInbound(bytes("hello\n"));   // activity at 3 s: idle until 8 s
+        advance(Duration.ofSeconds(3));       // 6 s: the first timer fires, finds activity, waits for the rest
+        assertThat(ch.isOpen()).isTrue();
+        advance(Duration.ofMillis(1_900));    // 7.9 s
+        assertThat(ch.isOpen()).isTrue();
+        advance(Duration.ofMillis(200));      // 8.1 s
+        assertThat(ch.isOpen()).isFalse();
+    }
+
+    @Test
+    void aWriteCountsAsActivityToo() throws Exception {
+        EmbeddedChannel ch = accept(connections(settings(Duration.ofSeconds(5), 32 * 1024, 64 * 1024)));
+        advance(Duration.ofSeconds(4));
+        ch.writeOutbound(bytes("server speaks\n"));
+        advance(Duration.ofSeconds(4));
+        assertThat(ch.isOpen()).isTrue();
+        advance(Duration.ofSeconds(2));
+        assertThat(ch.isOpen()).isFalse();
+    }
+
+    @Test
+    void aClientThatDoesNotReadPausesReadingUntilItsRepliesDrain() throws Exception {
+        EmbeddedChannel ch = accept(connections(settings(Duration.ZERO, 8, 16)));
+        assertThat(ch.config().isAutoRead()).isTrue();
+        ch.write(bytes("a reply of more than sixteen bytes\n"));   // queued, not flushed: above the high mark
+        assertThat(ch.isWritable()).isFalse();
+        assertThat(ch.config().isAutoRead()).isFalse();
+        ch.flush();   // written out: below the low mark
+        assertThat(ch.isWritable()).isTrue();
+        assertThat(ch.config().isAutoRead()).isTrue();
+    }
+
+    @Test
+    void drainTellsTheProtocolThenClosesOnlyOnceRepliesAreWrittenAndTheConnectionIsQuiet() throws Exception {
+        DaemonConnections owner = connections(settings(Duration.ZERO, 32 * 1024, 64 * 1024));
+        EmbeddedChannel ch = accept(owner);
+        ch.write(bytes("a reply still in the buffer\n"));
+        CompletableFuture<Void> drained = owner.drain(Duration.ofSeconds(10), Duration.ofMillis(200));
+        ch.runPendingTasks();
+        assertThat(events).containsExactly(new DaemonStopping(Duration.ofSeconds(10)));
+        advance(Duration.ofMillis(500));   // quiet for long enough, but the reply is not written yet
+        assertThat(ch.isOpen()).isTrue();
+        ch.flush();
+        advance(Duration.ofMillis(20));
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(drained).isCompleted();
+        assertThat(owner.open()).isZero();
+    }
+
+    @Test
+    void drainWaitsForAConnectionThatJustReadUntilItIsQuiet() throws Exception {
+        DaemonConnections owner = connections(settings(Duration.ZERO, 32 * 1024, 64 * 1024));
+        EmbeddedChannel ch = accept(owner);
+        owner.drain(Duration.ofSeconds(10), Duration.ofMillis(200));
+        ch.runPendingTasks();
+        advance(Duration.ofMillis(150));
+        ch.writeInbound(bytes("one more request\n"));   // read at 150 ms: quiet from 350 ms
+        advance(Duration.ofMillis(100));
+        assertThat(ch.isOpen()).isTrue();
+        advance(Duration.ofMillis(150));
+        advance(Duration.ofMillis(20));
+        assertThat(ch.isOpen()).isFalse();
+    }
+}
