@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 
@@ -691,7 +692,7 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
     }
 
     private byte[] copyToken(int token) {
-        return java.util.Arrays.copyOfRange(line, tokenStart[token], tokenEnd[token]);
+        return Arrays.copyOfRange(line, tokenStart[token], tokenEnd[token]);
     }
 
     private void swallow(long bytes) {
@@ -891,7 +892,7 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
         mfDelta = 1;
         mfKey = null;
         mfError = "CLIENT_ERROR bad command line format";
-        java.util.Arrays.fill(mfSeen, false);
+        Arrays.fill(mfSeen, false);
         boolean hasError = false;
         long now = store.now();
         for (int i = start; i < ntokens - 1; i++) {

@@ -1,6 +1,7 @@
 package dev.daemonkit.samples.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.daemonkit.api.InboundLimitExceeded;
 import io.netty.buffer.ByteBuf;
@@ -216,7 +217,7 @@ class TextProtocolHandlerTest {
         channel.pipeline().fireExceptionCaught(new IllegalStateException("not ours"));
         assertThat(replies()).isEmpty();
         assertThat(channel.isOpen()).isTrue();
-        org.assertj.core.api.Assertions.assertThatThrownBy(channel::checkException)
+        assertThatThrownBy(channel::checkException)
                 .isInstanceOf(IllegalStateException.class);
     }
 

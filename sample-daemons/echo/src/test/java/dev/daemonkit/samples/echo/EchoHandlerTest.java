@@ -2,6 +2,9 @@ package dev.daemonkit.samples.echo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -9,6 +12,7 @@ import io.netty.handler.codec.LineBasedFrameDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 class EchoHandlerTest {
     private final LongAdder echoed = new LongAdder();
@@ -64,8 +68,8 @@ class EchoHandlerTest {
 
     @Test
     void withLogLinesEveryLineIsLoggedAtInfo() {
-        var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("echo-test-lines");
-        var logged = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        var logger = (Logger) LoggerFactory.getLogger("echo-test-lines");
+        var logged = new ListAppender<ILoggingEvent>();
         logged.start();
         logger.addAppender(logged);
         EmbeddedChannel ch = new EmbeddedChannel(new LineBasedFrameDecoder(64, false, true),
