@@ -97,8 +97,13 @@ class FailSafeOperationsIT {
         int daytime = LauncherProcess.freePort();
         List<Socket> clients = new ArrayList<>();
         try (var launcher = new LauncherProcess(tmp)) {
+            // The connection budget refuses a flood before the process runs out of descriptors (HostileLoadIT
+            // shows that). Here the budget is opened up on purpose (no reserve, echo's share near the whole
+            // limit), so that the process does run out and the plugin folder's listing really fails.
             launcher.writeConfig(config(LauncherProcess.freePort(), echo, daytime) + """
                     daemonkit.plugins { watch = true, scan-interval = 100 ms }
+                    daemonkit.connections.reserve = 0
+                    daemons.echo.max-connections = 280
                     """);
             launcher.startUnder(List.of("bash", "-c", "ulimit -n 320 && exec \"$0\" \"$@\"")).awaitStarted();
             try (Socket kept = new Socket(InetAddress.getLoopbackAddress(), echo)) {

@@ -34,12 +34,10 @@ public final class AdminServer implements AutoCloseable {
 
     private final Channel channel;
     private final DaemonConnections connections;
-    private final TimerScope timers;
 
-    private AdminServer(Channel channel, DaemonConnections connections, TimerScope timers) {
+    private AdminServer(Channel channel, DaemonConnections connections) {
         this.channel = channel;
         this.connections = connections;
-        this.timers = timers;
     }
 
     /** Starts the endpoint, or returns null (logged) when it cannot bind. */
@@ -73,7 +71,7 @@ public final class AdminServer implements AutoCloseable {
                 Addresses.format((InetSocketAddress) f.channel().localAddress()),
                 admin.token().isBlank() ? "" : ", token required");
         launcher.connectionBudget().register(f.channel());
-        return new AdminServer(f.channel(), connections, timers);
+        return new AdminServer(f.channel(), connections);
     }
 
     /** The admin endpoint's connections (for metrics). */
@@ -86,9 +84,12 @@ public final class AdminServer implements AutoCloseable {
     }
 
     @Override
+    /**
+     * Stops accepting. Open admin connections stay until the launcher's event loops and timer wheels
+     * stop, after the daemons have drained: {@code bin/daemonkit stop} gets the answer to its
+     * {@code /shutdown} and keeps polling {@code /health} on its connection until the launcher is gone.
+     */
     public void close() {
         channel.close().awaitUninterruptibly();
-        connections.closeAll();
-        timers.close();
     }
 }

@@ -24,9 +24,11 @@ public final class CachePlugin implements DaemonPlugin {
         int threads = loopCount(daemon);
         long maxConnections = daemon.maxConnections();
 
-        // A fresh handler per connection: it keeps the connection's parse state.
+        ClassicCommands classic = new ClassicCommands(store, stats, threads, maxConnections);
+        MetaCommands meta = new MetaCommands(store, stats);
+        // A fresh handler per connection: it keeps the connection's parse state; the commands are shared.
         daemon.listen("listen", pipeline -> pipeline.addLast(
-                new TextProtocolHandler(store, stats, threads, maxConnections, settings.maxLineBytes())));
+                new TextProtocolHandler(classic, meta, settings.maxLineBytes())));
 
         daemon.onStopped(() -> daemon.log().info("cache stopped: {} items, {} bytes, {} evictions",
                 store.count(), store.bytes(), stats.evictions.sum()));

@@ -136,6 +136,7 @@ final class ItemStore {
             byte[] newValue = value;
             long newFlags = flags;
             long newExptime = exptime;
+            boolean keepStale = false;
             switch (mode) {
                 case ADD:
                     if (old != null) {
@@ -155,9 +156,15 @@ final class ItemStore {
                         stats.casMisses.increment();
                         return StoreResult.NOT_FOUND;
                     }
-                    if (old.cas != reqCas && !(setStale && old.stale && reqCas < old.cas)) {
-                        stats.casBadval.increment();
-                        return StoreResult.EXISTS;
+                    if (old.cas != reqCas) {
+                        if (!setStale || Long.compareUnsigned(reqCas, old.cas) >= 0) {
+                            stats.casBadval.increment();
+                            return StoreResult.EXISTS;
+                        }
+                        // ms with I and an older CAS: the value is replaced, but the item keeps its
+                        // TTL and is (still) stale, as in memcached's do_store_item.
+                        newExptime = old.exptime;
+                        keepStale = true;
                     }
                     stats.casHits.increment();
                     break;
@@ -190,6 +197,10 @@ final class ItemStore {
                     break;
             }
             Item item = new Item(key, h, binaryKey, newValue, newFlags, ++lastCas, newExptime, now);
+            if (keepStale) {
+                item.stale = true;
+                item.tokenSent = old.tokenSent;
+            }
             if (!makeRoom(item.size(), old)) {
                 stats.storeNoMemory.increment();
                 return StoreResult.NO_MEMORY;
@@ -289,7 +300,13 @@ final class ItemStore {
             }
             Ascii.writeUnsigned(value, bytes, 0, digits);
             Item item = new Item(it.key, it.hash, it.binaryKey, bytes, it.flags, ++lastCas, it.exptime, now);
-            item.fetched = it.fetched;
+            if (digits <= it.value.length) {
+                // memcached rewrites such a value in place: the item keeps its fetched, stale and
+                // win-token marks. A longer value is a new item in memcached too, with none of them.
+                item.fetched = it.fetched;
+                item.stale = it.stale;
+                item.tokenSent = it.tokenSent;
+            }
             if (!makeRoom(item.size(), it)) {
                 return DeltaResult.NO_MEMORY;
             }

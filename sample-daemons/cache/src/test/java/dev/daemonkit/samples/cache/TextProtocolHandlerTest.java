@@ -7,7 +7,9 @@ import dev.daemonkit.api.InboundLimitExceeded;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -261,6 +263,31 @@ class TextProtocolHandlerTest {
         assertThat(send("set k 0 " + in100s + " 1\r\nx\r\nmg k t\r\n")).isEqualTo("STORED\r\nHD t100\r\n");
         clock.addAndGet(100);
         assertThat(send("get k\r\n")).isEqualTo("END\r\n");
+    }
+
+    @Test
+    void msWithIAndAnOlderCasReplacesAStaleValueButKeepsItsTtlAndStaleMark() {
+        // memcached 1.6.18 answered exactly this (by hand, with relative TTLs the recorded suite avoids).
+        assertThat(send("set toinv 0 0 3\r\nmoo\r\nmd toinv I T30\r\nms toinv 1 I T90 C1\r\nf\r\n"
+                + "mg toinv s t v\r\nmg toinv s t v\r\n"))
+                .isEqualTo("STORED\r\nHD\r\nHD\r\nVA 1 s1 t30 X W\r\nf\r\nVA 1 s1 t30 Z X\r\nf\r\n");
+        clock.addAndGet(10);
+        assertThat(send("incr toinv 0\r\nmg toinv s t\r\n")).isEqualTo("CLIENT_ERROR cannot increment or decrement non-numeric value\r\nHD s1 t20 Z X\r\n");
+    }
+
+    @Test
+    void anIncrInPlaceOnAStaleItemKeepsItsTtlStaleMarkAndWinToken() {
+        assertThat(send("set n 0 0 1\r\n5\r\nmd n I T30\r\nmg n\r\nincr n 1\r\nma n v\r\nmg n s t v\r\n"))
+                .isEqualTo("STORED\r\nHD\r\nHD X W\r\n6\r\nVA 1\r\n7\r\nVA 1 s1 t30 Z X\r\n7\r\n");
+    }
+
+    @Test
+    void anIdleConnectionHoldsNoScratchOfItsOwn() {
+        // Held, idle connections are many: line, tokens, meta flags and a waiting store command live in
+        // the event loop's Scratch or in a PendingStore, not in a field (or array) of every connection.
+        var fields = Arrays.stream(TextProtocolHandler.class.getDeclaredFields())
+                .filter(f -> !Modifier.isStatic(f.getModifiers())).toList();
+        assertThat(fields).hasSizeLessThanOrEqualTo(9).noneMatch(f -> f.getType().isArray());
     }
 
     @Test
