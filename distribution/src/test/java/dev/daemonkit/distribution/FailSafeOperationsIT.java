@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -94,7 +95,7 @@ class FailSafeOperationsIT {
         // connections until it has none left, so that listing plugins/ fails with EMFILE.
         int echo = LauncherProcess.freePort();
         int daytime = LauncherProcess.freePort();
-        List<Socket> clients = new java.util.ArrayList<>();
+        List<Socket> clients = new ArrayList<>();
         try (var launcher = new LauncherProcess(tmp)) {
             // The connection budget refuses a flood before the process runs out of descriptors (HostileLoadIT
             // shows that). Here the budget is opened up on purpose (no reserve, echo's share near the whole

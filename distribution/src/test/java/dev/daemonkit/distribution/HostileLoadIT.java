@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -381,7 +382,7 @@ class HostileLoadIT {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(10_000);
             byte[] chunk = new byte[16 * 1024];
-            java.util.Arrays.fill(chunk, (byte) 'k');
+            Arrays.fill(chunk, (byte) 'k');
             System.arraycopy("get ".getBytes(StandardCharsets.US_ASCII), 0, chunk, 0, 4);
             try {
                 for (int sent = 0; sent < bytes; sent += chunk.length) {

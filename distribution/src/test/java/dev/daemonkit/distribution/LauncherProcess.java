@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -57,7 +59,7 @@ final class LauncherProcess implements AutoCloseable {
      * be taken as the source port of some client connection before the launcher binds it.
      */
     static int freePort() {
-        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        ThreadLocalRandom random = ThreadLocalRandom.current();
         for (int i = 0; i < 1000; i++) {
             int port = random.nextInt(20_000, 32_000);
             if (canBind(port)) {
@@ -96,7 +98,7 @@ final class LauncherProcess implements AutoCloseable {
 
     /** Starts {@code bin/daemonkit ARGS} under a wrapper command such as {@code nohup}. */
     LauncherProcess startUnder(List<String> wrapper, String... args) throws IOException {
-        List<String> cmd = new java.util.ArrayList<>(wrapper);
+        List<String> cmd = new ArrayList<>(wrapper);
         cmd.add(home.resolve("bin/daemonkit").toString());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -118,7 +120,7 @@ final class LauncherProcess implements AutoCloseable {
 
     /** Runs {@code bin/daemonkit ARGS} (a control command) to completion; returns exit code and output. */
     Result command(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new java.util.ArrayList<>(List.of(home.resolve("bin/daemonkit").toString()));
+        List<String> cmd = new ArrayList<>(List.of(home.resolve("bin/daemonkit").toString()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

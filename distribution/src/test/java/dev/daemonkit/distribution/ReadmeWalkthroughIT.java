@@ -3,6 +3,7 @@ package dev.daemonkit.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -49,7 +50,7 @@ class ReadmeWalkthroughIT {
             Files.writeString(src, source);
             String classpath;
             try (Stream<Path> jars = Files.list(launcher.home.resolve("lib"))) {
-                classpath = String.join(java.io.File.pathSeparator, jars.map(Path::toString).toList());
+                classpath = String.join(File.pathSeparator, jars.map(Path::toString).toList());
             }
             int rc = ToolProvider.getSystemJavaCompiler().run(null, null, null,
                     "--release", "17", "-cp", classpath, "-d", classes.toString(), src.toString());

@@ -1,10 +1,13 @@
 package dev.daemonkit.testing;
 
 import dev.daemonkit.api.DaemonPlugin;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +18,8 @@ import java.util.Map;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
+import javax.tools.FileObject;
+import javax.tools.ForwardingJavaFileManager;
 import javax.tools.JavaCompiler;
 import javax.tools.JavaFileObject;
 import javax.tools.SimpleJavaFileObject;
@@ -44,7 +49,7 @@ public final class PluginJar {
         Path root;
         try {
             root = Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI());
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new IOException(e);
         }
         String base = type.getName().replace('.', '/');
@@ -84,10 +89,10 @@ public final class PluginJar {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         Map<String, ByteArrayClass> out = new LinkedHashMap<>();
         StandardJavaFileManager std = javac.getStandardFileManager(null, null, StandardCharsets.UTF_8);
-        var fm = new javax.tools.ForwardingJavaFileManager<StandardJavaFileManager>(std) {
+        var fm = new ForwardingJavaFileManager<StandardJavaFileManager>(std) {
             @Override
             public JavaFileObject getJavaFileForOutput(Location location, String name, JavaFileObject.Kind kind,
-                                                       javax.tools.FileObject sibling) {
+                                                       FileObject sibling) {
                 ByteArrayClass c = new ByteArrayClass(name);
                 out.put(name, c);
                 return c;
@@ -109,7 +114,7 @@ public final class PluginJar {
     }
 
     private static final class ByteArrayClass extends SimpleJavaFileObject {
-        final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
         ByteArrayClass(String name) {
             super(URI.create("bytes:///" + name.replace('.', '/') + ".class"), Kind.CLASS);
@@ -122,7 +127,7 @@ public final class PluginJar {
 
         @Override
         public InputStream openInputStream() {
-            return new java.io.ByteArrayInputStream(bytes.toByteArray());
+            return new ByteArrayInputStream(bytes.toByteArray());
         }
     }
 

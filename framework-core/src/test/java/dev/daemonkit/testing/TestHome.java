@@ -4,10 +4,14 @@ import dev.daemonkit.api.Listener;
 import dev.daemonkit.internal.config.ConfigLoader;
 import dev.daemonkit.internal.lifecycle.Launcher;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -37,7 +41,7 @@ public final class TestHome implements AutoCloseable, BeforeEachCallback, AfterE
     public void afterEach(ExtensionContext context) throws IOException {
         close();
         try (var files = Files.walk(root)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         }
@@ -75,10 +79,10 @@ public final class TestHome implements AutoCloseable, BeforeEachCallback, AfterE
      * be taken as the source port of some client connection before the launcher binds it.
      */
     public static int freePort() {
-        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        ThreadLocalRandom random = ThreadLocalRandom.current();
         for (int i = 0; i < 1000; i++) {
             int port = random.nextInt(20_000, 32_000);
-            try (java.net.ServerSocket s = new java.net.ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress())) {
+            try (ServerSocket s = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
                 return port;
             } catch (IOException taken) {
                 // try another

@@ -14,7 +14,9 @@ import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 
 /**
@@ -33,7 +35,7 @@ public final class InjectedPlugin implements DaemonPlugin {
     @Inject EventLoopGroup loops;
     @Inject DaemonContext context;
 
-    private final List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<String> events = Collections.synchronizedList(new ArrayList<>());
 
     @Override
     public String name() {
@@ -60,7 +62,7 @@ public final class InjectedPlugin implements DaemonPlugin {
             public void channelActive(ChannelHandlerContext ctx) {
                 String line;
                 synchronized (events) {
-                    line = report + " events=" + new java.util.TreeSet<>(events) + "\n";
+                    line = report + " events=" + new TreeSet<>(events) + "\n";
                 }
                 ctx.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.UTF_8)).addListener(ChannelFutureListener.CLOSE);
             }

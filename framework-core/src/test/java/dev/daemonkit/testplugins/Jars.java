@@ -2,6 +2,7 @@ package dev.daemonkit.testplugins;
 
 import dev.daemonkit.testing.PluginJar;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The test plugins packed as jars. */
@@ -45,13 +46,13 @@ public final class Jars {
 
     /** The "ver" plugin with the given tag (a "version"), written atomically (or as {@code file}). */
     public static byte[] versioned(String tag) throws IOException {
-        Path tmp = java.nio.file.Files.createTempFile("ver-", ".jar");
+        Path tmp = Files.createTempFile("ver-", ".jar");
         PluginJar.at(tmp).withPlugin(VersionedEchoPlugin.class)
                 .withResource("reference.conf", "daemons.ver { listen = \"127.0.0.1:0\", listen-udp = \"\", tag = " + tag
                         + ", accept-reload = false, block-ms = 0 }\n")
                 .build();
-        byte[] bytes = java.nio.file.Files.readAllBytes(tmp);
-        java.nio.file.Files.delete(tmp);
+        byte[] bytes = Files.readAllBytes(tmp);
+        Files.delete(tmp);
         return bytes;
     }
 
@@ -69,6 +70,6 @@ public final class Jars {
     }
 
     public static Path versioned(Path plugins, String tag) throws IOException {
-        return java.nio.file.Files.write(plugins.resolve("ver.jar"), versioned(tag));
+        return Files.write(plugins.resolve("ver.jar"), versioned(tag));
     }
 }

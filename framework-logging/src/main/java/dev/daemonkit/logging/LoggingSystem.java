@@ -1,5 +1,6 @@
 package dev.daemonkit.logging;
 
+import ch.qos.logback.classic.BasicConfigurator;
 import ch.qos.logback.classic.ClassicConstants;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -7,6 +8,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.util.ContextInitializer;
 import ch.qos.logback.core.joran.spi.JoranException;
+import ch.qos.logback.core.status.ErrorStatus;
 import ch.qos.logback.core.status.Status;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -119,7 +121,7 @@ public final class LoggingSystem implements AutoCloseable {
             } catch (RuntimeException e) {
                 // Leave a plain console behind so that the caller's report of this failure is seen.
                 context.reset();
-                ch.qos.logback.classic.BasicConfigurator basic = new ch.qos.logback.classic.BasicConfigurator();
+                BasicConfigurator basic = new BasicConfigurator();
                 basic.setContext(context);
                 basic.configure(context);
                 context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.INFO);
@@ -405,7 +407,7 @@ public final class LoggingSystem implements AutoCloseable {
             repeats.sweep(false);
         } catch (RuntimeException e) {
             // A throwing task would silently cancel the schedule and with it every later count.
-            context.getStatusManager().add(new ch.qos.logback.core.status.ErrorStatus(
+            context.getStatusManager().add(new ErrorStatus(
                     "counting suppressed repeats failed", this, e));
         }
     }

@@ -5,6 +5,8 @@ import static dev.daemonkit.logging.TestLogs.lines;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -87,7 +89,7 @@ class DroppedEventsTest {
                 repeats.limit = 0
                 """), logs, false, null);
         // Sees every event Logback builds: refused lines never get here.
-        var built = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        var built = new ListAppender<ILoggingEvent>();
         var root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
         built.setContext(root.getLoggerContext());
         built.start();

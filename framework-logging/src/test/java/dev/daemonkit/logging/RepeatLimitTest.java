@@ -4,6 +4,7 @@ import static dev.daemonkit.logging.TestLogs.global;
 import static dev.daemonkit.logging.TestLogs.inConnection;
 import static dev.daemonkit.logging.TestLogs.lines;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -71,7 +72,7 @@ class RepeatLimitTest {
             for (int i = 0; i < 4; i++) {
                 LOG.warn("slow disk");
             }
-            org.awaitility.Awaitility.await().until(() ->
+            await().until(() ->
                     lines(logs.resolve("daemonkit.log")).stream().anyMatch(l -> l.contains("suppressed 3 repeats")));
         } finally {
             logging.close();

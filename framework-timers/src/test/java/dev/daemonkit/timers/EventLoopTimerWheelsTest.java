@@ -10,6 +10,7 @@ import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -43,7 +44,7 @@ class EventLoopTimerWheelsTest {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    private static <T> T onLoop(EventExecutor loop, java.util.concurrent.Callable<T> call) throws Exception {
+    private static <T> T onLoop(EventExecutor loop, Callable<T> call) throws Exception {
         return loop.submit(call).get(5, TimeUnit.SECONDS);
     }
 

@@ -3,6 +3,7 @@ package dev.daemonkit.timers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -57,7 +58,7 @@ class ThreadTimerWheelTest {
     void closeReleasesThePendingTasks() {
         ThreadTimerWheel wheel = new ThreadTimerWheel("timers-releasing", TimerWheelSettings.defaults());
         Object payload = new Object();
-        java.lang.ref.WeakReference<Object> ref = new java.lang.ref.WeakReference<>(payload);
+        WeakReference<Object> ref = new WeakReference<>(payload);
         Runnable task = payload::hashCode;   // the task holds the payload
         wheel.schedule(Duration.ofHours(1), task);
         payload = null;

@@ -9,12 +9,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.Random;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
 
@@ -189,7 +191,7 @@ class WheelAgainstPriorityQueueProperties {
         ManualClock clock = new ManualClock(42);
         HierarchicalTimerWheel wheel = new HierarchicalTimerWheel(
                 new TimerWheelSettings(Duration.ofNanos(tickNanos), 64), clock);
-        java.util.Random random = new java.util.Random(count * 31L + step);
+        Random random = new Random(count * 31L + step);
         long[] early = {0};
         long[] firedCount = {0};
         for (int i = 0; i < count; i++) {
@@ -236,24 +238,24 @@ class WheelAgainstPriorityQueueProperties {
     Arbitrary<List<Step>> steps() {
         Arbitrary<Long> tick = Arbitraries.of(1_000L);
         Arbitrary<Long> delay = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(5, Arbitraries.longs().between(0, 5_000)),
-                net.jqwik.api.Tuple.of(5, Arbitraries.longs().between(0, 3_000_000)),
-                net.jqwik.api.Tuple.of(2, Arbitraries.longs().between(0, 5_000_000_000L)),
+                Tuple.of(5, Arbitraries.longs().between(0, 5_000)),
+                Tuple.of(5, Arbitraries.longs().between(0, 3_000_000)),
+                Tuple.of(2, Arbitraries.longs().between(0, 5_000_000_000L)),
                 // Beyond the span of 2^30 ticks at the smallest tick: parked and re-linked.
-                net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(1L << 40, 1L << 44)));
+                Tuple.of(1, Arbitraries.longs().between(1L << 40, 1L << 44)));
         Arbitrary<Long> period = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(6, Arbitraries.just(0L)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(1, 3_000_000)));
+                Tuple.of(6, Arbitraries.just(0L)),
+                Tuple.of(1, Arbitraries.longs().between(1, 3_000_000)));
         Arbitrary<Long> advance = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(4, Arbitraries.longs().between(0, 3_000)),
-                net.jqwik.api.Tuple.of(4, Arbitraries.longs().between(0, 2_000_000)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(0, 6_000_000_000L)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(1L << 40, 1L << 45)));
+                Tuple.of(4, Arbitraries.longs().between(0, 3_000)),
+                Tuple.of(4, Arbitraries.longs().between(0, 2_000_000)),
+                Tuple.of(1, Arbitraries.longs().between(0, 6_000_000_000L)),
+                Tuple.of(1, Arbitraries.longs().between(1L << 40, 1L << 45)));
         Arbitrary<Step> step = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(4, Combinators.combine(delay, period).as(Schedule::new)),
-                net.jqwik.api.Tuple.of(2, Combinators.combine(Arbitraries.integers().between(0, 1000), tick).as((w, t) -> new Cancel(w))),
-                net.jqwik.api.Tuple.of(2, Combinators.combine(Arbitraries.integers().between(0, 1000), delay).as(Reschedule::new)),
-                net.jqwik.api.Tuple.of(4, advance.map(Advance::new)));
+                Tuple.of(4, Combinators.combine(delay, period).as(Schedule::new)),
+                Tuple.of(2, Combinators.combine(Arbitraries.integers().between(0, 1000), tick).as((w, t) -> new Cancel(w))),
+                Tuple.of(2, Combinators.combine(Arbitraries.integers().between(0, 1000), delay).as(Reschedule::new)),
+                Tuple.of(4, advance.map(Advance::new)));
         return step.list().ofMinSize(1).ofMaxSize(120);
     }
 }

@@ -8,6 +8,7 @@ import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -127,7 +128,7 @@ public final class Attacks {
                     if (s.getInputStream().read() == -1) {
                         closedByServer++;
                     }
-                } catch (java.net.SocketTimeoutException open) {
+                } catch (SocketTimeoutException open) {
                     // still held by the server
                 } catch (IOException reset) {
                     closedByServer++;

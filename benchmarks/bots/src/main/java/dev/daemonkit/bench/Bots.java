@@ -2,6 +2,7 @@ package dev.daemonkit.bench;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -19,6 +20,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -123,7 +125,7 @@ public final class Bots {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 ByteBuf in = (ByteBuf) msg;
-                acc = acc == null ? in : io.netty.buffer.Unpooled.wrappedBuffer(acc, in);
+                acc = acc == null ? in : Unpooled.wrappedBuffer(acc, in);
                 pending -= MemcachedMode.readReplies(acc, errs);
                 if (!acc.isReadable()) {
                     acc.release();
@@ -250,7 +252,7 @@ public final class Bots {
         int n = i % settings.sourceAddresses() + 1;
         try {
             return new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, (byte) (n >> 8), (byte) n}), 0);
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -2,6 +2,7 @@ package dev.daemonkit.bench;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -25,7 +26,7 @@ final class MemcachedMode implements Mode {
             setLines[i] = ("set " + key + " 0 0 " + settings.valueSize() + "\r\n").getBytes(StandardCharsets.US_ASCII);
         }
         value = new byte[settings.valueSize() + 2];
-        java.util.Arrays.fill(value, (byte) 'v');
+        Arrays.fill(value, (byte) 'v');
         value[value.length - 2] = '\r';
         value[value.length - 1] = '\n';
     }

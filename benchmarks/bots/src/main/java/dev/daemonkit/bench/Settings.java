@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.Locale;
 
 /** What one run of the bots does, from the command line. */
 record Settings(String mode, InetSocketAddress target, int connections, int depth, int keys, int keySize,
@@ -103,7 +104,7 @@ record Settings(String mode, InetSocketAddress target, int connections, int dept
     }
 
     static Duration duration(String option, String v) {
-        String s = v.trim().toLowerCase(java.util.Locale.ROOT);
+        String s = v.trim().toLowerCase(Locale.ROOT);
         try {
             if (s.endsWith("ms")) {
                 return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));

@@ -2,11 +2,15 @@ package dev.daemonkit.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -43,7 +47,7 @@ class BotsTest {
     @Test
     void aRunAgainstTheRawServerStopsByItselfAfterItsRequests() throws Exception {
         int port;
-        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+        try (ServerSocket probe = new ServerSocket(0)) {
             port = probe.getLocalPort();
         }
         int p = port;
@@ -56,10 +60,10 @@ class BotsTest {
         });
         server.setDaemon(true);
         server.start();
-        org.awaitility.Awaitility.await().until(() -> {
-            try (java.net.Socket s = new java.net.Socket("127.0.0.1", p)) {
+        await().until(() -> {
+            try (Socket s = new Socket("127.0.0.1", p)) {
                 return true;
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 return false;
             }
         });

@@ -1,5 +1,6 @@
 package dev.daemonkit.benchmarks.timers;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
 
 /**
@@ -8,8 +9,8 @@ import java.lang.management.ManagementFactory;
  */
 final class CpuMeter {
 
-    private static final com.sun.management.OperatingSystemMXBean OS =
-            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private static final OperatingSystemMXBean OS =
+            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     private long cpuAtStart;
     private long wallAtStart;

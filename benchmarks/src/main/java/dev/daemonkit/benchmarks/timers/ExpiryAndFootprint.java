@@ -11,6 +11,7 @@ import io.netty.util.HashedWheelTimer;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
 import org.HdrHistogram.Histogram;
 import org.agrona.DeadlineTimerWheel;
 import org.agrona.collections.Long2LongHashMap;
@@ -46,9 +48,9 @@ public final class ExpiryAndFootprint {
          * deadline is taken ({@code due[i]}, if given) just before its timer is scheduled, so time
          * spent scheduling the others never counts as lateness.
          */
-        void scheduleAll(long[] delaysNanos, long[] due, java.util.function.IntConsumer task) throws Exception;
+        void scheduleAll(long[] delaysNanos, long[] due, IntConsumer task) throws Exception;
 
-        default void scheduleAll(long[] delaysNanos, java.util.function.IntConsumer task) throws Exception {
+        default void scheduleAll(long[] delaysNanos, IntConsumer task) throws Exception {
             scheduleAll(delaysNanos, new long[delaysNanos.length], task);
         }
 
@@ -85,7 +87,7 @@ public final class ExpiryAndFootprint {
                 final ThreadTimerWheel wheel = new ThreadTimerWheel("daemonkit-wheel", TimerWheelSettings.defaults());
 
                 @Override
-                public void scheduleAll(long[] delays, long[] due, java.util.function.IntConsumer task) {
+                public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
                     for (int i = 0; i < delays.length; i++) {
                         int id = i;
                         due[i] = System.nanoTime() + delays[i];
@@ -105,7 +107,7 @@ public final class ExpiryAndFootprint {
                 final TimerScope scope = wheels.newScope("bench");
 
                 @Override
-                public void scheduleAll(long[] delays, long[] due, java.util.function.IntConsumer task) {
+                public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
                     Subject.on(loop, () -> {
                         for (int i = 0; i < delays.length; i++) {
                             int id = i;
@@ -127,7 +129,7 @@ public final class ExpiryAndFootprint {
                 final EventLoop loop = group.next();
 
                 @Override
-                public void scheduleAll(long[] delays, long[] due, java.util.function.IntConsumer task) {
+                public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
                     Subject.on(loop, () -> {
                         for (int i = 0; i < delays.length; i++) {
                             int id = i;
@@ -148,7 +150,7 @@ public final class ExpiryAndFootprint {
                         : new HashedWheelTimer(new DefaultThreadFactory("hwt"), 1, TimeUnit.MILLISECONDS, 4096);
 
                 @Override
-                public void scheduleAll(long[] delays, long[] due, java.util.function.IntConsumer task) {
+                public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
                     for (int i = 0; i < delays.length; i++) {
                         int id = i;
                         due[i] = System.nanoTime() + delays[i];
@@ -165,7 +167,7 @@ public final class ExpiryAndFootprint {
                 final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
 
                 @Override
-                public void scheduleAll(long[] delays, long[] due, java.util.function.IntConsumer task) {
+                public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
                     executor.setRemoveOnCancelPolicy(true);
                     for (int i = 0; i < delays.length; i++) {
                         int id = i;
@@ -187,7 +189,7 @@ public final class ExpiryAndFootprint {
                 Thread driver;
 
                 @Override
-                public void scheduleAll(long[] delays, long[] due, java.util.function.IntConsumer task) {
+                public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
                     for (int i = 0; i < delays.length; i++) {
                         due[i] = System.nanoTime() + delays[i];
                         idToIndex.put(wheel.scheduleTimer(due[i]), i);
@@ -316,7 +318,7 @@ public final class ExpiryAndFootprint {
 
     /** CPU of every live thread, at nanosecond resolution (process CPU time only counts 10 ms jiffies). */
     static long allThreadsCpuNanos() {
-        java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long sum = 0;
         for (long id : threads.getAllThreadIds()) {
             long t = threads.getThreadCpuTime(id);

@@ -2,6 +2,7 @@ package dev.daemonkit.internal.admin;
 
 import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.api.Listener;
+import dev.daemonkit.internal.config.Addresses;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.lifecycle.DaemonInstance;
 import dev.daemonkit.internal.lifecycle.DaemonStatus;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -193,7 +195,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 + ". Try /health, /daemons, /metrics, /daemons/NAME/{start,stop,restart}, /loggers/NAME, /reload, /shutdown"));
     }
 
-    private static CompletableFuture<Reply> get(HttpMethod method, java.util.function.Supplier<Reply> reply) {
+    private static CompletableFuture<Reply> get(HttpMethod method, Supplier<Reply> reply) {
         if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
             return notAllowed("GET");
         }
@@ -364,7 +366,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static String peer(ChannelHandlerContext ctx) {
         return ctx.channel().remoteAddress() instanceof InetSocketAddress a
-                ? dev.daemonkit.internal.config.Addresses.format(a) : String.valueOf(ctx.channel().remoteAddress());
+                ? Addresses.format(a) : String.valueOf(ctx.channel().remoteAddress());
     }
 
     private void respond(ChannelHandlerContext ctx, boolean keepAlive, Reply reply) {

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -173,7 +174,7 @@ public final class ConfigLoader {
             try {
                 Config block = userBlock.withFallback(pluginBlock).withFallback(userDefaults).resolve();
                 DaemonSettings settings = DaemonSettings.from(name, block.withValue("plugin",
-                        com.typesafe.config.ConfigValueFactory.fromAnyRef(plugin)));
+                        ConfigValueFactory.fromAnyRef(plugin)));
                 if (settings.enabled()) {
                     specs.add(new DaemonSpec(settings, block));
                 }

@@ -1,5 +1,6 @@
 package dev.daemonkit.internal.config;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import com.typesafe.config.Config;
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
@@ -68,7 +69,7 @@ public final class ConnectionShares {
     /** The process's file descriptor limit, or -1 where the JVM cannot tell. */
     public static long descriptorLimit() {
         OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        if (os instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+        if (os instanceof UnixOperatingSystemMXBean unix) {
             return unix.getMaxFileDescriptorCount();
         }
         return -1;

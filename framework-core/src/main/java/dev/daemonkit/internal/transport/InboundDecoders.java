@@ -3,6 +3,7 @@ package dev.daemonkit.internal.transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -42,7 +43,7 @@ final class InboundDecoders {
             MethodHandles.Lookup combined = MethodHandles.privateLookupIn(CombinedChannelDuplexHandler.class,
                     MethodHandles.lookup());
             inbound = combined.findVirtual(CombinedChannelDuplexHandler.class, "inboundHandler",
-                    MethodType.methodType(io.netty.channel.ChannelInboundHandler.class));
+                    MethodType.methodType(ChannelInboundHandler.class));
         } catch (ReflectiveOperationException | RuntimeException e) {
             log.warn("inbound limits (daemons.NAME.inbound) and request deadlines on partial frames are off: Netty's"
                     + " decoders cannot be inspected here ({})", e.toString());

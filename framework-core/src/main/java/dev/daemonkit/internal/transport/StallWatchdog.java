@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -98,7 +99,7 @@ public final class StallWatchdog implements AutoCloseable {
             p.queuedAt = now;
             try {
                 p.loop.execute(() -> ran(p));
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 p.queuedAt = 0;
             }
         } else if (!p.reported && now - queued > thresholdNanos && p.loopThread != null) {

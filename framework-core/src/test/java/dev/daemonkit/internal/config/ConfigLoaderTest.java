@@ -3,6 +3,7 @@ package dev.daemonkit.internal.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,7 +17,7 @@ class ConfigLoaderTest {
     @TempDir
     Path dir;
 
-    private static final Map<String, com.typesafe.config.Config> ECHO_PLUGIN = Map.of("echo", ConfigFactory.parseString("""
+    private static final Map<String, Config> ECHO_PLUGIN = Map.of("echo", ConfigFactory.parseString("""
             daemons.echo { listen = "127.0.0.1:7000", max-line-bytes = 8192, stats-interval = 1 minute }
             """));
 

@@ -3,6 +3,7 @@ package dev.daemonkit.internal.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.daemonkit.testing.LineClient;
@@ -19,8 +20,7 @@ class StallWatchdogTest {
     @RegisterExtension
     final TestHome home = new TestHome();
     final ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    final ch.qos.logback.classic.Logger logger =
-            (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(StallWatchdog.class);
+    final Logger logger = (Logger) LoggerFactory.getLogger(StallWatchdog.class);
 
     @BeforeEach
     void setUp() throws Exception {

@@ -8,12 +8,16 @@ import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import dev.daemonkit.logging.LogContext;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.ToLongFunction;
 
 /**
  * Puts lines on one bounded queue; one writer thread lays each line out once per format and writes it
@@ -61,14 +65,13 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
      * leaves {@link #daemonSinks} before it is closed, and without this its counts would be missing
      * from {@link #dropped()} and {@link #lost()} meanwhile (a counter that goes down reads as a reset).
      */
-    private final java.util.Set<Sink> retiring = ConcurrentHashMap.newKeySet();
+    private final Set<Sink> retiring = ConcurrentHashMap.newKeySet();
     /** Guards the totals of removed sinks, and folding a retiring sink into them. */
     private final Object removedCounts = new Object();
     private long droppedByRemovedSinks;
     private long lostByRemovedSinks;
     /** Tasks that found the queue full for too long; the writer runs them after its next batch. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<WriterTask> lateTasks =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<WriterTask> lateTasks = new ConcurrentLinkedQueue<>();
     private long lastFlushNanos = System.nanoTime();
     private Thread writer;
     /** Lines the writer could not write because a layout or an output threw (writer thread only). */
@@ -131,8 +134,8 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         }
     }
 
-    private long sumOverSinks(java.util.function.ToLongFunction<Sink> count) {
-        java.util.Set<Sink> sinks = new java.util.HashSet<>(daemonSinks.values());   // identity: Sink has no equals
+    private long sumOverSinks(ToLongFunction<Sink> count) {
+        Set<Sink> sinks = new HashSet<>(daemonSinks.values());   // identity: Sink has no equals
         sinks.addAll(retiring);
         if (shared != null) {
             sinks.add(shared);

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
 import org.slf4j.MDC;
 import org.slf4j.Marker;
 import org.slf4j.MarkerFactory;
@@ -135,7 +136,7 @@ public final class RepeatLimiter {
         }
         try {
             long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(elapsedNanos));
-            org.slf4j.Logger logger = context.getLogger(key.logger());
+            Logger logger = context.getLogger(key.logger());
             String message = "suppressed {} repeats of this {} in the last {} s: \"{}\"";
             Object[] args = {suppressed, key.level(), seconds, key.format()};
             if (key.level().levelInt >= Level.ERROR_INT) {

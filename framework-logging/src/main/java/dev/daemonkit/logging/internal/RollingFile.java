@@ -15,7 +15,14 @@ import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -290,15 +297,15 @@ public final class RollingFile {
          * archiver finishes: both would write the same {@code .gz.part}, and one would delete the
          * other's.
          */
-        private static final java.util.Set<Path> IN_FLIGHT = new java.util.HashSet<>();
+        private static final Set<Path> IN_FLIGHT = new HashSet<>();
 
-        private final java.util.concurrent.ExecutorService executor;
-        private final java.util.function.Consumer<String> errors;
+        private final ExecutorService executor;
+        private final Consumer<String> errors;
 
         /** @param errors told what failed, e.g. a file that could not be compressed */
-        public Archiver(java.util.function.Consumer<String> errors) {
+        public Archiver(Consumer<String> errors) {
             this.errors = errors;
-            this.executor = java.util.concurrent.Executors.newSingleThreadExecutor(task -> {
+            this.executor = Executors.newSingleThreadExecutor(task -> {
                 Thread thread = new Thread(task, "daemonkit-log-archive");
                 thread.setDaemon(true);
                 thread.setPriority(Thread.MIN_PRIORITY);
@@ -317,7 +324,7 @@ public final class RollingFile {
         void run(Runnable work) {
             try {
                 executor.execute(work);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 // Closed: a rolled file stays uncompressed and is compressed when the log is next opened.
             }
         }
@@ -386,7 +393,7 @@ public final class RollingFile {
         public void close(long millis) {
             executor.shutdown();
             try {
-                executor.awaitTermination(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+                executor.awaitTermination(millis, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

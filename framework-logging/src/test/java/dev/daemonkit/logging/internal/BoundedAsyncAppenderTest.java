@@ -9,13 +9,19 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.AppenderBase;
+import ch.qos.logback.core.LayoutBase;
+import ch.qos.logback.core.OutputStreamAppender;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The queue in front of an output, with an output that stalls until the test lets it go. */
 class BoundedAsyncAppenderTest {
@@ -60,7 +66,7 @@ class BoundedAsyncAppenderTest {
         long infosWritten = written.stream().filter(m -> m.startsWith("info ")).count();
         assertThat(infosWritten + async.dropped()).isEqualTo(infos);
         assertThat(written).filteredOn(m -> m.startsWith("problem "))
-                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, warnings)
+                .containsExactlyElementsOf(IntStream.range(0, warnings)
                         .mapToObj(i -> "problem " + i).toList());
         // The writer reports drops into the output itself, at most once a second and once more at stop.
         List<String> reports = written.stream().filter(m -> m.startsWith("logging fell behind: dropped ")).toList();
@@ -190,9 +196,9 @@ class BoundedAsyncAppenderTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Timeout(value = 30, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aLayoutThatThrowsOnOneLineDoesNotStopTheWriter() {
-        ch.qos.logback.core.LayoutBase<ILoggingEvent> layout = new ch.qos.logback.core.LayoutBase<>() {
+        LayoutBase<ILoggingEvent> layout = new LayoutBase<>() {
             @Override
             public String doLayout(ILoggingEvent event) {
                 if (event.getFormattedMessage().equals("poison")) {
@@ -203,8 +209,8 @@ class BoundedAsyncAppenderTest {
         };
         layout.setContext(context);
         layout.start();
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        ch.qos.logback.core.OutputStreamAppender<ILoggingEvent> stream = new ch.qos.logback.core.OutputStreamAppender<>();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        OutputStreamAppender<ILoggingEvent> stream = new OutputStreamAppender<>();
         stream.setContext(context);
         stream.setOutputStream(bytes);
         BoundedAsyncAppender async = new BoundedAsyncAppender("files",
@@ -218,13 +224,13 @@ class BoundedAsyncAppenderTest {
         }
         async.stop();
 
-        List<String> lines = List.of(bytes.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n"));
+        List<String> lines = List.of(bytes.toString(StandardCharsets.UTF_8).split("\n"));
         assertThat(lines).hasSize(501).first().isEqualTo("before");
         assertThat(lines).last().isEqualTo("after 499");
     }
 
     @Test
-    @org.junit.jupiter.api.Timeout(value = 30, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aWarnNeverWaitsForAWriterThatIsGone() {
         output.setContext(context);
         BoundedAsyncAppender async = new BoundedAsyncAppender("gone", Sink.plain("all", output, Map.of()), null, 8);

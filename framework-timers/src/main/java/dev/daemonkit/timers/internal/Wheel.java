@@ -1,6 +1,9 @@
 package dev.daemonkit.timers.internal;
 
 import dev.daemonkit.timers.TimerWheelSettings;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,7 +79,7 @@ public final class Wheel {
      * replacing it would break the caller's handle. Rare (a reschedule of more than 2^30 ticks,
      * 12 days at 1 ms), so a map made on first use, checked by a null test on the common paths.
      */
-    private java.util.Map<TimerNode, Long> parkedPlain;
+    private Map<TimerNode, Long> parkedPlain;
 
     public Wheel(TimerWheelSettings settings, LongSupplier clock, Host host) {
         this.host = host;
@@ -169,7 +172,7 @@ public final class Wheel {
             tick = base + SPAN_TICKS;
             if (!(node instanceof ExtendedTimerNode)) {
                 if (parkedPlain == null) {
-                    parkedPlain = new java.util.HashMap<>();
+                    parkedPlain = new HashMap<>();
                 }
                 parkedPlain.put(node, dueNanos);
             }
@@ -532,7 +535,7 @@ public final class Wheel {
     }
 
     /** A duration in nanoseconds, saturated instead of overflowing (a delay of a thousand years is "never"). */
-    public static long nanos(java.time.Duration d) {
+    public static long nanos(Duration d) {
         try {
             return d.toNanos();
         } catch (ArithmeticException tooLong) {

@@ -1,6 +1,7 @@
 package dev.daemonkit.samples.cache;
 
 import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Numbers as memcached reads and writes them. memcached parses with the C library's strtoul,
@@ -129,7 +130,7 @@ final class Ascii {
     /** Appends the unsigned decimal form of {@code v} without allocating (for the hot reply paths). */
     static void writeUnsigned(ByteBuf out, long v) {
         if (v < 0) {
-            out.writeCharSequence(Long.toUnsignedString(v), java.nio.charset.StandardCharsets.US_ASCII);
+            out.writeCharSequence(Long.toUnsignedString(v), StandardCharsets.US_ASCII);
             return;
         }
         if (v < 10) {
@@ -154,7 +155,7 @@ final class Ascii {
         if (v < 0) {
             out.writeByte('-');
             if (v == Long.MIN_VALUE) {
-                out.writeCharSequence("9223372036854775808", java.nio.charset.StandardCharsets.US_ASCII);
+                out.writeCharSequence("9223372036854775808", StandardCharsets.US_ASCII);
                 return;
             }
             v = -v;

@@ -1,5 +1,6 @@
 package dev.daemonkit.samples.cache;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.netty.buffer.ByteBuf;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -113,7 +114,7 @@ final class CacheStats {
     }
 
     private static long processCpuNanos() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os) {
             return Math.max(0, os.getProcessCpuTime());
         }
         return 0;

@@ -1,5 +1,6 @@
 package dev.daemonkit.samples.cache;
 
+import java.util.Arrays;
 import java.util.function.LongSupplier;
 
 /**
@@ -293,7 +294,7 @@ final class ItemStore {
             byte[] bytes;
             if (digits <= it.value.length) {
                 bytes = new byte[it.value.length];
-                java.util.Arrays.fill(bytes, digits, bytes.length, (byte) ' ');
+                Arrays.fill(bytes, digits, bytes.length, (byte) ' ');
             } else {
                 bytes = new byte[digits];
             }
@@ -405,7 +406,7 @@ final class ItemStore {
         if (stored.length != len) {
             return false;
         }
-        return java.util.Arrays.equals(stored, 0, len, key, off, off + len);
+        return Arrays.equals(stored, 0, len, key, off, off + len);
     }
 
     /** Evicts from the LRU tail until {@code size} more bytes fit; {@code replacing} will be unlinked. */

@@ -1,5 +1,7 @@
 package dev.daemonkit.samples.cache;
 
+import java.util.Arrays;
+
 /**
  * memcached's default slab classes (48-byte chunk + 48-byte header, growth factor 1.25, 8-byte
  * aligned, up to half a 1 MB page). We allocate no slabs; only "me" reports the class an item would
@@ -20,7 +22,7 @@ final class SlabClasses {
             }
         }
         sizes[n++] = 512 * 1024;
-        SIZES = java.util.Arrays.copyOf(sizes, n);
+        SIZES = Arrays.copyOf(sizes, n);
     }
 
     private SlabClasses() {

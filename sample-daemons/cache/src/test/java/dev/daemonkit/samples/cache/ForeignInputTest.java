@@ -1,14 +1,23 @@
 package dev.daemonkit.samples.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -44,7 +53,7 @@ class ForeignInputTest {
         try (Socket garbage = new Socket(a.getAddress(), a.getPort())) {
             garbage.setSoTimeout(5000);
             byte[] junk = new byte[4096];
-            new java.util.Random(7).nextBytes(junk);
+            new Random(7).nextBytes(junk);
             for (int i = 0; i < junk.length; i++) {
                 if (junk[i] == '\n') {
                     junk[i] = 'x';
@@ -97,10 +106,10 @@ class ForeignInputTest {
         byte[] in = new byte[n + 100];
         byte[] head = ascii("set k-big 0 0 " + n + "\r\n");
         System.arraycopy(head, 0, in, 0, head.length);
-        java.util.Arrays.fill(in, head.length, head.length + n, (byte) 'v');
+        Arrays.fill(in, head.length, head.length + n, (byte) 'v');
         byte[] tail = ascii("\r\nget k-big\r\n");
         System.arraycopy(tail, 0, in, head.length + n, tail.length);
-        byte[] exact = java.util.Arrays.copyOf(in, head.length + n + tail.length);
+        byte[] exact = Arrays.copyOf(in, head.length + n + tail.length);
         assertThat(Wire.exchange(target.address(), exact, false))
                 .isEqualTo("SERVER_ERROR object too large for cache\r\nEND\r\n");
         // The largest value memcached takes under a one-byte key: 1 MB less 60 bytes of overhead.
@@ -131,7 +140,7 @@ class ForeignInputTest {
     @Test
     void attackerUnfinishedHugeGetLineIsRefusedAndClosed() throws IOException {
         byte[] line = new byte[1024 * 1024];
-        java.util.Arrays.fill(line, (byte) 'k');
+        Arrays.fill(line, (byte) 'k');
         System.arraycopy(ascii("get "), 0, line, 0, 4);
         assertThat(exchangeUnfinished(Servers.cache().address(), line))
                 .isEqualTo("SERVER_ERROR out of memory reading request\r\n" + Wire.EOF);
@@ -141,10 +150,10 @@ class ForeignInputTest {
     void twentyAttackersWithUnfinishedHugeGetLinesAreAllRefusedAndOthersCarryOn() throws Exception {
         InetSocketAddress a = Servers.cache().address();
         byte[] line = new byte[1024 * 1024];
-        java.util.Arrays.fill(line, (byte) 'k');
+        Arrays.fill(line, (byte) 'k');
         System.arraycopy(ascii("get "), 0, line, 0, 4);
-        List<java.util.concurrent.Future<String>> replies = new java.util.ArrayList<>();
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(20);
+        List<Future<String>> replies = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(20);
         try {
             for (int i = 0; i < 20; i++) {
                 replies.add(pool.submit(() -> exchangeUnfinished(a, line)));
@@ -168,13 +177,13 @@ class ForeignInputTest {
             } catch (IOException closedEarly) {
                 // the server hung up before reading it all; its reply is still to be read
             }
-            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
             byte[] buf = new byte[4096];
             try {
                 for (int n; (n = s.getInputStream().read(buf)) >= 0; ) {
                     got.write(buf, 0, n);
                 }
-            } catch (java.net.SocketTimeoutException e) {
+            } catch (SocketTimeoutException e) {
                 return got.toString(StandardCharsets.ISO_8859_1) + "<TIMEOUT>";
             } catch (IOException reset) {
                 // closed with our bytes unread: a reset, after what it wrote
@@ -204,8 +213,8 @@ class ForeignInputTest {
             s.setSoTimeout(500);
             s.getOutputStream().write(BINARY_GET);
             InputStream in = s.getInputStream();
-            org.assertj.core.api.Assertions.assertThatThrownBy(in::read)
-                    .isInstanceOf(java.net.SocketTimeoutException.class);
+            assertThatThrownBy(in::read)
+                    .isInstanceOf(SocketTimeoutException.class);
             s.setSoTimeout(5000);
             s.getOutputStream().write(ascii("\r\nversion\r\n"));
             byte[] want = ascii("ERROR\r\nVERSION 1.6.18\r\n");

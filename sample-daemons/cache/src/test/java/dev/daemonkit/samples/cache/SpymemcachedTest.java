@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -59,7 +60,7 @@ class SpymemcachedTest {
                     .doesNotContainKey(p + "nothing");
 
             byte[] big = new byte[500_000];   // spymemcached compresses above 16 KB; random bytes do not compress
-            new java.util.Random(1).nextBytes(big);
+            new Random(1).nextBytes(big);
             assertThat(c.set(p + "big", 0, big).get(5, TimeUnit.SECONDS)).isTrue();
             assertThat((byte[]) c.get(p + "big")).isEqualTo(big);
 

@@ -1,12 +1,15 @@
 package dev.daemonkit.samples.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.daemonkit.api.InboundLimitExceeded;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -216,7 +219,7 @@ class TextProtocolHandlerTest {
         channel.pipeline().fireExceptionCaught(new IllegalStateException("not ours"));
         assertThat(replies()).isEmpty();
         assertThat(channel.isOpen()).isTrue();
-        org.assertj.core.api.Assertions.assertThatThrownBy(channel::checkException)
+        assertThatThrownBy(channel::checkException)
                 .isInstanceOf(IllegalStateException.class);
     }
 
@@ -282,8 +285,8 @@ class TextProtocolHandlerTest {
     void anIdleConnectionHoldsNoScratchOfItsOwn() {
         // Held, idle connections are many: line, tokens, meta flags and a waiting store command live in
         // the event loop's Scratch or in a PendingStore, not in a field (or array) of every connection.
-        var fields = java.util.Arrays.stream(TextProtocolHandler.class.getDeclaredFields())
-                .filter(f -> !java.lang.reflect.Modifier.isStatic(f.getModifiers())).toList();
+        var fields = Arrays.stream(TextProtocolHandler.class.getDeclaredFields())
+                .filter(f -> !Modifier.isStatic(f.getModifiers())).toList();
         assertThat(fields).hasSizeLessThanOrEqualTo(9).noneMatch(f -> f.getType().isArray());
     }
 

@@ -2,6 +2,10 @@ package dev.daemonkit.samples.echo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.typesafe.config.ConfigFactory;
 import dev.daemonkit.api.RequestCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -10,6 +14,7 @@ import io.netty.handler.codec.LineBasedFrameDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 class EchoHandlerTest {
     private final LongAdder echoed = new LongAdder();
@@ -90,7 +95,7 @@ class EchoHandlerTest {
     @Test
     void theErrorLineNamesTheKeyOfItsOwnInstance() {
         EmbeddedChannel ch = channel(16, EchoSettings.from("echo-b",
-                com.typesafe.config.ConfigFactory.parseString("max-line-bytes = 16, stats-interval = 1 minute, log-lines = false"))
+                ConfigFactory.parseString("max-line-bytes = 16, stats-interval = 1 minute, log-lines = false"))
                 .maxLineBytesKey());
         ch.writeInbound(bytes("x".repeat(40) + "\n"));
         assertThat(drain(ch)).isEqualTo("ERROR line too long: the limit is 16 bytes (daemons.echo-b.max-line-bytes)\r\n");
@@ -99,8 +104,8 @@ class EchoHandlerTest {
 
     @Test
     void withLogLinesEveryLineIsLoggedAtInfo() {
-        var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("echo-test-lines");
-        var logged = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        var logger = (Logger) LoggerFactory.getLogger("echo-test-lines");
+        var logged = new ListAppender<ILoggingEvent>();
         logged.start();
         logger.addAppender(logged);
         EmbeddedChannel ch = new EmbeddedChannel(new LineBasedFrameDecoder(64, false, true), new LineLog(logger),

@@ -2,7 +2,9 @@ package dev.daemonkit.samples.presence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -79,7 +81,7 @@ abstract class Client implements AutoCloseable {
 
         private void readLoop() {
             try {
-                var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+                var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
                 for (String l; (l = in.readLine()) != null; ) {
                     lines.add(l);
                 }

@@ -1,4 +1,4 @@
-package dev.daemonkit.launcher;
+package dev.daemonkit.cli;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

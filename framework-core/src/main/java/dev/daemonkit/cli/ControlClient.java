@@ -1,4 +1,4 @@
-package dev.daemonkit.launcher;
+package dev.daemonkit.cli;
 
 import dev.daemonkit.internal.config.Addresses;
 import dev.daemonkit.internal.config.ConfigError;

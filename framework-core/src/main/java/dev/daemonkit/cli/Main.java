@@ -1,4 +1,4 @@
-package dev.daemonkit.launcher;
+package dev.daemonkit.cli;
 
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.admin.AdminServer;
@@ -17,7 +17,7 @@ import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 /**
- * The launcher process: {@code bin/daemonkit} runs {@code java ... dev.daemonkit.launcher.Main}.
+ * The launcher process: {@code bin/daemonkit} runs {@code java ... dev.daemonkit.cli.Main}.
  * Exit codes: 0 clean stop (also after TERM or INT), 2 bad usage or bad config (nothing was bound),
  * 3 every enabled daemon's address is in use (another launcher is probably running; nothing was
  * bound), 1 any other fatal error.
