@@ -28,7 +28,8 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
      * limits and timeouts, its restart policy, its log output): changing only these needs no restart.
      */
     private static final List<String> IN_PLACE_KEYS = List.of("max-connections", "idle-timeout", "request-timeout",
-            "inbound", "write-buffer", "restart", "logging");
+            "inbound", "write-buffer", "restart", "logging",
+            "start-timeout");   // read when an instance starts: the next start takes it, no restart needed
 
     /** The framework's keys of a daemon block read only when an instance starts: changing one restarts the daemon. */
     private static final List<String> AT_START_KEYS = List.of("plugin", "enabled", "io-threads");
