@@ -27,21 +27,27 @@ class LayeringTest {
      */
     @ArchTest
     static final ArchRule apiNeverReachesTheRuntimeOrTheCommandLine = noClasses()
-            .that().resideInAPackage("dev.daemonkit.api..")
-            .should().dependOnClassesThat().resideInAnyPackage("dev.daemonkit.internal..", "dev.daemonkit.cli..");
+            .that()
+            .resideInAPackage("dev.daemonkit.api..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("dev.daemonkit.internal..", "dev.daemonkit.cli..");
 
     /** Each package of framework-core is a slice; an edge between two of them goes one way only. */
     @ArchTest
-    static final ArchRule packagesAreFreeOfCycles = slices()
-            .matching("dev.daemonkit.(**)")
-            .should().beFreeOfCycles();
+    static final ArchRule packagesAreFreeOfCycles =
+            slices().matching("dev.daemonkit.(**)").should().beFreeOfCycles();
 
     /** framework-core's main classes: the folder or jar that holds {@link Main}. */
     static final class CoreClasses implements LocationProvider {
         @Override
         public Set<Location> get(Class<?> testClass) {
             try {
-                return Set.of(Location.of(Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI())));
+                return Set.of(Location.of(Path.of(Main.class
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation()
+                        .toURI())));
             } catch (URISyntaxException e) {
                 throw new IllegalStateException(e);
             }

@@ -54,14 +54,16 @@ class DistributionIT {
             Files.writeString(launcher.home.resolve("plugins/garbage.jar"), "not a jar");
             launcher.start().awaitStarted();
 
-            try (Socket a = connect(echo); Socket b = connect(echoB); Socket idle = connect(echo)) {
+            try (Socket a = connect(echo);
+                    Socket b = connect(echoB);
+                    Socket idle = connect(echo)) {
                 BufferedReader ra = reader(a);
                 BufferedReader rb = reader(b);
                 assertThat(request(a, ra, "hello from a")).isEqualTo("hello from a");
                 assertThat(request(b, rb, "hello from b")).isEqualTo("hello from b");
                 assertThat(request(b, rb, "this line is longer than sixteen bytes"))
                         .startsWith("ERROR line too long: the limit is 16 bytes");
-                assertThat(rb.readLine()).isNull();   // echo-b closed the connection after the error
+                assertThat(rb.readLine()).isNull(); // echo-b closed the connection after the error
                 assertThat(request(a, ra, "a still works")).isEqualTo("a still works");
 
                 try (Socket t = connect(daytime)) {
@@ -107,8 +109,11 @@ class DistributionIT {
                     """.formatted(echo, LauncherProcess.freePort(), LauncherProcess.freePort()));
             launcher.start();
             assertThat(launcher.awaitExit()).isEqualTo(2);
-            assertThat(launcher.output()).contains("unknown key daemons.daytime.colour")
-                    .contains("daemonkit.conf:6").doesNotContain("RUNNING").doesNotContain("\tat ");
+            assertThat(launcher.output())
+                    .contains("unknown key daemons.daytime.colour")
+                    .contains("daemonkit.conf:6")
+                    .doesNotContain("RUNNING")
+                    .doesNotContain("\tat ");
             assertThat(LauncherProcess.canBind(echo)).isTrue();
         }
     }

@@ -54,7 +54,8 @@ class FailSafeOperationsIT {
         int echo = LauncherProcess.freePort();
         int daytime = LauncherProcess.freePort();
         try (var launcher = new LauncherProcess(tmp);
-             ServerSocket held = new ServerSocket(LauncherProcess.freePort(), 50, InetAddress.getLoopbackAddress())) {
+                ServerSocket held =
+                        new ServerSocket(LauncherProcess.freePort(), 50, InetAddress.getLoopbackAddress())) {
             launcher.writeConfig(config(admin, echo, daytime));
             launcher.start().awaitStarted();
             assertThat(echo(echo, "before")).isEqualTo("before");
@@ -62,18 +63,22 @@ class FailSafeOperationsIT {
             launcher.writeConfig(config(admin, held.getLocalPort(), daytime));
             var reload = launcher.command("reload");
             assertThat(reload.exitCode()).isEqualTo(1);
-            assertThat(reload.output()).contains("rejected, the running config stays")
+            assertThat(reload.output())
+                    .contains("rejected, the running config stays")
                     .contains("daemon 'echo' cannot move to tcp 127.0.0.1:" + held.getLocalPort())
-                    .contains("daemons.echo.listen").contains("in use by another process");
+                    .contains("daemons.echo.listen")
+                    .contains("in use by another process");
             assertThat(launcher.output()).contains("reload rejected, the running config stays");
             assertThat(echo(echo, "still")).isEqualTo("still");
-            assertThat(launcher.command("status").output()).containsPattern("echo +echo +\\S+ +RUNNING +tcp 127.0.0.1:" + echo);
+            assertThat(launcher.command("status").output())
+                    .containsPattern("echo +echo +\\S+ +RUNNING +tcp 127.0.0.1:" + echo);
 
             // The port of another daemon of the same launcher: rejected too.
             launcher.writeConfig(config(admin, daytime, daytime));
             var onto = launcher.command("reload");
             assertThat(onto.exitCode()).isEqualTo(1);
-            assertThat(onto.output()).contains("daemon 'echo' cannot move to tcp 127.0.0.1:" + daytime)
+            assertThat(onto.output())
+                    .contains("daemon 'echo' cannot move to tcp 127.0.0.1:" + daytime)
                     .contains("daemon 'daytime' of this launcher listens there");
             assertThat(echo(echo, "again")).isEqualTo("again");
 
@@ -105,7 +110,8 @@ class FailSafeOperationsIT {
                     daemonkit.connections.reserve = 0
                     daemons.echo.max-connections = 280
                     """);
-            launcher.startUnder(List.of("bash", "-c", "ulimit -n 320 && exec \"$0\" \"$@\"")).awaitStarted();
+            launcher.startUnder(List.of("bash", "-c", "ulimit -n 320 && exec \"$0\" \"$@\""))
+                    .awaitStarted();
             try (Socket kept = new Socket(InetAddress.getLoopbackAddress(), echo)) {
                 kept.setSoTimeout(10_000);
                 var keptIn = new BufferedReader(new InputStreamReader(kept.getInputStream(), StandardCharsets.UTF_8));
@@ -114,21 +120,27 @@ class FailSafeOperationsIT {
                 for (int i = 0; i < 400; i++) {
                     clients.add(new Socket(InetAddress.getLoopbackAddress(), echo));
                 }
-                await().atMost(Duration.ofSeconds(30)).until(() -> launcher.output().contains("cannot be listed"));
-                await().pollDelay(Duration.ofSeconds(1)).until(() -> true);   // ten more looks
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> launcher.output().contains("cannot be listed"));
+                await().pollDelay(Duration.ofSeconds(1)).until(() -> true); // ten more looks
                 for (Socket c : clients) {
                     c.close();
                 }
                 clients.clear();
-                await().atMost(Duration.ofSeconds(30)).until(() -> launcher.output().contains("can be read again"));
-                assertThat(launcher.output()).contains("Too many open files").doesNotContain("was removed")
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> launcher.output().contains("can be read again"));
+                assertThat(launcher.output())
+                        .contains("Too many open files")
+                        .doesNotContain("was removed")
                         .doesNotContain("STOPPING");
                 // The connection opened before the flood is still served by the same daemon.
                 kept.getOutputStream().write("still\n".getBytes(StandardCharsets.UTF_8));
                 assertThat(keptIn.readLine()).isEqualTo("still");
             }
             assertThat(echo(echo, "after")).isEqualTo("after");
-            assertThat(launcher.output().split("cannot be listed", -1)).as("reported once").hasSize(2);
+            assertThat(launcher.output().split("cannot be listed", -1))
+                    .as("reported once")
+                    .hasSize(2);
             assertThat(launcher.terminate()).isZero();
         } finally {
             for (Socket c : clients) {
@@ -143,13 +155,14 @@ class FailSafeOperationsIT {
         int daytime = LauncherProcess.freePort();
         String config = config(LauncherProcess.freePort(), echo, daytime);
         try (var first = new LauncherProcess(tmp.resolve("first"));
-             var second = new LauncherProcess(tmp.resolve("second"))) {
+                var second = new LauncherProcess(tmp.resolve("second"))) {
             first.writeConfig(config);
             first.start().awaitStarted();
             second.writeConfig(config);
             second.start();
             assertThat(second.awaitExit()).isEqualTo(3);
-            assertThat(second.output()).contains("no daemon could bind its address")
+            assertThat(second.output())
+                    .contains("no daemon could bind its address")
                     .contains("daemon 'echo': 127.0.0.1:" + echo + " (daemons.echo.listen")
                     .contains("daemon 'daytime': 127.0.0.1:" + daytime)
                     .contains("Another launcher is probably running");
@@ -164,8 +177,12 @@ class FailSafeOperationsIT {
         try (var launcher = new LauncherProcess(tmp)) {
             launcher.writeConfig(config(LauncherProcess.freePort(), echo, LauncherProcess.freePort()));
             launcher.startUnder(List.of("nohup")).awaitStarted();
-            assertThat(launcher.output()).contains("SIGHUP is ignored in this process").contains("bin/daemonkit reload");
-            new ProcessBuilder("kill", "-HUP", Long.toString(launcher.pid())).start().waitFor();
+            assertThat(launcher.output())
+                    .contains("SIGHUP is ignored in this process")
+                    .contains("bin/daemonkit reload");
+            new ProcessBuilder("kill", "-HUP", Long.toString(launcher.pid()))
+                    .start()
+                    .waitFor();
             await().pollDelay(Duration.ofMillis(500)).until(() -> true);
             assertThat(launcher.isAlive()).isTrue();
             assertThat(launcher.output()).doesNotContain("received SIGHUP");
@@ -178,7 +195,8 @@ class FailSafeOperationsIT {
     @Test
     void aLauncherWithSighupHandledDoesNotWarn() throws Exception {
         try (var launcher = new LauncherProcess(tmp)) {
-            launcher.writeConfig(config(LauncherProcess.freePort(), LauncherProcess.freePort(), LauncherProcess.freePort()));
+            launcher.writeConfig(
+                    config(LauncherProcess.freePort(), LauncherProcess.freePort(), LauncherProcess.freePort()));
             launcher.start().awaitStarted();
             assertThat(launcher.output()).doesNotContain("SIGHUP is ignored");
             assertThat(launcher.terminate()).isZero();
@@ -187,7 +205,8 @@ class FailSafeOperationsIT {
 
     private static List<Path> copies(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().startsWith("daemonkit-plugins-")).toList();
+            return s.filter(p -> p.getFileName().toString().startsWith("daemonkit-plugins-"))
+                    .toList();
         }
     }
 
@@ -196,8 +215,8 @@ class FailSafeOperationsIT {
         Path shared = Files.createDirectories(tmp.resolve("java-tmp"));
         String config = config(LauncherProcess.freePort(), LauncherProcess.freePort(), LauncherProcess.freePort());
         try (var killed = new LauncherProcess(tmp.resolve("a"));
-             var other = new LauncherProcess(tmp.resolve("b"));
-             var next = new LauncherProcess(tmp.resolve("c"))) {
+                var other = new LauncherProcess(tmp.resolve("b"));
+                var next = new LauncherProcess(tmp.resolve("c"))) {
             killed.writeConfig(config);
             killed.jvmOption("-Djava.io.tmpdir=" + shared).start().awaitStarted();
             List<Path> left = copies(shared);
@@ -205,10 +224,13 @@ class FailSafeOperationsIT {
             killed.kill();
             assertThat(left.get(0)).exists();
 
-            other.writeConfig(config(LauncherProcess.freePort(), LauncherProcess.freePort(), LauncherProcess.freePort()));
+            other.writeConfig(
+                    config(LauncherProcess.freePort(), LauncherProcess.freePort(), LauncherProcess.freePort()));
             other.jvmOption("-Djava.io.tmpdir=" + shared).start().awaitStarted();
             assertThat(left.get(0)).doesNotExist();
-            assertThat(other.output()).contains("removed 1 plugin copy folder(s)").contains(left.get(0).getFileName().toString());
+            assertThat(other.output())
+                    .contains("removed 1 plugin copy folder(s)")
+                    .contains(left.get(0).getFileName().toString());
             List<Path> live = copies(shared);
             assertThat(live).hasSize(1);
 

@@ -85,8 +85,8 @@ class HostileLoadIT {
                     rate-limit { per-second = 200, burst = 400 }
                   }
                 }
-                """.formatted(admin, echo, LauncherProcess.freePort(), LauncherProcess.freePort(), cache, presence,
-                presenceHttp));
+                """.formatted(
+                admin, echo, LauncherProcess.freePort(), LauncherProcess.freePort(), cache, presence, presenceHttp));
         launcher.startWithDescriptorLimit(DESCRIPTOR_LIMIT);
         launcher.awaitStarted();
         probe = new Probe(echo, cache, presence);
@@ -114,12 +114,14 @@ class HostileLoadIT {
                 }
             }
             // Every daemon keeps its established clients, its items and its state.
-            Thread.sleep(1_500);   // the flood holds its connections while the probe goes on
+            Thread.sleep(1_500); // the flood holds its connections while the probe goes on
             assertThat(probe.failures()).isEmpty();
             String metrics = get("/metrics").body();
-            assertThat(sum(metrics, "daemonkit_connections_rejected_total")).as("refused beyond the shares").isPositive();
-            assertThat(value(metrics, "daemonkit_connections_budget_used")).isLessThanOrEqualTo(
-                    value(metrics, "daemonkit_connections_budget"));
+            assertThat(sum(metrics, "daemonkit_connections_rejected_total"))
+                    .as("refused beyond the shares")
+                    .isPositive();
+            assertThat(value(metrics, "daemonkit_connections_budget_used"))
+                    .isLessThanOrEqualTo(value(metrics, "daemonkit_connections_budget"));
             // The operator gets in: an idle flood connection gives its place.
             HttpResponse<String> daemons = get("/daemons");
             assertThat(daemons.statusCode()).isEqualTo(200);
@@ -132,12 +134,17 @@ class HostileLoadIT {
             }
         }
         // New clients are served again within a second of the flood's end.
-        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+        await().atMost(Duration.ofSeconds(1))
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreExceptions()
                 .until(() -> "after".equals(echoOnce(echo, "after")));
         probe.assertHealthy();
-        assertThat(launcher.output()).doesNotContain("was removed; stopping its daemons")
+        assertThat(launcher.output())
+                .doesNotContain("was removed; stopping its daemons")
                 .doesNotContain("cannot be listed");
-        assertThat(value(get("/metrics").body(), "daemonkit_eventloop_stalls_total")).as(this::stalls).isZero();
+        assertThat(value(get("/metrics").body(), "daemonkit_eventloop_stalls_total"))
+                .as(this::stalls)
+                .isZero();
     }
 
     @Test
@@ -147,13 +154,16 @@ class HostileLoadIT {
         try {
             // Each protocol answers with its own error: the cache and echo close the connection, presence
             // (ERR too-long) discards the rest of the line and keeps it. None of them holds the line.
-            Map<Integer, String> error = Map.of(cache, "SERVER_ERROR", echo, "ERROR line too long", presence, "ERR too-long");
+            Map<Integer, String> error =
+                    Map.of(cache, "SERVER_ERROR", echo, "ERROR line too long", presence, "ERR too-long");
             List<Future<String>> answers = new ArrayList<>();
             for (int port : new int[] {cache, echo, presence}) {
                 for (int i = 0; i < 40; i++) {
                     answers.add(attackers.submit(() -> {
                         String answer = sendUnfinishedLine(port, 1 << 20);
-                        return answer.equals("closed") || answer.startsWith(error.get(port)) ? "refused" : port + ": " + answer;
+                        return answer.equals("closed") || answer.startsWith(error.get(port))
+                                ? "refused"
+                                : port + ": " + answer;
                     }));
                 }
             }
@@ -170,7 +180,9 @@ class HostileLoadIT {
         }
         probe.assertHealthy();
         System.out.printf("memory attack: launcher RSS %,d KiB before, %,d KiB after%n", rssBefore, rssKiB());
-        assertThat(value(metrics, "daemonkit_eventloop_stalls_total")).as(this::stalls).isZero();
+        assertThat(value(metrics, "daemonkit_eventloop_stalls_total"))
+                .as(this::stalls)
+                .isZero();
     }
 
     @Test
@@ -180,8 +192,12 @@ class HostileLoadIT {
         trickles.put("cache", new Trickle(cache, "", "g"));
         trickles.put("presence", new Trickle(presence, "", "P"));
         trickles.put("presence http header", new Trickle(presenceHttp, "GET / HTTP/1.1\r\n", "X: y\r\n"));
-        trickles.put("presence websocket handshake", new Trickle(presenceHttp,
-                "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n", "Connection: Upgrade\r\n"));
+        trickles.put(
+                "presence websocket handshake",
+                new Trickle(
+                        presenceHttp,
+                        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n",
+                        "Connection: Upgrade\r\n"));
         trickles.put("admin header", new Trickle(admin, "GET /health HTTP/1.1\r\n", "X: y\r\n"));
         ExecutorService pool = Executors.newFixedThreadPool(trickles.size());
         try {
@@ -189,7 +205,9 @@ class HostileLoadIT {
             trickles.forEach((what, t) -> closedAfter.put(what, pool.submit(t::closedAfterMillis)));
             for (var e : closedAfter.entrySet()) {
                 // request-timeout is 2 s; the deadline counts from the first byte, checked within a tick.
-                assertThat(e.getValue().get()).as(e.getKey() + ": closed after (ms)").isBetween(1_000L, 3_000L);
+                assertThat(e.getValue().get())
+                        .as(e.getKey() + ": closed after (ms)")
+                        .isBetween(1_000L, 3_000L);
             }
         } finally {
             pool.shutdownNow();
@@ -197,7 +215,9 @@ class HostileLoadIT {
         probe.assertHealthy();
         String metrics = get("/metrics").body();
         assertThat(sum(metrics, "daemonkit_connections_deadline_closed_total")).isGreaterThanOrEqualTo(trickles.size());
-        assertThat(value(metrics, "daemonkit_eventloop_stalls_total")).as(this::stalls).isZero();
+        assertThat(value(metrics, "daemonkit_eventloop_stalls_total"))
+                .as(this::stalls)
+                .isZero();
     }
 
     // ---- the probe: another daemon's real clients, every 50 ms
@@ -238,13 +258,16 @@ class HostileLoadIT {
                 int n = ++i;
                 try {
                     timed("echo", () -> echo.request("probe " + n + "\n"), "probe " + n);
-                    timed("cache", () -> {
-                        cache.send("get probe-item\r\n");
-                        String header = cache.readLine();
-                        String value = cache.readLine();
-                        String end = cache.readLine();
-                        return header + "|" + value + "|" + end;
-                    }, "VALUE probe-item 0 5|stays|END");
+                    timed(
+                            "cache",
+                            () -> {
+                                cache.send("get probe-item\r\n");
+                                String header = cache.readLine();
+                                String value = cache.readLine();
+                                String end = cache.readLine();
+                                return header + "|" + value + "|" + end;
+                            },
+                            "VALUE probe-item 0 5|stays|END");
                     timed("presence", () -> presence.request("PING " + n + "\n"), "OK PING " + n);
                     Thread.sleep(50);
                 } catch (InterruptedException e) {
@@ -360,7 +383,7 @@ class HostileLoadIT {
                         return Duration.ofNanos(System.nanoTime() - t0).toMillis();
                     }
                 }
-                return -1;   // never closed
+                return -1; // never closed
             }
         }
     }
@@ -393,7 +416,8 @@ class HostileLoadIT {
                 return "closed";
             }
             try {
-                String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+                String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))
+                        .readLine();
                 return line == null ? "closed" : line;
             } catch (SocketTimeoutException noAnswer) {
                 return "no answer within 10 s";
@@ -410,9 +434,13 @@ class HostileLoadIT {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + path))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /** The value of the metric line starting with {@code name} (exact name with labels, or unlabelled). */
@@ -427,7 +455,8 @@ class HostileLoadIT {
 
     /** The sum of a labelled metric over all its series. */
     private static double sum(String metrics, String name) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(name) + "\\{[^}]*\\} (\\S+)$", Pattern.MULTILINE).matcher(metrics);
+        Matcher m = Pattern.compile("^" + Pattern.quote(name) + "\\{[^}]*\\} (\\S+)$", Pattern.MULTILINE)
+                .matcher(metrics);
         double total = 0;
         while (m.find()) {
             total += Double.parseDouble(m.group(1));
@@ -439,7 +468,9 @@ class HostileLoadIT {
     private String stalls() {
         String out = launcher.output();
         int at = out.indexOf("has been blocked for");
-        return at < 0 ? "no stall report in the output" : out.substring(Math.max(0, at - 200), Math.min(out.length(), at + 4000));
+        return at < 0
+                ? "no stall report in the output"
+                : out.substring(Math.max(0, at - 200), Math.min(out.length(), at + 4000));
     }
 
     private long rssKiB() throws IOException {

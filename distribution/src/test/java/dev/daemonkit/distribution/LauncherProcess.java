@@ -104,15 +104,18 @@ final class LauncherProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("DAEMONKIT_OPTS", jvmOptions);
         process = pb.start();
-        reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    output.append(line).append('\n');
-                }
-            } catch (IOException e) {
-                output.append("[reader failed: ").append(e).append("]\n");
-            }
-        }, "launcher-output");
+        reader = new Thread(
+                () -> {
+                    try (BufferedReader r = new BufferedReader(
+                            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String line; (line = r.readLine()) != null; ) {
+                            output.append(line).append('\n');
+                        }
+                    } catch (IOException e) {
+                        output.append("[reader failed: ").append(e).append("]\n");
+                    }
+                },
+                "launcher-output");
         reader.setDaemon(true);
         reader.start();
         return this;
@@ -131,8 +134,7 @@ final class LauncherProcess implements AutoCloseable {
         return new Result(p.exitValue(), out);
     }
 
-    record Result(int exitCode, String output) {
-    }
+    record Result(int exitCode, String output) {}
 
     long pid() {
         return process.pid();
@@ -149,7 +151,8 @@ final class LauncherProcess implements AutoCloseable {
     }
 
     void awaitStarted() {
-        await().atMost(Duration.ofSeconds(60)).until(() -> output.indexOf("Daemonkit started") >= 0 || !process.isAlive());
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> output.indexOf("Daemonkit started") >= 0 || !process.isAlive());
         if (!process.isAlive()) {
             throw new IllegalStateException("launcher exited with " + process.exitValue() + ":\n" + output);
         }
@@ -160,7 +163,10 @@ final class LauncherProcess implements AutoCloseable {
      * sends TERM too, but closes our end of the output pipe, losing the launcher's last lines.)
      */
     int terminate() throws InterruptedException, IOException {
-        new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).inheritIO().start().waitFor();
+        new ProcessBuilder("kill", "-TERM", Long.toString(process.pid()))
+                .inheritIO()
+                .start()
+                .waitFor();
         return awaitExit();
     }
 

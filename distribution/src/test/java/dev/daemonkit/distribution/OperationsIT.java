@@ -23,12 +23,16 @@ class OperationsIT {
     @TempDir
     Path tmp;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private HttpResponse<String> call(String method, int port, String path, String body, String token) throws Exception {
+    private HttpResponse<String> call(String method, int port, String path, String body, String token)
+            throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(30))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
@@ -70,14 +74,21 @@ class OperationsIT {
 
             var daemons = call("GET", admin, "/daemons", null, null);
             assertThat(daemons.statusCode()).isEqualTo(200);
-            assertThat(daemons.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).contains("json"));
-            assertThat(daemons.body()).contains("\"name\":\"echo\"").contains("\"plugin\":\"echo\"")
-                    .contains("\"state\":\"RUNNING\"").contains("\"listeners\":[\"tcp 127.0.0.1:" + echo + "\"]")
-                    .contains("\"restarts\":0").contains("\"last_failure\":null").contains("\"version\":\"0.1.0-SNAPSHOT\"");
+            assertThat(daemons.headers().firstValue("content-type"))
+                    .hasValueSatisfying(v -> assertThat(v).contains("json"));
+            assertThat(daemons.body())
+                    .contains("\"name\":\"echo\"")
+                    .contains("\"plugin\":\"echo\"")
+                    .contains("\"state\":\"RUNNING\"")
+                    .contains("\"listeners\":[\"tcp 127.0.0.1:" + echo + "\"]")
+                    .contains("\"restarts\":0")
+                    .contains("\"last_failure\":null")
+                    .contains("\"version\":\"0.1.0-SNAPSHOT\"");
 
             var metrics = call("GET", admin, "/metrics", null, null);
             assertThat(metrics.statusCode()).isEqualTo(200);
-            assertThat(metrics.body()).contains("daemonkit_connections_accepted_total{daemon=\"echo\"} 1")
+            assertThat(metrics.body())
+                    .contains("daemonkit_connections_accepted_total{daemon=\"echo\"} 1")
                     .contains("daemonkit_connections_open{daemon=\"echo\"}")
                     .contains("daemonkit_bytes_in_total{daemon=\"echo\"} 3")
                     .contains("daemonkit_timers_pending{daemon=\"echo\"}")
@@ -88,14 +99,20 @@ class OperationsIT {
 
             var status = launcher.command("status");
             assertThat(status.exitCode()).isZero();
-            assertThat(status.output()).contains("DAEMON").contains("STATE").contains("echo")
-                    .contains("RUNNING").contains("tcp 127.0.0.1:" + echo);
+            assertThat(status.output())
+                    .contains("DAEMON")
+                    .contains("STATE")
+                    .contains("echo")
+                    .contains("RUNNING")
+                    .contains("tcp 127.0.0.1:" + echo);
 
-            assertThat(call("POST", admin, "/daemons/echo/stop", "", null).body()).contains("\"state\":\"STOPPED\"");
+            assertThat(call("POST", admin, "/daemons/echo/stop", "", null).body())
+                    .contains("\"state\":\"STOPPED\"");
             var unhealthy = call("GET", admin, "/health", null, null);
             assertThat(unhealthy.statusCode()).isEqualTo(503);
             assertThat(unhealthy.body()).contains("echo STOPPED");
-            assertThat(call("POST", admin, "/daemons/echo/start", "", null).body()).contains("\"state\":\"RUNNING\"");
+            assertThat(call("POST", admin, "/daemons/echo/start", "", null).body())
+                    .contains("\"state\":\"RUNNING\"");
             assertThat(echo(echo, "back")).isEqualTo("back");
 
             var stopOne = launcher.command("stop", "daytime");
@@ -109,26 +126,32 @@ class OperationsIT {
             var restart = launcher.command("restart", "echo");
             assertThat(restart.exitCode()).isZero();
             assertThat(restart.output()).contains("daemon 'echo' RUNNING");
-            assertThat(call("POST", admin, "/daemons/nope/restart", "", null).statusCode()).isEqualTo(404);
+            assertThat(call("POST", admin, "/daemons/nope/restart", "", null).statusCode())
+                    .isEqualTo(404);
 
             var level = launcher.command("log-level", "echo", "DEBUG");
             assertThat(level.exitCode()).isZero();
             assertThat(level.output()).contains("daemon 'echo' is now DEBUG");
-            assertThat(call("PUT", admin, "/loggers/io.netty", "{\"level\":\"ERROR\"}", null).body())
+            assertThat(call("PUT", admin, "/loggers/io.netty", "{\"level\":\"ERROR\"}", null)
+                            .body())
                     .contains("logger 'io.netty' is now ERROR");
-            assertThat(call("PUT", admin, "/loggers/echo", "LOUD", null).statusCode()).isEqualTo(400);
+            assertThat(call("PUT", admin, "/loggers/echo", "LOUD", null).statusCode())
+                    .isEqualTo(400);
 
             // reload through the command: a changed limit is applied in place.
-            Files.writeString(launcher.home.resolve("conf/daemonkit.conf"),
+            Files.writeString(
+                    launcher.home.resolve("conf/daemonkit.conf"),
                     config(admin, echo, "daemons.echo.max-connections = 5"));
             var reload = launcher.command("reload");
             assertThat(reload.exitCode()).isZero();
             assertThat(reload.output()).contains("updated in place: echo");
 
             // SIGHUP does the same; a bad config is refused and the running one stays.
-            Files.writeString(launcher.home.resolve("conf/daemonkit.conf"),
-                    config(admin, echo, "daemons.echo.colour = blue"));
-            new ProcessBuilder("kill", "-HUP", Long.toString(launcher.pid())).start().waitFor();
+            Files.writeString(
+                    launcher.home.resolve("conf/daemonkit.conf"), config(admin, echo, "daemons.echo.colour = blue"));
+            new ProcessBuilder("kill", "-HUP", Long.toString(launcher.pid()))
+                    .start()
+                    .waitFor();
             await().atMost(Duration.ofSeconds(10)).until(() -> launcher.output().contains("reload rejected"));
             assertThat(launcher.output()).contains("unknown key daemons.echo.colour");
             assertThat(echo(echo, "still")).isEqualTo("still");
@@ -150,7 +173,9 @@ class OperationsIT {
             launcher.writeConfig(config(LauncherProcess.freePort(), LauncherProcess.freePort(), ""));
             var status = launcher.command("status");
             assertThat(status.exitCode()).isEqualTo(1);
-            assertThat(status.output()).contains("no launcher is running at 127.0.0.1:").contains("daemonkit.admin.listen");
+            assertThat(status.output())
+                    .contains("no launcher is running at 127.0.0.1:")
+                    .contains("daemonkit.admin.listen");
         }
     }
 
@@ -161,8 +186,10 @@ class OperationsIT {
             launcher.writeConfig(config(admin, LauncherProcess.freePort(), "daemonkit.admin.token = s3cret"));
             launcher.start().awaitStarted();
             assertThat(call("GET", admin, "/daemons", null, null).statusCode()).isEqualTo(401);
-            assertThat(call("POST", admin, "/shutdown", "", "wrong").statusCode()).isEqualTo(401);
-            assertThat(call("GET", admin, "/daemons", null, "s3cret").statusCode()).isEqualTo(200);
+            assertThat(call("POST", admin, "/shutdown", "", "wrong").statusCode())
+                    .isEqualTo(401);
+            assertThat(call("GET", admin, "/daemons", null, "s3cret").statusCode())
+                    .isEqualTo(200);
             // The commands read the token from the same config file.
             assertThat(launcher.command("status").exitCode()).isZero();
             await().until(() -> launcher.output().contains("admin: refused GET /daemons"));

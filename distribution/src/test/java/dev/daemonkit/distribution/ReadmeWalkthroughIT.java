@@ -30,9 +30,12 @@ class ReadmeWalkthroughIT {
     Path tmp;
 
     private static String block(String readme, String marker) {
-        Matcher m = Pattern.compile("<!-- walkthrough:" + Pattern.quote(marker) + " -->\\s*```\\w*\\n(.*?)```",
-                Pattern.DOTALL).matcher(readme);
-        assertThat(m.find()).as("README has a code block marked walkthrough:" + marker).isTrue();
+        Matcher m = Pattern.compile(
+                        "<!-- walkthrough:" + Pattern.quote(marker) + " -->\\s*```\\w*\\n(.*?)```", Pattern.DOTALL)
+                .matcher(readme);
+        assertThat(m.find())
+                .as("README has a code block marked walkthrough:" + marker)
+                .isTrue();
         return m.group(1);
     }
 
@@ -50,13 +53,25 @@ class ReadmeWalkthroughIT {
             Files.writeString(src, source);
             String classpath;
             try (Stream<Path> jars = Files.list(launcher.home.resolve("lib"))) {
-                classpath = String.join(File.pathSeparator, jars.map(Path::toString).toList());
+                classpath =
+                        String.join(File.pathSeparator, jars.map(Path::toString).toList());
             }
-            int rc = ToolProvider.getSystemJavaCompiler().run(null, null, null,
-                    "--release", "17", "-cp", classpath, "-d", classes.toString(), src.toString());
+            int rc = ToolProvider.getSystemJavaCompiler()
+                    .run(
+                            null,
+                            null,
+                            null,
+                            "--release",
+                            "17",
+                            "-cp",
+                            classpath,
+                            "-d",
+                            classes.toString(),
+                            src.toString());
             assertThat(rc).as("javac of the README's plugin").isZero();
 
-            try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(launcher.home.resolve("plugins/hello.jar")))) {
+            try (JarOutputStream jar =
+                    new JarOutputStream(Files.newOutputStream(launcher.home.resolve("plugins/hello.jar")))) {
                 jar.putNextEntry(new JarEntry("META-INF/services/dev.daemonkit.api.DaemonPlugin"));
                 jar.write("hello.HelloPlugin\n".getBytes(StandardCharsets.UTF_8));
                 jar.putNextEntry(new JarEntry("reference.conf"));
@@ -76,13 +91,19 @@ class ReadmeWalkthroughIT {
                       hello.greeting = "Good morning"
                       hello-fr { plugin = hello, listen = "127.0.0.1:%d", greeting = "Bonjour" }
                     }
-                    """.formatted(LauncherProcess.freePort(), LauncherProcess.freePort(), LauncherProcess.freePort(),
-                    hello, helloFr));
+                    """.formatted(
+                            LauncherProcess.freePort(),
+                            LauncherProcess.freePort(),
+                            LauncherProcess.freePort(),
+                            hello,
+                            helloFr));
             launcher.start().awaitStarted();
             assertThat(greet(hello, "World")).isEqualTo("Good morning, World!");
             assertThat(greet(helloFr, "Monde")).isEqualTo("Bonjour, Monde!");
             assertThat(launcher.terminate()).isZero();
-            assertThat(launcher.output()).contains("daemon 'hello' (plugin hello").contains("RUNNING");
+            assertThat(launcher.output())
+                    .contains("daemon 'hello' (plugin hello")
+                    .contains("RUNNING");
             assertThat(launcher.log("hello-fr.log")).contains("greeting Monde");
         }
     }

@@ -18,8 +18,11 @@ class SampleLayeringTest {
 
     @ArchTest
     static final ArchRule samplesUseOnlyTheApiAndTheSharedLibraries = classes()
-            .that().resideInAPackage("dev.daemonkit.samples..")
-            .should().onlyDependOnClassesThat().resideInAnyPackage(
+            .that()
+            .resideInAPackage("dev.daemonkit.samples..")
+            .should()
+            .onlyDependOnClassesThat()
+            .resideInAnyPackage(
                     "dev.daemonkit.samples..",
                     "dev.daemonkit.api..",
                     "java..",
@@ -31,7 +34,6 @@ class SampleLayeringTest {
                     "org.slf4j..");
 
     @ArchTest
-    static final ArchRule samplesDoNotUseEachOther = slices()
-            .matching("dev.daemonkit.samples.(*)..")
-            .should().notDependOnEachOther();
+    static final ArchRule samplesDoNotUseEachOther =
+            slices().matching("dev.daemonkit.samples.(*)..").should().notDependOnEachOther();
 }

@@ -25,7 +25,7 @@ public interface DaemonPlugin {
      * {@code com.google.inject.util.Modules.combine}.
      */
     default Module module() {
-        return binder -> { };
+        return binder -> {};
     }
 
     /**

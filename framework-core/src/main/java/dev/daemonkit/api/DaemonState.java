@@ -5,7 +5,12 @@ package dev.daemonkit.api;
  * FAILED from any of them.
  */
 public enum DaemonState {
-    NEW, STARTING, RUNNING, STOPPING, STOPPED, FAILED;
+    NEW,
+    STARTING,
+    RUNNING,
+    STOPPING,
+    STOPPED,
+    FAILED;
 
     /** True for the states a daemon rests in: nothing of it runs any more. */
     public boolean isTerminal() {

@@ -10,5 +10,4 @@ import java.time.Duration;
  *
  * @param grace how long the framework waits for open connections before closing them
  */
-public record DaemonStopping(Duration grace) {
-}
+public record DaemonStopping(Duration grace) {}

@@ -46,6 +46,6 @@ public final class InboundLimitExceeded extends TooLongFrameException {
 
     @Override
     public synchronized Throwable fillInStackTrace() {
-        return this;   // raised per hostile connection: no stack to walk, it says all in its message
+        return this; // raised per hostile connection: no stack to walk, it says all in its message
     }
 }

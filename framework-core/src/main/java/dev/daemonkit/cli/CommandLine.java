@@ -9,8 +9,14 @@ import java.util.List;
  * {@code conf/daemonkit.conf}, {@code plugins/} and {@code logs/} under the distribution's home
  * ({@code -Ddaemonkit.home}, else the working directory).
  */
-record CommandLine(String command, List<String> args, Path config, boolean configExplicit, Path plugins, Path logs,
-                   String daemonOption) {
+record CommandLine(
+        String command,
+        List<String> args,
+        Path config,
+        boolean configExplicit,
+        Path plugins,
+        Path logs,
+        String daemonOption) {
 
     static final String USAGE = """
             usage: daemonkit [run] [--config FILE] [--plugins DIR] [--logs DIR]
@@ -38,8 +44,8 @@ record CommandLine(String command, List<String> args, Path config, boolean confi
         }
     }
 
-    private static final List<String> COMMANDS = List.of("run", "version", "help", "status", "reload", "stop", "start",
-            "restart", "log-level");
+    private static final List<String> COMMANDS =
+            List.of("run", "version", "help", "status", "reload", "stop", "start", "restart", "log-level");
 
     static CommandLine parse(String[] argv, Path home) throws UsageError {
         String command = "run";

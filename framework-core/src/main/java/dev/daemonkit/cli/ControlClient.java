@@ -48,23 +48,68 @@ final class ControlClient {
                     + "), and control commands go through it. Turn it on, or stop the launcher with kill -TERM.");
             return Main.FATAL;
         }
-        String host = admin.listen().getAddress().isAnyLocalAddress() ? "127.0.0.1" : Addresses.format(admin.listen())
-                .replaceFirst(":\\d+$", "");
+        String host = admin.listen().getAddress().isAnyLocalAddress()
+                ? "127.0.0.1"
+                : Addresses.format(admin.listen()).replaceFirst(":\\d+$", "");
         String base = "http://" + host + ":" + admin.listen().getPort();
         Duration slow = settings.shutdown().grace().plusSeconds(15);
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
         try {
             return switch (cli.command()) {
-                case "status" -> print(send(http, admin, "GET", base + "/daemons?format=table", null, Duration.ofSeconds(10)), false);
+                case "status" ->
+                    print(
+                            send(http, admin, "GET", base + "/daemons?format=table", null, Duration.ofSeconds(10)),
+                            false);
                 case "reload" -> print(send(http, admin, "POST", base + "/reload", "", Duration.ofSeconds(60)), true);
-                case "start" -> print(send(http, admin, "POST", base + "/daemons/" + cli.args().get(0) + "/start", "", slow), true);
-                case "restart" -> print(send(http, admin, "POST", base + "/daemons/" + cli.args().get(0) + "/restart", "", slow), true);
-                case "log-level" -> print(send(http, admin, "PUT", base + "/loggers/"
-                        + URLEncoder.encode(cli.args().get(0), StandardCharsets.UTF_8)
-                        + (cli.daemonOption() == null ? "" : "?daemon=" + URLEncoder.encode(cli.daemonOption(), StandardCharsets.UTF_8)),
-                        cli.args().get(1), Duration.ofSeconds(10)), true);
-                case "stop" -> cli.args().isEmpty() ? stopLauncher(http, admin, base, slow)
-                        : print(send(http, admin, "POST", base + "/daemons/" + cli.args().get(0) + "/stop", "", slow), true);
+                case "start" ->
+                    print(
+                            send(
+                                    http,
+                                    admin,
+                                    "POST",
+                                    base + "/daemons/" + cli.args().get(0) + "/start",
+                                    "",
+                                    slow),
+                            true);
+                case "restart" ->
+                    print(
+                            send(
+                                    http,
+                                    admin,
+                                    "POST",
+                                    base + "/daemons/" + cli.args().get(0) + "/restart",
+                                    "",
+                                    slow),
+                            true);
+                case "log-level" ->
+                    print(
+                            send(
+                                    http,
+                                    admin,
+                                    "PUT",
+                                    base + "/loggers/"
+                                            + URLEncoder.encode(cli.args().get(0), StandardCharsets.UTF_8)
+                                            + (cli.daemonOption() == null
+                                                    ? ""
+                                                    : "?daemon="
+                                                            + URLEncoder.encode(
+                                                                    cli.daemonOption(), StandardCharsets.UTF_8)),
+                                    cli.args().get(1),
+                                    Duration.ofSeconds(10)),
+                            true);
+                case "stop" ->
+                    cli.args().isEmpty()
+                            ? stopLauncher(http, admin, base, slow)
+                            : print(
+                                    send(
+                                            http,
+                                            admin,
+                                            "POST",
+                                            base + "/daemons/" + cli.args().get(0) + "/stop",
+                                            "",
+                                            slow),
+                                    true);
                 default -> throw new IllegalArgumentException(cli.command());
             };
         } catch (ConnectException | HttpConnectTimeoutException e) {
@@ -89,7 +134,7 @@ final class ControlClient {
         while (System.nanoTime() < deadline) {
             try {
                 send(http, admin, "GET", base + "/health", null, Duration.ofSeconds(2));
-                Thread.sleep(200);   // polling the stopping launcher, bounded by the deadline
+                Thread.sleep(200); // polling the stopping launcher, bounded by the deadline
             } catch (ConnectException | HttpConnectTimeoutException e) {
                 out.println("stopped");
                 return Main.OK;
@@ -102,10 +147,14 @@ final class ControlClient {
         return Main.FATAL;
     }
 
-    private static HttpResponse<String> send(HttpClient http, LauncherSettings.Admin admin, String method, String url,
-                                             String body, Duration timeout) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(timeout)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    private static HttpResponse<String> send(
+            HttpClient http, LauncherSettings.Admin admin, String method, String url, String body, Duration timeout)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url))
+                .timeout(timeout)
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (!admin.token().isBlank()) {
             b.header("Authorization", "Bearer " + admin.token());
         }

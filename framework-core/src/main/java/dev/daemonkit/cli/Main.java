@@ -1,12 +1,12 @@
 package dev.daemonkit.cli;
 
-import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.admin.AdminServer;
 import dev.daemonkit.internal.admin.DaemonkitMetrics;
+import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.ConfigLoader;
 import dev.daemonkit.internal.config.LauncherSettings;
-import dev.daemonkit.internal.transport.StallWatchdog;
 import dev.daemonkit.internal.lifecycle.Launcher;
+import dev.daemonkit.internal.transport.StallWatchdog;
 import dev.daemonkit.logging.LoggingSystem;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -28,8 +28,7 @@ public final class Main {
     public static final int BAD_CONFIG = 2;
     public static final int NOTHING_BOUND = 3;
 
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -79,7 +78,10 @@ public final class Main {
         }
         LoggingSystem logging;
         try {
-            logging = LoggingSystem.start(config.whole().getConfig("daemonkit.logging"), cli.logs(), true,
+            logging = LoggingSystem.start(
+                    config.whole().getConfig("daemonkit.logging"),
+                    cli.logs(),
+                    true,
                     cli.config().toAbsolutePath().getParent());
         } catch (ConfigError e) {
             System.err.println("daemonkit: not started: " + e.getMessage());
@@ -105,7 +107,9 @@ public final class Main {
                 log.info("received SIGHUP: reloading {} and rescanning {}", cli.config(), cli.plugins());
                 launcher.reload().whenComplete((report, e) -> {
                     if (e != null) {
-                        log.error("reload failed: {}", e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+                        log.error(
+                                "reload failed: {}",
+                                e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
                     }
                 });
             });
@@ -117,12 +121,14 @@ public final class Main {
         } catch (IllegalArgumentException e) {
             log.warn("cannot handle signals here ({}); stop with Ctrl-C may skip the graceful drain", e.getMessage());
         }
-        Thread hook = new Thread(() -> {
-            // Only for exits that bypass the signal handlers above (e.g. System.exit from a library).
-            if (stopped.compareAndSet(false, true)) {
-                services.stop(launcher, logging);
-            }
-        }, "daemonkit-shutdown");
+        Thread hook = new Thread(
+                () -> {
+                    // Only for exits that bypass the signal handlers above (e.g. System.exit from a library).
+                    if (stopped.compareAndSet(false, true)) {
+                        services.stop(launcher, logging);
+                    }
+                },
+                "daemonkit-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             String summary = launcher.start();

@@ -17,8 +17,7 @@ import java.nio.file.Path;
 public final class Golden {
     private static final Path DIR = Path.of("src/test/resources/golden");
 
-    private Golden() {
-    }
+    private Golden() {}
 
     /** Asserts that {@code actual} is the text of golden file {@code name} (written instead with -Dgolden.update=true). */
     public static void assertMatches(String name, String actual) {
@@ -30,10 +29,14 @@ public final class Golden {
                 Files.writeString(file, text, StandardCharsets.UTF_8);
                 return;
             }
-            assertThat(Files.exists(file)).as("golden file " + file.toAbsolutePath()
-                    + " is missing: run the test with -Dgolden.update=true to write it, then review it").isTrue();
-            assertThat(text).as("the text of golden file " + file + " (regenerate with -Dgolden.update=true if the change"
-                    + " is meant)").isEqualTo(Files.readString(file, StandardCharsets.UTF_8));
+            assertThat(Files.exists(file))
+                    .as("golden file " + file.toAbsolutePath()
+                            + " is missing: run the test with -Dgolden.update=true to write it, then review it")
+                    .isTrue();
+            assertThat(text)
+                    .as("the text of golden file " + file + " (regenerate with -Dgolden.update=true if the change"
+                            + " is meant)")
+                    .isEqualTo(Files.readString(file, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

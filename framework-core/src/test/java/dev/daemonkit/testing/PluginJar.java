@@ -48,7 +48,8 @@ public final class PluginJar {
     public PluginJar withClass(Class<?> type) throws IOException {
         Path root;
         try {
-            root = Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI());
+            root = Path.of(
+                    type.getProtectionDomain().getCodeSource().getLocation().toURI());
         } catch (URISyntaxException e) {
             throw new IOException(e);
         }
@@ -91,21 +92,23 @@ public final class PluginJar {
         StandardJavaFileManager std = javac.getStandardFileManager(null, null, StandardCharsets.UTF_8);
         var fm = new ForwardingJavaFileManager<StandardJavaFileManager>(std) {
             @Override
-            public JavaFileObject getJavaFileForOutput(Location location, String name, JavaFileObject.Kind kind,
-                                                       FileObject sibling) {
+            public JavaFileObject getJavaFileForOutput(
+                    Location location, String name, JavaFileObject.Kind kind, FileObject sibling) {
                 ByteArrayClass c = new ByteArrayClass(name);
                 out.put(name, c);
                 return c;
             }
         };
-        var src = new SimpleJavaFileObject(URI.create("string:///" + className.replace('.', '/') + ".java"),
-                JavaFileObject.Kind.SOURCE) {
-            @Override
-            public CharSequence getCharContent(boolean ignoreEncodingErrors) {
-                return source;
-            }
-        };
-        boolean ok = javac.getTask(null, fm, null, List.of("--release", "17"), null, List.of(src)).call();
+        var src =
+                new SimpleJavaFileObject(
+                        URI.create("string:///" + className.replace('.', '/') + ".java"), JavaFileObject.Kind.SOURCE) {
+                    @Override
+                    public CharSequence getCharContent(boolean ignoreEncodingErrors) {
+                        return source;
+                    }
+                };
+        boolean ok = javac.getTask(null, fm, null, List.of("--release", "17"), null, List.of(src))
+                .call();
         if (!ok) {
             throw new IllegalStateException("test source of " + className + " does not compile");
         }
@@ -149,5 +152,4 @@ public final class PluginJar {
         }
         return file;
     }
-
 }

@@ -16,7 +16,10 @@ final class GreetingHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        String v = (String) Class.forName("testlib.Greeting", true, loader).getField("VERSION").get(null);
-        ctx.writeAndFlush(Unpooled.copiedBuffer(v + "\n", StandardCharsets.UTF_8)).addListener(ChannelFutureListener.CLOSE);
+        String v = (String) Class.forName("testlib.Greeting", true, loader)
+                .getField("VERSION")
+                .get(null);
+        ctx.writeAndFlush(Unpooled.copiedBuffer(v + "\n", StandardCharsets.UTF_8))
+                .addListener(ChannelFutureListener.CLOSE);
     }
 }

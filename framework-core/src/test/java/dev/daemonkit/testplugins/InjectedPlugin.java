@@ -29,11 +29,20 @@ public final class InjectedPlugin implements DaemonPlugin {
         String text();
     }
 
-    @Inject Config config;
-    @Inject Logger log;
-    @Inject Timers timers;
-    @Inject EventLoopGroup loops;
-    @Inject DaemonContext context;
+    @Inject
+    Config config;
+
+    @Inject
+    Logger log;
+
+    @Inject
+    Timers timers;
+
+    @Inject
+    EventLoopGroup loops;
+
+    @Inject
+    DaemonContext context;
 
     private final List<String> events = Collections.synchronizedList(new ArrayList<>());
 
@@ -57,15 +66,18 @@ public final class InjectedPlugin implements DaemonPlugin {
                 + " loops=" + (loops == daemon.eventLoops())
                 + " context=" + (context == daemon)
                 + " motto=" + motto.text();
-        daemon.listen("listen", p -> p.addLast(new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelActive(ChannelHandlerContext ctx) {
-                String line;
-                synchronized (events) {
-                    line = report + " events=" + new TreeSet<>(events) + "\n";
-                }
-                ctx.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.UTF_8)).addListener(ChannelFutureListener.CLOSE);
-            }
-        }));
+        daemon.listen(
+                "listen",
+                p -> p.addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelActive(ChannelHandlerContext ctx) {
+                        String line;
+                        synchronized (events) {
+                            line = report + " events=" + new TreeSet<>(events) + "\n";
+                        }
+                        ctx.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.UTF_8))
+                                .addListener(ChannelFutureListener.CLOSE);
+                    }
+                }));
     }
 }

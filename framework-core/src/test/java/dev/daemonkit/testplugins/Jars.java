@@ -7,8 +7,7 @@ import java.nio.file.Path;
 
 /** The test plugins packed as jars. */
 public final class Jars {
-    private Jars() {
-    }
+    private Jars() {}
 
     public static Path lineEcho(Path plugins) throws IOException {
         return PluginJar.at(plugins.resolve("line-echo.jar"))
@@ -30,7 +29,8 @@ public final class Jars {
         return PluginJar.at(plugins.resolve("lib-" + which + ".jar"))
                 .withPlugin(which.equals("a") ? LibraryVersionAPlugin.class : LibraryVersionBPlugin.class)
                 .withClass(GreetingHandler.class)
-                .withCompiled("testlib.Greeting",
+                .withCompiled(
+                        "testlib.Greeting",
                         "package testlib; public final class Greeting { public static final String VERSION = \""
                                 + version + "\"; }")
                 .withResource("reference.conf", "daemons.lib-" + which + ".listen = \"127.0.0.1:0\"\n")
@@ -47,9 +47,12 @@ public final class Jars {
     /** The "ver" plugin with the given tag (a "version"), written atomically (or as {@code file}). */
     public static byte[] versioned(String tag) throws IOException {
         Path tmp = Files.createTempFile("ver-", ".jar");
-        PluginJar.at(tmp).withPlugin(VersionedEchoPlugin.class)
-                .withResource("reference.conf", "daemons.ver { listen = \"127.0.0.1:0\", listen-udp = \"\", tag = " + tag
-                        + ", accept-reload = false, block-ms = 0 }\n")
+        PluginJar.at(tmp)
+                .withPlugin(VersionedEchoPlugin.class)
+                .withResource(
+                        "reference.conf",
+                        "daemons.ver { listen = \"127.0.0.1:0\", listen-udp = \"\", tag = " + tag
+                                + ", accept-reload = false, block-ms = 0 }\n")
                 .build();
         byte[] bytes = Files.readAllBytes(tmp);
         Files.delete(tmp);
@@ -66,7 +69,9 @@ public final class Jars {
     }
 
     public static Path leaky(Path plugins) throws IOException {
-        return PluginJar.at(plugins.resolve("leaky.jar")).withPlugin(ThreadLeakPlugin.class).build();
+        return PluginJar.at(plugins.resolve("leaky.jar"))
+                .withPlugin(ThreadLeakPlugin.class)
+                .build();
     }
 
     public static Path versioned(Path plugins, String tag) throws IOException {

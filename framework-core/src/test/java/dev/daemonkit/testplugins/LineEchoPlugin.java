@@ -22,44 +22,51 @@ public final class LineEchoPlugin implements DaemonPlugin {
     public void configure(DaemonContext daemon) {
         String prefix = daemon.config().getString("prefix");
         boolean goodbye = daemon.config().getBoolean("say-goodbye");
-        daemon.listen("listen", p -> p.addLast(
-                new LineBasedFrameDecoder(1024),
-                new StringDecoder(StandardCharsets.UTF_8),
-                new StringEncoder(StandardCharsets.UTF_8),
-                new SimpleChannelInboundHandler<String>() {
-                    @Override
-                    protected void channelRead0(ChannelHandlerContext ctx, String line) {
-                        if (line.equals("later")) {
-                            daemon.timers(ctx.channel()).schedule(Duration.ofMillis(100),
-                                    () -> ctx.writeAndFlush(prefix + "later\n"));
-                        } else if (line.equals("log")) {
-                            daemon.log().info("read {}", line);
-                            daemon.timers(ctx.channel()).schedule(Duration.ofMillis(5),
-                                    () -> daemon.log().info("timer {}", line));
-                            ctx.writeAndFlush(prefix + "logged\n");
-                        } else if (line.equals("hold")) {
-                            daemon.timers(ctx.channel()).schedule(Duration.ofHours(1), () -> ctx.writeAndFlush("late\n"));
-                            ctx.writeAndFlush(prefix + "holding\n");
-                        } else if (line.equals("boom")) {
-                            throw new IllegalStateException("boom requested by the client");
-                        } else {
-                            ctx.writeAndFlush(prefix + line + "\n");
-                        }
-                    }
+        daemon.listen(
+                "listen",
+                p -> p.addLast(
+                        new LineBasedFrameDecoder(1024),
+                        new StringDecoder(StandardCharsets.UTF_8),
+                        new StringEncoder(StandardCharsets.UTF_8),
+                        new SimpleChannelInboundHandler<String>() {
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, String line) {
+                                if (line.equals("later")) {
+                                    daemon.timers(ctx.channel())
+                                            .schedule(
+                                                    Duration.ofMillis(100),
+                                                    () -> ctx.writeAndFlush(prefix + "later\n"));
+                                } else if (line.equals("log")) {
+                                    daemon.log().info("read {}", line);
+                                    daemon.timers(ctx.channel())
+                                            .schedule(
+                                                    Duration.ofMillis(5),
+                                                    () -> daemon.log().info("timer {}", line));
+                                    ctx.writeAndFlush(prefix + "logged\n");
+                                } else if (line.equals("hold")) {
+                                    daemon.timers(ctx.channel())
+                                            .schedule(Duration.ofHours(1), () -> ctx.writeAndFlush("late\n"));
+                                    ctx.writeAndFlush(prefix + "holding\n");
+                                } else if (line.equals("boom")) {
+                                    throw new IllegalStateException("boom requested by the client");
+                                } else {
+                                    ctx.writeAndFlush(prefix + line + "\n");
+                                }
+                            }
 
-                    @Override
-                    public void channelReadComplete(ChannelHandlerContext ctx) {
-                        daemon.log().debug("read complete");
-                        ctx.fireChannelReadComplete();
-                    }
+                            @Override
+                            public void channelReadComplete(ChannelHandlerContext ctx) {
+                                daemon.log().debug("read complete");
+                                ctx.fireChannelReadComplete();
+                            }
 
-                    @Override
-                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                        if (evt instanceof DaemonStopping && goodbye) {
-                            ctx.writeAndFlush("BYE\n").addListener(f -> ctx.close());
-                        }
-                        ctx.fireUserEventTriggered(evt);
-                    }
-                }));
+                            @Override
+                            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                                if (evt instanceof DaemonStopping && goodbye) {
+                                    ctx.writeAndFlush("BYE\n").addListener(f -> ctx.close());
+                                }
+                                ctx.fireUserEventTriggered(evt);
+                            }
+                        }));
     }
 }

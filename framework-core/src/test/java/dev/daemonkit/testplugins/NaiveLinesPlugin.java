@@ -22,23 +22,25 @@ public final class NaiveLinesPlugin implements DaemonPlugin {
 
     @Override
     public void configure(DaemonContext daemon) {
-        daemon.listen("listen", p -> p.addLast(
-                new LineBasedFrameDecoder(Integer.MAX_VALUE),
-                new StringDecoder(StandardCharsets.UTF_8),
-                new StringEncoder(StandardCharsets.UTF_8),
-                new SimpleChannelInboundHandler<String>() {
-                    @Override
-                    protected void channelRead0(ChannelHandlerContext ctx, String line) {
-                        if (line.equals("thread")) {
-                            ctx.writeAndFlush(Thread.currentThread().getName() + "\n");
-                        } else if (line.equals("block")) {
-                            sleep(1_500);   // a burst that holds the loop, as a noisy daemon would
-                            ctx.writeAndFlush("unblocked\n");
-                        } else {
-                            ctx.writeAndFlush(line.length() > 20 ? line.length() + "\n" : line + "\n");
-                        }
-                    }
-                }));
+        daemon.listen(
+                "listen",
+                p -> p.addLast(
+                        new LineBasedFrameDecoder(Integer.MAX_VALUE),
+                        new StringDecoder(StandardCharsets.UTF_8),
+                        new StringEncoder(StandardCharsets.UTF_8),
+                        new SimpleChannelInboundHandler<String>() {
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, String line) {
+                                if (line.equals("thread")) {
+                                    ctx.writeAndFlush(Thread.currentThread().getName() + "\n");
+                                } else if (line.equals("block")) {
+                                    sleep(1_500); // a burst that holds the loop, as a noisy daemon would
+                                    ctx.writeAndFlush("unblocked\n");
+                                } else {
+                                    ctx.writeAndFlush(line.length() > 20 ? line.length() + "\n" : line + "\n");
+                                }
+                            }
+                        }));
     }
 
     private static void sleep(long ms) {

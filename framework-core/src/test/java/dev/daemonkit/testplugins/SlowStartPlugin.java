@@ -36,7 +36,8 @@ public final class SlowStartPlugin implements DaemonPlugin {
         poll[0] = daemon.timers().scheduleWithFixedDelay(Duration.ofMillis(10), Duration.ofMillis(10), () -> {
             try {
                 if (Files.exists(fail)) {
-                    connected.completeExceptionally(new IllegalStateException(Files.readString(fail).trim()));
+                    connected.completeExceptionally(
+                            new IllegalStateException(Files.readString(fail).trim()));
                 } else if (Files.exists(ready)) {
                     connected.complete(null);
                 }
@@ -48,15 +49,17 @@ public final class SlowStartPlugin implements DaemonPlugin {
             }
         });
         daemon.readyWhen(connected);
-        daemon.listen("listen", p -> p.addLast(
-                new LineBasedFrameDecoder(256),
-                new StringDecoder(StandardCharsets.UTF_8),
-                new StringEncoder(StandardCharsets.UTF_8),
-                new SimpleChannelInboundHandler<String>() {
-                    @Override
-                    protected void channelRead0(ChannelHandlerContext ctx, String line) {
-                        ctx.writeAndFlush("ready " + line + "\n");
-                    }
-                }));
+        daemon.listen(
+                "listen",
+                p -> p.addLast(
+                        new LineBasedFrameDecoder(256),
+                        new StringDecoder(StandardCharsets.UTF_8),
+                        new StringEncoder(StandardCharsets.UTF_8),
+                        new SimpleChannelInboundHandler<String>() {
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, String line) {
+                                ctx.writeAndFlush("ready " + line + "\n");
+                            }
+                        }));
     }
 }

@@ -15,13 +15,15 @@ public final class ThreadLeakPlugin implements DaemonPlugin {
 
     @Override
     public void configure(DaemonContext daemon) {
-        Thread t = new Thread(() -> {
-            try {
-                NEVER.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "leaky-worker");
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        NEVER.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                "leaky-worker");
         t.setDaemon(true);
         t.start();
     }

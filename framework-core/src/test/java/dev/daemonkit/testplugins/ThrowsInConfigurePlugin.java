@@ -11,7 +11,7 @@ public final class ThrowsInConfigurePlugin implements DaemonPlugin {
 
     @Override
     public void configure(DaemonContext daemon) {
-        daemon.listen("listen", p -> { });
+        daemon.listen("listen", p -> {});
         throw new IllegalStateException("configure refuses to run");
     }
 }

@@ -14,6 +14,5 @@ public final class ThrowsInConstructorPlugin implements DaemonPlugin {
     }
 
     @Override
-    public void configure(DaemonContext daemon) {
-    }
+    public void configure(DaemonContext daemon) {}
 }

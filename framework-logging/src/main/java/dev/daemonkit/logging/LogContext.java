@@ -17,6 +17,5 @@ public final class LogContext {
     /** The remote address of the connection, {@code host:port}. */
     public static final String PEER = "peer";
 
-    private LogContext() {
-    }
+    private LogContext() {}
 }

@@ -77,6 +77,7 @@ public final class LoggingSystem implements AutoCloseable {
     private final BoundedAsyncAppender files;
     /** The console (if on) and the files. */
     private final List<BoundedAsyncAppender> allOutputs = new ArrayList<>();
+
     private final org.slf4j.Logger log;
 
     private final Map<String, DaemonEntry> daemons = new HashMap<>(); // guarded by this
@@ -104,8 +105,8 @@ public final class LoggingSystem implements AutoCloseable {
         Objects.requireNonNull(daemonkitLogging, "daemonkitLogging");
         LoggerContext context = loggerContext();
         Config reference = ConfigFactory.defaultReference(LoggingSystem.class.getClassLoader());
-        GlobalLogSettings settings = GlobalLogSettings.from(
-                daemonkitLogging.withFallback(reference.getConfig(GlobalLogSettings.PATH)));
+        GlobalLogSettings settings =
+                GlobalLogSettings.from(daemonkitLogging.withFallback(reference.getConfig(GlobalLogSettings.PATH)));
         Config daemonDefaults = reference.getConfig(DaemonLogSettings.DEFAULTS_PATH);
         String userConfig = userConfig(configDir);
         if (userConfig == null) {
@@ -131,8 +132,13 @@ public final class LoggingSystem implements AutoCloseable {
         }
     }
 
-    private LoggingSystem(LoggerContext context, GlobalLogSettings settings, Config daemonDefaults, Path logsDir,
-            boolean foreground, String userConfig) {
+    private LoggingSystem(
+            LoggerContext context,
+            GlobalLogSettings settings,
+            Config daemonDefaults,
+            Path logsDir,
+            boolean foreground,
+            String userConfig) {
         this.context = context;
         this.settings = settings;
         this.daemonDefaults = daemonDefaults;
@@ -159,8 +165,11 @@ public final class LoggingSystem implements AutoCloseable {
                 allOutputs.add(outputs.console(settings.consoleFormat()));
             }
             try {
-                this.files = outputs.files(logsDir, settings.fileEnabled() ? settings.fileName() : null,
-                        settings.fileFormat(), settings.rolling());
+                this.files = outputs.files(
+                        logsDir,
+                        settings.fileEnabled() ? settings.fileName() : null,
+                        settings.fileFormat(),
+                        settings.rolling());
             } catch (RuntimeException e) {
                 // The console's writer, and the archiver if a leftover was queued, would outlive this failure.
                 allOutputs.forEach(BoundedAsyncAppender::stop);
@@ -170,8 +179,12 @@ public final class LoggingSystem implements AutoCloseable {
             allOutputs.add(files);
             allOutputs.forEach(root::addAppender);
             if (settings.repeatLimit() > 0) {
-                this.repeats = new RepeatLimiter(context, settings.repeatLimit(), settings.repeatPeriod(),
-                        settings.repeatMaxTracked(), System::nanoTime);
+                this.repeats = new RepeatLimiter(
+                        context,
+                        settings.repeatLimit(),
+                        settings.repeatPeriod(),
+                        settings.repeatMaxTracked(),
+                        System::nanoTime);
                 this.sweeper = Executors.newSingleThreadScheduledExecutor(task -> {
                     Thread thread = new Thread(task, "daemonkit-log-repeats");
                     thread.setDaemon(true);
@@ -189,10 +202,14 @@ public final class LoggingSystem implements AutoCloseable {
         levels.start();
         context.addTurboFilter(levels);
         if (userConfig != null) {
-            log.info("logging configured by {}: daemonkit.logging is ignored; per-daemon levels and run-time level"
-                    + " changes still apply", userConfig);
+            log.info(
+                    "logging configured by {}: daemonkit.logging is ignored; per-daemon levels and run-time level"
+                            + " changes still apply",
+                    userConfig);
         } else {
-            log.info("logging to {}{}", settings.fileEnabled() ? logsDir.resolve(settings.fileName()) : "daemon files only",
+            log.info(
+                    "logging to {}{}",
+                    settings.fileEnabled() ? logsDir.resolve(settings.fileName()) : "daemon files only",
                     allOutputs.stream().anyMatch(o -> o.getName().equals("console")) ? " and the console" : "");
         }
     }
@@ -266,12 +283,17 @@ public final class LoggingSystem implements AutoCloseable {
                     hasFile = false;
                 }
                 if (files != null && daemonSettings.fileEnabled()) {
-                    outputs.addDaemonFile(files, daemon, logsDir, daemonSettings.fileFormat(), daemonSettings.rolling());
+                    outputs.addDaemonFile(
+                            files, daemon, logsDir, daemonSettings.fileFormat(), daemonSettings.rolling());
                     hasFile = true;
                 }
             }
-            daemons.put(daemon, new DaemonEntry(daemonSettings,
-                    new DaemonLevels(daemonSettings.level(), daemonSettings.loggers()), hasFile));
+            daemons.put(
+                    daemon,
+                    new DaemonEntry(
+                            daemonSettings,
+                            new DaemonLevels(daemonSettings.level(), daemonSettings.loggers()),
+                            hasFile));
             publishLevels();
         }
     }
@@ -307,16 +329,19 @@ public final class LoggingSystem implements AutoCloseable {
         String scope = (daemon == null ? "global" : "daemon '" + daemon + "'")
                 + (logger == null ? " level" : " logger '" + logger + "'");
         boolean inherit = LogLevels.isInherit(level);
-        Level parsed = inherit ? null : LogLevels.parse(level).orElseThrow(() -> new IllegalArgumentException(
-                "\"" + level + "\" is not a log level (setting the " + scope + "). Use " + LogLevels.CHOICES
-                        + ", or inherit to remove the override."));
+        Level parsed = inherit
+                ? null
+                : LogLevels.parse(level)
+                        .orElseThrow(() -> new IllegalArgumentException(
+                                "\"" + level + "\" is not a log level (setting the " + scope + "). Use "
+                                        + LogLevels.CHOICES + ", or inherit to remove the override."));
         if (inherit && daemon == null && logger == null) {
-            throw new IllegalArgumentException("the global level cannot inherit: nothing is above it. Use "
-                    + LogLevels.CHOICES + ".");
+            throw new IllegalArgumentException(
+                    "the global level cannot inherit: nothing is above it. Use " + LogLevels.CHOICES + ".");
         }
         if (logger != null && logger.isBlank()) {
-            throw new IllegalArgumentException("logger name is blank (setting the " + scope
-                    + "). Pass null to set the " + (daemon == null ? "global" : "daemon's") + " level.");
+            throw new IllegalArgumentException("logger name is blank (setting the " + scope + "). Pass null to set the "
+                    + (daemon == null ? "global" : "daemon's") + " level.");
         }
         Level before;
         synchronized (this) {
@@ -333,8 +358,10 @@ public final class LoggingSystem implements AutoCloseable {
                 }
                 DaemonLevels current = entry.levels();
                 before = logger == null ? current.level() : current.loggers().get(logger);
-                daemons.put(daemon, entry.withLevels(
-                        logger == null ? current.withLevel(parsed) : current.withLogger(logger, parsed)));
+                daemons.put(
+                        daemon,
+                        entry.withLevels(
+                                logger == null ? current.withLevel(parsed) : current.withLogger(logger, parsed)));
                 publishLevels();
             }
         }
@@ -407,15 +434,17 @@ public final class LoggingSystem implements AutoCloseable {
             repeats.sweep(false);
         } catch (RuntimeException e) {
             // A throwing task would silently cancel the schedule and with it every later count.
-            context.getStatusManager().add(new ErrorStatus(
-                    "counting suppressed repeats failed", this, e));
+            context.getStatusManager().add(new ErrorStatus("counting suppressed repeats failed", this, e));
         }
     }
 
     private void stopDaemonFile(String daemon) {
         if (!files.removeDaemonSink(daemon, settings.flushTimeout())) {
-            log.warn("the log file of daemon '{}' was not written to its end within {} (a stalled disk?);"
-                    + " it is closed once it is", daemon, settings.flushTimeout());
+            log.warn(
+                    "the log file of daemon '{}' was not written to its end within {} (a stalled disk?);"
+                            + " it is closed once it is",
+                    daemon,
+                    settings.flushTimeout());
         }
     }
 
@@ -431,8 +460,8 @@ public final class LoggingSystem implements AutoCloseable {
 
     private void checkOpen(String what) {
         if (closed) {
-            throw new IllegalStateException(what + " called after close(): this LoggingSystem is stopped;"
-                    + " start a new one");
+            throw new IllegalStateException(
+                    what + " called after close(): this LoggingSystem is stopped;" + " start a new one");
         }
     }
 
@@ -448,8 +477,10 @@ public final class LoggingSystem implements AutoCloseable {
                 joran.doConfigure(toUrl(source));
             }
         } catch (JoranException e) {
-            throw new IllegalStateException(source + ": not a usable Logback configuration (" + e.getMessage() + ")."
-                    + " Fix it, or remove it to configure logging from daemonkit.logging.", e);
+            throw new IllegalStateException(
+                    source + ": not a usable Logback configuration (" + e.getMessage() + ")."
+                            + " Fix it, or remove it to configure logging from daemonkit.logging.",
+                    e);
         }
         String errors = context.getStatusManager().getCopyOfStatusList().stream()
                 .filter(s -> s.getLevel() >= Status.ERROR && s.getTimestamp() >= since)
@@ -487,17 +518,20 @@ public final class LoggingSystem implements AutoCloseable {
         try {
             Files.createDirectories(logsDir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the logs directory " + logsDir + " (" + e
-                    + "). Create it, make it writable, or pass another one (--logs DIR).", e);
+            throw new UncheckedIOException(
+                    "cannot create the logs directory " + logsDir + " (" + e
+                            + "). Create it, make it writable, or pass another one (--logs DIR).",
+                    e);
         }
     }
 
     private static LoggerContext loggerContext() {
         ILoggerFactory factory = LoggerFactory.getILoggerFactory();
         if (!(factory instanceof LoggerContext)) {
-            throw new IllegalStateException("SLF4J is bound to " + factory.getClass().getName() + ", not Logback;"
-                    + " Daemonkit's logging needs logback-classic. Remove the other SLF4J provider"
-                    + " (slf4j-simple, log4j-slf4j2-impl, ...) from the classpath.");
+            throw new IllegalStateException(
+                    "SLF4J is bound to " + factory.getClass().getName() + ", not Logback;"
+                            + " Daemonkit's logging needs logback-classic. Remove the other SLF4J provider"
+                            + " (slf4j-simple, log4j-slf4j2-impl, ...) from the classpath.");
         }
         return (LoggerContext) factory;
     }

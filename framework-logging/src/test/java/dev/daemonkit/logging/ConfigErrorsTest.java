@@ -19,17 +19,20 @@ class ConfigErrorsTest {
 
     @Test
     void aBadGlobalLevelNamesTheKeyAndTheFileAndLine() {
-        Config config = parse("daemonkit.conf", "daemonkit.logging {\n  level = LOUD\n}").getConfig("daemonkit.logging");
+        Config config = parse("daemonkit.conf", "daemonkit.logging {\n  level = LOUD\n}")
+                .getConfig("daemonkit.logging");
 
         assertThatThrownBy(() -> LoggingSystem.start(config, logs, false, null))
                 .isInstanceOf(ConfigException.BadValue.class)
-                .hasMessage("daemonkit.conf: 2: Invalid value at 'daemonkit.logging.level': \"LOUD\" is not a log level."
-                        + " Use TRACE, DEBUG, INFO, WARN, ERROR or OFF.");
+                .hasMessage(
+                        "daemonkit.conf: 2: Invalid value at 'daemonkit.logging.level': \"LOUD\" is not a log level."
+                                + " Use TRACE, DEBUG, INFO, WARN, ERROR or OFF.");
     }
 
     @Test
     void aBadDaemonLoggerLevelNamesTheDaemonsKey() {
-        Config daemons = parse("daemonkit.conf", "daemons.echo.logging {\n  loggers {\n    \"io.netty\" = chatty\n  }\n}");
+        Config daemons =
+                parse("daemonkit.conf", "daemons.echo.logging {\n  loggers {\n    \"io.netty\" = chatty\n  }\n}");
         try (LoggingSystem logging = LoggingSystem.start(TestLogs.global(""), logs, false, null)) {
             assertThatThrownBy(() -> logging.addDaemon("echo", daemons.getConfig("daemons.echo.logging")))
                     .isInstanceOf(ConfigException.BadValue.class)
@@ -41,7 +44,8 @@ class ConfigErrorsTest {
 
     @Test
     void aSizeCapBelowTheFileSizeIsRefusedNamingBothKeys() {
-        Config daemons = parse("daemonkit.conf",
+        Config daemons = parse(
+                "daemonkit.conf",
                 "daemons.echo.logging.rolling {\n  max-file-size = 10 MiB\n  total-size-cap = 1 MiB\n}");
         try (LoggingSystem logging = LoggingSystem.start(TestLogs.global(""), logs, false, null)) {
             assertThatThrownBy(() -> logging.addDaemon("echo", daemons.getConfig("daemons.echo.logging")))
@@ -55,10 +59,18 @@ class ConfigErrorsTest {
     @Test
     void theReferenceHoldsExactlyTheTwoDocumentedBlocksAndItsDefaultsAreValid() {
         Config reference = ConfigFactory.defaultReference();
-        assertThat(reference.getConfig("daemonkit").root().keySet()).containsExactlyInAnyOrder("logging", "daemon-defaults");
+        assertThat(reference.getConfig("daemonkit").root().keySet())
+                .containsExactlyInAnyOrder("logging", "daemon-defaults");
         // Starting from the reference alone must work: every default is valid.
-        try (LoggingSystem logging = LoggingSystem.start(reference.getConfig("daemonkit.logging")
-                .withValue("console.enabled", ConfigFactory.parseString("x = false").getValue("x")), logs, false, null)) {
+        try (LoggingSystem logging = LoggingSystem.start(
+                reference
+                        .getConfig("daemonkit.logging")
+                        .withValue(
+                                "console.enabled",
+                                ConfigFactory.parseString("x = false").getValue("x")),
+                logs,
+                false,
+                null)) {
             logging.addDaemon("echo", reference.getConfig("daemonkit.daemon-defaults.logging"));
         }
     }

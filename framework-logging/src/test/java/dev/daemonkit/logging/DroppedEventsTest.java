@@ -43,14 +43,16 @@ class DroppedEventsTest {
                 repeats.limit = 0
                 """), logs, false, null);
         try {
-            Thread producer = new Thread(() -> {
-                for (int i = 0; i < infos; i++) {
-                    LOG.info("info {}", i);
-                }
-                for (int i = 0; i < problems; i++) {
-                    LOG.warn("problem {}", i);
-                }
-            }, "producer");
+            Thread producer = new Thread(
+                    () -> {
+                        for (int i = 0; i < infos; i++) {
+                            LOG.info("info {}", i);
+                        }
+                        for (int i = 0; i < problems; i++) {
+                            LOG.warn("problem {}", i);
+                        }
+                    },
+                    "producer");
             producer.start();
             await().atMost(Duration.ofSeconds(10)).until(() -> logging.droppedEvents() > 0);
             console.release.countDown();
@@ -65,10 +67,12 @@ class DroppedEventsTest {
 
         List<String> consoleLines = Arrays.asList(console.text().split("\n"));
         List<String> fileLines = lines(logs.resolve("daemonkit.log"));
-        long consoleInfos = consoleLines.stream().filter(l -> l.contains(" - info ")).count();
+        long consoleInfos =
+                consoleLines.stream().filter(l -> l.contains(" - info ")).count();
         long fileInfos = fileLines.stream().filter(l -> l.contains(" - info ")).count();
         assertThat(consoleInfos).isLessThan(infos);
-        assertThat((infos - consoleInfos) + (infos - fileInfos)).as("every missing INFO line is counted")
+        assertThat((infos - consoleInfos) + (infos - fileInfos))
+                .as("every missing INFO line is counted")
                 .isEqualTo(dropped);
         assertThat(consoleLines).filteredOn(l -> l.contains(" - problem ")).hasSize(problems);
         assertThat(fileLines).filteredOn(l -> l.contains(" - problem ")).hasSize(problems);
@@ -95,14 +99,16 @@ class DroppedEventsTest {
         built.start();
         root.addAppender(built);
         try {
-            Thread producer = new Thread(() -> {
-                for (int i = 0; i < infos; i++) {
-                    LOG.info("info {}", i);
-                }
-                LOG.warn("the last word");
-            }, "producer");
+            Thread producer = new Thread(
+                    () -> {
+                        for (int i = 0; i < infos; i++) {
+                            LOG.info("info {}", i);
+                        }
+                        LOG.warn("the last word");
+                    },
+                    "producer");
             producer.start();
-            producer.join(10_000);   // never blocked: INFO is refused, the WARN fits in the reserve
+            producer.join(10_000); // never blocked: INFO is refused, the WARN fits in the reserve
             assertThat(producer.isAlive()).isFalse();
             console.release.countDown();
             logging.close();
@@ -112,11 +118,17 @@ class DroppedEventsTest {
             System.setOut(original);
         }
         List<String> consoleLines = Arrays.asList(console.text().split("\n"));
-        long consoleInfos = consoleLines.stream().filter(l -> l.contains(" - info ")).count();
-        assertThat(infos - consoleInfos).as("every missing INFO line is counted").isEqualTo(dropped);
+        long consoleInfos =
+                consoleLines.stream().filter(l -> l.contains(" - info ")).count();
+        assertThat(infos - consoleInfos)
+                .as("every missing INFO line is counted")
+                .isEqualTo(dropped);
         assertThat(dropped).isGreaterThan(infos / 2);
-        assertThat(built.list.stream().filter(e -> e.getMessage().equals("info {}")).count())
-                .as("INFO events built").isLessThan(infos - dropped / 2);
+        assertThat(built.list.stream()
+                        .filter(e -> e.getMessage().equals("info {}"))
+                        .count())
+                .as("INFO events built")
+                .isLessThan(infos - dropped / 2);
         assertThat(consoleLines).anyMatch(l -> l.contains(" - the last word"));
     }
 

@@ -33,8 +33,11 @@ class FlushOnCloseTest {
             assertThat(logging.droppedEvents()).isZero();
         }
 
-        assertThat(lines(logs.resolve("worker.log"))).hasSize(LINES + 1)
-                .last().asString().endsWith("last line before exit");
+        assertThat(lines(logs.resolve("worker.log")))
+                .hasSize(LINES + 1)
+                .last()
+                .asString()
+                .endsWith("last line before exit");
         assertThat(lines(logs.resolve("daemonkit.log"))).last().asString().endsWith("last line before exit");
     }
 
@@ -47,6 +50,10 @@ class FlushOnCloseTest {
                 inDaemon("worker", () -> LOG.info("round {}", r));
             }
         }
-        assertThat(lines(logs.resolve("worker.log"))).hasSize(3).last().asString().endsWith("round 2");
+        assertThat(lines(logs.resolve("worker.log")))
+                .hasSize(3)
+                .last()
+                .asString()
+                .endsWith("round 2");
     }
 }

@@ -56,7 +56,9 @@ class JsonLinesTest {
 
         // daemonkit.log holds the same two lines plus the framework's own, all valid JSON.
         List<JsonNode> allLines = parse(logs.resolve("daemonkit.log"));
-        assertThat(allLines).filteredOn(n -> "echo".equals(n.path("daemon").asText())).hasSize(2);
+        assertThat(allLines)
+                .filteredOn(n -> "echo".equals(n.path("daemon").asText()))
+                .hasSize(2);
         assertThat(allLines).filteredOn(n -> !n.has("daemon")).isNotEmpty();
     }
 
@@ -67,7 +69,8 @@ class JsonLinesTest {
             inConnection("echo", "3", null, () -> LOG.info("hello"));
         }
 
-        assertThat(parse(logs.resolve("echo.log"))).singleElement()
+        assertThat(parse(logs.resolve("echo.log")))
+                .singleElement()
                 .satisfies(n -> assertThat(n.get("conn").asText()).isEqualTo("3"))
                 .satisfies(n -> assertThat(n.has("peer")).isFalse());
         assertThat(String.join("\n", lines(logs.resolve("daemonkit.log"))))
@@ -75,12 +78,14 @@ class JsonLinesTest {
     }
 
     private static List<JsonNode> parse(Path file) {
-        return lines(file).stream().map(line -> {
-            try {
-                return JSON.readTree(line);
-            } catch (IOException e) {
-                throw new UncheckedIOException("not one JSON object: " + line, e);
-            }
-        }).toList();
+        return lines(file).stream()
+                .map(line -> {
+                    try {
+                        return JSON.readTree(line);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("not one JSON object: " + line, e);
+                    }
+                })
+                .toList();
     }
 }

@@ -20,12 +20,13 @@ import java.util.Set;
 class LayeringTest {
 
     @ArchTest
-    static final ArchRule everyClassIsInTheLoggingPackages = classes()
-            .should().resideInAPackage("dev.daemonkit.logging..");
+    static final ArchRule everyClassIsInTheLoggingPackages =
+            classes().should().resideInAPackage("dev.daemonkit.logging..");
 
     @ArchTest
     static final ArchRule noClassDependsOnTheCore = noClasses()
-            .should().dependOnClassesThat()
+            .should()
+            .dependOnClassesThat()
             .resideInAnyPackage("dev.daemonkit.internal..", "dev.daemonkit.api..", "dev.daemonkit.cli..");
 
     /** This module's main classes (not its tests): the folder or jar that holds {@link LoggingSystem}. */
@@ -33,7 +34,11 @@ class LayeringTest {
         @Override
         public Set<Location> get(Class<?> testClass) {
             try {
-                return Set.of(Location.of(Path.of(LoggingSystem.class.getProtectionDomain().getCodeSource().getLocation().toURI())));
+                return Set.of(Location.of(Path.of(LoggingSystem.class
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation()
+                        .toURI())));
             } catch (URISyntaxException e) {
                 throw new IllegalStateException(e);
             }

@@ -27,6 +27,7 @@ class LevelPrecedenceTest {
 
     @TempDir
     Path logs;
+
     private LoggingSystem logging;
 
     @BeforeEach
@@ -52,7 +53,9 @@ class LevelPrecedenceTest {
     void outsideAnyDaemonTheGlobalLevelsApply() {
         assertThat(PLAIN.isInfoEnabled()).isTrue();
         assertThat(PLAIN.isDebugEnabled()).isFalse();
-        assertThat(NETTY.isInfoEnabled()).as("global per-logger beats global level").isFalse();
+        assertThat(NETTY.isInfoEnabled())
+                .as("global per-logger beats global level")
+                .isFalse();
         assertThat(CHATTY.isDebugEnabled()).isTrue();
     }
 
@@ -73,10 +76,16 @@ class LevelPrecedenceTest {
 
     @Test
     void aPerLoggerLevelInADaemonBeatsTheDaemonLevel() {
-        assertThat(in("mixed", PLAIN, Logger::isWarnEnabled)).as("daemon level ERROR").isFalse();
+        assertThat(in("mixed", PLAIN, Logger::isWarnEnabled))
+                .as("daemon level ERROR")
+                .isFalse();
         assertThat(in("mixed", PLAIN, Logger::isErrorEnabled)).isTrue();
-        assertThat(in("mixed", CHATTY, Logger::isTraceEnabled)).as("daemon per-logger TRACE").isTrue();
-        assertThat(in("mixed", NETTY, Logger::isInfoEnabled)).as("io.netty.channel written as a path").isTrue();
+        assertThat(in("mixed", CHATTY, Logger::isTraceEnabled))
+                .as("daemon per-logger TRACE")
+                .isTrue();
+        assertThat(in("mixed", NETTY, Logger::isInfoEnabled))
+                .as("io.netty.channel written as a path")
+                .isTrue();
         assertThat(in("mixed", NETTY, Logger::isDebugEnabled)).isFalse();
     }
 

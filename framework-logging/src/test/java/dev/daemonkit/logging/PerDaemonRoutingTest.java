@@ -45,7 +45,10 @@ class PerDaemonRoutingTest {
             inDaemon("cache", () -> LOG.info("before removal"));
             logging.removeDaemon("cache");
             // removeDaemon has written and closed the file: its content is final now, before close().
-            assertThat(lines(logs.resolve("cache.log"))).singleElement().asString().contains("before removal");
+            assertThat(lines(logs.resolve("cache.log")))
+                    .singleElement()
+                    .asString()
+                    .contains("before removal");
             inDaemon("cache", () -> LOG.info("after removal"));
         }
 

@@ -22,11 +22,14 @@ class RepeatLimitTest {
 
     @Test
     void aFloodOfTheSameWarningFromManyClientsWritesAFewLinesAndACount() {
-        try (LoggingSystem logging = LoggingSystem.start(
-                global("repeats { limit = 3, period = 1 hour }"), logs, false, null)) {
+        try (LoggingSystem logging =
+                LoggingSystem.start(global("repeats { limit = 3, period = 1 hour }"), logs, false, null)) {
             logging.addDaemon("cache", null);
             for (int client = 0; client < 1000; client++) {
-                inConnection("cache", "c" + client, "10.0.0." + client % 250 + ":4000",
+                inConnection(
+                        "cache",
+                        "c" + client,
+                        "10.0.0." + client % 250 + ":4000",
                         () -> LOG.warn("bad command from client: {}", "GARBAGE"));
             }
             inConnection("cache", "c1", null, () -> LOG.warn("another problem"));
@@ -37,19 +40,25 @@ class RepeatLimitTest {
         }
 
         List<String> lines = lines(logs.resolve("cache.log"));
-        assertThat(lines).filteredOn(l -> l.contains("- bad command from client: GARBAGE")).hasSize(3);
+        assertThat(lines)
+                .filteredOn(l -> l.contains("- bad command from client: GARBAGE"))
+                .hasSize(3);
         assertThat(lines).filteredOn(l -> l.contains("another problem")).hasSize(1);
-        assertThat(lines).filteredOn(l -> l.contains("INFO lines are never limited")).hasSize(4);
+        assertThat(lines)
+                .filteredOn(l -> l.contains("INFO lines are never limited"))
+                .hasSize(4);
         // The count is logged on close at the latest, under the same logger and daemon.
-        assertThat(lines).filteredOn(l -> l.contains("suppressed 997 repeats of this WARN in the last")
-                && l.contains("\"bad command from client: {}\"")
-                && l.contains("[cache] com.example.cache.Protocol")).hasSize(1);
+        assertThat(lines)
+                .filteredOn(l -> l.contains("suppressed 997 repeats of this WARN in the last")
+                        && l.contains("\"bad command from client: {}\"")
+                        && l.contains("[cache] com.example.cache.Protocol"))
+                .hasSize(1);
     }
 
     @Test
     void theSamePatternInAnotherDaemonIsCountedSeparately() {
-        try (LoggingSystem logging = LoggingSystem.start(
-                global("repeats { limit = 1, period = 1 hour }"), logs, false, null)) {
+        try (LoggingSystem logging =
+                LoggingSystem.start(global("repeats { limit = 1, period = 1 hour }"), logs, false, null)) {
             logging.addDaemon("a", null);
             logging.addDaemon("b", null);
             for (int i = 0; i < 5; i++) {
@@ -58,9 +67,14 @@ class RepeatLimitTest {
             }
         }
 
-        assertThat(lines(logs.resolve("a.log"))).filteredOn(l -> l.endsWith("- disk full")).hasSize(1);
-        assertThat(lines(logs.resolve("b.log"))).filteredOn(l -> l.endsWith("- disk full")).hasSize(1);
-        assertThat(lines(logs.resolve("b.log"))).filteredOn(l -> l.contains("suppressed 4 repeats of this ERROR"))
+        assertThat(lines(logs.resolve("a.log")))
+                .filteredOn(l -> l.endsWith("- disk full"))
+                .hasSize(1);
+        assertThat(lines(logs.resolve("b.log")))
+                .filteredOn(l -> l.endsWith("- disk full"))
+                .hasSize(1);
+        assertThat(lines(logs.resolve("b.log")))
+                .filteredOn(l -> l.contains("suppressed 4 repeats of this ERROR"))
                 .hasSize(1);
     }
 

@@ -66,7 +66,7 @@ class RollingAndReloadTest {
 
     @Test
     void aDaemonWhoseFileCannotBeOpenedIsRefusedSayingWhichFileAndWhy() throws IOException {
-        Files.createDirectories(logs.resolve("blocked.log"));   // a directory where the file should be
+        Files.createDirectories(logs.resolve("blocked.log")); // a directory where the file should be
         try (LoggingSystem logging = LoggingSystem.start(global(""), logs, false, null)) {
             assertThatThrownBy(() -> logging.addDaemon("blocked", null))
                     .isInstanceOf(IllegalStateException.class)
@@ -76,20 +76,24 @@ class RollingAndReloadTest {
             logging.addDaemon("presence", null);
             inDaemon("presence", () -> LOG.info("still here"));
         }
-        assertThat(lines(logs.resolve("presence.log"))).singleElement().asString().endsWith("- still here");
+        assertThat(lines(logs.resolve("presence.log")))
+                .singleElement()
+                .asString()
+                .endsWith("- still here");
     }
 
     @Test
     void whenTheFileOfAllLinesCannotBeOpenedStartFailsSayingWhyAndLeavesNoThreadBehind() throws IOException {
-        Files.createDirectories(logs.resolve("daemonkit.log"));   // a directory where the file should be
+        Files.createDirectories(logs.resolve("daemonkit.log")); // a directory where the file should be
         Set<Thread> before = Thread.getAllStackTraces().keySet();
 
         assertThatThrownBy(() -> LoggingSystem.start(global("console.enabled = true"), logs, true, null))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("cannot open log output " + logs.resolve("daemonkit.log"));
 
-        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(
-                t -> !before.contains(t) && t.isAlive() && t.getName().startsWith("daemonkit-log-"));
+        assertThat(Thread.getAllStackTraces().keySet())
+                .noneMatch(
+                        t -> !before.contains(t) && t.isAlive() && t.getName().startsWith("daemonkit-log-"));
         // and the next start works
         try (LoggingSystem logging = LoggingSystem.start(global("file.enabled = false"), logs, false, null)) {
             logging.addDaemon("presence", null);

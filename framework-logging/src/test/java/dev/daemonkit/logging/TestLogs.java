@@ -13,8 +13,7 @@ import org.slf4j.MDC;
 /** Small helpers shared by the tests: HOCON from a string, MDC scopes, reading a log file. */
 final class TestLogs {
 
-    private TestLogs() {
-    }
+    private TestLogs() {}
 
     /** A {@code daemonkit.logging} block; the console is off unless the test turns it on. */
     static Config global(String hocon) {

@@ -20,6 +20,7 @@ class UserLogbackXmlTest {
 
     @TempDir
     Path configDir;
+
     @TempDir
     Path logs;
 
@@ -45,10 +46,11 @@ class UserLogbackXmlTest {
             LOG.info("info after setLevel");
         }
 
-        assertThat(lines(custom)).containsExactly(
-                "CUSTOM WARN  warn outside",
-                "CUSTOM DEBUG echo debug in echo",
-                "CUSTOM INFO  info after setLevel");
+        assertThat(lines(custom))
+                .containsExactly(
+                        "CUSTOM WARN  warn outside",
+                        "CUSTOM DEBUG echo debug in echo",
+                        "CUSTOM INFO  info after setLevel");
         assertThat(logs.resolve("daemonkit.log")).doesNotExist();
         assertThat(logs.resolve("echo.log")).doesNotExist();
     }

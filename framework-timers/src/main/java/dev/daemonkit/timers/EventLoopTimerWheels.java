@@ -51,7 +51,8 @@ public final class EventLoopTimerWheels implements AutoCloseable {
             wheels.add(new LoopWheel(loop, wheels.size(), settings));
         }
         if (wheels.isEmpty()) {
-            throw new IllegalArgumentException("event executor group " + loops + " has no event loops to put timer wheels on");
+            throw new IllegalArgumentException(
+                    "event executor group " + loops + " has no event loops to put timer wheels on");
         }
         return new EventLoopTimerWheels(wheels.toArray(new LoopWheel[0]));
     }
@@ -125,8 +126,9 @@ public final class EventLoopTimerWheels implements AutoCloseable {
                 return lw;
             }
         }
-        throw new IllegalArgumentException("event loop " + loop + " is not in the group these timer wheels were made for;"
-                + " pass one of its " + loops.length + " loops (e.g. channel.eventLoop() of a channel on that group)");
+        throw new IllegalArgumentException(
+                "event loop " + loop + " is not in the group these timer wheels were made for;" + " pass one of its "
+                        + loops.length + " loops (e.g. channel.eventLoop() of a channel on that group)");
     }
 
     void removed(TimerScope scope) {

@@ -63,14 +63,14 @@ public final class HierarchicalTimerWheel implements Timers {
 
     @Override
     public Timeout scheduleAtFixedRate(Duration initialDelay, Duration period, Runnable task) {
-        return wheel.schedule(owner, Wheel.nanos(initialDelay), Objects.requireNonNull(task, "task"),
-                Scopes.period(period), true);
+        return wheel.schedule(
+                owner, Wheel.nanos(initialDelay), Objects.requireNonNull(task, "task"), Scopes.period(period), true);
     }
 
     @Override
     public Timeout scheduleWithFixedDelay(Duration initialDelay, Duration delay, Runnable task) {
-        return wheel.schedule(owner, Wheel.nanos(initialDelay), Objects.requireNonNull(task, "task"),
-                Scopes.period(delay), false);
+        return wheel.schedule(
+                owner, Wheel.nanos(initialDelay), Objects.requireNonNull(task, "task"), Scopes.period(delay), false);
     }
 
     /** Runs every task due by the clock's current time; returns how many ran. */

@@ -6,8 +6,7 @@ import java.time.Duration;
 /** Argument checks shared by the {@link Timers} implementations. */
 final class Scopes {
 
-    private Scopes() {
-    }
+    private Scopes() {}
 
     static long period(Duration period) {
         long nanos = Wheel.nanos(period);

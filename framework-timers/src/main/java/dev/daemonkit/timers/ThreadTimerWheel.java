@@ -80,7 +80,8 @@ public final class ThreadTimerWheel implements Timers, AutoCloseable {
         if (Thread.currentThread() == thread) {
             return wheel.schedule(owner, delayNanos, task, periodNanos, fixedRate);
         }
-        TimerNode node = Wheel.newNode(owner, task, System.nanoTime() + Wheel.clampDelay(delayNanos), periodNanos, fixedRate);
+        TimerNode node =
+                Wheel.newNode(owner, task, System.nanoTime() + Wheel.clampDelay(delayNanos), periodNanos, fixedRate);
         handOver(() -> wheel.linkHandedOver(node));
         return node;
     }

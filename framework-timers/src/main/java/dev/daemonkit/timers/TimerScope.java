@@ -39,6 +39,7 @@ public final class TimerScope implements Timers, AutoCloseable {
     private final LatenessWindow window;
     /** Made on the first child: most scopes (a connection's) never have one, and an empty set costs ~80 B. */
     private volatile Set<TimerScope> children;
+
     private volatile boolean closed;
 
     TimerScope(EventLoopTimerWheels wheels, String owner, TimerScope parent, LoopWheel pinned) {
@@ -105,7 +106,8 @@ public final class TimerScope implements Timers, AutoCloseable {
         if (here == target) {
             return target.wheel.schedule(part, delayNanos, task, periodNanos, fixedRate);
         }
-        TimerNode node = Wheel.newNode(part, task, System.nanoTime() + Wheel.clampDelay(delayNanos), periodNanos, fixedRate);
+        TimerNode node =
+                Wheel.newNode(part, task, System.nanoTime() + Wheel.clampDelay(delayNanos), periodNanos, fixedRate);
         if (!part.isClosed()) {
             target.execute(() -> target.wheel.linkHandedOver(node));
         }
@@ -119,8 +121,8 @@ public final class TimerScope implements Timers, AutoCloseable {
             return p;
         }
         LoopWheel lw = wheels.wheel(index);
-        TimerOwner made = new TimerOwner(lw.wheel, parent == null ? null : parent.part(index), owner,
-                root.recorders[index]);
+        TimerOwner made =
+                new TimerOwner(lw.wheel, parent == null ? null : parent.part(index), owner, root.recorders[index]);
         // close() swaps closed owners into empty places: either it sees ours, or we see its.
         return parts.compareAndSet(index, null, made) ? made : parts.get(index);
     }

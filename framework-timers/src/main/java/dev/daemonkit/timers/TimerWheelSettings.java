@@ -24,8 +24,8 @@ public record TimerWheelSettings(Duration tick, int wheelSize) {
                     + " is out of range: use between 1 microsecond and 1 hour (the default is 1 ms)");
         }
         if (wheelSize < 2 || wheelSize > 65_536 || Integer.bitCount(wheelSize) != 1) {
-            throw new IllegalArgumentException("timer wheel size " + wheelSize
-                    + " must be a power of two from 2 to 65536 (the default is 256)");
+            throw new IllegalArgumentException(
+                    "timer wheel size " + wheelSize + " must be a power of two from 2 to 65536 (the default is 256)");
         }
     }
 

@@ -104,7 +104,9 @@ class EventLoopTimerWheelsTest {
         assertThat(ranOn).hasSize(2); // round robin over both loops
         await().atMost(Duration.ofSeconds(5)).until(() -> daemon.lateness().count() == 600);
         LatenessSnapshot snapshot = daemon.lateness();
-        assertThat(snapshot.maxNanos()).isGreaterThanOrEqualTo(snapshot.p99Nanos()).isGreaterThanOrEqualTo(snapshot.p50Nanos());
+        assertThat(snapshot.maxNanos())
+                .isGreaterThanOrEqualTo(snapshot.p99Nanos())
+                .isGreaterThanOrEqualTo(snapshot.p50Nanos());
     }
 
     @Test
@@ -139,8 +141,10 @@ class EventLoopTimerWheelsTest {
         assertThat(connection.isClosed()).isTrue();
         assertThat(fromOutside.isPending()).isFalse();
         assertThat(fromOutside.cancel()).isFalse();
-        assertThat(echo.schedule(Duration.ZERO, closedFired::incrementAndGet).isPending()).isFalse();
-        await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(loop, () -> wheels.wheelOf(loop).wheel.linked()) == 0);
+        assertThat(echo.schedule(Duration.ZERO, closedFired::incrementAndGet).isPending())
+                .isFalse();
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> onLoop(loop, () -> wheels.wheelOf(loop).wheel.linked()) == 0);
     }
 
     @Test
@@ -150,7 +154,7 @@ class EventLoopTimerWheelsTest {
         TimerScope connection = daemon.childOn(loop, "presence#7");
         Thread loopThread = onLoop(loop, Thread::currentThread);
         Set<Thread> ranOn = ConcurrentHashMap.newKeySet();
-        Timeout idle = connection.schedule(Duration.ofMinutes(5), () -> { });
+        Timeout idle = connection.schedule(Duration.ofMinutes(5), () -> {});
         connection.schedule(Duration.ofMillis(1), () -> ranOn.add(Thread.currentThread()));
         await().atMost(Duration.ofSeconds(5)).until(() -> ranOn.size() == 1);
         assertThat(ranOn).containsExactly(loopThread);
@@ -163,7 +167,8 @@ class EventLoopTimerWheelsTest {
         assertThat(daemon.childCount()).isZero();
         DefaultEventLoopGroup otherGroup = new DefaultEventLoopGroup(1);
         try {
-            assertThatThrownBy(() -> daemon.childOn(otherGroup.next(), "stranger")).hasMessageContaining("not in the group");
+            assertThatThrownBy(() -> daemon.childOn(otherGroup.next(), "stranger"))
+                    .hasMessageContaining("not in the group");
         } finally {
             otherGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
@@ -179,7 +184,8 @@ class EventLoopTimerWheelsTest {
             });
             daemon.schedule(Duration.ofMillis(3), after::countDown);
             await().atMost(Duration.ofSeconds(5)).until(() -> after.getCount() == 0);
-            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("'echo-b'").contains("handler bug"));
+            assertThat(log.messages())
+                    .anySatisfy(m -> assertThat(m).contains("'echo-b'").contains("handler bug"));
         }
     }
 
@@ -206,9 +212,10 @@ class EventLoopTimerWheelsTest {
         LoopWheel lw = wheels.wheelOf(loop);
         CountDownLatch fired = new CountDownLatch(1);
         assertThat(onLoop(loop, () -> {
-            daemon.schedule(Duration.ofMillis(2), fired::countDown);
-            return lw.isArmed();
-        })).isTrue();
+                    daemon.schedule(Duration.ofMillis(2), fired::countDown);
+                    return lw.isArmed();
+                }))
+                .isTrue();
         assertThat(fired.await(5, TimeUnit.SECONDS)).isTrue();
         await().atMost(Duration.ofSeconds(5)).until(() -> !onLoop(loop, lw::isArmed));
         assertThat(onLoop(loop, lw.wheel::pending)).isZero();

@@ -24,7 +24,7 @@ class HierarchicalTimerWheelTest {
         wheel.schedule(Duration.ofMillis(300), () -> ran.add("c"));
         wheel.schedule(Duration.ofMillis(5), () -> ran.add("a1"));
         wheel.schedule(Duration.ofNanos(5 * MS - 10), () -> ran.add("a2")); // same tick as a1
-        wheel.schedule(Duration.ofSeconds(70), () -> ran.add("d"));         // two levels up
+        wheel.schedule(Duration.ofSeconds(70), () -> ran.add("d")); // two levels up
         wheel.schedule(Duration.ofMillis(7), () -> ran.add("b"));
 
         clock.advance(TimeUnit.SECONDS.toNanos(71));
@@ -62,7 +62,8 @@ class HierarchicalTimerWheelTest {
             named.expire();
             clock.advance(MS);
             named.expire();
-            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("echo-b").contains("boom"));
+            assertThat(log.messages())
+                    .anySatisfy(m -> assertThat(m).contains("echo-b").contains("boom"));
         }
         assertThat(ran).containsExactly("before", "tick", "after", "tick");
         assertThat(named.pending()).isEqualTo(1);
@@ -167,10 +168,12 @@ class HierarchicalTimerWheelTest {
     @Test
     void badSettingsAreRefusedWithTheValueAndTheRule() {
         assertThatThrownBy(() -> new TimerWheelSettings(Duration.ofMillis(1), 100))
-                .hasMessageContaining("100").hasMessageContaining("power of two");
+                .hasMessageContaining("100")
+                .hasMessageContaining("power of two");
         assertThatThrownBy(() -> new TimerWheelSettings(Duration.ofNanos(10), 256))
-                .hasMessageContaining("PT0.00000001S").hasMessageContaining("1 microsecond");
-        assertThatThrownBy(() -> wheel.scheduleAtFixedRate(Duration.ZERO, Duration.ZERO, () -> { }))
+                .hasMessageContaining("PT0.00000001S")
+                .hasMessageContaining("1 microsecond");
+        assertThatThrownBy(() -> wheel.scheduleAtFixedRate(Duration.ZERO, Duration.ZERO, () -> {}))
                 .hasMessageContaining("must be positive");
     }
 
@@ -178,7 +181,7 @@ class HierarchicalTimerWheelTest {
     void nextDeadlineIsTheNextTickWithWorkOrNothing() {
         assertThat(wheel.nextDeadlineNanos()).isEqualTo(Long.MAX_VALUE);
         long now = clock.getAsLong();
-        Timeout t = wheel.schedule(Duration.ofMillis(3), () -> { });
+        Timeout t = wheel.schedule(Duration.ofMillis(3), () -> {});
         assertThat(wheel.nextDeadlineNanos()).isBetween(now + 3 * MS, now + 4 * MS);
         t.cancel();
         assertThat(wheel.nextDeadlineNanos()).isEqualTo(Long.MAX_VALUE);

@@ -21,7 +21,10 @@ final class LogCapture implements AutoCloseable {
     List<String> messages() {
         synchronized (appender.list) {
             return appender.list.stream()
-                    .map(e -> e.getFormattedMessage() + (e.getThrowableProxy() == null ? "" : " | " + e.getThrowableProxy().getMessage()))
+                    .map(e -> e.getFormattedMessage()
+                            + (e.getThrowableProxy() == null
+                                    ? ""
+                                    : " | " + e.getThrowableProxy().getMessage()))
                     .collect(Collectors.toList());
         }
     }

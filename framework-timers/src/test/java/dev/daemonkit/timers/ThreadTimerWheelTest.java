@@ -48,10 +48,11 @@ class ThreadTimerWheelTest {
     @Test
     void closeStopsTheThread() {
         ThreadTimerWheel wheel = new ThreadTimerWheel("timers-closing", TimerWheelSettings.defaults());
-        wheel.schedule(Duration.ofHours(1), () -> { });
+        wheel.schedule(Duration.ofHours(1), () -> {});
         wheel.close();
         wheel.close();
-        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("timers-closing"));
+        assertThat(Thread.getAllStackTraces().keySet())
+                .noneMatch(t -> t.getName().equals("timers-closing"));
     }
 
     @Test
@@ -59,7 +60,7 @@ class ThreadTimerWheelTest {
         ThreadTimerWheel wheel = new ThreadTimerWheel("timers-releasing", TimerWheelSettings.defaults());
         Object payload = new Object();
         WeakReference<Object> ref = new WeakReference<>(payload);
-        Runnable task = payload::hashCode;   // the task holds the payload
+        Runnable task = payload::hashCode; // the task holds the payload
         wheel.schedule(Duration.ofHours(1), task);
         payload = null;
         task = null;

@@ -64,8 +64,8 @@ class WheelAgainstPriorityQueueProperties {
             @ForAll @LongRange(min = -1_000_000_000_000L, max = 1_000_000_000_000L) long clockStart,
             @ForAll("steps") List<Step> steps) {
         ManualClock clock = new ManualClock(clockStart);
-        HierarchicalTimerWheel wheel = new HierarchicalTimerWheel(
-                new TimerWheelSettings(Duration.ofNanos(tickNanos), wheelSize), clock);
+        HierarchicalTimerWheel wheel =
+                new HierarchicalTimerWheel(new TimerWheelSettings(Duration.ofNanos(tickNanos), wheelSize), clock);
         long origin = clockStart - tickNanos;
         // Start anywhere in the tick space, including near 2^32 where the top level wraps.
         clock.advance(startTick * tickNanos);
@@ -90,8 +90,11 @@ class WheelAgainstPriorityQueueProperties {
                 m.far = m.fireTick - lastTick > SPAN;
                 m.seq = seq[0]++;
                 Runnable task = () -> fired.add(new long[] {id, clock.getAsLong()});
-                handles.add(s.periodNanos() == 0 ? wheel.schedule(Duration.ofNanos(s.delayNanos()), task)
-                        : wheel.scheduleAtFixedRate(Duration.ofNanos(s.delayNanos()), Duration.ofNanos(s.periodNanos()), task));
+                handles.add(
+                        s.periodNanos() == 0
+                                ? wheel.schedule(Duration.ofNanos(s.delayNanos()), task)
+                                : wheel.scheduleAtFixedRate(
+                                        Duration.ofNanos(s.delayNanos()), Duration.ofNanos(s.periodNanos()), task));
                 models.add(m);
                 byId.put(id, m);
                 queue.add(m);
@@ -104,7 +107,8 @@ class WheelAgainstPriorityQueueProperties {
                 }
             } else if (step instanceof Reschedule r && !models.isEmpty()) {
                 Model m = models.get(r.which() % models.size());
-                assertThat(handles.get(m.id).reschedule(Duration.ofNanos(r.delayNanos()))).isEqualTo(m.pending);
+                assertThat(handles.get(m.id).reschedule(Duration.ofNanos(r.delayNanos())))
+                        .isEqualTo(m.pending);
                 if (m.pending) {
                     queue.remove(m);
                     m.dueNanos = now + r.delayNanos();
@@ -161,7 +165,8 @@ class WheelAgainstPriorityQueueProperties {
                     if (anyFar) {
                         assertThat(actual.subList(i, j)).containsExactlyInAnyOrderElementsOf(expected.subList(i, j));
                     } else {
-                        assertThat(actual.subList(i, j)).as("order within tick %d", expectedTicks.get(i))
+                        assertThat(actual.subList(i, j))
+                                .as("order within tick %d", expectedTicks.get(i))
                                 .isEqualTo(expected.subList(i, j));
                     }
                     i = j;
@@ -189,8 +194,8 @@ class WheelAgainstPriorityQueueProperties {
             @ForAll @LongRange(min = 0, max = 5_000_000_000L) long maxDelay,
             @ForAll @LongRange(min = 1, max = 3_000_000) long step) {
         ManualClock clock = new ManualClock(42);
-        HierarchicalTimerWheel wheel = new HierarchicalTimerWheel(
-                new TimerWheelSettings(Duration.ofNanos(tickNanos), 64), clock);
+        HierarchicalTimerWheel wheel =
+                new HierarchicalTimerWheel(new TimerWheelSettings(Duration.ofNanos(tickNanos), 64), clock);
         Random random = new Random(count * 31L + step);
         long[] early = {0};
         long[] firedCount = {0};
@@ -253,8 +258,14 @@ class WheelAgainstPriorityQueueProperties {
                 Tuple.of(1, Arbitraries.longs().between(1L << 40, 1L << 45)));
         Arbitrary<Step> step = Arbitraries.frequencyOf(
                 Tuple.of(4, Combinators.combine(delay, period).as(Schedule::new)),
-                Tuple.of(2, Combinators.combine(Arbitraries.integers().between(0, 1000), tick).as((w, t) -> new Cancel(w))),
-                Tuple.of(2, Combinators.combine(Arbitraries.integers().between(0, 1000), delay).as(Reschedule::new)),
+                Tuple.of(
+                        2,
+                        Combinators.combine(Arbitraries.integers().between(0, 1000), tick)
+                                .as((w, t) -> new Cancel(w))),
+                Tuple.of(
+                        2,
+                        Combinators.combine(Arbitraries.integers().between(0, 1000), delay)
+                                .as(Reschedule::new)),
                 Tuple.of(4, advance.map(Advance::new)));
         return step.list().ofMinSize(1).ofMaxSize(120);
     }

@@ -69,16 +69,26 @@ public final class Attacks {
         }
         int[] p = Arrays.stream(args, 0, 5).mapToInt(Integer::parseInt).toArray();
         Attacks a = new Attacks(p[0], p[1], p[2], p[3], p[4], Long.parseLong(args[5]));
-        List<String> phases = List.of((args.length > 6 ? args[6] : "baseline,flood-admin,flood-all,memory,slowloris")
-                .split(","));
+        List<String> phases =
+                List.of((args.length > 6 ? args[6] : "baseline,flood-admin,flood-all,memory,slowloris").split(","));
         a.run(phases);
     }
 
     private void run(List<String> phases) throws Exception {
         try (Probe probe = new Probe()) {
             probe.start();
-            System.out.printf(Locale.ROOT, "%-12s %8s %9s %9s %9s %8s %7s %10s  %s%n", "phase", "probes", "p50 ms",
-                    "p99 ms", "max ms", "failed", "stalls", "RSS MiB", "attacker got");
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-12s %8s %9s %9s %9s %8s %7s %10s  %s%n",
+                    "phase",
+                    "probes",
+                    "p50 ms",
+                    "p99 ms",
+                    "max ms",
+                    "failed",
+                    "stalls",
+                    "RSS MiB",
+                    "attacker got");
             for (String phase : phases) {
                 double stallsBefore = metric("daemonkit_eventloop_stalls_total");
                 probe.reset();
@@ -92,9 +102,18 @@ public final class Attacks {
                 };
                 Histogram h = probe.interval();
                 double stalls = metric("daemonkit_eventloop_stalls_total") - stallsBefore;
-                System.out.printf(Locale.ROOT, "%-12s %8d %9.2f %9.2f %9.2f %8d %7.0f %10d  %s%n", phase,
-                        h.getTotalCount(), h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
-                        h.getMaxValue() / 1000.0, probe.failures.sumThenReset(), stalls, rssKiB() / 1024, got);
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-12s %8d %9.2f %9.2f %9.2f %8d %7.0f %10d  %s%n",
+                        phase,
+                        h.getTotalCount(),
+                        h.getValueAtPercentile(50) / 1000.0,
+                        h.getValueAtPercentile(99) / 1000.0,
+                        h.getMaxValue() / 1000.0,
+                        probe.failures.sumThenReset(),
+                        stalls,
+                        rssKiB() / 1024,
+                        got);
             }
         }
     }
@@ -151,9 +170,15 @@ public final class Attacks {
                 Thread.sleep(20);
             }
         }
-        return String.format(Locale.ROOT, "%d connects, %d failed, %d closed by the server (refused or evicted), %d held;"
-                + " a new echo client served %d ms after the flood", ports.length * each, failed, closedByServer,
-                held.size() - closedByServer, servedAfter);
+        return String.format(
+                Locale.ROOT,
+                "%d connects, %d failed, %d closed by the server (refused or evicted), %d held;"
+                        + " a new echo client served %d ms after the flood",
+                ports.length * each,
+                failed,
+                closedByServer,
+                held.size() - closedByServer,
+                servedAfter);
     }
 
     /** 700 connections each send an unfinished 1 MB {@code get kkk...} line to the cache. */
@@ -188,7 +213,7 @@ public final class Attacks {
                         chunk[0] = chunk[1] = chunk[2] = chunk[3] = 'k';
                     }
                     if (s.getInputStream().read() != -1) {
-                        refused.increment();   // the cache's error line, then its close
+                        refused.increment(); // the cache's error line, then its close
                     }
                 } catch (IOException closedWhileSending) {
                     refused.increment();
@@ -203,8 +228,13 @@ public final class Attacks {
         done.set(true);
         sampler.join();
         Thread.sleep(10_000);
-        return String.format(Locale.ROOT, "700 x 1 MB unfinished lines: %d refused; RSS %d MiB before, %d peak, %d 10 s after",
-                refused.sum(), before / 1024, peak[0] / 1024, rssKiB() / 1024);
+        return String.format(
+                Locale.ROOT,
+                "700 x 1 MB unfinished lines: %d refused; RSS %d MiB before, %d peak, %d 10 s after",
+                refused.sum(),
+                before / 1024,
+                peak[0] / 1024,
+                rssKiB() / 1024);
     }
 
     /** 250 trickling connections on each of echo, cache, presence, presence http: one byte every 5 s. */
@@ -214,9 +244,11 @@ public final class Attacks {
         try (Selector selector = Selector.open()) {
             for (int port : new int[] {echo, cache, presence, presenceHttp}) {
                 for (int i = 0; i < 250; i++) {
-                    SocketChannel ch = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                    SocketChannel ch =
+                            SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
                     ch.configureBlocking(false);
-                    ch.write(ByteBuffer.wrap((port == presenceHttp ? "GET / HTTP/1.1\r\n" : "g").getBytes(StandardCharsets.US_ASCII)));
+                    ch.write(ByteBuffer.wrap(
+                            (port == presenceHttp ? "GET / HTTP/1.1\r\n" : "g").getBytes(StandardCharsets.US_ASCII)));
                     ch.register(selector, SelectionKey.OP_READ);
                     opened.put(ch, System.nanoTime());
                 }
@@ -258,10 +290,16 @@ public final class Attacks {
             }
         }
         closedAfterMs.sort(null);
-        return closedAfterMs.isEmpty() ? "none closed within 60 s"
-                : String.format(Locale.ROOT, "%d of 1000 closed, after %.1f s (first) / %.1f s (median) / %.1f s (last); %d still open at 60 s",
-                        closedAfterMs.size(), closedAfterMs.get(0) / 1000.0, closedAfterMs.get(closedAfterMs.size() / 2) / 1000.0,
-                        closedAfterMs.get(closedAfterMs.size() - 1) / 1000.0, opened.size());
+        return closedAfterMs.isEmpty()
+                ? "none closed within 60 s"
+                : String.format(
+                        Locale.ROOT,
+                        "%d of 1000 closed, after %.1f s (first) / %.1f s (median) / %.1f s (last); %d still open at 60 s",
+                        closedAfterMs.size(),
+                        closedAfterMs.get(0) / 1000.0,
+                        closedAfterMs.get(closedAfterMs.size() / 2) / 1000.0,
+                        closedAfterMs.get(closedAfterMs.size() - 1) / 1000.0,
+                        opened.size());
     }
 
     /** Echo line, cache get, presence PING every 50 ms, each timed. */
@@ -296,7 +334,8 @@ public final class Attacks {
                     time(e.request("probe " + n + "\n").equals("probe " + n), System.nanoTime());
                     long t0 = System.nanoTime();
                     c.send("get probe-item\r\n");
-                    boolean ok = c.readLine().startsWith("VALUE probe-item") & c.readLine().equals("stays")
+                    boolean ok = c.readLine().startsWith("VALUE probe-item")
+                            & c.readLine().equals("stays")
                             & c.readLine().equals("END");
                     time(ok, t0);
                     t0 = System.nanoTime();
@@ -306,7 +345,7 @@ public final class Attacks {
                     return;
                 } catch (IOException | RuntimeException broken) {
                     failures.increment();
-                    return;   // the probe's connection is gone: a failure the summary shows
+                    return; // the probe's connection is gone: a failure the summary shows
                 }
             }
         }
@@ -377,11 +416,13 @@ public final class Attacks {
 
     private double metric(String name) {
         try {
-            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + admin + "/metrics").toURL().openConnection();
+            HttpURLConnection c = (HttpURLConnection)
+                    URI.create("http://127.0.0.1:" + admin + "/metrics").toURL().openConnection();
             c.setConnectTimeout(2_000);
             c.setReadTimeout(5_000);
             String body = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            Matcher m = Pattern.compile("^" + Pattern.quote(name) + " (\\S+)$", Pattern.MULTILINE).matcher(body);
+            Matcher m = Pattern.compile("^" + Pattern.quote(name) + " (\\S+)$", Pattern.MULTILINE)
+                    .matcher(body);
             return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
         } catch (IOException e) {
             return Double.NaN;

@@ -56,7 +56,7 @@ public final class Bots {
 
     public static void main(String[] args) throws Exception {
         if (PresenceBots.wanted(args)) {
-            PresenceBots.main(args);   // simulated users, not request/reply: its own driver and options
+            PresenceBots.main(args); // simulated users, not request/reply: its own driver and options
             return;
         }
         Settings settings;
@@ -83,8 +83,10 @@ public final class Bots {
 
     Result run() throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(settings.threads(),
-                new DefaultThreadFactory("bots", true), epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(
+                settings.threads(),
+                new DefaultThreadFactory("bots", true),
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         try {
             if (mode instanceof MemcachedMode m && settings.preload()) {
                 preload(group, epoll, m);
@@ -96,7 +98,9 @@ public final class Bots {
     }
 
     private Bootstrap bootstrap(EventLoopGroup group, boolean epoll) {
-        return new Bootstrap().group(group).channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+        return new Bootstrap()
+                .group(group)
+                .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000);
     }
@@ -104,53 +108,57 @@ public final class Bots {
     /** Sets every key once on one connection, so gets hit from the first second. */
     private void preload(EventLoopGroup group, boolean epoll, MemcachedMode m) throws InterruptedException {
         CountDownLatch done = new CountDownLatch(1);
-        Channel ch = bootstrap(group, epoll).handler(new ChannelInboundHandlerAdapter() {
-            private int pending = m.keys();
-            private final long[] errs = new long[1];
-            private ByteBuf acc;
+        Channel ch = bootstrap(group, epoll)
+                .handler(new ChannelInboundHandlerAdapter() {
+                    private int pending = m.keys();
+                    private final long[] errs = new long[1];
+                    private ByteBuf acc;
 
-            @Override
-            public void channelActive(ChannelHandlerContext ctx) {
-                ByteBuf b = ctx.alloc().buffer();
-                for (int i = 0; i < m.keys(); i++) {
-                    m.writeSet(b, i);
-                    if (b.readableBytes() > 64 * 1024) {
-                        ctx.write(b);
-                        b = ctx.alloc().buffer();
+                    @Override
+                    public void channelActive(ChannelHandlerContext ctx) {
+                        ByteBuf b = ctx.alloc().buffer();
+                        for (int i = 0; i < m.keys(); i++) {
+                            m.writeSet(b, i);
+                            if (b.readableBytes() > 64 * 1024) {
+                                ctx.write(b);
+                                b = ctx.alloc().buffer();
+                            }
+                        }
+                        ctx.writeAndFlush(b);
                     }
-                }
-                ctx.writeAndFlush(b);
-            }
 
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ByteBuf in = (ByteBuf) msg;
-                acc = acc == null ? in : Unpooled.wrappedBuffer(acc, in);
-                pending -= MemcachedMode.readReplies(acc, errs);
-                if (!acc.isReadable()) {
-                    acc.release();
-                    acc = null;
-                }
-                if (pending <= 0) {
-                    ctx.close();
-                    done.countDown();
-                }
-            }
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ByteBuf in = (ByteBuf) msg;
+                        acc = acc == null ? in : Unpooled.wrappedBuffer(acc, in);
+                        pending -= MemcachedMode.readReplies(acc, errs);
+                        if (!acc.isReadable()) {
+                            acc.release();
+                            acc = null;
+                        }
+                        if (pending <= 0) {
+                            ctx.close();
+                            done.countDown();
+                        }
+                    }
 
-            @Override
-            public void channelInactive(ChannelHandlerContext ctx) {
-                if (acc != null) {
-                    acc.release();
-                    acc = null;
-                }
-                done.countDown();
-            }
+                    @Override
+                    public void channelInactive(ChannelHandlerContext ctx) {
+                        if (acc != null) {
+                            acc.release();
+                            acc = null;
+                        }
+                        done.countDown();
+                    }
 
-            @Override
-            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                ctx.close();
-            }
-        }).connect(settings.target()).syncUninterruptibly().channel();
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        ctx.close();
+                    }
+                })
+                .connect(settings.target())
+                .syncUninterruptibly()
+                .channel();
         if (!done.await(60, TimeUnit.SECONDS)) {
             ch.close();
             out.println("preload did not finish within 60 s; going on");
@@ -180,27 +188,35 @@ public final class Bots {
             f.channel().closeFuture().addListener(cf -> closed.countDown());
             channels.add(f.channel());
         }
-        out.printf(Locale.ROOT, "bots: %s mode, %d connections to %s, depth %d, %s transport%n", settings.mode(),
-                settings.connections(), settings.target(), settings.depth(), epoll ? "epoll" : "nio");
+        out.printf(
+                Locale.ROOT,
+                "bots: %s mode, %d connections to %s, depth %d, %s transport%n",
+                settings.mode(),
+                settings.connections(),
+                settings.target(),
+                settings.depth(),
+                epoll ? "epoll" : "nio");
 
         long warmupNanos = settings.warmup().toNanos();
         if (warmupNanos > 0) {
-            TimeUnit.NANOSECONDS.sleep(warmupNanos);   // the main thread waits; the event loops work
+            TimeUnit.NANOSECONDS.sleep(warmupNanos); // the main thread waits; the event loops work
         }
         recorder.reset();
         replies.reset();
         errors.reset();
         measuring = true;
-        out.println("measuring");   // scripts read the server's CPU time from here on
+        out.println("measuring"); // scripts read the server's CPU time from here on
         out.flush();
         Histogram total = new Histogram(3);
         Histogram interval = null;
         long start = System.nanoTime();
-        long end = settings.requests() > 0 ? Long.MAX_VALUE : start + settings.duration().toNanos();
+        long end = settings.requests() > 0
+                ? Long.MAX_VALUE
+                : start + settings.duration().toNanos();
         // Bounded whatever the server does: a silent server ends the run 30 s after its planned end
         // (with --requests, 2 minutes after the start).
-        long hardStop = (settings.requests() > 0 ? start + TimeUnit.MINUTES.toNanos(2) : end)
-                + TimeUnit.SECONDS.toNanos(30);
+        long hardStop =
+                (settings.requests() > 0 ? start + TimeUnit.MINUTES.toNanos(2) : end) + TimeUnit.SECONDS.toNanos(30);
         long lastReplies = 0;
         int second = 0;
         while (true) {
@@ -213,13 +229,21 @@ public final class Bots {
             interval = recorder.getIntervalHistogram(interval);
             total.add(interval);
             long n = replies.sum();
-            boolean done = System.nanoTime() >= end || (settings.requests() > 0 && n >= settings.requests())
-                    || System.nanoTime() >= hardStop || closed.getCount() == 0;
+            boolean done = System.nanoTime() >= end
+                    || (settings.requests() > 0 && n >= settings.requests())
+                    || System.nanoTime() >= hardStop
+                    || closed.getCount() == 0;
             if (System.nanoTime() >= nextTick - TimeUnit.MILLISECONDS.toNanos(1)) {
                 second++;
-                out.printf(Locale.ROOT, "%3ds %,12d req/s  p50 %6d us  p99 %6d us  max %7d us  errors %d%n", second,
-                        n - lastReplies, interval.getValueAtPercentile(50), interval.getValueAtPercentile(99),
-                        interval.getMaxValue(), errors.sum());
+                out.printf(
+                        Locale.ROOT,
+                        "%3ds %,12d req/s  p50 %6d us  p99 %6d us  max %7d us  errors %d%n",
+                        second,
+                        n - lastReplies,
+                        interval.getValueAtPercentile(50),
+                        interval.getValueAtPercentile(99),
+                        interval.getMaxValue(),
+                        errors.sum());
                 lastReplies = n;
             }
             if (done) {
@@ -236,14 +260,31 @@ public final class Bots {
         }
         closed.await(10, TimeUnit.SECONDS);
         Result r = new Result(measured, seconds, errors.sum(), connectFailures.sum(), total);
-        out.printf(Locale.ROOT, "result: %,d requests in %.2f s = %,.0f req/s; latency us p50 %d p99 %d p99.9 %d max %d; "
-                        + "errors %d; connect failures %d%n", r.replies(), r.seconds(), r.perSecond(),
-                total.getValueAtPercentile(50), total.getValueAtPercentile(99), total.getValueAtPercentile(99.9),
-                total.getMaxValue(), r.errors(), r.connectFailures());
-        out.printf(Locale.ROOT, "RESULT mode=%s conns=%d depth=%d req_s=%.0f p50_us=%d p99_us=%d p999_us=%d max_us=%d "
-                        + "errors=%d%n", settings.mode(), settings.connections(), settings.depth(), r.perSecond(),
-                total.getValueAtPercentile(50), total.getValueAtPercentile(99), total.getValueAtPercentile(99.9),
-                total.getMaxValue(), r.errors());
+        out.printf(
+                Locale.ROOT,
+                "result: %,d requests in %.2f s = %,.0f req/s; latency us p50 %d p99 %d p99.9 %d max %d; "
+                        + "errors %d; connect failures %d%n",
+                r.replies(),
+                r.seconds(),
+                r.perSecond(),
+                total.getValueAtPercentile(50),
+                total.getValueAtPercentile(99),
+                total.getValueAtPercentile(99.9),
+                total.getMaxValue(),
+                r.errors(),
+                r.connectFailures());
+        out.printf(
+                Locale.ROOT,
+                "RESULT mode=%s conns=%d depth=%d req_s=%.0f p50_us=%d p99_us=%d p999_us=%d max_us=%d " + "errors=%d%n",
+                settings.mode(),
+                settings.connections(),
+                settings.depth(),
+                r.perSecond(),
+                total.getValueAtPercentile(50),
+                total.getValueAtPercentile(99),
+                total.getValueAtPercentile(99.9),
+                total.getMaxValue(),
+                r.errors());
         return r;
     }
 

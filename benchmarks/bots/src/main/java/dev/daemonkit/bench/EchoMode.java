@@ -30,7 +30,7 @@ final class EchoMode implements Mode {
                         return done;
                     }
                     if (eol - in.readerIndex() + 1 != line.length) {
-                        errors[0]++;   // not our line back: the daemon answered something else
+                        errors[0]++; // not our line back: the daemon answered something else
                     }
                     in.readerIndex(eol + 1);
                     done++;

@@ -97,7 +97,9 @@ final class MemcachedMode implements Mode {
                 }
                 in.readerIndex(end);
             } else {
-                if (first == 'E' && in.getByte(start + 1) == 'R' || first == 'C' || first == 'S' && in.getByte(start + 1) == 'E') {
+                if (first == 'E' && in.getByte(start + 1) == 'R'
+                        || first == 'C'
+                        || first == 'S' && in.getByte(start + 1) == 'E') {
                     errors[0]++;
                 }
                 in.readerIndex(eol + 1);

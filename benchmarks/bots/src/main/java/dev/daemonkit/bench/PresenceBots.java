@@ -62,9 +62,18 @@ final class PresenceBots {
             Prints a progress line per interval and a summary (RESULT ...); stops by itself.
             """;
 
-    record Options(InetSocketAddress target, int users, int roomSize, double chatRate, Duration pingInterval,
-                   double silent, Duration duration, Duration loginTimeout, int threads, int sourceAddresses,
-                   Duration report) {
+    record Options(
+            InetSocketAddress target,
+            int users,
+            int roomSize,
+            double chatRate,
+            Duration pingInterval,
+            double silent,
+            Duration duration,
+            Duration loginTimeout,
+            int threads,
+            int sourceAddresses,
+            Duration report) {
         int rooms() {
             return (users + roomSize - 1) / roomSize;
         }
@@ -73,7 +82,7 @@ final class PresenceBots {
     private final Options o;
     private final PrintStream out;
     private final Recorder latency = new Recorder(3);
-    private final LongAdder delivered = new LongAdder();   // MSG events received by a user other than the sender
+    private final LongAdder delivered = new LongAdder(); // MSG events received by a user other than the sender
     private final LongAdder sent = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final LongAdder loggedIn = new LongAdder();
@@ -83,10 +92,11 @@ final class PresenceBots {
     private final LongAdder connectFailures = new LongAdder();
     /** Per room: messages sent in the measured window, and their receipts by others in the window. */
     private final AtomicLongArray windowSent;
+
     private final AtomicLongArray windowReceived;
-    private final int[] stayers;   // per room: users who chat (never silent)
+    private final int[] stayers; // per room: users who chat (never silent)
     private volatile boolean chatting;
-    private volatile long windowId;   // messages carry it: 1 = measured window; 0 = before or after
+    private volatile long windowId; // messages carry it: 1 = measured window; 0 = before or after
     private volatile boolean stopping;
 
     PresenceBots(Options o, PrintStream out) {
@@ -138,8 +148,17 @@ final class PresenceBots {
     }
 
     /** What a run measured. Latencies in microseconds. */
-    record Result(long loggedIn, long sent, long delivered, double seconds, long lost, long errors,
-                  long unexpectedCloses, long silentDropped, long connectFailures, Histogram latency) {
+    record Result(
+            long loggedIn,
+            long sent,
+            long delivered,
+            double seconds,
+            long lost,
+            long errors,
+            long unexpectedCloses,
+            long silentDropped,
+            long connectFailures,
+            Histogram latency) {
         double deliveredPerSecond() {
             return delivered / seconds;
         }
@@ -147,8 +166,10 @@ final class PresenceBots {
 
     Result run() throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(o.threads(),
-                new DefaultThreadFactory("bots", true), epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(
+                o.threads(),
+                new DefaultThreadFactory("bots", true),
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         try {
             return load(group, epoll);
         } finally {
@@ -161,24 +182,38 @@ final class PresenceBots {
         for (int i = 0; i < o.users(); i++) {
             silentCount += isSilent(i) ? 1 : 0;
         }
-        out.printf(Locale.ROOT, "bots: presence mode, %d users (%d go silent) in %d rooms of %d, %.3f msg/s per user,"
-                        + " ping every %s, to %s, %d source addresses, %s transport%n", o.users(), silentCount, o.rooms(),
-                o.roomSize(), o.chatRate(), o.pingInterval(), o.target(), o.sourceAddresses(), epoll ? "epoll" : "nio");
-        Bootstrap b = new Bootstrap().group(group).channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+        out.printf(
+                Locale.ROOT,
+                "bots: presence mode, %d users (%d go silent) in %d rooms of %d, %.3f msg/s per user,"
+                        + " ping every %s, to %s, %d source addresses, %s transport%n",
+                o.users(),
+                silentCount,
+                o.rooms(),
+                o.roomSize(),
+                o.chatRate(),
+                o.pingInterval(),
+                o.target(),
+                o.sourceAddresses(),
+                epoll ? "epoll" : "nio");
+        Bootstrap b = new Bootstrap()
+                .group(group)
+                .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000);
         List<Channel> channels = new ArrayList<>(o.users());
-        Semaphore connecting = new Semaphore(256);   // ramp: the server's accept backlog is finite
+        Semaphore connecting = new Semaphore(256); // ramp: the server's accept backlog is finite
         long loginStart = System.nanoTime();
         for (int i = 0; i < o.users(); i++) {
             int id = i;
             connecting.acquire();
-            var f = b.clone().handler(new ChannelInitializer<Channel>() {
-                @Override
-                protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new LineBasedFrameDecoder(64 * 1024), new User(id));
-                }
-            }).connect(o.target(), source(i));
+            var f = b.clone()
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(new LineBasedFrameDecoder(64 * 1024), new User(id));
+                        }
+                    })
+                    .connect(o.target(), source(i));
             f.addListener(cf -> {
                 connecting.release();
                 if (!cf.isSuccess()) {
@@ -191,11 +226,16 @@ final class PresenceBots {
         while (loggedIn.sum() + connectFailures.sum() < o.users() && System.nanoTime() < loginDeadline) {
             TimeUnit.MILLISECONDS.sleep(100);
         }
-        out.printf(Locale.ROOT, "logged in: %d of %d users in %.1f s; connect failures %d%n", loggedIn.sum(), o.users(),
-                (System.nanoTime() - loginStart) / 1e9, connectFailures.sum());
+        out.printf(
+                Locale.ROOT,
+                "logged in: %d of %d users in %.1f s; connect failures %d%n",
+                loggedIn.sum(),
+                o.users(),
+                (System.nanoTime() - loginStart) / 1e9,
+                connectFailures.sum());
 
         chatting = true;
-        TimeUnit.SECONDS.sleep(1);   // every user's chat timer is running before the window opens
+        TimeUnit.SECONDS.sleep(1); // every user's chat timer is running before the window opens
         latency.reset();
         delivered.reset();
         sent.reset();
@@ -218,10 +258,18 @@ final class PresenceBots {
             long d = delivered.sum();
             long s = sent.sum();
             double secs = tick / 1e9;
-            out.printf(Locale.ROOT, "%6.0fs sent %,8.0f msg/s  delivered %,9.0f msg/s  latency p50 %6d us  p99 %6d us"
-                            + "  max %7d us  online %d  errors %d%n", (System.nanoTime() - start) / 1e9, (s - lastSent) / secs,
-                    (d - lastDelivered) / secs, interval.getValueAtPercentile(50), interval.getValueAtPercentile(99),
-                    interval.getMaxValue(), loggedIn.sum() - silentDropped.sum() - unexpectedCloses.sum(), errors.sum());
+            out.printf(
+                    Locale.ROOT,
+                    "%6.0fs sent %,8.0f msg/s  delivered %,9.0f msg/s  latency p50 %6d us  p99 %6d us"
+                            + "  max %7d us  online %d  errors %d%n",
+                    (System.nanoTime() - start) / 1e9,
+                    (s - lastSent) / secs,
+                    (d - lastDelivered) / secs,
+                    interval.getValueAtPercentile(50),
+                    interval.getValueAtPercentile(99),
+                    interval.getMaxValue(),
+                    loggedIn.sum() - silentDropped.sum() - unexpectedCloses.sum(),
+                    errors.sum());
             lastDelivered = d;
             lastSent = s;
             if (System.nanoTime() >= end) {
@@ -231,7 +279,7 @@ final class PresenceBots {
         windowId = 0;
         double seconds = (System.nanoTime() - start) / 1e9;
         chatting = false;
-        TimeUnit.SECONDS.sleep(2);   // drain: messages of the window still on their way
+        TimeUnit.SECONDS.sleep(2); // drain: messages of the window still on their way
         total.add(latency.getIntervalHistogram());
         long lost = 0;
         for (int r = 0; r < o.rooms(); r++) {
@@ -245,18 +293,50 @@ final class PresenceBots {
         for (Channel ch : channels) {
             ch.closeFuture().await(5, TimeUnit.SECONDS);
         }
-        Result r = new Result(loggedIn.sum(), sent.sum(), delivered.sum(), seconds, lost, errors.sum(),
-                unexpectedCloses.sum(), silentDropped.sum(), connectFailures.sum(), total);
-        out.printf(Locale.ROOT, "result: %,d users, %,d messages sent, %,d delivered to other users in %.1f s = %,.0f msg/s;"
+        Result r = new Result(
+                loggedIn.sum(),
+                sent.sum(),
+                delivered.sum(),
+                seconds,
+                lost,
+                errors.sum(),
+                unexpectedCloses.sum(),
+                silentDropped.sum(),
+                connectFailures.sum(),
+                total);
+        out.printf(
+                Locale.ROOT,
+                "result: %,d users, %,d messages sent, %,d delivered to other users in %.1f s = %,.0f msg/s;"
                         + " delivery latency us p50 %d p99 %d p99.9 %d max %d; lost %d; errors %d; unexpected closes %d;"
                         + " silent users dropped %d (room saw %d TIMEOUT events); connect failures %d%n",
-                r.loggedIn(), r.sent(), r.delivered(), seconds, r.deliveredPerSecond(), total.getValueAtPercentile(50),
-                total.getValueAtPercentile(99), total.getValueAtPercentile(99.9), total.getMaxValue(), lost, r.errors(),
-                r.unexpectedCloses(), r.silentDropped(), timeoutEvents.sum(), r.connectFailures());
-        out.printf(Locale.ROOT, "RESULT mode=presence users=%d delivered_s=%.0f p50_us=%d p99_us=%d max_us=%d lost=%d "
-                        + "errors=%d unexpected_closes=%d silent_dropped=%d%n", r.loggedIn(), r.deliveredPerSecond(),
-                total.getValueAtPercentile(50), total.getValueAtPercentile(99), total.getMaxValue(), lost, r.errors(),
-                r.unexpectedCloses(), r.silentDropped());
+                r.loggedIn(),
+                r.sent(),
+                r.delivered(),
+                seconds,
+                r.deliveredPerSecond(),
+                total.getValueAtPercentile(50),
+                total.getValueAtPercentile(99),
+                total.getValueAtPercentile(99.9),
+                total.getMaxValue(),
+                lost,
+                r.errors(),
+                r.unexpectedCloses(),
+                r.silentDropped(),
+                timeoutEvents.sum(),
+                r.connectFailures());
+        out.printf(
+                Locale.ROOT,
+                "RESULT mode=presence users=%d delivered_s=%.0f p50_us=%d p99_us=%d max_us=%d lost=%d "
+                        + "errors=%d unexpected_closes=%d silent_dropped=%d%n",
+                r.loggedIn(),
+                r.deliveredPerSecond(),
+                total.getValueAtPercentile(50),
+                total.getValueAtPercentile(99),
+                total.getMaxValue(),
+                lost,
+                r.errors(),
+                r.unexpectedCloses(),
+                r.silentDropped());
         return r;
     }
 
@@ -294,19 +374,25 @@ final class PresenceBots {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            ctx.writeAndFlush(ctx.alloc().buffer().writeBytes(
-                    ("LOGIN u" + id + "\nJOIN r" + room + "\n").getBytes(StandardCharsets.US_ASCII)));
+            ctx.writeAndFlush(ctx.alloc()
+                    .buffer()
+                    .writeBytes(("LOGIN u" + id + "\nJOIN r" + room + "\n").getBytes(StandardCharsets.US_ASCII)));
             if (silent) {
                 return;
             }
             ThreadLocalRandom random = ThreadLocalRandom.current();
             long pingNanos = o.pingInterval().toNanos();
-            ping = ctx.executor().scheduleAtFixedRate(() -> ctx.writeAndFlush(
-                            ctx.alloc().buffer(6).writeBytes("PING\n".getBytes(StandardCharsets.US_ASCII))),
-                    random.nextLong(pingNanos), pingNanos, TimeUnit.NANOSECONDS);
+            ping = ctx.executor()
+                    .scheduleAtFixedRate(
+                            () -> ctx.writeAndFlush(
+                                    ctx.alloc().buffer(6).writeBytes("PING\n".getBytes(StandardCharsets.US_ASCII))),
+                            random.nextLong(pingNanos),
+                            pingNanos,
+                            TimeUnit.NANOSECONDS);
             if (o.chatRate() > 0) {
                 long period = (long) (1e9 / o.chatRate());
-                chat = ctx.executor().scheduleAtFixedRate(() -> say(ctx), random.nextLong(period), period, TimeUnit.NANOSECONDS);
+                chat = ctx.executor()
+                        .scheduleAtFixedRate(() -> say(ctx), random.nextLong(period), period, TimeUnit.NANOSECONDS);
             }
         }
 
@@ -316,7 +402,8 @@ final class PresenceBots {
             }
             long w = windowId;
             ByteBuf b = ctx.alloc().buffer(64);
-            b.writeCharSequence("SAY r" + room + " w=" + w + " t=" + System.nanoTime() + " u" + id + " hello\n",
+            b.writeCharSequence(
+                    "SAY r" + room + " w=" + w + " t=" + System.nanoTime() + " u" + id + " hello\n",
                     StandardCharsets.US_ASCII);
             ctx.writeAndFlush(b);
             sent.increment();
@@ -354,7 +441,7 @@ final class PresenceBots {
                 return;
             }
             if (contains(line, sender)) {
-                return;   // our own message back: not a delivery to another user
+                return; // our own message back: not a delivery to another user
             }
             long sentAt = parseLong(line, tAt + 3);
             delivered.increment();
@@ -486,8 +573,18 @@ final class PresenceBots {
         if (ping.isZero() || report.isZero()) {
             throw new IllegalArgumentException("--ping-interval and --report must be longer than 0");
         }
-        return new Options(Settings.loopback(target), users, roomSize, chatRate, ping, silent, duration, loginTimeout,
-                threads, sources, report);
+        return new Options(
+                Settings.loopback(target),
+                users,
+                roomSize,
+                chatRate,
+                ping,
+                silent,
+                duration,
+                loginTimeout,
+                threads,
+                sources,
+                report);
     }
 
     private static double fraction(String option, String v, double max) {

@@ -27,16 +27,16 @@ import java.util.Map;
  * cache anyone should run.
  */
 public final class RawMemcachedServer {
-    private RawMemcachedServer() {
-    }
+    private RawMemcachedServer() {}
 
     public static void main(String[] args) throws InterruptedException {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 11411;
         boolean epoll = Epoll.isAvailable();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-        Map<String, byte[]> store = new HashMap<>();   // one event loop: no lock needed
-        Channel server = new ServerBootstrap().group(group)
+        EventLoopGroup group =
+                new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        Map<String, byte[]> store = new HashMap<>(); // one event loop: no lock needed
+        Channel server = new ServerBootstrap()
+                .group(group)
                 .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<Channel>() {
@@ -45,7 +45,9 @@ public final class RawMemcachedServer {
                         ch.pipeline().addLast(new Handler(store));
                     }
                 })
-                .bind(new InetSocketAddress("127.0.0.1", port)).sync().channel();
+                .bind(new InetSocketAddress("127.0.0.1", port))
+                .sync()
+                .channel();
         System.out.println("raw memcached-subset server on " + server.localAddress() + (epoll ? " (epoll)" : " (nio)"));
         server.closeFuture().sync();
     }
@@ -89,7 +91,7 @@ public final class RawMemcachedServer {
                     int lenStart = lastSpace(in, start, lineEnd) + 1;
                     int len = Integer.parseInt(in.toString(lenStart, lineEnd - lenStart, StandardCharsets.US_ASCII));
                     if (in.writerIndex() - (eol + 1) < len + 2) {
-                        return;   // the value is not all here yet
+                        return; // the value is not all here yet
                     }
                     String key = in.toString(start + 4, keyEnd - start - 4, StandardCharsets.US_ASCII);
                     byte[] v = new byte[len + 2];

@@ -7,9 +7,21 @@ import java.time.Duration;
 import java.util.Locale;
 
 /** What one run of the bots does, from the command line. */
-record Settings(String mode, InetSocketAddress target, int connections, int depth, int keys, int keySize,
-                int valueSize, double getRatio, Duration duration, long requests, Duration warmup, int threads,
-                int sourceAddresses, boolean preload) {
+record Settings(
+        String mode,
+        InetSocketAddress target,
+        int connections,
+        int depth,
+        int keys,
+        int keySize,
+        int valueSize,
+        double getRatio,
+        Duration duration,
+        long requests,
+        Duration warmup,
+        int threads,
+        int sourceAddresses,
+        boolean preload) {
 
     static final String USAGE = """
             Usage: daemonkit-bench [options]            load a daemon on loopback and print what it took
@@ -85,8 +97,21 @@ record Settings(String mode, InetSocketAddress target, int connections, int dept
         if (keySize > 250) {
             throw new IllegalArgumentException("--key-size " + keySize + " is over memcached's 250-byte limit");
         }
-        return new Settings(mode, loopback(target), connections, depth, keys, keySize, valueSize, getRatio,
-                duration, requests, warmup, threads, sources, preload);
+        return new Settings(
+                mode,
+                loopback(target),
+                connections,
+                depth,
+                keys,
+                keySize,
+                valueSize,
+                getRatio,
+                duration,
+                requests,
+                warmup,
+                threads,
+                sources,
+                preload);
     }
 
     /** Option helpers, shared with {@link PresenceBots}. */

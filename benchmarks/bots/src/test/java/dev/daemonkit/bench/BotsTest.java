@@ -22,7 +22,8 @@ class BotsTest {
 
     @Test
     void memcachedRepliesAreCountedWholeAndAPartialOneIsLeftForLater() {
-        ByteBuf in = bytes("STORED\r\nVALUE k 0 3\r\nabc\r\nEND\r\nEND\r\nSERVER_ERROR out of memory\r\nVALUE k 0 3\r\nab");
+        ByteBuf in =
+                bytes("STORED\r\nVALUE k 0 3\r\nabc\r\nEND\r\nEND\r\nSERVER_ERROR out of memory\r\nVALUE k 0 3\r\nab");
         long[] errors = new long[1];
         assertThat(MemcachedMode.readReplies(in, errors)).isEqualTo(4);
         assertThat(errors[0]).isEqualTo(1);
@@ -39,7 +40,9 @@ class BotsTest {
     void onlyLoopbackTargetsAreAccepted() {
         assertThatThrownBy(() -> Settings.parse(new String[] {"--target", "192.0.2.1:11211"}))
                 .hasMessageContaining("not a loopback address");
-        assertThat(Settings.parse(new String[] {"--target", "127.0.0.2:7000", "--mode", "echo"}).mode()).isEqualTo("echo");
+        assertThat(Settings.parse(new String[] {"--target", "127.0.0.2:7000", "--mode", "echo"})
+                        .mode())
+                .isEqualTo("echo");
         assertThatThrownBy(() -> Settings.parse(new String[] {"--mode", "presence"}))
                 .hasMessageContaining("is not one of [echo, memcached]");
     }
@@ -68,8 +71,20 @@ class BotsTest {
             }
         });
         ByteArrayOutputStream text = new ByteArrayOutputStream();
-        Settings settings = Settings.parse(new String[] {"--target", "127.0.0.1:" + port, "--connections", "4",
-                "--depth", "4", "--requests", "2000", "--warmup", "0s", "--keys", "100"});
+        Settings settings = Settings.parse(new String[] {
+            "--target",
+            "127.0.0.1:" + port,
+            "--connections",
+            "4",
+            "--depth",
+            "4",
+            "--requests",
+            "2000",
+            "--warmup",
+            "0s",
+            "--keys",
+            "100"
+        });
         Bots.Result r = new Bots(settings, new PrintStream(text, true, StandardCharsets.UTF_8)).run();
         assertThat(r.replies()).as("replies measured").isBetween(2000L, 2000L + 16);
         assertThat(r.errors()).isZero();

@@ -9,10 +9,23 @@ class PresenceBotsTest {
 
     @Test
     void thePresenceModeHasItsOwnOptionsAndLoadsLoopbackOnly() {
-        assertThat(PresenceBots.wanted(new String[] {"--users", "5", "--mode", "presence"})).isTrue();
+        assertThat(PresenceBots.wanted(new String[] {"--users", "5", "--mode", "presence"}))
+                .isTrue();
         assertThat(PresenceBots.wanted(new String[] {"--mode", "echo"})).isFalse();
-        PresenceBots.Options o = PresenceBots.parse(new String[] {"--mode", "presence", "--users", "1000",
-                "--room-size", "30", "--chat-rate", "0.5", "--silent", "0.05", "--duration", "2m"});
+        PresenceBots.Options o = PresenceBots.parse(new String[] {
+            "--mode",
+            "presence",
+            "--users",
+            "1000",
+            "--room-size",
+            "30",
+            "--chat-rate",
+            "0.5",
+            "--silent",
+            "0.05",
+            "--duration",
+            "2m"
+        });
         assertThat(o.users()).isEqualTo(1000);
         assertThat(o.rooms()).isEqualTo(34);
         assertThat(o.duration().toSeconds()).isEqualTo(120);

@@ -17,8 +17,7 @@ import java.util.List;
  * <pre>HoldConnections HOST PORT COUNT SOURCES SECONDS</pre>
  */
 public final class HoldConnections {
-    private HoldConnections() {
-    }
+    private HoldConnections() {}
 
     public static void main(String[] args) throws IOException, InterruptedException {
         String host = args[0];

@@ -30,7 +30,8 @@ final class CpuMeter {
         long cpu = processCpuNanos() - cpuAtStart;
         long wall = System.nanoTime() - wallAtStart;
         if (ops > 0) {
-            System.out.printf("%n[cpu] %s: %.1f ns CPU/op over all threads, %.2f cores busy%n",
+            System.out.printf(
+                    "%n[cpu] %s: %.1f ns CPU/op over all threads, %.2f cores busy%n",
                     what, (double) cpu / ops, (double) cpu / wall);
         }
     }

@@ -39,7 +39,8 @@ import org.agrona.collections.Long2LongHashMap;
  */
 public final class ExpiryAndFootprint {
 
-    static final List<String> ALL = List.of("daemonkit-thread", "daemonkit-loop", "agrona", "hwt-default", "hwt-1ms", "stpe", "netty-loop");
+    static final List<String> ALL =
+            List.of("daemonkit-thread", "daemonkit-loop", "agrona", "hwt-default", "hwt-1ms", "stpe", "netty-loop");
 
     /** What each workload needs of a timer: schedule from the main thread, run tasks on the timer's thread. */
     interface Timer extends AutoCloseable {
@@ -61,8 +62,11 @@ public final class ExpiryAndFootprint {
     public static void main(String[] args) throws Exception {
         String what = args.length > 0 ? args[0] : "all";
         List<String> timers = args.length > 1 ? List.of(args).subList(1, args.length) : ALL;
-        System.out.printf("JVM %s, heap max %d MB, %d cpus%n", System.getProperty("java.vm.version"),
-                Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors());
+        System.out.printf(
+                "JVM %s, heap max %d MB, %d cpus%n",
+                System.getProperty("java.vm.version"),
+                Runtime.getRuntime().maxMemory() >> 20,
+                Runtime.getRuntime().availableProcessors());
         if (what.equals("footprint") || what.equals("all")) {
             for (String t : timers) {
                 footprint(t);
@@ -83,144 +87,158 @@ public final class ExpiryAndFootprint {
 
     static Timer create(String name) {
         return switch (name) {
-            case "daemonkit-thread" -> new Timer() {
-                final ThreadTimerWheel wheel = new ThreadTimerWheel("daemonkit-wheel", TimerWheelSettings.defaults());
+            case "daemonkit-thread" ->
+                new Timer() {
+                    final ThreadTimerWheel wheel =
+                            new ThreadTimerWheel("daemonkit-wheel", TimerWheelSettings.defaults());
 
-                @Override
-                public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
-                    for (int i = 0; i < delays.length; i++) {
-                        int id = i;
-                        due[i] = System.nanoTime() + delays[i];
-                        wheel.schedule(Duration.ofNanos(delays[i]), () -> task.accept(id));
-                    }
-                }
-
-                @Override
-                public void close() {
-                    wheel.close();
-                }
-            };
-            case "daemonkit-loop" -> new Timer() {
-                final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-                final EventLoop loop = group.next();
-                final EventLoopTimerWheels wheels = EventLoopTimerWheels.create(group, TimerWheelSettings.defaults());
-                final TimerScope scope = wheels.newScope("bench");
-
-                @Override
-                public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
-                    Subject.on(loop, () -> {
+                    @Override
+                    public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
                         for (int i = 0; i < delays.length; i++) {
                             int id = i;
-                        due[i] = System.nanoTime() + delays[i];
-                            scope.schedule(Duration.ofNanos(delays[i]), () -> task.accept(id));
+                            due[i] = System.nanoTime() + delays[i];
+                            wheel.schedule(Duration.ofNanos(delays[i]), () -> task.accept(id));
                         }
-                        return null;
-                    });
-                }
+                    }
 
-                @Override
-                public void close() {
-                    wheels.close();
-                    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-                }
-            };
-            case "netty-loop" -> new Timer() {
-                final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-                final EventLoop loop = group.next();
+                    @Override
+                    public void close() {
+                        wheel.close();
+                    }
+                };
+            case "daemonkit-loop" ->
+                new Timer() {
+                    final MultiThreadIoEventLoopGroup group =
+                            new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+                    final EventLoop loop = group.next();
+                    final EventLoopTimerWheels wheels =
+                            EventLoopTimerWheels.create(group, TimerWheelSettings.defaults());
+                    final TimerScope scope = wheels.newScope("bench");
 
-                @Override
-                public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
-                    Subject.on(loop, () -> {
+                    @Override
+                    public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
+                        Subject.on(loop, () -> {
+                            for (int i = 0; i < delays.length; i++) {
+                                int id = i;
+                                due[i] = System.nanoTime() + delays[i];
+                                scope.schedule(Duration.ofNanos(delays[i]), () -> task.accept(id));
+                            }
+                            return null;
+                        });
+                    }
+
+                    @Override
+                    public void close() {
+                        wheels.close();
+                        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+                    }
+                };
+            case "netty-loop" ->
+                new Timer() {
+                    final MultiThreadIoEventLoopGroup group =
+                            new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+                    final EventLoop loop = group.next();
+
+                    @Override
+                    public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
+                        Subject.on(loop, () -> {
+                            for (int i = 0; i < delays.length; i++) {
+                                int id = i;
+                                due[i] = System.nanoTime() + delays[i];
+                                loop.schedule(() -> task.accept(id), delays[i], TimeUnit.NANOSECONDS);
+                            }
+                            return null;
+                        });
+                    }
+
+                    @Override
+                    public void close() {
+                        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+                    }
+                };
+            case "hwt-default", "hwt-1ms" ->
+                new Timer() {
+                    final HashedWheelTimer timer = name.equals("hwt-default")
+                            ? new HashedWheelTimer()
+                            : new HashedWheelTimer(new DefaultThreadFactory("hwt"), 1, TimeUnit.MILLISECONDS, 4096);
+
+                    @Override
+                    public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
                         for (int i = 0; i < delays.length; i++) {
                             int id = i;
-                        due[i] = System.nanoTime() + delays[i];
-                            loop.schedule(() -> task.accept(id), delays[i], TimeUnit.NANOSECONDS);
+                            due[i] = System.nanoTime() + delays[i];
+                            timer.newTimeout(t -> task.accept(id), delays[i], TimeUnit.NANOSECONDS);
                         }
-                        return null;
-                    });
-                }
-
-                @Override
-                public void close() {
-                    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-                }
-            };
-            case "hwt-default", "hwt-1ms" -> new Timer() {
-                final HashedWheelTimer timer = name.equals("hwt-default") ? new HashedWheelTimer()
-                        : new HashedWheelTimer(new DefaultThreadFactory("hwt"), 1, TimeUnit.MILLISECONDS, 4096);
-
-                @Override
-                public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
-                    for (int i = 0; i < delays.length; i++) {
-                        int id = i;
-                        due[i] = System.nanoTime() + delays[i];
-                        timer.newTimeout(t -> task.accept(id), delays[i], TimeUnit.NANOSECONDS);
                     }
-                }
 
-                @Override
-                public void close() {
-                    timer.stop();
-                }
-            };
-            case "stpe" -> new Timer() {
-                final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
-
-                @Override
-                public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
-                    executor.setRemoveOnCancelPolicy(true);
-                    for (int i = 0; i < delays.length; i++) {
-                        int id = i;
-                        due[i] = System.nanoTime() + delays[i];
-                        executor.schedule(() -> task.accept(id), delays[i], TimeUnit.NANOSECONDS);
+                    @Override
+                    public void close() {
+                        timer.stop();
                     }
-                }
+                };
+            case "stpe" ->
+                new Timer() {
+                    final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
 
-                @Override
-                public void close() {
-                    executor.shutdownNow();
-                }
-            };
-            case "agrona" -> new Timer() {
-                // Agrona has no thread and no callback: a driver thread polls it once per tick, as an Agent would.
-                final DeadlineTimerWheel wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, System.nanoTime(), 1 << 20, 1024);
-                final Long2LongHashMap idToIndex = new Long2LongHashMap(-1);
-                volatile boolean running = true;
-                Thread driver;
-
-                @Override
-                public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
-                    for (int i = 0; i < delays.length; i++) {
-                        due[i] = System.nanoTime() + delays[i];
-                        idToIndex.put(wheel.scheduleTimer(due[i]), i);
-                    }
-                    driver = new Thread(() -> {
-                        DeadlineTimerWheel.TimerHandler handler = (unit, t, timerId) -> {
-                            task.accept((int) idToIndex.get(timerId));
-                            return true;
-                        };
-                        while (running) {
-                            long n = System.nanoTime();
-                            while (wheel.currentTickTime() <= n && running) {
-                                wheel.poll(n, handler, Integer.MAX_VALUE);
-                            }
-                            long sleep = wheel.currentTickTime() - System.nanoTime();
-                            if (sleep > 0) {
-                                LockSupport.parkNanos(sleep);
-                            }
+                    @Override
+                    public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
+                        executor.setRemoveOnCancelPolicy(true);
+                        for (int i = 0; i < delays.length; i++) {
+                            int id = i;
+                            due[i] = System.nanoTime() + delays[i];
+                            executor.schedule(() -> task.accept(id), delays[i], TimeUnit.NANOSECONDS);
                         }
-                    }, "agrona-driver");
-                    driver.start();
-                }
-
-                @Override
-                public void close() throws InterruptedException {
-                    running = false;
-                    if (driver != null) {
-                        driver.join();
                     }
-                }
-            };
+
+                    @Override
+                    public void close() {
+                        executor.shutdownNow();
+                    }
+                };
+            case "agrona" ->
+                new Timer() {
+                    // Agrona has no thread and no callback: a driver thread polls it once per tick, as an Agent would.
+                    final DeadlineTimerWheel wheel =
+                            new DeadlineTimerWheel(TimeUnit.NANOSECONDS, System.nanoTime(), 1 << 20, 1024);
+                    final Long2LongHashMap idToIndex = new Long2LongHashMap(-1);
+                    volatile boolean running = true;
+                    Thread driver;
+
+                    @Override
+                    public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
+                        for (int i = 0; i < delays.length; i++) {
+                            due[i] = System.nanoTime() + delays[i];
+                            idToIndex.put(wheel.scheduleTimer(due[i]), i);
+                        }
+                        driver = new Thread(
+                                () -> {
+                                    DeadlineTimerWheel.TimerHandler handler = (unit, t, timerId) -> {
+                                        task.accept((int) idToIndex.get(timerId));
+                                        return true;
+                                    };
+                                    while (running) {
+                                        long n = System.nanoTime();
+                                        while (wheel.currentTickTime() <= n && running) {
+                                            wheel.poll(n, handler, Integer.MAX_VALUE);
+                                        }
+                                        long sleep = wheel.currentTickTime() - System.nanoTime();
+                                        if (sleep > 0) {
+                                            LockSupport.parkNanos(sleep);
+                                        }
+                                    }
+                                },
+                                "agrona-driver");
+                        driver.start();
+                    }
+
+                    @Override
+                    public void close() throws InterruptedException {
+                        running = false;
+                        if (driver != null) {
+                            driver.join();
+                        }
+                    }
+                };
             default -> throw new IllegalArgumentException("unknown timer " + name);
         };
     }
@@ -247,7 +265,8 @@ public final class ExpiryAndFootprint {
             }
             long took = System.nanoTime() - start;
             long after = usedHeapAfterGc();
-            System.out.printf("[footprint] %-16s 1M pending in %4d ms (%5.1f ns/timer), retained %5.1f B/timer (no callback)%n",
+            System.out.printf(
+                    "[footprint] %-16s 1M pending in %4d ms (%5.1f ns/timer), retained %5.1f B/timer (no callback)%n",
                     name, took / 1_000_000, (double) took / n, (double) (after - before) / n);
             if (wheel.timerCount() != n) {
                 throw new IllegalStateException("agrona lost timers");
@@ -265,8 +284,12 @@ public final class ExpiryAndFootprint {
             long after = usedHeapAfterGc();
             // The benchmark keeps every handle in an array (4 B a reference): not the timer's memory.
             double perTimer = (double) (after - before - 4L * n) / n;
-            System.out.printf("[footprint] %-16s 1M pending in %4d ms (%5.1f ns/timer), retained %5.1f B/timer (shared callback)%n",
-                    name.equals("daemonkit-thread") ? "daemonkit" : name, took / 1_000_000, (double) took / n, perTimer);
+            System.out.printf(
+                    "[footprint] %-16s 1M pending in %4d ms (%5.1f ns/timer), retained %5.1f B/timer (shared callback)%n",
+                    name.equals("daemonkit-thread") ? "daemonkit" : name,
+                    took / 1_000_000,
+                    (double) took / n,
+                    perTimer);
         }
     }
 
@@ -309,9 +332,15 @@ public final class ExpiryAndFootprint {
             long cpu = allThreadsCpuNanos() - cpuStart;
             long wall = System.nanoTime() - wallStart;
             if (report) {
-                System.out.printf("[expiry] %-16s lateness p50 %.3f ms, p99 %.3f ms, max %.3f ms, early %d; CPU %.0f ms over %.0f ms (all threads)%n",
-                        name, lateness.getValueAtPercentile(50) / 1e6, lateness.getValueAtPercentile(99) / 1e6,
-                        lateness.getMaxValue() / 1e6, early[0], cpu / 1e6, wall / 1e6);
+                System.out.printf(
+                        "[expiry] %-16s lateness p50 %.3f ms, p99 %.3f ms, max %.3f ms, early %d; CPU %.0f ms over %.0f ms (all threads)%n",
+                        name,
+                        lateness.getValueAtPercentile(50) / 1e6,
+                        lateness.getValueAtPercentile(99) / 1e6,
+                        lateness.getMaxValue() / 1e6,
+                        early[0],
+                        cpu / 1e6,
+                        wall / 1e6);
             }
         }
     }
@@ -330,7 +359,9 @@ public final class ExpiryAndFootprint {
     }
 
     static void idleBaseline() throws InterruptedException {
-        System.out.printf("[idle] %-16s %.2f ms CPU/s (no timer at all: the JVM's own background, all threads)%n", "baseline", cpuPerSecond());
+        System.out.printf(
+                "[idle] %-16s %.2f ms CPU/s (no timer at all: the JVM's own background, all threads)%n",
+                "baseline", cpuPerSecond());
     }
 
     static double cpuPerSecond() throws InterruptedException {
@@ -342,7 +373,7 @@ public final class ExpiryAndFootprint {
 
     static void idle(String name) throws Exception {
         try (Timer timer = create(name)) {
-            timer.scheduleAll(new long[0], i -> { });
+            timer.scheduleAll(new long[0], i -> {});
             usedHeapAfterGc();
             double empty = cpuPerSecond();
             SplittableRandom r = new SplittableRandom(9);
@@ -350,16 +381,17 @@ public final class ExpiryAndFootprint {
             for (int i = 0; i < delays.length; i++) {
                 delays[i] = Subject.fillDelayNanos(r);
             }
-            timer.scheduleAll(delays, i -> { });
+            timer.scheduleAll(delays, i -> {});
             Thread.sleep(1500); // let threaded timers take in what was handed to them
             usedHeapAfterGc();
             double full = cpuPerSecond();
-            System.out.printf("[idle] %-16s %.2f ms CPU/s with nothing pending, %.2f ms CPU/s with 1M pending%n", name, empty, full);
+            System.out.printf(
+                    "[idle] %-16s %.2f ms CPU/s with nothing pending, %.2f ms CPU/s with 1M pending%n",
+                    name, empty, full);
         }
     }
 
-    private ExpiryAndFootprint() {
-    }
+    private ExpiryAndFootprint() {}
 
     static List<String> names() {
         return new ArrayList<>(ALL);

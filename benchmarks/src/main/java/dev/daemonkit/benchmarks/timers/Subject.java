@@ -2,9 +2,9 @@ package dev.daemonkit.benchmarks.timers;
 
 import dev.daemonkit.timers.EventLoopTimerWheels;
 import dev.daemonkit.timers.HierarchicalTimerWheel;
+import dev.daemonkit.timers.Timeout;
 import dev.daemonkit.timers.TimerScope;
 import dev.daemonkit.timers.TimerWheelSettings;
-import dev.daemonkit.timers.Timeout;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -26,10 +26,11 @@ import org.agrona.DeadlineTimerWheel;
  */
 abstract class Subject implements AutoCloseable {
 
-    static final Runnable NOOP = () -> { };
+    static final Runnable NOOP = () -> {};
 
     /** Deadlines for the reschedule workload: a pool of durations so that the loop allocates none. */
     final Duration[] randomDelays = new Duration[4096];
+
     final long[] randomDelayNanos = new long[4096];
     final int[] randomIndexes = new int[65536];
 
@@ -47,7 +48,8 @@ abstract class Subject implements AutoCloseable {
             case "daemonkit-loop" -> new DaemonkitLoop();
             case "agrona" -> new Agrona();
             case "hwt-default" -> new Hwt(new HashedWheelTimer());
-            case "hwt-1ms" -> new Hwt(new HashedWheelTimer(new DefaultThreadFactory("hwt"), 1, TimeUnit.MILLISECONDS, 4096));
+            case "hwt-1ms" ->
+                new Hwt(new HashedWheelTimer(new DefaultThreadFactory("hwt"), 1, TimeUnit.MILLISECONDS, 4096));
             case "stpe" -> new Stpe();
             case "netty-loop" -> new NettyLoop();
             default -> throw new IllegalArgumentException("unknown timer " + name);
@@ -75,8 +77,7 @@ abstract class Subject implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-    }
+    public void close() throws Exception {}
 
     /** Runs {@code call} on {@code loop} and waits for it. */
     static <T> T on(EventLoop loop, Callable<T> call) {
@@ -90,7 +91,8 @@ abstract class Subject implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------
 
     static final class Daemonkit extends Subject {
-        final HierarchicalTimerWheel wheel = new HierarchicalTimerWheel(TimerWheelSettings.defaults(), System::nanoTime);
+        final HierarchicalTimerWheel wheel =
+                new HierarchicalTimerWheel(TimerWheelSettings.defaults(), System::nanoTime);
         Timeout[] handles;
 
         @Override
@@ -120,7 +122,8 @@ abstract class Subject implements AutoCloseable {
         }
     }
 
-    static int rescheduleAll(Timeout[] handles, int[] indexes, Duration[] delays, int n, boolean latest, Duration latestDelay) {
+    static int rescheduleAll(
+            Timeout[] handles, int[] indexes, Duration[] delays, int n, boolean latest, Duration latestDelay) {
         int c = 0;
         int base = (int) (System.nanoTime() >>> 4);
         for (int i = 0; i < n; i++) {
@@ -217,7 +220,8 @@ abstract class Subject implements AutoCloseable {
                 if (wheel.cancelTimer(ids[j])) {
                     c++;
                 }
-                ids[j] = wheel.scheduleTimer(System.nanoTime() + (latest ? latestNanos : randomDelayNanos[k & (randomDelayNanos.length - 1)]));
+                ids[j] = wheel.scheduleTimer(System.nanoTime()
+                        + (latest ? latestNanos : randomDelayNanos[k & (randomDelayNanos.length - 1)]));
             }
             return c;
         }
@@ -237,7 +241,7 @@ abstract class Subject implements AutoCloseable {
             handles = new io.netty.util.Timeout[Math.max(n, 1)];
             SplittableRandom r = new SplittableRandom(1);
             for (int i = 0; i < n; i++) {
-                handles[i] = timer.newTimeout(t -> { }, fillDelayNanos(r), TimeUnit.NANOSECONDS);
+                handles[i] = timer.newTimeout(t -> {}, fillDelayNanos(r), TimeUnit.NANOSECONDS);
             }
             prepareIndexes(Math.max(n, 1));
         }
@@ -247,7 +251,7 @@ abstract class Subject implements AutoCloseable {
             long d = delay.toNanos();
             int c = 0;
             for (int i = 0; i < n; i++) {
-                if (timer.newTimeout(t -> { }, d, TimeUnit.NANOSECONDS).cancel()) {
+                if (timer.newTimeout(t -> {}, d, TimeUnit.NANOSECONDS).cancel()) {
                     c++;
                 }
             }
@@ -265,8 +269,10 @@ abstract class Subject implements AutoCloseable {
                 if (handles[j].cancel()) {
                     c++;
                 }
-                handles[j] = timer.newTimeout(t -> { },
-                        latest ? latestNanos : randomDelayNanos[k & (randomDelayNanos.length - 1)], TimeUnit.NANOSECONDS);
+                handles[j] = timer.newTimeout(
+                        t -> {},
+                        latest ? latestNanos : randomDelayNanos[k & (randomDelayNanos.length - 1)],
+                        TimeUnit.NANOSECONDS);
             }
             return c;
         }
@@ -319,8 +325,10 @@ abstract class Subject implements AutoCloseable {
                 if (handles[j].cancel(false)) {
                     c++;
                 }
-                handles[j] = executor.schedule(NOOP,
-                        latest ? latestNanos : randomDelayNanos[k & (randomDelayNanos.length - 1)], TimeUnit.NANOSECONDS);
+                handles[j] = executor.schedule(
+                        NOOP,
+                        latest ? latestNanos : randomDelayNanos[k & (randomDelayNanos.length - 1)],
+                        TimeUnit.NANOSECONDS);
             }
             return c;
         }
@@ -375,8 +383,10 @@ abstract class Subject implements AutoCloseable {
                     if (handles[j].cancel(false)) {
                         c++;
                     }
-                    handles[j] = loop.schedule(NOOP,
-                            latest ? latestNanos : randomDelayNanos[k & (randomDelayNanos.length - 1)], TimeUnit.NANOSECONDS);
+                    handles[j] = loop.schedule(
+                            NOOP,
+                            latest ? latestNanos : randomDelayNanos[k & (randomDelayNanos.length - 1)],
+                            TimeUnit.NANOSECONDS);
                 }
                 return c;
             });

@@ -95,18 +95,31 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             Throwable why = request.decoderResult().cause();
             HttpResponseStatus status = why instanceof TooLongHttpHeaderException
                     ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-                    : why instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
-                    : HttpResponseStatus.BAD_REQUEST;
+                    : why instanceof TooLongHttpLineException
+                            ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                            : HttpResponseStatus.BAD_REQUEST;
             log.debug("admin: refused a malformed request from {}: {}", peer(ctx), String.valueOf(why));
-            respond(ctx, false, Reply.error(status, "the request could not be read: " + why.getMessage()
-                    + ". Headers are limited to 8 KiB, the request line to 4 KiB."));
+            respond(
+                    ctx,
+                    false,
+                    Reply.error(
+                            status,
+                            "the request could not be read: " + why.getMessage()
+                                    + ". Headers are limited to 8 KiB, the request line to 4 KiB."));
             return;
         }
         if (!authorized(request)) {
-            log.warn("admin: refused {} {} from {}: missing or wrong token (send Authorization: Bearer TOKEN)",
-                    request.method(), request.uri(), peer(ctx));
-            respond(ctx, keepAlive, Reply.error(HttpResponseStatus.UNAUTHORIZED,
-                    "this admin endpoint needs the token of daemonkit.admin.token: send Authorization: Bearer TOKEN"));
+            log.warn(
+                    "admin: refused {} {} from {}: missing or wrong token (send Authorization: Bearer TOKEN)",
+                    request.method(),
+                    request.uri(),
+                    peer(ctx));
+            respond(
+                    ctx,
+                    keepAlive,
+                    Reply.error(
+                            HttpResponseStatus.UNAUTHORIZED,
+                            "this admin endpoint needs the token of daemonkit.admin.token: send Authorization: Bearer TOKEN"));
             return;
         }
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
@@ -126,7 +139,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return Reply.error(HttpResponseStatus.NOT_FOUND, cause.getMessage());
         }
         if (cause instanceof ConfigError) {
-            return Reply.error(HttpResponseStatus.UNPROCESSABLE_ENTITY, "rejected, the running config stays: " + cause.getMessage());
+            return Reply.error(
+                    HttpResponseStatus.UNPROCESSABLE_ENTITY,
+                    "rejected, the running config stays: " + cause.getMessage());
         }
         if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException) {
             return Reply.error(HttpResponseStatus.BAD_REQUEST, cause.getMessage());
@@ -143,12 +158,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         if (path.equals("/daemons")) {
             boolean table = "table".equals(first(uri, "format"));
-            return get(method, () -> table ? Reply.text(HttpResponseStatus.OK, table())
-                    : Reply.json(HttpResponseStatus.OK, daemons()));
+            return get(
+                    method,
+                    () -> table
+                            ? Reply.text(HttpResponseStatus.OK, table())
+                            : Reply.json(HttpResponseStatus.OK, daemons()));
         }
         if (path.equals("/metrics")) {
-            return get(method, () -> new Reply(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
-                    metrics.scrape()));
+            return get(
+                    method,
+                    () -> new Reply(
+                            HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
         }
         if ((m = DAEMON_ACTION.matcher(path)).matches()) {
             if (!method.equals(HttpMethod.POST)) {
@@ -160,14 +180,18 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 case "stop" -> launcher.stopDaemon(name);
                 default -> launcher.restartDaemon(name);
             };
-            return done.thenApply(message -> Reply.json(HttpResponseStatus.OK,
-                    ordered("daemon", name, "state", stateOf(name), "message", message)));
+            return done.thenApply(message -> Reply.json(
+                    HttpResponseStatus.OK, ordered("daemon", name, "state", stateOf(name), "message", message)));
         }
         if ((m = DAEMON.matcher(path)).matches()) {
             String name = m.group(1);
-            return get(method, () -> daemons().stream().filter(d -> d.get("name").equals(name)).findFirst()
-                    .map(d -> Reply.json(HttpResponseStatus.OK, d))
-                    .orElse(Reply.error(HttpResponseStatus.NOT_FOUND, "no daemon named '" + name + "'")));
+            return get(
+                    method,
+                    () -> daemons().stream()
+                            .filter(d -> d.get("name").equals(name))
+                            .findFirst()
+                            .map(d -> Reply.json(HttpResponseStatus.OK, d))
+                            .orElse(Reply.error(HttpResponseStatus.NOT_FOUND, "no daemon named '" + name + "'")));
         }
         if ((m = LOGGER.matcher(path)).matches()) {
             if (!method.equals(HttpMethod.PUT)) {
@@ -179,20 +203,40 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (!method.equals(HttpMethod.POST)) {
                 return notAllowed("POST");
             }
-            return launcher.reload().thenApply(r -> Reply.json(HttpResponseStatus.OK, ordered(
-                    "started", r.started(), "restarted", r.restarted(), "updated", r.updated(), "stopped", r.stopped(),
-                    "notes", r.notes(), "message", r.toString())));
+            return launcher.reload()
+                    .thenApply(r -> Reply.json(
+                            HttpResponseStatus.OK,
+                            ordered(
+                                    "started",
+                                    r.started(),
+                                    "restarted",
+                                    r.restarted(),
+                                    "updated",
+                                    r.updated(),
+                                    "stopped",
+                                    r.stopped(),
+                                    "notes",
+                                    r.notes(),
+                                    "message",
+                                    r.toString())));
         }
         if (path.equals("/shutdown")) {
             if (!method.equals(HttpMethod.POST)) {
                 return notAllowed("POST");
             }
             shutdown.run();
-            return CompletableFuture.completedFuture(Reply.json(HttpResponseStatus.ACCEPTED,
-                    Map.of("message", "stopping: daemons drain for up to " + launcher.settings().shutdown().grace().toSeconds() + " s")));
+            return CompletableFuture.completedFuture(Reply.json(
+                    HttpResponseStatus.ACCEPTED,
+                    Map.of(
+                            "message",
+                            "stopping: daemons drain for up to "
+                                    + launcher.settings().shutdown().grace().toSeconds() + " s")));
         }
-        return CompletableFuture.completedFuture(Reply.error(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + path
-                + ". Try /health, /daemons, /metrics, /daemons/NAME/{start,stop,restart}, /loggers/NAME, /reload, /shutdown"));
+        return CompletableFuture.completedFuture(
+                Reply.error(
+                        HttpResponseStatus.NOT_FOUND,
+                        "no such endpoint: " + path
+                                + ". Try /health, /daemons, /metrics, /daemons/NAME/{start,stop,restart}, /loggers/NAME, /reload, /shutdown"));
     }
 
     private static CompletableFuture<Reply> get(HttpMethod method, Supplier<Reply> reply) {
@@ -219,7 +263,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private Reply setLevel(String name, String daemon, String level) {
         if (level.isEmpty()) {
-            return Reply.error(HttpResponseStatus.BAD_REQUEST, "send the level as the body: TRACE, DEBUG, INFO, WARN, ERROR, OFF or inherit");
+            return Reply.error(
+                    HttpResponseStatus.BAD_REQUEST,
+                    "send the level as the body: TRACE, DEBUG, INFO, WARN, ERROR, OFF or inherit");
         }
         String scope;
         if (daemon != null) {
@@ -238,8 +284,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             launcher.setLevel(null, name, level);
             scope = "logger '" + name + "'";
         }
-        return Reply.json(HttpResponseStatus.OK, ordered("logger", name, "daemon", daemon, "level", level.toUpperCase(),
-                "message", scope + " is now " + level.toUpperCase()));
+        return Reply.json(
+                HttpResponseStatus.OK,
+                ordered(
+                        "logger",
+                        name,
+                        "daemon",
+                        daemon,
+                        "level",
+                        level.toUpperCase(),
+                        "message",
+                        scope + " is now " + level.toUpperCase()));
     }
 
     private boolean isDaemon(String name) {
@@ -257,7 +312,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             ok = false;
             sb.append("not started: ").append(u).append('\n');
         }
-        return Reply.text(ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, (ok ? "ok\n" : "unhealthy\n") + sb);
+        return Reply.text(
+                ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                (ok ? "ok\n" : "unhealthy\n") + sb);
     }
 
     private String stateOf(String name) {
@@ -277,11 +334,27 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 }
             }
             long since = i == null ? 0 : i.runningSinceMillis();
-            out.add(ordered("name", v.name(), "plugin", v.plugin(), "version", v.version(),
-                    "source", v.source().getFileName().toString(), "state", v.state().name(), "listeners", listeners,
-                    "connections", i == null ? 0 : i.connections().open(),
-                    "uptime_seconds", since == 0 || v.state() != DaemonState.RUNNING ? 0 : (now - since) / 1000,
-                    "restarts", v.restarts(), "last_failure", v.lastFailure()));
+            out.add(ordered(
+                    "name",
+                    v.name(),
+                    "plugin",
+                    v.plugin(),
+                    "version",
+                    v.version(),
+                    "source",
+                    v.source().getFileName().toString(),
+                    "state",
+                    v.state().name(),
+                    "listeners",
+                    listeners,
+                    "connections",
+                    i == null ? 0 : i.connections().open(),
+                    "uptime_seconds",
+                    since == 0 || v.state() != DaemonState.RUNNING ? 0 : (now - since) / 1000,
+                    "restarts",
+                    v.restarts(),
+                    "last_failure",
+                    v.lastFailure()));
         }
         return out;
     }
@@ -295,16 +368,25 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
      * makes them), then the daemons not started and the plugin files not loaded.
      */
     static String table(List<Map<String, Object>> rows, List<String> unresolved, List<PluginFailure> failures) {
-        String[] head = {"DAEMON", "PLUGIN", "VERSION", "STATE", "LISTENERS", "CONNS", "UPTIME", "RESTARTS", "LAST FAILURE"};
+        String[] head = {
+            "DAEMON", "PLUGIN", "VERSION", "STATE", "LISTENERS", "CONNS", "UPTIME", "RESTARTS", "LAST FAILURE"
+        };
         List<String[]> cells = new ArrayList<>();
         cells.add(head);
         for (Map<String, Object> r : rows) {
             @SuppressWarnings("unchecked")
             List<String> ls = (List<String>) r.get("listeners");
-            cells.add(new String[] {str(r.get("name")), str(r.get("plugin")), str(r.get("version")), str(r.get("state")),
-                    ls.isEmpty() ? "-" : String.join(", ", ls), str(r.get("connections")),
-                    duration((Long) r.get("uptime_seconds")), str(r.get("restarts")),
-                    r.get("last_failure") == null ? "-" : str(r.get("last_failure"))});
+            cells.add(new String[] {
+                str(r.get("name")),
+                str(r.get("plugin")),
+                str(r.get("version")),
+                str(r.get("state")),
+                ls.isEmpty() ? "-" : String.join(", ", ls),
+                str(r.get("connections")),
+                duration((Long) r.get("uptime_seconds")),
+                str(r.get("restarts")),
+                r.get("last_failure") == null ? "-" : str(r.get("last_failure"))
+            });
         }
         int[] width = new int[head.length];
         for (String[] row : cells) {
@@ -322,8 +404,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         for (String u : unresolved) {
             sb.append("not started: ").append(u).append('\n');
         }
-        failures.forEach(f -> sb.append("plugin file not loaded: ").append(f.source().getFileName())
-                .append(": ").append(f.reason()).append('\n'));
+        failures.forEach(f -> sb.append("plugin file not loaded: ")
+                .append(f.source().getFileName())
+                .append(": ")
+                .append(f.reason())
+                .append('\n'));
         return sb.toString();
     }
 
@@ -361,17 +446,20 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return false;
         }
         // Constant time, so the token cannot be guessed byte by byte from response times.
-        return MessageDigest.isEqual(token, header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8));
+        return MessageDigest.isEqual(
+                token, header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8));
     }
 
     private static String peer(ChannelHandlerContext ctx) {
         return ctx.channel().remoteAddress() instanceof InetSocketAddress a
-                ? Addresses.format(a) : String.valueOf(ctx.channel().remoteAddress());
+                ? Addresses.format(a)
+                : String.valueOf(ctx.channel().remoteAddress());
     }
 
     private void respond(ChannelHandlerContext ctx, boolean keepAlive, Reply reply) {
         byte[] bytes = reply.body().getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, reply.status(), Unpooled.wrappedBuffer(bytes));
+        FullHttpResponse response =
+                new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, reply.status(), Unpooled.wrappedBuffer(bytes));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         if (!keepAlive) {

@@ -41,11 +41,20 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** Starts the endpoint, or returns null (logged) when it cannot bind. */
-    public static AdminServer start(Launcher launcher, DaemonkitMetrics metrics, LauncherSettings.Admin admin,
-                                    Runnable shutdown) {
-        DaemonSettings settings = new DaemonSettings(NAME, NAME, true, admin.maxConnections(), admin.idleTimeout(),
-                admin.requestTimeout(), new DaemonSettings.Inbound(128 * 1024, 4L * 1024 * 1024), 32 * 1024, 256 * 1024,
-                new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO), 0,
+    public static AdminServer start(
+            Launcher launcher, DaemonkitMetrics metrics, LauncherSettings.Admin admin, Runnable shutdown) {
+        DaemonSettings settings = new DaemonSettings(
+                NAME,
+                NAME,
+                true,
+                admin.maxConnections(),
+                admin.idleTimeout(),
+                admin.requestTimeout(),
+                new DaemonSettings.Inbound(128 * 1024, 4L * 1024 * 1024),
+                32 * 1024,
+                256 * 1024,
+                new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO),
+                0,
                 Duration.ofSeconds(1));
         TimerScope timers = launcher.wheels().newScope(NAME);
         DaemonConnections connections = new DaemonConnections(settings, timers, launcher.connectionBudget());
@@ -56,19 +65,27 @@ public final class AdminServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        connections.accept(ch, p -> p.addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
-                                new AdminHandler(launcher, metrics, admin.token(), shutdown)));
+                        connections.accept(
+                                ch,
+                                p -> p.addLast(
+                                        new HttpServerCodec(),
+                                        new HttpObjectAggregator(64 * 1024),
+                                        new AdminHandler(launcher, metrics, admin.token(), shutdown)));
                     }
                 })
-                .bind(admin.listen()).awaitUninterruptibly();
+                .bind(admin.listen())
+                .awaitUninterruptibly();
         if (!f.isSuccess()) {
             timers.close();
-            log.error("admin endpoint not started: {} (daemonkit.admin.listen) cannot be bound: {}. The daemons run"
+            log.error(
+                    "admin endpoint not started: {} (daemonkit.admin.listen) cannot be bound: {}. The daemons run"
                             + " without it; free the port or set daemonkit.admin.listen, then restart the launcher.",
-                    Addresses.format(admin.listen()), f.cause().getMessage());
+                    Addresses.format(admin.listen()),
+                    f.cause().getMessage());
             return null;
         }
-        log.info("admin endpoint on http://{}/ (health, daemons, metrics){}",
+        log.info(
+                "admin endpoint on http://{}/ (health, daemons, metrics){}",
                 Addresses.format((InetSocketAddress) f.channel().localAddress()),
                 admin.token().isBlank() ? "" : ", token required");
         launcher.connectionBudget().register(f.channel());

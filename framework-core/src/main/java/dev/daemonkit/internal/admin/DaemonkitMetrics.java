@@ -40,6 +40,7 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
     private final Map<String, List<Meter>> perDaemon = new ConcurrentHashMap<>();
     /** What the meters read: Micrometer holds function meters' objects weakly. */
     private final Map<String, Reading> readings = new ConcurrentHashMap<>();
+
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final Launcher launcher;
 
@@ -67,8 +68,10 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
         for (EventExecutor loop : launcher.transport().workers()) {
             if (loop instanceof SingleThreadEventExecutor s) {
                 Gauge.builder("daemonkit.eventloop.pending.tasks", s, SingleThreadEventExecutor::pendingTasks)
-                        .tag("loop", Integer.toString(i)).strongReference(true)
-                        .description("tasks waiting in the event loop's queue").register(registry);
+                        .tag("loop", Integer.toString(i))
+                        .strongReference(true)
+                        .description("tasks waiting in the event loop's queue")
+                        .register(registry);
             }
             i++;
         }
@@ -82,21 +85,26 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
         }
         if (watchdog != null) {
             FunctionCounter.builder("daemonkit.eventloop.stalls", watchdog, StallWatchdog::stalls)
-                    .description("event loops found blocked longer than daemonkit.watchdog.threshold").register(registry);
+                    .description("event loops found blocked longer than daemonkit.watchdog.threshold")
+                    .register(registry);
         }
         ConnectionBudget budget = launcher.connectionBudget();
         if (budget != null) {
-            Gauge.builder("daemonkit.connections.budget", budget, ConnectionBudget::limit).strongReference(true)
+            Gauge.builder("daemonkit.connections.budget", budget, ConnectionBudget::limit)
+                    .strongReference(true)
                     .description("connections the process may hold (file descriptor limit minus the reserve)")
                     .register(registry);
-            Gauge.builder("daemonkit.connections.budget.used", budget, ConnectionBudget::open).strongReference(true)
-                    .description("connections the process holds now, every daemon and admin").register(registry);
+            Gauge.builder("daemonkit.connections.budget.used", budget, ConnectionBudget::open)
+                    .strongReference(true)
+                    .description("connections the process holds now, every daemon and admin")
+                    .register(registry);
             FunctionCounter.builder("daemonkit.connections.budget.pauses", budget, ConnectionBudget::pauses)
                     .description("times accepting paused because the process held its whole connection budget")
                     .register(registry);
         }
         FunctionCounter.builder("daemonkit.plugin.scan.errors", launcher, Launcher::pluginScanErrors)
-                .description("looks at the plugins folder that could not read it (or a plugin file); nothing was changed")
+                .description(
+                        "looks at the plugins folder that could not read it (or a plugin file); nothing was changed")
                 .register(registry);
         launcher.daemons().addListener(this);
     }
@@ -104,15 +112,23 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
     /** The admin endpoint's connections, under daemon="admin" like a daemon's. */
     public void bindAdmin(DaemonConnections admin) {
         Tags tags = Tags.of("daemon", admin.daemon());
-        Gauge.builder("daemonkit.connections.open", admin, DaemonConnections::open).tags(tags).strongReference(true)
-                .description("connections open now").register(registry);
-        FunctionCounter.builder("daemonkit.connections.rejected", admin, DaemonConnections::rejected).tags(tags)
-                .description("connections refused by max-connections").register(registry);
-        FunctionCounter.builder("daemonkit.connections.deadline.closed", admin, DaemonConnections::deadlineClosed)
-                .tags(tags).description("connections closed because a request did not complete within request-timeout")
+        Gauge.builder("daemonkit.connections.open", admin, DaemonConnections::open)
+                .tags(tags)
+                .strongReference(true)
+                .description("connections open now")
                 .register(registry);
-        FunctionCounter.builder("daemonkit.inbound.refused", admin, DaemonConnections::inboundRefused).tags(tags)
-                .description("reads refused (and connections closed) by the inbound limits").register(registry);
+        FunctionCounter.builder("daemonkit.connections.rejected", admin, DaemonConnections::rejected)
+                .tags(tags)
+                .description("connections refused by max-connections")
+                .register(registry);
+        FunctionCounter.builder("daemonkit.connections.deadline.closed", admin, DaemonConnections::deadlineClosed)
+                .tags(tags)
+                .description("connections closed because a request did not complete within request-timeout")
+                .register(registry);
+        FunctionCounter.builder("daemonkit.inbound.refused", admin, DaemonConnections::inboundRefused)
+                .tags(tags)
+                .description("reads refused (and connections closed) by the inbound limits")
+                .register(registry);
     }
 
     @Override
@@ -122,36 +138,89 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
         Reading view = new Reading(launcher.daemons(), daemon);
         readings.put(daemon, view);
         List<Meter> meters = new ArrayList<>();
-        meters.add(gauge("daemonkit.connections.open", view, tags, "connections open now",
+        meters.add(gauge(
+                "daemonkit.connections.open",
+                view,
+                tags,
+                "connections open now",
                 v -> v.instance(i -> i.connections().open())));
-        meters.add(counter("daemonkit.connections.accepted", view, tags, "connections accepted",
+        meters.add(counter(
+                "daemonkit.connections.accepted",
+                view,
+                tags,
+                "connections accepted",
                 v -> v.instance(i -> i.connections().accepted())));
-        meters.add(counter("daemonkit.connections.rejected", view, tags, "connections refused by max-connections",
+        meters.add(counter(
+                "daemonkit.connections.rejected",
+                view,
+                tags,
+                "connections refused by max-connections",
                 v -> v.instance(i -> i.connections().rejected())));
-        meters.add(gauge("daemonkit.connections.limit", view, tags, "the daemon's max-connections (its share of the budget)",
+        meters.add(gauge(
+                "daemonkit.connections.limit",
+                view,
+                tags,
+                "the daemon's max-connections (its share of the budget)",
                 v -> v.instance(i -> i.connections().maxConnections())));
-        meters.add(counter("daemonkit.connections.refused.budget", view, tags,
+        meters.add(counter(
+                "daemonkit.connections.refused.budget",
+                view,
+                tags,
                 "connections refused because the process held its whole connection budget",
                 v -> v.instance(i -> i.connections().refusedByBudget())));
-        meters.add(counter("daemonkit.connections.deadline.closed", view, tags,
+        meters.add(counter(
+                "daemonkit.connections.deadline.closed",
+                view,
+                tags,
                 "connections closed because a request did not complete within request-timeout",
                 v -> v.instance(i -> i.connections().deadlineClosed())));
-        meters.add(counter("daemonkit.inbound.refused", view, tags,
+        meters.add(counter(
+                "daemonkit.inbound.refused",
+                view,
+                tags,
                 "reads refused (and connections closed) by the inbound limits",
                 v -> v.instance(i -> i.connections().inboundRefused())));
-        meters.add(gauge("daemonkit.inbound.buffered.bytes", view, tags, "bytes held for incomplete requests",
+        meters.add(gauge(
+                "daemonkit.inbound.buffered.bytes",
+                view,
+                tags,
+                "bytes held for incomplete requests",
                 v -> v.instance(i -> i.connections().inboundBuffered())));
-        meters.add(counter("daemonkit.bytes.in", view, tags, "bytes read from clients",
+        meters.add(counter(
+                "daemonkit.bytes.in",
+                view,
+                tags,
+                "bytes read from clients",
                 v -> v.instance(i -> i.connections().bytesIn())));
-        meters.add(counter("daemonkit.bytes.out", view, tags, "bytes written to clients",
+        meters.add(counter(
+                "daemonkit.bytes.out",
+                view,
+                tags,
+                "bytes written to clients",
                 v -> v.instance(i -> i.connections().bytesOut())));
-        meters.add(counter("daemonkit.requests", view, tags, "requests, where the protocol counts them",
+        meters.add(counter(
+                "daemonkit.requests",
+                view,
+                tags,
+                "requests, where the protocol counts them",
                 v -> v.instance(DaemonInstance::requests)));
-        meters.add(gauge("daemonkit.timers.pending", view, tags, "timers pending",
+        meters.add(gauge(
+                "daemonkit.timers.pending",
+                view,
+                tags,
+                "timers pending",
                 v -> v.instance(DaemonInstance::timersPending)));
-        meters.add(gauge("daemonkit.daemon.up", view, tags, "1 when the daemon is RUNNING",
+        meters.add(gauge(
+                "daemonkit.daemon.up",
+                view,
+                tags,
+                "1 when the daemon is RUNNING",
                 v -> v.status() != null && v.status().state() == DaemonState.RUNNING ? 1 : 0));
-        meters.add(counter("daemonkit.daemon.restarts", view, tags, "automatic restarts",
+        meters.add(counter(
+                "daemonkit.daemon.restarts",
+                view,
+                tags,
+                "automatic restarts",
                 v -> v.status() == null ? 0 : v.status().restarts()));
         perDaemon.put(daemon, meters);
     }
@@ -161,7 +230,10 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
     }
 
     private Meter counter(String name, Reading view, Tags tags, String help, ToDoubleFunction<Reading> f) {
-        return FunctionCounter.builder(name, view, f).tags(tags).description(help).register(registry);
+        return FunctionCounter.builder(name, view, f)
+                .tags(tags)
+                .description(help)
+                .register(registry);
     }
 
     @Override

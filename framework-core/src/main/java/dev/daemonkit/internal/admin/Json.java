@@ -6,8 +6,7 @@ import java.util.Map;
 
 /** Just enough JSON writing for the admin endpoint's answers (strings, numbers, booleans, null, lists, maps). */
 final class Json {
-    private Json() {
-    }
+    private Json() {}
 
     static String write(Object value) {
         StringBuilder sb = new StringBuilder();

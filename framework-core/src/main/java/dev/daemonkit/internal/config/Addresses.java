@@ -9,8 +9,7 @@ import java.net.UnknownHostException;
 
 /** Parses {@code HOST:PORT} addresses ({@code 127.0.0.1:7000}, {@code [::1]:7000}, {@code localhost:0}). */
 public final class Addresses {
-    private Addresses() {
-    }
+    private Addresses() {}
 
     /**
      * Reads the address at {@code key} of {@code block}; {@code fullPath} and the origin go into the
@@ -18,8 +17,8 @@ public final class Addresses {
      */
     public static InetSocketAddress read(Config block, String key, String fullPath) {
         if (!block.hasPath(key)) {
-            throw new ConfigError(fullPath + " is missing: the daemon declares a listener there. "
-                    + "Add " + fullPath + " = \"127.0.0.1:PORT\" to the config.");
+            throw new ConfigError(fullPath + " is missing: the daemon declares a listener there. " + "Add " + fullPath
+                    + " = \"127.0.0.1:PORT\" to the config.");
         }
         var value = block.getValue(key);
         if (value.valueType() != ConfigValueType.STRING) {
@@ -30,8 +29,8 @@ public final class Addresses {
         try {
             return parse(text);
         } catch (IllegalArgumentException e) {
-            throw new ConfigError(fullPath + " = \"" + text + "\" (" + Origins.of(value) + "): "
-                    + e.getMessage() + ". Write HOST:PORT, e.g. \"127.0.0.1:7000\".");
+            throw new ConfigError(fullPath + " = \"" + text + "\" (" + Origins.of(value) + "): " + e.getMessage()
+                    + ". Write HOST:PORT, e.g. \"127.0.0.1:7000\".");
         } catch (ConfigException e) {
             throw new ConfigError(e.getMessage(), e);
         }

@@ -43,13 +43,17 @@ public final class ConfigLoader {
         Config fromFile = ConfigFactory.empty();
         if (Files.exists(file)) {
             if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-                throw new ConfigError("config file " + file + " is not a readable file. Check the path and permissions.");
+                throw new ConfigError(
+                        "config file " + file + " is not a readable file. Check the path and permissions.");
             }
             try {
-                fromFile = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+                fromFile = ConfigFactory.parseFile(
+                        file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
             } catch (ConfigException e) {
-                throw new ConfigError("config file " + file + " cannot be parsed: " + e.getMessage()
-                        + ". Fix the syntax (HOCON) and start again.", e);
+                throw new ConfigError(
+                        "config file " + file + " cannot be parsed: " + e.getMessage()
+                                + ". Fix the syntax (HOCON) and start again.",
+                        e);
             }
         } else if (explicit) {
             throw new ConfigError("config file " + file + " does not exist. Pass an existing file to --config.");
@@ -61,8 +65,10 @@ public final class ConfigLoader {
         Config user = overrides.withFallback(fromFile);
         for (String root : user.root().keySet()) {
             if (!root.equals("daemonkit") && !root.equals("daemons")) {
-                throw new ConfigError("unknown top-level key '" + root + "' (" + Origins.of(user.root().get(root))
-                        + "). The config has two blocks: daemonkit { ... } for the framework and daemons { NAME { ... } }.");
+                throw new ConfigError(
+                        "unknown top-level key '" + root + "' ("
+                                + Origins.of(user.root().get(root))
+                                + "). The config has two blocks: daemonkit { ... } for the framework and daemons { NAME { ... } }.");
             }
         }
         ConfigLoader loader = new ConfigLoader(reference, user);
@@ -74,12 +80,15 @@ public final class ConfigLoader {
         List<String> problems = new ArrayList<>();
         if (user.hasPath("daemonkit")) {
             if (user.root().get("daemonkit").valueType() != ConfigValueType.OBJECT) {
-                throw new ConfigError("daemonkit (" + Origins.of(user.root().get("daemonkit")) + ") must be an object { ... }.");
+                throw new ConfigError(
+                        "daemonkit (" + Origins.of(user.root().get("daemonkit")) + ") must be an object { ... }.");
             }
-            problems.addAll(ConfigValidator.check(user.getObject("daemonkit"), reference.getObject("daemonkit"), "daemonkit"));
+            problems.addAll(
+                    ConfigValidator.check(user.getObject("daemonkit"), reference.getObject("daemonkit"), "daemonkit"));
         }
         if (user.hasPath("daemons") && user.root().get("daemons").valueType() != ConfigValueType.OBJECT) {
-            problems.add("daemons (" + Origins.of(user.root().get("daemons")) + ") must be an object { NAME { ... } }.");
+            problems.add(
+                    "daemons (" + Origins.of(user.root().get("daemons")) + ") must be an object { NAME { ... } }.");
         }
         throwIfAny(problems);
         try {
@@ -109,7 +118,9 @@ public final class ConfigLoader {
 
     /** The instance names configured in the user's file (not the plugins' defaults), in file order. */
     public Set<String> configuredInstances() {
-        return user.hasPath("daemons") ? new LinkedHashSet<>(user.getObject("daemons").keySet()) : Set.of();
+        return user.hasPath("daemons")
+                ? new LinkedHashSet<>(user.getObject("daemons").keySet())
+                : Set.of();
     }
 
     /** Where the user's block of a daemon was written, for messages. */
@@ -126,7 +137,8 @@ public final class ConfigLoader {
     public Resolution resolveDaemons(Map<String, Config> pluginReferences) {
         Config defaults = reference.getConfig("daemonkit.daemon-defaults");
         Config userDefaults = user.hasPath("daemonkit.daemon-defaults")
-                ? user.getConfig("daemonkit.daemon-defaults").withFallback(defaults) : defaults;
+                ? user.getConfig("daemonkit.daemon-defaults").withFallback(defaults)
+                : defaults;
         Set<String> names = new LinkedHashSet<>();
         // Every installed plugin runs its default instance (unless disabled), even without a reference.conf.
         names.addAll(pluginReferences.keySet());
@@ -145,8 +157,9 @@ public final class ConfigLoader {
                 userBlock = user.getConfig(path);
             }
             if (!INSTANCE_NAME.matcher(name).matches()) {
-                problems.add(path + " (" + originOf(name) + "): a daemon name must be lower-case letters, digits and dashes"
-                        + " (it names the log file logs/NAME.log). Rename the block.");
+                problems.add(
+                        path + " (" + originOf(name) + "): a daemon name must be lower-case letters, digits and dashes"
+                                + " (it names the log file logs/NAME.log). Rename the block.");
                 continue;
             }
             String plugin = userBlock.hasPath("plugin") ? userBlock.getString("plugin") : "";
@@ -155,16 +168,19 @@ public final class ConfigLoader {
             }
             Config pluginFile = pluginReferences.get(plugin);
             if (pluginFile == null && userBlock.hasPath("enabled") && !isTrue(userBlock, "enabled")) {
-                continue;   // switched off: whether its plugin is installed does not matter
+                continue; // switched off: whether its plugin is installed does not matter
             }
             if (pluginFile == null) {
-                unknown.add(path + " (" + originOf(name) + ") runs plugin '" + plugin + "', but no installed plugin has that name"
-                        + " (installed: " + new TreeSet<>(pluginReferences.keySet()) + "). Install its jar in the plugins folder,"
+                unknown.add(path + " (" + originOf(name) + ") runs plugin '" + plugin
+                        + "', but no installed plugin has that name"
+                        + " (installed: " + new TreeSet<>(pluginReferences.keySet())
+                        + "). Install its jar in the plugins folder,"
                         + " set plugin = NAME, or remove the block.");
                 continue;
             }
             Config pluginBlock = pluginFile.hasPath("daemons." + plugin)
-                    ? pluginFile.getConfig("daemons." + plugin) : ConfigFactory.empty();
+                    ? pluginFile.getConfig("daemons." + plugin)
+                    : ConfigFactory.empty();
             Config ref = pluginBlock.withFallback(defaults);
             List<String> blockProblems = ConfigValidator.check(userBlock.root(), ref.root(), path);
             if (!blockProblems.isEmpty()) {
@@ -172,9 +188,12 @@ public final class ConfigLoader {
                 continue;
             }
             try {
-                Config block = userBlock.withFallback(pluginBlock).withFallback(userDefaults).resolve();
-                DaemonSettings settings = DaemonSettings.from(name, block.withValue("plugin",
-                        ConfigValueFactory.fromAnyRef(plugin)));
+                Config block = userBlock
+                        .withFallback(pluginBlock)
+                        .withFallback(userDefaults)
+                        .resolve();
+                DaemonSettings settings =
+                        DaemonSettings.from(name, block.withValue("plugin", ConfigValueFactory.fromAnyRef(plugin)));
                 if (settings.enabled()) {
                     specs.add(new DaemonSpec(settings, block));
                 }
@@ -192,13 +211,12 @@ public final class ConfigLoader {
         try {
             return block.getBoolean(key);
         } catch (ConfigException e) {
-            return true;   // not a boolean: let the validation below report it
+            return true; // not a boolean: let the validation below report it
         }
     }
 
     /** Resolved instances, and messages for instances whose plugin is not installed. */
-    public record Resolution(List<DaemonSpec> daemons, List<String> unknownPlugins) {
-    }
+    public record Resolution(List<DaemonSpec> daemons, List<String> unknownPlugins) {}
 
     /** The whole resolved config (for the logging setup, which reads {@code daemonkit.logging}). */
     public Config whole() {

@@ -21,8 +21,7 @@ import java.util.regex.Pattern;
 public final class ConfigValidator {
     private static final Pattern HAS_UNIT = Pattern.compile("^\\s*[0-9.]+\\s*[a-zA-Z]+\\s*$");
 
-    private ConfigValidator() {
-    }
+    private ConfigValidator() {}
 
     /** Returns one message per problem; empty when the block is fine. */
     public static List<String> check(ConfigObject user, ConfigObject reference, String path) {
@@ -65,8 +64,8 @@ public final class ConfigValidator {
             }
             case NUMBER -> {
                 if (!(got == ConfigValueType.NUMBER || (got == ConfigValueType.STRING && isNumber(value)))) {
-                    problems.add(full + " = " + value.render() + where + " must be a number, like "
-                            + ref.render() + ".");
+                    problems.add(
+                            full + " = " + value.render() + where + " must be a number, like " + ref.render() + ".");
                 }
             }
             case BOOLEAN -> {
@@ -76,24 +75,30 @@ public final class ConfigValidator {
             }
             case STRING -> {
                 if (got == ConfigValueType.OBJECT || got == ConfigValueType.LIST) {
-                    problems.add(full + " = " + value.render() + where + " must be a single value, like "
-                            + ref.render() + ".");
+                    problems.add(full + " = " + value.render() + where + " must be a single value, like " + ref.render()
+                            + ".");
                 } else if (isDuration(ref)) {
                     checkUnitValue(full, value, where, "a duration", "30 s or 1 minute", "ms", true, problems);
                 } else if (isSize(ref)) {
                     checkUnitValue(full, value, where, "a size", "64 KiB or 1 MB", "bytes", false, problems);
                 }
             }
-            default -> {
-            }
+            default -> {}
         }
     }
 
-    private static void checkUnitValue(String full, ConfigValue value, String where, String what, String example,
-                                       String bareMeaning, boolean duration, List<String> problems) {
+    private static void checkUnitValue(
+            String full,
+            ConfigValue value,
+            String where,
+            String what,
+            String example,
+            String bareMeaning,
+            boolean duration,
+            List<String> problems) {
         if (value.valueType() == ConfigValueType.NUMBER) {
-            problems.add(full + " = " + value.render() + where + " has no unit and would mean " + value.render()
-                    + " " + bareMeaning + ". Write " + example + ".");
+            problems.add(full + " = " + value.render() + where + " has no unit and would mean " + value.render() + " "
+                    + bareMeaning + ". Write " + example + ".");
             return;
         }
         try {

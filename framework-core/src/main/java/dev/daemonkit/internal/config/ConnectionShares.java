@@ -19,8 +19,7 @@ import java.util.Map;
  * budget are a config error (at start: exit 2; at reload: rejected).
  */
 public final class ConnectionShares {
-    private ConnectionShares() {
-    }
+    private ConnectionShares() {}
 
     /** The budget and where it came from, for messages and metrics. */
     public record Budget(int connections, long descriptorLimit, int reserve, int admin) {
@@ -31,8 +30,10 @@ public final class ConnectionShares {
 
         String explain() {
             return descriptorLimit > 0
-                    ? "the launcher's connection budget is " + connections + " (file descriptor limit " + descriptorLimit
-                            + " minus daemonkit.connections.reserve " + reserve + "), of which daemonkit.admin.max-connections takes "
+                    ? "the launcher's connection budget is " + connections + " (file descriptor limit "
+                            + descriptorLimit
+                            + " minus daemonkit.connections.reserve " + reserve
+                            + "), of which daemonkit.admin.max-connections takes "
                             + admin
                     : "the launcher's connection budget is " + connections + " (daemonkit.connections.budget), of which"
                             + " daemonkit.admin.max-connections takes " + admin;
@@ -47,14 +48,15 @@ public final class ConnectionShares {
         if (!"auto".equals(configured)) {
             int n = daemonkit.getInt("connections.budget");
             if (n <= admin) {
-                throw new ConfigError("daemonkit.connections.budget = " + n + " (" + Origins.of(daemonkit.getValue("connections.budget"))
+                throw new ConfigError("daemonkit.connections.budget = " + n + " ("
+                        + Origins.of(daemonkit.getValue("connections.budget"))
                         + ") must be more than daemonkit.admin.max-connections (" + admin + "), or auto.");
             }
             return new Budget(n, -1, reserveWanted, admin);
         }
         long limit = descriptorLimit();
         if (limit <= 0) {
-            return new Budget(Integer.MAX_VALUE / 2, -1, reserveWanted, admin);   // no limit known (not Unix)
+            return new Budget(Integer.MAX_VALUE / 2, -1, reserveWanted, admin); // no limit known (not Unix)
         }
         // A low ulimit (1024 is common) must still leave room for daemons: the reserve takes at most a quarter.
         int reserve = (int) Math.min(reserveWanted, limit / 4);
@@ -96,7 +98,8 @@ public final class ConnectionShares {
         if (left < 0 || auto > 0 && left < auto) {
             throw new ConfigError("the daemons' max-connections add up to " + explicit + " " + fixed
                     + (auto > 0 ? " plus " + auto + " daemon(s) on auto" : "") + ", but " + budget.explain()
-                    + ", leaving " + budget.forDaemons() + " for daemons. Lower daemons.NAME.max-connections, set some to"
+                    + ", leaving " + budget.forDaemons()
+                    + " for daemons. Lower daemons.NAME.max-connections, set some to"
                     + " auto, or raise the descriptor limit (ulimit -n).");
         }
         if (auto == 0) {
@@ -105,8 +108,10 @@ public final class ConnectionShares {
         int share = (int) Math.min(Integer.MAX_VALUE / 2, left / auto);
         List<DaemonSpec> out = new ArrayList<>(daemons.size());
         for (DaemonSpec d : daemons) {
-            out.add(d.settings().maxConnections() == DaemonSettings.AUTO
-                    ? new DaemonSpec(d.settings().withMaxConnections(share), d.block()) : d);
+            out.add(
+                    d.settings().maxConnections() == DaemonSettings.AUTO
+                            ? new DaemonSpec(d.settings().withMaxConnections(share), d.block())
+                            : d);
         }
         return out;
     }

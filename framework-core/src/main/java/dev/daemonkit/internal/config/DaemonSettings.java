@@ -15,10 +15,19 @@ import java.util.List;
  * @param ioThreads      event loops of the daemon's own; 0: it shares the launcher's
  * @param startTimeout   how long a start that finishes later ({@code DaemonContext.readyWhen}) may take
  */
-public record DaemonSettings(String name, String plugin, boolean enabled, int maxConnections,
-                             Duration idleTimeout, Duration requestTimeout, Inbound inbound,
-                             int writeBufferLow, int writeBufferHigh, RestartPolicy restart, int ioThreads,
-                             Duration startTimeout) {
+public record DaemonSettings(
+        String name,
+        String plugin,
+        boolean enabled,
+        int maxConnections,
+        Duration idleTimeout,
+        Duration requestTimeout,
+        Inbound inbound,
+        int writeBufferLow,
+        int writeBufferHigh,
+        RestartPolicy restart,
+        int ioThreads,
+        Duration startTimeout) {
 
     /** {@code max-connections = auto}: an equal share of what the explicit limits leave of the budget. */
     public static final int AUTO = 0;
@@ -27,9 +36,15 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
      * The framework's keys of a daemon block that a running instance takes in place (its connections'
      * limits and timeouts, its restart policy, its log output): changing only these needs no restart.
      */
-    private static final List<String> IN_PLACE_KEYS = List.of("max-connections", "idle-timeout", "request-timeout",
-            "inbound", "write-buffer", "restart", "logging",
-            "start-timeout");   // read when an instance starts: the next start takes it, no restart needed
+    private static final List<String> IN_PLACE_KEYS = List.of(
+            "max-connections",
+            "idle-timeout",
+            "request-timeout",
+            "inbound",
+            "write-buffer",
+            "restart",
+            "logging",
+            "start-timeout"); // read when an instance starts: the next start takes it, no restart needed
 
     /** The framework's keys of a daemon block read only when an instance starts: changing one restarts the daemon. */
     private static final List<String> AT_START_KEYS = List.of("plugin", "enabled", "io-threads");
@@ -85,8 +100,19 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
 
     /** The same settings with the connection share {@link ConnectionShares} gave an {@code auto} daemon. */
     public DaemonSettings withMaxConnections(int share) {
-        return new DaemonSettings(name, plugin, enabled, share, idleTimeout, requestTimeout, inbound,
-                writeBufferLow, writeBufferHigh, restart, ioThreads, startTimeout);
+        return new DaemonSettings(
+                name,
+                plugin,
+                enabled,
+                share,
+                idleTimeout,
+                requestTimeout,
+                inbound,
+                writeBufferLow,
+                writeBufferHigh,
+                restart,
+                ioThreads,
+                startTimeout);
     }
 
     /** True if {@code max-connections = auto} in this daemon's block. */
@@ -95,8 +121,8 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
     }
 
     /** The supervision policy of a daemon, {@code daemons.NAME.restart}. */
-    public record RestartPolicy(boolean onFailure, int maxRestarts, Duration window, Duration backoffInitial,
-                                Duration backoffMax) {
+    public record RestartPolicy(
+            boolean onFailure, int maxRestarts, Duration window, Duration backoffInitial, Duration backoffMax) {
         static RestartPolicy from(String path, Config r) {
             String policy = r.getString("policy");
             if (!policy.equals("never") && !policy.equals("on-failure")) {
@@ -108,8 +134,12 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
                 throw new ConfigError(path + ".restart.max-restarts (" + Origins.of(r.getValue("max-restarts"))
                         + ") must be 0 or more.");
             }
-            return new RestartPolicy(policy.equals("on-failure"), max, r.getDuration("window"),
-                    r.getDuration("backoff-initial"), r.getDuration("backoff-max"));
+            return new RestartPolicy(
+                    policy.equals("on-failure"),
+                    max,
+                    r.getDuration("window"),
+                    r.getDuration("backoff-initial"),
+                    r.getDuration("backoff-max"));
         }
 
         /** The delay before restart number {@code n} (1-based): initial, doubling, capped. */
@@ -133,7 +163,8 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
                 max = -1;
             }
             if (max < 1) {
-                throw new ConfigError(path + ".max-connections = " + block.getValue("max-connections").render() + " ("
+                throw new ConfigError(path + ".max-connections = "
+                        + block.getValue("max-connections").render() + " ("
                         + Origins.of(block.getValue("max-connections")) + ") must be auto or a number, 1 or more.");
             }
         }
@@ -158,9 +189,19 @@ public record DaemonSettings(String name, String plugin, boolean enabled, int ma
             throw new ConfigError(path + ".write-buffer (" + Origins.of(block.getValue("write-buffer"))
                     + "): need 0 < low <= high < 2 GiB, got low = " + low + ", high = " + high + ".");
         }
-        return new DaemonSettings(name, plugin.isEmpty() ? name : plugin, block.getBoolean("enabled"),
-                max, idle, request, Inbound.from(path, block), (int) low, (int) high,
-                RestartPolicy.from(path, block.getConfig("restart")), ioThreads(path, block), start);
+        return new DaemonSettings(
+                name,
+                plugin.isEmpty() ? name : plugin,
+                block.getBoolean("enabled"),
+                max,
+                idle,
+                request,
+                Inbound.from(path, block),
+                (int) low,
+                (int) high,
+                RestartPolicy.from(path, block.getConfig("restart")),
+                ioThreads(path, block),
+                start);
     }
 
     private static int ioThreads(String path, Config block) {

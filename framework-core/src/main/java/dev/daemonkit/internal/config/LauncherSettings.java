@@ -9,32 +9,32 @@ import java.time.Duration;
  * sub-block. {@link #transport}, {@link #timers} and {@link #admin} are read at start only: a reload
  * takes the others ({@link #withReloadable}).
  */
-public record LauncherSettings(Shutdown shutdown, Transport transport, Timers timers, Admin admin, Plugins plugins,
-                               Watchdog watchdog) {
+public record LauncherSettings(
+        Shutdown shutdown, Transport transport, Timers timers, Admin admin, Plugins plugins, Watchdog watchdog) {
 
     /** {@code daemonkit.shutdown}: how long stopping daemons drain, and when a connection counts as quiet. */
-    public record Shutdown(Duration grace, Duration quietPeriod) {
-    }
+    public record Shutdown(Duration grace, Duration quietPeriod) {}
 
     /** {@code daemonkit.transport}: {@code kind} is auto, epoll or nio; {@code ioThreads} already resolved (never 0). */
-    public record Transport(String kind, int ioThreads) {
-    }
+    public record Transport(String kind, int ioThreads) {}
 
     /** {@code daemonkit.timers}: the resolution and size of the timer wheel on each event loop. */
-    public record Timers(Duration tick, int wheelSize) {
-    }
+    public record Timers(Duration tick, int wheelSize) {}
 
     /** {@code daemonkit.plugins}: whether and how often the plugins folder is looked at. */
-    public record Plugins(boolean watch, Duration scanInterval) {
-    }
+    public record Plugins(boolean watch, Duration scanInterval) {}
 
     /** {@code daemonkit.watchdog}: the stall watchdog. */
-    public record Watchdog(boolean enabled, Duration threshold) {
-    }
+    public record Watchdog(boolean enabled, Duration threshold) {}
 
     /** The admin endpoint: {@code daemonkit.admin}. */
-    public record Admin(boolean enabled, InetSocketAddress listen, String token, int maxConnections, Duration idleTimeout,
-                        Duration requestTimeout) {
+    public record Admin(
+            boolean enabled,
+            InetSocketAddress listen,
+            String token,
+            int maxConnections,
+            Duration idleTimeout,
+            Duration requestTimeout) {
         public boolean loopbackOnly() {
             return listen.getAddress() != null && listen.getAddress().isLoopbackAddress();
         }
@@ -61,28 +61,36 @@ public record LauncherSettings(Shutdown shutdown, Transport transport, Timers ti
             throw new ConfigError("daemonkit.timers.tick (" + Origins.of(daemonkit.getValue("timers.tick"))
                     + ") must be positive, e.g. 1 ms.");
         }
-        Admin admin = new Admin(daemonkit.getBoolean("admin.enabled"),
-                Addresses.read(daemonkit, "admin.listen", "daemonkit.admin.listen"), daemonkit.getString("admin.token"),
-                daemonkit.getInt("admin.max-connections"), daemonkit.getDuration("admin.idle-timeout"),
+        Admin admin = new Admin(
+                daemonkit.getBoolean("admin.enabled"),
+                Addresses.read(daemonkit, "admin.listen", "daemonkit.admin.listen"),
+                daemonkit.getString("admin.token"),
+                daemonkit.getInt("admin.max-connections"),
+                daemonkit.getDuration("admin.idle-timeout"),
                 daemonkit.getDuration("admin.request-timeout"));
         if (admin.maxConnections() < 1) {
             throw new ConfigError("daemonkit.admin.max-connections = " + admin.maxConnections() + " ("
                     + Origins.of(daemonkit.getValue("admin.max-connections")) + ") must be 1 or more.");
         }
         if (admin.enabled() && !admin.loopbackOnly() && admin.token().isBlank()) {
-            throw new ConfigError("daemonkit.admin.listen = \"" + Addresses.format(admin.listen()) + "\" ("
-                    + Origins.of(daemonkit.getValue("admin.listen")) + ") is beyond loopback, so daemonkit.admin.token"
-                    + " must be set: anyone who reaches the port could stop your daemons. Set a token, or listen on 127.0.0.1.");
+            throw new ConfigError(
+                    "daemonkit.admin.listen = \"" + Addresses.format(admin.listen()) + "\" ("
+                            + Origins.of(daemonkit.getValue("admin.listen"))
+                            + ") is beyond loopback, so daemonkit.admin.token"
+                            + " must be set: anyone who reaches the port could stop your daemons. Set a token, or listen on 127.0.0.1.");
         }
         Duration scan = daemonkit.getDuration("plugins.scan-interval");
         Duration threshold = daemonkit.getDuration("watchdog.threshold");
         if (scan.toMillis() < 10 || threshold.toMillis() < 10) {
-            throw new ConfigError("daemonkit.plugins.scan-interval and daemonkit.watchdog.threshold must be 10 ms or more.");
+            throw new ConfigError(
+                    "daemonkit.plugins.scan-interval and daemonkit.watchdog.threshold must be 10 ms or more.");
         }
         return new LauncherSettings(
                 new Shutdown(daemonkit.getDuration("shutdown.grace"), daemonkit.getDuration("shutdown.quiet-period")),
                 new Transport(transport, io == 0 ? Runtime.getRuntime().availableProcessors() : io),
-                new Timers(tick, wheel), admin, new Plugins(daemonkit.getBoolean("plugins.watch"), scan),
+                new Timers(tick, wheel),
+                admin,
+                new Plugins(daemonkit.getBoolean("plugins.watch"), scan),
                 new Watchdog(daemonkit.getBoolean("watchdog.enabled"), threshold));
     }
 

@@ -5,8 +5,7 @@ import com.typesafe.config.ConfigValue;
 
 /** Formats where a config value came from, for error messages. */
 public final class Origins {
-    private Origins() {
-    }
+    private Origins() {}
 
     /** {@code conf/daemonkit.conf:14}, {@code plugin echo reference.conf:3}, or {@code system property}. */
     public static String of(ConfigValue value) {
@@ -23,7 +22,7 @@ public final class Origins {
         } else if (origin.url() != null) {
             where = origin.url().toString().replaceFirst("^jar:file:.*/([^/]+!/)", "$1");
         } else {
-            return origin.description();   // already carries the line number
+            return origin.description(); // already carries the line number
         }
         return origin.lineNumber() > 0 ? where + ":" + origin.lineNumber() : where;
     }

@@ -12,6 +12,7 @@ public final class RunningConfig {
     private final boolean explicit;
     /** Whether the file existed at start: then a reload that does not find it is refused. */
     private final boolean existed;
+
     private volatile ConfigLoader loader;
     private volatile LauncherSettings settings;
 
@@ -42,7 +43,7 @@ public final class RunningConfig {
                     + " Put it back, then reload again; until then the daemons run on as they are");
         }
         ConfigLoader fresh = ConfigLoader.load(file, explicit, frameworkLoader);
-        fresh.launcherSettings();   // throws now, before anything changes, if the framework's settings are wrong
+        fresh.launcherSettings(); // throws now, before anything changes, if the framework's settings are wrong
         return fresh;
     }
 

@@ -2,7 +2,6 @@ package dev.daemonkit.internal.lifecycle;
 
 import com.typesafe.config.Config;
 import dev.daemonkit.api.DaemonState;
-import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.ConfigLoader;
 import dev.daemonkit.internal.config.DaemonSettings;
@@ -11,6 +10,7 @@ import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.config.RunningConfig;
 import dev.daemonkit.internal.plugins.PluginShelf;
 import dev.daemonkit.internal.transport.BoundListener;
+import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.transport.ListenerRegistry;
 import dev.daemonkit.logging.LoggingSystem;
 import java.io.IOException;
@@ -48,8 +48,14 @@ final class ConfigReload {
     private final ListenerRegistry registry;
     private final LoggingSystem logging;
 
-    ConfigReload(RunningConfig running, PluginShelf shelf, DaemonTable table, Supervisor supervisor, HotDeploy hotDeploy,
-                 ListenerRegistry registry, LoggingSystem logging) {
+    ConfigReload(
+            RunningConfig running,
+            PluginShelf shelf,
+            DaemonTable table,
+            Supervisor supervisor,
+            HotDeploy hotDeploy,
+            ListenerRegistry registry,
+            LoggingSystem logging) {
         this.running = running;
         this.shelf = shelf;
         this.table = table;
@@ -76,7 +82,12 @@ final class ConfigReload {
 
     /** One daemon a reload starts, restarts or updates, with its prepared new instance. */
     private static final class Change {
-        enum Kind { START, RESTART, IN_PLACE, OFFER }
+        enum Kind {
+            START,
+            RESTART,
+            IN_PLACE,
+            OFFER
+        }
 
         final Kind kind;
         final DaemonSlot slot;
@@ -254,14 +265,16 @@ final class ConfigReload {
         }
         // Every address of the config after the reload: daemons that keep their instance keep theirs.
         Map<String, DaemonInstance.DeclaredAddress> claimed = new HashMap<>();
-        Map<String, String> kept = new HashMap<>();   // address label -> the daemon that keeps it, and how
+        Map<String, String> kept = new HashMap<>(); // address label -> the daemon that keeps it, and how
         Set<String> replaced = new HashSet<>();
         changes.stream().filter(c -> c.fresh != null).forEach(c -> replaced.add(c.spec.name()));
         for (DaemonSlot slot : table.slots()) {
             DaemonInstance i = slot.current;
             if (wanted.contains(slot.name) && !replaced.contains(slot.name) && i != null) {
                 // A stopped or failed daemon keeps its addresses too: it may be started again.
-                String how = i.state() == DaemonState.RUNNING ? "listens there" : "is configured there (it is " + i.state() + ")";
+                String how = i.state() == DaemonState.RUNNING
+                        ? "listens there"
+                        : "is configured there (it is " + i.state() + ")";
                 for (DaemonInstance.DeclaredAddress a : i.declaredAddresses()) {
                     if (a.address().getPort() != 0) {
                         claimed.put(a.label(), a);
@@ -276,12 +289,12 @@ final class ConfigReload {
             }
             for (DaemonInstance.DeclaredAddress a : c.fresh.declaredAddresses()) {
                 if (a.address().getPort() == 0) {
-                    continue;   // an ephemeral port never clashes
+                    continue; // an ephemeral port never clashes
                 }
                 DaemonInstance.DeclaredAddress other = claimed.putIfAbsent(a.label(), a);
                 if (other != null && kept.containsKey(a.label())) {
-                    errors.add("daemon '" + c.spec.name() + "' cannot move to " + a.label() + " (" + a.where()
-                            + "): " + kept.get(a.label()) + " (" + other.where() + "). Choose another port.");
+                    errors.add("daemon '" + c.spec.name() + "' cannot move to " + a.label() + " (" + a.where() + "): "
+                            + kept.get(a.label()) + " (" + other.where() + "). Choose another port.");
                     continue;
                 }
                 if (other != null) {
@@ -302,15 +315,17 @@ final class ConfigReload {
     }
 
     private static ConfigError rejection(List<String> errors) {
-        return new ConfigError(errors.size() == 1 ? errors.get(0)
-                : errors.size() + " problems:\n  - " + String.join("\n  - ", errors));
+        return new ConfigError(
+                errors.size() == 1
+                        ? errors.get(0)
+                        : errors.size() + " problems:\n  - " + String.join("\n  - ", errors));
     }
 
     /** Binds a new TCP address of a prepared instance now; returns what holds it if it cannot be bound. */
     private String reserve(Change c, DaemonInstance.DeclaredAddress a) {
         String holder = registry.holder(a.address());
         if (holder != null && holder.equals(c.spec.name())) {
-            return null;   // its own socket: the new instance takes it over
+            return null; // its own socket: the new instance takes it over
         }
         if (holder != null) {
             return "daemon '" + holder + "' of this launcher listens there." + MOVE_A_PORT;
@@ -334,7 +349,8 @@ final class ConfigReload {
             }
             for (var l : i.listeners()) {
                 if (l.transport().equals("udp") && a.address().equals(l.address())) {
-                    return slot.name.equals(c.spec.name()) ? null
+                    return slot.name.equals(c.spec.name())
+                            ? null
                             : "daemon '" + slot.name + "' of this launcher listens there." + MOVE_A_PORT;
                 }
             }
@@ -356,7 +372,9 @@ final class ConfigReload {
             if (i != null && !i.state().isTerminal()) {
                 for (var l : i.listeners()) {
                     InetSocketAddress b = l.boundAddress();
-                    if (b != null && b.getPort() == a.address().getPort() && l.transport().equals(a.transport())) {
+                    if (b != null
+                            && b.getPort() == a.address().getPort()
+                            && l.transport().equals(a.transport())) {
                         return "it is in use: daemon '" + v.name() + "' of this launcher listens on " + l
                                 + ". Choose another port";
                     }
@@ -382,7 +400,9 @@ final class ConfigReload {
         c.releaseReserved(registry);
         if (fresh.state() != DaemonState.RUNNING && oldRunning) {
             old.reattach();
-            log.error("reload: daemon '{}' failed with its new config ({}); it serves on with the old one", slot.name,
+            log.error(
+                    "reload: daemon '{}' failed with its new config ({}); it serves on with the old one",
+                    slot.name,
                     fresh.failure());
             notes.add("daemon '" + slot.name + "' keeps its old config: the new one failed: " + fresh.failure());
             return;
@@ -416,7 +436,8 @@ final class ConfigReload {
         Config oldRest = oldLogging.withoutPath("level").withoutPath("loggers");
         Config newRest = newLogging.withoutPath("level").withoutPath("loggers");
         if (!oldRest.equals(newRest)) {
-            notes.add("daemonkit.logging outputs (files, formats, rolling) change at the next launcher start; levels changed now");
+            notes.add(
+                    "daemonkit.logging outputs (files, formats, rolling) change at the next launcher start; levels changed now");
         }
     }
 }

@@ -48,6 +48,7 @@ public final class DaemonInstance {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     /** Completes when the start has ended: RUNNING, FAILED, or STOPPING (a stop came first). */
     private final CompletableFuture<DaemonState> started = new CompletableFuture<>();
+
     private final LogScope logScope;
     private final DaemonLoops loops;
     private final TimerScope timerScope;
@@ -62,8 +63,12 @@ public final class DaemonInstance {
     /**
      * @param onFailed told (on the failing thread) when this instance becomes FAILED, for supervision
      */
-    public DaemonInstance(DaemonSpec spec, InstalledPlugin plugin, FrameworkServices services,
-                          ListenerRegistry registry, Consumer<DaemonInstance> onFailed) {
+    public DaemonInstance(
+            DaemonSpec spec,
+            InstalledPlugin plugin,
+            FrameworkServices services,
+            ListenerRegistry registry,
+            Consumer<DaemonInstance> onFailed) {
         this.spec = spec;
         this.plugin = plugin;
         this.services = services;
@@ -72,8 +77,8 @@ public final class DaemonInstance {
         this.loops = new DaemonLoops(spec, services);
         this.timerScope = loops.timers;
         this.connections = new DaemonConnections(spec.settings(), timerScope, services.connections(), loops.own);
-        this.sockets = new DaemonSockets(spec.name(), spec.block(), registry, services.transport(), connections,
-                loops.loops, logScope);
+        this.sockets = new DaemonSockets(
+                spec.name(), spec.block(), registry, services.transport(), connections, loops.loops, logScope);
         this.context = new InstanceContext(this, spec.block(), logScope, timerScope, loops.loops, connections, sockets);
     }
 
@@ -97,11 +102,13 @@ public final class DaemonInstance {
             try {
                 instance = plugin.newInstance();
             } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-                markFailed("its plugin class " + plugin.name() + " could not be created: " + Failures.rootMessage(e), e);
+                markFailed(
+                        "its plugin class " + plugin.name() + " could not be created: " + Failures.rootMessage(e), e);
                 return;
             }
             try {
-                Injector injector = services.rootInjector().createChildInjector(new DaemonModule(context), instance.module());
+                Injector injector =
+                        services.rootInjector().createChildInjector(new DaemonModule(context), instance.module());
                 context.injector(injector);
                 injector.injectMembers(instance);
             } catch (RuntimeException | LinkageError e) {
@@ -114,11 +121,14 @@ public final class DaemonInstance {
             } catch (ConfigError e) {
                 throw e;
             } catch (ConfigException e) {
-                throw new ConfigError("daemon '" + name() + "': " + e.getMessage()
-                        + ". Fix daemons." + name() + " in the config.", e);
+                throw new ConfigError(
+                        "daemon '" + name() + "': " + e.getMessage() + ". Fix daemons." + name() + " in the config.",
+                        e);
             } catch (Exception | LinkageError e) {
-                markFailed(instance.getClass().getSimpleName() + ".configure threw " + Failures.rootMessage(e)
-                        + Failures.where(e), e);
+                markFailed(
+                        instance.getClass().getSimpleName() + ".configure threw " + Failures.rootMessage(e)
+                                + Failures.where(e),
+                        e);
             } finally {
                 context.declaring(false);
             }
@@ -157,10 +167,14 @@ public final class DaemonInstance {
         }
         CompletableFuture<Void> ready = context.ready();
         if (ready.isDone()) {
-            finishStart(handOver, ready.isCompletedExceptionally() ? ready.handle((v, e) -> e).join() : null);
+            finishStart(
+                    handOver,
+                    ready.isCompletedExceptionally() ? ready.handle((v, e) -> e).join() : null);
         } else {
             Duration timeout = spec.settings().startTimeout();
-            logScope.run(() -> log.info("daemon '{}' STARTING: waiting up to {} ms for its plugin to be ready", name(),
+            logScope.run(() -> log.info(
+                    "daemon '{}' STARTING: waiting up to {} ms for its plugin to be ready",
+                    name(),
                     timeout.toMillis()));
             ready.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .whenCompleteAsync((v, e) -> finishStart(handOver, e), services.lifecycle());
@@ -192,8 +206,8 @@ public final class DaemonInstance {
             }
         }
         runningSinceMillis = System.currentTimeMillis();
-        logScope.run(() -> log.info("daemon '{}' (plugin {} {}) RUNNING on {}", name(), plugin.name(), plugin.version(),
-                sockets));
+        logScope.run(() ->
+                log.info("daemon '{}' (plugin {} {}) RUNNING on {}", name(), plugin.name(), plugin.version(), sockets));
         context.runHooks(context.onStarted, "onStarted");
         started.complete(DaemonState.RUNNING);
     }
@@ -231,7 +245,8 @@ public final class DaemonInstance {
     private CompletableFuture<Void> stop(Duration grace, Duration quiet, String what) {
         synchronized (this) {
             DaemonState s = state.get();
-            if (s != DaemonState.RUNNING && s != DaemonState.STARTING || !state.compareAndSet(s, DaemonState.STOPPING)) {
+            if (s != DaemonState.RUNNING && s != DaemonState.STARTING
+                    || !state.compareAndSet(s, DaemonState.STOPPING)) {
                 return CompletableFuture.completedFuture(null);
             }
             // Closes only the sockets this instance still owns: one a newer instance took over stays bound
@@ -240,23 +255,35 @@ public final class DaemonInstance {
             started.complete(DaemonState.STOPPING);
         }
         long started = System.nanoTime();
-        logScope.run(() -> log.info("daemon '{}' {}: no new connections; {} open get up to {} ms to finish",
-                name(), what, connections.open(), grace.toMillis()));
-        return connections.drain(grace, quiet)
+        logScope.run(() -> log.info(
+                "daemon '{}' {}: no new connections; {} open get up to {} ms to finish",
+                name(),
+                what,
+                connections.open(),
+                grace.toMillis()));
+        return connections
+                .drain(grace, quiet)
                 .completeOnTimeout(null, grace.toMillis(), TimeUnit.MILLISECONDS)
-                .thenRunAsync(logScope.wrap(() -> {
-                    int left = connections.closeAll();
-                    if (left > 0) {
-                        log.info("daemon '{}': closed {} connection(s) still open after the grace period", name(), left);
-                    }
-                    timerScope.close();
-                    context.runHooks(context.onStopped, "onStopped");
-                    loops.release();
-                    state.set(DaemonState.STOPPED);
-                    terminated.complete(null);
-                    log.info("daemon '{}' STOPPED after {} ms", name(),
-                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-                }), services.lifecycle());
+                .thenRunAsync(
+                        logScope.wrap(() -> {
+                            int left = connections.closeAll();
+                            if (left > 0) {
+                                log.info(
+                                        "daemon '{}': closed {} connection(s) still open after the grace period",
+                                        name(),
+                                        left);
+                            }
+                            timerScope.close();
+                            context.runHooks(context.onStopped, "onStopped");
+                            loops.release();
+                            state.set(DaemonState.STOPPED);
+                            terminated.complete(null);
+                            log.info(
+                                    "daemon '{}' STOPPED after {} ms",
+                                    name(),
+                                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+                        }),
+                        services.lifecycle());
     }
 
     /** Releases a daemon that never ran because the launch was abandoned (a config error elsewhere). */
@@ -302,8 +329,13 @@ public final class DaemonInstance {
     void fail(String reason, Throwable cause) {
         DaemonState s = state.get();
         if (s == DaemonState.RUNNING || s == DaemonState.STARTING) {
-            services.lifecycle().execute(() -> markFailed("the plugin reported: " + reason
-                    + (cause == null ? "" : " (" + Failures.rootMessage(cause) + Failures.where(cause) + ")"), cause));
+            services.lifecycle()
+                    .execute(() -> markFailed(
+                            "the plugin reported: " + reason
+                                    + (cause == null
+                                            ? ""
+                                            : " (" + Failures.rootMessage(cause) + Failures.where(cause) + ")"),
+                            cause));
         }
     }
 

@@ -15,17 +15,22 @@ import java.util.concurrent.TimeUnit;
 final class DaemonLoops {
     /** The daemon's own loops, or null: it shares the launcher's. */
     final EventLoopGroup own;
+
     private final EventLoopTimerWheels ownWheels;
     /** The loops its connections and timers run on. */
     final EventLoopGroup loops;
+
     final TimerScope timers;
 
     DaemonLoops(DaemonSpec spec, FrameworkServices services) {
         int threads = spec.settings().ioThreads();
         if (threads > 0) {
             own = services.transport().newDaemonLoops(spec.name(), threads);
-            ownWheels = EventLoopTimerWheels.create(own,
-                    new TimerWheelSettings(services.settings().timers().tick(), services.settings().timers().wheelSize()));
+            ownWheels = EventLoopTimerWheels.create(
+                    own,
+                    new TimerWheelSettings(
+                            services.settings().timers().tick(),
+                            services.settings().timers().wheelSize()));
             timers = ownWheels.newScope(spec.name());
             loops = own;
         } else {

@@ -24,6 +24,7 @@ final class DaemonSlot {
     volatile long lastFailureMillis;
     /** Set when the restart policy gave up, or the daemon was stopped on request: no automatic restart. */
     volatile boolean held;
+
     final Deque<Long> recentRestarts = new ArrayDeque<>();
     volatile ScheduledFuture<?> pendingRestart;
 

@@ -10,11 +10,29 @@ import java.nio.file.Path;
  *
  * @param restartPending the restart policy has scheduled a restart that has not run yet
  */
-public record DaemonStatus(String name, String plugin, String version, Path source, DaemonState state, int restarts,
-                           String lastFailure, long lastFailureMillis, boolean restartPending, DaemonInstance instance) {
+public record DaemonStatus(
+        String name,
+        String plugin,
+        String version,
+        Path source,
+        DaemonState state,
+        int restarts,
+        String lastFailure,
+        long lastFailureMillis,
+        boolean restartPending,
+        DaemonInstance instance) {
 
     static DaemonStatus of(DaemonSlot slot) {
-        return new DaemonStatus(slot.name, slot.plugin.name(), slot.plugin.version(), slot.plugin.source(), slot.state(),
-                slot.restarts, slot.lastFailure, slot.lastFailureMillis, slot.pendingRestart != null, slot.current);
+        return new DaemonStatus(
+                slot.name,
+                slot.plugin.name(),
+                slot.plugin.version(),
+                slot.plugin.source(),
+                slot.state(),
+                slot.restarts,
+                slot.lastFailure,
+                slot.lastFailureMillis,
+                slot.pendingRestart != null,
+                slot.current);
     }
 }

@@ -6,8 +6,7 @@ import java.util.concurrent.TimeoutException;
 
 /** How a daemon's failure is told in its one log line: the root cause, and where it was thrown. */
 final class Failures {
-    private Failures() {
-    }
+    private Failures() {}
 
     /** {@code IllegalStateException: no backend} of the innermost cause. */
     static String rootMessage(Throwable e) {
@@ -18,7 +17,8 @@ final class Failures {
     /** {@code " (at EchoPlugin.java:42)"} of the innermost cause, or nothing when unknown. */
     static String where(Throwable e) {
         StackTraceElement[] st = root(e).getStackTrace();
-        return st.length == 0 || st[0].getFileName() == null ? ""
+        return st.length == 0 || st[0].getFileName() == null
+                ? ""
                 : " (at " + st[0].getFileName() + ":" + st[0].getLineNumber() + ")";
     }
 

@@ -16,15 +16,23 @@ import java.util.concurrent.Executor;
  * blocking steps of starting and stopping (waiting for channels to close), which must never run on an
  * event loop. {@code connections} is the process's connection budget, shared by every daemon's connections.
  */
-public record FrameworkServices(LauncherSettings settings, Transport transport, EventLoopTimerWheels wheels,
-                                Injector rootInjector, Executor lifecycle, ConnectionBudget connections) {
+public record FrameworkServices(
+        LauncherSettings settings,
+        Transport transport,
+        EventLoopTimerWheels wheels,
+        Injector rootInjector,
+        Executor lifecycle,
+        ConnectionBudget connections) {
 
     /** Creates the event loops, their timer wheels and the root injector; the caller {@link #close closes} them. */
     static FrameworkServices create(LauncherSettings settings, ConnectionBudget connections, Executor lifecycle) {
-        Transport transport = Transport.create(settings.transport().kind(), settings.transport().ioThreads());
+        Transport transport = Transport.create(
+                settings.transport().kind(), settings.transport().ioThreads());
         try {
-            EventLoopTimerWheels wheels = EventLoopTimerWheels.create(transport.workers(),
-                    new TimerWheelSettings(settings.timers().tick(), settings.timers().wheelSize()));
+            EventLoopTimerWheels wheels = EventLoopTimerWheels.create(
+                    transport.workers(),
+                    new TimerWheelSettings(
+                            settings.timers().tick(), settings.timers().wheelSize()));
             Injector root = Guice.createInjector(Stage.PRODUCTION, new AbstractModule() {
                 @Override
                 protected void configure() {

@@ -1,7 +1,6 @@
 package dev.daemonkit.internal.lifecycle;
 
 import dev.daemonkit.api.DaemonState;
-import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.ConfigLoader;
 import dev.daemonkit.internal.config.DaemonSpec;
@@ -9,6 +8,7 @@ import dev.daemonkit.internal.config.RunningConfig;
 import dev.daemonkit.internal.plugins.InstalledPlugin;
 import dev.daemonkit.internal.plugins.LoadedSource;
 import dev.daemonkit.internal.plugins.PluginShelf;
+import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.transport.Transport;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,8 +43,13 @@ final class HotDeploy {
     private ScheduledFuture<?> watcher;
     private volatile boolean stopping;
 
-    HotDeploy(PluginShelf shelf, DaemonTable table, Supervisor supervisor, RunningConfig running, Unloader unloader,
-              Transport transport) {
+    HotDeploy(
+            PluginShelf shelf,
+            DaemonTable table,
+            Supervisor supervisor,
+            RunningConfig running,
+            Unloader unloader,
+            Transport transport) {
         this.shelf = shelf;
         this.table = table;
         this.supervisor = supervisor;
@@ -163,7 +168,10 @@ final class HotDeploy {
             resolution = resolve();
         } catch (ConfigError e) {
             shelf.refuse(fresh, old, fp);
-            log.error("hot deploy: the new {} does not fit the config ({}); the running version stays", path, e.getMessage());
+            log.error(
+                    "hot deploy: the new {} does not fit the config ({}); the running version stays",
+                    path,
+                    e.getMessage());
             return;
         }
         Map<String, DaemonSpec> specs = new LinkedHashMap<>();
@@ -177,10 +185,17 @@ final class HotDeploy {
                 oldInstances.add(slot.current);
             }
             DaemonSpec spec = specs.get(slot.name);
-            InstalledPlugin next = spec == null ? null
-                    : fresh.plugins().stream().filter(p -> p.name().equals(spec.plugin())).findFirst().orElse(null);
+            InstalledPlugin next = spec == null
+                    ? null
+                    : fresh.plugins().stream()
+                            .filter(p -> p.name().equals(spec.plugin()))
+                            .findFirst()
+                            .orElse(null);
             if (next == null) {
-                log.info("hot deploy: the new {} no longer provides daemon '{}'; stopping it", path.getFileName(), slot.name);
+                log.info(
+                        "hot deploy: the new {} no longer provides daemon '{}'; stopping it",
+                        path.getFileName(),
+                        slot.name);
                 supervisor.stopAndRemove(slot, running.settings().shutdown());
             } else {
                 swap(slot, spec, next);
@@ -218,8 +233,12 @@ final class HotDeploy {
         if (fresh.state() != DaemonState.RUNNING) {
             if (oldRunning) {
                 old.reattach();
-                log.error("hot deploy: version {} of daemon '{}' failed ({}); version {} keeps serving",
-                        next.version(), slot.name, fresh.failure(), old.plugin().version());
+                log.error(
+                        "hot deploy: version {} of daemon '{}' failed ({}); version {} keeps serving",
+                        next.version(),
+                        slot.name,
+                        fresh.failure(),
+                        old.plugin().version());
                 return;
             }
             slot.current = fresh;
@@ -230,8 +249,11 @@ final class HotDeploy {
         slot.current = fresh;
         slot.plugin = next;
         slot.spec = spec;
-        log.info("hot deploy: daemon '{}' now runs version {} from {}; new connections go to it", slot.name,
-                next.version(), next.source().getFileName());
+        log.info(
+                "hot deploy: daemon '{}' now runs version {} from {}; new connections go to it",
+                slot.name,
+                next.version(),
+                next.source().getFileName());
         if (oldRunning) {
             old.retire(running.settings().shutdown().grace());
         }

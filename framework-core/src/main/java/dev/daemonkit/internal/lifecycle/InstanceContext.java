@@ -52,8 +52,14 @@ final class InstanceContext implements DaemonContext {
     /** True while the plugin's configure runs: the only time it may declare. */
     private volatile boolean declaring;
 
-    InstanceContext(DaemonInstance instance, Config block, LogScope logScope, TimerScope timerScope,
-                    EventLoopGroup loops, DaemonConnections connections, DaemonSockets sockets) {
+    InstanceContext(
+            DaemonInstance instance,
+            Config block,
+            LogScope logScope,
+            TimerScope timerScope,
+            EventLoopGroup loops,
+            DaemonConnections connections,
+            DaemonSockets sockets) {
         this.instance = instance;
         this.block = block;
         this.log = LoggerFactory.getLogger("daemon." + logScope.daemon());

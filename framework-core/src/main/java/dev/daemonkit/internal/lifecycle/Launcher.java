@@ -51,7 +51,8 @@ public final class Launcher {
     private final LoggingSystem logging;
     private final ScheduledExecutorService control =
             Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("daemonkit-control", true));
-    private final ExecutorService lifecycle = Executors.newCachedThreadPool(new DefaultThreadFactory("daemonkit-lifecycle", true));
+    private final ExecutorService lifecycle =
+            Executors.newCachedThreadPool(new DefaultThreadFactory("daemonkit-lifecycle", true));
     private final PluginShelf shelf;
     private final DaemonTable table;
     private final Unloader unloader;
@@ -63,10 +64,12 @@ public final class Launcher {
     private HotDeploy hotDeploy;
     private ConfigReload reload;
 
-    public Launcher(ConfigLoader config, Path configFile, boolean configExplicit, Path pluginsDir, LoggingSystem logging) {
+    public Launcher(
+            ConfigLoader config, Path configFile, boolean configExplicit, Path pluginsDir, LoggingSystem logging) {
         this.running = new RunningConfig(config, configFile, configExplicit);
         this.logging = logging;
-        this.shelf = PluginShelf.open(pluginsDir, Path.of(System.getProperty("java.io.tmpdir")), Launcher.class.getClassLoader());
+        this.shelf = PluginShelf.open(
+                pluginsDir, Path.of(System.getProperty("java.io.tmpdir")), Launcher.class.getClassLoader());
         this.table = new DaemonTable(logging);
         this.unloader = new Unloader(lifecycle);
     }
@@ -116,12 +119,16 @@ public final class Launcher {
             throw e;
         }
         List<DaemonStatus> statuses = table.statuses();
-        long up = statuses.stream().filter(v -> v.state() == DaemonState.RUNNING).count();
+        long up =
+                statuses.stream().filter(v -> v.state() == DaemonState.RUNNING).count();
         long down = statuses.size() - up + table.unresolved().size();
         int failures = shelf.failures().size();
         return "Daemonkit started in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms: " + up
-                + " daemon(s) running" + (down + failures == 0 ? ""
-                        : ", " + down + " not running, " + failures + " plugin file(s) not loaded (see the errors above)");
+                + " daemon(s) running"
+                + (down + failures == 0
+                        ? ""
+                        : ", " + down + " not running, " + failures
+                                + " plugin file(s) not loaded (see the errors above)");
     }
 
     private void startUnchecked() {
@@ -130,7 +137,8 @@ public final class Launcher {
         ConfigLoader.Resolution resolution = running.loader().resolveDaemons(shelf.references());
         ConfigReload.recordUnresolved(resolution, !shelf.failures().isEmpty(), table);
 
-        ConnectionBudget budget = new ConnectionBudget(ConnectionShares.budget(running.loader().framework()).connections());
+        ConnectionBudget budget = new ConnectionBudget(
+                ConnectionShares.budget(running.loader().framework()).connections());
         services = FrameworkServices.create(settings, budget, lifecycle);
         registry = new ListenerRegistry(services.transport(), budget);
         supervisor = new Supervisor(control, table, services, registry);
@@ -155,7 +163,8 @@ public final class Launcher {
         Map<String, DaemonInstance.DeclaredAddress> claimed = new HashMap<>();
         for (DaemonSlot slot : slots) {
             for (DaemonInstance.DeclaredAddress a : slot.current.declaredAddresses()) {
-                DaemonInstance.DeclaredAddress other = a.address().getPort() == 0 ? null   // an ephemeral port never clashes
+                DaemonInstance.DeclaredAddress other = a.address().getPort() == 0
+                        ? null // an ephemeral port never clashes
                         : claimed.putIfAbsent(a.label(), a);
                 if (other != null) {
                     configErrors.add("two listeners on " + a.label() + ": " + other.where() + " and " + a.where()
@@ -164,8 +173,10 @@ public final class Launcher {
             }
         }
         if (!configErrors.isEmpty()) {
-            throw new ConfigError(configErrors.size() == 1 ? configErrors.get(0)
-                    : configErrors.size() + " config problems:\n  - " + String.join("\n  - ", configErrors));
+            throw new ConfigError(
+                    configErrors.size() == 1
+                            ? configErrors.get(0)
+                            : configErrors.size() + " config problems:\n  - " + String.join("\n  - ", configErrors));
         }
         // Phase 2: bind; a daemon whose port is taken fails alone (and its restart policy applies).
         for (DaemonSlot slot : slots) {
@@ -173,9 +184,11 @@ public final class Launcher {
         }
         table.publish();
         if (!slots.isEmpty() && slots.stream().allMatch(s -> s.current.failedToBind())) {
-            String why = slots.stream().map(s -> "daemon '" + s.name + "': " + s.current.failure())
+            String why = slots.stream()
+                    .map(s -> "daemon '" + s.name + "': " + s.current.failure())
                     .collect(Collectors.joining("\n  - "));
-            throw new NothingBound("no daemon could bind its address, so this launcher exits:\n  - " + why + "\nAnother launcher is probably running with this config"
+            throw new NothingBound("no daemon could bind its address, so this launcher exits:\n  - " + why
+                    + "\nAnother launcher is probably running with this config"
                     + " (bin/daemonkit status asks it); stop it first, or give these daemons other ports.");
         }
         if (settings.plugins().watch()) {
@@ -194,7 +207,10 @@ public final class Launcher {
         try {
             stops = onControl(() -> {
                 quiesce();
-                log.info("Daemonkit stopping: {} daemon(s), grace {} ms", table.slots().size(), shutdown.grace().toMillis());
+                log.info(
+                        "Daemonkit stopping: {} daemon(s), grace {} ms",
+                        table.slots().size(),
+                        shutdown.grace().toMillis());
                 List<CompletableFuture<Void>> all = new ArrayList<>();
                 for (DaemonSlot slot : table.slots()) {
                     if (slot.current != null) {
@@ -268,8 +284,8 @@ public final class Launcher {
             }
             supervisor.release(slot);
             DaemonInstance i = supervisor.start(slot);
-            return CompletableFuture.completedFuture("daemon '" + name + "' " + i.state()
-                    + (i.failure() == null ? "" : ": " + i.failure()));
+            return CompletableFuture.completedFuture(
+                    "daemon '" + name + "' " + i.state() + (i.failure() == null ? "" : ": " + i.failure()));
         });
     }
 

@@ -7,8 +7,8 @@ import java.util.List;
  * stopped, and notes (what waits for the next start, a new config that failed). {@link #toString} is
  * the text {@code bin/daemonkit reload} prints and the log line.
  */
-public record ReloadReport(List<String> started, List<String> restarted, List<String> updated, List<String> stopped,
-                           List<String> notes) {
+public record ReloadReport(
+        List<String> started, List<String> restarted, List<String> updated, List<String> stopped, List<String> notes) {
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("reloaded:");

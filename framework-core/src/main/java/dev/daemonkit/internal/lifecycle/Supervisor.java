@@ -1,11 +1,11 @@
 package dev.daemonkit.internal.lifecycle;
 
-import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.DaemonSettings;
 import dev.daemonkit.internal.config.DaemonSpec;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.plugins.InstalledPlugin;
+import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.transport.ListenerRegistry;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -30,7 +30,11 @@ final class Supervisor {
     private final ListenerRegistry registry;
     private volatile boolean stopping;
 
-    Supervisor(ScheduledExecutorService control, DaemonTable table, FrameworkServices services, ListenerRegistry registry) {
+    Supervisor(
+            ScheduledExecutorService control,
+            DaemonTable table,
+            FrameworkServices services,
+            ListenerRegistry registry) {
         this.control = control;
         this.table = table;
         this.services = services;
@@ -104,7 +108,7 @@ final class Supervisor {
     private void onFailed(DaemonSlot slot, DaemonInstance failed) {
         table.publish();
         if (slot.current != failed || table.get(slot.name) != slot) {
-            return;   // an older version, or a slot already removed
+            return; // an older version, or a slot already removed
         }
         slot.lastFailure = failed.failure();
         slot.lastFailureMillis = System.currentTimeMillis();
@@ -114,38 +118,52 @@ final class Supervisor {
         }
         DaemonSettings.RestartPolicy policy = slot.spec.settings().restart();
         if (!policy.onFailure()) {
-            log.error("daemon '{}' stays FAILED (restart policy: never). Fix the cause, then: daemonkit restart {}",
-                    slot.name, slot.name);
+            log.error(
+                    "daemon '{}' stays FAILED (restart policy: never). Fix the cause, then: daemonkit restart {}",
+                    slot.name,
+                    slot.name);
             table.publish();
             return;
         }
         long now = System.currentTimeMillis();
-        while (!slot.recentRestarts.isEmpty() && now - slot.recentRestarts.peekFirst() > policy.window().toMillis()) {
+        while (!slot.recentRestarts.isEmpty()
+                && now - slot.recentRestarts.peekFirst() > policy.window().toMillis()) {
             slot.recentRestarts.removeFirst();
         }
         if (slot.recentRestarts.size() >= policy.maxRestarts()) {
             slot.held = true;
             slot.lastFailure = "gave up after " + slot.recentRestarts.size() + " restart(s) within "
                     + policy.window().toSeconds() + " s; last failure: " + failed.failure();
-            log.error("daemon '{}' FAILED for good: {}. The other daemons keep running. Fix the cause, then:"
-                    + " daemonkit restart {}", slot.name, slot.lastFailure, slot.name);
+            log.error(
+                    "daemon '{}' FAILED for good: {}. The other daemons keep running. Fix the cause, then:"
+                            + " daemonkit restart {}",
+                    slot.name,
+                    slot.lastFailure,
+                    slot.name);
             table.publish();
             return;
         }
         int attempt = slot.recentRestarts.size() + 1;
         Duration delay = policy.backoff(attempt);
-        log.warn("daemon '{}' failed; restart {} of at most {} in {} ms", slot.name, attempt, policy.maxRestarts(),
+        log.warn(
+                "daemon '{}' failed; restart {} of at most {} in {} ms",
+                slot.name,
+                attempt,
+                policy.maxRestarts(),
                 delay.toMillis());
-        slot.pendingRestart = control.schedule(() -> {
-            slot.pendingRestart = null;
-            if (stopping || slot.held || table.get(slot.name) != slot) {
-                table.publish();
-                return;
-            }
-            slot.recentRestarts.addLast(System.currentTimeMillis());
-            slot.restarts++;
-            start(slot);
-        }, delay.toMillis(), TimeUnit.MILLISECONDS);
+        slot.pendingRestart = control.schedule(
+                () -> {
+                    slot.pendingRestart = null;
+                    if (stopping || slot.held || table.get(slot.name) != slot) {
+                        table.publish();
+                        return;
+                    }
+                    slot.recentRestarts.addLast(System.currentTimeMillis());
+                    slot.restarts++;
+                    start(slot);
+                },
+                delay.toMillis(),
+                TimeUnit.MILLISECONDS);
         table.publish();
     }
 }

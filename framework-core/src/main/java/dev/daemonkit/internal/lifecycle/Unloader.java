@@ -9,8 +9,10 @@ import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,10 +31,9 @@ public final class Unloader {
     private final Executor executor;
 
     /** What happened to one retired loader: {@code collected}, or still reachable with {@code holders}. */
-    public record Outcome(String what, boolean collected, List<String> holders) {
-    }
+    public record Outcome(String what, boolean collected, List<String> holders) {}
 
-    private final List<CompletableFuture<Outcome>> outcomes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<CompletableFuture<Outcome>> outcomes = new CopyOnWriteArrayList<>();
 
     Unloader(Executor executor) {
         this.executor = executor;
@@ -54,18 +55,21 @@ public final class Unloader {
         String what = describe(source);
         WeakReference<ClassLoader> ref = new WeakReference<>(source.loader());
         // Held only until the loader is closed: the check itself must not keep the source reachable.
-        java.util.concurrent.atomic.AtomicReference<LoadedSource> held = new java.util.concurrent.atomic.AtomicReference<>(source);
+        AtomicReference<LoadedSource> held = new AtomicReference<>(source);
         List<EventExecutor> loops = new ArrayList<>();
         if (transport != null) {
             transport.workers().forEach(loops::add);
         }
-        CompletableFuture<?>[] ends = instances.stream().map(DaemonInstance::terminated).toArray(CompletableFuture[]::new);
+        CompletableFuture<?>[] ends =
+                instances.stream().map(DaemonInstance::terminated).toArray(CompletableFuture[]::new);
         // Only the weak reference and the summary survive into the check below.
         CompletableFuture<Outcome> outcome = CompletableFuture.allOf(ends)
-                .thenApplyAsync(v -> {
-                    PluginScanner.discard(held.getAndSet(null));
-                    return check(what, ref, loops);
-                }, executor);
+                .thenApplyAsync(
+                        v -> {
+                            PluginScanner.discard(held.getAndSet(null));
+                            return check(what, ref, loops);
+                        },
+                        executor);
         outcomes.add(outcome);
         while (outcomes.size() > KEPT) {
             outcomes.remove(0);
@@ -73,8 +77,8 @@ public final class Unloader {
     }
 
     private static String describe(LoadedSource source) {
-        String plugins = source.plugins().stream().map(p -> p.name() + " " + p.version())
-                .collect(Collectors.joining(", "));
+        String plugins =
+                source.plugins().stream().map(p -> p.name() + " " + p.version()).collect(Collectors.joining(", "));
         return "plugin file " + source.source().getFileName() + " (" + plugins + ")";
     }
 
@@ -102,7 +106,7 @@ public final class Unloader {
         for (int i = 0; i < GC_ATTEMPTS && ref.get() != null; i++) {
             System.gc();
             try {
-                Thread.sleep(50);   // give reference processing a moment; bounded by GC_ATTEMPTS
+                Thread.sleep(50); // give reference processing a moment; bounded by GC_ATTEMPTS
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
@@ -115,9 +119,12 @@ public final class Unloader {
         }
         List<String> holders = holders(loader);
         loader = null;
-        log.warn("{} did not unload: its class loader is still reachable after {} garbage collections. Holders found: {}."
+        log.warn(
+                "{} did not unload: its class loader is still reachable after {} garbage collections. Holders found: {}."
                         + " Each redeploy will leak its classes until this is fixed in the plugin.",
-                what, GC_ATTEMPTS, holders.isEmpty()
+                what,
+                GC_ATTEMPTS,
+                holders.isEmpty()
                         ? "no thread; look for static references from shared libraries (a heap dump shows them)"
                         : String.join("; ", holders));
         return new Outcome(what, false, holders);
@@ -128,7 +135,8 @@ public final class Unloader {
         List<String> found = new ArrayList<>();
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             if (t.getClass().getClassLoader() == loader) {
-                found.add("thread '" + t.getName() + "' (a " + t.getClass().getName() + " of the plugin, still running)");
+                found.add(
+                        "thread '" + t.getName() + "' (a " + t.getClass().getName() + " of the plugin, still running)");
             } else if (t.getContextClassLoader() == loader) {
                 found.add("thread '" + t.getName() + "' (its context class loader is the plugin's)");
             } else {

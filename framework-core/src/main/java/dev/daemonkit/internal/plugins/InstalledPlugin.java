@@ -18,8 +18,14 @@ public final class InstalledPlugin {
     private final Config reference;
     private DaemonPlugin spare;
 
-    InstalledPlugin(String name, Path source, String version, PluginClassLoader loader,
-                    Class<? extends DaemonPlugin> type, Config reference, DaemonPlugin first) {
+    InstalledPlugin(
+            String name,
+            Path source,
+            String version,
+            PluginClassLoader loader,
+            Class<? extends DaemonPlugin> type,
+            Config reference,
+            DaemonPlugin first) {
         this.name = name;
         this.source = source;
         this.version = version;

@@ -8,6 +8,10 @@ import java.util.List;
  * private copy its class loader reads, the plugins it provides and what failed. {@code loader} is null
  * when nothing could be loaded.
  */
-public record LoadedSource(Path source, String fingerprint, PluginClassLoader loader, Path copy,
-                           List<InstalledPlugin> plugins, List<PluginFailure> failures) {
-}
+public record LoadedSource(
+        Path source,
+        String fingerprint,
+        PluginClassLoader loader,
+        Path copy,
+        List<InstalledPlugin> plugins,
+        List<PluginFailure> failures) {}

@@ -23,14 +23,14 @@ public final class PluginClassLoader extends URLClassLoader {
 
     /** Packages loaded from the framework, never from the plugin. */
     private static final String[] SHARED = {
-            "dev.daemonkit.api.",
-            "io.netty.",
-            "com.google.inject.",
-            "javax.inject.",
-            "jakarta.inject.",
-            "org.aopalliance.",
-            "com.typesafe.config.",
-            "org.slf4j.",
+        "dev.daemonkit.api.",
+        "io.netty.",
+        "com.google.inject.",
+        "javax.inject.",
+        "jakarta.inject.",
+        "org.aopalliance.",
+        "com.typesafe.config.",
+        "org.slf4j.",
     };
 
     private final String pluginId;
@@ -105,7 +105,8 @@ public final class PluginClassLoader extends URLClassLoader {
     }
 
     private static boolean isOwnOnly(String resource) {
-        return resource.startsWith("META-INF/services/") || resource.equals("reference.conf")
+        return resource.startsWith("META-INF/services/")
+                || resource.equals("reference.conf")
                 || resource.equals("application.conf");
     }
 

@@ -46,7 +46,8 @@ public final class PluginCopies implements AutoCloseable {
         FileChannel channel = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {
             channel.lock();
-            Files.writeString(dir.resolve(OWNER), "pid " + ProcessHandle.current().pid() + "\n");
+            Files.writeString(
+                    dir.resolve(OWNER), "pid " + ProcessHandle.current().pid() + "\n");
         } catch (IOException | RuntimeException e) {
             channel.close();
             PluginScanner.deleteTree(dir);
@@ -75,8 +76,11 @@ public final class PluginCopies implements AutoCloseable {
             log.warn("looking for plugin copies left by stopped launchers in {} failed: {}", parent, e.toString());
         }
         if (!removed.isEmpty()) {
-            log.info("removed {} plugin copy folder(s) left in {} by launchers that are gone (killed?): {}",
-                    removed.size(), parent, removed.stream().map(p -> p.getFileName().toString()).toList());
+            log.info(
+                    "removed {} plugin copy folder(s) left in {} by launchers that are gone (killed?): {}",
+                    removed.size(),
+                    parent,
+                    removed.stream().map(p -> p.getFileName().toString()).toList());
         }
         return removed;
     }
@@ -85,7 +89,7 @@ public final class PluginCopies implements AutoCloseable {
         try (FileChannel channel = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.WRITE)) {
             FileLock lock = channel.tryLock();
             if (lock == null) {
-                return false;   // a live launcher in another process
+                return false; // a live launcher in another process
             }
             try {
                 PluginScanner.deleteTree(dir);
@@ -94,7 +98,7 @@ public final class PluginCopies implements AutoCloseable {
             }
             return !Files.exists(dir);
         } catch (OverlappingFileLockException liveHere) {
-            return false;       // a live launcher in this process
+            return false; // a live launcher in this process
         } catch (NoSuchFileException e) {
             return false;
         } catch (IOException e) {

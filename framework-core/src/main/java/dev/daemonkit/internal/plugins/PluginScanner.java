@@ -122,8 +122,12 @@ public final class PluginScanner {
         StringBuilder sb = new StringBuilder();
         for (Path jar : jarsOf(source)) {
             BasicFileAttributes a = Files.readAttributes(jar, BasicFileAttributes.class);
-            sb.append(jar.getFileName()).append(':').append(a.size()).append(':')
-                    .append(a.lastModifiedTime().toMillis()).append(';');
+            sb.append(jar.getFileName())
+                    .append(':')
+                    .append(a.size())
+                    .append(':')
+                    .append(a.lastModifiedTime().toMillis())
+                    .append(';');
         }
         return sb.toString();
     }
@@ -150,16 +154,20 @@ public final class PluginScanner {
         try {
             List<Path> jars = jarsOf(source);
             if (jars.isEmpty()) {
-                failures.add(new PluginFailure(source, "the folder holds no .jar files. Put the plugin's jar and the"
-                        + " libraries it bundles in it."));
+                failures.add(new PluginFailure(
+                        source,
+                        "the folder holds no .jar files. Put the plugin's jar and the"
+                                + " libraries it bundles in it."));
                 return done(source, fingerprint, null, null, plugins, failures);
             }
             for (Path jar : jars) {
                 try (JarFile ignored = new JarFile(jar.toFile())) {
                     // readable
                 } catch (IOException e) {
-                    failures.add(new PluginFailure(source, (jar.equals(source) ? "" : jar.getFileName() + " ")
-                            + "is not a readable jar (" + e.getMessage() + "). Replace it with a jar built for Daemonkit."));
+                    failures.add(new PluginFailure(
+                            source,
+                            (jar.equals(source) ? "" : jar.getFileName() + " ") + "is not a readable jar ("
+                                    + e.getMessage() + "). Replace it with a jar built for Daemonkit."));
                     return done(source, fingerprint, null, null, plugins, failures);
                 }
             }
@@ -186,7 +194,8 @@ public final class PluginScanner {
             return done(source, fingerprint, loader, copy, plugins, failures);
         }
         int found = 0;
-        Iterator<DaemonPlugin> it = ServiceLoader.load(DaemonPlugin.class, loader).iterator();
+        Iterator<DaemonPlugin> it =
+                ServiceLoader.load(DaemonPlugin.class, loader).iterator();
         while (true) {
             DaemonPlugin plugin;
             try {
@@ -195,8 +204,8 @@ public final class PluginScanner {
                 }
                 plugin = it.next();
             } catch (ServiceConfigurationError | LinkageError e) {
-                failures.add(new PluginFailure(source, "a provider in " + SERVICE_FILE + " cannot be created: "
-                        + describe(e) + "."));
+                failures.add(new PluginFailure(
+                        source, "a provider in " + SERVICE_FILE + " cannot be created: " + describe(e) + "."));
                 found++;
                 continue;
             }
@@ -209,8 +218,10 @@ public final class PluginScanner {
                 continue;
             }
             if (name == null || !PLUGIN_NAME.matcher(name).matches()) {
-                failures.add(new PluginFailure(source, plugin.getClass().getName() + ".name() returned '" + name
-                        + "': a plugin name must be lower-case letters, digits and dashes."));
+                failures.add(new PluginFailure(
+                        source,
+                        plugin.getClass().getName() + ".name() returned '" + name
+                                + "': a plugin name must be lower-case letters, digits and dashes."));
                 continue;
             }
             if (plugins.stream().anyMatch(p -> p.name().equals(name))) {
@@ -222,18 +233,24 @@ public final class PluginScanner {
             log.info("plugin '{}' version {} loaded from {}", name, version, source);
         }
         if (found == 0) {
-            failures.add(new PluginFailure(source, "no DaemonPlugin found. Add " + SERVICE_FILE
-                    + " naming your plugin class."));
+            failures.add(new PluginFailure(
+                    source, "no DaemonPlugin found. Add " + SERVICE_FILE + " naming your plugin class."));
         }
         return done(source, fingerprint, loader, copy, plugins, failures);
     }
 
-    private static LoadedSource done(Path source, String fingerprint, PluginClassLoader loader, Path copy,
-                                     List<InstalledPlugin> plugins, List<PluginFailure> failures) {
+    private static LoadedSource done(
+            Path source,
+            String fingerprint,
+            PluginClassLoader loader,
+            Path copy,
+            List<InstalledPlugin> plugins,
+            List<PluginFailure> failures) {
         for (PluginFailure f : failures) {
             log.error("plugin {} not loaded: {} The other plugins are not affected.", f.source(), f.reason());
         }
-        LoadedSource result = new LoadedSource(source, fingerprint, loader, copy, List.copyOf(plugins), List.copyOf(failures));
+        LoadedSource result =
+                new LoadedSource(source, fingerprint, loader, copy, List.copyOf(plugins), List.copyOf(failures));
         if (plugins.isEmpty()) {
             discard(result);
             return new LoadedSource(source, fingerprint, null, null, List.of(), List.copyOf(failures));
@@ -266,7 +283,9 @@ public final class PluginScanner {
             return List.of(source);
         }
         try (Stream<Path> s = Files.list(source)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().endsWith(".jar"))
+                    .sorted()
+                    .toList();
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }

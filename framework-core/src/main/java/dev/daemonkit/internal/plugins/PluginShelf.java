@@ -36,6 +36,7 @@ public final class PluginShelf implements AutoCloseable {
     private final Map<Path, String> failedFingerprints = new HashMap<>();
     /** The folder's reading problems reported and not yet gone, by path (the folder or one source). */
     private final Map<Path, String> problems = new HashMap<>();
+
     private final LongAdder scanErrors = new LongAdder();
     private final LongAdder looks = new LongAdder();
     private final LongAdder loads = new LongAdder();
@@ -57,14 +58,15 @@ public final class PluginShelf implements AutoCloseable {
         try {
             return new PluginShelf(dir, PluginCopies.create(tmp), framework);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot create a folder for plugin copies in " + tmp + ": " + e
-                    + ". Make it writable, or point java.io.tmpdir elsewhere (DAEMONKIT_OPTS=\"-Djava.io.tmpdir=DIR\")", e);
+            throw new IllegalStateException(
+                    "cannot create a folder for plugin copies in " + tmp + ": " + e
+                            + ". Make it writable, or point java.io.tmpdir elsewhere (DAEMONKIT_OPTS=\"-Djava.io.tmpdir=DIR\")",
+                    e);
         }
     }
 
     /** A source whose file is new or changed and ready to load, with the fingerprint it has now. */
-    public record Ready(Path path, String fingerprint) {
-    }
+    public record Ready(Path path, String fingerprint) {}
 
     /**
      * What one {@link #look} found: sources ready to load (new or changed, in folder order), loaded
@@ -83,7 +85,8 @@ public final class PluginShelf implements AutoCloseable {
             return;
         }
         try (Stream<Path> s = Files.list(dir)) {
-            s.filter(p -> !Files.isDirectory(p) && !p.getFileName().toString().endsWith(".jar")
+            s.filter(p -> !Files.isDirectory(p)
+                            && !p.getFileName().toString().endsWith(".jar")
                             && !p.getFileName().toString().startsWith("."))
                     .forEach(p -> log.info("ignoring {}: a plugin is a .jar file or a folder of jars", p));
         } catch (IOException e) {
@@ -123,14 +126,26 @@ public final class PluginShelf implements AutoCloseable {
             present = PluginScanner.list(dir);
         } catch (NoSuchFileException e) {
             if (sources.isEmpty()) {
-                return new Look(List.of(), List.of(), report(Map.of()));   // no folder and nothing from it: nothing to keep
+                return new Look(
+                        List.of(), List.of(), report(Map.of())); // no folder and nothing from it: nothing to keep
             }
-            return new Look(List.of(), List.of(), report(Map.of(dir, "plugins folder " + dir + " does not exist any more;"
-                    + " the " + sources.size() + " plugin file(s) loaded from it stay loaded and their daemons keep running."
-                    + " To remove a plugin, delete its file from the folder, not the folder")));
+            return new Look(
+                    List.of(),
+                    List.of(),
+                    report(Map.of(
+                            dir,
+                            "plugins folder " + dir + " does not exist any more;"
+                                    + " the " + sources.size()
+                                    + " plugin file(s) loaded from it stay loaded and their daemons keep running."
+                                    + " To remove a plugin, delete its file from the folder, not the folder")));
         } catch (IOException | RuntimeException e) {
-            return new Look(List.of(), List.of(), report(Map.of(dir, "plugins folder " + dir + " cannot be listed (" + e
-                    + "); hot deploy changes nothing until it can, every daemon keeps running")));
+            return new Look(
+                    List.of(),
+                    List.of(),
+                    report(Map.of(
+                            dir,
+                            "plugins folder " + dir + " cannot be listed (" + e
+                                    + "); hot deploy changes nothing until it can, every daemon keeps running")));
         }
         Map<Path, String> now = new LinkedHashMap<>();
         List<Ready> ready = new ArrayList<>();
@@ -139,15 +154,17 @@ public final class PluginShelf implements AutoCloseable {
             try {
                 fp = PluginScanner.fingerprintOrThrow(path);
             } catch (IOException | RuntimeException e) {
-                now.put(path, "plugin file " + path + " cannot be read (" + e + "); what runs from it stays as it is"
-                        + " until it can");
+                now.put(
+                        path,
+                        "plugin file " + path + " cannot be read (" + e + "); what runs from it stays as it is"
+                                + " until it can");
                 continue;
             }
             LoadedSource loaded = sources.get(path);
             String previous = lastSeen.put(path, fp);
             boolean unchanged = loaded != null && loaded.fingerprint().equals(fp);
-            boolean failedBefore = fp.equals(failedFingerprints.get(path));   // wait for a new version
-            boolean settled = immediately || fp.equals(previous);             // else still being copied: look again
+            boolean failedBefore = fp.equals(failedFingerprints.get(path)); // wait for a new version
+            boolean settled = immediately || fp.equals(previous); // else still being copied: look again
             if (!unchanged && !failedBefore && settled) {
                 ready.add(new Ready(path, fp));
             }
@@ -167,8 +184,10 @@ public final class PluginShelf implements AutoCloseable {
     private String report(Map<Path, String> now) {
         for (var e : now.entrySet()) {
             if (!e.getValue().equals(problems.get(e.getKey()))) {
-                log.error("hot deploy: {}. Counted in daemonkit_plugin_scan_errors_total; logged again only once it"
-                        + " is readable.", e.getValue());
+                log.error(
+                        "hot deploy: {}. Counted in daemonkit_plugin_scan_errors_total; logged again only once it"
+                                + " is readable.",
+                        e.getValue());
             }
         }
         for (Path p : problems.keySet()) {
@@ -196,14 +215,20 @@ public final class PluginShelf implements AutoCloseable {
         List<PluginFailure> found = new ArrayList<>(loaded.failures());
         List<InstalledPlugin> kept = new ArrayList<>();
         for (InstalledPlugin p : loaded.plugins()) {
-            InstalledPlugin other = sources.values().stream().filter(s -> s != replacing)
-                    .flatMap(s -> s.plugins().stream()).filter(o -> o.name().equals(p.name())).findFirst().orElse(null);
+            InstalledPlugin other = sources.values().stream()
+                    .filter(s -> s != replacing)
+                    .flatMap(s -> s.plugins().stream())
+                    .filter(o -> o.name().equals(p.name()))
+                    .findFirst()
+                    .orElse(null);
             if (other == null) {
                 kept.add(p);
                 continue;
             }
-            PluginFailure f = new PluginFailure(path, "it provides plugin '" + p.name() + "', which " + other.source()
-                    + " provides already. Remove one of them.");
+            PluginFailure f = new PluginFailure(
+                    path,
+                    "it provides plugin '" + p.name() + "', which " + other.source()
+                            + " provides already. Remove one of them.");
             log.error("plugin {} not loaded: {} The other plugins are not affected.", path, f.reason());
             found.add(f);
         }

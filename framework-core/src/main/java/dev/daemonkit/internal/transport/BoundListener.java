@@ -7,9 +7,9 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 
 /**
@@ -23,8 +23,7 @@ public final class BoundListener {
     private volatile Attachment attached;
     private volatile Channel server;
 
-    record Attachment(ConnectionOwner owner, PipelineInitializer protocol) {
-    }
+    record Attachment(ConnectionOwner owner, PipelineInitializer protocol) {}
 
     public BoundListener(InetSocketAddress requested) {
         this.requested = requested;
@@ -89,7 +88,7 @@ public final class BoundListener {
             try {
                 own.register(ch).addListener((ChannelFutureListener) f -> {
                     if (!f.isSuccess()) {
-                        ch.unsafe().closeForcibly();   // the daemon's loops are shutting down
+                        ch.unsafe().closeForcibly(); // the daemon's loops are shutting down
                     }
                 });
             } catch (RuntimeException e) {

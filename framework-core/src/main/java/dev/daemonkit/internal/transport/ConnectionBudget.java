@@ -23,6 +23,7 @@ public final class ConnectionBudget {
     private final int limit;
     /** Accepting resumes below this (a little under the limit, so it does not flap at every close). */
     private final int resumeBelow;
+
     private final AtomicInteger open = new AtomicInteger();
     private final LongAdder refused = new LongAdder();
     private final LongAdder pauses = new LongAdder();
@@ -75,8 +76,10 @@ public final class ConnectionBudget {
         for (Channel s : servers) {
             s.config().setAutoRead(false);
         }
-        log.warn("the process holds its whole connection budget ({} connections): accepting paused on every listener"
-                + " until some close. Raise ulimit -n or lower daemons' max-connections if this load is expected.", limit);
+        log.warn(
+                "the process holds its whole connection budget ({} connections): accepting paused on every listener"
+                        + " until some close. Raise ulimit -n or lower daemons' max-connections if this load is expected.",
+                limit);
     }
 
     private synchronized void resume() {

@@ -5,23 +5,23 @@ import dev.daemonkit.api.InboundLimitExceeded;
 import dev.daemonkit.api.PipelineInitializer;
 import dev.daemonkit.internal.config.DaemonSettings;
 import dev.daemonkit.timers.Timers;
-import java.util.function.LongSupplier;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.ChannelFuture;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +48,7 @@ public final class DaemonConnections implements ConnectionOwner {
      * connection, ~40 bytes each on a held connection.
      */
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
+
     private final AtomicInteger open = new AtomicInteger();
     private final LongAdder accepted = new LongAdder();
     private final LongAdder rejected = new LongAdder();
@@ -58,6 +59,7 @@ public final class DaemonConnections implements ConnectionOwner {
     private final LongAdder inboundRefused = new LongAdder();
     /** Bytes the decoders of this daemon's connections hold for incomplete requests. */
     private final AtomicLong buffered = new AtomicLong();
+
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private final ConnectionBudget budget;
     private final Report rejectedReport = new Report();
@@ -71,6 +73,7 @@ public final class DaemonConnections implements ConnectionOwner {
     private final EventLoopGroup ownLoops;
     /** At max-connections, close the longest-idle connection for the new one instead of refusing it. */
     private volatile boolean evictIdleWhenFull;
+
     private final LongAdder evicted = new LongAdder();
     static final long EVICTABLE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -85,8 +88,12 @@ public final class DaemonConnections implements ConnectionOwner {
     }
 
     /** @param nanoClock the clock of {@code timers}: a hand-moved one in tests */
-    DaemonConnections(DaemonSettings settings, Timers timers, LongSupplier nanoClock, ConnectionBudget budget,
-                      EventLoopGroup ownLoops) {
+    DaemonConnections(
+            DaemonSettings settings,
+            Timers timers,
+            LongSupplier nanoClock,
+            ConnectionBudget budget,
+            EventLoopGroup ownLoops) {
         this.daemon = settings.name();
         this.settings = settings;
         this.timers = timers;
@@ -122,7 +129,9 @@ public final class DaemonConnections implements ConnectionOwner {
         Channel victim = null;
         for (Channel ch : channels) {
             FrontHandler f = ch.pipeline().get(FrontHandler.class);
-            if (f != null && f.idleFor(now) >= EVICTABLE_AFTER_NANOS && (idlest == null || f.idleFor(now) > idlest.idleFor(now))) {
+            if (f != null
+                    && f.idleFor(now) >= EVICTABLE_AFTER_NANOS
+                    && (idlest == null || f.idleFor(now) > idlest.idleFor(now))) {
                 idlest = f;
                 victim = ch;
             }
@@ -233,8 +242,11 @@ public final class DaemonConnections implements ConnectionOwner {
             }
             lastNanos = now;
             long more = since.sumThenReset();
-            log.warn(message.get() + (more == 0 ? "" : " (" + more + " more like it in the last "
-                    + TimeUnit.NANOSECONDS.toSeconds(REPORT_EVERY_NANOS) + " s)"));
+            log.warn(message.get()
+                    + (more == 0
+                            ? ""
+                            : " (" + more + " more like it in the last "
+                                    + TimeUnit.NANOSECONDS.toSeconds(REPORT_EVERY_NANOS) + " s)"));
         }
     }
 
@@ -285,14 +297,17 @@ public final class DaemonConnections implements ConnectionOwner {
         if (!budget.tryAcquire()) {
             open.decrementAndGet();
             refusedByBudget.increment();
-            budgetReport.warn(() -> "daemon '" + daemon + "' refused a connection: the process holds its whole"
-                    + " connection budget (" + budget.limit() + "). Raise ulimit -n, or lower the daemons' max-connections.");
+            budgetReport.warn(() ->
+                    "daemon '" + daemon + "' refused a connection: the process holds its whole" + " connection budget ("
+                            + budget.limit() + "). Raise ulimit -n, or lower the daemons' max-connections.");
             ch.close();
             return;
         }
         accepted.increment();
-        ch.config().setOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-                new WriteBufferWaterMark(settings.writeBufferLow(), settings.writeBufferHigh()));
+        ch.config()
+                .setOption(
+                        ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(settings.writeBufferLow(), settings.writeBufferHigh()));
         FrontHandler front = new FrontHandler(this, NEXT_ID.incrementAndGet());
         ch.pipeline().addLast("daemonkit-front", front);
         channels.add(ch);

@@ -43,8 +43,14 @@ public final class DaemonSockets {
      * @param block the daemon's config block, where the addresses are read
      * @param loops the event loops of the daemon's UDP sockets
      */
-    public DaemonSockets(String daemon, Config block, ListenerRegistry registry, Transport transport,
-                         DaemonConnections connections, EventLoopGroup loops, LogScope logScope) {
+    public DaemonSockets(
+            String daemon,
+            Config block,
+            ListenerRegistry registry,
+            Transport transport,
+            DaemonConnections connections,
+            EventLoopGroup loops,
+            LogScope logScope) {
         this.daemon = daemon;
         this.block = block;
         this.registry = registry;
@@ -74,11 +80,9 @@ public final class DaemonSockets {
         }
     }
 
-    private record None() implements HandOver {
-    }
+    private record None() implements HandOver {}
 
-    private record From(DaemonSockets previous) implements HandOver {
-    }
+    private record From(DaemonSockets previous) implements HandOver {}
 
     /** A declared socket could not be bound; the message says which, where it is configured, and what to do. */
     public static final class BindError extends Exception {
@@ -96,6 +100,7 @@ public final class DaemonSockets {
         volatile BoundListener tcp;
         /** For TCP: the socket was another instance's (or reserved) when this one attached. */
         volatile boolean takenOver;
+
         volatile Channel datagram;
 
         Declared(String key, InetSocketAddress address, PipelineInitializer protocol, boolean udp) {
@@ -210,7 +215,8 @@ public final class DaemonSockets {
     }
 
     private void bindDatagram(Declared d) throws BindError {
-        ChannelFuture f = new Bootstrap().group(loops)
+        ChannelFuture f = new Bootstrap()
+                .group(loops)
                 .channel(transport.datagramChannel())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
@@ -231,7 +237,8 @@ public final class DaemonSockets {
     private BindError bindError(Declared d, Throwable cause) {
         String why = cause instanceof ListenerRegistry.AddressTaken
                 ? " is taken: " + cause.getMessage() + ". Give this daemon another port"
-                : cause instanceof BindException || String.valueOf(cause.getMessage()).contains("in use")
+                : cause instanceof BindException
+                                || String.valueOf(cause.getMessage()).contains("in use")
                         ? " is in use. Stop the process holding it or choose another port"
                         : " cannot be bound: " + cause.getMessage();
         return new BindError(Addresses.format(d.address) + " (" + d.where() + ")" + why, cause);
@@ -247,15 +254,19 @@ public final class DaemonSockets {
                 try {
                     bindDatagram(d);
                 } catch (BindError e) {
-                    throw new BindError("could not bind " + Addresses.format(d.address) + " (udp) again after a"
-                            + " failed swap: " + e.getCause().getMessage(), e.getCause());
+                    throw new BindError(
+                            "could not bind " + Addresses.format(d.address) + " (udp) again after a" + " failed swap: "
+                                    + e.getCause().getMessage(),
+                            e.getCause());
                 }
             } else if (d.tcp != null) {
                 try {
                     registry.attach(d.address, daemon, connections, d.protocol);
                 } catch (ListenerRegistry.AddressTaken | ListenerRegistry.BindFailed e) {
-                    throw new BindError("could not take back " + Addresses.format(d.address) + " after a failed swap: "
-                            + e.getMessage(), e);
+                    throw new BindError(
+                            "could not take back " + Addresses.format(d.address) + " after a failed swap: "
+                                    + e.getMessage(),
+                            e);
                 }
             }
         }

@@ -21,8 +21,7 @@ public final class ExceptionBarrier extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ExceptionBarrier.class);
     public static final ExceptionBarrier INSTANCE = new ExceptionBarrier();
 
-    private ExceptionBarrier() {
-    }
+    private ExceptionBarrier() {}
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
@@ -30,7 +29,11 @@ public final class ExceptionBarrier extends ChannelInboundHandlerAdapter {
         String who = FrontHandler.describe(ctx.channel());
         String action = udp ? "dropped the datagram" : "closed the connection";
         if (cause instanceof InboundLimitExceeded) {
-            log.debug("{}: {}, {}", who, cause.getMessage(), action);   // counted and reported, thinned, by DaemonConnections
+            log.debug(
+                    "{}: {}, {}",
+                    who,
+                    cause.getMessage(),
+                    action); // counted and reported, thinned, by DaemonConnections
         } else if (cause instanceof TooLongFrameException || cause instanceof DecoderException) {
             log.warn("{}: bad input, {}: {}", who, action, cause.getMessage());
         } else if (cause instanceof IOException) {

@@ -55,6 +55,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     private Timeout requestCheck;
     /** The connection's own timers, made on first use (most connections have none); closed with it. */
     private volatile AutoCloseable connectionTimers;
+
     private static final AtomicReferenceFieldUpdater<FrontHandler, AutoCloseable> TIMERS =
             AtomicReferenceFieldUpdater.newUpdater(FrontHandler.class, AutoCloseable.class, "connectionTimers");
     /** The pipeline's decoders, found at the first read and again when one is removed; null before. */
@@ -156,7 +157,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             track(ctx.pipeline());
         }
         if (decoders.http() != null) {
-            httpInRequest = true;   // an HTTP request begins, or goes on, with these bytes
+            httpInRequest = true; // an HTTP request begins, or goes on, with these bytes
         }
         Object previous = enter();
         try {
@@ -164,7 +165,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         } finally {
             afterRead(ctx, now);
             if (previous != null) {
-                exit(previous);   // nested in another connection's event: give it its context back
+                exit(previous); // nested in another connection's event: give it its context back
             }
             // Outermost: the context stays for the rest of this read, until channelReadComplete.
         }
@@ -189,7 +190,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         } else if (found.http() == null) {
             httpInRequest = false;
             if (watching) {
-                pipeline.remove(HttpRequestEnd.NAME);   // the HTTP decoder is gone (a WebSocket upgrade)
+                pipeline.remove(HttpRequestEnd.NAME); // the HTTP decoder is gone (a WebSocket upgrade)
             }
         }
         decoders = found;
@@ -198,11 +199,11 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     /** After a read: counts what the decoders still hold and starts or ends the request's deadline. */
     private void afterRead(ChannelHandlerContext ctx, long readAt) {
         if (!ctx.channel().isOpen()) {
-            return;   // closed during the read: channelInactive gives back what was counted
+            return; // closed during the read: channelInactive gives back what was counted
         }
         int held = heldNow();
         if (held < 0) {
-            track(ctx.pipeline());   // a decoder was removed: the protocol changed its pipeline
+            track(ctx.pipeline()); // a decoder was removed: the protocol changed its pipeline
             held = Math.max(0, heldNow());
         }
         if (held != counted) {
@@ -261,17 +262,24 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             long held = cumulation.readableBytes();
             if (held + incoming > limits.maxBuffered()) {
                 in.release();
-                throw owner.inboundRefused(InboundLimitExceeded.Limit.CONNECTION, limits.maxBuffered(),
-                        "connection #" + id + " from " + peer + ": an incomplete request would hold " + (held + incoming)
-                                + " bytes, over daemons." + owner.daemon() + ".inbound.max-buffered (" + limits.maxBuffered()
+                throw owner.inboundRefused(
+                        InboundLimitExceeded.Limit.CONNECTION,
+                        limits.maxBuffered(),
+                        "connection #" + id + " from " + peer + ": an incomplete request would hold "
+                                + (held + incoming)
+                                + " bytes, over daemons." + owner.daemon() + ".inbound.max-buffered ("
+                                + limits.maxBuffered()
                                 + " bytes)");
             }
             long all = owner.buffered();
             if (all + incoming > limits.maxBufferedTotal()) {
                 in.release();
-                throw owner.inboundRefused(InboundLimitExceeded.Limit.DAEMON, limits.maxBufferedTotal(),
+                throw owner.inboundRefused(
+                        InboundLimitExceeded.Limit.DAEMON,
+                        limits.maxBufferedTotal(),
                         "connection #" + id + " from " + peer + ": the daemon's connections hold " + all
-                                + " bytes of incomplete requests; " + incoming + " more would pass daemons." + owner.daemon()
+                                + " bytes of incomplete requests; " + incoming + " more would pass daemons."
+                                + owner.daemon()
                                 + ".inbound.max-buffered-total (" + limits.maxBufferedTotal() + " bytes)");
             }
         }
@@ -300,7 +308,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         try {
             ctx.fireChannelReadComplete();
         } finally {
-            exit(previous == this ? null : previous);   // the read is over: take the context out
+            exit(previous == this ? null : previous); // the read is over: take the context out
         }
     }
 
@@ -354,7 +362,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             log.debug("connection #{} from {} closed", id, peer);
             ctx.fireChannelInactive();
         } finally {
-            exit(previous == this ? null : previous);   // the connection is gone: take its context out
+            exit(previous == this ? null : previous); // the connection is gone: take its context out
         }
     }
 
@@ -431,7 +439,10 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (idleFor >= timeout) {
             Object previous = enter();
             try {
-                log.debug("connection #{} from {} idle for {} ms, closing it", id, peer,
+                log.debug(
+                        "connection #{} from {} idle for {} ms, closing it",
+                        id,
+                        peer,
                         TimeUnit.NANOSECONDS.toMillis(idleFor));
             } finally {
                 exit(previous);

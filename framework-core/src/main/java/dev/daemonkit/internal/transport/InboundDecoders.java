@@ -37,16 +37,23 @@ final class InboundDecoders {
         MethodHandle inbound = null;
         VarHandle cumulator = null;
         try {
-            MethodHandles.Lookup decoders = MethodHandles.privateLookupIn(ByteToMessageDecoder.class, MethodHandles.lookup());
-            buffer = decoders.findVirtual(ByteToMessageDecoder.class, "internalBuffer", MethodType.methodType(ByteBuf.class));
-            cumulator = decoders.findVarHandle(ByteToMessageDecoder.class, "cumulator", ByteToMessageDecoder.Cumulator.class);
-            MethodHandles.Lookup combined = MethodHandles.privateLookupIn(CombinedChannelDuplexHandler.class,
-                    MethodHandles.lookup());
-            inbound = combined.findVirtual(CombinedChannelDuplexHandler.class, "inboundHandler",
+            MethodHandles.Lookup decoders =
+                    MethodHandles.privateLookupIn(ByteToMessageDecoder.class, MethodHandles.lookup());
+            buffer = decoders.findVirtual(
+                    ByteToMessageDecoder.class, "internalBuffer", MethodType.methodType(ByteBuf.class));
+            cumulator = decoders.findVarHandle(
+                    ByteToMessageDecoder.class, "cumulator", ByteToMessageDecoder.Cumulator.class);
+            MethodHandles.Lookup combined =
+                    MethodHandles.privateLookupIn(CombinedChannelDuplexHandler.class, MethodHandles.lookup());
+            inbound = combined.findVirtual(
+                    CombinedChannelDuplexHandler.class,
+                    "inboundHandler",
                     MethodType.methodType(ChannelInboundHandler.class));
         } catch (ReflectiveOperationException | RuntimeException e) {
-            log.warn("inbound limits (daemons.NAME.inbound) and request deadlines on partial frames are off: Netty's"
-                    + " decoders cannot be inspected here ({})", e.toString());
+            log.warn(
+                    "inbound limits (daemons.NAME.inbound) and request deadlines on partial frames are off: Netty's"
+                            + " decoders cannot be inspected here ({})",
+                    e.toString());
             buffer = null;
         }
         INTERNAL_BUFFER = buffer;
@@ -54,8 +61,7 @@ final class InboundDecoders {
         CUMULATOR = cumulator;
     }
 
-    private InboundDecoders() {
-    }
+    private InboundDecoders() {}
 
     static boolean available() {
         return INTERNAL_BUFFER != null;
@@ -91,7 +97,8 @@ final class InboundDecoders {
         if (decoders.isEmpty()) {
             return Found.NONE;
         }
-        return new Found(decoders.toArray(new ByteToMessageDecoder[0]), contexts.toArray(new ChannelHandlerContext[0]), http);
+        return new Found(
+                decoders.toArray(new ByteToMessageDecoder[0]), contexts.toArray(new ChannelHandlerContext[0]), http);
     }
 
     private static ByteToMessageDecoder decoderOf(ChannelHandler h) {

@@ -45,8 +45,9 @@ public final class ListenerRegistry {
      * Returns the bound listener; throws {@link AddressTaken} when another daemon of this process
      * holds the address, {@link BindFailed} (with the bind's cause) when it cannot be bound.
      */
-    public synchronized BoundListener attach(InetSocketAddress address, String daemon, ConnectionOwner owner,
-                                             PipelineInitializer protocol) throws AddressTaken, BindFailed {
+    public synchronized BoundListener attach(
+            InetSocketAddress address, String daemon, ConnectionOwner owner, PipelineInitializer protocol)
+            throws AddressTaken, BindFailed {
         Entry e = address.getPort() == 0 ? null : byAddress.get(address);
         if (e != null) {
             if (!e.daemon.equals(daemon)) {
@@ -85,7 +86,8 @@ public final class ListenerRegistry {
      * accepted before {@link #attach} is closed at once): a reload binds every new address before it
      * changes anything, and {@link #releaseUnattached} closes the socket if it is abandoned.
      */
-    public synchronized BoundListener reserve(InetSocketAddress address, String daemon) throws AddressTaken, BindFailed {
+    public synchronized BoundListener reserve(InetSocketAddress address, String daemon)
+            throws AddressTaken, BindFailed {
         Entry e = byAddress.get(address);
         if (e != null) {
             if (!e.daemon.equals(daemon)) {

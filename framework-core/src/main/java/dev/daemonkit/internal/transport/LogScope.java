@@ -106,6 +106,5 @@ public interface LogScope {
     }
 
     /** A scope whose context does not change (told apart by identity, like every scope). */
-    record Fixed(String daemon, String connectionId, String peer) implements LogScope {
-    }
+    record Fixed(String daemon, String connectionId, String peer) implements LogScope {}
 }

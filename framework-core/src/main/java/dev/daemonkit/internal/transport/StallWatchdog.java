@@ -7,9 +7,9 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +27,7 @@ public final class StallWatchdog implements AutoCloseable {
     private final Map<EventExecutor, Probe> probes = new LinkedHashMap<>();
     /** Event loops that come and go (daemons' own loops), looked at each round; null: none. */
     private final Supplier<Collection<EventLoopGroup>> moreLoops;
+
     private final Thread thread;
     private final LongAdder stalls = new LongAdder();
     private volatile boolean closed;
@@ -34,7 +35,7 @@ public final class StallWatchdog implements AutoCloseable {
     private static final class Probe {
         final EventExecutor loop;
         volatile Thread loopThread;
-        volatile long queuedAt;       // 0 when no probe is outstanding
+        volatile long queuedAt; // 0 when no probe is outstanding
         volatile boolean reported;
 
         Probe(EventExecutor loop) {
@@ -83,7 +84,7 @@ public final class StallWatchdog implements AutoCloseable {
                 check(p, now);
             }
             try {
-                Thread.sleep(sleepMillis);   // the watchdog's own pace; bounded by close()
+                Thread.sleep(sleepMillis); // the watchdog's own pace; bounded by close()
             } catch (InterruptedException e) {
                 return;
             }
@@ -113,8 +114,10 @@ public final class StallWatchdog implements AutoCloseable {
         p.loopThread = Thread.currentThread();
         long blocked = System.nanoTime() - p.queuedAt;
         if (p.reported) {
-            log.warn("event loop thread {} is running again after being blocked for about {} ms",
-                    p.loopThread.getName(), TimeUnit.NANOSECONDS.toMillis(blocked));
+            log.warn(
+                    "event loop thread {} is running again after being blocked for about {} ms",
+                    p.loopThread.getName(),
+                    TimeUnit.NANOSECONDS.toMillis(blocked));
         }
         p.reported = false;
         p.queuedAt = 0;
@@ -128,16 +131,22 @@ public final class StallWatchdog implements AutoCloseable {
         StringBuilder trace = new StringBuilder();
         for (StackTraceElement e : stack) {
             trace.append("\n\tat ").append(e);
-            if (plugin == null && e.getClassLoaderName() != null && e.getClassLoaderName().startsWith("plugin:")) {
+            if (plugin == null
+                    && e.getClassLoaderName() != null
+                    && e.getClassLoaderName().startsWith("plugin:")) {
                 plugin = e.getClassLoaderName().substring("plugin:".length());
             }
         }
-        log.warn("event loop thread {} has been blocked for {} ms (threshold {} ms) while serving {}{}: a handler is"
+        log.warn(
+                "event loop thread {} has been blocked for {} ms (threshold {} ms) while serving {}{}: a handler is"
                         + " blocking it, so every connection on this loop waits. Move blocking work off the event loop."
                         + " Stack of the blocked thread:{}",
-                t.getName(), TimeUnit.NANOSECONDS.toMillis(blockedNanos), TimeUnit.NANOSECONDS.toMillis(thresholdNanos),
+                t.getName(),
+                TimeUnit.NANOSECONDS.toMillis(blockedNanos),
+                TimeUnit.NANOSECONDS.toMillis(thresholdNanos),
                 daemon == null ? "no daemon in particular" : "daemon '" + daemon + "'",
-                plugin == null ? "" : " (code of plugin file " + plugin + " is on the stack)", trace);
+                plugin == null ? "" : " (code of plugin file " + plugin + " is on the stack)",
+                trace);
     }
 
     @Override

@@ -37,8 +37,12 @@ public final class Transport implements AutoCloseable {
     private final Class<? extends ServerChannel> serverChannel;
     private final Class<? extends DatagramChannel> datagramChannel;
 
-    private Transport(String kind, IoHandlerFactory io, int threads,
-                      Class<? extends ServerChannel> serverChannel, Class<? extends DatagramChannel> datagramChannel) {
+    private Transport(
+            String kind,
+            IoHandlerFactory io,
+            int threads,
+            Class<? extends ServerChannel> serverChannel,
+            Class<? extends DatagramChannel> datagramChannel) {
         this.kind = kind;
         this.io = io;
         this.acceptors = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("daemonkit-accept"), io);
@@ -52,13 +56,22 @@ public final class Transport implements AutoCloseable {
         warmAllocator();
         boolean epoll = !wanted.equals("nio") && Epoll.isAvailable();
         if (wanted.equals("epoll") && !epoll) {
-            log.warn("daemonkit.transport.native = epoll, but epoll is not available here ({}); using NIO",
+            log.warn(
+                    "daemonkit.transport.native = epoll, but epoll is not available here ({}); using NIO",
                     String.valueOf(Epoll.unavailabilityCause()));
         }
         Transport t = epoll
-                ? new Transport("epoll", EpollIoHandler.newFactory(), threads, EpollServerSocketChannel.class,
+                ? new Transport(
+                        "epoll",
+                        EpollIoHandler.newFactory(),
+                        threads,
+                        EpollServerSocketChannel.class,
                         EpollDatagramChannel.class)
-                : new Transport("nio", NioIoHandler.newFactory(), threads, NioServerSocketChannel.class,
+                : new Transport(
+                        "nio",
+                        NioIoHandler.newFactory(),
+                        threads,
+                        NioServerSocketChannel.class,
                         NioDatagramChannel.class);
         log.info("transport: {} with {} event loop thread(s)", t.kind, threads);
         return t;
@@ -92,7 +105,8 @@ public final class Transport implements AutoCloseable {
      * them down when it has stopped.
      */
     public EventLoopGroup newDaemonLoops(String daemon, int threads) {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("daemonkit-" + daemon + "-io"), io);
+        EventLoopGroup group =
+                new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("daemonkit-" + daemon + "-io"), io);
         daemonLoops.add(group);
         group.terminationFuture().addListener(f -> daemonLoops.remove(group));
         return group;

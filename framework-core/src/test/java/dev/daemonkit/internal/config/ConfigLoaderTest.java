@@ -76,7 +76,8 @@ class ConfigLoaderTest {
 
     @Test
     void explicitConfigFileMustExist() {
-        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.conf"), true, getClass().getClassLoader()))
+        assertThatThrownBy(() -> ConfigLoader.load(
+                        dir.resolve("nope.conf"), true, getClass().getClassLoader()))
                 .isInstanceOf(ConfigError.class)
                 .hasMessageContaining("nope.conf does not exist");
     }
@@ -85,7 +86,11 @@ class ConfigLoaderTest {
     void systemPropertiesOverrideTheFile() throws IOException {
         System.setProperty("daemonkit.shutdown.grace", "3 s");
         ConfigFactory.invalidateCaches();
-        assertThat(load("daemonkit.shutdown.grace = 5 s\n").launcherSettings().shutdown().grace()).hasSeconds(3);
+        assertThat(load("daemonkit.shutdown.grace = 5 s\n")
+                        .launcherSettings()
+                        .shutdown()
+                        .grace())
+                .hasSeconds(3);
     }
 
     @Test
@@ -101,7 +106,8 @@ class ConfigLoaderTest {
         assertThat(daemons.get(1).block().getString("listen")).isEqualTo("127.0.0.1:7001");
         assertThat(daemons.get(1).plugin()).isEqualTo("echo");
         // Both on max-connections = auto: equal shares of the connection budget.
-        assertThat(daemons.get(1).settings().maxConnections()).isPositive()
+        assertThat(daemons.get(1).settings().maxConnections())
+                .isPositive()
                 .isEqualTo(daemons.get(0).settings().maxConnections());
     }
 
@@ -128,8 +134,12 @@ class ConfigLoaderTest {
     void daemonOfAnUnknownPluginIsReported() throws IOException {
         ConfigLoader loader = load("daemons.cache { listen = \"127.0.0.1:11311\" }\n");
         var resolution = loader.resolveDaemons(ECHO_PLUGIN);
-        assertThat(resolution.unknownPlugins()).singleElement().asString()
-                .contains("daemons.cache").contains("no installed plugin").contains("[echo]");
+        assertThat(resolution.unknownPlugins())
+                .singleElement()
+                .asString()
+                .contains("daemons.cache")
+                .contains("no installed plugin")
+                .contains("[echo]");
     }
 
     @Test
@@ -157,11 +167,15 @@ class ConfigLoaderTest {
 
     @Test
     void anAdminEndpointBeyondLoopbackWithoutATokenIsRefused() throws IOException {
-        assertThatThrownBy(() -> load("daemonkit.admin.listen = \"0.0.0.0:7070\"\n").launcherSettings())
+        assertThatThrownBy(() ->
+                        load("daemonkit.admin.listen = \"0.0.0.0:7070\"\n").launcherSettings())
                 .isInstanceOf(ConfigError.class)
                 .hasMessageContaining("daemonkit.admin.token must be set");
-        assertThat(load("daemonkit.admin { listen = \"0.0.0.0:7070\", token = s3cret }\n").launcherSettings()
-                .admin().loopbackOnly()).isFalse();
+        assertThat(load("daemonkit.admin { listen = \"0.0.0.0:7070\", token = s3cret }\n")
+                        .launcherSettings()
+                        .admin()
+                        .loopbackOnly())
+                .isFalse();
     }
 
     @Test

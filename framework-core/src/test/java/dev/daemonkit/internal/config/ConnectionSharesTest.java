@@ -29,8 +29,12 @@ class ConnectionSharesTest {
     }
 
     private int limitOf(ConfigLoader loader, String daemon) {
-        return loader.resolveDaemons(PLUGINS).daemons().stream().filter(d -> d.name().equals(daemon)).findFirst()
-                .orElseThrow().settings().maxConnections();
+        return loader.resolveDaemons(PLUGINS).daemons().stream()
+                .filter(d -> d.name().equals(daemon))
+                .findFirst()
+                .orElseThrow()
+                .settings()
+                .maxConnections();
     }
 
     @Test
@@ -77,7 +81,7 @@ class ConnectionSharesTest {
         long limit = ConnectionShares.descriptorLimit();
         ConnectionShares.Budget budget = ConnectionShares.budget(load("").framework());
         if (limit <= 0) {
-            return;   // not a Unix JVM: no limit to derive it from
+            return; // not a Unix JVM: no limit to derive it from
         }
         assertThat(budget.descriptorLimit()).isEqualTo(limit);
         assertThat(budget.reserve()).isEqualTo((int) Math.min(1024, limit / 4));

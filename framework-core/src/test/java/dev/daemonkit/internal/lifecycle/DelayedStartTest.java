@@ -57,8 +57,9 @@ class DelayedStartTest {
         DaemonInstance slow = launcher.daemon("slow-start");
         Files.writeString(fail, "the backend refused the login");
         await().atMost(Duration.ofSeconds(5)).until(() -> slow.state() == DaemonState.FAILED);
-        assertThat(slow.failure()).startsWith("its start failed: IllegalStateException: the backend refused the login"
-                + " (at SlowStartPlugin.java:");
+        assertThat(slow.failure())
+                .startsWith("its start failed: IllegalStateException: the backend refused the login"
+                        + " (at SlowStartPlugin.java:");
         assertThat(slow.listeners().get(0).boundAddress()).isNull();
         assertThat(slow.failedToBind()).isFalse();
         assertThat(launcher.daemon("line-echo").state()).isEqualTo(DaemonState.RUNNING);
@@ -69,7 +70,8 @@ class DelayedStartTest {
         Launcher launcher = start("daemons.slow-start.start-timeout = 200 ms\n");
         DaemonInstance slow = launcher.daemon("slow-start");
         await().atMost(Duration.ofSeconds(5)).until(() -> slow.state() == DaemonState.FAILED);
-        assertThat(slow.failure()).startsWith("its plugin was not ready within daemons.slow-start.start-timeout (200 ms)");
+        assertThat(slow.failure())
+                .startsWith("its plugin was not ready within daemons.slow-start.start-timeout (200 ms)");
         assertThat(slow.listeners().get(0).boundAddress()).isNull();
     }
 }

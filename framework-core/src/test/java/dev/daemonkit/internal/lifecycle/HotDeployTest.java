@@ -8,11 +8,11 @@ import dev.daemonkit.testing.LineClient;
 import dev.daemonkit.testing.TestHome;
 import dev.daemonkit.testplugins.Jars;
 import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +34,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class HotDeployTest {
     @RegisterExtension
     final TestHome home = new TestHome();
+
     int port;
 
     @BeforeEach
@@ -47,7 +48,11 @@ class HotDeployTest {
         return """
                 daemonkit.plugins.watch = true
                 daemonkit.plugins.scan-interval = 50 ms
-                """ + (withVer ? "daemons.ver { listen = \"127.0.0.1:" + port + "\", listen-udp = \"127.0.0.1:" + port + "\" }\n" : "");
+                """
+                + (withVer
+                        ? "daemons.ver { listen = \"127.0.0.1:" + port + "\", listen-udp = \"127.0.0.1:" + port
+                                + "\" }\n"
+                        : "");
     }
 
     private String askUdp(String text) throws IOException {
@@ -69,7 +74,11 @@ class HotDeployTest {
     private void install(byte[] jar) throws IOException {
         Path tmp = home.plugins().resolve(".ver.jar.part");
         Files.write(tmp, jar);
-        Files.move(tmp, home.plugins().resolve("ver.jar"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+                tmp,
+                home.plugins().resolve("ver.jar"),
+                StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
     }
 
     private String ask(String line) throws IOException {
@@ -80,12 +89,13 @@ class HotDeployTest {
 
     @Test
     void aJarDroppedInIsLoadedAndServes() throws Exception {
-        home.config(watching(false));   // a block for a plugin not installed yet would be a config error
+        home.config(watching(false)); // a block for a plugin not installed yet would be a config error
         var launcher = home.start();
         assertThat(launcher.daemon("ver")).isNull();
         install(Jars.versioned("v1"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> launcher.daemon("ver") != null
-                && launcher.daemon("ver").state() == DaemonState.RUNNING);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() ->
+                        launcher.daemon("ver") != null && launcher.daemon("ver").state() == DaemonState.RUNNING);
         try (var c = new LineClient(launcher.daemon("ver").listeners().get(0).boundAddress())) {
             assertThat(c.request("hello")).isEqualTo("v1:hello");
         }
@@ -130,7 +140,9 @@ class HotDeployTest {
             clients.shutdown();
             assertThat(clients.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
 
-            assertThat(failed.get()).as("connections refused or requests unanswered").isZero();
+            assertThat(failed.get())
+                    .as("connections refused or requests unanswered")
+                    .isZero();
             assertThat(versions).containsExactlyInAnyOrder("v1", "v2");
             assertThat(ask("after")).isEqualTo("v2:after");
             // UDP has no connections to keep: the new version took the port over.
@@ -139,10 +151,13 @@ class HotDeployTest {
             assertThat(longLived.request("still")).isEqualTo("v1:still");
         }
         // Once its last connection is gone, the old version's class loader is collected.
-        await().atMost(Duration.ofSeconds(20)).until(() -> launcher.unloader().outcomes().size() == 1
-                && launcher.unloader().outcomes().get(0).isDone());
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> launcher.unloader().outcomes().size() == 1
+                        && launcher.unloader().outcomes().get(0).isDone());
         Unloader.Outcome outcome = launcher.unloader().outcomes().get(0).get();
-        assertThat(outcome.collected()).as("old class loader collected; holders: " + outcome.holders()).isTrue();
+        assertThat(outcome.collected())
+                .as("old class loader collected; holders: " + outcome.holders())
+                .isTrue();
         assertThat(outcome.what()).contains("ver.jar");
     }
 
@@ -160,14 +175,16 @@ class HotDeployTest {
             Files.write(target, Arrays.copyOf(v2, v2.length / part));
             launcher.lookAtPlugins();
         }
-        assertThat(launcher.shelf().loads()).as("no load attempted while the file changes").isEqualTo(loads);
+        assertThat(launcher.shelf().loads())
+                .as("no load attempted while the file changes")
+                .isEqualTo(loads);
         assertThat(launcher.pluginFailures()).isEmpty();
         assertThat(ask("mid-copy")).isEqualTo("v1:mid-copy");
         assertThat(launcher.daemon("ver").state()).isEqualTo(DaemonState.RUNNING);
         Files.write(target, v2);
-        launcher.lookAtPlugins();   // changed: wait for the next look
+        launcher.lookAtPlugins(); // changed: wait for the next look
         assertThat(ask("copied")).isEqualTo("v1:copied");
-        launcher.lookAtPlugins();   // the same for a whole interval: loaded
+        launcher.lookAtPlugins(); // the same for a whole interval: loaded
         assertThat(ask("done")).isEqualTo("v2:done");
     }
 
@@ -178,8 +195,9 @@ class HotDeployTest {
         assertThat(ask("hi")).isEqualTo("v1:hi");
         Files.delete(home.plugins().resolve("ver.jar"));
         await().atMost(Duration.ofSeconds(10)).until(() -> launcher.daemon("ver") == null);
-        await().atMost(Duration.ofSeconds(20)).until(() -> launcher.unloader().outcomes().size() == 1
-                && launcher.unloader().outcomes().get(0).isDone());
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> launcher.unloader().outcomes().size() == 1
+                        && launcher.unloader().outcomes().get(0).isDone());
         assertThat(launcher.unloader().outcomes().get(0).get().collected()).isTrue();
         // The port is free again.
         try (ServerSocket again = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
@@ -194,8 +212,9 @@ class HotDeployTest {
         var launcher = home.start();
         assertThat(launcher.daemon("leaky").state()).isEqualTo(DaemonState.RUNNING);
         Files.delete(home.plugins().resolve("leaky.jar"));
-        await().atMost(Duration.ofSeconds(20)).until(() -> launcher.unloader().outcomes().size() == 1
-                && launcher.unloader().outcomes().get(0).isDone());
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> launcher.unloader().outcomes().size() == 1
+                        && launcher.unloader().outcomes().get(0).isDone());
         Unloader.Outcome outcome = launcher.unloader().outcomes().get(0).get();
         assertThat(outcome.collected()).isFalse();
         assertThat(outcome.holders()).anySatisfy(h -> assertThat(h).contains("leaky-worker"));

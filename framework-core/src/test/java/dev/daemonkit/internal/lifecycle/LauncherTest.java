@@ -18,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -36,7 +37,8 @@ class LauncherTest {
         var launcher = home.start();
         assertThat(launcher.daemon("line-echo").state()).isEqualTo(DaemonState.RUNNING);
         assertThat(launcher.daemon("echo-b").state()).isEqualTo(DaemonState.RUNNING);
-        try (var a = new LineClient(home.address("line-echo")); var b = new LineClient(home.address("echo-b"))) {
+        try (var a = new LineClient(home.address("line-echo"));
+                var b = new LineClient(home.address("echo-b"))) {
             assertThat(a.request("hello")).isEqualTo("a:hello");
             assertThat(b.request("hello")).isEqualTo("b:hello");
             assertThat(a.request("again")).isEqualTo("a:again");
@@ -48,11 +50,18 @@ class LauncherTest {
         Jars.lineEcho(home.plugins());
         Files.writeString(home.plugins().resolve("not-a-jar.jar"), "this is not a zip file");
         PluginJar.at(home.plugins().resolve("missing-class.jar"))
-                .withProviderName("dev.daemonkit.testplugins.NoSuchPlugin").build();
-        PluginJar.at(home.plugins().resolve("bad-constructor.jar")).withPlugin(ThrowsInConstructorPlugin.class).build();
-        PluginJar.at(home.plugins().resolve("bad-configure.jar")).withPlugin(ThrowsInConfigurePlugin.class)
-                .withResource("reference.conf", "daemons.throws-in-configure.listen = \"127.0.0.1:0\"\n").build();
-        PluginJar.at(home.plugins().resolve("no-services.jar")).withResource("readme.txt", "nothing").build();
+                .withProviderName("dev.daemonkit.testplugins.NoSuchPlugin")
+                .build();
+        PluginJar.at(home.plugins().resolve("bad-constructor.jar"))
+                .withPlugin(ThrowsInConstructorPlugin.class)
+                .build();
+        PluginJar.at(home.plugins().resolve("bad-configure.jar"))
+                .withPlugin(ThrowsInConfigurePlugin.class)
+                .withResource("reference.conf", "daemons.throws-in-configure.listen = \"127.0.0.1:0\"\n")
+                .build();
+        PluginJar.at(home.plugins().resolve("no-services.jar"))
+                .withResource("readme.txt", "nothing")
+                .build();
         Jars.libraryUser(home.plugins(), "a", "1.0");
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             home.config("daemons.lib-a.listen = \"127.0.0.1:" + taken.getLocalPort() + "\"\n");
@@ -61,8 +70,10 @@ class LauncherTest {
             try (var client = new LineClient(home.address("line-echo"))) {
                 assertThat(client.request("still here")).isEqualTo("still here");
             }
-            assertThat(launcher.pluginFailures()).extracting(f -> f.source().getFileName().toString())
-                    .containsExactlyInAnyOrder("not-a-jar.jar", "missing-class.jar", "bad-constructor.jar", "no-services.jar");
+            assertThat(launcher.pluginFailures())
+                    .extracting(f -> f.source().getFileName().toString())
+                    .containsExactlyInAnyOrder(
+                            "not-a-jar.jar", "missing-class.jar", "bad-constructor.jar", "no-services.jar");
             assertThat(reason(launcher.pluginFailures(), "not-a-jar.jar")).contains("not a readable jar");
             assertThat(reason(launcher.pluginFailures(), "missing-class.jar")).contains("NoSuchPlugin");
             assertThat(reason(launcher.pluginFailures(), "bad-constructor.jar")).contains("constructor refuses to run");
@@ -70,18 +81,25 @@ class LauncherTest {
 
             var configureFails = launcher.daemon("throws-in-configure");
             assertThat(configureFails.state()).isEqualTo(DaemonState.FAILED);
-            assertThat(configureFails.failure()).contains("configure threw").contains("configure refuses to run")
+            assertThat(configureFails.failure())
+                    .contains("configure threw")
+                    .contains("configure refuses to run")
                     .contains("ThrowsInConfigurePlugin.java");
             var portTaken = launcher.daemon("lib-a");
             assertThat(portTaken.state()).isEqualTo(DaemonState.FAILED);
-            assertThat(portTaken.failure()).contains("127.0.0.1:" + taken.getLocalPort())
-                    .contains("daemons.lib-a.listen").contains("is in use");
+            assertThat(portTaken.failure())
+                    .contains("127.0.0.1:" + taken.getLocalPort())
+                    .contains("daemons.lib-a.listen")
+                    .contains("is in use");
         }
     }
 
-    private static String reason(java.util.List<PluginFailure> failures, String file) {
-        return failures.stream().filter(f -> f.source().getFileName().toString().equals(file))
-                .findFirst().orElseThrow().reason();
+    private static String reason(List<PluginFailure> failures, String file) {
+        return failures.stream()
+                .filter(f -> f.source().getFileName().toString().equals(file))
+                .findFirst()
+                .orElseThrow()
+                .reason();
     }
 
     @Test
@@ -103,10 +121,11 @@ class LauncherTest {
     }
 
     @Test
-    void aLauncherWhoseEveryDaemonFindsItsPortTakenRefusesToStartAndSaysAnotherLauncherIsProbablyRunning() throws Exception {
+    void aLauncherWhoseEveryDaemonFindsItsPortTakenRefusesToStartAndSaysAnotherLauncherIsProbablyRunning()
+            throws Exception {
         Jars.lineEcho(home.plugins());
         try (ServerSocket a = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-             ServerSocket b = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+                ServerSocket b = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             home.config("""
                     daemons.line-echo.listen = "127.0.0.1:%d"
                     daemons.echo-b { plugin = line-echo, listen = "127.0.0.1:%d" }
@@ -114,7 +133,8 @@ class LauncherTest {
             assertThatThrownBy(home::start)
                     .isInstanceOf(Launcher.NothingBound.class)
                     .hasMessageContaining("no daemon could bind its address")
-                    .hasMessageContaining("daemon 'line-echo': 127.0.0.1:" + a.getLocalPort() + " (daemons.line-echo.listen")
+                    .hasMessageContaining(
+                            "daemon 'line-echo': 127.0.0.1:" + a.getLocalPort() + " (daemons.line-echo.listen")
                     .hasMessageContaining("daemon 'echo-b': 127.0.0.1:" + b.getLocalPort() + " (daemons.echo-b.listen")
                     .hasMessageContaining("Another launcher is probably running");
         }
@@ -127,7 +147,8 @@ class LauncherTest {
                 daemons.line-echo.listen = "127.0.0.1:17999"
                 daemons.echo-b { plugin = line-echo, listen = "127.0.0.1:17999" }
                 """);
-        assertThatThrownBy(home::start).isInstanceOf(ConfigError.class)
+        assertThatThrownBy(home::start)
+                .isInstanceOf(ConfigError.class)
                 .hasMessageContaining("two listeners on tcp 127.0.0.1:17999");
     }
 
@@ -136,7 +157,8 @@ class LauncherTest {
         Jars.libraryUser(home.plugins(), "a", "1.0");
         Jars.libraryUser(home.plugins(), "b", "2.0");
         home.start();
-        try (var a = new LineClient(home.address("lib-a")); var b = new LineClient(home.address("lib-b"))) {
+        try (var a = new LineClient(home.address("lib-a"));
+                var b = new LineClient(home.address("lib-b"))) {
             assertThat(a.readLine()).isEqualTo("1.0");
             assertThat(b.readLine()).isEqualTo("2.0");
         }
@@ -146,7 +168,8 @@ class LauncherTest {
     void anExceptionInAHandlerClosesOnlyThatConnection() throws Exception {
         Jars.lineEcho(home.plugins());
         home.start();
-        try (var good = new LineClient(home.address("line-echo")); var bad = new LineClient(home.address("line-echo"))) {
+        try (var good = new LineClient(home.address("line-echo"));
+                var bad = new LineClient(home.address("line-echo"))) {
             assertThat(good.request("one")).isEqualTo("one");
             bad.send("boom\n");
             assertThat(bad.isClosedByServer()).isTrue();
@@ -187,10 +210,11 @@ class LauncherTest {
         Jars.lineEcho(home.plugins());
         home.config("daemons.bye { plugin = line-echo, say-goodbye = true }\n");
         var launcher = home.start();
-        try (var plain = new LineClient(home.address("line-echo")); var session = new LineClient(home.address("bye"))) {
+        try (var plain = new LineClient(home.address("line-echo"));
+                var session = new LineClient(home.address("bye"))) {
             assertThat(plain.request("warm")).isEqualTo("warm");
             assertThat(session.request("warm")).isEqualTo("warm");
-            plain.send("later\n");   // answered 100 ms later by a timer: still in flight when the stop begins
+            plain.send("later\n"); // answered 100 ms later by a timer: still in flight when the stop begins
             await().until(() -> launcher.daemon("line-echo").connections().open() == 1);
             CompletableFuture<Void> stop = CompletableFuture.runAsync(launcher::stop);
             assertThat(session.readLine()).isEqualTo("BYE");
@@ -202,7 +226,8 @@ class LauncherTest {
         }
         // The listener is closed: nothing accepts on the address any more.
         InetSocketAddress gone = launcher.daemon("line-echo").listeners().get(0).address();
-        assertThat(launcher.daemon("line-echo").listeners().get(0).boundAddress()).isNull();
+        assertThat(launcher.daemon("line-echo").listeners().get(0).boundAddress())
+                .isNull();
         assertThat(gone).isNotNull();
     }
 
@@ -212,8 +237,9 @@ class LauncherTest {
         home.start();
         await().untilAsserted(() -> {
             try (var client = new LineClient(home.address("injected"))) {
-                assertThat(client.readLine()).isEqualTo("config=bird log=true loops=true context=true"
-                        + " motto=motto of injected events=[started, timer]");
+                assertThat(client.readLine())
+                        .isEqualTo("config=bird log=true loops=true context=true"
+                                + " motto=motto of injected events=[started, timer]");
             }
         });
     }
@@ -252,18 +278,29 @@ class LauncherTest {
         try {
             Jars.lineEcho(home.plugins());
             home.start();
-            try (var a = new LineClient(home.address("line-echo")); var b = new LineClient(home.address("line-echo"))) {
+            try (var a = new LineClient(home.address("line-echo"));
+                    var b = new LineClient(home.address("line-echo"))) {
                 assertThat(a.request("log")).isEqualTo("logged");
                 assertThat(b.request("log")).isEqualTo("logged");
                 String peerA = "127.0.0.1:" + a.localPort();
                 String peerB = "127.0.0.1:" + b.localPort();
-                await().until(() -> logged.list.stream().filter(e -> e.getFormattedMessage().startsWith("timer")).count() == 2);
+                await().until(() -> logged.list.stream()
+                                .filter(e -> e.getFormattedMessage().startsWith("timer"))
+                                .count()
+                        == 2);
                 for (String what : new String[] {"read log", "timer log", "read complete"}) {
-                    var events = logged.list.stream().filter(e -> e.getFormattedMessage().equals(what)).toList();
+                    var events = logged.list.stream()
+                            .filter(e -> e.getFormattedMessage().equals(what))
+                            .toList();
                     assertThat(events).as(what).hasSizeGreaterThanOrEqualTo(2);
-                    assertThat(events).allSatisfy(e -> assertThat(e.getMDCPropertyMap())
-                            .containsEntry("daemon", "line-echo").containsKey("conn").containsKey("peer"));
-                    assertThat(events).extracting(e -> e.getMDCPropertyMap().get("peer")).contains(peerA, peerB);
+                    assertThat(events)
+                            .allSatisfy(e -> assertThat(e.getMDCPropertyMap())
+                                    .containsEntry("daemon", "line-echo")
+                                    .containsKey("conn")
+                                    .containsKey("peer"));
+                    assertThat(events)
+                            .extracting(e -> e.getMDCPropertyMap().get("peer"))
+                            .contains(peerA, peerB);
                 }
             }
         } finally {

@@ -42,7 +42,8 @@ class OperatorMessagesGoldenTest {
                 daemons.echo-d.enabled = false
                 """);
         Golden.assertMatches("reload-report.txt", launcher.reload().get().toString());
-        Golden.assertMatches("reload-report-nothing-changed.txt", launcher.reload().get().toString());
+        Golden.assertMatches(
+                "reload-report-nothing-changed.txt", launcher.reload().get().toString());
     }
 
     @Test
@@ -52,20 +53,27 @@ class OperatorMessagesGoldenTest {
                 daemons.echo-b { plugin = line-echo, max-connections = 0 }
                 daemons.echo-c { plugin = line-echo, colour = blue }
                 """);
-        assertThatThrownBy(home::start).isInstanceOfSatisfying(ConfigError.class,
-                e -> Golden.assertMatches("config-error-several-problems.txt", stable(e)));
+        assertThatThrownBy(home::start)
+                .isInstanceOfSatisfying(
+                        ConfigError.class, e -> Golden.assertMatches("config-error-several-problems.txt", stable(e)));
     }
 
     @Test
     void aReloadWithSeveralProblemsIsRejectedWithEachOfThem() throws Exception {
         var launcher = home.start();
-        int port = launcher.daemon("line-echo").listeners().get(0).boundAddress().getPort();
+        int port =
+                launcher.daemon("line-echo").listeners().get(0).boundAddress().getPort();
         home.config("""
                 daemons.echo-b { plugin = line-echo, listen = "127.0.0.1:%d" }
                 daemons.echo-c { plugin = line-echo, listen = "127.0.0.1:%d" }
                 """.formatted(port, port));
-        assertThatThrownBy(() -> launcher.reload().get()).isInstanceOf(ExecutionException.class)
-                .cause().isInstanceOfSatisfying(ConfigError.class,
-                        e -> Golden.assertMatches("reload-rejected-several-problems.txt", stable(e).replace(":" + port, ":PORT")));
+        assertThatThrownBy(() -> launcher.reload().get())
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOfSatisfying(
+                        ConfigError.class,
+                        e -> Golden.assertMatches(
+                                "reload-rejected-several-problems.txt",
+                                stable(e).replace(":" + port, ":PORT")));
     }
 }

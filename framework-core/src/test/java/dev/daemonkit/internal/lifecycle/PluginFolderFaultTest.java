@@ -30,11 +30,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class PluginFolderFaultTest {
     @RegisterExtension
     final TestHome home = new TestHome();
+
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
     /** The plugin shelf reports the folder's problems, hot deploy what it changes. */
     private final List<ch.qos.logback.classic.Logger> hotDeployLogs = List.of(
             (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(PluginShelf.class),
             (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(HotDeploy.class));
+
     private int port;
 
     @BeforeEach
@@ -63,10 +65,12 @@ class PluginFolderFaultTest {
 
     private long lines(String containing) {
         List<ILoggingEvent> events;
-        synchronized (logged) {   // appended to under this lock, from the control thread
+        synchronized (logged) { // appended to under this lock, from the control thread
             events = List.copyOf(logged.list);
         }
-        return events.stream().filter(e -> e.getFormattedMessage().contains(containing)).count();
+        return events.stream()
+                .filter(e -> e.getFormattedMessage().contains(containing))
+                .count();
     }
 
     @Test
@@ -77,13 +81,15 @@ class PluginFolderFaultTest {
 
         Path aside = home.plugins().resolveSibling("plugins-aside");
         Files.move(home.plugins(), aside);
-        Files.createSymbolicLink(home.plugins(), home.plugins().getFileName());   // lists with ELOOP
+        Files.createSymbolicLink(home.plugins(), home.plugins().getFileName()); // lists with ELOOP
         await().atMost(Duration.ofSeconds(10)).until(() -> launcher.pluginScanErrors() >= 10);
 
         assertThat(launcher.daemon("ver")).isSameAs(before);
         assertThat(before.state()).isEqualTo(DaemonState.RUNNING);
         assertThat(ask("still")).isEqualTo("v1:still");
-        assertThat(lines("cannot be listed")).as("reported once, not at every look").isEqualTo(1);
+        assertThat(lines("cannot be listed"))
+                .as("reported once, not at every look")
+                .isEqualTo(1);
         assertThat(lines("was removed")).isZero();
 
         Files.delete(home.plugins());
@@ -119,7 +125,7 @@ class PluginFolderFaultTest {
         Path jar = home.plugins().resolve("ver.jar");
         Path aside = home.plugins().resolveSibling("ver.jar.aside");
         Files.move(jar, aside);
-        Files.createSymbolicLink(jar, jar.getFileName());   // listed, but its attributes fail with ELOOP
+        Files.createSymbolicLink(jar, jar.getFileName()); // listed, but its attributes fail with ELOOP
         await().atMost(Duration.ofSeconds(10)).until(() -> launcher.pluginScanErrors() >= 10);
         assertThat(launcher.daemon("ver")).isSameAs(before);
         assertThat(ask("still")).isEqualTo("v1:still");

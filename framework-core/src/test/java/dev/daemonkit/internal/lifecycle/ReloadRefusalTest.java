@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.internal.config.ConfigError;
+import dev.daemonkit.internal.config.ConfigLoader;
 import dev.daemonkit.testing.LineClient;
 import dev.daemonkit.testing.TestHome;
 import dev.daemonkit.testplugins.Jars;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ReloadRefusalTest {
     @RegisterExtension
     final TestHome home = new TestHome();
+
     int portA;
     int portB;
 
@@ -69,7 +71,9 @@ class ReloadRefusalTest {
             // echo-b's change alone would be fine; line-echo's new port is busy: nothing is applied.
             home.config(twoDaemons(portC, "a2:", portB, "b2:"));
             assertThatThrownBy(() -> launcher.reload().get())
-                    .isInstanceOf(ExecutionException.class).cause().isInstanceOf(ConfigError.class)
+                    .isInstanceOf(ExecutionException.class)
+                    .cause()
+                    .isInstanceOf(ConfigError.class)
                     .hasMessageContaining("daemon 'line-echo' cannot move to tcp 127.0.0.1:" + portC)
                     .hasMessageContaining("daemons.line-echo.listen")
                     .hasMessageContaining("in use by another process");
@@ -94,7 +98,9 @@ class ReloadRefusalTest {
         var echo = launcher.daemon("line-echo");
         home.config(twoDaemons(portB, "a2:", portB, "b:"));
         assertThatThrownBy(() -> launcher.reload().get())
-                .isInstanceOf(ExecutionException.class).cause().isInstanceOf(ConfigError.class)
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(ConfigError.class)
                 .hasMessageContaining("daemon 'line-echo' cannot move to tcp 127.0.0.1:" + portB)
                 .hasMessageContaining("daemons.line-echo.listen")
                 .hasMessageContaining("daemon 'echo-b' of this launcher listens there (daemons.echo-b.listen");
@@ -111,12 +117,15 @@ class ReloadRefusalTest {
         int portC = TestHome.freePort();
         home.config(twoDaemons(portB, "a:", portC, "b:"));
         assertThatThrownBy(() -> launcher.reload().get())
-                .cause().isInstanceOf(ConfigError.class)
+                .cause()
+                .isInstanceOf(ConfigError.class)
                 .hasMessageContaining("daemon 'echo-b' of this launcher listens there")
                 .hasMessageContaining("free it with one reload and take it with the next");
         assertThat(ask(portA, "x")).isEqualTo("a:x");
         assertThat(ask(portB, "x")).isEqualTo("b:x");
-        assertThat(canBind(portC)).as("the port reserved for echo-b was released").isTrue();
+        assertThat(canBind(portC))
+                .as("the port reserved for echo-b was released")
+                .isTrue();
     }
 
     @Test
@@ -127,7 +136,8 @@ class ReloadRefusalTest {
             home.config("daemons.line-echo { listen = \"127.0.0.1:" + portA + "\", prefix = \"a2:\" }\n"
                     + "daemons.echo-c { plugin = line-echo, listen = \"127.0.0.1:" + portB + "\" }\n");
             assertThatThrownBy(() -> launcher.reload().get())
-                    .cause().isInstanceOf(ConfigError.class)
+                    .cause()
+                    .isInstanceOf(ConfigError.class)
                     .hasMessageContaining("daemon 'echo-c' cannot move to tcp 127.0.0.1:" + portB)
                     .hasMessageContaining("daemons.echo-c.listen");
             assertThat(launcher.daemon("echo-c")).isNull();
@@ -143,7 +153,7 @@ class ReloadRefusalTest {
         home.config("daemons.line-echo { listen = \"127.0.0.1:" + portA + "\", prefix = \"b:\" }\n");
         assertThat(launcher.reload().get().toString()).contains("restarted: line-echo");
         assertThat(launcher.daemon("line-echo")).isNotSameAs(before);
-        assertThat(ask(portA, "x")).isEqualTo("b:x");   // no gap: the socket was taken over, never closed
+        assertThat(ask(portA, "x")).isEqualTo("b:x"); // no gap: the socket was taken over, never closed
         await().until(() -> before.state() == DaemonState.STOPPED);
         assertThat(ask(portA, "y")).isEqualTo("b:y");
     }
@@ -155,7 +165,8 @@ class ReloadRefusalTest {
         var before = launcher.daemon("line-echo");
         Files.delete(home.configFile());
         assertThatThrownBy(() -> launcher.reload().get())
-                .cause().isInstanceOf(ConfigError.class)
+                .cause()
+                .isInstanceOf(ConfigError.class)
                 .hasMessageContaining("config file " + home.configFile() + " does not exist any more")
                 .hasMessageContaining("Put it back");
         assertThat(launcher.daemon("line-echo")).isSameAs(before);
@@ -166,13 +177,14 @@ class ReloadRefusalTest {
     void reloadAfterTheDefaultConfigFileWasDeletedIsRejectedNotReadAsNothingChanged() throws Exception {
         // Without --config the file may be absent at start (defaults); once it was there, its loss is an error.
         home.config("daemons.line-echo { listen = \"127.0.0.1:" + portA + "\", prefix = \"a:\" }\n");
-        var config = dev.daemonkit.internal.config.ConfigLoader.load(home.configFile(), false, getClass().getClassLoader());
+        var config = ConfigLoader.load(home.configFile(), false, getClass().getClassLoader());
         var launcher = new Launcher(config, home.configFile(), false, home.plugins(), null);
         try {
             launcher.start();
             Files.delete(home.configFile());
             assertThatThrownBy(() -> launcher.reload().get())
-                    .cause().isInstanceOf(ConfigError.class)
+                    .cause()
+                    .isInstanceOf(ConfigError.class)
                     .hasMessageContaining("config file " + home.configFile() + " does not exist any more");
             assertThat(ask(portA, "x")).isEqualTo("a:x");
         } finally {

@@ -2,6 +2,7 @@ package dev.daemonkit.internal.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.internal.config.ConfigError;
@@ -33,7 +34,7 @@ class ReloadTest {
         assertThat(report.updated()).containsExactly("line-echo");
         assertThat(launcher.daemon("line-echo")).isSameAs(before);
         try (var first = new LineClient(home.address("line-echo"))) {
-            assertThat(first.request("one")).isEqualTo("one");   // accepted and counted before the second comes
+            assertThat(first.request("one")).isEqualTo("one"); // accepted and counted before the second comes
             try (var second = new LineClient(home.address("line-echo"))) {
                 assertThat(second.isClosedByServer()).isTrue();
             }
@@ -48,7 +49,7 @@ class ReloadTest {
         home.config("daemons.line-echo.prefix = \"b:\"\n");
         var report = launcher.reload().get();
         assertThat(report.restarted()).containsExactly("line-echo");
-        org.awaitility.Awaitility.await().until(() -> launcher.daemon("line-echo") != before
+        await().until(() -> launcher.daemon("line-echo") != before
                 && launcher.daemon("line-echo").state() == DaemonState.RUNNING);
         try (var c = new LineClient(home.address("line-echo"))) {
             assertThat(c.request("x")).isEqualTo("b:x");
@@ -93,7 +94,9 @@ class ReloadTest {
         Files.writeString(home.configFile(), "daemons.line-echo { prefix = \"b:\", colour = blue }\n");
         assertThatThrownBy(() -> launcher.reload().get())
                 .isInstanceOf(ExecutionException.class)
-                .cause().isInstanceOf(ConfigError.class).hasMessageContaining("unknown key daemons.line-echo.colour");
+                .cause()
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("unknown key daemons.line-echo.colour");
         try (var c = new LineClient(home.address("line-echo"))) {
             assertThat(c.request("x")).isEqualTo("a:x");
         }

@@ -19,26 +19,34 @@ class SupervisionTest {
     final TestHome home = new TestHome();
 
     private static DaemonStatus view(Launcher launcher, String name) {
-        return launcher.daemons().statuses().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow();
+        return launcher.daemons().statuses().stream()
+                .filter(v -> v.name().equals(name))
+                .findFirst()
+                .orElseThrow();
     }
 
     @Test
     void aCrashLoopEndsFailedAfterTheConfiguredRestartsWhileOthersServe() throws Exception {
         Jars.lineEcho(home.plugins());
-        PluginJar.at(home.plugins().resolve("bad-configure.jar")).withPlugin(ThrowsInConfigurePlugin.class)
-                .withResource("reference.conf", "daemons.throws-in-configure.listen = \"127.0.0.1:0\"\n").build();
+        PluginJar.at(home.plugins().resolve("bad-configure.jar"))
+                .withPlugin(ThrowsInConfigurePlugin.class)
+                .withResource("reference.conf", "daemons.throws-in-configure.listen = \"127.0.0.1:0\"\n")
+                .build();
         home.config("""
                 daemons.throws-in-configure.restart {
                   policy = on-failure, max-restarts = 2, backoff-initial = 20 ms, backoff-max = 40 ms
                 }
                 """);
         var launcher = home.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> view(launcher, "throws-in-configure").lastFailure() != null
-                && view(launcher, "throws-in-configure").lastFailure().startsWith("gave up"));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> view(launcher, "throws-in-configure").lastFailure() != null
+                        && view(launcher, "throws-in-configure").lastFailure().startsWith("gave up"));
         var crashing = view(launcher, "throws-in-configure");
         assertThat(crashing.state()).isEqualTo(DaemonState.FAILED);
         assertThat(crashing.restarts()).isEqualTo(2);
-        assertThat(crashing.lastFailure()).contains("gave up after 2 restart(s)").contains("configure refuses to run");
+        assertThat(crashing.lastFailure())
+                .contains("gave up after 2 restart(s)")
+                .contains("configure refuses to run");
         try (var client = new LineClient(home.address("line-echo"))) {
             assertThat(client.request("unaffected")).isEqualTo("unaffected");
         }
@@ -55,8 +63,9 @@ class SupervisionTest {
             client.send("die\n");
             assertThat(client.isClosedByServer()).isTrue();
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> view(launcher, "ver").restarts() == 1
-                && view(launcher, "ver").state() == DaemonState.RUNNING);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> view(launcher, "ver").restarts() == 1
+                        && view(launcher, "ver").state() == DaemonState.RUNNING);
         assertThat(view(launcher, "ver").lastFailure()).contains("the plugin reported: the client asked it to die");
         try (var client = new LineClient(home.address("ver"))) {
             assertThat(client.request("back")).isEqualTo("v1:back");
@@ -70,7 +79,9 @@ class SupervisionTest {
         var launcher = home.start();
         assertThat(launcher.stopDaemon("ver").get()).contains("STOPPED");
         assertThat(view(launcher, "ver").state()).isEqualTo(DaemonState.STOPPED);
-        assertThat(view(launcher, "ver").restartPending()).as("no restart scheduled after an operator's stop").isFalse();
+        assertThat(view(launcher, "ver").restartPending())
+                .as("no restart scheduled after an operator's stop")
+                .isFalse();
         assertThat(launcher.startDaemon("ver").get()).contains("RUNNING");
         try (var client = new LineClient(home.address("ver"))) {
             assertThat(client.request("again")).isEqualTo("v1:again");

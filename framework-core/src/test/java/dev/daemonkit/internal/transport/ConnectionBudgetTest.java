@@ -17,11 +17,11 @@ class ConnectionBudgetTest {
             assertThat(budget.tryAcquire()).isTrue();
         }
         assertThat(a.config().isAutoRead()).isTrue();
-        assertThat(budget.tryAcquire()).isTrue();   // the 200th: the budget is spent, accepting pauses
+        assertThat(budget.tryAcquire()).isTrue(); // the 200th: the budget is spent, accepting pauses
         assertThat(budget.paused()).isTrue();
         assertThat(a.config().isAutoRead()).isFalse();
         assertThat(b.config().isAutoRead()).isFalse();
-        assertThat(budget.tryAcquire()).isFalse();   // accepted in the instant before the pause: refused
+        assertThat(budget.tryAcquire()).isFalse(); // accepted in the instant before the pause: refused
         assertThat(budget.refused()).isEqualTo(1);
         budget.release();
         assertThat(budget.paused()).as("not at the first close: it would flap").isTrue();

@@ -27,7 +27,7 @@ class DaemonEventLoopsTest {
                 """);
         Launcher launcher = home.start();
         try (LineClient noisy = new LineClient(home.address("naive"));
-             LineClient other = new LineClient(home.address("line-echo"))) {
+                LineClient other = new LineClient(home.address("line-echo"))) {
             assertThat(noisy.request("thread")).startsWith("daemonkit-naive-io-");
             assertThat(launcher.daemon("naive").eventLoops()).hasSize(1);
             // Fault: the noisy daemon holds its loop for 1.5 s; the other daemon, alone on the shared
@@ -39,7 +39,7 @@ class DaemonEventLoopsTest {
                     throw new IllegalStateException(e);
                 }
             });
-            Thread.sleep(200);   // let the block begin
+            Thread.sleep(200); // let the block begin
             long t0 = System.nanoTime();
             assertThat(other.request("still served")).isEqualTo("still served");
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
@@ -47,8 +47,9 @@ class DaemonEventLoopsTest {
         }
         // Its loops end with it: no thread of them is left once it has stopped.
         launcher.stopDaemon("naive").get();
-        await().atMost(Duration.ofSeconds(5)).until(() -> Thread.getAllStackTraces().keySet().stream()
-                .noneMatch(t -> t.getName().startsWith("daemonkit-naive-io-")));
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> Thread.getAllStackTraces().keySet().stream()
+                        .noneMatch(t -> t.getName().startsWith("daemonkit-naive-io-")));
         assertThat(launcher.transport().daemonLoops()).isEmpty();
     }
 

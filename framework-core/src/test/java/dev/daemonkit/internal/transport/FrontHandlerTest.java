@@ -28,9 +28,18 @@ class FrontHandlerTest {
     private final List<EmbeddedChannel> channels = new ArrayList<>();
 
     private static DaemonSettings settings(Duration idle, int writeLow, int writeHigh) {
-        return new DaemonSettings("front-test", "front-test", true, 10, idle, Duration.ZERO,
-                new DaemonSettings.Inbound(1024 * 1024, 64L * 1024 * 1024), writeLow, writeHigh,
-                new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO), 0,
+        return new DaemonSettings(
+                "front-test",
+                "front-test",
+                true,
+                10,
+                idle,
+                Duration.ZERO,
+                new DaemonSettings.Inbound(1024 * 1024, 64L * 1024 * 1024),
+                writeLow,
+                writeHigh,
+                new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO),
+                0,
                 Duration.ofSeconds(30));
     }
 
@@ -41,17 +50,19 @@ class FrontHandlerTest {
     /** A connection accepted by {@code owner}: front handler, a handler that records user events, barrier. */
     private EmbeddedChannel accept(DaemonConnections owner) throws Exception {
         EmbeddedChannel ch = new EmbeddedChannel(false, false);
-        owner.accept(ch, p -> p.addLast(new ChannelInboundHandlerAdapter() {
-            @Override
-            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                events.add(evt);
-            }
+        owner.accept(
+                ch,
+                p -> p.addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                        events.add(evt);
+                    }
 
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ((ByteBuf) msg).release();
-            }
-        }));
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ((ByteBuf) msg).release();
+                    }
+                }));
         ch.register();
         channels.add(ch);
         return ch;
@@ -77,12 +88,12 @@ class FrontHandlerTest {
     void aSilentConnectionIsClosedAtItsIdleTimeoutAndActivityPushesTheTimeoutBack() throws Exception {
         EmbeddedChannel ch = accept(connections(settings(Duration.ofSeconds(5), 32 * 1024, 64 * 1024)));
         advance(Duration.ofSeconds(3));
-        ch.writeInbound(bytes("hello\n"));   // activity at 3 s: idle until 8 s
-        advance(Duration.ofSeconds(3));       // 6 s: the first timer fires, finds activity, waits for the rest
+        ch.writeInbound(bytes("hello\n")); // activity at 3 s: idle until 8 s
+        advance(Duration.ofSeconds(3)); // 6 s: the first timer fires, finds activity, waits for the rest
         assertThat(ch.isOpen()).isTrue();
-        advance(Duration.ofMillis(1_900));    // 7.9 s
+        advance(Duration.ofMillis(1_900)); // 7.9 s
         assertThat(ch.isOpen()).isTrue();
-        advance(Duration.ofMillis(200));      // 8.1 s
+        advance(Duration.ofMillis(200)); // 8.1 s
         assertThat(ch.isOpen()).isFalse();
     }
 
@@ -101,10 +112,10 @@ class FrontHandlerTest {
     void aClientThatDoesNotReadPausesReadingUntilItsRepliesDrain() throws Exception {
         EmbeddedChannel ch = accept(connections(settings(Duration.ZERO, 8, 16)));
         assertThat(ch.config().isAutoRead()).isTrue();
-        ch.write(bytes("a reply of more than sixteen bytes\n"));   // queued, not flushed: above the high mark
+        ch.write(bytes("a reply of more than sixteen bytes\n")); // queued, not flushed: above the high mark
         assertThat(ch.isWritable()).isFalse();
         assertThat(ch.config().isAutoRead()).isFalse();
-        ch.flush();   // written out: below the low mark
+        ch.flush(); // written out: below the low mark
         assertThat(ch.isWritable()).isTrue();
         assertThat(ch.config().isAutoRead()).isTrue();
     }
@@ -117,7 +128,7 @@ class FrontHandlerTest {
         CompletableFuture<Void> drained = owner.drain(Duration.ofSeconds(10), Duration.ofMillis(200));
         ch.runPendingTasks();
         assertThat(events).containsExactly(new DaemonStopping(Duration.ofSeconds(10)));
-        advance(Duration.ofMillis(500));   // quiet for long enough, but the reply is not written yet
+        advance(Duration.ofMillis(500)); // quiet for long enough, but the reply is not written yet
         assertThat(ch.isOpen()).isTrue();
         ch.flush();
         advance(Duration.ofMillis(20));
@@ -133,7 +144,7 @@ class FrontHandlerTest {
         owner.drain(Duration.ofSeconds(10), Duration.ofMillis(200));
         ch.runPendingTasks();
         advance(Duration.ofMillis(150));
-        ch.writeInbound(bytes("one more request\n"));   // read at 150 ms: quiet from 350 ms
+        ch.writeInbound(bytes("one more request\n")); // read at 150 ms: quiet from 350 ms
         advance(Duration.ofMillis(100));
         assertThat(ch.isOpen()).isTrue();
         advance(Duration.ofMillis(150));

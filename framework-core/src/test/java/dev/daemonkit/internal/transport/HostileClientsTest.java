@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.daemonkit.internal.admin.AdminServer;
-import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.admin.DaemonkitMetrics;
+import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.lifecycle.Launcher;
 import dev.daemonkit.testing.LineClient;
 import dev.daemonkit.testing.TestHome;
@@ -44,8 +44,8 @@ class HostileClientsTest {
         Launcher launcher = home.start();
         DaemonConnections naive = launcher.daemon("naive").connections();
         try (Socket attacker = connect(home.address("naive"));
-             LineClient honest = new LineClient(home.address("naive"));
-             LineClient other = new LineClient(home.address("line-echo"))) {
+                LineClient honest = new LineClient(home.address("naive"));
+                LineClient other = new LineClient(home.address("line-echo"))) {
             // User: a long line below the cap is served whole.
             assertThat(honest.request("x".repeat(40 * KIB))).isEqualTo(Integer.toString(40 * KIB));
             // Attacker: 256 KiB and never a newline.
@@ -68,11 +68,11 @@ class HostileClientsTest {
         DaemonConnections naive = launcher.daemon("naive").connections();
         List<Socket> attackers = new ArrayList<>();
         try (LineClient honest = new LineClient(home.address("naive"));
-             LineClient other = new LineClient(home.address("line-echo"))) {
+                LineClient other = new LineClient(home.address("line-echo"))) {
             for (int i = 0; i < 8; i++) {
                 Socket s = connect(home.address("naive"));
                 attackers.add(s);
-                sendQuietly(s, new byte[60 * KIB], 'k');   // 8 x 60 KiB = 480 KiB wanted, 256 KiB allowed
+                sendQuietly(s, new byte[60 * KIB], 'k'); // 8 x 60 KiB = 480 KiB wanted, 256 KiB allowed
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> naive.inboundRefused() >= 4);
             // At most four whole 60 KiB lines fit; which connections keep theirs depends on how reads interleave.
@@ -94,11 +94,11 @@ class HostileClientsTest {
         Launcher launcher = home.start();
         DaemonConnections naive = launcher.daemon("naive").connections();
         try (Socket slowloris = connect(home.address("naive"));
-             LineClient idle = new LineClient(home.address("naive"));
-             LineClient busy = new LineClient(home.address("naive"))) {
+                LineClient idle = new LineClient(home.address("naive"));
+                LineClient busy = new LineClient(home.address("naive"))) {
             long start = System.nanoTime();
             boolean closed = false;
-            for (int i = 0; i < 20 && !closed; i++) {   // one byte every 200 ms: never idle, never done
+            for (int i = 0; i < 20 && !closed; i++) { // one byte every 200 ms: never idle, never done
                 closed = !sendQuietly(slowloris, new byte[1], 'a') || serverClosed(slowloris, 200);
                 assertThat(busy.request("line " + i)).isEqualTo("line " + i);
             }
@@ -111,14 +111,16 @@ class HostileClientsTest {
     }
 
     @Test
-    void adminEndpointCutsTricklingHeadersCapsConnectionsEvictsIdleOnesForAnOperatorAndAnswersHugeHeadersWith431() throws Exception {
+    void adminEndpointCutsTricklingHeadersCapsConnectionsEvictsIdleOnesForAnOperatorAndAnswersHugeHeadersWith431()
+            throws Exception {
         Jars.lineEcho(home.plugins());
         home.config("""
                 daemonkit.admin { listen = "127.0.0.1:0", token = "s3cret", max-connections = 3, request-timeout = 1 s }
                 """);
         Launcher launcher = home.start();
         DaemonkitMetrics metrics = new DaemonkitMetrics(launcher, null, null);
-        AdminServer admin = AdminServer.start(launcher, metrics, launcher.settings().admin(), () -> { });
+        AdminServer admin =
+                AdminServer.start(launcher, metrics, launcher.settings().admin(), () -> {});
         try {
             InetSocketAddress at = admin.address();
             // Attacker: header lines trickled one every 300 ms are cut at the request deadline.
@@ -148,14 +150,16 @@ class HostileClientsTest {
                 }
                 await().until(() -> admin.connections().open() == 3);
                 try (Socket fourth = connect(at)) {
-                    assertClosedByServer(fourth);   // the three are not idle yet: refused
+                    assertClosedByServer(fourth); // the three are not idle yet: refused
                 }
                 assertThat(admin.connections().rejected()).isEqualTo(1);
                 // User: once they have idled a second, an operator's request takes the idlest one's place.
                 Thread.sleep(1_200);
                 try (Socket operator = connect(at)) {
-                    sendQuietly(operator, "GET /health HTTP/1.1\r\nAuthorization: Bearer s3cret\r\n\r\n"
-                            .getBytes(StandardCharsets.US_ASCII));
+                    sendQuietly(
+                            operator,
+                            "GET /health HTTP/1.1\r\nAuthorization: Bearer s3cret\r\n\r\n"
+                                    .getBytes(StandardCharsets.US_ASCII));
                     assertThat(readStatusLine(operator)).startsWith("HTTP/1.1 200");
                 }
                 assertThat(admin.connections().evicted()).isEqualTo(1);
@@ -172,8 +176,10 @@ class HostileClientsTest {
             // User: with the token, a request is served.
             await().until(() -> admin.connections().open() == 0);
             try (Socket user = connect(at)) {
-                sendQuietly(user, "GET /health HTTP/1.1\r\nAuthorization: Bearer s3cret\r\n\r\n"
-                        .getBytes(StandardCharsets.US_ASCII));
+                sendQuietly(
+                        user,
+                        "GET /health HTTP/1.1\r\nAuthorization: Bearer s3cret\r\n\r\n"
+                                .getBytes(StandardCharsets.US_ASCII));
                 assertThat(readStatusLine(user)).startsWith("HTTP/1.1 200");
             }
         } finally {
@@ -193,7 +199,7 @@ class HostileClientsTest {
                 """);
         Launcher launcher = home.start();
         DaemonConnections naive = launcher.daemon("naive").connections();
-        assertThat(naive.maxConnections()).isEqualTo(36);   // 60 - admin 4 - line-echo 20
+        assertThat(naive.maxConnections()).isEqualTo(36); // 60 - admin 4 - line-echo 20
         List<Socket> flood = new ArrayList<>();
         List<LineClient> users = new ArrayList<>();
         try {
@@ -241,8 +247,10 @@ class HostileClientsTest {
                 """);
         assertThatThrownBy(() -> launcher.reload().get())
                 .isInstanceOf(ExecutionException.class)
-                .cause().isInstanceOf(ConfigError.class)
-                .hasMessageContaining("add up to 70").hasMessageContaining("budget is 60");
+                .cause()
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("add up to 70")
+                .hasMessageContaining("budget is 60");
         assertThat(launcher.daemon("line-echo").connections().maxConnections()).isEqualTo(20);
         assertThat(launcher.daemon("naive").connections().maxConnections()).isEqualTo(36);
         try (LineClient c = new LineClient(home.address("naive"))) {

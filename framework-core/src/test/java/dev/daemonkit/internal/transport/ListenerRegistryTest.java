@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
 class ListenerRegistryTest {
     private final Transport transport = Transport.create("nio", 1);
     private final ListenerRegistry registry = new ListenerRegistry(transport, new ConnectionBudget(100));
-    private final InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), TestHome.freePort());
-    private final PipelineInitializer nothing = p -> { };
+    private final InetSocketAddress address =
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), TestHome.freePort());
+    private final PipelineInitializer nothing = p -> {};
 
     /** A version of a daemon that records which connections it was given, and closes them. */
     private static final class Version implements ConnectionOwner {
@@ -43,7 +44,7 @@ class ListenerRegistryTest {
         try (Socket s = new Socket(address.getAddress(), address.getPort())) {
             s.setSoTimeout(5_000);
             try (InputStream in = s.getInputStream()) {
-                assertThat(in.read()).isEqualTo(-1);   // closed by the server
+                assertThat(in.read()).isEqualTo(-1); // closed by the server
             }
         }
     }

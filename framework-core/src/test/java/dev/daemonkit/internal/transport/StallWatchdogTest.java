@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 class StallWatchdogTest {
     @RegisterExtension
     final TestHome home = new TestHome();
+
     final ListAppender<ILoggingEvent> logged = new ListAppender<>();
     final Logger logger = (Logger) LoggerFactory.getLogger(StallWatchdog.class);
 
@@ -39,15 +40,23 @@ class StallWatchdogTest {
         home.config("daemons.ver.block-ms = 700\n");
         var launcher = home.start();
         try (var watchdog = new StallWatchdog(launcher.transport().workers(), Duration.ofMillis(150));
-             var client = new LineClient(home.address("ver"))) {
+                var client = new LineClient(home.address("ver"))) {
             // Warm up first: Netty's first buffer allocation registers JFR events, a stall of its own.
             assertThat(client.request("warm")).isEqualTo("v1:warm");
             assertThat(client.request("block")).isEqualTo("v1:block");
-            await().atMost(Duration.ofSeconds(5)).until(() -> logged.list.stream()
-                    .anyMatch(e -> e.getFormattedMessage().matches("(?s).*running again after being blocked for about (?:[5-9]\\d\\d|\\d{4,}) ms.*")));
-            // One report for our deliberate block (other, real stalls such as Netty's one-time JFR setup may be reported too).
-            var reports = logged.list.stream().filter(e -> e.getFormattedMessage().contains("has been blocked")
-                    && e.getFormattedMessage().contains("Thread.sleep")).toList();
+            await().atMost(Duration.ofSeconds(5))
+                    .until(
+                            () -> logged.list.stream()
+                                    .anyMatch(
+                                            e -> e.getFormattedMessage()
+                                                    .matches(
+                                                            "(?s).*running again after being blocked for about (?:[5-9]\\d\\d|\\d{4,}) ms.*")));
+            // One report for our deliberate block (other, real stalls such as Netty's one-time JFR setup may be
+            // reported too).
+            var reports = logged.list.stream()
+                    .filter(e -> e.getFormattedMessage().contains("has been blocked")
+                            && e.getFormattedMessage().contains("Thread.sleep"))
+                    .toList();
             assertThat(reports).hasSize(1);
             assertThat(reports.get(0).getFormattedMessage())
                     .contains("daemon 'ver'")

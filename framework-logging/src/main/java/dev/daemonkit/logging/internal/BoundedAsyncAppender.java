@@ -50,6 +50,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
      * it during a long nap). After {@link #BURST_NAPS} empty naps in a row it sleeps until woken.
      */
     private static final long SHORT_NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
     private static final long LONG_NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
     private static final int BURST_NAPS = 20;
 
@@ -58,6 +59,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     private final LineFormats formats;
     /** Lines ({@link ILoggingEvent}) and, in order with them, work for the writer ({@link WriterTask}). */
     private final ArrayBlockingQueue<Object> queue;
+
     private final int capacity;
     private final int reserve;
     /**
@@ -68,14 +70,17 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     private final Set<Sink> retiring = ConcurrentHashMap.newKeySet();
     /** Guards the totals of removed sinks, and folding a retiring sink into them. */
     private final Object removedCounts = new Object();
+
     private long droppedByRemovedSinks;
     private long lostByRemovedSinks;
     /** Tasks that found the queue full for too long; the writer runs them after its next batch. */
     private final ConcurrentLinkedQueue<WriterTask> lateTasks = new ConcurrentLinkedQueue<>();
+
     private long lastFlushNanos = System.nanoTime();
     private Thread writer;
     /** Lines the writer could not write because a layout or an output threw (writer thread only). */
     private long writeFailures;
+
     private long lastWriteFailureReport = System.nanoTime() - REPORT_INTERVAL_NANOS;
     /** The writer sleeps until a line wakes it (set by the writer only, read by loggers). */
     private volatile boolean parked;
@@ -135,7 +140,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     }
 
     private long sumOverSinks(ToLongFunction<Sink> count) {
-        Set<Sink> sinks = new HashSet<>(daemonSinks.values());   // identity: Sink has no equals
+        Set<Sink> sinks = new HashSet<>(daemonSinks.values()); // identity: Sink has no equals
         sinks.addAll(retiring);
         if (shared != null) {
             sinks.add(shared);
@@ -177,10 +182,10 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             } finally {
                 daemonSinks.remove(daemon, sink);
                 try {
-                    sink.stop();   // its last chunk may still fail, adding to lost()
+                    sink.stop(); // its last chunk may still fail, adding to lost()
                 } finally {
                     synchronized (removedCounts) {
-                        if (retiring.remove(sink)) {   // once, should the daemon have been removed twice
+                        if (retiring.remove(sink)) { // once, should the daemon have been removed twice
                             droppedByRemovedSinks += sink.dropped();
                             lostByRemovedSinks += sink.lost();
                         }
@@ -344,7 +349,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     @Override
     public void stop() {
         if (!isStarted()) {
-            return;   // stopped already (LoggingSystem.close waited, within its flush-timeout)
+            return; // stopped already (LoggingSystem.close waited, within its flush-timeout)
         }
         beginStop();
         awaitStopped(Duration.ofSeconds(10));
@@ -376,8 +381,8 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             Thread.currentThread().interrupt();
         }
         if (thread.isAlive()) {
-            addError("output " + getName() + " did not write its last " + queue.size() + " lines within "
-                    + timeout + "; giving up on them");
+            addError("output " + getName() + " did not write its last " + queue.size() + " lines within " + timeout
+                    + "; giving up on them");
             thread.interrupt();
             return false;
         }
@@ -392,7 +397,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         long nap = SHORT_NAP_NANOS;
         while (isStarted() || !queue.isEmpty()) {
             if (Thread.currentThread().isInterrupted()) {
-                return;   // awaitStopped gave up waiting: a stalled output. Leave what is queued.
+                return; // awaitStopped gave up waiting: a stalled output. Leave what is queued.
             }
             queue.drainTo(batch, BATCH);
             // Checked on every round, an empty one too: the flag can be set just after the writer
@@ -419,7 +424,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                     } else {
                         ((WriterTask) item).run();
                     }
-                } catch (Throwable e) {   // an Error too (a huge line's OutOfMemoryError): see below
+                } catch (Throwable e) { // an Error too (a huge line's OutOfMemoryError): see below
                     // A writer that died would leave the queue full for good, and every WARN/ERROR
                     // would then wait for room forever: an event loop stalled by its logger.
                     writeFailed(e);
@@ -518,12 +523,16 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
         long newlyDropped = total - sink.reported;
         sink.reported = total;
         LoggerContext context = (LoggerContext) getContext();
-        LoggingEvent event = new LoggingEvent(BoundedAsyncAppender.class.getName(),
-                context.getLogger("dev.daemonkit.logging"), Level.WARN,
+        LoggingEvent event = new LoggingEvent(
+                BoundedAsyncAppender.class.getName(),
+                context.getLogger("dev.daemonkit.logging"),
+                Level.WARN,
                 "logging fell behind: dropped " + newlyDropped + " TRACE/DEBUG/INFO lines of this output (queue of "
-                        + capacity + " full; " + total + " dropped since start). Raise daemonkit.logging.async.queue-size,"
+                        + capacity + " full; " + total
+                        + " dropped since start). Raise daemonkit.logging.async.queue-size,"
                         + " lower the level, or check the disk.",
-                null, null);
+                null,
+                null);
         event.setMDCPropertyMap(sink.reportContext());
         event.prepareForDeferredProcessing();
         sink.write(event, formats);

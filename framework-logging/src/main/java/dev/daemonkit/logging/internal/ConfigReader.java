@@ -36,8 +36,11 @@ final class ConfigReader {
         if (inheritAllowed && LogLevels.isInherit(raw)) {
             return null;
         }
-        return LogLevels.parse(raw).orElseThrow(() -> bad(key, "\"" + raw + "\" is not a log level. Use "
-                + LogLevels.CHOICES + (inheritAllowed ? ", or inherit to use the global level" : "") + "."));
+        return LogLevels.parse(raw)
+                .orElseThrow(() -> bad(
+                        key,
+                        "\"" + raw + "\" is not a log level. Use " + LogLevels.CHOICES
+                                + (inheritAllowed ? ", or inherit to use the global level" : "") + "."));
     }
 
     /** The {@code loggers} map, keys flattened to logger names whether quoted or written as paths. */
@@ -50,7 +53,9 @@ final class ConfigReader {
             Object raw = entry.getValue().unwrapped();
             Level level = raw instanceof String ? LogLevels.parse((String) raw).orElse(null) : null;
             if (level == null) {
-                throw new ConfigException.BadValue(entry.getValue().origin(), path(key) + ".\"" + name + "\"",
+                throw new ConfigException.BadValue(
+                        entry.getValue().origin(),
+                        path(key) + ".\"" + name + "\"",
                         "\"" + raw + "\" is not a log level. Use " + LogLevels.CHOICES
                                 + " (quote logger names that contain dots: \"io.netty\" = WARN).");
             }
@@ -62,9 +67,12 @@ final class ConfigReader {
     OutputFormat format(String key) {
         String raw = config.getString(key);
         switch (raw.trim().toLowerCase(Locale.ROOT)) {
-            case "text": return OutputFormat.TEXT;
-            case "json": return OutputFormat.JSON;
-            default: throw bad(key, "\"" + raw + "\" is not an output format. Use text or json.");
+            case "text":
+                return OutputFormat.TEXT;
+            case "json":
+                return OutputFormat.JSON;
+            default:
+                throw bad(key, "\"" + raw + "\" is not an output format. Use text or json.");
         }
     }
 
@@ -103,14 +111,18 @@ final class ConfigReader {
     RollingSettings rolling(String key) {
         Duration history = duration(key + ".max-history", Duration.ofDays(1));
         if (history.toHours() % 24 != 0) {
-            throw bad(key + ".max-history", history + " is not a whole number of days: files roll daily. Write e.g. 14 days.");
+            throw bad(
+                    key + ".max-history",
+                    history + " is not a whole number of days: files roll daily. Write e.g. 14 days.");
         }
         long maxFileSize = bytes(key + ".max-file-size", 1024);
         long totalSizeCap = bytes(key + ".total-size-cap", 1024);
         if (totalSizeCap < maxFileSize) {
             // Every rolled file would be deleted as soon as it is compressed: no history at all.
-            throw bad(key + ".total-size-cap", "is smaller than " + path(key + ".max-file-size")
-                    + ", so no rolled file could be kept. Raise it, e.g. to 50 times max-file-size.");
+            throw bad(
+                    key + ".total-size-cap",
+                    "is smaller than " + path(key + ".max-file-size")
+                            + ", so no rolled file could be kept. Raise it, e.g. to 50 times max-file-size.");
         }
         return new RollingSettings(maxFileSize, (int) history.toDays(), totalSizeCap);
     }

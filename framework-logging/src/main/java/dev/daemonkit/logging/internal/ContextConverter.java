@@ -29,7 +29,9 @@ public final class ContextConverter extends ClassicConverter {
             out.append(daemon != null ? " " : "").append("conn=").append(conn);
         }
         if (peer != null) {
-            out.append(daemon != null || conn != null ? " " : "").append("peer=").append(peer);
+            out.append(daemon != null || conn != null ? " " : "")
+                    .append("peer=")
+                    .append(peer);
         }
         return out.append(']').toString();
     }

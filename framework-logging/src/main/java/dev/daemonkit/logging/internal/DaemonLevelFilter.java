@@ -75,7 +75,10 @@ public final class DaemonLevelFilter extends TurboFilter {
                 reply = level.isGreaterOrEqual(threshold) ? FilterReply.ACCEPT : FilterReply.DENY;
             }
         }
-        if (shedding != null && level.levelInt < Level.WARN_INT && format != null && reply != FilterReply.DENY
+        if (shedding != null
+                && level.levelInt < Level.WARN_INT
+                && format != null
+                && reply != FilterReply.DENY
                 && shedding.globalSaturated()
                 && (reply == FilterReply.ACCEPT || level.isGreaterOrEqual(logger.getEffectiveLevel()))
                 && shedding.shed(daemon != null ? daemon : MDC.get(LogContext.DAEMON))) {
@@ -83,7 +86,10 @@ public final class DaemonLevelFilter extends TurboFilter {
         }
         // Only real WARN/ERROR lines count towards the limit: not isWarnEnabled() probes (no
         // format), not lines the levels drop anyway, not the limiter's own summaries.
-        if (repeats == null || reply == FilterReply.DENY || format == null || level.levelInt < Level.WARN_INT
+        if (repeats == null
+                || reply == FilterReply.DENY
+                || format == null
+                || level.levelInt < Level.WARN_INT
                 || RepeatLimiter.isSummary(marker)) {
             return reply;
         }

@@ -10,8 +10,12 @@ import java.util.Map;
  * @param level   null: inherit the global levels
  * @param loggers levels per logger name inside this daemon; they beat {@code level}
  */
-public record DaemonLogSettings(Level level, Map<String, Level> loggers, boolean fileEnabled,
-        OutputFormat fileFormat, RollingSettings rolling) {
+public record DaemonLogSettings(
+        Level level,
+        Map<String, Level> loggers,
+        boolean fileEnabled,
+        OutputFormat fileFormat,
+        RollingSettings rolling) {
 
     public static final String DEFAULTS_PATH = "daemonkit.daemon-defaults.logging";
 

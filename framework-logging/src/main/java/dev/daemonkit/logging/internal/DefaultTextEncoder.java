@@ -130,7 +130,7 @@ public final class DefaultTextEncoder {
         byte[] bytes = cache.get(name);
         if (bytes == null) {
             if (cache.size() >= CACHE_LIMIT) {
-                cache.clear();   // a process that names threads per task; start over rather than grow
+                cache.clear(); // a process that names threads per task; start over rather than grow
             }
             bytes = (abbreviate ? abbreviator.abbreviate(name) : name).getBytes(StandardCharsets.UTF_8);
             cache.put(name, bytes);

@@ -34,8 +34,10 @@ public record GlobalLogSettings(
         ConfigReader in = new ConfigReader(config, PATH);
         String fileName = in.string("file.name");
         if (!FileNames.isPlain(fileName) || !fileName.endsWith(".log")) {
-            throw in.bad("file.name", "\"" + fileName + "\" must be a plain file name ending in .log"
-                    + " (it is created in the logs directory), e.g. daemonkit.log.");
+            throw in.bad(
+                    "file.name",
+                    "\"" + fileName + "\" must be a plain file name ending in .log"
+                            + " (it is created in the logs directory), e.g. daemonkit.log.");
         }
         return new GlobalLogSettings(
                 in.level("level", false),
@@ -57,11 +59,20 @@ public record GlobalLogSettings(
     private static Boolean consoleMode(ConfigReader in) {
         String raw = in.string("console.enabled");
         switch (raw.trim().toLowerCase(Locale.ROOT)) {
-            case "auto": return null;
-            case "true": case "on": case "yes": return Boolean.TRUE;
-            case "false": case "off": case "no": return Boolean.FALSE;
-            default: throw in.bad("console.enabled", "\"" + raw + "\" is not a console mode. Use auto (on in the"
-                    + " foreground), true or false.");
+            case "auto":
+                return null;
+            case "true":
+            case "on":
+            case "yes":
+                return Boolean.TRUE;
+            case "false":
+            case "off":
+            case "no":
+                return Boolean.FALSE;
+            default:
+                throw in.bad(
+                        "console.enabled",
+                        "\"" + raw + "\" is not a console mode. Use auto (on in the" + " foreground), true or false.");
         }
     }
 }

@@ -40,7 +40,8 @@ public final class LineFormats {
             return jsonBytes;
         }
         if (textBytes == null) {
-            textBytes = fastText != null ? fastText.encode(event)
+            textBytes = fastText != null
+                    ? fastText.encode(event)
                     : text.doLayout(event).getBytes(StandardCharsets.UTF_8);
         }
         return textBytes;

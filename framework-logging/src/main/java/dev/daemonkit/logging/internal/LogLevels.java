@@ -16,8 +16,7 @@ public final class LogLevels {
     /** The word that removes an override so the level comes from the next place in precedence. */
     public static final String INHERIT = "inherit";
 
-    private LogLevels() {
-    }
+    private LogLevels() {}
 
     /** The level named {@code name} (any case), or empty when the name is not a level. */
     public static Optional<Level> parse(String name) {
@@ -25,13 +24,20 @@ public final class LogLevels {
             return Optional.empty();
         }
         switch (name.trim().toUpperCase(Locale.ROOT)) {
-            case "TRACE": return Optional.of(Level.TRACE);
-            case "DEBUG": return Optional.of(Level.DEBUG);
-            case "INFO": return Optional.of(Level.INFO);
-            case "WARN": return Optional.of(Level.WARN);
-            case "ERROR": return Optional.of(Level.ERROR);
-            case "OFF": return Optional.of(Level.OFF);
-            default: return Optional.empty();
+            case "TRACE":
+                return Optional.of(Level.TRACE);
+            case "DEBUG":
+                return Optional.of(Level.DEBUG);
+            case "INFO":
+                return Optional.of(Level.INFO);
+            case "WARN":
+                return Optional.of(Level.WARN);
+            case "ERROR":
+                return Optional.of(Level.ERROR);
+            case "OFF":
+                return Optional.of(Level.OFF);
+            default:
+                return Optional.empty();
         }
     }
 

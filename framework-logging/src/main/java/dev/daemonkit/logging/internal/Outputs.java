@@ -47,7 +47,12 @@ public final class Outputs {
      */
     public BoundedAsyncAppender files(Path logsDir, String fileName, OutputFormat format, RollingSettings rolling) {
         Sink shared = fileName == null ? null : fileSink(fileName, logsDir, fileName, format, rolling, Map.of());
-        return start("files", shared, fileName == null ? "the daemon files" : logsDir.resolve(fileName).toString());
+        return start(
+                "files",
+                shared,
+                fileName == null
+                        ? "the daemon files"
+                        : logsDir.resolve(fileName).toString());
     }
 
     /**
@@ -55,16 +60,18 @@ public final class Outputs {
      *
      * @throws IllegalStateException when the file cannot be opened, saying which and why
      */
-    public void addDaemonFile(BoundedAsyncAppender files, String daemon, Path logsDir, OutputFormat format,
-            RollingSettings rolling) {
-        Sink sink = fileSink(daemon + ".log", logsDir, daemon + ".log", format, rolling,
-                Map.of(LogContext.DAEMON, daemon));
+    public void addDaemonFile(
+            BoundedAsyncAppender files, String daemon, Path logsDir, OutputFormat format, RollingSettings rolling) {
+        Sink sink =
+                fileSink(daemon + ".log", logsDir, daemon + ".log", format, rolling, Map.of(LogContext.DAEMON, daemon));
         try {
             files.addDaemonSink(daemon, sink);
         } catch (IllegalStateException e) {
-            throw new IllegalStateException("cannot open log output " + logsDir.resolve(daemon + ".log") + ": "
-                    + e.getMessage() + ". Check that the logs directory exists and is writable, or pass another"
-                    + " one (--logs DIR).", e);
+            throw new IllegalStateException(
+                    "cannot open log output " + logsDir.resolve(daemon + ".log") + ": "
+                            + e.getMessage() + ". Check that the logs directory exists and is writable, or pass another"
+                            + " one (--logs DIR).",
+                    e);
         }
     }
 
@@ -73,10 +80,15 @@ public final class Outputs {
         archiver.close(millis);
     }
 
-    private Sink fileSink(String name, Path logsDir, String fileName, OutputFormat format, RollingSettings rolling,
+    private Sink fileSink(
+            String name,
+            Path logsDir,
+            String fileName,
+            OutputFormat format,
+            RollingSettings rolling,
             Map<String, String> reportContext) {
-        RollingFile file = new RollingFile(logsDir, fileName, rolling, archiver, System::currentTimeMillis,
-                ZoneId.systemDefault());
+        RollingFile file = new RollingFile(
+                logsDir, fileName, rolling, archiver, System::currentTimeMillis, ZoneId.systemDefault());
         return Sink.file(name, file, format, this::reportError, reportContext);
     }
 
@@ -91,8 +103,11 @@ public final class Outputs {
 
     private BoundedAsyncAppender start(String name, Sink shared, String where) {
         long since = System.currentTimeMillis();
-        BoundedAsyncAppender output = new BoundedAsyncAppender(name, shared,
-                new LineFormats(layout(OutputFormat.TEXT), textPattern, layout(OutputFormat.JSON)), queueSize);
+        BoundedAsyncAppender output = new BoundedAsyncAppender(
+                name,
+                shared,
+                new LineFormats(layout(OutputFormat.TEXT), textPattern, layout(OutputFormat.JSON)),
+                queueSize);
         output.setContext(context);
         output.start();
         if (!output.isStarted()) {
@@ -124,8 +139,12 @@ public final class Outputs {
     private String errorsSince(long since) {
         String errors = context.getStatusManager().getCopyOfStatusList().stream()
                 .filter(s -> s.getLevel() >= Status.WARN && s.getTimestamp() >= since)
-                .map(s -> s.getMessage() + (s.getThrowable() == null || s.getMessage().contains(s.getThrowable().toString())
-                        ? "" : " (" + s.getThrowable() + ")"))
+                .map(s -> s.getMessage()
+                        + (s.getThrowable() == null
+                                        || s.getMessage()
+                                                .contains(s.getThrowable().toString())
+                                ? ""
+                                : " (" + s.getThrowable() + ")"))
                 .collect(Collectors.joining("; "));
         return errors.isEmpty() ? "no reason given by Logback" : errors;
     }

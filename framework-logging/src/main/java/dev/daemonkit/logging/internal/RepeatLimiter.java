@@ -29,8 +29,7 @@ public final class RepeatLimiter {
 
     private static final Marker SUMMARY = MarkerFactory.getDetachedMarker("DAEMONKIT_REPEAT_SUMMARY");
 
-    private record Key(String daemon, String logger, Level level, String format) {
-    }
+    private record Key(String daemon, String logger, Level level, String format) {}
 
     private static final class Window {
         long startNanos;

@@ -69,8 +69,8 @@ public final class RollingFile {
      * @param fileName e.g. {@code echo.log}; rolled files are {@code echo.2025-01-31.0.log.gz}
      * @param clock    milliseconds since the epoch (tests move it by hand)
      */
-    public RollingFile(Path dir, String fileName, RollingSettings rolling, Archiver archiver, LongSupplier clock,
-            ZoneId zone) {
+    public RollingFile(
+            Path dir, String fileName, RollingSettings rolling, Archiver archiver, LongSupplier clock, ZoneId zone) {
         this.dir = dir;
         this.base = fileName.endsWith(".log") ? fileName.substring(0, fileName.length() - 4) : fileName;
         this.active = dir.resolve(fileName);
@@ -95,7 +95,8 @@ public final class RollingFile {
     public void open() throws IOException {
         LocalDate today = today();
         if (Files.isRegularFile(active) && Files.size(active) > 0) {
-            LocalDate written = LocalDate.ofInstant(Files.getLastModifiedTime(active).toInstant(), zone);
+            LocalDate written =
+                    LocalDate.ofInstant(Files.getLastModifiedTime(active).toInstant(), zone);
             if (written.isBefore(today)) {
                 day = written;
                 nextIndex = nextIndex(written);
@@ -117,7 +118,8 @@ public final class RollingFile {
     /** Deletes the {@code .gz.part} files a crash left half written (their raw file is compressed again). */
     private void deletePartialArchives() {
         try (Stream<Path> listing = Files.list(dir)) {
-            listing.filter(p -> partial.matcher(p.getFileName().toString()).matches()).toList()
+            listing.filter(p -> partial.matcher(p.getFileName().toString()).matches())
+                    .toList()
                     .forEach(Archiver::deleteUnlessBeingWritten);
         } catch (IOException e) {
             // An unreadable directory: opening the file reported it already, or will.
@@ -167,8 +169,8 @@ public final class RollingFile {
     }
 
     private void openChannel() throws IOException {
-        channel = FileChannel.open(active, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND);
+        channel = FileChannel.open(
+                active, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         size = channel.size();
     }
 
@@ -229,7 +231,9 @@ public final class RollingFile {
         // Only compressed files count towards the cap: one still waiting for the archiver would count at
         // its full size and could push out older history that fits once it is compressed.
         files.removeIf(f -> !f.path().getFileName().toString().endsWith(".gz"));
-        files.sort(Comparator.comparing(RolledFile::date).thenComparingInt(RolledFile::index).reversed());
+        files.sort(Comparator.comparing(RolledFile::date)
+                .thenComparingInt(RolledFile::index)
+                .reversed());
         long total = 0;
         for (RolledFile file : files) {
             total += file.size();
@@ -239,8 +243,7 @@ public final class RollingFile {
         }
     }
 
-    private record RolledFile(Path path, LocalDate date, int index, long size) {
-    }
+    private record RolledFile(Path path, LocalDate date, int index, long size) {}
 
     private int nextIndex(LocalDate date) {
         int next = 0;
@@ -257,9 +260,10 @@ public final class RollingFile {
     private List<Path> rolledFiles(boolean withCompressed) {
         try (Stream<Path> listing = Files.list(dir)) {
             return listing.filter(p -> {
-                Matcher m = rolled.matcher(p.getFileName().toString());
-                return m.matches() && (withCompressed || m.group(3) == null);
-            }).toList();
+                        Matcher m = rolled.matcher(p.getFileName().toString());
+                        return m.matches() && (withCompressed || m.group(3) == null);
+                    })
+                    .toList();
         } catch (IOException e) {
             return List.of();
         }
@@ -333,7 +337,7 @@ public final class RollingFile {
             Path key = file.toAbsolutePath().normalize();
             synchronized (IN_FLIGHT) {
                 if (!IN_FLIGHT.add(key)) {
-                    return;   // another archiver of this JVM (a second LoggingSystem) is compressing it
+                    return; // another archiver of this JVM (a second LoggingSystem) is compressing it
                 }
             }
             try {
@@ -370,7 +374,7 @@ public final class RollingFile {
                     }) {
                 in.transferTo(out);
             } catch (NoSuchFileException e) {
-                return;   // compressed and deleted meanwhile (a second open of the same log)
+                return; // compressed and deleted meanwhile (a second open of the same log)
             } catch (IOException e) {
                 errors.accept("cannot compress rolled log file " + file + ": " + e + "; it stays uncompressed");
                 deleteQuietly(partial);

@@ -7,5 +7,4 @@ package dev.daemonkit.logging.internal;
  * @param maxHistoryDays   rolled files older than this many days are deleted
  * @param totalSizeCapBytes rolled files beyond this total are deleted, oldest first
  */
-public record RollingSettings(long maxFileSizeBytes, int maxHistoryDays, long totalSizeCapBytes) {
-}
+public record RollingSettings(long maxFileSizeBytes, int maxHistoryDays, long totalSizeCapBytes) {}

@@ -31,9 +31,11 @@ public final class Sink {
     private final OutputFormat format;
     /** A file (null: an appender). */
     private final RollingFile file;
+
     private final Consumer<String> fileErrors;
     /** The console or, for {@link #plain} sinks, an appender that lays lines out itself. */
     private final Appender<ILoggingEvent> appender;
+
     private final PreEncoded encoder;
     private final Map<String, String> reportContext;
     final LongAdder dropped = new LongAdder();
@@ -47,17 +49,25 @@ public final class Sink {
     volatile boolean removing;
     /** Written to since the last flush (writer thread only). */
     boolean dirty;
+
     private boolean started;
     /** Lines laid out but not yet written (writer thread only). */
     private byte[] chunk;
+
     private int chunkLength;
     private int chunkLines;
     private ILoggingEvent chunkLast;
     /** Whether the file's last write failed, so that a failing disk is reported once, not per chunk. */
     private boolean failing;
 
-    private Sink(String name, OutputFormat format, RollingFile file, Consumer<String> fileErrors,
-            Appender<ILoggingEvent> appender, PreEncoded encoder, Map<String, String> reportContext) {
+    private Sink(
+            String name,
+            OutputFormat format,
+            RollingFile file,
+            Consumer<String> fileErrors,
+            Appender<ILoggingEvent> appender,
+            PreEncoded encoder,
+            Map<String, String> reportContext) {
         this.name = name;
         this.format = format;
         this.file = file;
@@ -73,7 +83,11 @@ public final class Sink {
      * @param errors        told when the file cannot be written (and when it can again)
      * @param reportContext MDC of the "lines dropped" report written into this sink, e.g. its daemon
      */
-    public static Sink file(String name, RollingFile file, OutputFormat format, Consumer<String> errors,
+    public static Sink file(
+            String name,
+            RollingFile file,
+            OutputFormat format,
+            Consumer<String> errors,
             Map<String, String> reportContext) {
         return new Sink(name, format, file, errors, null, null, reportContext);
     }
@@ -82,7 +96,10 @@ public final class Sink {
      * An appender (the console) whose lines the writer lays out in {@code format}: sets an encoder on
      * {@code appender} that writes the bytes it is handed. {@code appender} must not be started yet.
      */
-    public static Sink encoded(String name, OutputStreamAppender<ILoggingEvent> appender, OutputFormat format,
+    public static Sink encoded(
+            String name,
+            OutputStreamAppender<ILoggingEvent> appender,
+            OutputFormat format,
             Map<String, String> reportContext) {
         PreEncoded encoder = new PreEncoded();
         encoder.setContext(appender.getContext());

@@ -34,27 +34,32 @@ class BoundedAsyncAppenderTest {
 
     @Test
     void underASaturatedQueueInfoIsDroppedAndCountedWhileEveryWarnAndErrorArrivesInOrder() throws Exception {
-        BoundedAsyncAppender async = new BoundedAsyncAppender("flood", Sink.plain("flood", output, Map.of("daemon", "flood")), null, QUEUE);
+        BoundedAsyncAppender async =
+                new BoundedAsyncAppender("flood", Sink.plain("flood", output, Map.of("daemon", "flood")), null, QUEUE);
         async.setContext(context);
         output.setContext(context);
         async.start();
 
         int infos = 1_000;
         int warnings = 200;
-        Thread producer = new Thread(() -> {
-            for (int i = 0; i < infos; i++) {
-                async.doAppend(event(Level.INFO, "info " + i));
-            }
-            for (int i = 0; i < warnings; i++) {
-                async.doAppend(event(i % 2 == 0 ? Level.WARN : Level.ERROR, "problem " + i));
-            }
-        }, "producer");
+        Thread producer = new Thread(
+                () -> {
+                    for (int i = 0; i < infos; i++) {
+                        async.doAppend(event(Level.INFO, "info " + i));
+                    }
+                    for (int i = 0; i < warnings; i++) {
+                        async.doAppend(event(i % 2 == 0 ? Level.WARN : Level.ERROR, "problem " + i));
+                    }
+                },
+                "producer");
         producer.start();
 
         // The writer is stuck on the first line; the queue fills; INFO beyond 4/5 of it is dropped
         // at once, and WARN/ERROR use the reserved fifth, then wait for room.
-        await().atMost(Duration.ofSeconds(10)).until(() -> async.dropped() > 0
-                && (producer.getState() == Thread.State.WAITING || producer.getState() == Thread.State.TIMED_WAITING));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> async.dropped() > 0
+                        && (producer.getState() == Thread.State.WAITING
+                                || producer.getState() == Thread.State.TIMED_WAITING));
         // The writer took up to one batch off the queue before it stalled, so at most two queues'
         // worth of INFO got through.
         assertThat(async.dropped()).isGreaterThanOrEqualTo(infos - 2L * QUEUE);
@@ -65,13 +70,20 @@ class BoundedAsyncAppenderTest {
         List<String> written = output.messages;
         long infosWritten = written.stream().filter(m -> m.startsWith("info ")).count();
         assertThat(infosWritten + async.dropped()).isEqualTo(infos);
-        assertThat(written).filteredOn(m -> m.startsWith("problem "))
+        assertThat(written)
+                .filteredOn(m -> m.startsWith("problem "))
                 .containsExactlyElementsOf(IntStream.range(0, warnings)
-                        .mapToObj(i -> "problem " + i).toList());
+                        .mapToObj(i -> "problem " + i)
+                        .toList());
         // The writer reports drops into the output itself, at most once a second and once more at stop.
-        List<String> reports = written.stream().filter(m -> m.startsWith("logging fell behind: dropped ")).toList();
+        List<String> reports = written.stream()
+                .filter(m -> m.startsWith("logging fell behind: dropped "))
+                .toList();
         assertThat(reports).isNotEmpty().allSatisfy(r -> assertThat(r).contains("queue of 64 full"));
-        assertThat(reports.stream().mapToLong(r -> Long.parseLong(r.split(" ")[4])).sum()).isEqualTo(async.dropped());
+        assertThat(reports.stream()
+                        .mapToLong(r -> Long.parseLong(r.split(" ")[4]))
+                        .sum())
+                .isEqualTo(async.dropped());
         assertThat(output.reportDaemon).isEqualTo("flood");
     }
 
@@ -109,7 +121,11 @@ class BoundedAsyncAppenderTest {
         }
         assertThat(async.removeDaemonSink("echo", Duration.ofSeconds(10))).isTrue();
         // Every line queued before the removal reached the daemon's sink, which is closed now.
-        assertThat(echo.messages).hasSize(1000).allMatch(m -> m.startsWith("echo ")).last().isEqualTo("echo 999");
+        assertThat(echo.messages)
+                .hasSize(1000)
+                .allMatch(m -> m.startsWith("echo "))
+                .last()
+                .isEqualTo("echo 999");
         assertThat(echo.isStarted()).isFalse();
         async.doAppend(event(Level.INFO, "echo after", Map.of("daemon", "echo")));
         async.stop();
@@ -125,22 +141,25 @@ class BoundedAsyncAppenderTest {
         echo.release.countDown();
         echo.setContext(context);
         output.setContext(context);
-        BoundedAsyncAppender async = new BoundedAsyncAppender("files", Sink.plain("all", output, Map.of()), null, QUEUE);
+        BoundedAsyncAppender async =
+                new BoundedAsyncAppender("files", Sink.plain("all", output, Map.of()), null, QUEUE);
         async.setContext(context);
         async.start();
         async.addDaemonSink("echo", Sink.plain("echo", echo, Map.of("daemon", "echo")));
         // The shared output hangs on the first line: INFO fills four fifths and is then dropped
         // (counted by both sinks), WARN fills the rest, and the queue is full.
         async.doAppend(event(Level.INFO, "first", Map.of("daemon", "echo")));
-        assertThat(output.entered.await(10, TimeUnit.SECONDS)).isTrue();   // the writer holds that line alone
+        assertThat(output.entered.await(10, TimeUnit.SECONDS)).isTrue(); // the writer holds that line alone
         for (int i = 0; i < 200; i++) {
             async.doAppend(event(Level.INFO, "echo " + i, Map.of("daemon", "echo")));
         }
-        Thread warnings = new Thread(() -> {
-            for (int i = 0; i < QUEUE; i++) {
-                async.doAppend(event(Level.WARN, "warn " + i, Map.of("daemon", "echo")));
-            }
-        }, "warnings");
+        Thread warnings = new Thread(
+                () -> {
+                    for (int i = 0; i < QUEUE; i++) {
+                        async.doAppend(event(Level.WARN, "warn " + i, Map.of("daemon", "echo")));
+                    }
+                },
+                "warnings");
         warnings.start();
         await().atMost(Duration.ofSeconds(10)).until(() -> warnings.getState() == Thread.State.TIMED_WAITING);
         long before = async.dropped();
@@ -161,8 +180,8 @@ class BoundedAsyncAppenderTest {
     @Test
     void aLineTakesItsMessageWhenLoggedIfAnArgumentCouldChangeAfterwards() {
         StringBuilder state = new StringBuilder("before");
-        LoggingEvent mutable = new LoggingEvent(getClass().getName(), logger, Level.INFO, "state {} count {}", null,
-                new Object[] {state, 7});
+        LoggingEvent mutable = new LoggingEvent(
+                getClass().getName(), logger, Level.INFO, "state {} count {}", null, new Object[] {state, 7});
         mutable.setMDCPropertyMap(Map.of());
         BoundedAsyncAppender.prepare(mutable);
         state.setLength(0);
@@ -170,8 +189,8 @@ class BoundedAsyncAppenderTest {
         assertThat(mutable.getFormattedMessage()).isEqualTo("state before count 7");
 
         Thread logging = Thread.currentThread();
-        LoggingEvent immutable = new LoggingEvent(getClass().getName(), logger, Level.INFO, "echo {} bytes {}", null,
-                new Object[] {101, "ok"});
+        LoggingEvent immutable = new LoggingEvent(
+                getClass().getName(), logger, Level.INFO, "echo {} bytes {}", null, new Object[] {101, "ok"});
         immutable.setMDCPropertyMap(Map.of());
         BoundedAsyncAppender.prepare(immutable);
         // Formatted later, e.g. on the writer thread; the thread name is still the logging thread's.
@@ -213,13 +232,16 @@ class BoundedAsyncAppenderTest {
         OutputStreamAppender<ILoggingEvent> stream = new OutputStreamAppender<>();
         stream.setContext(context);
         stream.setOutputStream(bytes);
-        BoundedAsyncAppender async = new BoundedAsyncAppender("files",
-                Sink.encoded("all", stream, OutputFormat.TEXT, Map.of()), new LineFormats(layout, "custom", layout), 64);
+        BoundedAsyncAppender async = new BoundedAsyncAppender(
+                "files",
+                Sink.encoded("all", stream, OutputFormat.TEXT, Map.of()),
+                new LineFormats(layout, "custom", layout),
+                64);
         async.setContext(context);
         async.start();
         async.doAppend(event(Level.INFO, "before"));
         async.doAppend(event(Level.ERROR, "poison"));
-        for (int i = 0; i < 500; i++) {   // far more than the queue holds: the writer must go on
+        for (int i = 0; i < 500; i++) { // far more than the queue holds: the writer must go on
             async.doAppend(event(Level.WARN, "after " + i));
         }
         async.stop();
@@ -236,12 +258,14 @@ class BoundedAsyncAppenderTest {
         BoundedAsyncAppender async = new BoundedAsyncAppender("gone", Sink.plain("all", output, Map.of()), null, 8);
         async.setContext(context);
         async.start();
-        for (int i = 0; i < 8; i++) {   // the writer hangs on the first; the rest fill the queue
+        for (int i = 0; i < 8; i++) { // the writer hangs on the first; the rest fill the queue
             async.doAppend(event(Level.WARN, "stuck " + i));
         }
         Thread writer = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().equals("daemonkit-log-gone")).findFirst().orElseThrow();
-        writer.interrupt();   // as a stray interrupt would: the writer leaves its loop
+                .filter(t -> t.getName().equals("daemonkit-log-gone"))
+                .findFirst()
+                .orElseThrow();
+        writer.interrupt(); // as a stray interrupt would: the writer leaves its loop
         await().atMost(Duration.ofSeconds(10)).until(() -> !writer.isAlive());
         assertThat(async.isStarted()).isTrue();
         // The writer is gone and the queue is full; this caller (an event loop) must not wait for good.

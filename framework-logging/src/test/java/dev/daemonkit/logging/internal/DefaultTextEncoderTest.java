@@ -31,32 +31,43 @@ class DefaultTextEncoderTest {
     @Test
     void isTheDefaultOfTheTextPattern() {
         assertThat(ConfigFactory.defaultReference(getClass().getClassLoader())
-                .getString("daemonkit.logging.text-pattern")).isEqualTo(DefaultTextEncoder.PATTERN);
+                        .getString("daemonkit.logging.text-pattern"))
+                .isEqualTo(DefaultTextEncoder.PATTERN);
     }
 
     @Test
     void laysOutEveryKindOfLineAsPatternLayoutDoes() {
-        List<Map<String, String>> contexts = List.of(Map.of(),
+        List<Map<String, String>> contexts = List.of(
+                Map.of(),
                 Map.of("daemon", "echo", "conn", "17", "peer", "127.0.0.1:50312"),
                 Map.of("daemon", "cache-b"),
                 Map.of("conn", "3", "peer", "[::1]:4000"),
                 Map.of("peer", "10.0.0.1:1"),
                 Map.of("user", "x"));
-        List<String> loggers = List.of("daemon.echo", "dev.daemonkit.internal.lifecycle.DaemonInstance",
-                "com.example.very.long.package.name.that.needs.abbreviation.SomeHandler", "ROOT", "x");
-        List<String> messages = List.of("echo {} bytes", "plain", "", "ünïcödé {} ☃", "tab\there {} and {}",
-                "line\nbreak", "{}");
+        List<String> loggers = List.of(
+                "daemon.echo",
+                "dev.daemonkit.internal.lifecycle.DaemonInstance",
+                "com.example.very.long.package.name.that.needs.abbreviation.SomeHandler",
+                "ROOT",
+                "x");
+        List<String> messages =
+                List.of("echo {} bytes", "plain", "", "ünïcödé {} ☃", "tab\there {} and {}", "line\nbreak", "{}");
         List<String> threads = List.of("daemonkit-io-5-1", "main", "thread ü", "");
-        long[] times = {0L, 999L, 1_000L, 1_764_194_859_933L, 1_764_194_859_000L, 1_764_194_859_999L,
-                1_764_194_860_001L};
+        long[] times = {0L, 999L, 1_000L, 1_764_194_859_933L, 1_764_194_859_000L, 1_764_194_859_999L, 1_764_194_860_001L
+        };
         Level[] levels = {Level.TRACE, Level.DEBUG, Level.INFO, Level.WARN, Level.ERROR};
         int checked = 0;
         for (Map<String, String> mdc : contexts) {
             for (String logger : loggers) {
                 for (String message : messages) {
                     for (int i = 0; i < times.length; i++) {
-                        LoggingEvent event = new LoggingEvent(getClass().getName(), context.getLogger(logger),
-                                levels[i % levels.length], message, null, new Object[] {42, "two ü"});
+                        LoggingEvent event = new LoggingEvent(
+                                getClass().getName(),
+                                context.getLogger(logger),
+                                levels[i % levels.length],
+                                message,
+                                null,
+                                new Object[] {42, "two ü"});
                         event.setTimeStamp(times[i]);
                         event.setThreadName(threads.get((i + checked) % threads.size()));
                         event.setMDCPropertyMap(new HashMap<>(mdc));
@@ -72,11 +83,18 @@ class DefaultTextEncoderTest {
 
     @Test
     void aLineWithAnExceptionCarriesItsStackTrace() {
-        LoggingEvent event = new LoggingEvent(getClass().getName(), context.getLogger("daemon.echo"), Level.ERROR,
-                "failed", new IllegalStateException("boom"), null);
+        LoggingEvent event = new LoggingEvent(
+                getClass().getName(),
+                context.getLogger("daemon.echo"),
+                Level.ERROR,
+                "failed",
+                new IllegalStateException("boom"),
+                null);
         event.setMDCPropertyMap(Map.of("daemon", "echo"));
         String line = new String(encoder.encode(event), StandardCharsets.UTF_8);
-        assertThat(line).isEqualTo(layout.doLayout(event)).contains("java.lang.IllegalStateException: boom")
+        assertThat(line)
+                .isEqualTo(layout.doLayout(event))
+                .contains("java.lang.IllegalStateException: boom")
                 .contains("at dev.daemonkit.logging.internal.DefaultTextEncoderTest");
     }
 }

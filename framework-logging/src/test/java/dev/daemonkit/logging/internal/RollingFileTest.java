@@ -39,7 +39,8 @@ class RollingFileTest {
     @TempDir
     Path dir;
 
-    private final AtomicLong clock = new AtomicLong(DAY1.atStartOfDay(ZONE).toInstant().toEpochMilli() + 3_600_000);
+    private final AtomicLong clock =
+            new AtomicLong(DAY1.atStartOfDay(ZONE).toInstant().toEpochMilli() + 3_600_000);
     private final List<String> errors = new CopyOnWriteArrayList<>();
     private RollingFile.Archiver archiver = new RollingFile.Archiver(errors::add);
 
@@ -61,9 +62,10 @@ class RollingFileTest {
         file.close();
         finishArchiving();
 
-        List<String> rolled = names().stream().filter(n -> n.endsWith(".log.gz")).toList();
+        List<String> rolled =
+                names().stream().filter(n -> n.endsWith(".log.gz")).toList();
         assertThat(rolled).isNotEmpty().allMatch(n -> n.matches("echo\\.2026-03-01\\.\\d+\\.log\\.gz"));
-        assertThat(names()).doesNotContain("echo.2026-03-01.0.log");   // compressed, raw one deleted
+        assertThat(names()).doesNotContain("echo.2026-03-01.0.log"); // compressed, raw one deleted
         assertThat(allContent("2026-03-01")).isEqualTo(written.toString());
         assertThat(Files.size(dir.resolve("echo.log"))).isLessThanOrEqualTo(1_000);
     }
@@ -85,10 +87,10 @@ class RollingFileTest {
     void aFileLeftFromAnEarlierDayIsRolledWhenOpenedAndNumbersGoOnAfterARestart() throws IOException {
         RollingFile first = open(new RollingSettings(50, 30, 1L << 30));
         write(first, "a".repeat(40) + "\n");
-        write(first, "b".repeat(40) + "\n");   // rolls the a's to index 0
+        write(first, "b".repeat(40) + "\n"); // rolls the a's to index 0
         first.close();
         RollingFile second = open(new RollingSettings(50, 30, 1L << 30));
-        write(second, "c".repeat(40) + "\n");   // rolls the b's to index 1, not 0 again
+        write(second, "c".repeat(40) + "\n"); // rolls the b's to index 1, not 0 again
         second.close();
         Files.setLastModifiedTime(dir.resolve("echo.log"), FileTime.fromMillis(clock.get()));
         clock.addAndGet(DAY_MILLIS);
@@ -111,14 +113,20 @@ class RollingFileTest {
         Files.write(dir.resolve("cache.2026-01-01.0.log.gz"), new byte[100]);
         RollingFile file = open(new RollingSettings(10, 5, 350));
         write(file, "x".repeat(20) + "\n");
-        write(file, "y".repeat(20) + "\n");   // rolls, then cleans up
+        write(file, "y".repeat(20) + "\n"); // rolls, then cleans up
         file.close();
         finishArchiving();
 
         // max-history 5 days before 2026-03-01 keeps 02-24..02-28; the cap of 350 bytes then keeps the
         // newest: today's roll and the three newest 100-byte files.
-        assertThat(names()).contains("echo.log", "echo.2026-03-01.0.log.gz", "echo.2026-02-28.0.log.gz",
-                "echo.2026-02-27.0.log.gz", "echo.2026-02-26.0.log.gz", "cache.2026-01-01.0.log.gz");
+        assertThat(names())
+                .contains(
+                        "echo.log",
+                        "echo.2026-03-01.0.log.gz",
+                        "echo.2026-02-28.0.log.gz",
+                        "echo.2026-02-27.0.log.gz",
+                        "echo.2026-02-26.0.log.gz",
+                        "cache.2026-01-01.0.log.gz");
         assertThat(names()).noneMatch(n -> n.matches("echo\\.2026-02-(1\\d|2[0-5])\\.0\\.log\\.gz"));
     }
 
@@ -141,8 +149,8 @@ class RollingFileTest {
         open(new RollingSettings(1L << 20, 30, 1L << 30)).close();
         finishArchiving();
 
-        assertThat(names()).containsExactlyInAnyOrder("cache.2026-02-27.0.log.gz.part", "echo.2026-02-28.3.log.gz",
-                "echo.log");
+        assertThat(names())
+                .containsExactlyInAnyOrder("cache.2026-02-27.0.log.gz.part", "echo.2026-02-28.3.log.gz", "echo.log");
         assertThat(gunzip(dir.resolve("echo.2026-02-28.3.log.gz"))).isEqualTo("left behind\n");
     }
 
@@ -151,11 +159,12 @@ class RollingFileTest {
         // A FIFO as the rolled file: the first archiver's compression stays in flight, its .gz.part
         // open, until the test writes the content.
         Path raw = dir.resolve("echo.2026-02-28.0.log");
-        assertThat(new ProcessBuilder("mkfifo", raw.toString()).start().waitFor()).isZero();
+        assertThat(new ProcessBuilder("mkfifo", raw.toString()).start().waitFor())
+                .isZero();
         Path part = dir.resolve("echo.2026-02-28.0.log.gz.part");
         CompletableFuture<OutputStream> writeEnd = CompletableFuture.supplyAsync(() -> {
             try {
-                return Files.newOutputStream(raw);   // opens once the archiver opens the read end
+                return Files.newOutputStream(raw); // opens once the archiver opens the read end
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -166,7 +175,7 @@ class RollingFileTest {
 
         RollingFile.Archiver second = new RollingFile.Archiver(errors::add);
         new RollingFile(dir, "echo.log", settings, second, clock::get, ZONE).open();
-        second.close();   // its clean-up of partial archives and its compression of leftovers have run
+        second.close(); // its clean-up of partial archives and its compression of leftovers have run
         assertThat(part).exists();
 
         try (OutputStream out = writeEnd.get(10, TimeUnit.SECONDS)) {
@@ -203,9 +212,11 @@ class RollingFileTest {
     private String allContent(String day) throws IOException {
         List<Path> rolled = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
-            files.filter(p -> p.getFileName().toString().startsWith("echo." + day + ".")).forEach(rolled::add);
+            files.filter(p -> p.getFileName().toString().startsWith("echo." + day + "."))
+                    .forEach(rolled::add);
         }
-        rolled.sort(Comparator.comparingInt(p -> Integer.parseInt(p.getFileName().toString().split("\\.")[2])));
+        rolled.sort(Comparator.comparingInt(
+                p -> Integer.parseInt(p.getFileName().toString().split("\\.")[2])));
         StringBuilder all = new StringBuilder();
         for (Path p : rolled) {
             all.append(gunzip(p));

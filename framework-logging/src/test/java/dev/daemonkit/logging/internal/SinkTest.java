@@ -42,8 +42,8 @@ class SinkTest {
         layout.setContext(context);
         layout.setPattern("%level %msg%n");
         layout.start();
-        RollingFile file = new RollingFile(logs, "echo.log", new RollingSettings(40, 30, 1L << 30), archiver,
-                clock::get, ZoneOffset.UTC);
+        RollingFile file = new RollingFile(
+                logs, "echo.log", new RollingSettings(40, 30, 1L << 30), archiver, clock::get, ZoneOffset.UTC);
         Sink sink = Sink.file("echo", file, OutputFormat.TEXT, errors::add, Map.of());
         LineFormats formats = new LineFormats(layout, "%level %msg%n", layout);
         sink.start();
@@ -54,24 +54,30 @@ class SinkTest {
         Files.delete(logs);
         write(sink, formats, Level.ERROR, "an error nobody will read");
         write(sink, formats, Level.WARN, "a warning nobody will read");
-        assertThat(errors).singleElement().asString().startsWith("cannot write " + logs.resolve("echo.log"))
+        assertThat(errors)
+                .singleElement()
+                .asString()
+                .startsWith("cannot write " + logs.resolve("echo.log"))
                 .contains("Check the disk");
 
         Files.createDirectories(logs);
-        clock.addAndGet(1_001);   // failing files are tried again each second
+        clock.addAndGet(1_001); // failing files are tried again each second
         write(sink, formats, Level.INFO, "after");
 
-        assertThat(errors).hasSize(2).last().asString()
+        assertThat(errors)
+                .hasSize(2)
+                .last()
+                .asString()
                 .isEqualTo("writing " + logs.resolve("echo.log") + " works again; 2 lines were lost meanwhile");
         assertThat(sink.lost()).isEqualTo(2);
-        assertThat(sink.dropped()).isZero();   // "dropped" means TRACE/DEBUG/INFO shed under load
+        assertThat(sink.dropped()).isZero(); // "dropped" means TRACE/DEBUG/INFO shed under load
         assertThat(Files.readString(logs.resolve("echo.log"))).isEqualTo("INFO after\n");
         sink.stop();
     }
 
     private void write(Sink sink, LineFormats formats, Level level, String message) {
-        LoggingEvent event = new LoggingEvent(getClass().getName(), context.getLogger("test"), level, message, null,
-                null);
+        LoggingEvent event =
+                new LoggingEvent(getClass().getName(), context.getLogger("test"), level, message, null, null);
         event.setMDCPropertyMap(Map.of());
         sink.write(event, formats);
         sink.flush();

@@ -11,6 +11,7 @@ final class ExtendedTimerNode extends TimerNode {
     long dueNanos;
     /** 0 for a one-shot timer. */
     final long periodNanos;
+
     final boolean fixedRate;
 
     ExtendedTimerNode(TimerOwner owner, Runnable task, long dueNanos, long periodNanos, boolean fixedRate) {

@@ -39,7 +39,7 @@ public final class LatenessWindow {
         if (count == 0) {
             return LatenessSnapshot.EMPTY;
         }
-        return new LatenessSnapshot(count, merged.getValueAtPercentile(50), merged.getValueAtPercentile(99),
-                merged.getMaxValue());
+        return new LatenessSnapshot(
+                count, merged.getValueAtPercentile(50), merged.getValueAtPercentile(99), merged.getMaxValue());
     }
 }

@@ -32,9 +32,11 @@ public class TimerNode implements Timeout {
 
     /** Low 32 bits of the deadline tick; only meaningful while linked. */
     int deadline;
+
     volatile Runnable task;
     /** Neighbours in the slot's circular list; both null when not linked. */
     TimerNode next;
+
     TimerNode prev;
     final TimerOwner owner;
 

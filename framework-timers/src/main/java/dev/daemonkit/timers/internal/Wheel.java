@@ -57,13 +57,13 @@ public final class Wheel {
     final Host host;
     final LongSupplier clock;
     private final long tickNanos;
-    private final int tickShift;      // >= 0 when the tick is a power of two nanoseconds
-    private final long tickMagic;     // otherwise floor((2^64 - 1) / tickNanos), for division by multiplication
-    private final long originNanos;   // start of tick 0
+    private final int tickShift; // >= 0 when the tick is a power of two nanoseconds
+    private final long tickMagic; // otherwise floor((2^64 - 1) / tickNanos), for division by multiplication
+    private final long originNanos; // start of tick 0
     private final int bits;
     private final int mask;
     private final int levels;
-    private final byte[] levelOfBit;  // level of a deadline whose highest bit differing from base is i
+    private final byte[] levelOfBit; // level of a deadline whose highest bit differing from base is i
     private final SlotHead[] heads;
     private final long[] occupied;
 
@@ -71,6 +71,7 @@ public final class Wheel {
     private long base;
     /** The tick the host was last asked to wake at. */
     private long wakeTick = Long.MAX_VALUE;
+
     private int pending;
     private int deadLinked;
     private boolean processing;
@@ -129,7 +130,8 @@ public final class Wheel {
     }
 
     /** A node for a timer scheduled from another thread; link it on the wheel's thread with {@link #linkHandedOver}. */
-    public static TimerNode newNode(TimerOwner owner, Runnable task, long dueNanos, long periodNanos, boolean fixedRate) {
+    public static TimerNode newNode(
+            TimerOwner owner, Runnable task, long dueNanos, long periodNanos, boolean fixedRate) {
         // Extended even for a one-shot: the deadline must travel with the node to the wheel's thread.
         return new ExtendedTimerNode(owner, task, dueNanos, periodNanos, fixedRate);
     }

@@ -22,7 +22,8 @@ class TickArithmeticProperties {
         long x = nanos - origin;
         long expected = x <= 0 ? 0 : Math.floorDiv(x - 1, tickNanos) + 1;
         assertThat(wheel.ceilTick(nanos)).isEqualTo(expected);
-        assertThat(wheel.tickStartNanos(expected)).isGreaterThanOrEqualTo(Math.min(nanos, origin + expected * tickNanos));
+        assertThat(wheel.tickStartNanos(expected))
+                .isGreaterThanOrEqualTo(Math.min(nanos, origin + expected * tickNanos));
     }
 
     static final class NoHost implements Wheel.Host {
@@ -37,7 +38,6 @@ class TickArithmeticProperties {
         }
 
         @Override
-        public void wakeAt(long deadlineNanos) {
-        }
+        public void wakeAt(long deadlineNanos) {}
     }
 }

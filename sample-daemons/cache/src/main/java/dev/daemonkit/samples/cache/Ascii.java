@@ -107,7 +107,7 @@ final class Ascii {
     /** Digits in the unsigned decimal form of {@code v}. */
     static int unsignedLength(long v) {
         if (v < 0) {
-            return Long.toUnsignedString(v).length();   // 2^63 and above: rare, may allocate
+            return Long.toUnsignedString(v).length(); // 2^63 and above: rare, may allocate
         }
         int n = 1;
         for (long x = v; x >= 10; x /= 10) {

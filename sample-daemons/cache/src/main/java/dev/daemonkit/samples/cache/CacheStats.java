@@ -47,11 +47,38 @@ final class CacheStats {
 
     /** "stats reset": the counters memcached resets (not the connection and item gauges). */
     void reset() {
-        for (LongAdder a : new LongAdder[] {totalConnections, cmdGet, cmdSet, cmdFlush, cmdTouch, cmdMeta,
-                getHits, getMisses, getExpired, getFlushed, deleteMisses, deleteHits, incrMisses, incrHits,
-                decrMisses, decrHits, casMisses, casHits, casBadval, touchHits, touchMisses, storeTooLarge,
-                storeNoMemory, bytesRead, bytesWritten, totalItems, expiredUnfetched, evictedUnfetched,
-                evictions, reclaimed}) {
+        for (LongAdder a : new LongAdder[] {
+            totalConnections,
+            cmdGet,
+            cmdSet,
+            cmdFlush,
+            cmdTouch,
+            cmdMeta,
+            getHits,
+            getMisses,
+            getExpired,
+            getFlushed,
+            deleteMisses,
+            deleteHits,
+            incrMisses,
+            incrHits,
+            decrMisses,
+            decrHits,
+            casMisses,
+            casHits,
+            casBadval,
+            touchHits,
+            touchMisses,
+            storeTooLarge,
+            storeNoMemory,
+            bytesRead,
+            bytesWritten,
+            totalItems,
+            expiredUnfetched,
+            evictedUnfetched,
+            evictions,
+            reclaimed
+        }) {
             a.reset();
         }
     }

@@ -128,7 +128,7 @@ final class ClassicCommands {
                 verbosity(s);
             }
         } else if (l.startsWithHttp(n - 2)) {
-            s.close();   // a web browser or HTTP client: memcached hangs up on it
+            s.close(); // a web browser or HTTP client: memcached hangs up on it
         } else {
             s.reply("ERROR");
         }
@@ -249,8 +249,7 @@ final class ClassicCommands {
             refuseStore(s, mode, vlen, "SERVER_ERROR out of memory storing object");
             return;
         }
-        s.expect(new PendingStore(mode, l.copy(1), false, flags, exptime, reqCas, (int) vlen, s.noreply, false,
-                null));
+        s.expect(new PendingStore(mode, l.copy(1), false, flags, exptime, reqCas, (int) vlen, s.noreply, false, null));
     }
 
     private void refuseStore(Scratch s, ItemStore.StoreMode mode, long vlen, String error) {
@@ -323,7 +322,7 @@ final class ClassicCommands {
                 (incr ? stats.incrMisses : stats.decrMisses).increment();
                 s.reply("NOT_FOUND");
             }
-            case EXISTS -> { }
+            case EXISTS -> {}
         }
     }
 
@@ -332,8 +331,8 @@ final class ClassicCommands {
         if (l.ntokens > 3) {
             boolean holdIsZero = l.is(2, "0");
             boolean setsNoreply = setNoreplyMaybe(s);
-            boolean valid = (l.ntokens == 4 && (holdIsZero || setsNoreply))
-                    || (l.ntokens == 5 && holdIsZero && setsNoreply);
+            boolean valid =
+                    (l.ntokens == 4 && (holdIsZero || setsNoreply)) || (l.ntokens == 5 && holdIsZero && setsNoreply);
             if (!valid) {
                 s.reply("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]");
                 return;
@@ -354,7 +353,7 @@ final class ClassicCommands {
             s.reply(BAD_FORMAT);
             return;
         }
-        s.reply("OK");   // we log through the framework; the level is accepted and ignored
+        s.reply("OK"); // we log through the framework; the level is accepted and ignored
     }
 
     private void flushAll(Scratch s) {
@@ -390,7 +389,10 @@ final class ClassicCommands {
             } else {
                 s.reply("CLIENT_ERROR usage: stats detail on|off|dump");
             }
-        } else if (l.is(1, "settings") || l.is(1, "items") || l.is(1, "slabs") || l.is(1, "sizes")
+        } else if (l.is(1, "settings")
+                || l.is(1, "items")
+                || l.is(1, "slabs")
+                || l.is(1, "sizes")
                 || l.is(1, "conns")) {
             // We have no slabs, and these lists describe memcached's internals: an empty list.
             s.out().writeBytes(END);

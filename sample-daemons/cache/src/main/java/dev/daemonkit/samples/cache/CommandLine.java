@@ -16,6 +16,7 @@ final class CommandLine {
 
     /** The line, copied out of the input (NUL-truncated, CR stripped); grows to the longest line seen. */
     byte[] bytes = new byte[256];
+
     int length;
     final int[] start = new int[MAX_TOKENS];
     final int[] end = new int[MAX_TOKENS];
@@ -31,7 +32,7 @@ final class CommandLine {
         this.length = length;
         for (int i = 0; i < length; i++) {
             if (bytes[i] == 0) {
-                this.length = i;   // C strings: memcached sees the line only up to a NUL
+                this.length = i; // C strings: memcached sees the line only up to a NUL
                 break;
             }
         }
@@ -105,7 +106,10 @@ final class CommandLine {
             return false;
         }
         int at = start[token];
-        return bytes[at] == 'H' && bytes[at + 1] == 'T' && bytes[at + 2] == 'T' && bytes[at + 3] == 'P'
+        return bytes[at] == 'H'
+                && bytes[at + 1] == 'T'
+                && bytes[at + 2] == 'T'
+                && bytes[at + 3] == 'P'
                 && bytes[at + 4] == '/';
     }
 }

@@ -13,6 +13,7 @@ final class Item {
     final byte[] value;
     /** Client flags, an unsigned 32-bit number. */
     final long flags;
+
     final long cas;
     final boolean binaryKey;
     final int hash;
@@ -21,6 +22,7 @@ final class Item {
     long exptime;
     /** Epoch second of the last store or bump (memcached's it->time). */
     long time;
+
     boolean fetched;
     boolean tokenSent;
     boolean stale;

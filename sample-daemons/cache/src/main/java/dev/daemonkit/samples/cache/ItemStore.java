@@ -18,9 +18,23 @@ final class ItemStore {
     /** memcached's REALTIME_MAXDELTA: expiry times up to 30 days are relative, beyond are absolute. */
     static final long MAX_RELATIVE_EXPTIME = 60L * 60 * 24 * 30;
 
-    enum StoreMode { SET, ADD, REPLACE, APPEND, PREPEND, CAS }
+    enum StoreMode {
+        SET,
+        ADD,
+        REPLACE,
+        APPEND,
+        PREPEND,
+        CAS
+    }
 
-    enum StoreResult { STORED, NOT_STORED, EXISTS, NOT_FOUND, TOO_LARGE, NO_MEMORY }
+    enum StoreResult {
+        STORED,
+        NOT_STORED,
+        EXISTS,
+        NOT_FOUND,
+        TOO_LARGE,
+        NO_MEMORY
+    }
 
     private final long memoryLimit;
     private final int itemSizeMax;
@@ -127,8 +141,18 @@ final class ItemStore {
      * Stores a value under one of memcached's modes. {@code casOut[0]} receives the stored item's
      * CAS; {@code sizeOut[0]} its final value length (after append/prepend).
      */
-    StoreResult store(StoreMode mode, byte[] key, boolean binaryKey, byte[] value, long flags, long exptime,
-                      long reqCas, boolean setStale, boolean vivify, long[] casOut, int[] sizeOut) {
+    StoreResult store(
+            StoreMode mode,
+            byte[] key,
+            boolean binaryKey,
+            byte[] value,
+            long flags,
+            long exptime,
+            long reqCas,
+            boolean setStale,
+            boolean vivify,
+            long[] casOut,
+            int[] sizeOut) {
         int h = hash(key, 0, key.length);
         synchronized (this) {
             long now = now();
@@ -172,7 +196,7 @@ final class ItemStore {
                 case PREPEND:
                     if (old == null) {
                         if (vivify) {
-                            break;   // ms MA/MP with N: a missing item is created with this value
+                            break; // ms MA/MP with N: a missing item is created with this value
                         }
                         return StoreResult.NOT_STORED;
                     }
@@ -228,10 +252,13 @@ final class ItemStore {
     }
 
     /** delete: true if a live item was removed. {@code reqCas} 0 means any. */
-    enum DeleteResult { DELETED, NOT_FOUND, EXISTS }
+    enum DeleteResult {
+        DELETED,
+        NOT_FOUND,
+        EXISTS
+    }
 
-    synchronized DeleteResult delete(byte[] key, int off, int len, long reqCas, boolean markStale,
-                                     long newExptime) {
+    synchronized DeleteResult delete(byte[] key, int off, int len, long reqCas, boolean markStale, long newExptime) {
         Item it = findLive(key, off, len, hash(key, off, len), now(), false);
         if (it == null) {
             stats.deleteMisses.increment();
@@ -243,8 +270,15 @@ final class ItemStore {
         }
         if (markStale) {
             // mg's stale-while-revalidate: keep the item, mark it stale, give it a new CAS.
-            Item replacement = new Item(it.key, it.hash, it.binaryKey, it.value, it.flags, ++lastCas,
-                    newExptime != Long.MIN_VALUE ? newExptime : it.exptime, it.time);
+            Item replacement = new Item(
+                    it.key,
+                    it.hash,
+                    it.binaryKey,
+                    it.value,
+                    it.flags,
+                    ++lastCas,
+                    newExptime != Long.MIN_VALUE ? newExptime : it.exptime,
+                    it.time);
             replacement.fetched = it.fetched;
             replacement.stale = true;
             unlink(it);
@@ -256,15 +290,20 @@ final class ItemStore {
         return DeleteResult.DELETED;
     }
 
-    enum DeltaResult { OK, NON_NUMERIC, NOT_FOUND, EXISTS, NO_MEMORY }
+    enum DeltaResult {
+        OK,
+        NON_NUMERIC,
+        NOT_FOUND,
+        EXISTS,
+        NO_MEMORY
+    }
 
     /**
      * incr/decr: 64-bit unsigned, incr wraps, decr stops at 0. A result no longer than the old value
      * is padded with spaces to the old length, as memcached rewrites the value in place; a longer
      * one makes a new item. {@code result[0]} receives the new value, {@code out[0]} the new item.
      */
-    DeltaResult delta(byte[] key, int off, int len, boolean incr, long delta, long reqCas,
-                      long[] result, Item[] out) {
+    DeltaResult delta(byte[] key, int off, int len, boolean incr, long delta, long reqCas, long[] result, Item[] out) {
         int h = hash(key, off, len);
         synchronized (this) {
             long now = now();

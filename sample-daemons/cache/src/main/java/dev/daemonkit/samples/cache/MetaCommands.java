@@ -104,7 +104,7 @@ final class MetaCommands {
                     }
                 }
                 case 'k' -> writeKey(o, key, binary);
-                default -> { }
+                default -> {}
             }
         }
         return true;
@@ -209,7 +209,7 @@ final class MetaCommands {
                             }
                         }
                         case 'k' -> writeKey(o, it.key, it.binaryKey);
-                        default -> { }
+                        default -> {}
                     }
                 }
                 if (it.tokenSent) {
@@ -227,7 +227,7 @@ final class MetaCommands {
                 }
                 o.writeBytes(CRLF);
                 if (!f.noUpdate) {
-                    store.get(key, 0, key.length, true, Long.MIN_VALUE, null);   // the delayed LRU bump
+                    store.get(key, 0, key.length, true, Long.MIN_VALUE, null); // the delayed LRU bump
                 }
             }
         }
@@ -258,7 +258,7 @@ final class MetaCommands {
         }
         o.writeBytes(CRLF);
         if (s.noreply) {
-            o.writerIndex(mark);   // q: a miss is not worth a line
+            o.writerIndex(mark); // q: a miss is not worth a line
         }
     }
 
@@ -275,7 +275,8 @@ final class MetaCommands {
         }
         Ascii number = s.number;
         if (!number.parseSigned32(l.bytes, l.start[2], l.end[2])
-                || number.value < 0 || number.value > Integer.MAX_VALUE - 2) {
+                || number.value < 0
+                || number.value > Integer.MAX_VALUE - 2) {
             s.replyError(BAD_FORMAT);
             return;
         }
@@ -295,12 +296,12 @@ final class MetaCommands {
                     if (l.length(i) > META_MAX_OPAQUE_LENGTH) {
                         error = OPAQUE_TOO_LONG;
                     } else {
-                        returns.append(' ').append(new String(l.bytes, l.start[i], l.length(i),
-                                StandardCharsets.ISO_8859_1));
+                        returns.append(' ')
+                                .append(new String(l.bytes, l.start[i], l.length(i), StandardCharsets.ISO_8859_1));
                     }
                 }
                 case 'k', 'c', 's' -> returns.append(' ').append((char) l.first(i));
-                default -> { }
+                default -> {}
             }
         }
         ItemStore.StoreMode mode;
@@ -335,7 +336,15 @@ final class MetaCommands {
             refuseSet(s, vlen, "SERVER_ERROR out of memory storing object");
             return;
         }
-        s.expect(new PendingStore(mode, key, f.keyBinary, f.clientFlags, f.exptime, f.reqCas, vlen, s.noreply,
+        s.expect(new PendingStore(
+                mode,
+                key,
+                f.keyBinary,
+                f.clientFlags,
+                f.exptime,
+                f.reqCas,
+                vlen,
+                s.noreply,
                 f.setStale && mode == ItemStore.StoreMode.CAS,
                 returns.toString().getBytes(StandardCharsets.ISO_8859_1)));
     }
@@ -350,7 +359,7 @@ final class MetaCommands {
         s.noreply = pending.noreply;
         ItemStore.StoreResult result = pending.store(store, stats, s);
         if (result == null) {
-            s.replyError("CLIENT_ERROR bad data chunk");   // meta sets always report errors
+            s.replyError("CLIENT_ERROR bad data chunk"); // meta sets always report errors
             return;
         }
         String code;
@@ -411,8 +420,8 @@ final class MetaCommands {
             return;
         }
         o.writeBytes(CRLF);
-        ItemStore.DeleteResult r = store.delete(f.key, 0, f.key.length, f.hasCas ? f.reqCas : 0, f.setStale,
-                f.newTtl ? f.exptime : Long.MIN_VALUE);
+        ItemStore.DeleteResult r = store.delete(
+                f.key, 0, f.key.length, f.hasCas ? f.reqCas : 0, f.setStale, f.newTtl ? f.exptime : Long.MIN_VALUE);
         switch (r) {
             case DELETED -> {
                 if (s.noreply) {
@@ -454,8 +463,8 @@ final class MetaCommands {
             boolean created = false;
             long value = 0;
             String code = null;
-            switch (store.delta(key, 0, key.length, incr, f.delta, f.hasCas ? f.reqCas : 0, s.deltaResult,
-                    s.deltaItem)) {
+            switch (store.delta(
+                    key, 0, key.length, incr, f.delta, f.hasCas ? f.reqCas : 0, s.deltaResult, s.deltaItem)) {
                 case OK -> {
                     it = s.deltaItem[0];
                     value = s.deltaResult[0];
@@ -520,7 +529,7 @@ final class MetaCommands {
                             }
                         }
                         case 'k' -> writeKey(o, key, f.keyBinary);
-                        default -> { }
+                        default -> {}
                     }
                 }
                 if (f.value) {

@@ -28,6 +28,7 @@ final class MetaFlags {
     byte[] key;
     /** Why {@link #parse} failed. */
     String error;
+
     private final boolean[] seen = new boolean[127];
 
     /** memcached's _meta_flag_preparse over the tokens from {@code start}: false with {@link #error} set. */
@@ -89,7 +90,7 @@ final class MetaFlags {
                         recacheTime = store.absoluteExptime(number.value, now);
                     }
                 }
-                case 'l', 'h', 'O', 'P', 'L', 'k', 's', 't', 'c', 'f' -> { }
+                case 'l', 'h', 'O', 'P', 'L', 'k', 's', 't', 'c', 'f' -> {}
                 case 'v' -> value = true;
                 case 'u' -> noUpdate = true;
                 case 'q' -> noReply = true;

@@ -29,8 +29,17 @@ final class PendingStore {
     private byte tail0;
     private byte tail1;
 
-    PendingStore(ItemStore.StoreMode mode, byte[] key, boolean binaryKey, long flags, long exptime, long reqCas,
-                 int valueLength, boolean noreply, boolean setStale, byte[] metaReturnFlags) {
+    PendingStore(
+            ItemStore.StoreMode mode,
+            byte[] key,
+            boolean binaryKey,
+            long flags,
+            long exptime,
+            long reqCas,
+            int valueLength,
+            boolean noreply,
+            boolean setStale,
+            byte[] metaReturnFlags) {
         this.mode = mode;
         this.key = key;
         this.binaryKey = binaryKey;

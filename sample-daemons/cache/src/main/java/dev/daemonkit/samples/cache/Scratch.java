@@ -39,8 +39,7 @@ final class Scratch {
     private TextProtocolHandler connection;
     private ChannelHandlerContext ctx;
 
-    private Scratch() {
-    }
+    private Scratch() {}
 
     /** The scratch of this event loop, set up for one command of {@code connection}. */
     static Scratch begin(TextProtocolHandler connection, ChannelHandlerContext ctx) {

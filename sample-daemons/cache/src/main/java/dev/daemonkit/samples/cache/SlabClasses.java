@@ -25,8 +25,7 @@ final class SlabClasses {
         SIZES = Arrays.copyOf(sizes, n);
     }
 
-    private SlabClasses() {
-    }
+    private SlabClasses() {}
 
     static int classOf(long itemSize) {
         for (int i = 0; i < SIZES.length; i++) {

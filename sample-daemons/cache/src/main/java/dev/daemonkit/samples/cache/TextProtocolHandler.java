@@ -51,6 +51,7 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
     private long swallowRemaining;
     /** Bytes after the reader index already searched for a newline in vain. */
     private int scanned;
+
     private boolean closing;
     /** Nothing of this connection has been read yet (a binary client shows itself by its first byte). */
     private boolean firstByte = true;
@@ -64,8 +65,7 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
 
     /** A connection with commands of its own (tests). */
     TextProtocolHandler(ItemStore store, CacheStats stats, int threads, long maxConnections, int maxLineBytes) {
-        this(new ClassicCommands(store, stats, threads, maxConnections), new MetaCommands(store, stats),
-                maxLineBytes);
+        this(new ClassicCommands(store, stats, threads, maxConnections), new MetaCommands(store, stats), maxLineBytes);
     }
 
     // ---- connection events ---------------------------------------------------------------------
@@ -107,7 +107,7 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
                 if (!closing) {
                     refuseRequestTooLong(ctx);
                 }
-                flushReplies(ctx);   // with the replies of earlier commands of this read, then close
+                flushReplies(ctx); // with the replies of earlier commands of this read, then close
                 return;
             }
         }
@@ -209,7 +209,7 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
             if (lf < 0) {
                 scanned = in.readableBytes();
                 if (scanned > MAX_LINE_WITHOUT_NEWLINE && !mayBeLongMultiGet(in)) {
-                    closing = true;   // foreign input: memcached closes without a word
+                    closing = true; // foreign input: memcached closes without a word
                     in.skipBytes(in.readableBytes());
                 } else if (scanned >= maxLineBytes) {
                     // With its line ending it would pass the limit: refused before it costs more memory.

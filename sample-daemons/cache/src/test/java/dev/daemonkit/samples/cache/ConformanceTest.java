@@ -31,7 +31,8 @@ class ConformanceTest {
     void repliesByteForByteAsMemcached(Servers.Target target, GoldenCases.Case c) throws IOException {
         Wire.flushAll(target.address());
         assertThat(Wire.exchange(target.address(), c.input(), false, Wire.count(c.expected(), "MN\r\n")))
-                .as(c.name()).isEqualTo(c.expected());
+                .as(c.name())
+                .isEqualTo(c.expected());
     }
 
     static List<Arguments> cacheCases() throws IOException {
@@ -51,6 +52,7 @@ class ConformanceTest {
         Servers.Target cache = Servers.cache();
         Wire.flushAll(cache.address());
         assertThat(Wire.exchange(cache.address(), c.input(), true, Wire.count(c.expected(), "MN\r\n")))
-                .as(c.name()).isEqualTo(c.expected());
+                .as(c.name())
+                .isEqualTo(c.expected());
     }
 }

@@ -38,7 +38,7 @@ class ForeignInputTest {
     void aClientThatSendsHalfACommandAndGoesSilentDoesNotDisturbOthers(Servers.Target target) throws IOException {
         InetSocketAddress a = target.address();
         try (Socket silent = new Socket(a.getAddress(), a.getPort());
-             Socket silentInData = new Socket(a.getAddress(), a.getPort())) {
+                Socket silentInData = new Socket(a.getAddress(), a.getPort())) {
             silent.getOutputStream().write(ascii("get half-a-comm"));
             silentInData.getOutputStream().write(ascii("set k-half 0 0 100\r\nonly some of the"));
             assertThat(Wire.exchange(a, ascii("set k-other 0 0 2\r\nok\r\nget k-other\r\n"), false))
@@ -73,8 +73,8 @@ class ForeignInputTest {
     @MethodSource("servers")
     void aValueSentOneBytePerSegmentIsStoredWhole(Servers.Target target) throws IOException {
         String value = "v".repeat(3000);
-        String reply = Wire.exchange(target.address(),
-                ascii("set k-slow 0 0 3000\r\n" + value + "\r\nget k-slow\r\n"), true);
+        String reply =
+                Wire.exchange(target.address(), ascii("set k-slow 0 0 3000\r\n" + value + "\r\nget k-slow\r\n"), true);
         assertThat(reply).isEqualTo("STORED\r\nVALUE k-slow 0 3000\r\n" + value + "\r\nEND\r\n");
     }
 
@@ -93,7 +93,11 @@ class ForeignInputTest {
         }
         in.append("\r\n");
         for (int i = 0; i < 100; i++) {
-            expected.append("VALUE p").append(i).append(" 0 3\r\nv").append(i % 10).append("x\r\n");
+            expected.append("VALUE p")
+                    .append(i)
+                    .append(" 0 3\r\nv")
+                    .append(i % 10)
+                    .append("x\r\n");
         }
         expected.append("END\r\n");
         assertThat(Wire.exchange(target.address(), ascii(in.toString()), false)).isEqualTo(expected.toString());
@@ -114,11 +118,13 @@ class ForeignInputTest {
                 .isEqualTo("SERVER_ERROR object too large for cache\r\nEND\r\n");
         // The largest value memcached takes under a one-byte key: 1 MB less 60 bytes of overhead.
         int max = 1024 * 1024 - 60;
-        String ok = Wire.exchange(target.address(), concat(ascii("set k 0 0 " + max + "\r\n"), new byte[max],
-                ascii("\r\n")), false);
+        String ok = Wire.exchange(
+                target.address(), concat(ascii("set k 0 0 " + max + "\r\n"), new byte[max], ascii("\r\n")), false);
         assertThat(ok).isEqualTo("STORED\r\n");
-        String tooBig = Wire.exchange(target.address(), concat(ascii("set k 0 0 " + (max + 1) + "\r\n"),
-                new byte[max + 1], ascii("\r\n")), false);
+        String tooBig = Wire.exchange(
+                target.address(),
+                concat(ascii("set k 0 0 " + (max + 1) + "\r\n"), new byte[max + 1], ascii("\r\n")),
+                false);
         assertThat(tooBig).isEqualTo("SERVER_ERROR object too large for cache\r\n");
     }
 
@@ -131,7 +137,9 @@ class ForeignInputTest {
             in.append(' ').append(key).append(String.format("%03d", i));
         }
         in.append("\r\n");
-        assertThat(in.length()).as("a line of 50 KB, under the default max-line-bytes").isBetween(50_000, 65_536);
+        assertThat(in.length())
+                .as("a line of 50 KB, under the default max-line-bytes")
+                .isBetween(50_000, 65_536);
         assertThat(Wire.exchange(target.address(), ascii(in.toString()), false))
                 .isEqualTo("STORED\r\nVALUE " + key + "007 0 1\r\nx\r\nEND\r\n");
     }
@@ -193,8 +201,9 @@ class ForeignInputTest {
     }
 
     /** A binary GET of key "a": magic 0x80, opcode 0, key length 1, body length 1 (no 0x0a in it). */
-    private static final byte[] BINARY_GET = {(byte) 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 0, 'a'};
+    private static final byte[] BINARY_GET = {
+        (byte) 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'a'
+    };
 
     @Test
     void aBinaryGetIsAnsweredErrorAndClosedAtOnce() throws IOException {
@@ -213,8 +222,7 @@ class ForeignInputTest {
             s.setSoTimeout(500);
             s.getOutputStream().write(BINARY_GET);
             InputStream in = s.getInputStream();
-            assertThatThrownBy(in::read)
-                    .isInstanceOf(SocketTimeoutException.class);
+            assertThatThrownBy(in::read).isInstanceOf(SocketTimeoutException.class);
             s.setSoTimeout(5000);
             s.getOutputStream().write(ascii("\r\nversion\r\n"));
             byte[] want = ascii("ERROR\r\nVERSION 1.6.18\r\n");

@@ -23,8 +23,7 @@ final class GoldenCases {
 
     private static final Pattern REPEAT = Pattern.compile("\\{(.)\\*(\\d+)}");
 
-    private GoldenCases() {
-    }
+    private GoldenCases() {}
 
     static List<Case> load() throws IOException {
         String text;

@@ -16,8 +16,8 @@ class ItemStoreTest {
     }
 
     private ItemStore.StoreResult set(ItemStore store, String key, int valueBytes) {
-        return store.store(ItemStore.StoreMode.SET, b(key), false, new byte[valueBytes], 0, 0, 0, false, false,
-                null, null);
+        return store.store(
+                ItemStore.StoreMode.SET, b(key), false, new byte[valueBytes], 0, 0, 0, false, false, null, null);
     }
 
     private boolean has(ItemStore store, String key) {
@@ -74,7 +74,18 @@ class ItemStoreTest {
     void expiredItemsAreReclaimedNotEvicted() {
         long itemSize = Item.sizeOf(2, 0, 100);
         ItemStore store = new ItemStore(itemSize * 2, 1 << 20, clock::get, stats);
-        store.store(ItemStore.StoreMode.SET, b("k1"), false, new byte[100], 0, clock.get() + 1, 0, false, false, null, null);
+        store.store(
+                ItemStore.StoreMode.SET,
+                b("k1"),
+                false,
+                new byte[100],
+                0,
+                clock.get() + 1,
+                0,
+                false,
+                false,
+                null,
+                null);
         set(store, "k2", 100);
         clock.addAndGet(1);
         set(store, "k3", 100);
@@ -85,7 +96,8 @@ class ItemStoreTest {
     @Test
     void incrementWrapsAt64BitsAndDecrementStopsAtZero() {
         ItemStore store = new ItemStore(1 << 20, 1 << 20, clock::get, stats);
-        store.store(ItemStore.StoreMode.SET, b("n"), false, b("18446744073709551614"), 0, 0, 0, false, false, null, null);
+        store.store(
+                ItemStore.StoreMode.SET, b("n"), false, b("18446744073709551614"), 0, 0, 0, false, false, null, null);
         long[] result = new long[1];
         Item[] item = new Item[1];
         assertThat(store.delta(b("n"), 0, 1, true, 3, 0, result, item)).isEqualTo(ItemStore.DeltaResult.OK);

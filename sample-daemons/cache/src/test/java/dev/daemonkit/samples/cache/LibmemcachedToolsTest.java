@@ -23,14 +23,18 @@ class LibmemcachedToolsTest {
         return Servers.all();
     }
 
-    record Result(int exit, String output) {
-    }
+    record Result(int exit, String output) {}
 
     private static Result run(Path dir, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
         p.getOutputStream().close();
         byte[] out = p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(String.join(" ", command) + " finished").isTrue();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS))
+                .as(String.join(" ", command) + " finished")
+                .isTrue();
         return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
 
@@ -43,8 +47,16 @@ class LibmemcachedToolsTest {
     void memccapablePassesEveryTextProtocolCheck(Servers.Target target, @TempDir Path dir)
             throws IOException, InterruptedException {
         Path memccapable = Servers.requireBinary("memccapable", "libmemcached-tools");
-        Result r = run(dir, memccapable.toString(), "-h", "127.0.0.1", "-p",
-                Integer.toString(target.address().getPort()), "-a", "-t", "5");
+        Result r = run(
+                dir,
+                memccapable.toString(),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(target.address().getPort()),
+                "-a",
+                "-t",
+                "5");
         assertThat(r.output()).as(r.output()).contains("All tests passed").doesNotContain("[FAIL]");
         assertThat(r.exit()).isZero();
     }
@@ -65,7 +77,8 @@ class LibmemcachedToolsTest {
         // memccat ends what it prints with a newline of its own
         assertThat(cat.output().equals(content + "\n") || cat.output().equals(content))
                 .as("memccat printed the " + content.length() + " characters memccp stored; got "
-                        + cat.output().length() + " characters").isTrue();
+                        + cat.output().length() + " characters")
+                .isTrue();
     }
 
     @ParameterizedTest(name = "{0}")

@@ -46,8 +46,7 @@ final class Servers {
     private static Target memcached;
     private static String memcachedProblem;
 
-    private Servers() {
-    }
+    private Servers() {}
 
     static synchronized Target cache() {
         if (cache == null) {
@@ -122,17 +121,20 @@ final class Servers {
             return null;
         }
         int port = freePort();
-        List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-p", Integer.toString(port), "-U", "0",
-                "-l", "127.0.0.1", "-t", "1", "-B", "ascii"));
+        List<String> cmd = new ArrayList<>(List.of(
+                bin.toString(), "-p", Integer.toString(port), "-U", "0", "-l", "127.0.0.1", "-t", "1", "-B", "ascii"));
         if ("root".equals(System.getProperty("user.name"))) {
             cmd.add("-u");
-            cmd.add("root");   // memcached refuses to run as root without being told which user to be
+            cmd.add("root"); // memcached refuses to run as root without being told which user to be
         }
-        Process process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process process = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         Runtime.getRuntime().addShutdownHook(new Thread(process::destroy));
         InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
-        Awaitility.await("memcached listening on " + address).atMost(Duration.ofSeconds(10))
+        Awaitility.await("memcached listening on " + address)
+                .atMost(Duration.ofSeconds(10))
                 .pollInterval(Duration.ofMillis(20))
                 .until(() -> {
                     if (!process.isAlive()) {
@@ -167,7 +169,8 @@ final class Servers {
             Launcher launcher = new Launcher(config, conf, true, plugins, null);
             launcher.start();
             Runtime.getRuntime().addShutdownHook(new Thread(launcher::stop));
-            InetSocketAddress bound = launcher.daemon("cache").listeners().get(0).boundAddress();
+            InetSocketAddress bound =
+                    launcher.daemon("cache").listeners().get(0).boundAddress();
             assertThat(bound).as("the cache daemon's bound address").isNotNull();
             return new Target("cache-daemon", bound);
         } catch (IOException e) {
@@ -179,13 +182,17 @@ final class Servers {
     private static void packPluginJar(Path jar) throws IOException {
         Path classes;
         try {
-            classes = Path.of(CachePlugin.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            classes = Path.of(CachePlugin.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
         } catch (URISyntaxException e) {
             throw new IOException(e);
         }
         try (OutputStream file = Files.newOutputStream(jar);
-             JarOutputStream out = new JarOutputStream(file);
-             Stream<Path> files = Files.walk(classes)) {
+                JarOutputStream out = new JarOutputStream(file);
+                Stream<Path> files = Files.walk(classes)) {
             for (Path p : files.filter(Files::isRegularFile).toList()) {
                 out.putNextEntry(new JarEntry(classes.relativize(p).toString().replace('\\', '/')));
                 Files.copy(p, out);

@@ -24,10 +24,12 @@ class SpymemcachedTest {
     }
 
     private static MemcachedClient client(Servers.Target target) throws IOException {
-        return new MemcachedClient(new ConnectionFactoryBuilder()
-                .setProtocol(ConnectionFactoryBuilder.Protocol.TEXT)
-                .setOpTimeout(5000)
-                .build(), List.of(target.address()));
+        return new MemcachedClient(
+                new ConnectionFactoryBuilder()
+                        .setProtocol(ConnectionFactoryBuilder.Protocol.TEXT)
+                        .setOpTimeout(5000)
+                        .build(),
+                List.of(target.address()));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -40,7 +42,8 @@ class SpymemcachedTest {
             assertThat(c.set(p + "a", 0, "alpha").get(5, TimeUnit.SECONDS)).isTrue();
             assertThat(c.get(p + "a")).isEqualTo("alpha");
             assertThat(c.add(p + "a", 0, "again").get(5, TimeUnit.SECONDS)).isFalse();
-            assertThat(c.replace(p + "missing", 0, "x").get(5, TimeUnit.SECONDS)).isFalse();
+            assertThat(c.replace(p + "missing", 0, "x").get(5, TimeUnit.SECONDS))
+                    .isFalse();
             assertThat(c.append(0, p + "a", "-omega").get(5, TimeUnit.SECONDS)).isTrue();
             assertThat(c.prepend(0, p + "a", "pre-").get(5, TimeUnit.SECONDS)).isTrue();
             assertThat(c.get(p + "a")).isEqualTo("pre-alpha-omega");
@@ -54,12 +57,14 @@ class SpymemcachedTest {
             assertThat(c.incr(p + "n", 5)).isEqualTo(15);
             assertThat(c.decr(p + "n", 100)).isZero();
 
-            c.set(p + "b", 0, List.of(1, 2, 3)).get(5, TimeUnit.SECONDS);   // a serialized object
+            c.set(p + "b", 0, List.of(1, 2, 3)).get(5, TimeUnit.SECONDS); // a serialized object
             Map<String, Object> bulk = c.getBulk(p + "a", p + "b", p + "nothing");
-            assertThat(bulk).containsEntry(p + "a", "swapped").containsEntry(p + "b", List.of(1, 2, 3))
+            assertThat(bulk)
+                    .containsEntry(p + "a", "swapped")
+                    .containsEntry(p + "b", List.of(1, 2, 3))
                     .doesNotContainKey(p + "nothing");
 
-            byte[] big = new byte[500_000];   // spymemcached compresses above 16 KB; random bytes do not compress
+            byte[] big = new byte[500_000]; // spymemcached compresses above 16 KB; random bytes do not compress
             new Random(1).nextBytes(big);
             assertThat(c.set(p + "big", 0, big).get(5, TimeUnit.SECONDS)).isTrue();
             assertThat((byte[]) c.get(p + "big")).isEqualTo(big);

@@ -61,11 +61,23 @@ class TextProtocolHandlerTest {
         StringBuilder in = new StringBuilder();
         StringBuilder expected = new StringBuilder();
         for (int i = 0; i < 100; i++) {
-            in.append("set k").append(i).append(" 0 0 1\r\n").append(i % 10).append("\r\nget k").append(i).append("\r\n");
-            expected.append("STORED\r\nVALUE k").append(i).append(" 0 1\r\n").append(i % 10).append("\r\nEND\r\n");
+            in.append("set k")
+                    .append(i)
+                    .append(" 0 0 1\r\n")
+                    .append(i % 10)
+                    .append("\r\nget k")
+                    .append(i)
+                    .append("\r\n");
+            expected.append("STORED\r\nVALUE k")
+                    .append(i)
+                    .append(" 0 1\r\n")
+                    .append(i % 10)
+                    .append("\r\nEND\r\n");
         }
         channel.writeInbound(bytes(in.toString()));
-        assertThat(channel.outboundMessages()).as("one buffer, flushed once for the whole read").hasSize(1);
+        assertThat(channel.outboundMessages())
+                .as("one buffer, flushed once for the whole read")
+                .hasSize(1);
         assertThat(replies()).isEqualTo(expected.toString());
     }
 
@@ -95,7 +107,8 @@ class TextProtocolHandlerTest {
 
     @Test
     void noreplySilencesSuccessAndTheDataBlockErrorsOfStorageCommands() {
-        assertThat(send("set k 0 0 1 noreply\r\nx\r\nadd k 0 0 1 noreply\r\ny\r\nincr k 1 noreply\r\n")).isEmpty();
+        assertThat(send("set k 0 0 1 noreply\r\nx\r\nadd k 0 0 1 noreply\r\ny\r\nincr k 1 noreply\r\n"))
+                .isEmpty();
         assertThat(send("get k\r\n")).isEqualTo("VALUE k 0 1\r\nx\r\nEND\r\n");
     }
 
@@ -153,7 +166,9 @@ class TextProtocolHandlerTest {
             channel.writeInbound(bytes(chunk));
             sent += chunk.length();
         }
-        assertThat(sent).as("refused as soon as the line reached max-line-bytes").isEqualTo(4 + 4 * 16 * 1024);
+        assertThat(sent)
+                .as("refused as soon as the line reached max-line-bytes")
+                .isEqualTo(4 + 4 * 16 * 1024);
         assertThat(replies()).isEqualTo("SERVER_ERROR out of memory reading request\r\n");
         assertThat(channel.isOpen()).isFalse();
     }
@@ -197,8 +212,8 @@ class TextProtocolHandlerTest {
         // As the framework raises it: from the decoder's cumulator, before the bytes are copied.
         handler.setCumulator((alloc, cumulation, in) -> {
             in.release();
-            throw new InboundLimitExceeded(InboundLimitExceeded.Limit.CONNECTION, 4096,
-                    "inbound.max-buffered (4096 bytes) reached");
+            throw new InboundLimitExceeded(
+                    InboundLimitExceeded.Limit.CONNECTION, 4096, "inbound.max-buffered (4096 bytes) reached");
         });
         channel.writeInbound(bytes("get kkkk"));
         assertThat(replies()).isEqualTo("SERVER_ERROR out of memory reading request\r\n");
@@ -208,8 +223,11 @@ class TextProtocolHandlerTest {
     @Test
     void theFrameworksDaemonWideLimitFiredAfterRepliesOfTheSameReadKeepsThemFirst() {
         channel.pipeline().fireChannelRead(bytes("version\r\nget kkk"));
-        channel.pipeline().fireExceptionCaught(new InboundLimitExceeded(InboundLimitExceeded.Limit.DAEMON,
-                1 << 20, "inbound.max-buffered-total (1048576 bytes) reached"));
+        channel.pipeline()
+                .fireExceptionCaught(new InboundLimitExceeded(
+                        InboundLimitExceeded.Limit.DAEMON,
+                        1 << 20,
+                        "inbound.max-buffered-total (1048576 bytes) reached"));
         assertThat(replies()).isEqualTo("VERSION 1.6.18\r\nSERVER_ERROR out of memory reading request\r\n");
         assertThat(channel.isOpen()).isFalse();
     }
@@ -219,8 +237,7 @@ class TextProtocolHandlerTest {
         channel.pipeline().fireExceptionCaught(new IllegalStateException("not ours"));
         assertThat(replies()).isEmpty();
         assertThat(channel.isOpen()).isTrue();
-        assertThatThrownBy(channel::checkException)
-                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(channel::checkException).isInstanceOf(IllegalStateException.class);
     }
 
     @Test
@@ -269,10 +286,11 @@ class TextProtocolHandlerTest {
     void msWithIAndAnOlderCasReplacesAStaleValueButKeepsItsTtlAndStaleMark() {
         // memcached 1.6.18 answered exactly this (by hand, with relative TTLs the recorded suite avoids).
         assertThat(send("set toinv 0 0 3\r\nmoo\r\nmd toinv I T30\r\nms toinv 1 I T90 C1\r\nf\r\n"
-                + "mg toinv s t v\r\nmg toinv s t v\r\n"))
+                        + "mg toinv s t v\r\nmg toinv s t v\r\n"))
                 .isEqualTo("STORED\r\nHD\r\nHD\r\nVA 1 s1 t30 X W\r\nf\r\nVA 1 s1 t30 Z X\r\nf\r\n");
         clock.addAndGet(10);
-        assertThat(send("incr toinv 0\r\nmg toinv s t\r\n")).isEqualTo("CLIENT_ERROR cannot increment or decrement non-numeric value\r\nHD s1 t20 Z X\r\n");
+        assertThat(send("incr toinv 0\r\nmg toinv s t\r\n"))
+                .isEqualTo("CLIENT_ERROR cannot increment or decrement non-numeric value\r\nHD s1 t20 Z X\r\n");
     }
 
     @Test
@@ -286,13 +304,17 @@ class TextProtocolHandlerTest {
         // Held, idle connections are many: line, tokens, meta flags and a waiting store command live in
         // the event loop's Scratch or in a PendingStore, not in a field (or array) of every connection.
         var fields = Arrays.stream(TextProtocolHandler.class.getDeclaredFields())
-                .filter(f -> !Modifier.isStatic(f.getModifiers())).toList();
-        assertThat(fields).hasSizeLessThanOrEqualTo(9).noneMatch(f -> f.getType().isArray());
+                .filter(f -> !Modifier.isStatic(f.getModifiers()))
+                .toList();
+        assertThat(fields)
+                .hasSizeLessThanOrEqualTo(9)
+                .noneMatch(f -> f.getType().isArray());
     }
 
     @Test
     void aDelayedFlushRemovesItemsWhenItsTimeComes() {
-        assertThat(send("set k 0 0 1\r\nx\r\nflush_all 5\r\nget k\r\n")).isEqualTo("STORED\r\nOK\r\nVALUE k 0 1\r\nx\r\nEND\r\n");
+        assertThat(send("set k 0 0 1\r\nx\r\nflush_all 5\r\nget k\r\n"))
+                .isEqualTo("STORED\r\nOK\r\nVALUE k 0 1\r\nx\r\nEND\r\n");
         clock.addAndGet(5);
         assertThat(send("get k\r\n")).isEqualTo("END\r\n");
     }
@@ -301,8 +323,16 @@ class TextProtocolHandlerTest {
     void statsCountHitsMissesAndItems() {
         send("set a 0 0 1\r\nx\r\nget a b\r\n");
         String s = send("stats\r\n");
-        assertThat(s).contains("STAT cmd_get 2\r\n", "STAT get_hits 1\r\n", "STAT get_misses 1\r\n",
-                "STAT curr_items 1\r\n", "STAT cmd_set 1\r\n", "STAT limit_maxbytes 1048576\r\n",
-                "STAT curr_connections 1\r\n", "STAT bytes 61\r\n").endsWith("END\r\n");
+        assertThat(s)
+                .contains(
+                        "STAT cmd_get 2\r\n",
+                        "STAT get_hits 1\r\n",
+                        "STAT get_misses 1\r\n",
+                        "STAT curr_items 1\r\n",
+                        "STAT cmd_set 1\r\n",
+                        "STAT limit_maxbytes 1048576\r\n",
+                        "STAT curr_connections 1\r\n",
+                        "STAT bytes 61\r\n")
+                .endsWith("END\r\n");
     }
 }

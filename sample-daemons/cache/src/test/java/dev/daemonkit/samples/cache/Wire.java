@@ -14,8 +14,7 @@ final class Wire {
     static final byte[] SENTINEL = "mn\r\n".getBytes(StandardCharsets.US_ASCII);
     static final String EOF = "<EOF>";
 
-    private Wire() {
-    }
+    private Wire() {}
 
     /**
      * Sends {@code input} and then "mn" (answered "MN" once everything before it is answered), and

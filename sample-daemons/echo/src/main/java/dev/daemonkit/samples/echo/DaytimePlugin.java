@@ -29,19 +29,23 @@ public final class DaytimePlugin implements DaemonPlugin {
 
     @Override
     public void configure(DaemonContext daemon) {
-        daemon.listen("listen", pipeline -> pipeline.addLast(new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelActive(ChannelHandlerContext ctx) {
-                ctx.writeAndFlush(Unpooled.copiedBuffer(now(), StandardCharsets.US_ASCII))
-                        .addListener(ChannelFutureListener.CLOSE);
-            }
-        }));
-        daemon.listenUdp("listen-udp", pipeline -> pipeline.addLast(new SimpleChannelInboundHandler<DatagramPacket>() {
-            @Override
-            protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket request) {
-                ctx.writeAndFlush(new DatagramPacket(
-                        Unpooled.copiedBuffer(now(), StandardCharsets.US_ASCII), request.sender()));
-            }
-        }));
+        daemon.listen(
+                "listen",
+                pipeline -> pipeline.addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelActive(ChannelHandlerContext ctx) {
+                        ctx.writeAndFlush(Unpooled.copiedBuffer(now(), StandardCharsets.US_ASCII))
+                                .addListener(ChannelFutureListener.CLOSE);
+                    }
+                }));
+        daemon.listenUdp(
+                "listen-udp",
+                pipeline -> pipeline.addLast(new SimpleChannelInboundHandler<DatagramPacket>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket request) {
+                        ctx.writeAndFlush(new DatagramPacket(
+                                Unpooled.copiedBuffer(now(), StandardCharsets.US_ASCII), request.sender()));
+                    }
+                }));
     }
 }

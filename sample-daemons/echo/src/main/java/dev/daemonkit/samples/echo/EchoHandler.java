@@ -1,5 +1,6 @@
 package dev.daemonkit.samples.echo;
 
+import dev.daemonkit.api.RequestCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -7,7 +8,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import java.nio.charset.StandardCharsets;
-import dev.daemonkit.api.RequestCounter;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -35,7 +35,7 @@ final class EchoHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         echoed.increment();
         requests.increment();
-        ctx.write(msg);   // the buffer's ownership passes to the write
+        ctx.write(msg); // the buffer's ownership passes to the write
     }
 
     @Override
@@ -46,11 +46,12 @@ final class EchoHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
-            ByteBuf error = Unpooled.copiedBuffer("ERROR line too long: the limit is " + maxLineBytes
-                    + " bytes (" + maxLineBytesKey + ")\r\n", StandardCharsets.US_ASCII);
+            ByteBuf error = Unpooled.copiedBuffer(
+                    "ERROR line too long: the limit is " + maxLineBytes + " bytes (" + maxLineBytesKey + ")\r\n",
+                    StandardCharsets.US_ASCII);
             ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        ctx.fireExceptionCaught(cause);   // the framework's barrier logs it and closes this connection
+        ctx.fireExceptionCaught(cause); // the framework's barrier logs it and closes this connection
     }
 }

@@ -10,7 +10,7 @@ public final class EchoPlugin implements DaemonPlugin {
 
     @Override
     public String name() {
-        return "echo";   // config block daemons.echo, log logs/echo.log
+        return "echo"; // config block daemons.echo, log logs/echo.log
     }
 
     @Override
@@ -26,14 +26,18 @@ public final class EchoPlugin implements DaemonPlugin {
             if (settings.logLines()) {
                 pipeline.addLast(lineLog);
             }
-            pipeline.addLast(new EchoHandler(settings.maxLineBytes(), settings.maxLineBytesKey(), echoed, daemon.requests()));
+            pipeline.addLast(
+                    new EchoHandler(settings.maxLineBytes(), settings.maxLineBytesKey(), echoed, daemon.requests()));
         });
 
-        daemon.timers().every(settings.statsInterval(), () -> {   // cancelled by the framework on stop
-            long n = echoed.sumThenReset();
-            if (n > 0) {
-                daemon.log().info("echoed {} lines in the last {}", n, settings.statsInterval());
-            }
-        });
+        daemon.timers()
+                .every(
+                        settings.statsInterval(),
+                        () -> { // cancelled by the framework on stop
+                            long n = echoed.sumThenReset();
+                            if (n > 0) {
+                                daemon.log().info("echoed {} lines in the last {}", n, settings.statsInterval());
+                            }
+                        });
     }
 }

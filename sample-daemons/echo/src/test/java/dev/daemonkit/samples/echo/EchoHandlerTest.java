@@ -45,7 +45,8 @@ class EchoHandlerTest {
     }
 
     private EmbeddedChannel channel(int max, String key) {
-        return new EmbeddedChannel(new LineBasedFrameDecoder(max, false, true), new EchoHandler(max, key, echoed, requests));
+        return new EmbeddedChannel(
+                new LineBasedFrameDecoder(max, false, true), new EchoHandler(max, key, echoed, requests));
     }
 
     private static ByteBuf bytes(String s) {
@@ -87,18 +88,24 @@ class EchoHandlerTest {
         EmbeddedChannel ch = channel(16);
         ch.writeInbound(bytes("short\n"));
         ch.writeInbound(bytes("x".repeat(40) + "\n"));
-        assertThat(drain(ch)).isEqualTo("short\nERROR line too long: the limit is 16 bytes (daemons.echo.max-line-bytes)\r\n");
+        assertThat(drain(ch))
+                .isEqualTo("short\nERROR line too long: the limit is 16 bytes (daemons.echo.max-line-bytes)\r\n");
         assertThat(ch.isOpen()).isFalse();
         ch.finish();
     }
 
     @Test
     void theErrorLineNamesTheKeyOfItsOwnInstance() {
-        EmbeddedChannel ch = channel(16, EchoSettings.from("echo-b",
-                ConfigFactory.parseString("max-line-bytes = 16, stats-interval = 1 minute, log-lines = false"))
-                .maxLineBytesKey());
+        EmbeddedChannel ch = channel(
+                16,
+                EchoSettings.from(
+                                "echo-b",
+                                ConfigFactory.parseString(
+                                        "max-line-bytes = 16, stats-interval = 1 minute, log-lines = false"))
+                        .maxLineBytesKey());
         ch.writeInbound(bytes("x".repeat(40) + "\n"));
-        assertThat(drain(ch)).isEqualTo("ERROR line too long: the limit is 16 bytes (daemons.echo-b.max-line-bytes)\r\n");
+        assertThat(drain(ch))
+                .isEqualTo("ERROR line too long: the limit is 16 bytes (daemons.echo-b.max-line-bytes)\r\n");
         ch.finish();
     }
 
@@ -108,11 +115,15 @@ class EchoHandlerTest {
         var logged = new ListAppender<ILoggingEvent>();
         logged.start();
         logger.addAppender(logged);
-        EmbeddedChannel ch = new EmbeddedChannel(new LineBasedFrameDecoder(64, false, true), new LineLog(logger),
+        EmbeddedChannel ch = new EmbeddedChannel(
+                new LineBasedFrameDecoder(64, false, true),
+                new LineLog(logger),
                 new EchoHandler(64, "daemons.echo.max-line-bytes", echoed, requests));
         ch.writeInbound(bytes("one\ntwo!\n"));
         assertThat(drain(ch)).isEqualTo("one\ntwo!\n");
-        assertThat(logged.list).extracting(e -> e.getFormattedMessage()).containsExactly("echo 4 bytes", "echo 5 bytes");
+        assertThat(logged.list)
+                .extracting(e -> e.getFormattedMessage())
+                .containsExactly("echo 4 bytes", "echo 5 bytes");
         ch.finish();
     }
 }

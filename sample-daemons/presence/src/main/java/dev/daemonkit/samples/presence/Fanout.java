@@ -25,6 +25,7 @@ final class Fanout implements Runnable {
     static final int MEMBERS_PER_TURN = 1024;
     /** A turn also ends once it has run this long (checked every {@link #CHUNK} members). */
     static final long TURN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
     static final int CHUNK = 32;
 
     final EventExecutor loop;
@@ -33,11 +34,12 @@ final class Fanout implements Runnable {
     private boolean gone;
     /** Turns run, and turns that ended with work left over (for tests). */
     long turns;
+
     long turnsCut;
 
     /** Releases what is queued if the loop terminates first (its scheduled runs are cancelled then). */
     private final GenericFutureListener<Future<Object>> onTerminated = f -> {
-        if (f.isSuccess()) {   // ImmediateEventExecutor (tests) has a failed one: it never terminates
+        if (f.isSuccess()) { // ImmediateEventExecutor (tests) has a failed one: it never terminates
             dropAll();
         }
     };
@@ -56,9 +58,9 @@ final class Fanout implements Runnable {
     @SuppressWarnings({"unchecked", "rawtypes"})
     void close() {
         try {
-            loop.execute(this::dropAll);   // a loop that shuts down still runs the tasks already queued
+            loop.execute(this::dropAll); // a loop that shuts down still runs the tasks already queued
         } catch (RejectedExecutionException stopping) {
-            return;   // the loop terminates soon: onTerminated releases them
+            return; // the loop terminates soon: onTerminated releases them
         }
         loop.terminationFuture().removeListener((GenericFutureListener) onTerminated);
     }
@@ -90,7 +92,7 @@ final class Fanout implements Runnable {
             Room.Shard shard = ready.poll();
             budget -= shard.deliverSome(Math.min(budget, CHUNK));
             if (shard.ready) {
-                ready.add(shard);   // round robin: the other rooms' turn first
+                ready.add(shard); // round robin: the other rooms' turn first
             }
             if (System.nanoTime() - start > TURN_NANOS) {
                 break;

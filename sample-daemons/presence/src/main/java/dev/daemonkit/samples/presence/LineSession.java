@@ -39,11 +39,11 @@ final class LineSession extends Session {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
-            tooLong();   // the decoder discards the rest of the line; the connection stays usable
+            tooLong(); // the decoder discards the rest of the line; the connection stays usable
             ctx.flush();
             return;
         }
-        ctx.fireExceptionCaught(cause);   // the framework's barrier logs it and closes this connection
+        ctx.fireExceptionCaught(cause); // the framework's barrier logs it and closes this connection
     }
 
     @Override

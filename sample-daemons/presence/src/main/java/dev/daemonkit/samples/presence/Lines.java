@@ -8,12 +8,11 @@ import io.netty.buffer.ByteBufUtil;
 final class Lines {
     static final int MAX_NAME = 32;
 
-    private Lines() {
-    }
+    private Lines() {}
 
     /** {@code parts} joined by single spaces, then a newline, UTF-8, in one buffer from {@code alloc}. */
     static ByteBuf line(ByteBufAllocator alloc, String... parts) {
-        int length = parts.length;   // the spaces and the newline
+        int length = parts.length; // the spaces and the newline
         for (String p : parts) {
             length += ByteBufUtil.utf8Bytes(p);
         }
@@ -34,7 +33,12 @@ final class Lines {
         }
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.';
+            boolean ok = c >= 'a' && c <= 'z'
+                    || c >= 'A' && c <= 'Z'
+                    || c >= '0' && c <= '9'
+                    || c == '_'
+                    || c == '-'
+                    || c == '.';
             if (!ok) {
                 return false;
             }

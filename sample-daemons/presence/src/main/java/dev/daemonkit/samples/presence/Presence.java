@@ -33,9 +33,11 @@ final class Presence {
     final LongSupplier nanoClock;
     /** The daemon's timers; the heartbeats are scheduled on them from each connection's own loop. */
     final Timers timers;
+
     private final EventExecutor[] loops;
     /** One per loop, in the order of {@link #loops}: writes room events there in bounded turns. */
     final Fanout[] fanouts;
+
     private final ConcurrentHashMap<String, Session> online = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
     /** The last ROOMS answer and when it was made (reused for a moment when there are many rooms). */
@@ -43,6 +45,7 @@ final class Presence {
 
     /** Commands executed: the daemon's request counter (daemonkit_requests_total). */
     final RequestCounter commands;
+
     final LongAdder delivered = new LongAdder();
     final LongAdder slowDropped = new LongAdder();
     final LongAdder timedOut = new LongAdder();
@@ -51,8 +54,13 @@ final class Presence {
      * @param loops the event loops that may serve sessions; a room keeps one member list per loop
      * @param timers the daemon's timers: scheduled from a connection's loop, a timer lands on that loop's wheel
      */
-    Presence(PresenceSettings settings, Logger log, List<? extends EventExecutor> loops,
-             Timers timers, LongSupplier nanoClock, RequestCounter commands) {
+    Presence(
+            PresenceSettings settings,
+            Logger log,
+            List<? extends EventExecutor> loops,
+            Timers timers,
+            LongSupplier nanoClock,
+            RequestCounter commands) {
         this.commands = commands;
         this.settings = settings;
         this.log = log;
@@ -82,7 +90,8 @@ final class Presence {
         if (loops.length == 1) {
             return 0;
         }
-        throw new IllegalStateException("event loop " + loop + " is not one of the presence daemon's " + loops.length + " loops");
+        throw new IllegalStateException(
+                "event loop " + loop + " is not one of the presence daemon's " + loops.length + " loops");
     }
 
     /** True if {@code name} was free and is now {@code session}'s. */
@@ -168,7 +177,7 @@ final class Presence {
                 try {
                     shard.loop.execute(() -> shard.enqueue(ref));
                 } catch (RejectedExecutionException stopping) {
-                    ref.release();   // the loop is shutting down: its members are being closed anyway
+                    ref.release(); // the loop is shutting down: its members are being closed anyway
                 }
             }
         } finally {
@@ -188,10 +197,11 @@ final class Presence {
             return roomName + " 0";
         }
         long now = nanoClock.getAsLong();
-        int version = room.version.get();   // before reading the members: a change after it makes the answer stale
+        int version = room.version.get(); // before reading the members: a change after it makes the answer stale
         Room.Who cached = room.who;
-        if (cached != null && (cached.version() == version
-                || !announces(room.size) && now - cached.atNanos() < WHO_STALE.toNanos())) {
+        if (cached != null
+                && (cached.version() == version
+                        || !announces(room.size) && now - cached.atNanos() < WHO_STALE.toNanos())) {
             return cached.text();
         }
         List<String> names = new ArrayList<>();
@@ -233,6 +243,5 @@ final class Presence {
         return text;
     }
 
-    private record Answer(String text, long atNanos) {
-    }
+    private record Answer(String text, long atNanos) {}
 }

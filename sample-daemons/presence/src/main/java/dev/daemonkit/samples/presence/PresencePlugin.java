@@ -27,7 +27,7 @@ public final class PresencePlugin implements DaemonPlugin {
 
     @Override
     public String name() {
-        return "presence";   // config block daemons.presence, log logs/presence.log
+        return "presence"; // config block daemons.presence, log logs/presence.log
     }
 
     @Override
@@ -35,41 +35,65 @@ public final class PresencePlugin implements DaemonPlugin {
         PresenceSettings settings = PresenceSettings.from(daemon.config());
         List<EventExecutor> loops = new ArrayList<>();
         daemon.eventLoops().forEach(loops::add);
-        Presence presence = new Presence(settings, daemon.log(), loops, daemon.timers(), System::nanoTime, daemon.requests());
+        Presence presence =
+                new Presence(settings, daemon.log(), loops, daemon.timers(), System::nanoTime, daemon.requests());
         daemon.onStopped(presence::stopped);
         Map<String, WebHandler.Resource> page = WebHandler.load();
 
         // Two handlers per online user, fresh for each connection (the decoder keeps state).
-        daemon.listen("listen", pipeline -> pipeline.addLast(
-                new LineBasedFrameDecoder(settings.maxLineBytes(), true, true),
-                new LineSession(presence, presence.loopIndex(pipeline.channel().eventLoop()))));
+        daemon.listen(
+                "listen",
+                pipeline -> pipeline.addLast(
+                        new LineBasedFrameDecoder(settings.maxLineBytes(), true, true),
+                        new LineSession(
+                                presence, presence.loopIndex(pipeline.channel().eventLoop()))));
 
         WebSocketServerProtocolConfig websocket = webSocketConfig();
-        daemon.listen("listen-http", pipeline -> webPipeline(pipeline, presence, page, websocket,
-                presence.loopIndex(pipeline.channel().eventLoop())));
+        daemon.listen(
+                "listen-http",
+                pipeline -> webPipeline(
+                        pipeline,
+                        presence,
+                        page,
+                        websocket,
+                        presence.loopIndex(pipeline.channel().eventLoop())));
 
         long[] last = new long[4];
-        daemon.timers().every(settings.statsInterval(), () -> {   // cancelled by the framework on stop
-            long commands = presence.commands.count();
-            long delivered = presence.delivered.sum();
-            long slow = presence.slowDropped.sum();
-            long timedOut = presence.timedOut.sum();
-            if (commands != last[0] || delivered != last[1]) {
-                daemon.log().info("{} online in {} rooms; in the last {}: {} commands, {} events delivered, {} timed out,"
-                                + " {} disconnected for not reading",
-                        presence.online(), presence.roomCount(), Session.human(settings.statsInterval()),
-                        commands - last[0], delivered - last[1], timedOut - last[3], slow - last[2]);
-            }
-            last[0] = commands;
-            last[1] = delivered;
-            last[2] = slow;
-            last[3] = timedOut;
-        });
+        daemon.timers()
+                .every(
+                        settings.statsInterval(),
+                        () -> { // cancelled by the framework on stop
+                            long commands = presence.commands.count();
+                            long delivered = presence.delivered.sum();
+                            long slow = presence.slowDropped.sum();
+                            long timedOut = presence.timedOut.sum();
+                            if (commands != last[0] || delivered != last[1]) {
+                                daemon.log()
+                                        .info(
+                                                "{} online in {} rooms; in the last {}: {} commands, {} events delivered, {} timed out,"
+                                                        + " {} disconnected for not reading",
+                                                presence.online(),
+                                                presence.roomCount(),
+                                                Session.human(settings.statsInterval()),
+                                                commands - last[0],
+                                                delivered - last[1],
+                                                timedOut - last[3],
+                                                slow - last[2]);
+                            }
+                            last[0] = commands;
+                            last[1] = delivered;
+                            last[2] = slow;
+                            last[3] = timedOut;
+                        });
     }
 
     /** The HTTP side of one connection: the page, the WebSocket handshake, then a session. Also used by tests. */
-    static void webPipeline(ChannelPipeline pipeline, Presence presence, Map<String, WebHandler.Resource> page,
-                            WebSocketServerProtocolConfig websocket, int loopIndex) {
+    static void webPipeline(
+            ChannelPipeline pipeline,
+            Presence presence,
+            Map<String, WebHandler.Resource> page,
+            WebSocketServerProtocolConfig websocket,
+            int loopIndex) {
         WebSocketSession session = new WebSocketSession(presence, loopIndex);
         pipeline.addLast(
                 new HttpServerCodec(4096, MAX_HTTP_REQUEST_BYTES, MAX_HTTP_REQUEST_BYTES),

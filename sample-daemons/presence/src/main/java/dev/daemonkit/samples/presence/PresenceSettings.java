@@ -20,18 +20,24 @@ record PresenceSettings(
     static PresenceSettings from(Config c) {
         Duration heartbeat = c.getDuration("heartbeat-timeout");
         if (heartbeat.isNegative() || heartbeat.isZero()) {
-            throw new ConfigException.BadValue(c.origin(), "heartbeat-timeout",
+            throw new ConfigException.BadValue(
+                    c.origin(),
+                    "heartbeat-timeout",
                     "must be longer than 0, got " + heartbeat + ". Write for example 30 s");
         }
         int maxLine = c.getInt("max-line-bytes");
         if (maxLine < 64 || maxLine > 65536) {
-            throw new ConfigException.BadValue(c.origin(), "max-line-bytes",
+            throw new ConfigException.BadValue(
+                    c.origin(),
+                    "max-line-bytes",
                     "must be between 64 and 65536 (the WebSocket frame limit), got " + maxLine);
         }
         double rate = c.getDouble("rate-limit.per-second");
         int burst = c.getInt("rate-limit.burst");
         if (rate <= 0 || burst < 1) {
-            throw new ConfigException.BadValue(c.origin(), "rate-limit",
+            throw new ConfigException.BadValue(
+                    c.origin(),
+                    "rate-limit",
                     "per-second must be above 0 and burst at least 1, got per-second = " + rate + ", burst = " + burst);
         }
         int rooms = c.getInt("max-rooms-per-user");
@@ -40,8 +46,8 @@ record PresenceSettings(
         }
         long outbound = c.getBytes("max-outbound-bytes");
         if (outbound < 1024) {
-            throw new ConfigException.BadValue(c.origin(), "max-outbound-bytes",
-                    "must be at least 1 KiB, got " + outbound + " bytes");
+            throw new ConfigException.BadValue(
+                    c.origin(), "max-outbound-bytes", "must be at least 1 KiB, got " + outbound + " bytes");
         }
         int members = c.getInt("max-room-members");
         if (members < 1) {
@@ -49,35 +55,71 @@ record PresenceSettings(
         }
         int announce = c.getInt("announce-membership-up-to");
         if (announce < 0) {
-            throw new ConfigException.BadValue(c.origin(), "announce-membership-up-to",
-                    "must be 0 (never announce) or more, got " + announce);
+            throw new ConfigException.BadValue(
+                    c.origin(), "announce-membership-up-to", "must be 0 (never announce) or more, got " + announce);
         }
         long backlog = c.getLong("max-room-backlog");
         if (backlog < 1) {
             throw new ConfigException.BadValue(c.origin(), "max-room-backlog", "must be 1 or more, got " + backlog);
         }
-        return new PresenceSettings(heartbeat, maxLine, rate, burst, rooms, outbound, c.getDuration("stats-interval"),
-                members, announce, backlog);
+        return new PresenceSettings(
+                heartbeat,
+                maxLine,
+                rate,
+                burst,
+                rooms,
+                outbound,
+                c.getDuration("stats-interval"),
+                members,
+                announce,
+                backlog);
     }
 
     /** Defaults for handler tests that run without a config file (the same as reference.conf). */
     static PresenceSettings defaults() {
-        return new PresenceSettings(Duration.ofSeconds(30), 1024, 20, 40, 16, 256 * 1024, Duration.ofMinutes(1),
-                10_000, 1000, 1_000_000);
+        return new PresenceSettings(
+                Duration.ofSeconds(30), 1024, 20, 40, 16, 256 * 1024, Duration.ofMinutes(1), 10_000, 1000, 1_000_000);
     }
 
     PresenceSettings withRate(double perSecond, int burst) {
-        return new PresenceSettings(heartbeatTimeout, maxLineBytes, perSecond, burst, maxRoomsPerUser, maxOutboundBytes,
-                statsInterval, maxRoomMembers, announceMembershipUpTo, maxRoomBacklog);
+        return new PresenceSettings(
+                heartbeatTimeout,
+                maxLineBytes,
+                perSecond,
+                burst,
+                maxRoomsPerUser,
+                maxOutboundBytes,
+                statsInterval,
+                maxRoomMembers,
+                announceMembershipUpTo,
+                maxRoomBacklog);
     }
 
     PresenceSettings withMaxOutboundBytes(long bytes) {
-        return new PresenceSettings(heartbeatTimeout, maxLineBytes, ratePerSecond, rateBurst, maxRoomsPerUser, bytes,
-                statsInterval, maxRoomMembers, announceMembershipUpTo, maxRoomBacklog);
+        return new PresenceSettings(
+                heartbeatTimeout,
+                maxLineBytes,
+                ratePerSecond,
+                rateBurst,
+                maxRoomsPerUser,
+                bytes,
+                statsInterval,
+                maxRoomMembers,
+                announceMembershipUpTo,
+                maxRoomBacklog);
     }
 
     PresenceSettings withRooms(int maxMembers, int announceUpTo, long maxBacklog) {
-        return new PresenceSettings(heartbeatTimeout, maxLineBytes, ratePerSecond, rateBurst, maxRoomsPerUser,
-                maxOutboundBytes, statsInterval, maxMembers, announceUpTo, maxBacklog);
+        return new PresenceSettings(
+                heartbeatTimeout,
+                maxLineBytes,
+                ratePerSecond,
+                rateBurst,
+                maxRoomsPerUser,
+                maxOutboundBytes,
+                statsInterval,
+                maxMembers,
+                announceUpTo,
+                maxBacklog);
     }
 }

@@ -34,8 +34,7 @@ final class Room {
     volatile Who who;
 
     /** A WHO answer for this room (without "OK WHO"). */
-    record Who(String text, int version, long atNanos) {
-    }
+    record Who(String text, int version, long atNanos) {}
 
     Room(String name, Fanout[] fanouts) {
         this.name = name;
@@ -61,6 +60,7 @@ final class Room {
         // The rest is touched on {@link #loop} only (or after it terminated: Fanout#dropAll).
         /** Events not started yet, and beside each the members it goes to (the members when it was queued). */
         private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+
         private final ArrayDeque<Session[]> pendingTo = new ArrayDeque<>();
         /** Beside each pending event: {@link #removals} when it was queued. */
         private final ArrayDeque<Integer> pendingEpoch = new ArrayDeque<>();
@@ -73,10 +73,12 @@ final class Room {
         private final int[] batchTo = new int[MAX_BATCH];
         /** The first event of the batch that goes to member {@link #next} (the batch's later events reach more members). */
         private int from;
+
         private final ByteBuf[] batch = new ByteBuf[MAX_BATCH];
         private int batchSize;
         /** Who the current batch goes to: those who were members when its events were queued. */
         private Session[] to = NONE;
+
         private int next;
         /** What this shard added to {@link Room#backlog} and has not taken back yet. */
         private long owed;
@@ -166,7 +168,7 @@ final class Room {
                 long copies = 0;
                 for (int i = next; i < end; i++) {
                     while (batchTo[from] <= i) {
-                        from++;   // member i joined after event 'from' was queued
+                        from++; // member i joined after event 'from' was queued
                     }
                     to[i].deliver(batch, from, batchSize);
                     copies += batchSize - from;

@@ -27,10 +27,12 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
     ChannelHandlerContext ctx;
     /** Written on this loop before the session joins any room; read by WHO on other loops after that. */
     private volatile String name;
+
     private Room[] rooms;
     private int roomCount;
     /** Rate limit, as GCRA: the earliest time the bucket would be full again (nanoTime). */
     private long rateTat = Long.MIN_VALUE;
+
     private Timeout heartbeat;
     private boolean timedOut;
     private boolean overflowed;
@@ -72,8 +74,11 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         }
         timedOut = true;
         presence.timedOut.increment();
-        reply("BYE", "timeout", "silent for more than " + human(presence.settings.heartbeatTimeout())
-                + " (heartbeat-timeout): send PING to stay online");
+        reply(
+                "BYE",
+                "timeout",
+                "silent for more than " + human(presence.settings.heartbeatTimeout())
+                        + " (heartbeat-timeout): send PING to stay online");
         close();
     }
 
@@ -100,7 +105,7 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        ctx.flush();   // once per read from the socket, not once per reply
+        ctx.flush(); // once per read from the socket, not once per reply
         ctx.fireChannelReadComplete();
     }
 
@@ -116,8 +121,11 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
     /** A line that was too long: answered, discarded, and the connection stays open. */
     final void tooLong() {
         alive();
-        reply("ERR", "too-long", "the line has more than " + presence.settings.maxLineBytes()
-                + " bytes (max-line-bytes) and was discarded");
+        reply(
+                "ERR",
+                "too-long",
+                "the line has more than " + presence.settings.maxLineBytes()
+                        + " bytes (max-line-bytes) and was discarded");
     }
 
     /** Input that is not UTF-8 text, or that holds control characters. */
@@ -149,8 +157,11 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             return;
         }
         if (!allowed()) {
-            reply("ERR", "rate-limited", "more than " + fmt(presence.settings.ratePerSecond()) + " commands per second (burst "
-                    + presence.settings.rateBurst() + ", rate-limit): this one was not executed; slow down");
+            reply(
+                    "ERR",
+                    "rate-limited",
+                    "more than " + fmt(presence.settings.ratePerSecond()) + " commands per second (burst "
+                            + presence.settings.rateBurst() + ", rate-limit): this one was not executed; slow down");
             return;
         }
         presence.commands.increment();
@@ -175,7 +186,8 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
                 reply("OK", "QUIT");
                 close();
             }
-            default -> reply("ERR", "unknown-command", Lines.quote(command) + " is not a command. Commands: " + COMMANDS);
+            default ->
+                reply("ERR", "unknown-command", Lines.quote(command) + " is not a command. Commands: " + COMMANDS);
         }
     }
 
@@ -183,7 +195,10 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         if (name != null) {
             reply("ERR", "already-logged-in", "you are " + name + " until you QUIT");
         } else if (!Lines.isName(wanted)) {
-            reply("ERR", "bad-name", Lines.quote(wanted) + " is not a name: use 1 to 32 letters, digits, '_', '-' or '.'");
+            reply(
+                    "ERR",
+                    "bad-name",
+                    Lines.quote(wanted) + " is not a name: use 1 to 32 letters, digits, '_', '-' or '.'");
         } else if (!presence.login(wanted, this)) {
             reply("ERR", "name-taken", wanted + " is online already: choose another name");
         } else {
@@ -202,7 +217,10 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
 
     private boolean validRoom(String room) {
         if (!Lines.isName(room)) {
-            reply("ERR", "bad-room", Lines.quote(room) + " is not a room: use 1 to 32 letters, digits, '_', '-' or '.'");
+            reply(
+                    "ERR",
+                    "bad-room",
+                    Lines.quote(room) + " is not a room: use 1 to 32 letters, digits, '_', '-' or '.'");
             return false;
         }
         return true;
@@ -226,13 +244,19 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             return;
         }
         if (roomCount == presence.settings.maxRoomsPerUser()) {
-            reply("ERR", "too-many-rooms", "you are in " + roomCount + " rooms, the most allowed (max-rooms-per-user): LEAVE one first");
+            reply(
+                    "ERR",
+                    "too-many-rooms",
+                    "you are in " + roomCount + " rooms, the most allowed (max-rooms-per-user): LEAVE one first");
             return;
         }
         Room room = presence.join(roomName, this);
         if (room == null) {
-            reply("ERR", "room-full", roomName + " has " + presence.settings.maxRoomMembers()
-                    + " members, the most allowed (max-room-members): try another room");
+            reply(
+                    "ERR",
+                    "room-full",
+                    roomName + " has " + presence.settings.maxRoomMembers()
+                            + " members, the most allowed (max-room-members): try another room");
             return;
         }
         reply("OK", "JOIN", roomName);
@@ -287,8 +311,12 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         Room room = rooms[i];
         long backlog = room.backlog.get();
         if (backlog > presence.settings.maxRoomBacklog()) {
-            reply("ERR", "room-busy", roomName + " has " + backlog + " event copies waiting to be written, more than "
-                    + presence.settings.maxRoomBacklog() + " (max-room-backlog): this message was not sent; try again shortly");
+            reply(
+                    "ERR",
+                    "room-busy",
+                    roomName + " has " + backlog + " event copies waiting to be written, more than "
+                            + presence.settings.maxRoomBacklog()
+                            + " (max-room-backlog): this message was not sent; try again shortly");
             return;
         }
         reply("OK", "SAY", roomName);
@@ -347,9 +375,13 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             if (queued + adding > presence.settings.maxOutboundBytes()) {
                 overflowed = true;
                 presence.slowDropped.increment();
-                presence.log.warn("disconnected {} ({}): {} bytes are queued for it, more than max-outbound-bytes ({});"
+                presence.log.warn(
+                        "disconnected {} ({}): {} bytes are queued for it, more than max-outbound-bytes ({});"
                                 + " it stopped reading. Its rooms are told it left (those that announce membership).",
-                        name == null ? "a client" : name, ch.remoteAddress(), queued, presence.settings.maxOutboundBytes());
+                        name == null ? "a client" : name,
+                        ch.remoteAddress(),
+                        queued,
+                        presence.settings.maxOutboundBytes());
                 closing = true;
                 ch.close();
                 return;

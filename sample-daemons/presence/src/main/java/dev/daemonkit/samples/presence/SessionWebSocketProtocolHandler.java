@@ -44,7 +44,7 @@ final class SessionWebSocketProtocolHandler extends WebSocketServerProtocolHandl
                 // output queued before it (OK QUIT, BYE) still reaches the peer.
                 return;
             }
-            closeSent = true;  // Netty answers this one
+            closeSent = true; // Netty answers this one
         }
         super.decode(ctx, frame, out);
     }
@@ -52,7 +52,7 @@ final class SessionWebSocketProtocolHandler extends WebSocketServerProtocolHandl
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
         if (msg instanceof CloseWebSocketFrame) {
-            closeSent = true;   // ours, sent when the channel is closed from our side
+            closeSent = true; // ours, sent when the channel is closed from our side
         }
         super.write(ctx, msg, promise);
     }

@@ -30,8 +30,7 @@ final class WebHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final String WEBSOCKET_PATH = "/ws";
 
     /** A file of the page: its bytes and content type. */
-    record Resource(byte[] bytes, String contentType) {
-    }
+    record Resource(byte[] bytes, String contentType) {}
 
     private final Map<String, Resource> files;
 
@@ -51,7 +50,8 @@ final class WebHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static Resource read(String file, String type) {
         try (InputStream in = WebHandler.class.getResourceAsStream("web/" + file)) {
             if (in == null) {
-                throw new IllegalStateException("web/" + file + " is missing from the presence plugin jar: rebuild the plugin");
+                throw new IllegalStateException(
+                        "web/" + file + " is missing from the presence plugin jar: rebuild the plugin");
             }
             return new Resource(in.readAllBytes(), type);
         } catch (IOException e) {
@@ -62,7 +62,12 @@ final class WebHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         if (!req.decoderResult().isSuccess()) {
-            respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "bad request: " + req.decoderResult().cause().getMessage(), false);
+            respond(
+                    ctx,
+                    req,
+                    HttpResponseStatus.BAD_REQUEST,
+                    "bad request: " + req.decoderResult().cause().getMessage(),
+                    false);
             return;
         }
         String path = new QueryStringDecoder(req.uri()).path();
@@ -72,21 +77,34 @@ final class WebHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 respond(ctx, req, HttpResponseStatus.FORBIDDEN, refused, false);
                 return;
             }
-            ctx.fireChannelRead(req.retain());   // Netty's WebSocketServerProtocolHandler does the handshake
+            ctx.fireChannelRead(req.retain()); // Netty's WebSocketServerProtocolHandler does the handshake
             return;
         }
         if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
-            respond(ctx, req, HttpResponseStatus.METHOD_NOT_ALLOWED, req.method() + " is not supported: the page is read with GET", true);
+            respond(
+                    ctx,
+                    req,
+                    HttpResponseStatus.METHOD_NOT_ALLOWED,
+                    req.method() + " is not supported: the page is read with GET",
+                    true);
             return;
         }
         Resource file = files.get(path);
         if (file == null) {
-            respond(ctx, req, HttpResponseStatus.NOT_FOUND, path + " is not here: the page is at /, the WebSocket at " + WEBSOCKET_PATH, true);
+            respond(
+                    ctx,
+                    req,
+                    HttpResponseStatus.NOT_FOUND,
+                    path + " is not here: the page is at /, the WebSocket at " + WEBSOCKET_PATH,
+                    true);
             return;
         }
-        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+        FullHttpResponse res = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1,
+                HttpResponseStatus.OK,
                 req.method().equals(HttpMethod.HEAD) ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(file.bytes()));
-        res.headers().set(HttpHeaderNames.CONTENT_TYPE, file.contentType())
+        res.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, file.contentType())
                 .set(HttpHeaderNames.CACHE_CONTROL, "no-cache")
                 .set("X-Content-Type-Options", "nosniff")
                 .set("Content-Security-Policy", "default-src 'self'");
@@ -113,10 +131,10 @@ final class WebHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 + "). Open the page from this server";
     }
 
-    private static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String text,
-                                boolean keepAlive) {
-        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                Unpooled.copiedBuffer(text + "\n", StandardCharsets.UTF_8));
+    private static void respond(
+            ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String text, boolean keepAlive) {
+        FullHttpResponse res = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(text + "\n", StandardCharsets.UTF_8));
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         HttpUtil.setContentLength(res, res.content().readableBytes());
         send(ctx, req, res, keepAlive);

@@ -30,7 +30,7 @@ final class WebSocketSession extends Session {
         if (upgraded) {
             super.userEventTriggered(ctx, evt);
         } else {
-            ctx.fireUserEventTriggered(evt);   // a plain HTTP connection: the framework drains it
+            ctx.fireUserEventTriggered(evt); // a plain HTTP connection: the framework drains it
         }
     }
 
@@ -58,7 +58,7 @@ final class WebSocketSession extends Session {
 
     @Override
     void writeLine(ByteBuf line) {
-        line.writerIndex(line.writerIndex() - 1);   // one message per line: the '\n' is the line protocol's
+        line.writerIndex(line.writerIndex() - 1); // one message per line: the '\n' is the line protocol's
         ctx.write(new TextWebSocketFrame(line), ctx.voidPromise());
     }
 }

@@ -27,7 +27,12 @@ class BigRoomTest {
 
     private Presence presence() {
         if (presence == null) {
-            presence = new Presence(settings, LoggerFactory.getLogger(BigRoomTest.class), List.of(loop), time, time,
+            presence = new Presence(
+                    settings,
+                    LoggerFactory.getLogger(BigRoomTest.class),
+                    List.of(loop),
+                    time,
+                    time,
                     new CountingRequests());
         }
         return presence;
@@ -97,8 +102,9 @@ class BigRoomTest {
         user("b", "lobby");
         user("c", "lobby");
         EmbeddedChannel late = user("d", null);
-        assertThat(request(late, "JOIN lobby")).containsExactly(
-                "ERR room-full lobby has 3 members, the most allowed (max-room-members): try another room");
+        assertThat(request(late, "JOIN lobby"))
+                .containsExactly(
+                        "ERR room-full lobby has 3 members, the most allowed (max-room-members): try another room");
         assertThat(request(late, "WHO lobby")).containsExactly("OK WHO lobby 3 a b c");
         assertThat(request(late, "JOIN other")).containsExactly("OK JOIN other");
 
@@ -116,19 +122,19 @@ class BigRoomTest {
         assertThat(lines(a)).containsExactly("EVENT JOIN lobby a", "EVENT JOIN lobby b");
         assertThat(lines(b)).containsExactly("EVENT JOIN lobby b");
 
-        EmbeddedChannel c = user("c", "lobby");   // the third member: the room is past the threshold
+        EmbeddedChannel c = user("c", "lobby"); // the third member: the room is past the threshold
         loop.runTurns(10);
         assertThat(lines(a)).isEmpty();
         assertThat(lines(c)).isEmpty();
-        assertThat(request(c, "WHO lobby")).containsExactly("OK WHO lobby 3 a b c");   // WHO still answers
+        assertThat(request(c, "WHO lobby")).containsExactly("OK WHO lobby 3 a b c"); // WHO still answers
 
-        assertThat(request(c, "LEAVE lobby")).containsExactly("OK LEAVE lobby");   // 3 before it left: silent
+        assertThat(request(c, "LEAVE lobby")).containsExactly("OK LEAVE lobby"); // 3 before it left: silent
         loop.runTurns(10);
         assertThat(lines(a)).isEmpty();
-        b.close();                                                                     // 2 before it left: told
+        b.close(); // 2 before it left: told
         loop.runTurns(10);
         assertThat(lines(a)).containsExactly("EVENT LEAVE lobby b");
-        assertThat(request(a, "SAY lobby still here")).containsExactly("OK SAY lobby");   // messages always go out
+        assertThat(request(a, "SAY lobby still here")).containsExactly("OK SAY lobby"); // messages always go out
         loop.runTurns(10);
         assertThat(lines(a)).containsExactly("EVENT MSG lobby a still here");
     }
@@ -157,7 +163,7 @@ class BigRoomTest {
         assertThat(total).isEqualTo(members);
         // At least this many turns; more when a turn is cut short by time (Fanout.TURN_NANOS).
         assertThat(turns).isGreaterThanOrEqualTo((members + Fanout.MEMBERS_PER_TURN - 1) / Fanout.MEMBERS_PER_TURN);
-        assertThat(loop.runTurns(10)).isZero();   // nothing left over
+        assertThat(loop.runTurns(10)).isZero(); // nothing left over
         assertThat(presence().fanouts[0].turnsCut).isPositive();
     }
 
@@ -186,11 +192,12 @@ class BigRoomTest {
             users.add(user("u" + i, "big"));
         }
         EmbeddedChannel talker = users.get(0);
-        assertThat(request(talker, "SAY big one")).containsExactly("OK SAY big");     // backlog 2000
-        assertThat(request(talker, "SAY big two")).containsExactly("OK SAY big");     // 4000
-        assertThat(request(talker, "SAY big three")).containsExactly(
-                "ERR room-busy big has 4000 event copies waiting to be written, more than 3000 (max-room-backlog):"
-                        + " this message was not sent; try again shortly");
+        assertThat(request(talker, "SAY big one")).containsExactly("OK SAY big"); // backlog 2000
+        assertThat(request(talker, "SAY big two")).containsExactly("OK SAY big"); // 4000
+        assertThat(request(talker, "SAY big three"))
+                .containsExactly(
+                        "ERR room-busy big has 4000 event copies waiting to be written, more than 3000 (max-room-backlog):"
+                                + " this message was not sent; try again shortly");
         loop.runTurns(1000);
         assertThat(received(users, "EVENT MSG big u0 two")).isEqualTo(members);
         assertThat(presence().rooms()).isEqualTo("1 big:2000");
@@ -211,12 +218,12 @@ class BigRoomTest {
                 assertThat(request(users.get(3), "LEAVE lobby")).containsExactly("OK LEAVE lobby");
             }
         }
-        loop.runTurns(1000);   // nothing was written until now: 150 joins and a leave, queued
+        loop.runTurns(1000); // nothing was written until now: 150 joins and a leave, queued
         for (int k = 0; k < n; k++) {
             List<String> expected = new ArrayList<>();
             for (int j = k; j < n; j++) {
                 if (k == 3 && j > 100) {
-                    break;   // u3 left after u100 joined
+                    break; // u3 left after u100 joined
                 }
                 expected.add("EVENT JOIN lobby u" + j);
                 if (j == 100 && k != 3) {
@@ -234,14 +241,14 @@ class BigRoomTest {
         user("b", "small");
         assertThat(request(a, "WHO small")).containsExactly("OK WHO small 2 a b");
         assertThat(request(a, "LEAVE small")).containsExactly("OK LEAVE small");
-        assertThat(request(a, "WHO small")).containsExactly("OK WHO small 1 b");   // at once
+        assertThat(request(a, "WHO small")).containsExactly("OK WHO small 1 b"); // at once
 
         user("c", "big");
         user("d", "big");
         user("e", "big");
         assertThat(request(a, "WHO big")).containsExactly("OK WHO big 3 c d e");
         user("f", "big");
-        assertThat(request(a, "WHO big")).containsExactly("OK WHO big 3 c d e");   // the answer of a moment ago
+        assertThat(request(a, "WHO big")).containsExactly("OK WHO big 3 c d e"); // the answer of a moment ago
         time.advance(Presence.WHO_STALE);
         assertThat(request(a, "WHO big")).containsExactly("OK WHO big 4 c d e f");
     }

@@ -34,6 +34,7 @@ class BrowserTest {
 
     @TempDir
     Path dir;
+
     private TestHome home;
     private final List<WebDriver> browsers = new ArrayList<>();
 
@@ -58,11 +59,19 @@ class BrowserTest {
     private WebDriver browser(String name) throws IOException {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);
-        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--user-data-dir=" + Files.createDirectories(dir.resolve("chromium-" + name)));
+        options.addArguments(
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--user-data-dir=" + Files.createDirectories(dir.resolve("chromium-" + name)));
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(CHROMEDRIVER))   // never Selenium Manager: nothing is downloaded
+                .usingDriverExecutable(new File(CHROMEDRIVER)) // never Selenium Manager: nothing is downloaded
                 .usingAnyFreePort()
                 .build();
         WebDriver driver = new ChromeDriver(service, options);
@@ -76,7 +85,8 @@ class BrowserTest {
     }
 
     private static void eventually(Supplier<String> actual, String contains) {
-        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(actual.get()).contains(contains));
+        await().atMost(Duration.ofSeconds(15))
+                .untilAsserted(() -> assertThat(actual.get()).contains(contains));
     }
 
     private static String text(WebDriver page, String id) {
@@ -114,7 +124,7 @@ class BrowserTest {
             assertThat(carol.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
             eventually(() -> text(bob, "members"), "carol");
             assertThat(carol.request("SAY lobby <b>hi</b> from a terminal")).isEqualTo("OK SAY lobby");
-            eventually(() -> text(alice, "messages"), "carol<b>hi</b> from a terminal");   // shown as text, not HTML
+            eventually(() -> text(alice, "messages"), "carol<b>hi</b> from a terminal"); // shown as text, not HTML
             eventually(() -> text(bob, "messages"), "carol<b>hi</b> from a terminal");
 
             type(bob, "text", "welcome carol");

@@ -109,7 +109,9 @@ abstract class Client implements AutoCloseable {
         private final StringBuilder partial = new StringBuilder();
 
         Web(InetSocketAddress http) throws Exception {
-            ws = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+            ws = HttpClient.newHttpClient()
+                    .newWebSocketBuilder()
+                    .connectTimeout(Duration.ofSeconds(5))
                     .buildAsync(URI.create("ws://" + http.getHostString() + ":" + http.getPort() + "/ws"), this)
                     .get(10, TimeUnit.SECONDS);
         }

@@ -41,6 +41,7 @@ class CrowdTest {
 
     @TempDir
     Path dir;
+
     private TestHome home;
     private EventLoopGroup clients;
     private StallWatchdog watchdog;
@@ -73,10 +74,16 @@ class CrowdTest {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            ctx.writeAndFlush(ctx.alloc().buffer().writeBytes(("LOGIN " + name + "\nJOIN big\n").getBytes(StandardCharsets.US_ASCII)));
-            ctx.executor().scheduleAtFixedRate(() -> ctx.writeAndFlush(
-                            ctx.alloc().buffer(5).writeBytes("PING\n".getBytes(StandardCharsets.US_ASCII))),
-                    1000, 1000, TimeUnit.MILLISECONDS);
+            ctx.writeAndFlush(ctx.alloc()
+                    .buffer()
+                    .writeBytes(("LOGIN " + name + "\nJOIN big\n").getBytes(StandardCharsets.US_ASCII)));
+            ctx.executor()
+                    .scheduleAtFixedRate(
+                            () -> ctx.writeAndFlush(
+                                    ctx.alloc().buffer(5).writeBytes("PING\n".getBytes(StandardCharsets.US_ASCII))),
+                            1000,
+                            1000,
+                            TimeUnit.MILLISECONDS);
         }
 
         @Override
@@ -111,22 +118,25 @@ class CrowdTest {
                 }
                 """.formatted(USERS + 1)).start();
         watchdog = new StallWatchdog(home.launcher().transport().workers(), Duration.ofMillis(200));
-        clients = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("crowd", true), NioIoHandler.newFactory());
+        clients =
+                new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("crowd", true), NioIoHandler.newFactory());
         Bootstrap b = new Bootstrap().group(clients).channel(NioSocketChannel.class);
         LongAdder messages = new LongAdder();
         List<User> users = new ArrayList<>();
         List<Channel> channels = new ArrayList<>();
-        Semaphore connecting = new Semaphore(200);   // the accept backlog is finite
+        Semaphore connecting = new Semaphore(200); // the accept backlog is finite
         for (int i = 0; i < USERS; i++) {
             User u = new User("u" + i, messages);
             users.add(u);
             connecting.acquire();
-            var f = b.clone().handler(new ChannelInitializer<Channel>() {
-                @Override
-                protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new LineBasedFrameDecoder(4096), u);
-                }
-            }).connect(home.address("listen"));
+            var f = b.clone()
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(new LineBasedFrameDecoder(4096), u);
+                        }
+                    })
+                    .connect(home.address("listen"));
             f.addListener(x -> connecting.release());
             channels.add(f.channel());
         }
@@ -137,11 +147,12 @@ class CrowdTest {
             assertThat(probe.request("JOIN big")).isEqualTo("OK JOIN big");
             try (Client late = Client.line(home.address("listen"))) {
                 assertThat(late.request("LOGIN late")).isEqualTo("OK LOGIN late");
-                assertThat(late.request("JOIN big")).isEqualTo("ERR room-full big has " + (USERS + 1)
-                        + " members, the most allowed (max-room-members): try another room");
+                assertThat(late.request("JOIN big"))
+                        .isEqualTo("ERR room-full big has " + (USERS + 1)
+                                + " members, the most allowed (max-room-members): try another room");
             }
 
-            long stallsBefore = watchdog.stalls();   // connecting 2,000 users with DEBUG logging stalls the loops
+            long stallsBefore = watchdog.stalls(); // connecting 2,000 users with DEBUG logging stalls the loops
             int says = 5;
             for (int i = 0; i < says; i++) {
                 assertThat(probe.request("SAY big hello " + i)).isEqualTo("OK SAY big");
@@ -156,7 +167,9 @@ class CrowdTest {
                 worstNanos = Math.max(worstNanos, System.nanoTime() - t0);
                 TimeUnit.MILLISECONDS.sleep(50);
             }
-            assertThat(messages.sum()).as("EVENT MSG lines received by the %d users", USERS).isEqualTo((long) says * USERS);
+            assertThat(messages.sum())
+                    .as("EVENT MSG lines received by the %d users", USERS)
+                    .isEqualTo((long) says * USERS);
             // Hold them for longer than the heartbeat timeout: those who ping (the probe too) stay.
             for (int i = 0; i < 8; i++) {
                 TimeUnit.MILLISECONDS.sleep(500);
@@ -165,10 +178,18 @@ class CrowdTest {
             assertThat(users).noneMatch(u -> u.timedOut).allMatch(u -> u.error == null);
             assertThat(channels).allMatch(Channel::isActive);
             assertThat(probe.request("WHO big")).startsWith("OK WHO big " + (USERS + 1) + " ");
-            System.out.printf("crowd: %d users in one room, %d SAYs delivered to all; worst PING round trip %d ms over %d pings;"
-                            + " event loop stalls over 200 ms while connecting: %d, from the first SAY on: %d%n", USERS, says,
-                    TimeUnit.NANOSECONDS.toMillis(worstNanos), pings.get(), stallsBefore, watchdog.stalls() - stallsBefore);
-            assertThat(worstNanos).as("worst PING round trip while the room was written").isLessThan(TimeUnit.SECONDS.toNanos(1));
+            System.out.printf(
+                    "crowd: %d users in one room, %d SAYs delivered to all; worst PING round trip %d ms over %d pings;"
+                            + " event loop stalls over 200 ms while connecting: %d, from the first SAY on: %d%n",
+                    USERS,
+                    says,
+                    TimeUnit.NANOSECONDS.toMillis(worstNanos),
+                    pings.get(),
+                    stallsBefore,
+                    watchdog.stalls() - stallsBefore);
+            assertThat(worstNanos)
+                    .as("worst PING round trip while the room was written")
+                    .isLessThan(TimeUnit.SECONDS.toNanos(1));
         }
     }
 }

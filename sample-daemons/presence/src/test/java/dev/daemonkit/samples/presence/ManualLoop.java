@@ -68,8 +68,7 @@ final class ManualLoop extends AbstractScheduledEventExecutor {
 
     @Override
     @Deprecated
-    public void shutdown() {
-    }
+    public void shutdown() {}
 
     @Override
     public boolean isShutdown() {

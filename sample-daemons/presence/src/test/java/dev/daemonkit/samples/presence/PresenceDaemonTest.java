@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
 class PresenceDaemonTest {
     @TempDir
     Path dir;
+
     private TestHome home;
 
     private TestHome start(String hocon) throws IOException {
@@ -49,10 +50,11 @@ class PresenceDaemonTest {
     void lineAndWebSocketUsersShareNamesRoomsAndEvents() throws Exception {
         start("");
         try (Client alice = Client.line(home.address("listen"));
-             Client bob = Client.web(home.address("listen-http"))) {
+                Client bob = Client.web(home.address("listen-http"))) {
             assertThat(alice.request("LOGIN alice")).isEqualTo("OK LOGIN alice");
             assertThat(alice.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
-            assertThat(bob.request("LOGIN alice")).isEqualTo("ERR name-taken alice is online already: choose another name");
+            assertThat(bob.request("LOGIN alice"))
+                    .isEqualTo("ERR name-taken alice is online already: choose another name");
             assertThat(bob.request("LOGIN bob")).isEqualTo("OK LOGIN bob");
             assertThat(bob.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
             alice.expectLine("EVENT JOIN lobby bob");
@@ -72,21 +74,23 @@ class PresenceDaemonTest {
     void aSilentUserIsDroppedByItsHeartbeatAndTheRoomIsTold() throws Exception {
         start("daemons.presence.heartbeat-timeout = 400 ms\n");
         try (Client silent = Client.line(home.address("listen"));
-             Client watcher = Client.line(home.address("listen"))) {
+                Client watcher = Client.line(home.address("listen"))) {
             assertThat(silent.request("LOGIN silent")).isEqualTo("OK LOGIN silent");
             assertThat(silent.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
             assertThat(watcher.request("LOGIN watcher")).isEqualTo("OK LOGIN watcher");
             assertThat(watcher.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
 
             // The watcher keeps pinging, which pushes its own heartbeat back each time.
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                watcher.send("PING");
-                return watcher.lines.contains("EVENT TIMEOUT lobby silent");
-            });
+            await().atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        watcher.send("PING");
+                        return watcher.lines.contains("EVENT TIMEOUT lobby silent");
+                    });
             silent.expectLine("BYE timeout silent for more than 400 ms (heartbeat-timeout): send PING to stay online");
             silent.expectLine(Client.CLOSED);
             watcher.send("WHO lobby");
-            watcher.expectLine("OK WHO lobby 1 watcher");   // skipping the replies to the pings
+            watcher.expectLine("OK WHO lobby 1 watcher"); // skipping the replies to the pings
         }
     }
 
@@ -105,8 +109,8 @@ class PresenceDaemonTest {
                       max-line-bytes = 2048
                     }
                     """);
-            try (Client.Line slow = new Client.Line(home.address("listen"), 4096);   // never reads
-                 Client flooder = Client.line(home.address("listen"))) {
+            try (Client.Line slow = new Client.Line(home.address("listen"), 4096); // never reads
+                    Client flooder = Client.line(home.address("listen"))) {
                 slow.send("LOGIN slow");
                 slow.send("JOIN flood");
                 assertThat(flooder.request("LOGIN flooder")).isEqualTo("OK LOGIN flooder");
@@ -122,11 +126,13 @@ class PresenceDaemonTest {
                 }
                 flooder.expectLine("EVENT LEAVE flood slow");
             }
-            await().atMost(Duration.ofSeconds(5)).until(() -> logged.list.stream()
-                    .anyMatch(e -> e.getFormattedMessage().startsWith("disconnected slow")));
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> logged.list.stream()
+                            .anyMatch(e -> e.getFormattedMessage().startsWith("disconnected slow")));
             assertThat(logged.list.stream().filter(e -> e.getFormattedMessage().startsWith("disconnected slow")))
                     .hasSize(1)
-                    .allSatisfy(e -> assertThat(e.getFormattedMessage()).contains("more than max-outbound-bytes (65536)"));
+                    .allSatisfy(
+                            e -> assertThat(e.getFormattedMessage()).contains("more than max-outbound-bytes (65536)"));
         } finally {
             daemonLog.detachAppender(logged);
         }
@@ -138,29 +144,32 @@ class PresenceDaemonTest {
         InetSocketAddress http = home.address("listen-http");
         HttpClient client = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + http.getPort();
-        HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create(base + "/")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> page = client.send(
+                HttpRequest.newBuilder(URI.create(base + "/")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.headers().firstValue("content-type")).hasValue("text/html; charset=utf-8");
         assertThat(page.body()).contains("<title>Daemonkit presence</title>");
-        HttpResponse<String> script = client.send(HttpRequest.newBuilder(URI.create(base + "/presence.js")).build(),
+        HttpResponse<String> script = client.send(
+                HttpRequest.newBuilder(URI.create(base + "/presence.js")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(script.statusCode()).isEqualTo(200);
         assertThat(script.body()).contains("new WebSocket");
-        HttpResponse<String> missing = client.send(HttpRequest.newBuilder(URI.create(base + "/secrets")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> missing = client.send(
+                HttpRequest.newBuilder(URI.create(base + "/secrets")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(missing.body()).isEqualTo("/secrets is not here: the page is at /, the WebSocket at /ws\n");
 
         try (Socket s = new Socket(http.getAddress(), http.getPort())) {
-            s.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + http.getPort() + "\r\n"
-                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://evil.example\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream()
+                    .write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + http.getPort() + "\r\n"
+                                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://evil.example\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             s.setSoTimeout(10_000);
             InputStream in = s.getInputStream();
             String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(response).startsWith("HTTP/1.1 403 Forbidden")
+            assertThat(response)
+                    .startsWith("HTTP/1.1 403 Forbidden")
                     .contains("cross-origin WebSocket refused: Origin http://evil.example is not this server");
         }
     }
@@ -169,9 +178,11 @@ class PresenceDaemonTest {
     private static List<int[]> webSocketFramesUntilEof(InetSocketAddress http, byte[]... frames) throws IOException {
         try (Socket s = new Socket(http.getAddress(), http.getPort())) {
             s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + http.getPort() + "\r\n"
-                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream()
+                    .write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + http.getPort() + "\r\n"
+                                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             DataInputStream in = new DataInputStream(s.getInputStream());
             StringBuilder head = new StringBuilder();
             while (!head.toString().endsWith("\r\n\r\n")) {
@@ -183,7 +194,7 @@ class PresenceDaemonTest {
                 all.write(f);
             }
             s.getOutputStream().write(all.toByteArray());
-            List<int[]> got = new ArrayList<>();   // {opcode, payload length}
+            List<int[]> got = new ArrayList<>(); // {opcode, payload length}
             try {
                 while (true) {
                     int b0 = in.read();
@@ -225,12 +236,19 @@ class PresenceDaemonTest {
     void aWebSocketThatClosesGetsExactlyOneCloseFrameWhoeverStartsIt() throws Exception {
         start("daemons.presence.heartbeat-timeout = 300 ms\n");
         InetSocketAddress http = home.address("listen-http");
-        byte[] close = {(byte) 0x88, (byte) 0x82, 1, 2, 3, 4, 0x03 ^ 1, (byte) (0xe8 ^ 2)};   // 1000, normal closure
-        assertThat(closeFrames(webSocketFramesUntilEof(http, close))).as("the client closes").isEqualTo(1);
-        assertThat(closeFrames(webSocketFramesUntilEof(http, clientFrame(1, "QUIT")))).as("QUIT").isEqualTo(1);
-        assertThat(closeFrames(webSocketFramesUntilEof(http, clientFrame(1, "QUIT"), close))).as("QUIT and Close at once")
+        byte[] close = {(byte) 0x88, (byte) 0x82, 1, 2, 3, 4, 0x03 ^ 1, (byte) (0xe8 ^ 2)}; // 1000, normal closure
+        assertThat(closeFrames(webSocketFramesUntilEof(http, close)))
+                .as("the client closes")
                 .isEqualTo(1);
-        assertThat(closeFrames(webSocketFramesUntilEof(http, clientFrame(1, "LOGIN x")))).as("heartbeat timeout").isEqualTo(1);
+        assertThat(closeFrames(webSocketFramesUntilEof(http, clientFrame(1, "QUIT"))))
+                .as("QUIT")
+                .isEqualTo(1);
+        assertThat(closeFrames(webSocketFramesUntilEof(http, clientFrame(1, "QUIT"), close)))
+                .as("QUIT and Close at once")
+                .isEqualTo(1);
+        assertThat(closeFrames(webSocketFramesUntilEof(http, clientFrame(1, "LOGIN x"))))
+                .as("heartbeat timeout")
+                .isEqualTo(1);
     }
 
     @Test
@@ -239,9 +257,11 @@ class PresenceDaemonTest {
         InetSocketAddress http = home.address("listen-http");
         try (Socket s = new Socket(http.getAddress(), http.getPort())) {
             s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + http.getPort() + "\r\n"
-                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream()
+                    .write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + http.getPort() + "\r\n"
+                                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             DataInputStream in = new DataInputStream(s.getInputStream());
             StringBuilder head = new StringBuilder();
             while (!head.toString().endsWith("\r\n\r\n")) {
@@ -260,8 +280,9 @@ class PresenceDaemonTest {
                     int len = in.readUnsignedByte() & 0x7f;
                     in.readNBytes(len);
                     got.add(new int[] {b0 & 0x0f, len});
-                    if ((b0 & 0x0f) == 8) {   // answer the server's Close, as a client does
-                        s.getOutputStream().write(new byte[] {(byte) 0x88, (byte) 0x82, 1, 2, 3, 4, 0x03 ^ 1, (byte) (0xe8 ^ 2)});
+                    if ((b0 & 0x0f) == 8) { // answer the server's Close, as a client does
+                        s.getOutputStream()
+                                .write(new byte[] {(byte) 0x88, (byte) 0x82, 1, 2, 3, 4, 0x03 ^ 1, (byte) (0xe8 ^ 2)});
                     }
                 }
             } catch (SocketException reset) {
@@ -269,7 +290,7 @@ class PresenceDaemonTest {
             }
             stopper.join();
             home = null;
-            assertThat(got.get(got.size() - 2)[0]).isEqualTo(1);   // BYE stopping
+            assertThat(got.get(got.size() - 2)[0]).isEqualTo(1); // BYE stopping
             assertThat(closeFrames(got)).isEqualTo(1);
         }
     }

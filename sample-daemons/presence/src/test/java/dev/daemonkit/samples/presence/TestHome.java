@@ -86,14 +86,19 @@ final class TestHome implements AutoCloseable {
     static void packPlugin(Path jarFile) throws IOException {
         Path classes;
         try {
-            classes = Path.of(PresencePlugin.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            classes = Path.of(PresencePlugin.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
         } catch (URISyntaxException e) {
             throw new IOException(e);
         }
         Manifest mf = new Manifest();
         mf.getMainAttributes().putValue("Manifest-Version", "1.0");
-        try (OutputStream out = Files.newOutputStream(jarFile); JarOutputStream jar = new JarOutputStream(out, mf);
-             Stream<Path> files = Files.walk(classes)) {
+        try (OutputStream out = Files.newOutputStream(jarFile);
+                JarOutputStream jar = new JarOutputStream(out, mf);
+                Stream<Path> files = Files.walk(classes)) {
             for (Path p : files.filter(Files::isRegularFile).sorted().toList()) {
                 jar.putNextEntry(new JarEntry(classes.relativize(p).toString().replace('\\', '/')));
                 jar.write(Files.readAllBytes(p));

@@ -30,14 +30,18 @@ class WebSocketSessionTest {
     private static final int PONG = 0xA;
 
     private final ManualTimers time = new ManualTimers();
-    private final Presence presence = new Presence(PresenceSettings.defaults(), LoggerFactory.getLogger(WebSocketSessionTest.class),
-            List.of(ImmediateEventExecutor.INSTANCE), time, time, new CountingRequests());
+    private final Presence presence = new Presence(
+            PresenceSettings.defaults(),
+            LoggerFactory.getLogger(WebSocketSessionTest.class),
+            List.of(ImmediateEventExecutor.INSTANCE),
+            time,
+            time,
+            new CountingRequests());
     private final HeldWrites held = new HeldWrites();
     private EmbeddedChannel ch;
 
     /** One frame the server wrote. */
-    record Frame(int opcode, String text) {
-    }
+    record Frame(int opcode, String text) {}
 
     /** First in the pipeline: while {@link #holding}, writes stay pending, as behind a client that reads slowly. */
     static final class HeldWrites extends ChannelOutboundHandlerAdapter {
@@ -105,7 +109,8 @@ class WebSocketSessionTest {
             if (len == 126) {
                 len = in.readUnsignedShort();
             }
-            out.add(new Frame(opcode, in.readCharSequence(len, StandardCharsets.UTF_8).toString()));
+            out.add(new Frame(
+                    opcode, in.readCharSequence(len, StandardCharsets.UTF_8).toString()));
         }
         in.release();
         return out;
@@ -115,7 +120,10 @@ class WebSocketSessionTest {
     private void send(int opcode, String payload) {
         byte[] data = payload.getBytes(StandardCharsets.UTF_8);
         byte[] mask = {1, 2, 3, 4};
-        ByteBuf f = Unpooled.buffer().writeByte(0x80 | opcode).writeByte(0x80 | data.length).writeBytes(mask);
+        ByteBuf f = Unpooled.buffer()
+                .writeByte(0x80 | opcode)
+                .writeByte(0x80 | data.length)
+                .writeBytes(mask);
         for (int i = 0; i < data.length; i++) {
             f.writeByte(data[i] ^ mask[i % 4]);
         }
@@ -142,19 +150,21 @@ class WebSocketSessionTest {
         send(TEXT, "LOGIN alice");
         assertThat(frames()).containsExactly(new Frame(TEXT, "OK LOGIN alice"));
         time.advance(Duration.ofSeconds(20));
-        send(PING, "keepalive");   // what many clients send, and nothing else
+        send(PING, "keepalive"); // what many clients send, and nothing else
         assertThat(frames()).containsExactly(new Frame(PONG, "keepalive"));
-        time.advance(Duration.ofSeconds(20));   // 40 s since the last text message, 20 s since the ping
-        send(PONG, "");                         // an unsolicited pong (RFC 6455: a one-way heartbeat) counts too
+        time.advance(Duration.ofSeconds(20)); // 40 s since the last text message, 20 s since the ping
+        send(PONG, ""); // an unsolicited pong (RFC 6455: a one-way heartbeat) counts too
         time.advance(Duration.ofSeconds(29));
         assertThat(ch.isOpen()).isTrue();
         assertThat(frames()).isEmpty();
         assertThat(presence.online()).isEqualTo(1);
 
-        time.advance(Duration.ofSeconds(2));   // 31 s of silence
+        time.advance(Duration.ofSeconds(2)); // 31 s of silence
         List<Frame> last = frames();
-        assertThat(last).first().isEqualTo(
-                new Frame(TEXT, "BYE timeout silent for more than 30 s (heartbeat-timeout): send PING to stay online"));
+        assertThat(last)
+                .first()
+                .isEqualTo(new Frame(
+                        TEXT, "BYE timeout silent for more than 30 s (heartbeat-timeout): send PING to stay online"));
         assertThat(count(last, CLOSE)).isEqualTo(1);
         assertThat(ch.isOpen()).isFalse();
     }
@@ -183,8 +193,8 @@ class WebSocketSessionTest {
         frames();
         held.holding = true;
         send(TEXT, "QUIT");
-        assertThat(ch.isOpen()).isTrue();   // our Close frame is not written yet
-        send(CLOSE, "");                    // the client's answer
+        assertThat(ch.isOpen()).isTrue(); // our Close frame is not written yet
+        send(CLOSE, ""); // the client's answer
         held.release(ch.pipeline().context("held"));
         List<Frame> out = frames();
         assertThat(out).first().isEqualTo(new Frame(TEXT, "OK QUIT"));
@@ -198,7 +208,11 @@ class WebSocketSessionTest {
         send(TEXT, "LOGIN alice");
         frames();
         send(TEXT, "PING \u202eevil");
-        assertThat(frames()).containsExactly(new Frame(TEXT, "ERR bad-input the line holds U+202E (a bidi control: it would"
-                + " reorder what others see) and was discarded: send UTF-8 text lines, one command per line"));
+        assertThat(frames())
+                .containsExactly(
+                        new Frame(
+                                TEXT,
+                                "ERR bad-input the line holds U+202E (a bidi control: it would"
+                                        + " reorder what others see) and was discarded: send UTF-8 text lines, one command per line"));
     }
 }
