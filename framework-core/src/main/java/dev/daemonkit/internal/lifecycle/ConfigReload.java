@@ -264,7 +264,7 @@ final class ConfigReload {
             throw rejection(errors);
         }
         // Every address of the config after the reload: daemons that keep their instance keep theirs.
-        Map<String, DaemonInstance.DeclaredAddress> claimed = new HashMap<>();
+        Map<String, DeclaredAddress> claimed = new HashMap<>();
         Map<String, String> kept = new HashMap<>(); // address label -> the daemon that keeps it, and how
         Set<String> replaced = new HashSet<>();
         changes.stream().filter(c -> c.fresh != null).forEach(c -> replaced.add(c.spec.name()));
@@ -275,7 +275,7 @@ final class ConfigReload {
                 String how = i.state() == DaemonState.RUNNING
                         ? "listens there"
                         : "is configured there (it is " + i.state() + ")";
-                for (DaemonInstance.DeclaredAddress a : i.declaredAddresses()) {
+                for (DeclaredAddress a : i.declaredAddresses()) {
                     if (a.address().getPort() != 0) {
                         claimed.put(a.label(), a);
                         kept.put(a.label(), "daemon '" + slot.name + "' of this launcher " + how);
@@ -287,11 +287,11 @@ final class ConfigReload {
             if (c.fresh == null) {
                 continue;
             }
-            for (DaemonInstance.DeclaredAddress a : c.fresh.declaredAddresses()) {
+            for (DeclaredAddress a : c.fresh.declaredAddresses()) {
                 if (a.address().getPort() == 0) {
                     continue; // an ephemeral port never clashes
                 }
-                DaemonInstance.DeclaredAddress other = claimed.putIfAbsent(a.label(), a);
+                DeclaredAddress other = claimed.putIfAbsent(a.label(), a);
                 if (other != null && kept.containsKey(a.label())) {
                     errors.add("daemon '" + c.spec.name() + "' cannot move to " + a.label() + " (" + a.where() + "): "
                             + kept.get(a.label()) + " (" + other.where() + "). Choose another port.");
@@ -322,7 +322,7 @@ final class ConfigReload {
     }
 
     /** Binds a new TCP address of a prepared instance now; returns what holds it if it cannot be bound. */
-    private String reserve(Change c, DaemonInstance.DeclaredAddress a) {
+    private String reserve(Change c, DeclaredAddress a) {
         String holder = registry.holder(a.address());
         if (holder != null && holder.equals(c.spec.name())) {
             return null; // its own socket: the new instance takes it over
@@ -341,7 +341,7 @@ final class ConfigReload {
     }
 
     /** A UDP address of a prepared instance: free (tried with a bind), or held by its own old instance. */
-    private String checkDatagram(Change c, DaemonInstance.DeclaredAddress a) {
+    private String checkDatagram(Change c, DeclaredAddress a) {
         for (DaemonSlot slot : table.slots()) {
             DaemonInstance i = slot.current;
             if (i == null || i.state().isTerminal()) {
@@ -362,7 +362,7 @@ final class ConfigReload {
         }
     }
 
-    private String inUse(DaemonInstance.DeclaredAddress a, Throwable cause) {
+    private String inUse(DeclaredAddress a, Throwable cause) {
         String message = String.valueOf(cause.getMessage());
         if (!(cause instanceof BindException) && !message.contains("in use")) {
             return "it cannot be bound (" + message + ")";

@@ -1,12 +1,8 @@
 package dev.daemonkit.internal.lifecycle;
 
-import com.google.inject.Injector;
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import dev.daemonkit.api.DaemonPlugin;
 import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.api.Listener;
-import dev.daemonkit.internal.config.Addresses;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.DaemonSpec;
 import dev.daemonkit.internal.plugins.InstalledPlugin;
@@ -17,7 +13,6 @@ import dev.daemonkit.internal.transport.ListenerRegistry;
 import dev.daemonkit.internal.transport.LogScope;
 import dev.daemonkit.timers.TimerScope;
 import io.netty.channel.EventLoopGroup;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,54 +89,13 @@ public final class DaemonInstance {
             throw new IllegalStateException("daemon '" + name() + "' is " + state.get() + ", not NEW");
         }
         Object previousScope = logScope.enter();
-        Thread t = Thread.currentThread();
-        ClassLoader previous = t.getContextClassLoader();
-        t.setContextClassLoader(plugin.loader());
         try {
-            DaemonPlugin instance;
-            try {
-                instance = plugin.newInstance();
-            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-                markFailed(
-                        "its plugin class " + plugin.name() + " could not be created: " + Failures.rootMessage(e), e);
-                return;
-            }
-            try {
-                Injector injector =
-                        services.rootInjector().createChildInjector(new DaemonModule(context), instance.module());
-                context.injector(injector);
-                injector.injectMembers(instance);
-            } catch (RuntimeException | LinkageError e) {
-                markFailed("its Guice bindings failed: " + Failures.rootMessage(e), e);
-                return;
-            }
-            context.declaring(true);
-            try {
-                instance.configure(context);
-            } catch (ConfigError e) {
-                throw e;
-            } catch (ConfigException e) {
-                throw new ConfigError(
-                        "daemon '" + name() + "': " + e.getMessage() + ". Fix daemons." + name() + " in the config.",
-                        e);
-            } catch (Exception | LinkageError e) {
-                markFailed(
-                        instance.getClass().getSimpleName() + ".configure threw " + Failures.rootMessage(e)
-                                + Failures.where(e),
-                        e);
-            } finally {
-                context.declaring(false);
+            PluginConfigure.Failed failed = PluginConfigure.run(name(), plugin, services, context);
+            if (failed != null) {
+                markFailed(failed.reason(), failed.cause());
             }
         } finally {
-            t.setContextClassLoader(previous);
             logScope.exit(previousScope);
-        }
-    }
-
-    /** A declared socket, for the launcher's check that no two listeners share an address. */
-    record DeclaredAddress(String transport, InetSocketAddress address, String where) {
-        String label() {
-            return transport + " " + Addresses.format(address);
         }
     }
 

@@ -18,9 +18,7 @@ import dev.daemonkit.timers.EventLoopTimerWheels;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -160,18 +158,8 @@ public final class Launcher {
                 configErrors.add(e.getMessage());
             }
         }
-        Map<String, DaemonInstance.DeclaredAddress> claimed = new HashMap<>();
-        for (DaemonSlot slot : slots) {
-            for (DaemonInstance.DeclaredAddress a : slot.current.declaredAddresses()) {
-                DaemonInstance.DeclaredAddress other = a.address().getPort() == 0
-                        ? null // an ephemeral port never clashes
-                        : claimed.putIfAbsent(a.label(), a);
-                if (other != null) {
-                    configErrors.add("two listeners on " + a.label() + ": " + other.where() + " and " + a.where()
-                            + ". Give each its own port.");
-                }
-            }
-        }
+        configErrors.addAll(
+                DeclaredAddress.clashes(slots.stream().map(s -> s.current).toList()));
         if (!configErrors.isEmpty()) {
             throw new ConfigError(
                     configErrors.size() == 1
