@@ -59,12 +59,7 @@ public final class ListenerRegistry {
         }
         BoundListener listener = new BoundListener(address);
         listener.attach(owner, protocol);
-        ChannelFuture f = listener.bind(transport).awaitUninterruptibly();
-        if (!f.isSuccess()) {
-            listener.close();
-            throw new BindFailed(f.cause());
-        }
-        budget.register(f.channel());
+        bindNew(listener);
         Entry created = new Entry(listener);
         created.daemon = daemon;
         created.owner = owner;
@@ -96,16 +91,21 @@ public final class ListenerRegistry {
             return e.listener;
         }
         BoundListener listener = new BoundListener(address);
+        bindNew(listener);
+        Entry created = new Entry(listener);
+        created.daemon = daemon;
+        byAddress.put(address, created);
+        return listener;
+    }
+
+    /** Binds a new socket and waits; it then pauses and resumes with the connection budget. */
+    private void bindNew(BoundListener listener) throws BindFailed {
         ChannelFuture f = listener.bind(transport).awaitUninterruptibly();
         if (!f.isSuccess()) {
             listener.close();
             throw new BindFailed(f.cause());
         }
         budget.register(f.channel());
-        Entry created = new Entry(listener);
-        created.daemon = daemon;
-        byAddress.put(address, created);
-        return listener;
     }
 
     /** Closes {@code listener} if nothing is attached to it (a reserved socket nobody took). */
