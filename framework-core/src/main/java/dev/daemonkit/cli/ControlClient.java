@@ -52,7 +52,8 @@ final class ControlClient {
                 ? "127.0.0.1"
                 : Addresses.format(admin.listen()).replaceFirst(":\\d+$", "");
         String base = "http://" + host + ":" + admin.listen().getPort();
-        Duration slow = settings.shutdown().grace().plusSeconds(15);
+        Duration slow =
+                settings.shutdown().delay().plus(settings.shutdown().grace()).plusSeconds(15);
         HttpClient http =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
         try {

@@ -9,8 +9,11 @@ import dev.daemonkit.internal.lifecycle.Launcher;
 import dev.daemonkit.internal.transport.StallWatchdog;
 import dev.daemonkit.logging.LoggingSystem;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -93,14 +96,14 @@ public final class Main {
         }
         Logger log = LoggerFactory.getLogger(Main.class);
         Launcher launcher = new Launcher(config, cli.config(), cli.configExplicit(), cli.plugins(), logging);
-        CountDownLatch stopRequested = new CountDownLatch(1);
+        StopRequests stopRequests = new StopRequests(launcher);
         AtomicBoolean stopped = new AtomicBoolean();
         Services services = new Services();
         try {
             for (String name : new String[] {"TERM", "INT"}) {
                 Signal.handle(new Signal(name), sig -> {
-                    log.info("received SIG{}: stopping", sig.getName());
-                    stopRequested.countDown();
+                    stopRequests.request();
+                    log.info("received SIG{}: stopping (readiness is 503 from now on)", sig.getName());
                 });
             }
             SignalHandler previousHup = Signal.handle(new Signal("HUP"), sig -> {
@@ -132,7 +135,7 @@ public final class Main {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             String summary = launcher.start();
-            services.start(launcher, logging, stopRequested::countDown);
+            services.start(launcher, logging, stopRequests::request);
             log.info("{}", summary);
         } catch (Launcher.NothingBound e) {
             log.error("not started: {}", e.getMessage());
@@ -153,7 +156,17 @@ public final class Main {
             return FATAL;
         }
         try {
-            stopRequested.await();
+            stopRequests.awaitFirst();
+            Duration delay = launcher.settings().shutdown().delay();
+            if (!delay.isZero()) {
+                log.info(
+                        "serving {} ms more before draining (daemonkit.shutdown.delay) so load balancers can drop this"
+                                + " endpoint; TERM again to skip",
+                        delay.toMillis());
+                if (stopRequests.awaitSecond(delay)) {
+                    log.info("second stop request: skipping the rest of daemonkit.shutdown.delay");
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -161,6 +174,41 @@ public final class Main {
             services.stop(launcher, logging);
         }
         return OK;
+    }
+
+    /**
+     * TERM, INT and {@code POST /shutdown}. The first marks the launcher stopping at once (readiness
+     * 503, from the signal handler's thread, before any logging) and ends the wait of {@link #run};
+     * a second one ends {@code daemonkit.shutdown.delay} early.
+     */
+    private static final class StopRequests {
+        private final Launcher launcher;
+        private final CountDownLatch first = new CountDownLatch(1);
+        private final CountDownLatch second = new CountDownLatch(1);
+        private final AtomicInteger count = new AtomicInteger();
+
+        StopRequests(Launcher launcher) {
+            this.launcher = launcher;
+        }
+
+        /** Any thread; never blocks. */
+        void request() {
+            launcher.beginStop();
+            if (count.incrementAndGet() == 1) {
+                first.countDown();
+            } else {
+                second.countDown();
+            }
+        }
+
+        void awaitFirst() throws InterruptedException {
+            first.await();
+        }
+
+        /** Waits up to {@code delay} for a second request; true if it came. */
+        boolean awaitSecond(Duration delay) throws InterruptedException {
+            return second.await(delay.toNanos(), TimeUnit.NANOSECONDS);
+        }
     }
 
     /** What runs beside the daemons: the stall watchdog, metrics and the admin endpoint. */
@@ -176,19 +224,23 @@ public final class Main {
             }
             metrics = new DaemonkitMetrics(launcher, logging, watchdog);
             if (s.admin().enabled()) {
-                admin = AdminServer.start(launcher, metrics, s.admin(), shutdown);
+                admin = AdminServer.start(launcher, metrics, watchdog, s.admin(), shutdown);
                 if (admin != null) {
                     metrics.bindAdmin(admin.connections());
                 }
             }
         }
 
-        /** Stops everything, the launcher's daemons first (drained), logging last. */
+        /**
+         * Stops everything, the launcher's daemons first (drained), logging last. The admin endpoint
+         * answers during the drain (live 200, ready 503): a platform that still probes a stopping
+         * process must not restart it for a refused connection.
+         */
         void stop(Launcher launcher, LoggingSystem logging) {
+            launcher.stop();
             if (admin != null) {
                 admin.close();
             }
-            launcher.stop();
             if (watchdog != null) {
                 watchdog.close();
             }

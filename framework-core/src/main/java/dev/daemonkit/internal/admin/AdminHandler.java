@@ -43,6 +43,9 @@ import org.slf4j.LoggerFactory;
  * without blocking the event loop: the launcher's futures complete the response.
  *
  * <pre>
+ * GET  /health/live                  no token: 200 unless an event loop is blocked past the watchdog threshold
+ * GET  /health/ready                 no token: 200 when every daemon is RUNNING and the launcher is not stopping
+ * GET  /health/started               no token: 200 once the launcher's start is done (then for good)
  * GET  /health                       200 when every daemon is RUNNING, 503 otherwise; one line per daemon
  * GET  /daemons                      JSON list (?format=table: the table bin/daemonkit status prints)
  * GET  /daemons/NAME                 JSON of one daemon
@@ -64,10 +67,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final DaemonkitMetrics metrics;
     private final byte[] token;
     private final Runnable shutdown;
+    private final Probes probes;
 
-    AdminHandler(Launcher launcher, DaemonkitMetrics metrics, String token, Runnable shutdown) {
+    AdminHandler(Launcher launcher, DaemonkitMetrics metrics, Probes probes, String token, Runnable shutdown) {
         this.launcher = launcher;
         this.metrics = metrics;
+        this.probes = probes;
         this.token = token.isBlank() ? null : token.getBytes(StandardCharsets.UTF_8);
         this.shutdown = shutdown;
     }
@@ -108,6 +113,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                                     + ". Headers are limited to 8 KiB, the request line to 4 KiB."));
             return;
         }
+        Reply probe = probe(request);
+        if (probe != null) {
+            respond(ctx, keepAlive, probe);
+            return;
+        }
         if (!authorized(request)) {
             log.warn(
                     "admin: refused {} {} from {}: missing or wrong token (send Authorization: Bearer TOKEN)",
@@ -131,6 +141,26 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             reply = CompletableFuture.failedFuture(e);
         }
         reply.whenComplete((r, e) -> ctx.executor().execute(() -> respond(ctx, keepAlive, r != null ? r : failure(e))));
+    }
+
+    /**
+     * The answer of a probe route, or null for any other request. Probes need no token: kubelet and
+     * most load balancers cannot send one, and the answers name no daemon (see {@link Probes}).
+     */
+    private Reply probe(FullHttpRequest request) {
+        if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
+            return null;
+        }
+        Probes.Answer answer = switch (new QueryStringDecoder(request.uri()).path()) {
+            case "/health/live" -> probes.live();
+            case "/health/ready" -> probes.ready();
+            case "/health/started" -> probes.started();
+            default -> null;
+        };
+        return answer == null
+                ? null
+                : Reply.text(
+                        answer.ok() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, answer.body());
     }
 
     private static Reply failure(Throwable e) {
@@ -225,18 +255,24 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return notAllowed("POST");
             }
             shutdown.run();
+            long delay = launcher.settings().shutdown().delay().toMillis();
             return CompletableFuture.completedFuture(Reply.json(
                     HttpResponseStatus.ACCEPTED,
                     Map.of(
                             "message",
-                            "stopping: daemons drain for up to "
+                            "stopping: "
+                                    + (delay == 0
+                                            ? ""
+                                            : "not ready now, serving " + delay
+                                                    + " ms more (daemonkit.shutdown.delay), then ")
+                                    + "daemons drain for up to "
                                     + launcher.settings().shutdown().grace().toSeconds() + " s")));
         }
         return CompletableFuture.completedFuture(
                 Reply.error(
                         HttpResponseStatus.NOT_FOUND,
                         "no such endpoint: " + path
-                                + ". Try /health, /daemons, /metrics, /daemons/NAME/{start,stop,restart}, /loggers/NAME, /reload, /shutdown"));
+                                + ". Try /health, /health/live, /health/ready, /health/started, /daemons, /metrics, /daemons/NAME/{start,stop,restart}, /loggers/NAME, /reload, /shutdown"));
     }
 
     private static CompletableFuture<Reply> get(HttpMethod method, Supplier<Reply> reply) {

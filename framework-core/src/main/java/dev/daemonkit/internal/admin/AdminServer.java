@@ -5,6 +5,7 @@ import dev.daemonkit.internal.config.DaemonSettings;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.lifecycle.Launcher;
 import dev.daemonkit.internal.transport.DaemonConnections;
+import dev.daemonkit.internal.transport.StallWatchdog;
 import dev.daemonkit.timers.TimerScope;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -25,6 +26,8 @@ import org.slf4j.LoggerFactory;
  * {@code admin}): a small share of the connection budget ({@code daemonkit.admin.max-connections}),
  * an idle timeout, a deadline for each request from its first byte, and the inbound limits, so a
  * flood of connections to the admin port can neither take the process's descriptors nor stall it.
+ * When the cap is full, a new connection takes the place of one idle for a second or more, so
+ * probes (a fresh connection each time) still get through a flood of idle connections.
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
@@ -42,7 +45,12 @@ public final class AdminServer implements AutoCloseable {
 
     /** Starts the endpoint, or returns null (logged) when it cannot bind. */
     public static AdminServer start(
-            Launcher launcher, DaemonkitMetrics metrics, LauncherSettings.Admin admin, Runnable shutdown) {
+            Launcher launcher,
+            DaemonkitMetrics metrics,
+            StallWatchdog watchdog,
+            LauncherSettings.Admin admin,
+            Runnable shutdown) {
+        Probes probes = new Probes(launcher, watchdog);
         DaemonSettings settings = new DaemonSettings(
                 NAME,
                 NAME,
@@ -70,7 +78,7 @@ public final class AdminServer implements AutoCloseable {
                                 p -> p.addLast(
                                         new HttpServerCodec(),
                                         new HttpObjectAggregator(64 * 1024),
-                                        new AdminHandler(launcher, metrics, admin.token(), shutdown)));
+                                        new AdminHandler(launcher, metrics, probes, admin.token(), shutdown)));
                     }
                 })
                 .bind(admin.listen())
@@ -101,12 +109,12 @@ public final class AdminServer implements AutoCloseable {
         return (InetSocketAddress) channel.localAddress();
     }
 
-    @Override
     /**
-     * Stops accepting. Open admin connections stay until the launcher's event loops and timer wheels
-     * stop, after the daemons have drained: {@code bin/daemonkit stop} gets the answer to its
-     * {@code /shutdown} and keeps polling {@code /health} on its connection until the launcher is gone.
+     * Stops accepting. Called after the daemons have drained: until then probes keep getting answers
+     * (live 200, ready 503) and {@code bin/daemonkit stop} keeps polling {@code /health} until the
+     * launcher is gone.
      */
+    @Override
     public void close() {
         channel.close().awaitUninterruptibly();
     }

@@ -12,8 +12,11 @@ import java.time.Duration;
 public record LauncherSettings(
         Shutdown shutdown, Transport transport, Timers timers, Admin admin, Plugins plugins, Watchdog watchdog) {
 
-    /** {@code daemonkit.shutdown}: how long stopping daemons drain, and when a connection counts as quiet. */
-    public record Shutdown(Duration grace, Duration quietPeriod) {}
+    /**
+     * {@code daemonkit.shutdown}: how long the launcher keeps serving after TERM with readiness already
+     * 503 ({@code delay}), how long stopping daemons drain, and when a connection counts as quiet.
+     */
+    public record Shutdown(Duration delay, Duration grace, Duration quietPeriod) {}
 
     /** {@code daemonkit.transport}: {@code kind} is auto, epoll or nio; {@code ioThreads} already resolved (never 0). */
     public record Transport(String kind, int ioThreads) {}
@@ -85,8 +88,14 @@ public record LauncherSettings(
             throw new ConfigError(
                     "daemonkit.plugins.scan-interval and daemonkit.watchdog.threshold must be 10 ms or more.");
         }
+        Duration delay = daemonkit.getDuration("shutdown.delay");
+        if (delay.isNegative()) {
+            throw new ConfigError("daemonkit.shutdown.delay (" + Origins.of(daemonkit.getValue("shutdown.delay"))
+                    + ") must be 0 s or more, e.g. 5 s behind a load balancer.");
+        }
         return new LauncherSettings(
-                new Shutdown(daemonkit.getDuration("shutdown.grace"), daemonkit.getDuration("shutdown.quiet-period")),
+                new Shutdown(
+                        delay, daemonkit.getDuration("shutdown.grace"), daemonkit.getDuration("shutdown.quiet-period")),
                 new Transport(transport, io == 0 ? Runtime.getRuntime().availableProcessors() : io),
                 new Timers(tick, wheel),
                 admin,

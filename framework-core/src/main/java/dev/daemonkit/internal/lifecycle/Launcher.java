@@ -62,6 +62,9 @@ public final class Launcher {
     private HotDeploy hotDeploy;
     private ConfigReload reload;
 
+    private volatile boolean started;
+    private volatile boolean stopping;
+
     public Launcher(
             ConfigLoader config, Path configFile, boolean configExplicit, Path pluginsDir, LoggingSystem logging) {
         this.running = new RunningConfig(config, configFile, configExplicit);
@@ -116,6 +119,7 @@ public final class Launcher {
             releaseAll();
             throw e;
         }
+        started = true;
         List<DaemonStatus> statuses = table.statuses();
         long up =
                 statuses.stream().filter(v -> v.state() == DaemonState.RUNNING).count();
@@ -184,8 +188,28 @@ public final class Launcher {
         }
     }
 
+    /**
+     * Marks the launcher as stopping: the readiness probe answers 503 from now on, while the daemons
+     * serve on until {@link #stop}. Called on TERM before {@code daemonkit.shutdown.delay}; any
+     * thread (a signal handler's), cheap, idempotent and never undone.
+     */
+    public void beginStop() {
+        stopping = true;
+    }
+
+    /** True from {@link #beginStop} (or {@link #stop}) on. */
+    public boolean stopping() {
+        return stopping;
+    }
+
+    /** True once {@link #start} has returned normally. */
+    public boolean started() {
+        return started;
+    }
+
     /** Stops every daemon in parallel, each draining for up to the grace period, then the loops. */
     public void stop() {
+        stopping = true;
         if (control.isShutdown()) {
             return;
         }

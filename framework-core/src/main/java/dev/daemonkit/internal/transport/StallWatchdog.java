@@ -3,9 +3,11 @@ package dev.daemonkit.internal.transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -23,8 +25,8 @@ public final class StallWatchdog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StallWatchdog.class);
 
     private final long thresholdNanos;
-    /** Touched by the watchdog's thread only (after the constructor). */
-    private final Map<EventExecutor, Probe> probes = new LinkedHashMap<>();
+    /** Changed by the watchdog's thread only (after the constructor); read by {@link #stalledNow} from any thread. */
+    private final Map<EventExecutor, Probe> probes = new ConcurrentHashMap<>();
     /** Event loops that come and go (daemons' own loops), looked at each round; null: none. */
     private final Supplier<Collection<EventLoopGroup>> moreLoops;
 
@@ -66,6 +68,29 @@ public final class StallWatchdog implements AutoCloseable {
     /** How many stalls were seen so far. */
     public long stalls() {
         return stalls.sum();
+    }
+
+    /**
+     * The names of the event loop threads blocked past the threshold at this moment (a loop that has not
+     * yet run a probe is named by its executor). Read from any thread, e.g. by the liveness probe; it
+     * looks at the probes' queue times itself, so it does not wait for the watchdog's next round.
+     */
+    public List<String> stalledNow() {
+        long now = System.nanoTime();
+        List<String> stalled = new ArrayList<>();
+        for (Probe p : probes.values()) {
+            long queued = p.queuedAt;
+            if (queued != 0 && now - queued > thresholdNanos && !p.loop.isShuttingDown()) {
+                Thread t = p.loopThread;
+                stalled.add(t != null ? t.getName() : String.valueOf(p.loop));
+            }
+        }
+        return stalled;
+    }
+
+    /** The threshold past which a loop counts as stalled ({@code daemonkit.watchdog.threshold}). */
+    public Duration threshold() {
+        return Duration.ofNanos(thresholdNanos);
     }
 
     private void run() {

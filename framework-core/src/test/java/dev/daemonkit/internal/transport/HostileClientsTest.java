@@ -120,7 +120,7 @@ class HostileClientsTest {
         Launcher launcher = home.start();
         DaemonkitMetrics metrics = new DaemonkitMetrics(launcher, null, null);
         AdminServer admin =
-                AdminServer.start(launcher, metrics, launcher.settings().admin(), () -> {});
+                AdminServer.start(launcher, metrics, null, launcher.settings().admin(), () -> {});
         try {
             InetSocketAddress at = admin.address();
             // Attacker: header lines trickled one every 300 ms are cut at the request deadline.
