@@ -170,6 +170,17 @@ final class LauncherProcess implements AutoCloseable {
         return awaitExit();
     }
 
+    /** Sends {@code signal} (TERM, INT, HUP) with kill(1) and returns once kill has delivered it. */
+    void signal(String signal) throws InterruptedException, IOException {
+        int rc = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+                .inheritIO()
+                .start()
+                .waitFor();
+        if (rc != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed with " + rc);
+        }
+    }
+
     int awaitExit() throws InterruptedException {
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();
