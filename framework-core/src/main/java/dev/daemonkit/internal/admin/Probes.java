@@ -15,6 +15,10 @@ import java.util.List;
  * <p>Called on an admin connection's event loop; every answer reads published state only and never blocks.
  */
 final class Probes {
+    static final String LIVE = "/health/live";
+    static final String READY = "/health/ready";
+    static final String STARTED = "/health/started";
+
     /** One probe's answer: 200 when {@code ok}, else 503, with {@code body} as plain text. */
     record Answer(boolean ok, String body) {}
 
