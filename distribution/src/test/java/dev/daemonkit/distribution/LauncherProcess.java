@@ -14,7 +14,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -29,6 +31,7 @@ final class LauncherProcess implements AutoCloseable {
     private Thread reader;
     private final StringBuffer output = new StringBuffer();
     private String jvmOptions = "-Xmx256m -Dio.netty.leakDetection.level=paranoid";
+    private final Map<String, String> environment = new LinkedHashMap<>();
 
     LauncherProcess(Path tempDir) throws IOException {
         this(tempDir, false);
@@ -87,6 +90,12 @@ final class LauncherProcess implements AutoCloseable {
         return this;
     }
 
+    /** Sets an environment variable (e.g. {@code NOTIFY_SOCKET}) for the next {@link #start}. */
+    LauncherProcess env(String name, String value) {
+        environment.put(name, value);
+        return this;
+    }
+
     LauncherProcess start(String... args) throws IOException {
         return startUnder(List.of(), args);
     }
@@ -103,6 +112,7 @@ final class LauncherProcess implements AutoCloseable {
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("DAEMONKIT_OPTS", jvmOptions);
+        pb.environment().putAll(environment);
         process = pb.start();
         reader = new Thread(
                 () -> {

@@ -6,6 +6,7 @@ import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.ConfigLoader;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.lifecycle.Launcher;
+import dev.daemonkit.internal.service.SystemdNotify;
 import dev.daemonkit.internal.transport.StallWatchdog;
 import dev.daemonkit.logging.LoggingSystem;
 import java.nio.file.Path;
@@ -99,6 +100,8 @@ public final class Main {
         StopRequests stopRequests = new StopRequests(launcher);
         AtomicBoolean stopped = new AtomicBoolean();
         Services services = new Services();
+        // Does nothing unless systemd runs the launcher (NOTIFY_SOCKET): docs/operations.md, "systemd".
+        SystemdNotify systemd = SystemdNotify.fromEnvironment(System.getenv(), launcher);
         try {
             for (String name : new String[] {"TERM", "INT"}) {
                 Signal.handle(new Signal(name), sig -> {
@@ -137,6 +140,7 @@ public final class Main {
             String summary = launcher.start();
             services.start(launcher, logging, stopRequests::request);
             log.info("{}", summary);
+            systemd.started(services.watchdog);
         } catch (Launcher.NothingBound e) {
             log.error("not started: {}", e.getMessage());
             stopped.set(true);
@@ -157,6 +161,7 @@ public final class Main {
         }
         try {
             stopRequests.awaitFirst();
+            systemd.stopping();
             Duration delay = launcher.settings().shutdown().delay();
             if (!delay.isZero()) {
                 log.info(
@@ -173,6 +178,7 @@ public final class Main {
         if (stopped.compareAndSet(false, true)) {
             services.stop(launcher, logging);
         }
+        systemd.close();
         return OK;
     }
 

@@ -47,6 +47,13 @@ public final class Launcher {
 
     private final RunningConfig running;
     private final LoggingSystem logging;
+    private volatile ReloadListener reloadListener = new ReloadListener() {
+        @Override
+        public void reloading() {}
+
+        @Override
+        public void reloaded() {}
+    };
     private final ScheduledExecutorService control =
             Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("daemonkit-control", true));
     private final ExecutorService lifecycle =
@@ -340,7 +347,30 @@ public final class Launcher {
      * not validate is rejected as a whole (the running config stays) with the reason.
      */
     public CompletableFuture<ReloadReport> reload() {
-        return async(() -> CompletableFuture.completedFuture(reload.reloadNow()));
+        return async(() -> {
+            ReloadListener listener = reloadListener;
+            listener.reloading();
+            try {
+                return CompletableFuture.completedFuture(reload.reloadNow());
+            } finally {
+                listener.reloaded();
+            }
+        });
+    }
+
+    /**
+     * Told around every reload that runs ({@code HUP}, {@code bin/daemonkit reload}, {@code POST /reload}),
+     * a rejected one too: the service manager's notifier. Called on the launcher's control thread; must not block.
+     */
+    public interface ReloadListener {
+        void reloading();
+
+        void reloaded();
+    }
+
+    /** Replaces the reload listener (one at a time; the launcher has none at first). */
+    public void onReload(ReloadListener listener) {
+        reloadListener = listener;
     }
 
     /** One look at the plugins folder now, as the watcher's (a test drives looks itself with this). */
