@@ -126,4 +126,23 @@ class DistributionIT {
             assertThat(launcher.output()).contains("unknown option '--colour'").contains("usage: daemonkit");
         }
     }
+
+    @Test
+    void versionAndDashDashVersionPrintTheVersionAndTheCommit() throws Exception {
+        String expected = null;
+        for (String arg : new String[] {"version", "--version"}) {
+            try (var launcher = new LauncherProcess(tmp.resolve(arg))) {
+                launcher.start(arg);
+                assertThat(launcher.awaitExit()).as(arg).isZero();
+                String line = launcher.output().strip();
+                assertThat(line)
+                        .as(arg)
+                        .matches("daemonkit 0\\.1\\.0\\S* \\(commit (\\p{XDigit}{12}(-dirty)?|unknown .*)\\)");
+                if (expected == null) {
+                    expected = line;
+                }
+                assertThat(line).as(arg).isEqualTo(expected);
+            }
+        }
+    }
 }

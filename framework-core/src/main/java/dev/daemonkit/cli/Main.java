@@ -54,8 +54,7 @@ public final class Main {
                 return OK;
             }
             case "version" -> {
-                String v = Main.class.getPackage().getImplementationVersion();
-                System.out.println("daemonkit " + (v == null ? "(development build)" : v));
+                System.out.println(BuildInfo.current().line());
                 return OK;
             }
             case "run" -> {
