@@ -114,6 +114,9 @@ class DistributionIT {
                     .contains("daemonkit.conf:6")
                     .doesNotContain("RUNNING")
                     .doesNotContain("\tat ");
+            // Logged to the console, so not printed to stderr a second time.
+            assertThat(launcher.output().lines().filter(l -> l.contains("unknown key daemons.daytime.colour")))
+                    .hasSize(1);
             assertThat(LauncherProcess.canBind(echo)).isTrue();
         }
     }

@@ -66,6 +66,13 @@ public final class Main {
         }
     }
 
+    /** Prints a startup error just logged, unless the log already showed it on the console. */
+    private static void notOnTheConsole(LoggingSystem logging, String message) {
+        if (!logging.writesToConsole()) {
+            System.err.println(message);
+        }
+    }
+
     private static int runLauncher(CommandLine cli) {
         ConfigLoader config;
         try {
@@ -105,7 +112,9 @@ public final class Main {
             SignalHandler previousHup = Signal.handle(new Signal("HUP"), sig -> {
                 log.info("received SIGHUP: reloading {} and rescanning {}", cli.config(), cli.plugins());
                 launcher.reload().whenComplete((report, e) -> {
-                    if (e != null) {
+                    // A rejected config (ConfigError) is logged where it is rejected; say only what else failed.
+                    Throwable cause = e != null && e.getCause() != null ? e.getCause() : e;
+                    if (e != null && !(cause instanceof ConfigError)) {
                         log.error(
                                 "reload failed: {}",
                                 e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
@@ -137,13 +146,13 @@ public final class Main {
             log.error("not started: {}", e.getMessage());
             stopped.set(true);
             logging.close();
-            System.err.println("daemonkit: not started: " + e.getMessage());
+            notOnTheConsole(logging, "daemonkit: not started: " + e.getMessage());
             return NOTHING_BOUND;
         } catch (ConfigError e) {
             log.error("not started: {}", e.getMessage());
             stopped.set(true);
             logging.close();
-            System.err.println("daemonkit: not started: " + e.getMessage());
+            notOnTheConsole(logging, "daemonkit: not started: " + e.getMessage());
             return BAD_CONFIG;
         } catch (RuntimeException | Error e) {
             log.error("not started: fatal error", e);
