@@ -41,7 +41,9 @@ class TarballIT {
                 .map(e -> e.substring(base.length()))
                 .filter(e -> !e.isEmpty() && !e.endsWith("/"))
                 .toList();
-        assertThat(entries).allMatch(e -> e.matches("(bin|lib|bench|plugins|conf)/[^/]+"), "top folders");
+        assertThat(entries)
+                .allMatch(e -> e.matches("(bin|lib|bench|plugins|conf)/[^/]+|LICENSE|CHANGELOG.md"), "top folders");
+        assertThat(entries).contains("LICENSE", "CHANGELOG.md");
         assertThat(entries.stream().filter(e -> e.startsWith("plugins/")))
                 .containsExactlyInAnyOrder("plugins/echo.jar", "plugins/cache.jar", "plugins/presence.jar");
         assertThat(entries.stream().filter(e -> e.startsWith("conf/"))).containsExactly("conf/daemonkit.conf");
