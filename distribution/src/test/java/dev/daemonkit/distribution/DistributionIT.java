@@ -114,6 +114,9 @@ class DistributionIT {
                     .contains("daemonkit.conf:6")
                     .doesNotContain("RUNNING")
                     .doesNotContain("\tat ");
+            // Logged to the console, so not printed to stderr a second time.
+            assertThat(launcher.output().lines().filter(l -> l.contains("unknown key daemons.daytime.colour")))
+                    .hasSize(1);
             assertThat(LauncherProcess.canBind(echo)).isTrue();
         }
     }
@@ -124,6 +127,25 @@ class DistributionIT {
             launcher.start("run", "--colour", "blue");
             assertThat(launcher.awaitExit()).isEqualTo(2);
             assertThat(launcher.output()).contains("unknown option '--colour'").contains("usage: daemonkit");
+        }
+    }
+
+    @Test
+    void versionAndDashDashVersionPrintTheVersionAndTheCommit() throws Exception {
+        String expected = null;
+        for (String arg : new String[] {"version", "--version"}) {
+            try (var launcher = new LauncherProcess(tmp.resolve(arg))) {
+                launcher.start(arg);
+                assertThat(launcher.awaitExit()).as(arg).isZero();
+                String line = launcher.output().strip();
+                assertThat(line)
+                        .as(arg)
+                        .matches("daemonkit 0\\.1\\.0\\S* \\(commit (\\p{XDigit}{12}(-dirty)?|unknown .*)\\)");
+                if (expected == null) {
+                    expected = line;
+                }
+                assertThat(line).as(arg).isEqualTo(expected);
+            }
         }
     }
 }

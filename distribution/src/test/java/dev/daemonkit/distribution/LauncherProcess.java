@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -45,11 +46,19 @@ final class LauncherProcess implements AutoCloseable {
         }
         home = tempDir.resolve("daemonkit");
         copyTree(dist, home);
+        // target/daemonkit/conf/daemonkit.conf is the developer's to edit (a rebuild keeps it): run on the shipped one.
+        Files.createDirectories(home.resolve("conf"));
+        Files.copy(
+                Path.of(System.getProperty("daemonkit.shipped.conf", "src/main/dist/conf/daemonkit.conf")),
+                home.resolve("conf/daemonkit.conf"),
+                StandardCopyOption.REPLACE_EXISTING);
         // These tests are about the launcher: keep only the echo/daytime sample, so the other samples'
         // fixed ports (which a developer may be using) cannot interfere. Their own modules test them.
+        // Jars a developer dropped into target/daemonkit/plugins (README walkthrough) are never kept.
+        Set<String> kept = allPlugins ? Set.of("echo.jar", "cache.jar", "presence.jar") : Set.of("echo.jar");
         try (Stream<Path> plugins = Files.list(home.resolve("plugins"))) {
             for (Path p : plugins.toList()) {
-                if (!allPlugins && !p.getFileName().toString().equals("echo.jar")) {
+                if (!kept.contains(p.getFileName().toString())) {
                     Files.delete(p);
                 }
             }

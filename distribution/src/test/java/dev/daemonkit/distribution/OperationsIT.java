@@ -164,6 +164,9 @@ class OperationsIT {
             assertThat(stop.output()).contains("stopped");
             assertThat(launcher.awaitExit()).isZero();
             assertThat(launcher.output()).doesNotContain("\tat ").doesNotContain("LEAK:");
+            // Each rejected reload (SIGHUP, then the command) is reported once, not again by the signal handler.
+            assertThat(launcher.output().lines().filter(l -> l.contains("unknown key daemons.echo.colour")))
+                    .hasSize(2);
         }
     }
 

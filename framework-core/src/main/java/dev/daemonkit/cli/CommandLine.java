@@ -22,7 +22,7 @@ record CommandLine(
             usage: daemonkit [run] [--config FILE] [--plugins DIR] [--logs DIR]
                    daemonkit status | reload | stop [NAME] | start NAME | restart NAME
                    daemonkit log-level NAME LEVEL [--daemon DAEMON]
-                   daemonkit version | help
+                   daemonkit version | --version | help
               run        run the launcher in the foreground (the default); TERM or INT (Ctrl-C) stops it, HUP reloads
               status     the running launcher's daemons as a table
               reload     re-read the config and the plugins folder, apply what changed
@@ -30,6 +30,7 @@ record CommandLine(
               start NAME, restart NAME   start or restart one daemon
               log-level NAME LEVEL       NAME a daemon, a logger or root; LEVEL TRACE..ERROR, OFF or inherit;
                                          --daemon D: logger NAME inside daemon D only
+              version    the version and the commit this build was made from
               --config   HOCON config file (default: HOME/conf/daemonkit.conf); control commands read the
                          admin endpoint's address and token from it
               --plugins  folder of plugin jars (default: HOME/plugins)
@@ -67,6 +68,9 @@ record CommandLine(
             String a = argv[i];
             if (a.equals("-h") || a.equals("--help")) {
                 return new CommandLine("help", List.of(), config, false, plugins, logs, null);
+            }
+            if (a.equals("--version")) {
+                return new CommandLine("version", List.of(), config, false, plugins, logs, null);
             }
             if (!a.startsWith("--")) {
                 args.add(a);

@@ -14,6 +14,7 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,6 +27,8 @@ import java.util.regex.Pattern;
 final class ControlClient {
     private final PrintStream out;
     private final PrintStream err;
+    /** The config file the commands read the admin token from: named when the launcher refuses the token. */
+    private Path config;
 
     ControlClient(PrintStream out, PrintStream err) {
         this.out = out;
@@ -33,6 +36,7 @@ final class ControlClient {
     }
 
     int run(CommandLine cli) {
+        config = cli.config();
         LauncherSettings settings;
         try {
             settings = ConfigLoader.load(cli.config(), cli.configExplicit(), ControlClient.class.getClassLoader())
@@ -164,11 +168,14 @@ final class ControlClient {
 
     private static final Pattern FIELD = Pattern.compile("\"(message|error)\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
 
-    /** Prints the answer ({@code message} or {@code error} of a JSON answer, else the body); 0 for 2xx. */
+    /**
+     * Prints the answer ({@code message} or {@code error} of a JSON answer, else the body); 0 for 2xx. An error is
+     * always JSON, also for a command whose answer is text ({@code status}), so its message is what is printed.
+     */
     private int print(HttpResponse<String> response, boolean json) {
         boolean ok = response.statusCode() / 100 == 2;
         String text = response.body();
-        if (json) {
+        if (json || !ok) {
             Matcher m = FIELD.matcher(text);
             if (m.find()) {
                 text = m.group(2).replace("\\n", "\n").replace("\\\"", "\"").replace("\\\\", "\\");
@@ -179,6 +186,10 @@ final class ControlClient {
             return Main.OK;
         }
         err.print("daemonkit: " + (text.endsWith("\n") ? text : text + "\n"));
+        if (response.statusCode() == 401) {
+            err.println("daemonkit: this command read daemonkit.admin.token from " + config
+                    + ". If the launcher runs with another config file, pass that file: --config FILE.");
+        }
         return Main.FATAL;
     }
 }

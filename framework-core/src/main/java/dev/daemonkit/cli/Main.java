@@ -58,8 +58,7 @@ public final class Main {
                 return OK;
             }
             case "version" -> {
-                String v = Main.class.getPackage().getImplementationVersion();
-                System.out.println("daemonkit " + (v == null ? "(development build)" : v));
+                System.out.println(BuildInfo.current().line());
                 return OK;
             }
             case "run" -> {
@@ -68,6 +67,13 @@ public final class Main {
             default -> {
                 return new ControlClient(System.out, System.err).run(cli);
             }
+        }
+    }
+
+    /** Prints a startup error just logged, unless the log already showed it on the console. */
+    private static void notOnTheConsole(LoggingSystem logging, String message) {
+        if (!logging.writesToConsole()) {
+            System.err.println(message);
         }
     }
 
@@ -112,7 +118,9 @@ public final class Main {
             SignalHandler previousHup = Signal.handle(new Signal("HUP"), sig -> {
                 log.info("received SIGHUP: reloading {} and rescanning {}", cli.config(), cli.plugins());
                 launcher.reload().whenComplete((report, e) -> {
-                    if (e != null) {
+                    // A rejected config (ConfigError) is logged where it is rejected; say only what else failed.
+                    Throwable cause = e != null && e.getCause() != null ? e.getCause() : e;
+                    if (e != null && !(cause instanceof ConfigError)) {
                         log.error(
                                 "reload failed: {}",
                                 e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
@@ -145,13 +153,13 @@ public final class Main {
             log.error("not started: {}", e.getMessage());
             stopped.set(true);
             logging.close();
-            System.err.println("daemonkit: not started: " + e.getMessage());
+            notOnTheConsole(logging, "daemonkit: not started: " + e.getMessage());
             return NOTHING_BOUND;
         } catch (ConfigError e) {
             log.error("not started: {}", e.getMessage());
             stopped.set(true);
             logging.close();
-            System.err.println("daemonkit: not started: " + e.getMessage());
+            notOnTheConsole(logging, "daemonkit: not started: " + e.getMessage());
             return BAD_CONFIG;
         } catch (RuntimeException | Error e) {
             log.error("not started: fatal error", e);

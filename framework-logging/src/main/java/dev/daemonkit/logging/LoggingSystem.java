@@ -214,6 +214,15 @@ public final class LoggingSystem implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the framework's outputs include the console, so that a caller about to print an error it has just
+     * logged to stderr would show it twice. False under a user's logback file: its outputs are not known here.
+     */
+    public boolean writesToConsole() {
+        return userConfig == null
+                && allOutputs.stream().anyMatch(o -> o.getName().equals("console"));
+    }
+
     /** Early refusal of lines no output has room for; see {@link DaemonLevelFilter.Shedding}. */
     private final class Shedding implements DaemonLevelFilter.Shedding {
         // An array, not the list: this runs on every TRACE/DEBUG/INFO call that passes the levels.

@@ -221,7 +221,7 @@ public final class DaemonSockets {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) throws Exception {
-                        ch.pipeline().addLast("daemonkit-context", new DatagramContext(logScope));
+                        ch.pipeline().addLast("daemonkit-context", new DatagramContext(logScope, connections));
                         d.protocol.initialize(ch.pipeline());
                         ch.pipeline().addLast("daemonkit-barrier", ExceptionBarrier.INSTANCE);
                     }

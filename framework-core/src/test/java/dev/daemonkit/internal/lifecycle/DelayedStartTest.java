@@ -9,6 +9,7 @@ import dev.daemonkit.testing.TestHome;
 import dev.daemonkit.testplugins.Jars;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,7 +56,9 @@ class DelayedStartTest {
     void aFailedStartMakesTheDaemonFailedWithTheReasonAndBindsNothing() throws Exception {
         Launcher launcher = start("");
         DaemonInstance slow = launcher.daemon("slow-start");
-        Files.writeString(fail, "the backend refused the login");
+        // Written aside and moved in: the plugin polls every 10 ms and could read a created, still empty file.
+        Path written = Files.writeString(fail.resolveSibling("fail.tmp"), "the backend refused the login");
+        Files.move(written, fail, StandardCopyOption.ATOMIC_MOVE);
         await().atMost(Duration.ofSeconds(5)).until(() -> slow.state() == DaemonState.FAILED);
         assertThat(slow.failure())
                 .startsWith("its start failed: IllegalStateException: the backend refused the login"

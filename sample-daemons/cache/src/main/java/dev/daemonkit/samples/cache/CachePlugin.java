@@ -27,7 +27,7 @@ public final class CachePlugin implements DaemonPlugin {
         int threads = daemon.limits().eventLoopCount();
         long maxConnections = daemon.limits().maxConnections();
 
-        ClassicCommands classic = new ClassicCommands(store, stats, threads, maxConnections);
+        ClassicCommands classic = new ClassicCommands(store, stats, threads, maxConnections, daemon.requests());
         MetaCommands meta = new MetaCommands(store, stats);
         // A fresh handler per connection: it keeps the connection's parse state; the commands are shared.
         daemon.listen(

@@ -1,5 +1,6 @@
 package dev.daemonkit.samples.cache;
 
+import dev.daemonkit.api.RequestCounter;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 
@@ -22,16 +23,24 @@ final class ClassicCommands {
     private final CacheStats stats;
     private final int threads;
     private final long maxConnections;
+    private final RequestCounter requests;
 
-    ClassicCommands(ItemStore store, CacheStats stats, int threads, long maxConnections) {
+    /** @param requests the daemon's daemonkit_requests_total: one per command line, classic or meta */
+    ClassicCommands(ItemStore store, CacheStats stats, int threads, long maxConnections, RequestCounter requests) {
         this.store = store;
         this.stats = stats;
         this.threads = threads;
         this.maxConnections = maxConnections;
+        this.requests = requests;
     }
 
     CacheStats stats() {
         return stats;
+    }
+
+    /** Held here, shared by the daemon's connections: a field of each connection would cost every idle one. */
+    RequestCounter requests() {
+        return requests;
     }
 
     /** Runs the command of the tokenized line (its first token at least two bytes long). */

@@ -1,6 +1,7 @@
 package dev.daemonkit.samples.cache;
 
 import dev.daemonkit.api.InboundLimitExceeded;
+import dev.daemonkit.api.RequestCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -56,7 +57,10 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
     /** Nothing of this connection has been read yet (a binary client shows itself by its first byte). */
     private boolean firstByte = true;
 
-    /** A connection of a daemon whose commands are {@code classic} and {@code meta}. */
+    /**
+     * A connection of a daemon whose commands are {@code classic} and {@code meta}; every command line executed is
+     * one request of {@link ClassicCommands#requests()} (daemonkit_requests_total).
+     */
     TextProtocolHandler(ClassicCommands classic, MetaCommands meta, int maxLineBytes) {
         this.classic = classic;
         this.meta = meta;
@@ -64,8 +68,17 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
     }
 
     /** A connection with commands of its own (tests). */
-    TextProtocolHandler(ItemStore store, CacheStats stats, int threads, long maxConnections, int maxLineBytes) {
-        this(new ClassicCommands(store, stats, threads, maxConnections), new MetaCommands(store, stats), maxLineBytes);
+    TextProtocolHandler(
+            ItemStore store,
+            CacheStats stats,
+            int threads,
+            long maxConnections,
+            int maxLineBytes,
+            RequestCounter requests) {
+        this(
+                new ClassicCommands(store, stats, threads, maxConnections, requests),
+                new MetaCommands(store, stats),
+                maxLineBytes);
     }
 
     // ---- connection events ---------------------------------------------------------------------
@@ -241,6 +254,7 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
     }
 
     private void execute(Scratch s) {
+        classic.requests().increment();
         CommandLine line = s.line;
         line.tokenize(0);
         if (line.ntokens < 2 || line.length(0) < 2) {

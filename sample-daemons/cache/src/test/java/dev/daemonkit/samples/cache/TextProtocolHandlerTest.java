@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.daemonkit.api.InboundLimitExceeded;
+import dev.daemonkit.api.RequestCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -11,6 +12,7 @@ import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +22,24 @@ class TextProtocolHandlerTest {
     private final CacheStats stats = new CacheStats();
     private final ItemStore store = new ItemStore(1024 * 1024, 1024 * 1024, clock::get, stats);
     private static final int MAX_LINE = 64 * 1024;
-    private final TextProtocolHandler handler = new TextProtocolHandler(store, stats, 1, 100, MAX_LINE);
+    private final LongAdder served = new LongAdder();
+    private final RequestCounter requests = new RequestCounter() {
+        @Override
+        public void increment() {
+            served.increment();
+        }
+
+        @Override
+        public void add(long n) {
+            served.add(n);
+        }
+
+        @Override
+        public long count() {
+            return served.sum();
+        }
+    };
+    private final TextProtocolHandler handler = new TextProtocolHandler(store, stats, 1, 100, MAX_LINE, requests);
     private EmbeddedChannel channel = new EmbeddedChannel(handler);
 
     @AfterEach
@@ -54,6 +73,13 @@ class TextProtocolHandlerTest {
             got.append(send(String.valueOf(c)));
         }
         assertThat(got.toString()).isEqualTo("STORED\r\nVALUE k 5 5\r\nhello\r\nEND\r\n");
+    }
+
+    @Test
+    void everyCommandIsCountedAsARequestForTheFrameworksTotal() {
+        assertThat(send("set k 0 0 5\r\nhello\r\nget k\r\n")).isEqualTo("STORED\r\nVALUE k 0 5\r\nhello\r\nEND\r\n");
+        assertThat(send("version\r\nmn\r\nbogus\r\n")).contains("VERSION");
+        assertThat(requests.count()).isEqualTo(5);
     }
 
     @Test
@@ -256,7 +282,7 @@ class TextProtocolHandlerTest {
     void anItemTooLargeIsRefusedItsDataSkippedAndAnOldValueRemoved() {
         ItemStore small = new ItemStore(1024 * 1024, 2048, clock::get, stats);
         channel.finishAndReleaseAll();
-        channel = new EmbeddedChannel(new TextProtocolHandler(small, stats, 1, 100, 1024 * 1024));
+        channel = new EmbeddedChannel(new TextProtocolHandler(small, stats, 1, 100, 1024 * 1024, requests));
         assertThat(send("set k 0 0 1\r\nx\r\n")).isEqualTo("STORED\r\n");
         // 2048 - 56 (header and CAS) - 2 (key + NUL) - 2 (CRLF) = 1988 bytes fit, one more does not.
         assertThat(send("set k 0 0 1988\r\n" + "v".repeat(1988) + "\r\n")).isEqualTo("STORED\r\n");

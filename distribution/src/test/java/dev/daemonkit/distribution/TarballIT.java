@@ -1,0 +1,65 @@
+package dev.daemonkit.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The release tarball holds what the build declares (component.xml and the shipped conf), never what a developer
+ * added to target/daemonkit/ (a walkthrough plugin, logs, an edited conf).
+ */
+class TarballIT {
+    private static final Path DIST = Path.of(System.getProperty("daemonkit.dist", "target/daemonkit"));
+
+    private static List<String> tar(String... args) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out.lines().toList();
+    }
+
+    private static Path tarball() throws IOException {
+        try (var files = Files.list(DIST.getParent())) {
+            return files.filter(f -> f.getFileName().toString().matches("daemonkit-.*\\.tar\\.gz"))
+                    .findFirst()
+                    .orElseThrow();
+        }
+    }
+
+    @Test
+    void theTarballHoldsOnlyTheDeclaredFilesAndTheShippedConf() throws Exception {
+        Path tarball = tarball();
+        String base = tarball.getFileName().toString().replace(".tar.gz", "") + "/";
+        List<String> entries = tar("tar", "tzf", tarball.toString()).stream()
+                .map(e -> e.substring(base.length()))
+                .filter(e -> !e.isEmpty() && !e.endsWith("/"))
+                .toList();
+        assertThat(entries)
+                .allMatch(e -> e.matches("(bin|lib|bench|plugins|conf)/[^/]+|LICENSE|CHANGELOG.md"), "top folders");
+        assertThat(entries).contains("LICENSE", "CHANGELOG.md");
+        assertThat(entries.stream().filter(e -> e.startsWith("plugins/")))
+                .containsExactlyInAnyOrder("plugins/echo.jar", "plugins/cache.jar", "plugins/presence.jar");
+        assertThat(entries.stream().filter(e -> e.startsWith("conf/"))).containsExactly("conf/daemonkit.conf");
+
+        String conf = String.join("\n", tar("tar", "xzOf", tarball.toString(), base + "conf/daemonkit.conf"));
+        String shipped = Files.readString(
+                Path.of(System.getProperty("daemonkit.shipped.conf", "src/main/dist/conf/daemonkit.conf")));
+        assertThat(conf.strip()).isEqualTo(shipped.strip());
+    }
+
+    @Test
+    void theTarballIsNotPackedFromTheRunnableFolder() throws IOException {
+        for (String descriptor : List.of("tar.xml", "component.xml")) {
+            assertThat(Files.readString(Path.of("src/assembly", descriptor)))
+                    .as(descriptor + " must not read target/daemonkit/, where users add plugins and edit conf")
+                    .doesNotContain("${project.build.directory}/daemonkit");
+        }
+    }
+}
