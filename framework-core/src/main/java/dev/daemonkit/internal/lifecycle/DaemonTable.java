@@ -1,5 +1,6 @@
 package dev.daemonkit.internal.lifecycle;
 
+import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.logging.LoggingSystem;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -107,5 +108,17 @@ public final class DaemonTable {
     public void addListener(Listener listener) {
         listeners.add(listener);
         statuses.forEach(s -> listener.added(s.name()));
+    }
+
+    /** The start's one-line summary: how many daemons run, how many do not, how many plugin files failed. */
+    String startSummary(long millis, int pluginFileFailures) {
+        List<DaemonStatus> all = statuses();
+        long up = all.stream().filter(v -> v.state() == DaemonState.RUNNING).count();
+        long down = all.size() - up + unresolved().size();
+        return "Daemonkit started in " + millis + " ms: " + up + " daemon(s) running"
+                + (down + pluginFileFailures == 0
+                        ? ""
+                        : ", " + down + " not running, " + pluginFileFailures
+                                + " plugin file(s) not loaded (see the errors above)");
     }
 }

@@ -19,16 +19,12 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,15 +43,8 @@ public final class Launcher {
 
     private final RunningConfig running;
     private final LoggingSystem logging;
-    private volatile ReloadListener reloadListener = new ReloadListener() {
-        @Override
-        public void reloading() {}
-
-        @Override
-        public void reloaded() {}
-    };
-    private final ScheduledExecutorService control =
-            Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("daemonkit-control", true));
+    private volatile ReloadListener reloadListener = ReloadListener.NONE;
+    private final ControlThread control = new ControlThread();
     private final ExecutorService lifecycle =
             Executors.newCachedThreadPool(new DefaultThreadFactory("daemonkit-lifecycle", true));
     private final PluginShelf shelf;
@@ -82,33 +71,6 @@ public final class Launcher {
         this.unloader = new Unloader(lifecycle);
     }
 
-    /** Runs {@code work} on the control thread and waits for it; exceptions are rethrown as they are. */
-    private <T> T onControl(Callable<T> work) {
-        try {
-            return control.submit(work).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted");
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
-    }
-
-    /** Runs {@code work} on the control thread; its future completes the returned one. */
-    private <T> CompletableFuture<T> async(Supplier<CompletableFuture<T>> work) {
-        try {
-            return CompletableFuture.supplyAsync(work, control).thenCompose(f -> f);
-        } catch (RejectedExecutionException e) {
-            return CompletableFuture.failedFuture(new IllegalStateException("the launcher is stopping"));
-        }
-    }
-
     /**
      * Starts everything and returns a one-line summary for the log. Throws {@link ConfigError}
      * (after releasing what it created) when the config is wrong, and {@link NothingBound} when every
@@ -118,7 +80,7 @@ public final class Launcher {
     public String start() {
         long t0 = System.nanoTime();
         try {
-            onControl(() -> {
+            control.call(() -> {
                 startUnchecked();
                 return null;
             });
@@ -127,17 +89,9 @@ public final class Launcher {
             throw e;
         }
         started = true;
-        List<DaemonStatus> statuses = table.statuses();
-        long up =
-                statuses.stream().filter(v -> v.state() == DaemonState.RUNNING).count();
-        long down = statuses.size() - up + table.unresolved().size();
-        int failures = shelf.failures().size();
-        return "Daemonkit started in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms: " + up
-                + " daemon(s) running"
-                + (down + failures == 0
-                        ? ""
-                        : ", " + down + " not running, " + failures
-                                + " plugin file(s) not loaded (see the errors above)");
+        return table.startSummary(
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+                shelf.failures().size());
     }
 
     private void startUnchecked() {
@@ -150,7 +104,7 @@ public final class Launcher {
                 ConnectionShares.budget(running.loader().framework()).connections());
         services = FrameworkServices.create(settings, budget, lifecycle);
         registry = new ListenerRegistry(services.transport(), budget);
-        supervisor = new Supervisor(control, table, services, registry);
+        supervisor = new Supervisor(control.executor(), table, services, registry);
         hotDeploy = new HotDeploy(shelf, table, supervisor, running, unloader, services.transport());
         reload = new ConfigReload(running, shelf, table, supervisor, hotDeploy, registry, logging);
 
@@ -191,7 +145,7 @@ public final class Launcher {
                     + " (bin/daemonkit status asks it); stop it first, or give these daemons other ports.");
         }
         if (settings.plugins().watch()) {
-            hotDeploy.watchEvery(settings.plugins().scanInterval(), control);
+            hotDeploy.watchEvery(settings.plugins().scanInterval(), control.executor());
         }
     }
 
@@ -224,7 +178,7 @@ public final class Launcher {
         LauncherSettings.Shutdown shutdown = running.settings().shutdown();
         List<CompletableFuture<Void>> stops;
         try {
-            stops = onControl(() -> {
+            stops = control.call(() -> {
                 quiesce();
                 log.info(
                         "Daemonkit stopping: {} daemon(s), grace {} ms",
@@ -267,7 +221,7 @@ public final class Launcher {
 
     private void releaseAll() {
         try {
-            onControl(() -> {
+            control.call(() -> {
                 quiesce();
                 for (DaemonSlot slot : table.slots()) {
                     if (slot.current != null) {
@@ -292,7 +246,7 @@ public final class Launcher {
 
     /** Starts a stopped or failed daemon (clears its restart history). */
     public CompletableFuture<String> startDaemon(String name) {
-        return async(() -> {
+        return control.async(() -> {
             DaemonSlot slot = slotOrThrow(name);
             DaemonState s = slot.state();
             if (s == DaemonState.RUNNING || s == DaemonState.STARTING) {
@@ -310,7 +264,7 @@ public final class Launcher {
 
     /** Stops a daemon; it stays stopped (no automatic restart) until started again. */
     public CompletableFuture<String> stopDaemon(String name) {
-        return async(() -> {
+        return control.async(() -> {
             DaemonSlot slot = slotOrThrow(name);
             supervisor.hold(slot);
             DaemonInstance i = slot.current;
@@ -347,7 +301,7 @@ public final class Launcher {
      * not validate is rejected as a whole (the running config stays) with the reason.
      */
     public CompletableFuture<ReloadReport> reload() {
-        return async(() -> {
+        return control.async(() -> {
             ReloadListener listener = reloadListener;
             listener.reloading();
             try {
@@ -358,16 +312,6 @@ public final class Launcher {
         });
     }
 
-    /**
-     * Told around every reload that runs ({@code HUP}, {@code bin/daemonkit reload}, {@code POST /reload}),
-     * a rejected one too: the service manager's notifier. Called on the launcher's control thread; must not block.
-     */
-    public interface ReloadListener {
-        void reloading();
-
-        void reloaded();
-    }
-
     /** Replaces the reload listener (one at a time; the launcher has none at first). */
     public void onReload(ReloadListener listener) {
         reloadListener = listener;
@@ -375,7 +319,7 @@ public final class Launcher {
 
     /** One look at the plugins folder now, as the watcher's (a test drives looks itself with this). */
     void lookAtPlugins() {
-        onControl(() -> hotDeploy.lookNow(false));
+        control.call(() -> hotDeploy.lookNow(false));
     }
 
     /** For tests: what the launcher has loaded, and how often it looked at the folder. */

@@ -3,6 +3,7 @@ package dev.daemonkit.internal.service;
 import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.internal.lifecycle.DaemonStatus;
 import dev.daemonkit.internal.lifecycle.Launcher;
+import dev.daemonkit.internal.lifecycle.ReloadListener;
 import dev.daemonkit.internal.transport.StallWatchdog;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * The methods are called from the main thread, the launcher's control thread (reload) and this
  * class's own timer thread; they never block.
  */
-public final class SystemdNotify implements Launcher.ReloadListener, AutoCloseable {
+public final class SystemdNotify implements ReloadListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SystemdNotify.class);
     private static final Duration STATUS_CHECK = Duration.ofSeconds(1);
 
