@@ -24,6 +24,16 @@ class SystemdUnitDocTest {
     }
 
     @Test
+    void operationsMdShowsTheShippedSocketUnitAfterTheService() throws Exception {
+        String doc = Files.readString(Path.of("../docs/operations.md"));
+        Matcher m = Pattern.compile("```ini\\n(.*?)```", Pattern.DOTALL).matcher(doc);
+        assertThat(m.find() && m.find())
+                .as("docs/operations.md has a second ```ini block")
+                .isTrue();
+        assertThat(m.group(1)).isEqualTo(Files.readString(Path.of("src/main/dist/systemd/daemonkit.socket")));
+    }
+
+    @Test
     void unitAsksForNotificationsReloadByHupAndTimeToDrain() throws Exception {
         String unit = Files.readString(UNIT);
         assertThat(unit)

@@ -49,7 +49,8 @@ class TarballIT {
         assertThat(entries.stream().filter(e -> e.startsWith("plugins/")))
                 .containsExactlyInAnyOrder("plugins/echo.jar", "plugins/cache.jar", "plugins/presence.jar");
         assertThat(entries.stream().filter(e -> e.startsWith("conf/"))).containsExactly("conf/daemonkit.conf");
-        assertThat(entries.stream().filter(e -> e.startsWith("systemd/"))).containsExactly("systemd/daemonkit.service");
+        assertThat(entries.stream().filter(e -> e.startsWith("systemd/")))
+                .containsExactlyInAnyOrder("systemd/daemonkit.service", "systemd/daemonkit.socket");
 
         String conf = String.join("\n", tar("tar", "xzOf", tarball.toString(), base + "conf/daemonkit.conf"));
         String shipped = Files.readString(

@@ -12,6 +12,7 @@ import dev.daemonkit.internal.plugins.PluginShelf;
 import dev.daemonkit.internal.transport.ConnectionBudget;
 import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.transport.ListenerRegistry;
+import dev.daemonkit.internal.transport.SocketActivation;
 import dev.daemonkit.internal.transport.Transport;
 import dev.daemonkit.logging.LoggingSystem;
 import dev.daemonkit.timers.EventLoopTimerWheels;
@@ -103,7 +104,9 @@ public final class Launcher {
         ConnectionBudget budget = new ConnectionBudget(
                 ConnectionShares.budget(running.loader().framework()).connections());
         services = FrameworkServices.create(settings, budget, lifecycle);
-        registry = new ListenerRegistry(services.transport(), budget);
+        // Sockets systemd passed (socket activation) are adopted instead of bound: docs/operations.md, "systemd".
+        registry = new ListenerRegistry(
+                services.transport(), budget, SocketActivation.fromEnvironment(System.getenv(), services.transport()));
         supervisor = new Supervisor(control.executor(), table, services, registry);
         hotDeploy = new HotDeploy(shelf, table, supervisor, running, unloader, services.transport());
         reload = new ConfigReload(running, shelf, table, supervisor, hotDeploy, registry, logging);
@@ -136,6 +139,7 @@ public final class Launcher {
             slot.current.start(HandOver.NONE);
         }
         table.publish();
+        registry.reportUnclaimed();
         if (!slots.isEmpty() && slots.stream().allMatch(s -> s.current.failedToBind())) {
             String why = slots.stream()
                     .map(s -> "daemon '" + s.name + "': " + s.current.failure())

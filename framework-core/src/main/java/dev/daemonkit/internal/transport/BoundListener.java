@@ -3,6 +3,7 @@ package dev.daemonkit.internal.transport;
 import dev.daemonkit.api.PipelineInitializer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -10,6 +11,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
 import java.net.InetSocketAddress;
 
 /**
@@ -20,13 +22,20 @@ import java.net.InetSocketAddress;
  */
 public final class BoundListener {
     private final InetSocketAddress requested;
+    private final ServerChannel inherited; // null: bound by this process
     private volatile Attachment attached;
     private volatile Channel server;
 
     record Attachment(ConnectionOwner owner, PipelineInitializer protocol) {}
 
     public BoundListener(InetSocketAddress requested) {
+        this(requested, null);
+    }
+
+    /** A listener on {@code inherited}, a listening socket systemd passed (not yet registered). */
+    BoundListener(InetSocketAddress requested, ServerChannel inherited) {
         this.requested = requested;
+        this.inherited = inherited;
     }
 
     public void attach(ConnectionOwner owner, PipelineInitializer protocol) {
@@ -37,8 +46,16 @@ public final class BoundListener {
         attached = null;
     }
 
-    /** Binds the socket; the returned future fails with the bind error (e.g. address in use). */
+    /**
+     * Binds the socket; the returned future fails with the bind error (e.g. address in use). An
+     * inherited socket is registered instead (it is bound and listening already), or, when a daemon
+     * adopts it again after {@link #close}, it resumes accepting.
+     */
     public ChannelFuture bind(Transport transport) {
+        if (inherited != null && inherited.isRegistered()) {
+            inherited.config().setAutoRead(true);
+            return inherited.newSucceededFuture();
+        }
         ChannelInitializer<Channel> child = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -52,12 +69,18 @@ public final class BoundListener {
         };
         ServerBootstrap b = new ServerBootstrap()
                 .group(transport.acceptors(), transport.workers())
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(new OwnLoops(child))
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(child);
+        if (inherited != null) {
+            // Bound and listening already (systemd chose its backlog and options): only registered.
+            server = inherited;
+            return b.channelFactory((ChannelFactory<ServerChannel>) () -> inherited)
+                    .register();
+        }
+        b.channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true);
         ChannelFuture f = b.bind(requested);
         server = f.channel();
         return f;
@@ -97,6 +120,11 @@ public final class BoundListener {
         }
     }
 
+    /** The socket systemd passed, when this listener adopted one. */
+    ServerChannel inherited() {
+        return inherited;
+    }
+
     public InetSocketAddress requested() {
         return requested;
     }
@@ -107,8 +135,25 @@ public final class BoundListener {
         return s != null && s.isActive() ? (InetSocketAddress) s.localAddress() : null;
     }
 
-    /** Stops accepting: closes the server socket (open connections are not affected). */
+    /**
+     * Stops accepting: closes the server socket (open connections are not affected). An inherited
+     * socket is systemd's: it is paused instead (new connections wait in its backlog for the next
+     * daemon that adopts it) and closes with the event loops.
+     */
     public void close() {
+        if (inherited != null) {
+            if (inherited.isRegistered() && !inherited.eventLoop().inEventLoop()) {
+                // Paused on its loop before detaching: no accept in between closes a connection.
+                inherited
+                        .eventLoop()
+                        .submit(() -> inherited.config().setAutoRead(false))
+                        .awaitUninterruptibly();
+            } else {
+                inherited.config().setAutoRead(false);
+            }
+            detach();
+            return;
+        }
         detach();
         Channel s = server;
         if (s != null) {

@@ -44,6 +44,11 @@ public final class ConnectionBudget {
         }
     }
 
+    /** Stops pausing and resuming {@code server} (a socket systemd passed, paused while no daemon holds it). */
+    public void unregister(Channel server) {
+        servers.remove(server);
+    }
+
     /** Takes one connection from the budget; false (counted, accepting paused) when it is spent. */
     boolean tryAcquire() {
         int now = open.incrementAndGet();

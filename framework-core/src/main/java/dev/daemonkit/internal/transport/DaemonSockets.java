@@ -186,7 +186,7 @@ public final class DaemonSockets {
                     bindDatagram(d);
                 } else {
                     d.takenOver = handOver && daemon.equals(registry.holder(d.address));
-                    d.tcp = registry.attach(d.address, daemon, connections, d.protocol);
+                    d.tcp = registry.attach(d.address, daemon, d.key, connections, d.protocol);
                 }
             } catch (ListenerRegistry.AddressTaken e) {
                 undo();
@@ -261,7 +261,7 @@ public final class DaemonSockets {
                 }
             } else if (d.tcp != null) {
                 try {
-                    registry.attach(d.address, daemon, connections, d.protocol);
+                    registry.attach(d.address, daemon, d.key, connections, d.protocol);
                 } catch (ListenerRegistry.AddressTaken | ListenerRegistry.BindFailed e) {
                     throw new BindError(
                             "could not take back " + Addresses.format(d.address) + " after a failed swap: "

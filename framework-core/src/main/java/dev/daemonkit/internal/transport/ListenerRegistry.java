@@ -14,6 +14,7 @@ import java.util.Map;
 public final class ListenerRegistry {
     private final Transport transport;
     private final ConnectionBudget budget;
+    private final SocketActivation activation;
     private final Map<InetSocketAddress, Entry> byAddress = new HashMap<>();
 
     private static final class Entry {
@@ -35,18 +36,32 @@ public final class ListenerRegistry {
 
     /** @param budget paused and resumed with the process's connection budget: every socket bound here */
     public ListenerRegistry(Transport transport, ConnectionBudget budget) {
+        this(transport, budget, SocketActivation.NONE);
+    }
+
+    /** @param activation the sockets systemd passed: adopted, where one fits, instead of binding */
+    public ListenerRegistry(Transport transport, ConnectionBudget budget, SocketActivation activation) {
         this.transport = transport;
         this.budget = budget;
+        this.activation = activation;
+    }
+
+    /** As {@link #attach(InetSocketAddress, String, String, ConnectionOwner, PipelineInitializer)}, for no listener key. */
+    public BoundListener attach(
+            InetSocketAddress address, String daemon, ConnectionOwner owner, PipelineInitializer protocol)
+            throws AddressTaken, BindFailed {
+        return attach(address, daemon, null, owner, protocol);
     }
 
     /**
      * Attaches {@code owner} (a version of daemon {@code daemon}) to {@code address}: takes over the
-     * socket if this daemon already has one there, binds a new one otherwise (waiting for the bind).
-     * Returns the bound listener; throws {@link AddressTaken} when another daemon of this process
+     * socket if this daemon already has one there, adopts a socket systemd passed for that address or
+     * for {@code daemon}'s listener {@code key} ({@link SocketActivation}), binds a new one otherwise
+     * (waiting for the bind). Returns the bound listener; throws {@link AddressTaken} when another daemon of this process
      * holds the address, {@link BindFailed} (with the bind's cause) when it cannot be bound.
      */
     public synchronized BoundListener attach(
-            InetSocketAddress address, String daemon, ConnectionOwner owner, PipelineInitializer protocol)
+            InetSocketAddress address, String daemon, String key, ConnectionOwner owner, PipelineInitializer protocol)
             throws AddressTaken, BindFailed {
         Entry e = address.getPort() == 0 ? null : byAddress.get(address);
         if (e != null) {
@@ -57,9 +72,7 @@ public final class ListenerRegistry {
             e.listener.attach(owner, protocol);
             return e.listener;
         }
-        BoundListener listener = new BoundListener(address);
-        listener.attach(owner, protocol);
-        bindNew(listener);
+        BoundListener listener = open(address, daemon, key, owner, protocol);
         Entry created = new Entry(listener);
         created.daemon = daemon;
         created.owner = owner;
@@ -90,15 +103,51 @@ public final class ListenerRegistry {
             }
             return e.listener;
         }
-        BoundListener listener = new BoundListener(address);
-        bindNew(listener);
+        BoundListener listener = open(address, daemon, null, null, null);
         Entry created = new Entry(listener);
         created.daemon = daemon;
         byAddress.put(address, created);
+        if (listener.bound() != null) {
+            byAddress.put(listener.bound(), created); // an adopted socket may be elsewhere than configured
+        }
         return listener;
     }
 
-    /** Binds a new socket and waits; it then pauses and resumes with the connection budget. */
+    /**
+     * A listener with {@code owner} attached (none when null), on a socket systemd passed for it or on
+     * a new one bound here.
+     */
+    private BoundListener open(
+            InetSocketAddress address, String daemon, String key, ConnectionOwner owner, PipelineInitializer protocol)
+            throws BindFailed {
+        SocketActivation.Inherited passed = activation.claim(address, daemon, key);
+        BoundListener listener;
+        if (passed == null) {
+            listener = new BoundListener(address);
+        } else {
+            if (passed.listener == null) {
+                passed.listener = new BoundListener(address, passed.channel);
+            }
+            listener = passed.listener;
+        }
+        if (owner != null) {
+            listener.attach(owner, protocol);
+        }
+        try {
+            bindNew(listener);
+        } catch (BindFailed e) {
+            if (passed != null) {
+                activation.giveBack(passed);
+            }
+            throw e;
+        }
+        return listener;
+    }
+
+    /**
+     * Binds a new socket (or registers an adopted one) and waits; it then pauses and resumes with the
+     * connection budget.
+     */
     private void bindNew(BoundListener listener) throws BindFailed {
         ChannelFuture f = listener.bind(transport).awaitUninterruptibly();
         if (!f.isSuccess()) {
@@ -108,12 +157,27 @@ public final class ListenerRegistry {
         budget.register(f.channel());
     }
 
+    /** Closes {@code listener}; a socket systemd passed is paused and kept for the next daemon that claims it. */
+    private void close(BoundListener listener) {
+        listener.close();
+        SocketActivation.Inherited passed = activation.of(listener);
+        if (passed != null) {
+            budget.unregister(passed.channel); // a resume of the budget must not restart its accepting
+            activation.giveBack(passed);
+        }
+    }
+
+    /** Logs each socket systemd passed that no daemon claimed (once; call when the start has bound everything). */
+    public synchronized void reportUnclaimed() {
+        activation.reportUnclaimed();
+    }
+
     /** Closes {@code listener} if nothing is attached to it (a reserved socket nobody took). */
     public synchronized void releaseUnattached(BoundListener listener) {
         Entry e = entryOf(listener);
         if (e != null && e.owner == null) {
             byAddress.values().removeIf(x -> x == e);
-            listener.close();
+            close(listener);
         }
     }
 
@@ -134,7 +198,7 @@ public final class ListenerRegistry {
             return;
         }
         byAddress.values().removeIf(x -> x == e);
-        listener.close();
+        close(listener);
     }
 
     /** Detaches {@code owner} (new connections are refused) but keeps the socket bound. */
