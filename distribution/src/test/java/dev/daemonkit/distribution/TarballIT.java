@@ -42,11 +42,14 @@ class TarballIT {
                 .filter(e -> !e.isEmpty() && !e.endsWith("/"))
                 .toList();
         assertThat(entries)
-                .allMatch(e -> e.matches("(bin|lib|bench|plugins|conf)/[^/]+|LICENSE|CHANGELOG.md"), "top folders");
+                .allMatch(
+                        e -> e.matches("(bin|lib|bench|plugins|conf|systemd)/[^/]+|LICENSE|CHANGELOG.md"),
+                        "top folders");
         assertThat(entries).contains("LICENSE", "CHANGELOG.md");
         assertThat(entries.stream().filter(e -> e.startsWith("plugins/")))
                 .containsExactlyInAnyOrder("plugins/echo.jar", "plugins/cache.jar", "plugins/presence.jar");
         assertThat(entries.stream().filter(e -> e.startsWith("conf/"))).containsExactly("conf/daemonkit.conf");
+        assertThat(entries.stream().filter(e -> e.startsWith("systemd/"))).containsExactly("systemd/daemonkit.service");
 
         String conf = String.join("\n", tar("tar", "xzOf", tarball.toString(), base + "conf/daemonkit.conf"));
         String shipped = Files.readString(
