@@ -2,32 +2,25 @@ package dev.daemonkit.samples.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.daemonkit.internal.config.ConfigLoader;
-import dev.daemonkit.internal.lifecycle.Launcher;
+import dev.daemonkit.testkit.TestLauncher;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Assumptions;
 
 /**
  * The two servers the tests talk to, started once per test JVM and stopped when it exits: the cache
- * daemon in a real launcher in this process (its plugin jar packed from target/classes, loaded by the
- * launcher's plugin class loader as in production), and a real memcached 1.6.18 process ({@code -t 1}
- * on a free loopback port, text protocol only with {@code -B ascii}, as the cache daemon is) when its
+ * daemon in a real launcher in this process (the test kit's {@link TestLauncher}: its plugin jar packed
+ * from target/classes, loaded by the launcher's plugin class loader as in production), and a real
+ * memcached 1.6.18 process ({@code -t 1} on a free loopback port, text protocol only with {@code -B ascii}, as the cache daemon is) when its
  * binary is installed.
  *
  * <p>Without memcached, tests that need it are skipped with a message; with
@@ -156,48 +149,12 @@ final class Servers {
     }
 
     private static Target startCacheDaemon() {
-        try {
-            Path home = Files.createTempDirectory("daemonkit-cache-test");
-            Path plugins = Files.createDirectories(home.resolve("plugins"));
-            packPluginJar(plugins.resolve("cache.jar"));
-            Path conf = Files.createDirectories(home.resolve("conf")).resolve("daemonkit.conf");
-            Files.writeString(conf, """
-                    daemonkit.shutdown.grace = 2 s
-                    daemons.cache.listen = "127.0.0.1:0"
-                    """, StandardCharsets.UTF_8);
-            ConfigLoader config = ConfigLoader.load(conf, true, Servers.class.getClassLoader());
-            Launcher launcher = new Launcher(config, conf, true, plugins, null);
-            launcher.start();
-            Runtime.getRuntime().addShutdownHook(new Thread(launcher::stop));
-            InetSocketAddress bound =
-                    launcher.daemon("cache").listeners().get(0).boundAddress();
-            assertThat(bound).as("the cache daemon's bound address").isNotNull();
-            return new Target("cache-daemon", bound);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start the cache daemon for the tests: " + e, e);
-        }
-    }
-
-    /** The plugin as it ships: target/classes packed into one jar. */
-    private static void packPluginJar(Path jar) throws IOException {
-        Path classes;
-        try {
-            classes = Path.of(CachePlugin.class
-                    .getProtectionDomain()
-                    .getCodeSource()
-                    .getLocation()
-                    .toURI());
-        } catch (URISyntaxException e) {
-            throw new IOException(e);
-        }
-        try (OutputStream file = Files.newOutputStream(jar);
-                JarOutputStream out = new JarOutputStream(file);
-                Stream<Path> files = Files.walk(classes)) {
-            for (Path p : files.filter(Files::isRegularFile).toList()) {
-                out.putNextEntry(new JarEntry(classes.relativize(p).toString().replace('\\', '/')));
-                Files.copy(p, out);
-                out.closeEntry();
-            }
-        }
+        TestLauncher launcher = TestLauncher.withPlugin(CachePlugin.class)
+                .config("daemons.cache.listen = \"127.0.0.1:0\"")
+                .start();
+        Runtime.getRuntime().addShutdownHook(new Thread(launcher::close));
+        InetSocketAddress bound = launcher.address("cache");
+        assertThat(bound).as("the cache daemon's bound address").isNotNull();
+        return new Target("cache-daemon", bound);
     }
 }

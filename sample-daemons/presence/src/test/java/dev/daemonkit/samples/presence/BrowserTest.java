@@ -3,6 +3,7 @@ package dev.daemonkit.samples.presence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.daemonkit.testkit.TestLauncher;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ class BrowserTest {
     @TempDir
     Path dir;
 
-    private TestHome home;
+    private TestLauncher home;
     private final List<WebDriver> browsers = new ArrayList<>();
 
     @BeforeEach
@@ -95,8 +96,9 @@ class BrowserTest {
 
     @Test
     void twoBrowsersSeeEachOtherJoinAndChatAndALineUsersMessageShowsUp() throws Exception {
-        home = new TestHome(dir).config("").start();
-        String url = "http://127.0.0.1:" + home.address("listen-http").getPort() + "/";
+        home = Launchers.presence().start();
+        String url =
+                "http://127.0.0.1:" + home.address("presence", "listen-http").getPort() + "/";
         WebDriver alice = browser("alice");
         WebDriver bob = browser("bob");
 
@@ -119,7 +121,7 @@ class BrowserTest {
         alice.findElement(By.id("send")).click();
         eventually(() -> text(bob, "messages"), "alicehello bob");
 
-        try (Client carol = Client.line(home.address("listen"))) {
+        try (Client carol = Client.line(home.address("presence", "listen"))) {
             assertThat(carol.request("LOGIN carol")).isEqualTo("OK LOGIN carol");
             assertThat(carol.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
             eventually(() -> text(bob, "members"), "carol");

@@ -3,7 +3,8 @@ package dev.daemonkit.samples.presence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.daemonkit.internal.transport.StallWatchdog;
+import dev.daemonkit.testkit.EventLoopStalls;
+import dev.daemonkit.testkit.TestLauncher;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -17,7 +18,6 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +27,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Attacker: thousands of users in one room (the full 10,000 is benchmarks/presence-crowd.sh: 10,000
@@ -39,12 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
 class CrowdTest {
     private static final int USERS = 2000;
 
-    @TempDir
-    Path dir;
-
-    private TestHome home;
+    private TestLauncher home;
     private EventLoopGroup clients;
-    private StallWatchdog watchdog;
+    private EventLoopStalls watchdog;
 
     @AfterEach
     void stop() {
@@ -108,7 +104,7 @@ class CrowdTest {
 
     @Test
     void attackerThousandsOfUsersInOneRoomWhoPingAreNeverTimedOutAndEverySayReachesEveryMember() throws Exception {
-        home = new TestHome(dir).config("""
+        home = Launchers.presence().start("""
                 daemons.presence {
                   heartbeat-timeout = 3 s
                   max-room-members = %d
@@ -116,8 +112,8 @@ class CrowdTest {
                   # detector recording a stack trace on every write, that alone takes minutes here.
                   announce-membership-up-to = 100
                 }
-                """.formatted(USERS + 1)).start();
-        watchdog = new StallWatchdog(home.launcher().transport().workers(), Duration.ofMillis(200));
+                """.formatted(USERS + 1));
+        watchdog = home.watchEventLoops(Duration.ofMillis(200));
         clients =
                 new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("crowd", true), NioIoHandler.newFactory());
         Bootstrap b = new Bootstrap().group(clients).channel(NioSocketChannel.class);
@@ -136,23 +132,23 @@ class CrowdTest {
                             ch.pipeline().addLast(new LineBasedFrameDecoder(4096), u);
                         }
                     })
-                    .connect(home.address("listen"));
+                    .connect(home.address("presence", "listen"));
             f.addListener(x -> connecting.release());
             channels.add(f.channel());
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> users.stream().allMatch(u -> u.joined));
 
-        try (Client probe = Client.line(home.address("listen"))) {
+        try (Client probe = Client.line(home.address("presence", "listen"))) {
             assertThat(probe.request("LOGIN probe")).isEqualTo("OK LOGIN probe");
             assertThat(probe.request("JOIN big")).isEqualTo("OK JOIN big");
-            try (Client late = Client.line(home.address("listen"))) {
+            try (Client late = Client.line(home.address("presence", "listen"))) {
                 assertThat(late.request("LOGIN late")).isEqualTo("OK LOGIN late");
                 assertThat(late.request("JOIN big"))
                         .isEqualTo("ERR room-full big has " + (USERS + 1)
                                 + " members, the most allowed (max-room-members): try another room");
             }
 
-            long stallsBefore = watchdog.stalls(); // connecting 2,000 users with DEBUG logging stalls the loops
+            long stallsBefore = watchdog.count(); // connecting 2,000 users with DEBUG logging stalls the loops
             int says = 5;
             for (int i = 0; i < says; i++) {
                 assertThat(probe.request("SAY big hello " + i)).isEqualTo("OK SAY big");
@@ -186,7 +182,7 @@ class CrowdTest {
                     TimeUnit.NANOSECONDS.toMillis(worstNanos),
                     pings.get(),
                     stallsBefore,
-                    watchdog.stalls() - stallsBefore);
+                    watchdog.count() - stallsBefore);
             assertThat(worstNanos)
                     .as("worst PING round trip while the room was written")
                     .isLessThan(TimeUnit.SECONDS.toNanos(1));

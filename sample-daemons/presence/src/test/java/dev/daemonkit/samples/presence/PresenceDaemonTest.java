@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.daemonkit.testkit.TestLauncher;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -18,24 +19,19 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /** The presence plugin in a launcher in this JVM, over real sockets: both transports, heartbeat, slow readers, the page. */
 class PresenceDaemonTest {
-    @TempDir
-    Path dir;
+    private TestLauncher home;
 
-    private TestHome home;
-
-    private TestHome start(String hocon) throws IOException {
-        home = new TestHome(dir).config(hocon).start();
+    private TestLauncher start(String hocon) {
+        home = Launchers.presence().start(hocon);
         return home;
     }
 
@@ -49,8 +45,8 @@ class PresenceDaemonTest {
     @Test
     void lineAndWebSocketUsersShareNamesRoomsAndEvents() throws Exception {
         start("");
-        try (Client alice = Client.line(home.address("listen"));
-                Client bob = Client.web(home.address("listen-http"))) {
+        try (Client alice = Client.line(home.address("presence", "listen"));
+                Client bob = Client.web(home.address("presence", "listen-http"))) {
             assertThat(alice.request("LOGIN alice")).isEqualTo("OK LOGIN alice");
             assertThat(alice.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
             assertThat(bob.request("LOGIN alice"))
@@ -73,8 +69,8 @@ class PresenceDaemonTest {
     @Test
     void aSilentUserIsDroppedByItsHeartbeatAndTheRoomIsTold() throws Exception {
         start("daemons.presence.heartbeat-timeout = 400 ms\n");
-        try (Client silent = Client.line(home.address("listen"));
-                Client watcher = Client.line(home.address("listen"))) {
+        try (Client silent = Client.line(home.address("presence", "listen"));
+                Client watcher = Client.line(home.address("presence", "listen"))) {
             assertThat(silent.request("LOGIN silent")).isEqualTo("OK LOGIN silent");
             assertThat(silent.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
             assertThat(watcher.request("LOGIN watcher")).isEqualTo("OK LOGIN watcher");
@@ -109,8 +105,8 @@ class PresenceDaemonTest {
                       max-line-bytes = 2048
                     }
                     """);
-            try (Client.Line slow = new Client.Line(home.address("listen"), 4096); // never reads
-                    Client flooder = Client.line(home.address("listen"))) {
+            try (Client.Line slow = new Client.Line(home.address("presence", "listen"), 4096); // never reads
+                    Client flooder = Client.line(home.address("presence", "listen"))) {
                 slow.send("LOGIN slow");
                 slow.send("JOIN flood");
                 assertThat(flooder.request("LOGIN flooder")).isEqualTo("OK LOGIN flooder");
@@ -141,7 +137,7 @@ class PresenceDaemonTest {
     @Test
     void thePageIsServedAndOtherOriginsCannotOpenTheWebSocket() throws Exception {
         start("");
-        InetSocketAddress http = home.address("listen-http");
+        InetSocketAddress http = home.address("presence", "listen-http");
         HttpClient client = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + http.getPort();
         HttpResponse<String> page = client.send(
@@ -235,7 +231,7 @@ class PresenceDaemonTest {
     @Test
     void aWebSocketThatClosesGetsExactlyOneCloseFrameWhoeverStartsIt() throws Exception {
         start("daemons.presence.heartbeat-timeout = 300 ms\n");
-        InetSocketAddress http = home.address("listen-http");
+        InetSocketAddress http = home.address("presence", "listen-http");
         byte[] close = {(byte) 0x88, (byte) 0x82, 1, 2, 3, 4, 0x03 ^ 1, (byte) (0xe8 ^ 2)}; // 1000, normal closure
         assertThat(closeFrames(webSocketFramesUntilEof(http, close)))
                 .as("the client closes")
@@ -254,7 +250,7 @@ class PresenceDaemonTest {
     @Test
     void aWebSocketOfAStoppingDaemonGetsByeAndOneCloseFrame() throws Exception {
         start("");
-        InetSocketAddress http = home.address("listen-http");
+        InetSocketAddress http = home.address("presence", "listen-http");
         try (Socket s = new Socket(http.getAddress(), http.getPort())) {
             s.setSoTimeout(10_000);
             s.getOutputStream()
