@@ -183,9 +183,11 @@ class CrowdTest {
                     pings.get(),
                     stallsBefore,
                     watchdog.count() - stallsBefore);
+            // A starved loop (the old fan-out held it for minutes) fails this; the round trip's figures
+            // are the benchmark's (benchmarks/presence-crowd.sh): a loaded 2-core CI machine once took 1.03 s.
             assertThat(worstNanos)
                     .as("worst PING round trip while the room was written")
-                    .isLessThan(TimeUnit.SECONDS.toNanos(1));
+                    .isLessThan(TimeUnit.SECONDS.toNanos(5));
         }
     }
 }
