@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -70,11 +71,15 @@ final class LauncherProcess implements AutoCloseable {
      * A free port below the ephemeral range (32768+): a port the kernel hands out as "free" could
      * be taken as the source port of some client connection before the launcher binds it.
      */
+    private static final Set<Integer> GIVEN = ConcurrentHashMap.newKeySet();
+
     static int freePort() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         for (int i = 0; i < 1000; i++) {
             int port = random.nextInt(20_000, 32_000);
-            if (canBind(port)) {
+            // Never the same port twice in one JVM: a test asks for several before any is bound, and two
+            // equal ones put the admin endpoint and a daemon on one port (seen once in CI).
+            if (canBind(port) && GIVEN.add(port)) {
                 return port;
             }
         }

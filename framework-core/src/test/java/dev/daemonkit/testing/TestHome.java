@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -78,11 +80,17 @@ public final class TestHome implements AutoCloseable, BeforeEachCallback, AfterE
      * A free port below the ephemeral range (32768+): a port the kernel hands out as "free" could
      * be taken as the source port of some client connection before the launcher binds it.
      */
+    private static final Set<Integer> GIVEN = ConcurrentHashMap.newKeySet();
+
     public static int freePort() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         for (int i = 0; i < 1000; i++) {
             int port = random.nextInt(20_000, 32_000);
+            if (GIVEN.contains(port)) {
+                continue; // never the same port twice in one JVM: a test asks for several before binding
+            }
             try (ServerSocket s = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
+                GIVEN.add(port);
                 return port;
             } catch (IOException taken) {
                 // try another
