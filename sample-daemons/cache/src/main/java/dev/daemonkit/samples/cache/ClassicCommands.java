@@ -258,7 +258,17 @@ final class ClassicCommands {
             refuseStore(s, mode, vlen, "SERVER_ERROR out of memory storing object");
             return;
         }
+        if (!store.reservePending(vlen)) {
+            stats.storeNoMemory.increment(); // the values being received already fill memory-limit
+            refuseStore(s, mode, vlen, "SERVER_ERROR out of memory storing object");
+            return;
+        }
         s.expect(new PendingStore(mode, l.copy(1), false, flags, exptime, reqCas, (int) vlen, s.noreply, false, null));
+    }
+
+    /** A value's data block was stored or abandoned: its reservation goes back. */
+    void released(PendingStore pending) {
+        store.releasePending(pending.valueLength());
     }
 
     private void refuseStore(Scratch s, ItemStore.StoreMode mode, long vlen, String error) {

@@ -1,6 +1,7 @@
 package dev.daemonkit.samples.cache;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -37,6 +38,7 @@ final class ItemStore {
     }
 
     private final long memoryLimit;
+    private final AtomicLong pendingBytes = new AtomicLong();
     private final int itemSizeMax;
     private final LongSupplier clock;
     private final CacheStats stats;
@@ -67,6 +69,31 @@ final class ItemStore {
 
     long limit() {
         return memoryLimit;
+    }
+
+    /**
+     * Reserves room for a value whose data block is on its way: its array is made when the command
+     * line arrives, before any of it, so the values being received count against {@code memory-limit}
+     * as memcached's items do (it allocates the item first). Without this, 700 connections each
+     * starting a 1 MB set and sending nothing more would hold 700 MB of heap outside the limit.
+     */
+    boolean reservePending(long bytes) {
+        long now = pendingBytes.addAndGet(bytes);
+        if (now > memoryLimit) {
+            pendingBytes.addAndGet(-bytes);
+            return false;
+        }
+        return true;
+    }
+
+    /** Gives back what {@link #reservePending} took, once the value is stored or abandoned. */
+    void releasePending(long bytes) {
+        pendingBytes.addAndGet(-bytes);
+    }
+
+    /** Bytes reserved for values being received now. */
+    long pendingBytes() {
+        return pendingBytes.get();
     }
 
     /**

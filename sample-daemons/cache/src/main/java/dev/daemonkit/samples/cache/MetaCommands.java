@@ -336,6 +336,12 @@ final class MetaCommands {
             refuseSet(s, vlen, "SERVER_ERROR out of memory storing object");
             return;
         }
+        if (!store.reservePending(vlen)) {
+            stats.storeNoMemory.increment(); // the values being received already fill memory-limit
+            store.remove(key, 0, key.length);
+            refuseSet(s, vlen, "SERVER_ERROR out of memory storing object");
+            return;
+        }
         s.expect(new PendingStore(
                 mode,
                 key,

@@ -52,6 +52,11 @@ final class PendingStore {
         this.metaReturnFlags = metaReturnFlags;
     }
 
+    /** The length of the value's data block (its reservation in the store). */
+    int valueLength() {
+        return data.length;
+    }
+
     boolean isMeta() {
         return metaReturnFlags != null;
     }

@@ -97,7 +97,10 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
             out.release();
             out = null;
         }
-        pending = null;
+        if (pending != null) {
+            classic.released(pending); // the connection closed in the middle of a value
+            pending = null;
+        }
     }
 
     @Override
@@ -203,6 +206,7 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
                         classic.complete(s, complete);
                     }
                 } finally {
+                    classic.released(complete);
                     s.end();
                 }
                 continue;

@@ -292,6 +292,47 @@ class TextProtocolHandlerTest {
     }
 
     @Test
+    void attackerStartingHugeSetsWithoutTheirDataIsRefusedOnceThePendingValuesFillTheMemoryLimit() {
+        // memory-limit 1 MiB, items up to 1 MiB: values being received count against the limit.
+        ItemStore small = new ItemStore(1024 * 1024, 1024 * 1024, clock::get, stats);
+        EmbeddedChannel first = new EmbeddedChannel(new TextProtocolHandler(small, stats, 1, 100, 64 * 1024, requests));
+        EmbeddedChannel second =
+                new EmbeddedChannel(new TextProtocolHandler(small, stats, 1, 100, 64 * 1024, requests));
+        try {
+            first.writeInbound(bytes("set a 0 0 600000\r\n")); // the header only: 600,000 bytes reserved
+            assertThat(small.pendingBytes()).isEqualTo(600_000);
+            second.writeInbound(bytes("set b 0 0 600000\r\n"));
+            assertThat(readAll(second)).isEqualTo("SERVER_ERROR out of memory storing object\r\n");
+            assertThat(small.pendingBytes()).isEqualTo(600_000);
+            // User: once the first value is in, its room goes back and the same set is taken.
+            first.writeInbound(bytes("v".repeat(600_000) + "\r\n"));
+            assertThat(readAll(first)).isEqualTo("STORED\r\n");
+            assertThat(small.pendingBytes()).isZero();
+            second.writeInbound(bytes("v".repeat(600_000) + "\r\nset b 0 0 1\r\n")); // the refused data is skipped
+            assertThat(small.pendingBytes()).isEqualTo(1);
+            second.writeInbound(bytes("x\r\n"));
+            assertThat(readAll(second)).isEqualTo("STORED\r\n");
+            // Fault: a connection that closes in the middle of a value gives its room back.
+            first.writeInbound(bytes("set c 0 0 500000\r\nvvvv"));
+            assertThat(small.pendingBytes()).isEqualTo(500_000);
+            first.close();
+            assertThat(small.pendingBytes()).isZero();
+        } finally {
+            first.finishAndReleaseAll();
+            second.finishAndReleaseAll();
+        }
+    }
+
+    private static String readAll(EmbeddedChannel ch) {
+        StringBuilder sb = new StringBuilder();
+        for (ByteBuf b; (b = ch.readOutbound()) != null; ) {
+            sb.append(b.toString(StandardCharsets.US_ASCII));
+            b.release();
+        }
+        return sb.toString();
+    }
+
+    @Test
     void anItemExpiresWhenItsSecondComes() {
         assertThat(send("set k 0 10 1\r\nx\r\n")).isEqualTo("STORED\r\n");
         clock.addAndGet(9);
