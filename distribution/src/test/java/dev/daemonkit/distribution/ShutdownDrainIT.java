@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,6 +80,7 @@ class ShutdownDrainIT {
             BufferedReader in =
                     new BufferedReader(new InputStreamReader(kept.getInputStream(), StandardCharsets.UTF_8));
             int requests = 50; // about 2.5 s: beyond the 1.5 s delay
+            AtomicInteger repliedBeforeTerm = new AtomicInteger();
             CompletableFuture<Integer> answered = CompletableFuture.supplyAsync(() -> {
                 int ok = 0;
                 try {
@@ -86,6 +88,7 @@ class ShutdownDrainIT {
                         out.write(("req-" + i + "\n").getBytes(StandardCharsets.UTF_8));
                         if (("req-" + i).equals(in.readLine())) {
                             ok++;
+                            repliedBeforeTerm.incrementAndGet();
                         }
                         Thread.sleep(50); // the client's pace, shorter than the 200 ms quiet period
                     }
@@ -94,7 +97,8 @@ class ShutdownDrainIT {
                 }
                 return ok;
             });
-            Thread.sleep(300);
+            // TERM once the client is under way (a few replies in), not after a guessed pause.
+            await().atMost(Duration.ofSeconds(10)).until(() -> repliedBeforeTerm.get() >= 3);
 
             launcher.signal("TERM");
             long termAt = System.nanoTime();

@@ -1,6 +1,7 @@
 package dev.daemonkit.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.epoll.Epoll;
@@ -12,6 +13,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -85,10 +87,8 @@ class SocketActivationIT {
     }
 
     /** Until the tool has bound the address (it prints "Listening on ..."). */
-    private static void awaitListening(int port, LauncherProcess launcher) throws InterruptedException {
-        for (int i = 0; i < 600 && !launcher.output().contains("Listening on 127.0.0.1:" + port); i++) {
-            Thread.sleep(50);
-        }
-        assertThat(launcher.output()).contains("Listening on 127.0.0.1:" + port);
+    private static void awaitListening(int port, LauncherProcess launcher) {
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> launcher.output().contains("Listening on 127.0.0.1:" + port));
     }
 }

@@ -34,6 +34,7 @@ public final class NaiveLinesPlugin implements DaemonPlugin {
                                 if (line.equals("thread")) {
                                     ctx.writeAndFlush(Thread.currentThread().getName() + "\n");
                                 } else if (line.equals("block")) {
+                                    ctx.writeAndFlush("blocking\n"); // flushed now: the client's signal
                                     sleep(1_500); // a burst that holds the loop, as a noisy daemon would
                                     ctx.writeAndFlush("unblocked\n");
                                 } else {

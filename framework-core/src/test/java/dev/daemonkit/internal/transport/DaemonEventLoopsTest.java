@@ -8,7 +8,6 @@ import dev.daemonkit.testing.LineClient;
 import dev.daemonkit.testing.TestHome;
 import dev.daemonkit.testplugins.Jars;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -32,18 +31,12 @@ class DaemonEventLoopsTest {
             assertThat(launcher.daemon("naive").eventLoops()).hasSize(1);
             // Fault: the noisy daemon holds its loop for 1.5 s; the other daemon, alone on the shared
             // loop, keeps answering (with one shared loop for both, it would wait 1.5 s).
-            CompletableFuture<String> blocked = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return noisy.request("block");
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            Thread.sleep(200); // let the block begin
+            // Wait for the plugin's own word that its loop is held, not for a guessed pause.
+            assertThat(noisy.request("block")).isEqualTo("blocking");
             long t0 = System.nanoTime();
             assertThat(other.request("still served")).isEqualTo("still served");
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
-            assertThat(blocked.get()).isEqualTo("unblocked");
+            assertThat(noisy.readLine()).isEqualTo("unblocked");
         }
         // Its loops end with it: no thread of them is left once it has stopped.
         launcher.stopDaemon("naive").get();
