@@ -47,7 +47,8 @@ public record DaemonSettings(
             "start-timeout"); // read when an instance starts: the next start takes it, no restart needed
 
     /** The framework's keys of a daemon block read only when an instance starts: changing one restarts the daemon. */
-    private static final List<String> AT_START_KEYS = List.of("plugin", "enabled", "io-threads");
+    /** Read when an instance starts; {@code tls}: its listeners' contexts are made when it declares them. */
+    private static final List<String> AT_START_KEYS = List.of("plugin", "enabled", "io-threads", "tls");
 
     /** How two versions of one daemon block differ, as a reload sees it. */
     public enum Difference {

@@ -66,6 +66,8 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     private long requestStartNanos;
     /** Inside an HTTP request: from its first byte to its last content. */
     private boolean httpInRequest;
+    /** A TLS handshake is under way (from accept): bound by request-timeout like a request. */
+    private boolean tlsHandshaking;
 
     FrontHandler(DaemonConnections owner, long id) {
         this.owner = owner;
@@ -130,6 +132,17 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         channel = ctx.channel();
     }
 
+    /**
+     * The listener speaks TLS: the connection is inside a request from its accept until the handshake
+     * completes, so a client that connects and never finishes its handshake (sends nothing, half a
+     * ClientHello, or stops after it) is closed at {@code request-timeout}, as a trickled request is.
+     * Called at accept, on the connection's loop, before {@code channelActive}.
+     */
+    void tlsHandshakeStarted(io.netty.util.concurrent.Future<?> handshake) {
+        tlsHandshaking = true;
+        handshake.addListener(f -> tlsHandshaking = false); // on this loop: SslHandler completes it there
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote) {
@@ -139,6 +152,10 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         try {
             lastActivityNanos = owner.nanoTime();
             armIdle(owner.idleTimeoutNanos());
+            if (tlsHandshaking) {
+                requestStartNanos = lastActivityNanos;
+                armRequestCheck();
+            }
             log.debug("connection #{} opened from {}", id, peer);
             ctx.fireChannelActive();
         } finally {
@@ -210,7 +227,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             owner.buffered(held - counted);
             counted = held;
         }
-        if (held > 0 || httpInRequest) {
+        if (held > 0 || httpInRequest || tlsHandshaking) {
             if (requestStartNanos == 0) {
                 requestStartNanos = readAt;
                 armRequestCheck();
@@ -412,9 +429,14 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         }
         Object previous = enter();
         try {
-            owner.requestTimedOut("connection #" + id + " from " + peer + " sent part of a request "
-                    + TimeUnit.NANOSECONDS.toMillis(took) + " ms ago and has not finished it: closed at daemons."
-                    + owner.daemon() + ".request-timeout (" + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms)");
+            owner.requestTimedOut("connection #" + id + " from " + peer
+                    + (tlsHandshaking
+                            ? " began its TLS handshake " + TimeUnit.NANOSECONDS.toMillis(took)
+                                    + " ms ago and has not finished it"
+                            : " sent part of a request " + TimeUnit.NANOSECONDS.toMillis(took)
+                                    + " ms ago and has not finished it")
+                    + ": closed at daemons." + owner.daemon() + ".request-timeout ("
+                    + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms)");
         } finally {
             exit(previous);
         }
