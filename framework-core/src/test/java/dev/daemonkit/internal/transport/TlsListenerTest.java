@@ -250,6 +250,12 @@ class TlsListenerTest {
                 .hasMessageContaining("daemons.line-echo.tls.listen.cert-file")
                 .hasMessageContaining(missing + " does not exist");
 
+        home.config("daemons.line-echo.tls.listen { cert-file = \"tls/relative.crt\", key-file = \"" + server.keyFile()
+                + "\" }\n");
+        assertThatThrownBy(home::start)
+                .as("a relative path is taken from the folder of the config file that names it")
+                .hasMessageContaining(home.configFile().getParent().resolve("tls/relative.crt") + " does not exist");
+
         Path garbage = Files.writeString(certs.resolve("garbage.key"), "-----BEGIN PRIVATE KEY-----\nAAAA\n");
         home.config("daemons.line-echo.tls.listen { cert-file = \"" + server.certFile() + "\", key-file = \"" + garbage
                 + "\" }\n");
