@@ -68,6 +68,8 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     private boolean httpInRequest;
     /** A TLS handshake is under way (from accept): bound by request-timeout like a request. */
     private boolean tlsHandshaking;
+    /** The connection speaks TLS: what this handler reads is ciphertext, see {@link #plaintextRead()}. */
+    private boolean tls;
 
     FrontHandler(DaemonConnections owner, long id) {
         this.owner = owner;
@@ -139,6 +141,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
      * Called at accept, on the connection's loop, before {@code channelActive}.
      */
     void tlsHandshakeStarted(io.netty.util.concurrent.Future<?> handshake) {
+        tls = true;
         tlsHandshaking = true;
         handshake.addListener(f -> tlsHandshaking = false); // on this loop: SslHandler completes it there
     }
@@ -173,7 +176,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (decoders == null) {
             track(ctx.pipeline());
         }
-        if (decoders.http() != null) {
+        if (decoders.http() != null && !tls) {
             httpInRequest = true; // an HTTP request begins, or goes on, with these bytes
         }
         Object previous = enter();
@@ -256,6 +259,18 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
      */
     long idleFor(long now) {
         return requestStartNanos != 0 ? -1 : now - lastActivityNanos;
+    }
+
+    /**
+     * Called (by the handler after the TLS handler) when decrypted bytes arrive, within a read: on a TLS
+     * connection, only these begin an HTTP request. A read that carried only TLS records (the client's
+     * last handshake message of a browser's preconnect, an alert) must not look like one, or an idle
+     * keep-alive connection would be cut at request-timeout.
+     */
+    void plaintextRead() {
+        if (decoders != null && decoders.http() != null) {
+            httpInRequest = true;
+        }
     }
 
     /** Called by {@link HttpRequestEnd} when the last content of an HTTP request has been decoded. */

@@ -144,6 +144,22 @@ public final class TlsContext {
         FrontHandler front = pipeline.get(FrontHandler.class);
         if (front != null) {
             front.tlsHandshakeStarted(ssl.handshakeFuture());
+            pipeline.addLast("daemonkit-tls-plaintext", new PlaintextMark(front));
+        }
+    }
+
+    /** Right after the TLS handler: tells the front handler when decrypted bytes arrive. */
+    private static final class PlaintextMark extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private final FrontHandler front;
+
+        PlaintextMark(FrontHandler front) {
+            this.front = front;
+        }
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            front.plaintextRead();
+            ctx.fireChannelRead(msg);
         }
     }
 

@@ -221,6 +221,26 @@ class TlsListenerTest {
     }
 
     @Test
+    void httpsKeepAliveConnectionIdleAfterItsHandshakeIsNotCutAtTheRequestDeadlineButASlowlorisIs() throws Exception {
+        Jars.httpHello(home.plugins());
+        home.config(("daemons.http-hello.tls.listen { cert-file = \"%s\", key-file = \"%s\" }\n"
+                        + "daemons.http-hello.request-timeout = 1 s\n")
+                .formatted(server.certFile(), server.keyFile()));
+        Launcher launcher = home.start();
+        InetSocketAddress at = home.address("http-hello");
+        // A browser's preconnect: the handshake completes (its last flight alone in a read), then nothing.
+        try (TlsClient preconnect = new TlsClient(at, ca.clientContext(null));
+                TlsClient slowloris = new TlsClient(at, ca.clientContext(null))) {
+            slowloris.send("GET /slow HTTP/1.1\r\nHost: x\r\n"); // headers never finished
+            assertClosedByServer(slowloris.socket); // the deadline works on this listener...
+            // ...and the idle connection, older than the slowloris, was not in a request: it is served.
+            preconnect.send("GET /late HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(preconnect.readLine()).isEqualTo("HTTP/1.1 200 OK");
+        }
+        assertThat(launcher.daemon("http-hello").connections().deadlineClosed()).isEqualTo(1);
+    }
+
+    @Test
     void attackerSendingPlaintextInsteadOfAClientHelloClosesOnlyThatConnection() throws Exception {
         Jars.lineEcho(home.plugins());
         home.config(tls("auto", ""));
@@ -363,6 +383,15 @@ class TlsListenerTest {
             socket.startHandshake();
             in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             out = socket.getOutputStream();
+        }
+
+        void send(String text) throws IOException {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+
+        String readLine() throws IOException {
+            return in.readLine();
         }
 
         String request(String line) throws IOException {
