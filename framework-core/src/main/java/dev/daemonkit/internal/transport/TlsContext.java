@@ -260,7 +260,9 @@ public final class TlsContext {
                 when,
                 settings.watchInterval().isZero()
                         ? "the next reload"
-                        : settings.watchInterval().toSeconds() + " s");
+                        : settings.watchInterval().toMillis() % 1000 == 0
+                                ? settings.watchInterval().toSeconds() + " s"
+                                : settings.watchInterval().toMillis() + " ms");
     }
 
     /** The provider {@code p} names: OpenSSL where it loads for auto; a ConfigError for openssl where it does not. */
