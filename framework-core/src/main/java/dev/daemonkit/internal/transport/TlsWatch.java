@@ -34,8 +34,14 @@ public final class TlsWatch implements AutoCloseable {
         long every = c.settings().watchInterval().toMillis();
         if (every > 0) {
             if (thread == null) {
-                thread = Executors.newSingleThreadScheduledExecutor(
-                        new DefaultThreadFactory("daemonkit-tls-watch", true));
+                DefaultThreadFactory factory = new DefaultThreadFactory("daemonkit-tls-watch", true);
+                thread = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = factory.newThread(r);
+                    // Made on whichever thread binds the first TLS listener: never inherit a plugin's class
+                    // loader from it, or this thread would keep that plugin from being unloaded.
+                    t.setContextClassLoader(TlsWatch.class.getClassLoader());
+                    return t;
+                });
             }
             c.watching(thread.scheduleWithFixedDelay(() -> check(c), every, every, TimeUnit.MILLISECONDS));
         }
