@@ -95,8 +95,19 @@ public record DaemonSettings(
                         + "): need 1 KiB <= max-buffered <= max-buffered-total, got max-buffered = " + one
                         + ", max-buffered-total = " + all + ".");
             }
+            if (one < TLS_RECORD_BYTES && !TlsSettings.named(block, path).isEmpty()) {
+                // The TLS handler holds a whole record before it can decrypt any of it.
+                throw new ConfigError(path + ".inbound.max-buffered = " + one + " bytes ("
+                        + Origins.of(block.getValue("inbound.max-buffered")) + ") is below one TLS record ("
+                        + TLS_RECORD_BYTES + " bytes: 16 KiB of data and its overhead), and " + path + ".tls names"
+                        + " TLS listeners: a client sending a full record would be refused. Raise it to 18 KiB"
+                        + " or more.");
+            }
             return new Inbound(one, all);
         }
+
+        /** The largest TLS record a peer may send (2^14 data + 2048 expansion, RFC 5246), with its header. */
+        static final long TLS_RECORD_BYTES = 16 * 1024 + 2048 + 5;
     }
 
     /** The same settings with the connection share {@link ConnectionShares} gave an {@code auto} daemon. */

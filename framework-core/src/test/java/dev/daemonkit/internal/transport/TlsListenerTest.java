@@ -300,6 +300,12 @@ class TlsListenerTest {
                 .hasMessageContaining("daemons.line-echo.tls.lisen")
                 .hasMessageContaining("names no listener of daemon 'line-echo': its TCP listeners are [listen]");
 
+        home.config(tls("auto", "") + "daemons.line-echo.inbound.max-buffered = 4 KiB\n");
+        assertThatThrownBy(home::start)
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("daemons.line-echo.inbound.max-buffered = 4096 bytes")
+                .hasMessageContaining("below one TLS record");
+
         home.config(tls("auto", ", client-auth = require, colour = blue"));
         assertThatThrownBy(home::start)
                 .isInstanceOf(ConfigError.class)
