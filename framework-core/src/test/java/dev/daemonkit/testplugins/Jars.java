@@ -18,6 +18,13 @@ public final class Jars {
                 .build();
     }
 
+    public static Path httpHello(Path plugins) throws IOException {
+        return PluginJar.at(plugins.resolve("http-hello.jar"))
+                .withPlugin(HttpHelloPlugin.class)
+                .withResource("reference.conf", "daemons.http-hello.listen = \"127.0.0.1:0\"\n")
+                .build();
+    }
+
     public static Path naiveLines(Path plugins) throws IOException {
         return PluginJar.at(plugins.resolve("naive.jar"))
                 .withPlugin(NaiveLinesPlugin.class)

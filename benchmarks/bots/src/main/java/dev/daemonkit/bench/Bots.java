@@ -16,17 +16,21 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -166,27 +170,12 @@ public final class Bots {
     }
 
     private Result load(EventLoopGroup group, boolean epoll) throws InterruptedException {
-        List<Channel> channels = new ArrayList<>();
+        AtomicReferenceArray<Channel> channels = new AtomicReferenceArray<>(settings.connections());
         LongAdder connectFailures = new LongAdder();
         CountDownLatch closed = new CountDownLatch(settings.connections());
+        SslContext tls = settings.tls() ? clientTls() : null;
         for (int i = 0; i < settings.connections(); i++) {
-            int id = i;
-            Bootstrap b = bootstrap(group, epoll).handler(new ChannelInitializer<Channel>() {
-                @Override
-                protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new LoadConnection(id));
-                }
-            });
-            ChannelFuture f = settings.sourceAddresses() > 1
-                    ? b.connect(settings.target(), source(i))
-                    : b.connect(settings.target());
-            f.addListener(cf -> {
-                if (!cf.isSuccess()) {
-                    connectFailures.increment();
-                }
-            });
-            f.channel().closeFuture().addListener(cf -> closed.countDown());
-            channels.add(f.channel());
+            open(group, epoll, tls, i, channels, connectFailures, closed);
         }
         out.printf(
                 Locale.ROOT,
@@ -255,8 +244,11 @@ public final class Bots {
         stopping = true;
         long measured = replies.sum();
         total.add(recorder.getIntervalHistogram());
-        for (Channel ch : channels) {
-            ch.close();
+        for (int i = 0; i < channels.length(); i++) {
+            Channel ch = channels.get(i);
+            if (ch != null) {
+                ch.close();
+            }
         }
         closed.await(10, TimeUnit.SECONDS);
         Result r = new Result(measured, seconds, errors.sum(), connectFailures.sum(), total);
@@ -286,6 +278,58 @@ public final class Bots {
                 total.getMaxValue(),
                 r.errors());
         return r;
+    }
+
+    /**
+     * Opens connection {@code id}; with --reconnect, its close opens the next one (until the run stops),
+     * so {@code closed} counts the last of each slot.
+     */
+    private void open(
+            EventLoopGroup group,
+            boolean epoll,
+            SslContext tls,
+            int id,
+            AtomicReferenceArray<Channel> channels,
+            LongAdder connectFailures,
+            CountDownLatch closed) {
+        Bootstrap b = bootstrap(group, epoll).handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                if (tls != null) {
+                    // No peer host given: no session is resumed, each connection pays a full handshake.
+                    ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                }
+                ch.pipeline().addLast(new LoadConnection(id));
+            }
+        });
+        ChannelFuture f = settings.sourceAddresses() > 1
+                ? b.connect(settings.target(), source(id))
+                : b.connect(settings.target());
+        f.addListener(cf -> {
+            if (!cf.isSuccess()) {
+                connectFailures.increment();
+            }
+        });
+        f.channel().closeFuture().addListener(cf -> {
+            if (settings.reconnect() && !stopping) {
+                open(group, epoll, tls, id, channels, connectFailures, closed);
+            } else {
+                closed.countDown();
+            }
+        });
+        channels.set(id, f.channel());
+    }
+
+    /** A client context that trusts any server: the bots measure a server, they do not protect a secret. */
+    private static SslContext clientTls() {
+        try {
+            return SslContextBuilder.forClient()
+                    .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                    .trustManager(InsecureTrustManagerFactory.INSTANCE)
+                    .build();
+        } catch (javax.net.ssl.SSLException e) {
+            throw new IllegalStateException("cannot make the bots' TLS context: " + e, e);
+        }
     }
 
     /** Source address for connection i: 127.0.0.1, .2, ... up to --source-addresses (more than 64 K connections). */
@@ -362,6 +406,11 @@ public final class Bots {
                 errors.add(errs[0]);
             }
             errs[0] = 0;
+            if (settings.reconnect()) {
+                b.release();
+                ctx.close(); // its close opens the next connection
+                return;
+            }
             if (b.isReadable()) {
                 ctx.write(b);
             } else {

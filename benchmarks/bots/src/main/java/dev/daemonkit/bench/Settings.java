@@ -21,7 +21,9 @@ record Settings(
         Duration warmup,
         int threads,
         int sourceAddresses,
-        boolean preload) {
+        boolean preload,
+        boolean tls,
+        boolean reconnect) {
 
     static final String USAGE = """
             Usage: daemonkit-bench [options]            load a daemon on loopback and print what it took
@@ -40,6 +42,9 @@ record Settings(
               --threads N                event loop threads of the bots (default 1)
               --source-addresses N       spread connections over 127.0.0.1..N as source (default 1)
               --no-preload               do not set every key once before the run (memcached mode)
+              --tls                      speak TLS (trusts any certificate: a benchmark, not a client)
+              --reconnect                one request per connection, then a new connection: with --tls,
+                                         every request pays a full handshake (no session resumption)
             Prints a progress line each second and a summary; stops by itself.
             """;
 
@@ -58,10 +63,20 @@ record Settings(
         int threads = 1;
         int sources = 1;
         boolean preload = true;
+        boolean tls = false;
+        boolean reconnect = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--no-preload")) {
                 preload = false;
+                continue;
+            }
+            if (a.equals("--tls")) {
+                tls = true;
+                continue;
+            }
+            if (a.equals("--reconnect")) {
+                reconnect = true;
                 continue;
             }
             if (a.equals("--help") || a.equals("-h")) {
@@ -111,7 +126,9 @@ record Settings(
                 warmup,
                 threads,
                 sources,
-                preload);
+                preload,
+                tls,
+                reconnect);
     }
 
     /** Option helpers, shared with {@link PresenceBots}. */

@@ -8,6 +8,8 @@ import dev.daemonkit.internal.lifecycle.Launcher;
 import dev.daemonkit.internal.transport.ConnectionBudget;
 import dev.daemonkit.internal.transport.DaemonConnections;
 import dev.daemonkit.internal.transport.StallWatchdog;
+import dev.daemonkit.internal.transport.TlsContext;
+import dev.daemonkit.internal.transport.TlsWatch;
 import dev.daemonkit.logging.LoggingSystem;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -40,6 +42,9 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
     private final Map<String, List<Meter>> perDaemon = new ConcurrentHashMap<>();
     /** What the meters read: Micrometer holds function meters' objects weakly. */
     private final Map<String, Reading> readings = new ConcurrentHashMap<>();
+
+    /** One expiry gauge per TLS listener (daemon/key) seen registered; removed when it is gone. */
+    private final Map<String, Meter> tlsExpiry = new ConcurrentHashMap<>();
 
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final Launcher launcher;
@@ -247,7 +252,44 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
 
     /** The Prometheus text exposition. */
     public String scrape() {
+        syncTls();
         return registry.scrape();
+    }
+
+    /**
+     * {@code daemonkit_tls_certificate_expiry_seconds{daemon,listener}}: when each TLS listener's current
+     * certificate expires (seconds since the epoch), as the blackbox exporter's
+     * {@code probe_ssl_earliest_cert_expiry}; alert on {@code ... - time() < 14 * 86400}. Listeners come and
+     * go with daemons and reloads, so the gauges follow the registered contexts at each scrape.
+     */
+    private synchronized void syncTls() {
+        TlsWatch watch = launcher.tls();
+        if (watch == null) {
+            return;
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (TlsContext c : watch.active()) {
+            String daemon = c.daemon();
+            String key = c.key(); // strings only: a gauge must not hold a context of a replaced instance
+            String id = daemon + "/" + key;
+            seen.add(id);
+            tlsExpiry.computeIfAbsent(
+                    id,
+                    ignored -> Gauge.builder(
+                                    "daemonkit.tls.certificate.expiry", watch, w -> w.expirySeconds(daemon, key))
+                            .tags("daemon", daemon, "listener", key)
+                            .baseUnit("seconds")
+                            .strongReference(true)
+                            .description("when the listener's current certificate expires, in seconds since the epoch")
+                            .register(registry));
+        }
+        tlsExpiry.entrySet().removeIf(e -> {
+            if (seen.contains(e.getKey())) {
+                return false;
+            }
+            registry.remove(e.getValue());
+            return true;
+        });
     }
 
     @Override

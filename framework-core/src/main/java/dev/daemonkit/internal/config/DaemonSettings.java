@@ -47,7 +47,8 @@ public record DaemonSettings(
             "start-timeout"); // read when an instance starts: the next start takes it, no restart needed
 
     /** The framework's keys of a daemon block read only when an instance starts: changing one restarts the daemon. */
-    private static final List<String> AT_START_KEYS = List.of("plugin", "enabled", "io-threads");
+    /** Read when an instance starts; {@code tls}: its listeners' contexts are made when it declares them. */
+    private static final List<String> AT_START_KEYS = List.of("plugin", "enabled", "io-threads", "tls");
 
     /** How two versions of one daemon block differ, as a reload sees it. */
     public enum Difference {
@@ -94,8 +95,19 @@ public record DaemonSettings(
                         + "): need 1 KiB <= max-buffered <= max-buffered-total, got max-buffered = " + one
                         + ", max-buffered-total = " + all + ".");
             }
+            if (one < TLS_RECORD_BYTES && !TlsSettings.named(block, path).isEmpty()) {
+                // The TLS handler holds a whole record before it can decrypt any of it.
+                throw new ConfigError(path + ".inbound.max-buffered = " + one + " bytes ("
+                        + Origins.of(block.getValue("inbound.max-buffered")) + ") is below one TLS record ("
+                        + TLS_RECORD_BYTES + " bytes: 16 KiB of data and its overhead), and " + path + ".tls names"
+                        + " TLS listeners: a client sending a full record would be refused. Raise it to 18 KiB"
+                        + " or more.");
+            }
             return new Inbound(one, all);
         }
+
+        /** The largest TLS record a peer may send (2^14 data + 2048 expansion, RFC 5246), with its header. */
+        static final long TLS_RECORD_BYTES = 16 * 1024 + 2048 + 5;
     }
 
     /** The same settings with the connection share {@link ConnectionShares} gave an {@code auto} daemon. */

@@ -12,6 +12,7 @@ import dev.daemonkit.internal.plugins.PluginShelf;
 import dev.daemonkit.internal.transport.BoundListener;
 import dev.daemonkit.internal.transport.DaemonSockets.HandOver;
 import dev.daemonkit.internal.transport.ListenerRegistry;
+import dev.daemonkit.internal.transport.TlsWatch;
 import dev.daemonkit.logging.LoggingSystem;
 import java.io.IOException;
 import java.net.BindException;
@@ -47,6 +48,7 @@ final class ConfigReload {
     private final HotDeploy hotDeploy;
     private final ListenerRegistry registry;
     private final LoggingSystem logging;
+    private final TlsWatch tls;
 
     ConfigReload(
             RunningConfig running,
@@ -55,7 +57,9 @@ final class ConfigReload {
             Supervisor supervisor,
             HotDeploy hotDeploy,
             ListenerRegistry registry,
-            LoggingSystem logging) {
+            LoggingSystem logging,
+            TlsWatch tls) {
+        this.tls = tls;
         this.running = running;
         this.shelf = shelf;
         this.table = table;
@@ -135,8 +139,15 @@ final class ConfigReload {
         List<Change> changes = plan(resolution);
         Set<String> wanted = new HashSet<>();
         resolution.daemons().forEach(s -> wanted.add(s.name()));
+        Runnable tlsSwap;
         try {
             prepare(changes, wanted);
+            // Certificate files are read again at a reload too (not only when the watch sees them change); a
+            // file that cannot be used rejects the reload. New instances read theirs when configured.
+            Set<String> skip = new HashSet<>();
+            changes.stream().filter(c -> c.fresh != null).forEach(c -> skip.add(c.spec.name()));
+            table.slots().stream().filter(s -> !wanted.contains(s.name)).forEach(s -> skip.add(s.name));
+            tlsSwap = tls.prepareReload(skip);
         } catch (RuntimeException | Error e) {
             for (Change c : changes) {
                 c.abandon(registry);
@@ -162,6 +173,7 @@ final class ConfigReload {
         running.switchTo(fresh);
         recordUnresolved(resolution, !shelf.failures().isEmpty(), table);
         ReloadReport report = apply(changes, wanted, notes);
+        tlsSwap.run();
         log.info("{}", report);
         return report;
     }

@@ -73,7 +73,14 @@ public final class DaemonInstance {
         this.timerScope = loops.timers;
         this.connections = new DaemonConnections(spec.settings(), timerScope, services.connections(), loops.own);
         this.sockets = new DaemonSockets(
-                spec.name(), spec.block(), registry, services.transport(), connections, loops.loops, logScope);
+                spec.name(),
+                spec.block(),
+                registry,
+                services.transport(),
+                connections,
+                loops.loops,
+                logScope,
+                services.tls());
         this.context = new InstanceContext(this, spec.block(), logScope, timerScope, loops.loops, connections, sockets);
     }
 
@@ -93,6 +100,8 @@ public final class DaemonInstance {
             PluginConfigure.Failed failed = PluginConfigure.run(name(), plugin, services, context);
             if (failed != null) {
                 markFailed(failed.reason(), failed.cause());
+            } else {
+                sockets.checkTlsKeys();
             }
         } finally {
             logScope.exit(previousScope);

@@ -6,6 +6,7 @@ import com.google.inject.Injector;
 import com.google.inject.Stage;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.transport.ConnectionBudget;
+import dev.daemonkit.internal.transport.TlsWatch;
 import dev.daemonkit.internal.transport.Transport;
 import dev.daemonkit.timers.EventLoopTimerWheels;
 import dev.daemonkit.timers.TimerWheelSettings;
@@ -15,6 +16,7 @@ import java.util.concurrent.Executor;
  * The framework's shared services, handed to every daemon instance. {@code lifecycle} runs the
  * blocking steps of starting and stopping (waiting for channels to close), which must never run on an
  * event loop. {@code connections} is the process's connection budget, shared by every daemon's connections.
+ * {@code tls} watches the certificate files of every TLS listener.
  */
 public record FrameworkServices(
         LauncherSettings settings,
@@ -22,7 +24,8 @@ public record FrameworkServices(
         EventLoopTimerWheels wheels,
         Injector rootInjector,
         Executor lifecycle,
-        ConnectionBudget connections) {
+        ConnectionBudget connections,
+        TlsWatch tls) {
 
     /** Creates the event loops, their timer wheels and the root injector; the caller {@link #close closes} them. */
     static FrameworkServices create(LauncherSettings settings, ConnectionBudget connections, Executor lifecycle) {
@@ -39,15 +42,16 @@ public record FrameworkServices(
                     bind(LauncherSettings.class).toInstance(settings);
                 }
             });
-            return new FrameworkServices(settings, transport, wheels, root, lifecycle, connections);
+            return new FrameworkServices(settings, transport, wheels, root, lifecycle, connections, new TlsWatch());
         } catch (RuntimeException | Error e) {
             transport.close();
             throw e;
         }
     }
 
-    /** Stops the timer wheels, then the event loops. */
+    /** Stops watching certificate files, the timer wheels, then the event loops. */
     void close() {
+        tls.close();
         wheels.close();
         transport.close();
     }

@@ -109,7 +109,7 @@ public final class Launcher {
                 services.transport(), budget, SocketActivation.fromEnvironment(System.getenv(), services.transport()));
         supervisor = new Supervisor(control.executor(), table, services, registry);
         hotDeploy = new HotDeploy(shelf, table, supervisor, running, unloader, services.transport());
-        reload = new ConfigReload(running, shelf, table, supervisor, hotDeploy, registry, logging);
+        reload = new ConfigReload(running, shelf, table, supervisor, hotDeploy, registry, logging, services.tls());
 
         for (DaemonSpec spec : resolution.daemons()) {
             DaemonSlot slot = new DaemonSlot(spec, shelf.plugin(spec.plugin()));
@@ -376,6 +376,11 @@ public final class Launcher {
     /** The shared event loops (null before start). */
     public Transport transport() {
         return services == null ? null : services.transport();
+    }
+
+    /** The TLS listeners' certificate watch (null before start). */
+    public dev.daemonkit.internal.transport.TlsWatch tls() {
+        return services == null ? null : services.tls();
     }
 
     /** The process's connection budget (null before start). */

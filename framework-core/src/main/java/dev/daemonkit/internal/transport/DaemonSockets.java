@@ -4,7 +4,9 @@ import com.typesafe.config.Config;
 import dev.daemonkit.api.Listener;
 import dev.daemonkit.api.PipelineInitializer;
 import dev.daemonkit.internal.config.Addresses;
+import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.Origins;
+import dev.daemonkit.internal.config.TlsSettings;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -14,6 +16,8 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -30,6 +34,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * threads, one at a time.
  */
 public final class DaemonSockets {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DaemonSockets.class);
+
     private final String daemon;
     private final Config block;
     private final ListenerRegistry registry;
@@ -37,6 +43,7 @@ public final class DaemonSockets {
     private final DaemonConnections connections;
     private final EventLoopGroup loops;
     private final LogScope logScope;
+    private final TlsWatch tlsWatch;
     private final List<Declared> declared = new CopyOnWriteArrayList<>();
 
     /**
@@ -50,8 +57,10 @@ public final class DaemonSockets {
             Transport transport,
             DaemonConnections connections,
             EventLoopGroup loops,
-            LogScope logScope) {
+            LogScope logScope,
+            TlsWatch tlsWatch) {
         this.daemon = daemon;
+        this.tlsWatch = tlsWatch;
         this.block = block;
         this.registry = registry;
         this.transport = transport;
@@ -95,19 +104,30 @@ public final class DaemonSockets {
     private final class Declared implements Listener {
         final String key;
         final InetSocketAddress address;
+        /** What the accept path runs: the TLS handler (if any), then the protocol's handlers. */
         final PipelineInitializer protocol;
+
         final boolean udp;
+        /** The listener's TLS, or null (plaintext). */
+        final TlsContext tls;
+
         volatile BoundListener tcp;
         /** For TCP: the socket was another instance's (or reserved) when this one attached. */
         volatile boolean takenOver;
 
         volatile Channel datagram;
 
-        Declared(String key, InetSocketAddress address, PipelineInitializer protocol, boolean udp) {
+        Declared(String key, InetSocketAddress address, PipelineInitializer protocol, boolean udp, TlsContext tls) {
             this.key = key;
             this.address = address;
-            this.protocol = protocol;
             this.udp = udp;
+            this.tls = tls;
+            this.protocol = tls == null
+                    ? protocol
+                    : pipeline -> {
+                        tls.install(pipeline);
+                        protocol.initialize(pipeline);
+                    };
         }
 
         @Override
@@ -135,6 +155,11 @@ public final class DaemonSockets {
             return udp ? "udp" : "tcp";
         }
 
+        /** {@code tcp}, {@code tls} or {@code udp}, for status lines. */
+        String kind() {
+            return udp ? "udp" : tls == null ? "tcp" : "tls";
+        }
+
         String where() {
             return "daemons." + daemon + "." + key + ", " + Origins.of(block.getValue(key));
         }
@@ -142,7 +167,7 @@ public final class DaemonSockets {
         @Override
         public String toString() {
             InetSocketAddress bound = boundAddress();
-            return transport() + " " + Addresses.format(bound != null ? bound : address);
+            return kind() + " " + Addresses.format(bound != null ? bound : address);
         }
     }
 
@@ -153,9 +178,52 @@ public final class DaemonSockets {
     public Listener declare(String key, PipelineInitializer protocol, boolean udp) {
         Objects.requireNonNull(protocol, "protocol");
         InetSocketAddress address = Addresses.read(block, key, "daemons." + daemon + "." + key);
-        Declared d = new Declared(key, address, protocol, udp);
+        TlsContext tls = null;
+        if (TlsSettings.present(block, key)) {
+            TlsSettings settings = TlsSettings.read(block, key, "daemons." + daemon);
+            if (udp) {
+                throw new ConfigError(settings.where() + " (" + Origins.of(block.getValue("tls")) + ") names a UDP"
+                        + " socket (daemons." + daemon + "." + key + "); TLS is for TCP listeners (DTLS is not"
+                        + " supported). Remove the block.");
+            }
+            tls = TlsContext.load(daemon, key, settings); // reads the files now: a bad one stops the start or reload
+        }
+        Declared d = new Declared(key, address, protocol, udp, tls);
         declared.add(d);
         return d;
+    }
+
+    /**
+     * After the plugin's {@code configure}: every listener key named under {@code tls} must be one the
+     * daemon declared, or the operator believes a listener encrypted that is not.
+     */
+    public void checkTlsKeys() {
+        Set<String> named = TlsSettings.named(block, "daemons." + daemon);
+        Set<String> unknown = new TreeSet<>(named);
+        Set<String> tcp = new TreeSet<>();
+        for (Declared d : declared) {
+            unknown.remove(d.key);
+            if (!d.udp) {
+                tcp.add(d.key);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            String first = unknown.iterator().next();
+            throw new ConfigError("daemons." + daemon + ".tls." + first + " (" + Origins.of(block.getValue("tls"))
+                    + ") names no listener of daemon '" + daemon + "': its TCP listeners are " + tcp
+                    + ". Name the key that holds the listener's address, like tls.listen.");
+        }
+    }
+
+    /** The TLS contexts of this instance's listeners. */
+    public List<TlsContext> tlsContexts() {
+        List<TlsContext> out = new java.util.ArrayList<>();
+        for (Declared d : declared) {
+            if (d.tls != null) {
+                out.add(d.tls);
+            }
+        }
+        return out;
     }
 
     public List<Listener> listeners() {
@@ -197,6 +265,19 @@ public final class DaemonSockets {
             } catch (BindError e) {
                 undo();
                 throw e;
+            }
+        }
+        for (Declared d : declared) {
+            if (d.tls != null) {
+                tlsWatch.register(d.tls);
+                log.info(
+                        "daemon '{}': {} speaks TLS ({}, provider {}): certificate {} expires {}",
+                        daemon,
+                        Addresses.format(d.boundAddress()),
+                        d.tls.settings().where(),
+                        d.tls.provider().name().toLowerCase(java.util.Locale.ROOT),
+                        d.tls.certificate().getSubjectX500Principal().getName(),
+                        d.tls.notAfter());
             }
         }
     }
@@ -280,6 +361,9 @@ public final class DaemonSockets {
         for (Declared d : declared) {
             if (d.tcp != null) {
                 registry.release(d.tcp, connections);
+            }
+            if (d.tls != null) {
+                tlsWatch.unregister(d.tls);
             }
         }
         closeDatagrams();

@@ -66,6 +66,10 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     private long requestStartNanos;
     /** Inside an HTTP request: from its first byte to its last content. */
     private boolean httpInRequest;
+    /** A TLS handshake is under way (from accept): bound by request-timeout like a request. */
+    private boolean tlsHandshaking;
+    /** The connection speaks TLS: what this handler reads is ciphertext, see {@link #plaintextRead()}. */
+    private boolean tls;
 
     FrontHandler(DaemonConnections owner, long id) {
         this.owner = owner;
@@ -130,6 +134,18 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         channel = ctx.channel();
     }
 
+    /**
+     * The listener speaks TLS: the connection is inside a request from its accept until the handshake
+     * completes, so a client that connects and never finishes its handshake (sends nothing, half a
+     * ClientHello, or stops after it) is closed at {@code request-timeout}, as a trickled request is.
+     * Called at accept, on the connection's loop, before {@code channelActive}.
+     */
+    void tlsHandshakeStarted(io.netty.util.concurrent.Future<?> handshake) {
+        tls = true;
+        tlsHandshaking = true;
+        handshake.addListener(f -> tlsHandshaking = false); // on this loop: SslHandler completes it there
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote) {
@@ -139,6 +155,10 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         try {
             lastActivityNanos = owner.nanoTime();
             armIdle(owner.idleTimeoutNanos());
+            if (tlsHandshaking) {
+                requestStartNanos = lastActivityNanos;
+                armRequestCheck();
+            }
             log.debug("connection #{} opened from {}", id, peer);
             ctx.fireChannelActive();
         } finally {
@@ -156,7 +176,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (decoders == null) {
             track(ctx.pipeline());
         }
-        if (decoders.http() != null) {
+        if (decoders.http() != null && !tls) {
             httpInRequest = true; // an HTTP request begins, or goes on, with these bytes
         }
         Object previous = enter();
@@ -210,7 +230,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             owner.buffered(held - counted);
             counted = held;
         }
-        if (held > 0 || httpInRequest) {
+        if (held > 0 || httpInRequest || tlsHandshaking) {
             if (requestStartNanos == 0) {
                 requestStartNanos = readAt;
                 armRequestCheck();
@@ -239,6 +259,18 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
      */
     long idleFor(long now) {
         return requestStartNanos != 0 ? -1 : now - lastActivityNanos;
+    }
+
+    /**
+     * Called (by the handler after the TLS handler) when decrypted bytes arrive, within a read: on a TLS
+     * connection, only these begin an HTTP request. A read that carried only TLS records (the client's
+     * last handshake message of a browser's preconnect, an alert) must not look like one, or an idle
+     * keep-alive connection would be cut at request-timeout.
+     */
+    void plaintextRead() {
+        if (decoders != null && decoders.http() != null) {
+            httpInRequest = true;
+        }
     }
 
     /** Called by {@link HttpRequestEnd} when the last content of an HTTP request has been decoded. */
@@ -412,9 +444,14 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         }
         Object previous = enter();
         try {
-            owner.requestTimedOut("connection #" + id + " from " + peer + " sent part of a request "
-                    + TimeUnit.NANOSECONDS.toMillis(took) + " ms ago and has not finished it: closed at daemons."
-                    + owner.daemon() + ".request-timeout (" + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms)");
+            owner.requestTimedOut("connection #" + id + " from " + peer
+                    + (tlsHandshaking
+                            ? " began its TLS handshake " + TimeUnit.NANOSECONDS.toMillis(took)
+                                    + " ms ago and has not finished it"
+                            : " sent part of a request " + TimeUnit.NANOSECONDS.toMillis(took)
+                                    + " ms ago and has not finished it")
+                    + ": closed at daemons." + owner.daemon() + ".request-timeout ("
+                    + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms)");
         } finally {
             exit(previous);
         }

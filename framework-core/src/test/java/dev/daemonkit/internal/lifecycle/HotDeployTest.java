@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.daemonkit.api.DaemonState;
 import dev.daemonkit.testing.LineClient;
+import dev.daemonkit.testing.TestCertificates;
 import dev.daemonkit.testing.TestHome;
 import dev.daemonkit.testplugins.Jars;
 import java.io.IOException;
@@ -26,6 +27,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -159,6 +162,51 @@ class HotDeployTest {
                 .as("old class loader collected; holders: " + outcome.holders())
                 .isTrue();
         assertThat(outcome.what()).contains("ver.jar");
+    }
+
+    @Test
+    void replacingTheJarOfATlsDaemonKeepsItsOpenTlsConnectionOnTheOldVersionAndUnloadsIt() throws Exception {
+        Path certs = Files.createDirectories(home.plugins().getParent().resolve("certs"));
+        TestCertificates ca = TestCertificates.newCa("hot-ca");
+        TestCertificates.Issued server = ca.server(certs, "server", Duration.ofDays(1));
+        home.config(watching(true) + "daemons.ver.tls.listen { cert-file = \"" + server.certFile() + "\", key-file = \""
+                + server.keyFile() + "\" }\n");
+        install(Jars.versioned("v1"));
+        var launcher = home.start();
+        SSLContext client = ca.clientContext(null);
+        try (SSLSocket longLived =
+                (SSLSocket) client.getSocketFactory().createSocket(address().getAddress(), port)) {
+            longLived.setSoTimeout(10_000);
+            var in = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(longLived.getInputStream(), StandardCharsets.UTF_8));
+            longLived.getOutputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
+            assertThat(in.readLine()).isEqualTo("v1:hello");
+
+            install(Jars.versioned("v2"));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> askTls(client, "new").equals("v2:new"));
+            longLived.getOutputStream().write("still\n".getBytes(StandardCharsets.UTF_8));
+            assertThat(in.readLine()).isEqualTo("v1:still");
+        }
+        // The TLS context, its watch and the wrapped pipeline hold nothing of the old version.
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> launcher.unloader().outcomes().size() == 1
+                        && launcher.unloader().outcomes().get(0).isDone());
+        Unloader.Outcome outcome = launcher.unloader().outcomes().get(0).get();
+        assertThat(outcome.collected())
+                .as("old class loader collected; holders: " + outcome.holders())
+                .isTrue();
+        assertThat(launcher.tls().active()).hasSize(1);
+    }
+
+    private String askTls(SSLContext client, String line) throws IOException {
+        try (SSLSocket s =
+                (SSLSocket) client.getSocketFactory().createSocket(address().getAddress(), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            return new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine();
+        }
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.daemonkit.samples.presence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.daemonkit.testkit.TestCertificates;
 import dev.daemonkit.testkit.TestLauncher;
 import java.io.File;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -57,8 +59,9 @@ class BrowserTest {
         }
     }
 
-    private WebDriver browser(String name) throws IOException {
+    private WebDriver browser(String name, String... more) throws IOException {
         ChromeOptions options = new ChromeOptions();
+        options.addArguments(more);
         options.setBinary(CHROMIUM);
         options.addArguments(
                 "--headless",
@@ -135,5 +138,41 @@ class BrowserTest {
         }
         eventually(() -> text(alice, "messages"), "carolleft");
         assertThat(text(alice, "error")).isEmpty();
+    }
+
+    @Test
+    void thePageAndItsWebSocketWorkOverHttpsAndWssWithNoCodeInThePlugin() throws Exception {
+        TestCertificates ca = TestCertificates.newCa("presence-test-ca");
+        TestCertificates.Issued server = ca.server(dir, "presence", Duration.ofDays(1));
+        home = Launchers.presence()
+                .start("daemons.presence.tls.listen-http { cert-file = \"" + server.certFile() + "\", key-file = \""
+                        + server.keyFile() + "\" }");
+        String url =
+                "https://localhost:" + home.address("presence", "listen-http").getPort() + "/";
+        // Chromium trusts this one server key (by the hash of its public key) and nothing else it would refuse.
+        WebDriver dana = browser(
+                "dana", "--ignore-certificate-errors-spki-list=" + TestCertificates.spkiSha256(server.certificate()));
+        dana.get(url);
+        eventually(() -> text(dana, "status"), "connected"); // the page's WebSocket: wss://, since the page is https
+        assertThat(((JavascriptExecutor) dana).executeScript("return location.protocol + ' ' + state.ws.url"))
+                .isEqualTo("https: wss://localhost:"
+                        + home.address("presence", "listen-http").getPort() + "/ws");
+        type(dana, "name", "dana");
+        dana.findElement(By.id("login")).click();
+        eventually(() -> text(dana, "me"), "you are dana");
+        type(dana, "room", "secure");
+        dana.findElement(By.id("join")).click();
+        eventually(() -> text(dana, "current"), "secure");
+
+        try (Client erin = Client.line(home.address("presence", "listen"))) { // the line listener stays plaintext
+            assertThat(erin.request("LOGIN erin")).isEqualTo("OK LOGIN erin");
+            assertThat(erin.request("JOIN secure")).isEqualTo("OK JOIN secure");
+            assertThat(erin.request("SAY secure over a plain line")).isEqualTo("OK SAY secure");
+            eventually(() -> text(dana, "messages"), "erinover a plain line");
+            type(dana, "text", "over wss");
+            dana.findElement(By.id("send")).click();
+            erin.expectLine("EVENT MSG secure dana over wss");
+        }
+        assertThat(text(dana, "error")).isEmpty();
     }
 }

@@ -1,0 +1,209 @@
+package dev.daemonkit.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * Certificates made at test time: a CA, and server and client certificates it signs (EC P-256,
+ * SHA256withECDSA), written as PEM files the way an operator's would be. BouncyCastle builds them
+ * (test scope only); the JDK alone has no public API for it. The test kit has the same helper for
+ * plugin authors ({@code dev.daemonkit.testkit.TestCertificates}); framework-core's tests cannot use
+ * the kit, which depends on framework-core.
+ */
+public final class TestCertificates {
+    private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
+
+    private final KeyPair caKeys;
+    private final X509Certificate ca;
+
+    /** A key and the certificate made for it, and where both were written. */
+    public record Issued(Path certFile, Path keyFile, X509Certificate certificate, PrivateKey key) {}
+
+    private TestCertificates(KeyPair caKeys, X509Certificate ca) {
+        this.caKeys = caKeys;
+        this.ca = ca;
+    }
+
+    /** A new CA named {@code CN=name}, valid for a day. */
+    public static TestCertificates newCa(String name) {
+        KeyPair keys = keyPair();
+        X509Certificate cert = sign(
+                new X500Name("CN=" + name),
+                keys,
+                new X500Name("CN=" + name),
+                keys.getPrivate(),
+                true,
+                null,
+                null,
+                Duration.ofDays(1));
+        return new TestCertificates(keys, cert);
+    }
+
+    public X509Certificate ca() {
+        return ca;
+    }
+
+    /** Writes the CA certificate (PEM) to {@code file}. */
+    public Path writeCa(Path file) {
+        write(file, pem("CERTIFICATE", encoded(ca)));
+        return file;
+    }
+
+    /** A server certificate for localhost and 127.0.0.1, valid for {@code validity} from now, written to dir/name.crt|.key. */
+    public Issued server(Path dir, String name, Duration validity) {
+        return issue(dir, name, KeyPurposeId.id_kp_serverAuth, validity);
+    }
+
+    /** A client certificate, valid for a day, written to dir/name.crt|.key. */
+    public Issued client(Path dir, String name) {
+        return issue(dir, name, KeyPurposeId.id_kp_clientAuth, Duration.ofDays(1));
+    }
+
+    private Issued issue(Path dir, String name, KeyPurposeId purpose, Duration validity) {
+        KeyPair keys = keyPair();
+        X509Certificate cert = sign(
+                new X500Name("CN=" + name),
+                keys,
+                new X500Name(ca.getSubjectX500Principal().getName()),
+                caKeys.getPrivate(),
+                false,
+                purpose,
+                new GeneralNames(new GeneralName[] {
+                    new GeneralName(GeneralName.dNSName, "localhost"),
+                    new GeneralName(GeneralName.iPAddress, "127.0.0.1")
+                }),
+                validity);
+        Path certFile = dir.resolve(name + ".crt");
+        Path keyFile = dir.resolve(name + ".key");
+        // Key first, certificate last, each replaced in one rename: what a careful rotation does.
+        write(keyFile, pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
+        write(certFile, pem("CERTIFICATE", encoded(cert)));
+        return new Issued(certFile, keyFile, cert, keys.getPrivate());
+    }
+
+    /** A client-side context that trusts this CA and, if {@code client} is given, presents it (whoever signed it). */
+    public SSLContext clientContext(Issued client) {
+        try {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("ca", ca);
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            KeyManagerFactory kmf = null;
+            if (client != null) {
+                KeyStore keys = KeyStore.getInstance("PKCS12");
+                keys.load(null, null);
+                keys.setKeyEntry("client", client.key(), new char[0], new X509Certificate[] {client.certificate()});
+                kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(keys, new char[0]);
+            }
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static KeyPair keyPair() {
+        try {
+            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+            g.initialize(new ECGenParameterSpec("secp256r1"));
+            return g.generateKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static X509Certificate sign(
+            X500Name subject,
+            KeyPair subjectKeys,
+            X500Name issuer,
+            PrivateKey issuerKey,
+            boolean isCa,
+            KeyPurposeId purpose,
+            GeneralNames names,
+            Duration validity) {
+        try {
+            Instant now = Instant.now();
+            // Issued a minute in the past: clocks of test JVMs and of a browser may differ by a little.
+            Instant from = validity.isNegative() ? now.plus(validity).minus(Duration.ofDays(1)) : now.minusSeconds(60);
+            Instant to = validity.isNegative() ? now.plus(validity) : now.plus(validity);
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(
+                    issuer,
+                    BigInteger.valueOf(SERIAL.incrementAndGet()),
+                    Date.from(from),
+                    Date.from(to),
+                    subject,
+                    subjectKeys.getPublic());
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(isCa));
+            if (purpose != null) {
+                b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+            }
+            if (names != null) {
+                b.addExtension(Extension.subjectAlternativeName, false, names);
+            }
+            return new JcaX509CertificateConverter()
+                    .getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKey)));
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot make a test certificate: " + e, e);
+        }
+    }
+
+    private static byte[] encoded(X509Certificate c) {
+        try {
+            return c.getEncoded();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n"
+                + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+                + "\n-----END " + type + "-----\n";
+    }
+
+    /** Writes through a temporary file and one rename, as a rotation should (a reader never sees half a file). */
+    private static void write(Path file, String text) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
