@@ -91,11 +91,16 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
         }
     }
 
-    /** The plugin in {@code jarOrClasses}: a built plugin jar, or a folder of compiled classes and resources. */
+    /**
+     * The plugin in {@code jarOrClasses}: a built plugin jar; a folder of jars, the plugin's and the libraries it
+     * bundles (what the archetype's {@code target/plugin/NAME/} holds), copied into {@code plugins/} as it is; or a
+     * folder of compiled classes and resources, packed as one jar.
+     */
     public static TestLauncher withPluginAt(Path jarOrClasses) {
         if (!Files.exists(jarOrClasses)) {
-            throw new IllegalArgumentException(
-                    jarOrClasses + " does not exist: give a plugin jar or a compiled classes folder");
+            throw new IllegalArgumentException(jarOrClasses
+                    + " does not exist: give a plugin jar, a folder of jars or a compiled classes folder"
+                    + " (a folder made by mvn package needs the package phase: run the test with failsafe)");
         }
         return new TestLauncher(jarOrClasses.toAbsolutePath());
     }
@@ -257,10 +262,18 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
         return d;
     }
 
-    /** Copies the plugin jar, or packs the classes folder as one (sorted entries, a manifest). */
+    /** Copies the plugin jar or folder of jars, or packs the classes folder as one jar (sorted entries, a manifest). */
     private void installPlugin(Path plugins) throws IOException {
         if (Files.isRegularFile(plugin)) {
             Files.copy(plugin, plugins.resolve(plugin.getFileName()));
+            return;
+        }
+        List<Path> jars = jarsIn(plugin);
+        if (!jars.isEmpty()) {
+            Path folder = Files.createDirectories(plugins.resolve(plugin.getFileName()));
+            for (Path jar : jars) {
+                Files.copy(jar, folder.resolve(jar.getFileName()));
+            }
             return;
         }
         Manifest mf = new Manifest();
@@ -277,6 +290,18 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
                 Files.copy(p, jar);
                 jar.closeEntry();
             }
+        }
+    }
+
+    /** The jars directly in {@code folder} when it holds no class files or services of its own: a folder plugin. */
+    private static List<Path> jarsIn(Path folder) throws IOException {
+        if (Files.exists(folder.resolve("META-INF")) || Files.exists(folder.resolve("reference.conf"))) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".jar") && Files.isRegularFile(p))
+                    .sorted()
+                    .toList();
         }
     }
 
