@@ -29,6 +29,7 @@ public final class ShoutPlugin implements DaemonPlugin {
                             new SimpleChannelInboundHandler<String>() {
                                 @Override
                                 protected void channelRead0(ChannelHandlerContext ctx, String line) {
+                                    daemon.log().info("shouting {}", line);
                                     ctx.writeAndFlush(line.toUpperCase(Locale.ROOT) + "\n");
                                 }
                             }));
