@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -216,6 +217,18 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
         throw new IllegalStateException("daemon '" + daemon + "' has no listener '" + key + "'; it has "
                 + listeners.stream().map(Listener::key).collect(Collectors.toList()) + " and its state is "
                 + state(daemon));
+    }
+
+    /**
+     * A URI of {@code daemon}'s listener {@code key}: {@code uri("http", "web", "listen", "/index.html")} is
+     * {@code http://127.0.0.1:PORT/index.html} for the JDK's {@link java.net.http.HttpClient}, and with {@code "ws"},
+     * one for {@link WebSocketClient}.
+     */
+    public URI uri(String scheme, String daemon, String key, String path) {
+        InetSocketAddress a = address(daemon, key);
+        String host = a.getAddress().getHostAddress();
+        return URI.create(scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort()
+                + (path.startsWith("/") ? path : "/" + path));
     }
 
     /** The daemon's state as {@code bin/daemonkit status} shows it: {@code RUNNING}, {@code FAILED}, ... */

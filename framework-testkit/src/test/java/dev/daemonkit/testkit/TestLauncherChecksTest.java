@@ -87,7 +87,7 @@ class TestLauncherChecksTest {
         Path jar = pluginJar(
                 tmp.resolve("build"),
                 ShoutPlugin.class,
-                "daemons.shout { listen = \"127.0.0.1:0\", listen-quiet = \"127.0.0.1:0\" }\n");
+                "daemons.shout { listen = \"127.0.0.1:0\", listen-quiet = \"127.0.0.1:0\", listen-web = \"127.0.0.1:0\" }\n");
         Files.copy(jar, folder.resolve("shout.jar"));
 
         try (TestLauncher launcher = TestLauncher.withPluginAt(folder)) {

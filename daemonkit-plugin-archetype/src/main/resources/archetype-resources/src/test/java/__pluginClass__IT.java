@@ -3,6 +3,7 @@ package ${package};
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.daemonkit.testkit.LineClient;
+import dev.daemonkit.testkit.LogLine;
 import dev.daemonkit.testkit.TestLauncher;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -11,7 +12,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The packaged plugin (target/plugin/${artifactId}/, as it is deployed) in a real launcher, over a real socket. An *IT
- * test: failsafe runs it in mvn verify, after package.
+ * test: failsafe runs it in mvn verify, after package. After each test the kit also checks that the plugin's class
+ * loader was collected and that Netty reported no leaked buffer.
  */
 class ${pluginClass}IT {
 
@@ -28,6 +30,8 @@ class ${pluginClass}IT {
             assertThat(client.request("World")).isEqualTo("Hello, World!");
             assertThat(client.request("again")).isEqualTo("Hello, again!");
         }
+        // The daemon's log lines, as data (DEBUG lines: Logback logs everything when the test has no logback-test.xml).
+        assertThat(launcher.logs("${daemon}")).extracting(LogLine::message).contains("greeting World", "greeting again");
     }
 
     @Test

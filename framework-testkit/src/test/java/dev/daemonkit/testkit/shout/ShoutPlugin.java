@@ -10,7 +10,7 @@ import io.netty.handler.codec.string.StringEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
-/** The kit's own plugin under test: answers every line in capitals, on two listeners. */
+/** The kit's own plugin under test: answers every line in capitals, on two listeners, and over HTTP/WebSocket. */
 public final class ShoutPlugin implements DaemonPlugin {
     @Override
     public String name() {
@@ -34,5 +34,6 @@ public final class ShoutPlugin implements DaemonPlugin {
                                 }
                             }));
         }
+        daemon.listen("listen-web", ShoutWeb::initialize);
     }
 }
