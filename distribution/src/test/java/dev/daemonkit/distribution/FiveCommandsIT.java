@@ -114,8 +114,7 @@ class FiveCommandsIT {
         assertThat(itRepo.resolve("dev/daemonkit/daemonkit-plugin-archetype"))
                 .as("invoker:install ran (pre-integration-test)")
                 .isDirectory();
-        String settings = Files.readString(Path.of(System.getProperty(
-                        "daemonkit.it.settings", "../daemonkit-plugin-archetype/src/it/settings.xml")))
+        String settings = Files.readString(Path.of(System.getProperty("daemonkit.it.settings", "src/it/settings.xml")))
                 .replace(
                         "@localRepositoryUrl@",
                         Path.of(System.getProperty(
