@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.slf4j.LoggerFactory;
 
 /**
  * A real launcher in the test's JVM, with the plugin under test in a temporary home ({@code conf/daemonkit.conf},
@@ -88,7 +90,7 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
     private boolean perClass;
     private LogCapture logs;
     /** The threads alive before the first start: any other thread still alive after the stop is named if it leaks. */
-    private java.util.Set<Thread> threadsBefore;
+    private Set<Thread> threadsBefore;
 
     private Path home;
     private Launcher launcher;
@@ -184,7 +186,7 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
                 logs = LogCapture.attach();
             }
             if (threadsBefore == null) {
-                threadsBefore = java.util.Set.copyOf(Thread.getAllStackTraces().keySet());
+                threadsBefore = Set.copyOf(Thread.getAllStackTraces().keySet());
             }
             ConfigLoader loaded = ConfigLoader.load(conf, true, TestLauncher.class.getClassLoader());
             Launcher started = new Launcher(loaded, conf, true, home.resolve("plugins"), null);
@@ -260,7 +262,7 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
                     home == null
                             ? "nothing logged yet: start() the launcher first"
                             : "log lines are captured through Logback, and the test's SLF4J binding is "
-                                    + org.slf4j.LoggerFactory.getILoggerFactory()
+                                    + LoggerFactory.getILoggerFactory()
                                             .getClass()
                                             .getName()
                                     + ": put logback-classic on the test classpath instead");
@@ -287,7 +289,7 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
      * Stops the launcher (every daemon, within the shutdown grace); the home is kept for the next start. Then checks
      * that the plugin's class loader was collected and that Netty reported no leaked buffer. Idempotent.
      *
-     * @throws AssertionError if the plugin's class loader is still reachable {@value #UNLOAD_WAIT_MILLIS} ms after the
+     * @throws AssertionError if the plugin's class loader is still reachable 10 s after the
      *     stop (naming the threads that hold it), or if Netty reported a leak while the launcher ran
      */
     public void stop() {
@@ -333,7 +335,7 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
             List<WeakReference<ClassLoader>> loaders,
             ReferenceQueue<ClassLoader> queue,
             long waitMillis,
-            java.util.Set<Thread> threadsBefore) {
+            Set<Thread> threadsBefore) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         try {
             while (loaders.stream().anyMatch(r -> r.get() != null) && System.nanoTime() < deadline) {
@@ -357,7 +359,7 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
     }
 
     /** Threads that pin the loader: running a class of the plugin, or with it as their context class loader. */
-    private static String holders(ClassLoader loader, java.util.Set<Thread> threadsBefore) {
+    private static String holders(ClassLoader loader, Set<Thread> threadsBefore) {
         List<String> found = new ArrayList<>();
         List<String> started = new ArrayList<>();
         for (Thread t : Thread.getAllStackTraces().keySet()) {

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -79,7 +80,7 @@ public final class WebSocketClient implements AutoCloseable {
                     .buildAsync(uri, listener)
                     .get(timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
             return new WebSocketClient(socket, received, timeout);
-        } catch (java.util.concurrent.ExecutionException | CompletionException e) {
+        } catch (ExecutionException | CompletionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof WebSocketHandshakeException refused) {
                 throw new IOException(
@@ -101,7 +102,7 @@ public final class WebSocketClient implements AutoCloseable {
         try {
             socket.sendText(text, true).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return this;
-        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             throw new IOException("cannot send on the WebSocket: " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -136,7 +137,7 @@ public final class WebSocketClient implements AutoCloseable {
     public void close() {
         try {
             socket.sendClose(WebSocket.NORMAL_CLOSURE, "").get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException | TimeoutException alreadyClosed) {
+        } catch (ExecutionException | TimeoutException alreadyClosed) {
             // the server closed first, or the connection is gone: nothing left to say
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
