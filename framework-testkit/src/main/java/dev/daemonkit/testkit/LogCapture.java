@@ -19,9 +19,16 @@ import org.slf4j.LoggerFactory;
  */
 final class LogCapture extends AppenderBase<ILoggingEvent> {
     static final int MAX_LINES = 100_000;
+    /**
+     * Also attached here: Netty's leak reports reach the kit even where the test's logging config keeps them from the
+     * root logger (additivity off).
+     */
+    static final String LEAK_DETECTOR = "io.netty.util.ResourceLeakDetector";
 
     private final List<LogLine> lines = new ArrayList<>();
     private long dropped;
+    /** The event last appended: one event reaches this appender twice when it is attached to two loggers. */
+    private ILoggingEvent last;
 
     /** Starts capturing, or returns null when the SLF4J binding is not Logback. */
     static LogCapture attach() {
@@ -33,6 +40,7 @@ final class LogCapture extends AppenderBase<ILoggingEvent> {
         capture.setName("daemonkit-testkit-capture");
         capture.start();
         context.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(capture);
+        context.getLogger(LEAK_DETECTOR).addAppender(capture);
         return capture;
     }
 
@@ -40,12 +48,17 @@ final class LogCapture extends AppenderBase<ILoggingEvent> {
     void detach() {
         if (getContext() instanceof LoggerContext context) {
             context.getLogger(Logger.ROOT_LOGGER_NAME).detachAppender(this);
+            context.getLogger(LEAK_DETECTOR).detachAppender(this);
         }
         stop();
     }
 
     @Override
     protected void append(ILoggingEvent event) {
+        if (event == last) {
+            return; // doAppend is synchronized: last is only touched here
+        }
+        last = event;
         String daemon = event.getMDCPropertyMap().get(LogContext.DAEMON);
         if (daemon == null && event.getLoggerName().startsWith("daemon.")) {
             daemon = event.getLoggerName().substring("daemon.".length());
