@@ -11,25 +11,32 @@ import java.util.List;
  * blocked stack of each stall.
  */
 public final class EventLoopStalls implements AutoCloseable {
-    private final StallWatchdog watchdog;
+    // Dropped on close: the watchdog reaches the launcher's event loops and, through them, the plugin's classes; a
+    // test that keeps this object in a field would otherwise keep the plugin's class loader from being collected.
+    private StallWatchdog watchdog;
+    private long countAtClose;
 
     EventLoopStalls(Transport transport, Duration threshold) {
         this.watchdog = new StallWatchdog(transport, threshold);
     }
 
-    /** How many stalls were seen since the watch began. */
-    public long count() {
-        return watchdog.stalls();
+    /** How many stalls were seen since the watch began (until it was closed). */
+    public synchronized long count() {
+        return watchdog == null ? countAtClose : watchdog.stalls();
     }
 
-    /** The names of the event loop threads blocked past the threshold right now. */
-    public List<String> stalledNow() {
-        return watchdog.stalledNow();
+    /** The names of the event loop threads blocked past the threshold right now; none once closed. */
+    public synchronized List<String> stalledNow() {
+        return watchdog == null ? List.of() : watchdog.stalledNow();
     }
 
-    /** Stops watching. Idempotent. */
+    /** Stops watching; {@link #count()} keeps its last value. Idempotent. */
     @Override
-    public void close() {
-        watchdog.close();
+    public synchronized void close() {
+        if (watchdog != null) {
+            countAtClose = watchdog.stalls();
+            watchdog.close();
+            watchdog = null;
+        }
     }
 }

@@ -3,11 +3,17 @@ package dev.daemonkit.testkit;
 import dev.daemonkit.api.Listener;
 import dev.daemonkit.internal.config.ConfigLoader;
 import dev.daemonkit.internal.lifecycle.DaemonInstance;
+import dev.daemonkit.internal.lifecycle.DaemonStatus;
 import dev.daemonkit.internal.lifecycle.Launcher;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.ResourceLeakDetector;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
@@ -25,6 +33,7 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.slf4j.LoggerFactory;
 
 /**
  * A real launcher in the test's JVM, with the plugin under test in a temporary home ({@code conf/daemonkit.conf},
@@ -51,8 +60,16 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * Bind listeners to port 0 ({@code "127.0.0.1:0"}) and read the port back with {@link #address(String)}: tests then
  * never collide with each other or with a daemon on the machine.
  *
- * <p>The daemons log through the test's SLF4J binding (the launcher's own logging system is not started). Not
- * thread-safe: call it from the test's thread.
+ * <p>The daemons log through the test's SLF4J binding (the launcher's own logging system is not started); with
+ * Logback (the framework's), every line is also kept as data: {@link #logs(String)}.
+ *
+ * <p>When the launcher stops (after each test, or {@link #stop()}), the kit checks what a long-running launcher
+ * needs of a plugin: that the plugin's class loader is collected (nothing it started or registered outlives it, so
+ * a hot deploy can unload it), and that Netty's leak detector, which the kit runs at {@code paranoid}, reported no
+ * buffer left unreleased. Either failure fails the test with what was found ({@link #unloadCheck(boolean)} turns the
+ * class loader check off).
+ *
+ * <p>Not thread-safe: call it from the test's thread.
  */
 public final class TestLauncher implements AutoCloseable, BeforeAllCallback, AfterAllCallback, AfterEachCallback {
     /** Quiet defaults for tests; the kit's and the test's config lines come later and win. */
@@ -63,9 +80,18 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
             daemonkit.daemon-defaults.restart.policy = never
             """;
 
+    /** How long stop() waits for the plugin's class loader to be collected before it fails the test. */
+    private static final long UNLOAD_WAIT_MILLIS = 10_000;
+
+    private long unloadWaitMillis = UNLOAD_WAIT_MILLIS;
     private final Path plugin;
     private String config = "";
+    private boolean unloadCheck = true;
     private boolean perClass;
+    private LogCapture logs;
+    /** The threads alive before the first start: any other thread still alive after the stop is named if it leaks. */
+    private Set<Thread> threadsBefore;
+
     private Path home;
     private Launcher launcher;
     private final List<EventLoopStalls> watches = new ArrayList<>();
@@ -91,11 +117,16 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
         }
     }
 
-    /** The plugin in {@code jarOrClasses}: a built plugin jar, or a folder of compiled classes and resources. */
+    /**
+     * The plugin in {@code jarOrClasses}: a built plugin jar; a folder of jars, the plugin's and the libraries it
+     * bundles (what the archetype's {@code target/plugin/NAME/} holds), copied into {@code plugins/} as it is; or a
+     * folder of compiled classes and resources, packed as one jar.
+     */
     public static TestLauncher withPluginAt(Path jarOrClasses) {
         if (!Files.exists(jarOrClasses)) {
-            throw new IllegalArgumentException(
-                    jarOrClasses + " does not exist: give a plugin jar or a compiled classes folder");
+            throw new IllegalArgumentException(jarOrClasses
+                    + " does not exist: give a plugin jar, a folder of jars or a compiled classes folder"
+                    + " (a folder made by mvn package needs the package phase: run the test with failsafe)");
         }
         return new TestLauncher(jarOrClasses.toAbsolutePath());
     }
@@ -106,6 +137,21 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
      */
     public TestLauncher config(String hocon) {
         this.config = hocon;
+        return this;
+    }
+
+    /**
+     * Whether {@link #stop()} checks that the plugin's class loader is collected (default true). Turn it off only for
+     * a plugin that holds its loader on purpose until the JVM ends; such a plugin leaks a loader on every hot deploy.
+     */
+    public TestLauncher unloadCheck(boolean check) {
+        this.unloadCheck = check;
+        return this;
+    }
+
+    /** A shorter wait for the kit's own test of a plugin that never unloads. */
+    TestLauncher unloadWait(Duration wait) {
+        this.unloadWaitMillis = wait.toMillis();
         return this;
     }
 
@@ -133,6 +179,15 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
             }
             Path conf = Files.createDirectories(home.resolve("conf")).resolve("daemonkit.conf");
             Files.writeString(conf, TEST_DEFAULTS + config + "\n" + hocon + "\n", StandardCharsets.UTF_8);
+            if (ResourceLeakDetector.getLevel().ordinal() < ResourceLeakDetector.Level.PARANOID.ordinal()) {
+                ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+            }
+            if (logs == null) {
+                logs = LogCapture.attach();
+            }
+            if (threadsBefore == null) {
+                threadsBefore = Set.copyOf(Thread.getAllStackTraces().keySet());
+            }
             ConfigLoader loaded = ConfigLoader.load(conf, true, TestLauncher.class.getClassLoader());
             Launcher started = new Launcher(loaded, conf, true, home.resolve("plugins"), null);
             launcher = started;
@@ -166,6 +221,18 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
                 + state(daemon));
     }
 
+    /**
+     * A URI of {@code daemon}'s listener {@code key}: {@code uri("http", "web", "listen", "/index.html")} is
+     * {@code http://127.0.0.1:PORT/index.html} for the JDK's {@link java.net.http.HttpClient}, and with {@code "ws"},
+     * one for {@link WebSocketClient}.
+     */
+    public URI uri(String scheme, String daemon, String key, String path) {
+        InetSocketAddress a = address(daemon, key);
+        String host = a.getAddress().getHostAddress();
+        return URI.create(scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort()
+                + (path.startsWith("/") ? path : "/" + path));
+    }
+
     /** The daemon's state as {@code bin/daemonkit status} shows it: {@code RUNNING}, {@code FAILED}, ... */
     public String state(String daemon) {
         return String.valueOf(daemon(daemon).state());
@@ -182,6 +249,32 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
         return watch;
     }
 
+    /**
+     * Every line logged since this launcher first started (kept across {@link #stop()} and restarts, cleared by
+     * {@link #close()}), the launcher's own and the daemons', in order. Only lines the test's logging config lets
+     * through are seen (a {@code logback-test.xml} at INFO hides DEBUG lines); at most 100,000 are kept.
+     *
+     * @throws IllegalStateException if the test's SLF4J binding is not Logback (then nothing is captured)
+     */
+    public List<LogLine> logs() {
+        if (logs == null) {
+            throw new IllegalStateException(
+                    home == null
+                            ? "nothing logged yet: start() the launcher first"
+                            : "log lines are captured through Logback, and the test's SLF4J binding is "
+                                    + LoggerFactory.getILoggerFactory()
+                                            .getClass()
+                                            .getName()
+                                    + ": put logback-classic on the test classpath instead");
+        }
+        return logs.lines();
+    }
+
+    /** The lines logged with {@code daemon}'s context: what {@code logs/DAEMON.log} would hold. */
+    public List<LogLine> logs(String daemon) {
+        return logs().stream().filter(l -> daemon.equals(l.daemon())).toList();
+    }
+
     /** The home folder ({@code conf/}, {@code plugins/}), once started. */
     public Path home() {
         return home;
@@ -192,23 +285,155 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
         return launcher != null;
     }
 
-    /** Stops the launcher (every daemon, within the shutdown grace); the home is kept for the next start. Idempotent. */
+    /**
+     * Stops the launcher (every daemon, within the shutdown grace); the home is kept for the next start. Then checks
+     * that the plugin's class loader was collected and that Netty reported no leaked buffer. Idempotent.
+     *
+     * @throws AssertionError if the plugin's class loader is still reachable 10 s after the
+     *     stop (naming the threads that hold it), or if Netty reported a leak while the launcher ran
+     */
     public void stop() {
         for (EventLoopStalls w : watches) {
             w.close();
         }
         watches.clear();
-        if (launcher != null) {
-            Launcher l = launcher;
-            launcher = null;
-            l.stop();
+        if (launcher == null) {
+            return;
+        }
+        ReferenceQueue<ClassLoader> queue = new ReferenceQueue<>();
+        List<WeakReference<ClassLoader>> loaders = stopAndKeepWeakLoaders(queue);
+        // Leaks first: Netty keeps the record of a leaked buffer, whose stack trace pins the classes of the plugin
+        // that allocated it, until the leak is reported.
+        List<String> problems = new ArrayList<>(leakReports());
+        if (unloadCheck) {
+            problems.addAll(unloaded(loaders, queue, unloadWaitMillis, threadsBefore));
+        }
+        if (!problems.isEmpty()) {
+            throw new AssertionError(String.join("\n", problems));
         }
     }
 
-    /** Stops the launcher and deletes the home. Idempotent. */
+    /** Stops the launcher; only weak references to its plugins' loaders survive this frame. */
+    private List<WeakReference<ClassLoader>> stopAndKeepWeakLoaders(ReferenceQueue<ClassLoader> queue) {
+        Launcher l = launcher;
+        launcher = null;
+        List<WeakReference<ClassLoader>> loaders = new ArrayList<>();
+        for (DaemonStatus s : l.daemons().statuses()) {
+            DaemonInstance d = l.daemon(s.name());
+            if (d != null
+                    && d.plugin() != null
+                    && loaders.stream().noneMatch(r -> r.get() == d.plugin().loader())) {
+                loaders.add(new WeakReference<>(d.plugin().loader(), queue));
+            }
+        }
+        l.stop();
+        return loaders;
+    }
+
+    /** Waits, with garbage collections, for every loader to be collected; what still holds one, if not. */
+    private static List<String> unloaded(
+            List<WeakReference<ClassLoader>> loaders,
+            ReferenceQueue<ClassLoader> queue,
+            long waitMillis,
+            Set<Thread> threadsBefore) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        try {
+            while (loaders.stream().anyMatch(r -> r.get() != null) && System.nanoTime() < deadline) {
+                System.gc();
+                queue.remove(100); // returns as soon as a loader is collected
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<String> problems = new ArrayList<>();
+        for (WeakReference<ClassLoader> r : loaders) {
+            ClassLoader loader = r.get();
+            if (loader != null) {
+                problems.add("the plugin's class loader " + loader + " was not collected within "
+                        + waitMillis + " ms of the stop, so a hot deploy would leak it. Holders found: "
+                        + holders(loader, threadsBefore) + ". Stop what the plugin starts in onStopped, and leave no"
+                        + " object of the plugin in a static field of a shared library.");
+            }
+        }
+        return problems;
+    }
+
+    /** Threads that pin the loader: running a class of the plugin, or with it as their context class loader. */
+    private static String holders(ClassLoader loader, Set<Thread> threadsBefore) {
+        List<String> found = new ArrayList<>();
+        List<String> started = new ArrayList<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getClass().getClassLoader() == loader) {
+                found.add(
+                        "thread '" + t.getName() + "' (a " + t.getClass().getName() + " of the plugin, still running)");
+            } else if (t.getContextClassLoader() == loader) {
+                found.add("thread '" + t.getName() + "' (the plugin's loader is its context class loader)");
+            } else if (threadsBefore != null && !threadsBefore.contains(t)) {
+                started.add(t.getName());
+            }
+        }
+        // A thread created while the plugin's code was on the stack inherits an access control context that holds
+        // the plugin's protection domain, and so its loader, without naming either.
+        String others = started.isEmpty()
+                ? ""
+                : " (threads started since the launcher started and still alive, which may hold it: "
+                        + String.join(", ", started) + ")";
+        return (found.isEmpty()
+                        ? "no thread of the plugin; look for static references from shared libraries (a heap dump"
+                                + " shows them)"
+                        : String.join("; ", found))
+                + others;
+    }
+
+    /**
+     * Netty's leak reports logged while the launcher ran. Netty reports a leak when it tracks a new buffer after the
+     * leaked one was collected and its reference enqueued: so collect, wait until a reference of our own cleared by
+     * that collection is enqueued (the JDK enqueues in a thread of its own), then allocate a buffer. Twice: a buffer
+     * may become unreachable only once its pool's last holder is collected.
+     */
+    private List<String> leakReports() {
+        if (logs == null) {
+            return List.of();
+        }
+        ReferenceQueue<Object> processed = new ReferenceQueue<>();
+        try {
+            for (int i = 0; i < 2 && leaks().isEmpty(); i++) {
+                WeakReference<Object> sentinel = new WeakReference<>(new Object(), processed);
+                System.gc();
+                processed.remove(1_000);
+                sentinel.clear();
+                ByteBufAllocator.DEFAULT.buffer(1).release();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return leaks().stream()
+                .map(l -> "Netty reported a buffer that was never released (every buffer a handler receives or"
+                        + " allocates must be released or passed on): " + l.message())
+                .toList();
+    }
+
+    private List<LogLine> leaks() {
+        return logs.lines().stream()
+                .filter(l -> l.message() != null && l.message().startsWith("LEAK:"))
+                .toList();
+    }
+
+    /** Stops the launcher (with the checks of {@link #stop()}), stops capturing its log, deletes the home. Idempotent. */
     @Override
     public void close() {
-        stop();
+        try {
+            stop();
+        } finally {
+            if (logs != null) {
+                logs.detach();
+                logs = null;
+            }
+            deleteHome();
+        }
+    }
+
+    private void deleteHome() {
         if (home != null) {
             try (Stream<Path> files = Files.walk(home)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
@@ -257,10 +482,18 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
         return d;
     }
 
-    /** Copies the plugin jar, or packs the classes folder as one (sorted entries, a manifest). */
+    /** Copies the plugin jar or folder of jars, or packs the classes folder as one jar (sorted entries, a manifest). */
     private void installPlugin(Path plugins) throws IOException {
         if (Files.isRegularFile(plugin)) {
             Files.copy(plugin, plugins.resolve(plugin.getFileName()));
+            return;
+        }
+        List<Path> jars = jarsIn(plugin);
+        if (!jars.isEmpty()) {
+            Path folder = Files.createDirectories(plugins.resolve(plugin.getFileName()));
+            for (Path jar : jars) {
+                Files.copy(jar, folder.resolve(jar.getFileName()));
+            }
             return;
         }
         Manifest mf = new Manifest();
@@ -277,6 +510,18 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
                 Files.copy(p, jar);
                 jar.closeEntry();
             }
+        }
+    }
+
+    /** The jars directly in {@code folder} when it holds no class files or services of its own: a folder plugin. */
+    private static List<Path> jarsIn(Path folder) throws IOException {
+        if (Files.exists(folder.resolve("META-INF")) || Files.exists(folder.resolve("reference.conf"))) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".jar") && Files.isRegularFile(p))
+                    .sorted()
+                    .toList();
         }
     }
 

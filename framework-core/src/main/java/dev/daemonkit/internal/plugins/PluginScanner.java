@@ -48,6 +48,7 @@ public final class PluginScanner {
     public PluginScanner(ClassLoader framework, Path copies) {
         this.framework = framework;
         this.copies = copies;
+        SharedClassInit.run(framework); // before any plugin code runs: see SharedClassInit
     }
 
     /**

@@ -10,7 +10,7 @@ import io.netty.handler.codec.string.StringEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
-/** The kit's own plugin under test: answers every line in capitals, on two listeners. */
+/** The kit's own plugin under test: answers every line in capitals, on two listeners, and over HTTP/WebSocket. */
 public final class ShoutPlugin implements DaemonPlugin {
     @Override
     public String name() {
@@ -29,9 +29,11 @@ public final class ShoutPlugin implements DaemonPlugin {
                             new SimpleChannelInboundHandler<String>() {
                                 @Override
                                 protected void channelRead0(ChannelHandlerContext ctx, String line) {
+                                    daemon.log().info("shouting {}", line);
                                     ctx.writeAndFlush(line.toUpperCase(Locale.ROOT) + "\n");
                                 }
                             }));
         }
+        daemon.listen("listen-web", ShoutWeb::initialize);
     }
 }
