@@ -12,7 +12,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
+import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A TCP server socket owned by the launcher, not by a daemon. The daemon attaches its protocol; the
@@ -25,6 +27,7 @@ public final class BoundListener {
     private final ServerChannel inherited; // null: bound by this process
     private volatile Attachment attached;
     private volatile Channel server;
+    private volatile EventLoopGroup workers;
 
     record Attachment(ConnectionOwner owner, PipelineInitializer protocol) {}
 
@@ -67,6 +70,7 @@ public final class BoundListener {
                 }
             }
         };
+        workers = transport.workers();
         ServerBootstrap b = new ServerBootstrap()
                 .group(transport.acceptors(), transport.workers())
                 .handler(new OwnLoops(child))
@@ -151,13 +155,43 @@ public final class BoundListener {
             } else {
                 inherited.config().setAutoRead(false);
             }
+            letAcceptedConnectionsArrive();
             detach();
             return;
         }
-        detach();
         Channel s = server;
         if (s != null) {
             s.close().awaitUninterruptibly();
+        }
+        letAcceptedConnectionsArrive();
+        detach();
+    }
+
+    /**
+     * Waits one turn of every loop a connection may be registered on. A connection is accepted on the
+     * server socket's loop but reaches its daemon on its own loop, a task later; one accepted just
+     * before the pause (or close) would otherwise find nothing attached and be closed with its first
+     * request unread, which its client sees as a reset (under socket activation it would have waited
+     * for the next launcher instead). After this, every accepted connection is the daemon's, so the
+     * drain that follows lets it finish. Bounded: a loop blocked by a plugin delays it at most 1 s.
+     */
+    private void letAcceptedConnectionsArrive() {
+        Attachment a = attached;
+        for (EventLoopGroup group :
+                new EventLoopGroup[] {workers, a == null ? null : a.owner().eventLoops()}) {
+            if (group == null) {
+                continue;
+            }
+            for (EventExecutor loop : group) {
+                if (loop.inEventLoop() || loop.isShuttingDown()) {
+                    continue;
+                }
+                try {
+                    loop.submit(() -> {}).awaitUninterruptibly(1_000);
+                } catch (RejectedExecutionException e) {
+                    // shutting down meanwhile: nothing will be registered there
+                }
+            }
         }
     }
 }
