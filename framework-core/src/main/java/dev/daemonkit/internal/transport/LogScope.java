@@ -1,6 +1,7 @@
 package dev.daemonkit.internal.transport;
 
 import dev.daemonkit.logging.LogContext;
+import dev.daemonkit.timers.TaskRunner;
 import org.slf4j.MDC;
 
 /**
@@ -14,7 +15,7 @@ import org.slf4j.MDC;
  * to the end of {@code channelReadComplete}), and the stall watchdog learns which daemon a loop serves.
  * A scope is compared by identity: make one per owner, not one per call.
  */
-public interface LogScope {
+public interface LogScope extends TaskRunner {
 
     /** The daemon instance's name; never null. */
     String daemon();
@@ -64,7 +65,8 @@ public interface LogScope {
         }
     }
 
-    /** Runs {@code body} in this scope. */
+    /** Runs {@code body} in this scope (also how a timer scope runs its tasks in it). */
+    @Override
     default void run(Runnable body) {
         Object previous = enter();
         try {
