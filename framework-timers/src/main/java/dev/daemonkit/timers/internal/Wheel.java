@@ -88,6 +88,14 @@ public final class Wheel {
     private final boolean defers;
     private final Runnable flush = this::flushDeferred;
     private boolean flushQueued;
+    /** Timers put in the turn's list since its last flush, cancelled ones included. */
+    private int deferredSinceFlush;
+
+    /**
+     * A task that schedules many timers (a batch, a broadcast) links them every this many, so that
+     * none waits for the end of a long turn: its delay counts from at most 63 schedules later.
+     */
+    static final int DEFER_LIMIT = 64;
 
     /** Last tick processed; while tick t is processed, t. Deadlines link relative to it. */
     private long base;
@@ -206,7 +214,7 @@ public final class Wheel {
 
     private void linkAt(TimerNode node, long dueNanos) {
         if (deferred.next != deferred) {
-            flushDeferred();
+            linkDeferred();
         }
         long tick = Math.max(ceilTick(dueNanos), base + 1);
         if (tick - base > SPAN_TICKS) {
@@ -240,7 +248,9 @@ public final class Wheel {
         head.prev = node;
         pending++;
         node.owner.addPending(1);
-        if (!flushQueued) {
+        if (++deferredSinceFlush >= DEFER_LIMIT) {
+            linkDeferred();
+        } else if (!flushQueued) {
             flushQueued = true;
             host.execute(flush);
         }
@@ -254,6 +264,12 @@ public final class Wheel {
      */
     public void flushDeferred() {
         flushQueued = false;
+        linkDeferred();
+    }
+
+    /** The flush without forgetting the queued one: one flush task per turn, however many links. */
+    private void linkDeferred() {
+        deferredSinceFlush = 0;
         SlotHead head = deferred;
         TimerNode n = head.next;
         if (n == head) {
@@ -271,7 +287,7 @@ public final class Wheel {
             if (n.owner.closed) {
                 n.next = null;
                 n.prev = null;
-                TimerNode.TASK.set(n, null);
+                TimerNode.TASK.set(n, (Runnable) null);
                 deadLinked--;
             } else {
                 long tick = Math.max(ceilTick(now + decodeDelay(n.deadline)), min);
@@ -318,7 +334,7 @@ public final class Wheel {
     /** Links a live node and counts it. */
     private void attach(TimerNode node, long tick) {
         if (deferred.next != deferred) {
-            flushDeferred(); // keeps the order of scheduling within a tick
+            linkDeferred(); // keeps the order of scheduling within a tick
         }
         link(node, tick);
         pending++;
@@ -381,7 +397,7 @@ public final class Wheel {
      * @return the number of tasks run
      */
     public int expire(long nowNanos) {
-        flushDeferred();
+        linkDeferred();
         long target = floorTick(nowNanos);
         int fired = 0;
         processing = true;
@@ -398,6 +414,7 @@ public final class Wheel {
             }
         } finally {
             processing = false;
+            recordLateness();
         }
         long next = nextWorkTick(base + 1);
         wakeTick = next;
@@ -431,7 +448,7 @@ public final class Wheel {
                 if (n.owner.closed) {
                     n.next = null;
                     n.prev = null;
-                    TimerNode.TASK.set(n, null);
+                    TimerNode.TASK.set(n, (Runnable) null);
                     deadLinked--;
                     if (parkedPlain != null) {
                         parkedPlain.remove(n);
@@ -459,7 +476,7 @@ public final class Wheel {
             detach(n);
             Runnable task = n.task;
             if (task == null || n.owner.closed) {
-                TimerNode.TASK.set(n, null);
+                TimerNode.TASK.set(n, (Runnable) null);
                 continue;
             }
             if (parkedDue != null && ceilTick(parkedDue) > t) {
@@ -480,7 +497,7 @@ public final class Wheel {
             } else {
                 record(n.owner, tickLateness);
             }
-            if (!TimerNode.TASK.compareAndSet(n, task, null)) {
+            if (!TimerNode.TASK.compareAndSet(n, task, (Runnable) null)) {
                 continue; // cancelled from another thread a moment ago
             }
             fired++;
@@ -511,10 +528,28 @@ public final class Wheel {
         }
     }
 
-    private static void record(TimerOwner owner, long latenessNanos) {
+    /** Lateness waits here and is recorded a batch at a time (see {@link LatenessRecorder#recordAll}). */
+    private final long[] latenessBatch = new long[64];
+
+    private LatenessRecorder latenessOf;
+    private int latenessCount;
+
+    private void record(TimerOwner owner, long latenessNanos) {
         LatenessRecorder r = owner.lateness;
-        if (r != null) {
-            r.record(latenessNanos);
+        if (r == null) {
+            return;
+        }
+        if (r != latenessOf || latenessCount == latenessBatch.length) {
+            recordLateness();
+            latenessOf = r;
+        }
+        latenessBatch[latenessCount++] = latenessNanos;
+    }
+
+    private void recordLateness() {
+        if (latenessCount > 0) {
+            latenessOf.recordAll(latenessBatch, latenessCount);
+            latenessCount = 0;
         }
     }
 
@@ -605,7 +640,7 @@ public final class Wheel {
                 TimerNode following = n.next;
                 if (n.owner.closed) {
                     unlink(n);
-                    TimerNode.TASK.set(n, null);
+                    TimerNode.TASK.set(n, (Runnable) null);
                     deadLinked--;
                 }
                 n = following;

@@ -159,6 +159,22 @@ class DeferredLinksTest {
     }
 
     @Test
+    void aTaskSchedulingManyTimersLinksThemEverySixtyFourSoNoneWaitsForTheTurnsEnd() {
+        for (int i = 0; i < Wheel.DEFER_LIMIT - 1; i++) {
+            schedule(5 * MS, "batch");
+        }
+        assertThat(wheel.occupiedSlots()).isZero();
+        schedule(5 * MS, "batch");
+        assertThat(wheel.occupiedSlots())
+                .as("linked without waiting for the turn's end")
+                .isEqualTo(1);
+        assertThat(wheel.pending()).isEqualTo(Wheel.DEFER_LIMIT);
+        now += 6 * MS;
+        wheel.expire(now);
+        assertThat(ran).hasSize(Wheel.DEFER_LIMIT);
+    }
+
+    @Test
     void anExpireFlushesTheTurnFirstSoNoTimerIsLeftBehind() {
         schedule(0, "due");
         now += 2 * MS;
