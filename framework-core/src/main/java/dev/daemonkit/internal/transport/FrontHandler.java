@@ -42,13 +42,15 @@ import org.slf4j.LoggerFactory;
  * is inside an HTTP request, for longer than {@code request-timeout} is closed: a client trickling a
  * byte at a time never goes idle, but its request never completes either.
  */
-public final class FrontHandler extends ChannelDuplexHandler implements ByteToMessageDecoder.Cumulator, LogScope {
+public final class FrontHandler extends ChannelDuplexHandler
+        implements ByteToMessageDecoder.Cumulator, LogScope, Runnable {
     private static final Logger log = LoggerFactory.getLogger(FrontHandler.class);
 
     private final DaemonConnections owner;
-    private final String id;
+    /** Kept as a number: its string, and the peer's, are built only when a line is logged (see {@link LogScope}). */
+    private final long id;
+
     private Channel channel;
-    private String peer = "?";
     private long lastActivityNanos;
     private Timeout idle;
     private Timeout drainCheck;
@@ -69,18 +71,19 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
 
     FrontHandler(DaemonConnections owner, long id) {
         this.owner = owner;
-        this.id = Long.toString(id);
+        this.id = id;
         this.lastActivityNanos = owner.nanoTime();
     }
 
     @Override
     public String connectionId() {
-        return id;
+        return Long.toString(id);
     }
 
     @Override
     public String peer() {
-        return peer;
+        Channel ch = channel;
+        return ch != null && ch.remoteAddress() instanceof InetSocketAddress remote ? Addresses.format(remote) : "?";
     }
 
     @Override
@@ -122,7 +125,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (f == null) {
             return "channel " + ch.id().asShortText();
         }
-        return "daemon '" + f.owner.daemon() + "' connection #" + f.id + " from " + f.peer;
+        return "daemon '" + f.owner.daemon() + "' connection #" + f.id + " from " + f.peer();
     }
 
     @Override
@@ -132,14 +135,13 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote) {
-            peer = Addresses.format(remote);
-        }
         Object previous = enter();
         try {
             lastActivityNanos = owner.nanoTime();
             armIdle(owner.idleTimeoutNanos());
-            log.debug("connection #{} opened from {}", id, peer);
+            if (log.isDebugEnabled()) {
+                log.debug("connection #{} opened from {}", id, peer());
+            }
             ctx.fireChannelActive();
         } finally {
             exit(previous);
@@ -177,7 +179,8 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
      */
     private void track(ChannelPipeline pipeline) {
         InboundDecoders.Found found = InboundDecoders.scan(pipeline);
-        for (ByteToMessageDecoder d : found.decoders()) {
+        for (int i = 0; i < found.count(); i++) {
+            ByteToMessageDecoder d = found.decoder(i);
             ByteToMessageDecoder.Cumulator c = InboundDecoders.cumulatorOf(d);
             if (c == this || c instanceof ChargedCumulator charged && charged.front == this) {
                 continue;
@@ -224,11 +227,11 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     private int heldNow() {
         InboundDecoders.Found found = decoders;
         int held = 0;
-        for (int i = 0; i < found.decoders().length; i++) {
-            if (found.contexts()[i].isRemoved()) {
+        for (int i = 0; i < found.count(); i++) {
+            if (found.context(i).isRemoved()) {
                 return -1;
             }
-            held += InboundDecoders.held(found.decoders()[i]);
+            held += InboundDecoders.held(found.decoder(i));
         }
         return held;
     }
@@ -265,7 +268,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
                 throw owner.inboundRefused(
                         InboundLimitExceeded.Limit.CONNECTION,
                         limits.maxBuffered(),
-                        "connection #" + id + " from " + peer + ": an incomplete request would hold "
+                        "connection #" + id + " from " + peer() + ": an incomplete request would hold "
                                 + (held + incoming)
                                 + " bytes, over daemons." + owner.daemon() + ".inbound.max-buffered ("
                                 + limits.maxBuffered()
@@ -277,7 +280,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
                 throw owner.inboundRefused(
                         InboundLimitExceeded.Limit.DAEMON,
                         limits.maxBufferedTotal(),
-                        "connection #" + id + " from " + peer + ": the daemon's connections hold " + all
+                        "connection #" + id + " from " + peer() + ": the daemon's connections hold " + all
                                 + " bytes of incomplete requests; " + incoming + " more would pass daemons."
                                 + owner.daemon()
                                 + ".inbound.max-buffered-total (" + limits.maxBufferedTotal() + " bytes)");
@@ -359,7 +362,9 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         owner.closed(ctx.channel());
         Object previous = enter();
         try {
-            log.debug("connection #{} from {} closed", id, peer);
+            if (log.isDebugEnabled()) {
+                log.debug("connection #{} from {} closed", id, peer());
+            }
             ctx.fireChannelInactive();
         } finally {
             exit(previous == this ? null : previous); // the connection is gone: take its context out
@@ -412,7 +417,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         }
         Object previous = enter();
         try {
-            owner.requestTimedOut("connection #" + id + " from " + peer + " sent part of a request "
+            owner.requestTimedOut("connection #" + id + " from " + peer() + " sent part of a request "
                     + TimeUnit.NANOSECONDS.toMillis(took) + " ms ago and has not finished it: closed at daemons."
                     + owner.daemon() + ".request-timeout (" + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms)");
         } finally {
@@ -425,11 +430,16 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (timeoutNanos <= 0) {
             return;
         }
-        idle = owner.timers().schedule(Duration.ofNanos(timeoutNanos), this::idleCheck);
+        idle = owner.timers().schedule(Duration.ofNanos(timeoutNanos), this);
     }
 
-    /** On the connection's loop: close it if it has really been idle; otherwise wait for the rest. */
-    private void idleCheck() {
+    /**
+     * The idle timer's task: the handler itself, so an idle connection holds no method reference
+     * for it (16 bytes each). On the connection's loop: close it if it has really been idle;
+     * otherwise wait for the rest.
+     */
+    @Override
+    public void run() {
         Channel ch = channel;
         if (ch == null || !ch.isOpen()) {
             return;
@@ -442,14 +452,14 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
                 log.debug(
                         "connection #{} from {} idle for {} ms, closing it",
                         id,
-                        peer,
+                        peer(),
                         TimeUnit.NANOSECONDS.toMillis(idleFor));
             } finally {
                 exit(previous);
             }
             ch.close();
         } else {
-            idle = owner.timers().schedule(Duration.ofNanos(timeout - idleFor), this::idleCheck);
+            idle = owner.timers().schedule(Duration.ofNanos(timeout - idleFor), this);
         }
     }
 

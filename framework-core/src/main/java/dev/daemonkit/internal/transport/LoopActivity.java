@@ -1,5 +1,6 @@
 package dev.daemonkit.internal.transport;
 
+import dev.daemonkit.logging.LogContext;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.util.Map;
@@ -35,6 +36,12 @@ public final class LoopActivity {
     String daemon;
     /** Whose logging context is in this thread's MDC now (a {@link LogScope}), or null. */
     Object context;
+    /** Whether the context's connection keys are in the MDC (see {@link LogScope#fillConnectionKeys}). */
+    boolean filled;
+
+    static {
+        LogContext.fillLazily(LogScope::fillConnectionKeys);
+    }
 
     static LoopActivity current() {
         return CURRENT.get();

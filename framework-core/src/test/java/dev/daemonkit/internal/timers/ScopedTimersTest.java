@@ -65,6 +65,7 @@ class ScopedTimersTest {
         BlockingQueue<String> seen = new ArrayBlockingQueue<>(1);
         CountDownLatch release = new CountDownLatch(1);
         onLoop(() -> timers.schedule(Duration.ofMillis(1), () -> {
+            LogContext.fill(); // what the logging system does before it builds a line
             seen.add(MDC.get(LogContext.CONNECTION) + " " + MDC.get(LogContext.PEER));
             release.countDown();
         }));
