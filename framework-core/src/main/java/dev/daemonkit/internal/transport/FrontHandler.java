@@ -77,13 +77,32 @@ public final class FrontHandler extends ChannelDuplexHandler
 
     @Override
     public String connectionId() {
-        return Long.toString(id);
+        LoopActivity a = LoopActivity.current();
+        int i = (int) id & (LoopActivity.NAMES - 1);
+        if (a.namedIds[i] != id) {
+            name(a, i);
+        }
+        return a.ids[i];
     }
 
     @Override
     public String peer() {
+        LoopActivity a = LoopActivity.current();
+        int i = (int) id & (LoopActivity.NAMES - 1);
+        if (a.namedIds[i] != id) {
+            name(a, i);
+        }
+        return a.peers[i];
+    }
+
+    /** Builds this connection's strings into the thread's cache (see {@link LoopActivity#NAMES}). */
+    private void name(LoopActivity a, int i) {
         Channel ch = channel;
-        return ch != null && ch.remoteAddress() instanceof InetSocketAddress remote ? Addresses.format(remote) : "?";
+        String peer =
+                ch != null && ch.remoteAddress() instanceof InetSocketAddress remote ? Addresses.format(remote) : "?";
+        a.ids[i] = Long.toString(id);
+        a.peers[i] = peer;
+        a.namedIds[i] = peer.equals("?") ? 0 : id; // not known yet: build again next time
     }
 
     @Override
