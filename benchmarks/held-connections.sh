@@ -13,7 +13,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 N=${N:-19000}
 SOURCES=${SOURCES:-4}
-dist="$root/distribution/target/daemonkit"
+dist="${DIST:-$root/distribution/target/daemonkit}"   # DIST: another build, for an A/B in one session
 jar="$root/benchmarks/target/benchmarks.jar"
 if [ ! -x "$dist/bin/daemonkit" ] || [ ! -f "$jar" ]; then
   (cd "$root" && mvn -B -q -DskipTests package)

@@ -4,7 +4,7 @@
 #   work   a scratch directory, removed on exit
 #   pids   add each background process here: it is killed on exit
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-dist="$root/distribution/target/daemonkit"
+dist="${DIST:-$root/distribution/target/daemonkit}"   # DIST: another build, for an A/B in one session
 bots="$root/benchmarks/bots/target/bots.jar"
 if [ ! -x "$dist/bin/daemonkit" ] || [ ! -f "$bots" ]; then
   (cd "$root" && mvn -B -q -DskipTests package)

@@ -1,5 +1,6 @@
 package dev.daemonkit.timers;
 
+import dev.daemonkit.timers.internal.TimerNodeFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -19,6 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class EventLoopTimerWheels implements AutoCloseable {
 
+    /** Up to this many loops, the caller's loop is found by comparing threads; beyond, by a thread-local. */
+    private static final int SCAN_LIMIT = 4;
+
     private final LoopWheel[] loops;
     private final FastThreadLocal<LoopWheel> current;
     private final AtomicInteger roundRobin = new AtomicInteger();
@@ -27,7 +31,7 @@ public final class EventLoopTimerWheels implements AutoCloseable {
 
     private EventLoopTimerWheels(LoopWheel[] loops) {
         this.loops = loops;
-        LoopWheel none = new LoopWheel(null, -1, null);
+        LoopWheel none = new LoopWheel(null, -1, null, null);
         // An event loop's thread never changes, so the loop a thread drives is looked up once per thread.
         this.current = new FastThreadLocal<>() {
             @Override
@@ -44,11 +48,21 @@ public final class EventLoopTimerWheels implements AutoCloseable {
 
     /** One wheel per event loop of {@code loops}, shaped by {@code settings}. */
     public static EventLoopTimerWheels create(EventExecutorGroup loops, TimerWheelSettings settings) {
+        return create(loops, settings, TimerNodeFactory.PLAIN);
+    }
+
+    /**
+     * As {@link #create(EventExecutorGroup, TimerWheelSettings)}, with the wheels' one-shot timers
+     * made by {@code nodes}: a framework's own handle type, so that it need not wrap each timer.
+     */
+    public static EventLoopTimerWheels create(
+            EventExecutorGroup loops, TimerWheelSettings settings, TimerNodeFactory nodes) {
         Objects.requireNonNull(loops, "loops");
         Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(nodes, "nodes");
         List<LoopWheel> wheels = new ArrayList<>();
         for (EventExecutor loop : loops) {
-            wheels.add(new LoopWheel(loop, wheels.size(), settings));
+            wheels.add(new LoopWheel(loop, wheels.size(), settings, nodes));
         }
         if (wheels.isEmpty()) {
             throw new IllegalArgumentException(
@@ -64,7 +78,7 @@ public final class EventLoopTimerWheels implements AutoCloseable {
      */
     public TimerScope newScope(String owner) {
         Objects.requireNonNull(owner, "owner");
-        TimerScope scope = new TimerScope(this, owner, null, null);
+        TimerScope scope = new TimerScope(this, owner, null, null, null);
         scopes.add(scope);
         if (closed) {
             scope.close();
@@ -107,6 +121,15 @@ public final class EventLoopTimerWheels implements AutoCloseable {
 
     /** The wheel of the loop the caller runs on, or null when the caller is not one of this group's loops. */
     LoopWheel current() {
+        if (loops.length <= SCAN_LIMIT) {
+            // A thread comparison per loop is cheaper than the thread-local lookup for a few loops.
+            for (LoopWheel lw : loops) {
+                if (lw.loop.inEventLoop()) {
+                    return lw;
+                }
+            }
+            return null;
+        }
         LoopWheel lw = current.get();
         return lw.index < 0 ? null : lw;
     }

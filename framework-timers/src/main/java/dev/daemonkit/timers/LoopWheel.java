@@ -1,5 +1,6 @@
 package dev.daemonkit.timers;
 
+import dev.daemonkit.timers.internal.TimerNodeFactory;
 import dev.daemonkit.timers.internal.Wheel;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -24,15 +25,21 @@ final class LoopWheel implements Wheel.Host, Runnable {
     private long armedAtNanos = Long.MAX_VALUE;
 
     /** @param settings null for the marker of "not on any loop of the group", which has no wheel */
-    LoopWheel(EventExecutor loop, int index, TimerWheelSettings settings) {
+    LoopWheel(EventExecutor loop, int index, TimerWheelSettings settings, TimerNodeFactory nodes) {
         this.loop = loop;
         this.index = index;
-        this.wheel = settings == null ? null : new Wheel(settings, System::nanoTime, this);
+        this.wheel = settings == null ? null : new Wheel(settings, System::nanoTime, this, nodes);
     }
 
     @Override
     public boolean inHostThread() {
         return loop.inEventLoop();
+    }
+
+    /** Timers scheduled in a task or event wait for its end to be linked, with one clock read for all. */
+    @Override
+    public boolean defersLinks() {
+        return true;
     }
 
     @Override

@@ -5,6 +5,8 @@ import dev.daemonkit.timers.internal.LatenessWindow;
 import dev.daemonkit.timers.internal.TimerNode;
 import dev.daemonkit.timers.internal.TimerOwner;
 import dev.daemonkit.timers.internal.Wheel;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -25,6 +27,16 @@ public final class ThreadTimerWheel implements Timers, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ThreadTimerWheel.class);
 
+    private static final VarHandle SLEEPING;
+
+    static {
+        try {
+            SLEEPING = MethodHandles.lookup().findVarHandle(ThreadTimerWheel.class, "sleeping", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Thread thread;
     private final Wheel wheel;
     private final TimerOwner owner;
@@ -33,7 +45,12 @@ public final class ThreadTimerWheel implements Timers, AutoCloseable {
     private final Queue<Runnable> inbox = new ConcurrentLinkedQueue<>();
     private volatile boolean sleeping;
     private volatile boolean running = true;
-    private long wakeAtNanos = Long.MAX_VALUE; // wheel thread only
+    /**
+     * When the sleeping wheel thread wakes by itself; written by it before its last look at the
+     * inbox, read by schedulers, so a timer due later than that need not wake it (it drains the
+     * inbox when it wakes anyway): a burst of schedules then costs one wake-up, not one each.
+     */
+    private volatile long wakeAtNanos = Long.MAX_VALUE;
 
     /** Starts the wheel's thread, a daemon thread named {@code name}. */
     public ThreadTimerWheel(String name, TimerWheelSettings settings) {
@@ -80,17 +97,27 @@ public final class ThreadTimerWheel implements Timers, AutoCloseable {
         if (Thread.currentThread() == thread) {
             return wheel.schedule(owner, delayNanos, task, periodNanos, fixedRate);
         }
-        TimerNode node =
-                Wheel.newNode(owner, task, System.nanoTime() + Wheel.clampDelay(delayNanos), periodNanos, fixedRate);
-        handOver(() -> wheel.linkHandedOver(node));
+        long due = System.nanoTime() + Wheel.clampDelay(delayNanos);
+        TimerNode node = Wheel.newNode(owner, task, due, periodNanos, fixedRate);
+        inbox.offer(() -> wheel.linkHandedOver(node));
+        // The wheel thread publishes when it wakes, and sets sleeping, before its last look at the
+        // inbox: either it sees this timer, or we see when it will look next.
+        if (sleeping && due < wakeAtNanos) {
+            wake();
+        }
         return node;
     }
 
     private void handOver(Runnable task) {
         inbox.offer(task);
-        // The wheel thread sets sleeping before its last look at the inbox, so either it sees
-        // this task or we see it sleeping.
         if (sleeping) {
+            wake();
+        }
+    }
+
+    /** Unparks the sleeping thread once: the schedulers of a burst do not all pay for an unpark. */
+    private void wake() {
+        if (SLEEPING.compareAndSet(this, true, false)) {
             LockSupport.unpark(thread);
         }
     }

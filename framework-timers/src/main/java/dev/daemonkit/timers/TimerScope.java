@@ -34,7 +34,14 @@ public final class TimerScope implements Timers, AutoCloseable {
     private final TimerScope parent;
     private final TimerScope root;
     private final LoopWheel pinned;
+    private final TaskRunner runner;
     private final AtomicReferenceArray<TimerOwner> parts;
+    /**
+     * The same owners read without a volatile load on the schedule path: an owner is set once and
+     * never replaced, and its final fields make a racy read safe; null means "ask {@link #parts}".
+     */
+    private final TimerOwner[] partCache;
+
     private final LatenessRecorder[] recorders;
     private final LatenessWindow window;
     /** Made on the first child: most scopes (a connection's) never have one, and an empty set costs ~80 B. */
@@ -42,13 +49,15 @@ public final class TimerScope implements Timers, AutoCloseable {
 
     private volatile boolean closed;
 
-    TimerScope(EventLoopTimerWheels wheels, String owner, TimerScope parent, LoopWheel pinned) {
+    TimerScope(EventLoopTimerWheels wheels, String owner, TimerScope parent, LoopWheel pinned, TaskRunner runner) {
         this.wheels = wheels;
+        this.runner = runner;
         this.owner = owner;
         this.parent = parent;
         this.root = parent == null ? this : parent.root;
         this.pinned = pinned;
         this.parts = new AtomicReferenceArray<>(wheels.loopCount());
+        this.partCache = new TimerOwner[wheels.loopCount()];
         if (parent == null) {
             recorders = new LatenessRecorder[wheels.loopCount()];
             for (int i = 0; i < recorders.length; i++) {
@@ -74,8 +83,30 @@ public final class TimerScope implements Timers, AutoCloseable {
      * @throws IllegalArgumentException if {@code loop} is not one of the group's loops
      */
     public TimerScope childOn(EventExecutor loop, String owner) {
+        return childOn(loop, owner, runner);
+    }
+
+    /**
+     * As {@link #childOn(EventExecutor, String)}, with the child's tasks run by {@code runner} (e.g.
+     * in the connection's logging context); null runs them as they are.
+     */
+    public TimerScope childOn(EventExecutor loop, String owner, TaskRunner runner) {
         Objects.requireNonNull(owner, "owner");
-        TimerScope child = new TimerScope(wheels, owner, this, wheels.wheelOf(Objects.requireNonNull(loop, "loop")));
+        return adopt(new TimerScope(wheels, owner, this, wheels.wheelOf(Objects.requireNonNull(loop, "loop")), runner));
+    }
+
+    /**
+     * A child scope on all the loops, like this one (round robin from other threads), whose tasks
+     * run by {@code runner}: e.g. a daemon's own timers in its logging context, beside the
+     * framework's timers of the same daemon in this scope. Counted in this scope's figures and
+     * closed with it.
+     */
+    public TimerScope child(String owner, TaskRunner runner) {
+        Objects.requireNonNull(owner, "owner");
+        return adopt(new TimerScope(wheels, owner, this, pinned, runner));
+    }
+
+    private TimerScope adopt(TimerScope child) {
         childSet().add(child);
         if (closed) {
             child.close();
@@ -100,8 +131,16 @@ public final class TimerScope implements Timers, AutoCloseable {
 
     private Timeout submit(long delayNanos, Runnable task, long periodNanos, boolean fixedRate) {
         Objects.requireNonNull(task, "task");
-        LoopWheel here = wheels.current();
-        LoopWheel target = pinned != null ? pinned : here != null ? here : wheels.next();
+        LoopWheel here;
+        LoopWheel target;
+        if (pinned != null) {
+            // A connection's: one comparison of threads instead of the thread-local lookup.
+            target = pinned;
+            here = pinned.inHostThread() ? pinned : null;
+        } else {
+            here = wheels.current();
+            target = here != null ? here : wheels.next();
+        }
         TimerOwner part = part(target.index);
         if (here == target) {
             return target.wheel.schedule(part, delayNanos, task, periodNanos, fixedRate);
@@ -116,13 +155,18 @@ public final class TimerScope implements Timers, AutoCloseable {
 
     /** This scope's owner on loop {@code index}, made on first use; a closed owner once the scope is closed. */
     private TimerOwner part(int index) {
-        TimerOwner p = parts.get(index);
+        TimerOwner p = partCache[index];
         if (p != null) {
             return p;
         }
+        p = parts.get(index);
+        if (p != null) {
+            partCache[index] = p;
+            return p;
+        }
         LoopWheel lw = wheels.wheel(index);
-        TimerOwner made =
-                new TimerOwner(lw.wheel, parent == null ? null : parent.part(index), owner, root.recorders[index]);
+        TimerOwner made = new TimerOwner(
+                lw.wheel, parent == null ? null : parent.part(index), owner, root.recorders[index], runner);
         // close() swaps closed owners into empty places: either it sees ours, or we see its.
         return parts.compareAndSet(index, null, made) ? made : parts.get(index);
     }

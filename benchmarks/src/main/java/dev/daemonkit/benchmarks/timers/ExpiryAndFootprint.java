@@ -1,11 +1,15 @@
 package dev.daemonkit.benchmarks.timers;
 
+import dev.daemonkit.api.Timers;
+import dev.daemonkit.internal.timers.ScopedTimers;
+import dev.daemonkit.internal.transport.LogScope;
 import dev.daemonkit.timers.EventLoopTimerWheels;
 import dev.daemonkit.timers.ThreadTimerWheel;
 import dev.daemonkit.timers.TimerScope;
 import dev.daemonkit.timers.TimerWheelSettings;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.HashedWheelTimer;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -39,8 +43,16 @@ import org.agrona.collections.Long2LongHashMap;
  */
 public final class ExpiryAndFootprint {
 
-    static final List<String> ALL =
-            List.of("daemonkit-thread", "daemonkit-loop", "agrona", "hwt-default", "hwt-1ms", "stpe", "netty-loop");
+    static final List<String> ALL = List.of(
+            "daemonkit-thread",
+            "daemonkit-loop",
+            "daemonkit-api-epoll",
+            "daemonkit-api-nio",
+            "agrona",
+            "hwt-default",
+            "hwt-1ms",
+            "stpe",
+            "netty-loop");
 
     /** What each workload needs of a timer: schedule from the main thread, run tasks on the timer's thread. */
     interface Timer extends AutoCloseable {
@@ -122,6 +134,35 @@ public final class ExpiryAndFootprint {
                                 int id = i;
                                 due[i] = System.nanoTime() + delays[i];
                                 scope.schedule(Duration.ofNanos(delays[i]), () -> task.accept(id));
+                            }
+                            return null;
+                        });
+                    }
+
+                    @Override
+                    public void close() {
+                        wheels.close();
+                        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+                    }
+                };
+            case "daemonkit-api-epoll", "daemonkit-api-nio" ->
+                new Timer() {
+                    // The deployed path: a daemon's Timers (ScopedTimers, in its logging context) used
+                    // from inside its event loop, on the launcher's default transport.
+                    final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(
+                            1, name.endsWith("epoll") ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+                    final EventLoop loop = group.next();
+                    final EventLoopTimerWheels wheels =
+                            EventLoopTimerWheels.create(group, TimerWheelSettings.defaults(), ScopedTimers.NODES);
+                    final Timers timers = ScopedTimers.ofDaemon(wheels.newScope("bench"), LogScope.of("bench"));
+
+                    @Override
+                    public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
+                        Subject.on(loop, () -> {
+                            for (int i = 0; i < delays.length; i++) {
+                                int id = i;
+                                due[i] = System.nanoTime() + delays[i];
+                                timers.schedule(Duration.ofNanos(delays[i]), () -> task.accept(id));
                             }
                             return null;
                         });
@@ -273,7 +314,10 @@ public final class ExpiryAndFootprint {
             }
             return;
         }
-        try (Subject subject = Subject.create(name.equals("daemonkit-thread") ? "daemonkit" : name)) {
+        String subjectName = name.equals("daemonkit-thread")
+                ? "daemonkit"
+                : name.startsWith("daemonkit-api-") && !name.equals("daemonkit-api-conn") ? "daemonkit-api" : name;
+        try (Subject subject = Subject.create(subjectName)) {
             long before = usedHeapAfterGc();
             long start = System.nanoTime();
             subject.fill(n);
@@ -313,6 +357,7 @@ public final class ExpiryAndFootprint {
         CountDownLatch done = new CountDownLatch(n);
         try (Timer timer = create(name)) {
             usedHeapAfterGc();
+            java.util.Map<String, Long> byThreadStart = cpuByThread();
             long cpuStart = allThreadsCpuNanos();
             long wallStart = System.nanoTime();
             // A task records on the timer's single thread.
@@ -330,6 +375,8 @@ public final class ExpiryAndFootprint {
                 return;
             }
             long cpu = allThreadsCpuNanos() - cpuStart;
+            java.util.Map<String, Long> byThread = cpuByThread();
+            byThread.replaceAll((k, v) -> v - byThreadStart.getOrDefault(k, 0L));
             long wall = System.nanoTime() - wallStart;
             if (report) {
                 System.out.printf(
@@ -341,8 +388,31 @@ public final class ExpiryAndFootprint {
                         early[0],
                         cpu / 1e6,
                         wall / 1e6);
+                StringBuilder top = new StringBuilder();
+                byThread.entrySet().stream()
+                        .filter(e -> e.getValue() >= 1_000_000)
+                        .sorted(java.util.Map.Entry.<String, Long>comparingByValue()
+                                .reversed())
+                        .forEach(e -> top.append(String.format(" %s %.0f ms;", e.getKey(), e.getValue() / 1e6)));
+                System.out.printf("[expiry] %-16s CPU by thread (JIT and GC threads included):%s%n", name, top);
             }
         }
+    }
+
+    /** CPU of each live thread by its name, digits folded (C2 CompilerThread0 and 1 count together). */
+    static java.util.Map<String, Long> cpuByThread() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        java.util.Map<String, Long> by = new java.util.HashMap<>();
+        for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info == null) {
+                continue;
+            }
+            long t = threads.getThreadCpuTime(info.getThreadId());
+            if (t > 0) {
+                by.merge(info.getThreadName().replaceAll("[0-9]+", "#"), t, Long::sum);
+            }
+        }
+        return by;
     }
 
     /** CPU of every live thread, at nanosecond resolution (process CPU time only counts 10 ms jiffies). */

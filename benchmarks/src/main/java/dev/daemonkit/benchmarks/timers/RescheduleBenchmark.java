@@ -26,7 +26,17 @@ public class RescheduleBenchmark {
 
     static final int BATCH = 1000;
 
-    @Param({"daemonkit", "daemonkit-loop", "agrona", "hwt-default", "hwt-1ms", "stpe", "netty-loop"})
+    @Param({
+        "daemonkit",
+        "daemonkit-loop",
+        "daemonkit-api",
+        "daemonkit-api-conn",
+        "agrona",
+        "hwt-default",
+        "hwt-1ms",
+        "stpe",
+        "netty-loop"
+    })
     public String timer;
 
     @Param({"random", "latest"})

@@ -1,6 +1,7 @@
 package dev.daemonkit.benchmarks.timers;
 
 import java.time.Duration;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -25,25 +26,43 @@ public class ScheduleCancelBenchmark {
 
     static final int BATCH = 1000;
 
-    @Param({"daemonkit", "daemonkit-loop", "agrona", "hwt-default", "hwt-1ms", "stpe", "netty-loop"})
+    @Param({
+        "daemonkit",
+        "daemonkit-loop",
+        "daemonkit-api",
+        "daemonkit-api-conn",
+        "agrona",
+        "hwt-default",
+        "hwt-1ms",
+        "stpe",
+        "netty-loop"
+    })
     public String timer;
 
     @Param({"0", "10000", "1000000"})
     public int pending;
 
-    /** Deadline of the scheduled-then-cancelled timer: 30 s, a typical idle timeout. */
-    @Param({"30000"})
-    public long delayMillis;
+    /**
+     * Deadline of the scheduled-then-cancelled timer: {@code 30s}, a typical idle timeout; or
+     * {@code random}, 10 to 20 minutes away like the pending ones (so it lands in their slots).
+     */
+    @Param({"30s", "random"})
+    public String delay;
 
     private Subject subject;
-    private Duration delay;
+    private final Duration[] delays = new Duration[4096];
+    private final long[] delayNanos = new long[4096];
     private final CpuMeter cpu = new CpuMeter();
 
     @Setup(Level.Trial)
     public void setUp() throws InterruptedException {
         subject = Subject.create(timer);
         subject.fill(pending);
-        delay = Duration.ofMillis(delayMillis);
+        SplittableRandom r = new SplittableRandom(11);
+        for (int i = 0; i < delays.length; i++) {
+            delayNanos[i] = delay.equals("random") ? Subject.fillDelayNanos(r) : TimeUnit.SECONDS.toNanos(30);
+            delays[i] = Duration.ofNanos(delayNanos[i]);
+        }
         if (timer.startsWith("hwt")) {
             Thread.sleep(1500); // let the wheel's thread move the filled timers out of its queue
         }
@@ -56,7 +75,7 @@ public class ScheduleCancelBenchmark {
 
     @TearDown(Level.Iteration)
     public void endIteration() {
-        cpu.report("schedule+cancel " + timer + " pending=" + pending);
+        cpu.report("schedule+cancel " + timer + " pending=" + pending + " delay=" + delay);
     }
 
     @TearDown(Level.Trial)
@@ -68,6 +87,6 @@ public class ScheduleCancelBenchmark {
     @OperationsPerInvocation(BATCH)
     public int scheduleThenCancel() {
         cpu.ops += BATCH;
-        return subject.scheduleCancel(BATCH, delay);
+        return subject.scheduleCancel(BATCH, delays, delayNanos);
     }
 }

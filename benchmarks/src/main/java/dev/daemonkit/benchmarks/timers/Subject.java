@@ -1,5 +1,8 @@
 package dev.daemonkit.benchmarks.timers;
 
+import dev.daemonkit.api.Timers;
+import dev.daemonkit.internal.timers.ScopedTimers;
+import dev.daemonkit.internal.transport.LogScope;
 import dev.daemonkit.timers.EventLoopTimerWheels;
 import dev.daemonkit.timers.HierarchicalTimerWheel;
 import dev.daemonkit.timers.Timeout;
@@ -46,6 +49,8 @@ abstract class Subject implements AutoCloseable {
         return switch (name) {
             case "daemonkit" -> new Daemonkit();
             case "daemonkit-loop" -> new DaemonkitLoop();
+            case "daemonkit-api" -> new DaemonkitApi(false);
+            case "daemonkit-api-conn" -> new DaemonkitApi(true);
             case "agrona" -> new Agrona();
             case "hwt-default" -> new Hwt(new HashedWheelTimer());
             case "hwt-1ms" ->
@@ -59,8 +64,12 @@ abstract class Subject implements AutoCloseable {
     /** Schedules {@code n} timers that stay pending for the whole run (deadlines 10 to 20 minutes away). */
     abstract void fill(int n);
 
-    /** {@code n} times: schedule a timer {@code delay} away, then cancel it. */
-    abstract int scheduleCancel(int n, Duration delay);
+    /**
+     * {@code n} times: schedule a timer, then cancel it; the i-th of a call is {@code delays[i & mask]}
+     * away ({@code delayNanos} holds the same in nanoseconds, for the timers that take a long). Both
+     * arrays have a power-of-two length.
+     */
+    abstract int scheduleCancel(int n, Duration[] delays, long[] delayNanos);
 
     /** {@code n} times: push a random one of the filled timers to a random deadline, or to the latest one. */
     abstract int reschedule(int n, boolean latest, Duration latestDelay);
@@ -106,10 +115,11 @@ abstract class Subject implements AutoCloseable {
         }
 
         @Override
-        int scheduleCancel(int n, Duration delay) {
+        int scheduleCancel(int n, Duration[] delays, long[] delayNanos) {
+            int mask = delays.length - 1;
             int c = 0;
             for (int i = 0; i < n; i++) {
-                if (wheel.schedule(delay, NOOP).cancel()) {
+                if (wheel.schedule(delays[i & mask], NOOP).cancel()) {
                     c++;
                 }
             }
@@ -157,11 +167,12 @@ abstract class Subject implements AutoCloseable {
         }
 
         @Override
-        int scheduleCancel(int n, Duration delay) {
+        int scheduleCancel(int n, Duration[] delays, long[] delayNanos) {
             return on(loop, () -> {
+                int mask = delays.length - 1;
                 int c = 0;
                 for (int i = 0; i < n; i++) {
-                    if (scope.schedule(delay, NOOP).cancel()) {
+                    if (scope.schedule(delays[i & mask], NOOP).cancel()) {
                         c++;
                     }
                 }
@@ -172,6 +183,77 @@ abstract class Subject implements AutoCloseable {
         @Override
         int reschedule(int n, boolean latest, Duration latestDelay) {
             return on(loop, () -> rescheduleAll(handles, randomIndexes, randomDelays, n, latest, latestDelay));
+        }
+
+        @Override
+        public void close() {
+            wheels.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    /**
+     * What a plugin calls: the API's {@link Timers} of a daemon ({@code daemon.timers()}), or of one
+     * connection ({@code daemon.timers(channel)}: a child scope counted in the daemon's), used from
+     * inside its event loop with the daemon's logging context, exactly as the framework wires it.
+     */
+    static final class DaemonkitApi extends Subject {
+        final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        final EventLoop loop = group.next();
+        final EventLoopTimerWheels wheels =
+                EventLoopTimerWheels.create(group, TimerWheelSettings.defaults(), ScopedTimers.NODES);
+        final Timers timers;
+        dev.daemonkit.api.Timeout[] handles;
+
+        DaemonkitApi(boolean connection) {
+            // Wired as the launcher does (FrameworkServices, InstanceContext).
+            TimerScope scope = wheels.newScope("bench");
+            timers = connection
+                    ? ScopedTimers.ofConnection(scope, loop, LogScope.of("bench", "7f000001-1", "127.0.0.1:40000"))
+                    : ScopedTimers.ofDaemon(scope, LogScope.of("bench"));
+        }
+
+        @Override
+        void fill(int n) {
+            handles = new dev.daemonkit.api.Timeout[Math.max(n, 1)];
+            on(loop, () -> {
+                SplittableRandom r = new SplittableRandom(1);
+                for (int i = 0; i < n; i++) {
+                    handles[i] = timers.schedule(Duration.ofNanos(fillDelayNanos(r)), NOOP);
+                }
+                return null;
+            });
+            prepareIndexes(Math.max(n, 1));
+        }
+
+        @Override
+        int scheduleCancel(int n, Duration[] delays, long[] delayNanos) {
+            return on(loop, () -> {
+                int mask = delays.length - 1;
+                int c = 0;
+                for (int i = 0; i < n; i++) {
+                    if (timers.schedule(delays[i & mask], NOOP).cancel()) {
+                        c++;
+                    }
+                }
+                return c;
+            });
+        }
+
+        @Override
+        int reschedule(int n, boolean latest, Duration latestDelay) {
+            return on(loop, () -> {
+                int c = 0;
+                int base = (int) (System.nanoTime() >>> 4);
+                for (int i = 0; i < n; i++) {
+                    int k = base + i;
+                    dev.daemonkit.api.Timeout t = handles[randomIndexes[k & (randomIndexes.length - 1)]];
+                    if (t.reschedule(latest ? latestDelay : randomDelays[k & (randomDelays.length - 1)])) {
+                        c++;
+                    }
+                }
+                return c;
+            });
         }
 
         @Override
@@ -197,11 +279,11 @@ abstract class Subject implements AutoCloseable {
         }
 
         @Override
-        int scheduleCancel(int n, Duration delay) {
-            long d = delay.toNanos();
+        int scheduleCancel(int n, Duration[] delays, long[] delayNanos) {
+            int mask = delayNanos.length - 1;
             int c = 0;
             for (int i = 0; i < n; i++) {
-                if (wheel.cancelTimer(wheel.scheduleTimer(System.nanoTime() + d))) {
+                if (wheel.cancelTimer(wheel.scheduleTimer(System.nanoTime() + delayNanos[i & mask]))) {
                     c++;
                 }
             }
@@ -247,11 +329,12 @@ abstract class Subject implements AutoCloseable {
         }
 
         @Override
-        int scheduleCancel(int n, Duration delay) {
-            long d = delay.toNanos();
+        int scheduleCancel(int n, Duration[] delays, long[] delayNanos) {
+            int mask = delayNanos.length - 1;
             int c = 0;
             for (int i = 0; i < n; i++) {
-                if (timer.newTimeout(t -> {}, d, TimeUnit.NANOSECONDS).cancel()) {
+                if (timer.newTimeout(t -> {}, delayNanos[i & mask], TimeUnit.NANOSECONDS)
+                        .cancel()) {
                     c++;
                 }
             }
@@ -303,11 +386,12 @@ abstract class Subject implements AutoCloseable {
         }
 
         @Override
-        int scheduleCancel(int n, Duration delay) {
-            long d = delay.toNanos();
+        int scheduleCancel(int n, Duration[] delays, long[] delayNanos) {
+            int mask = delayNanos.length - 1;
             int c = 0;
             for (int i = 0; i < n; i++) {
-                if (executor.schedule(NOOP, d, TimeUnit.NANOSECONDS).cancel(false)) {
+                if (executor.schedule(NOOP, delayNanos[i & mask], TimeUnit.NANOSECONDS)
+                        .cancel(false)) {
                     c++;
                 }
             }
@@ -358,12 +442,13 @@ abstract class Subject implements AutoCloseable {
         }
 
         @Override
-        int scheduleCancel(int n, Duration delay) {
-            long d = delay.toNanos();
+        int scheduleCancel(int n, Duration[] delays, long[] delayNanos) {
             return on(loop, () -> {
+                int mask = delayNanos.length - 1;
                 int c = 0;
                 for (int i = 0; i < n; i++) {
-                    if (loop.schedule(NOOP, d, TimeUnit.NANOSECONDS).cancel(false)) {
+                    if (loop.schedule(NOOP, delayNanos[i & mask], TimeUnit.NANOSECONDS)
+                            .cancel(false)) {
                         c++;
                     }
                 }

@@ -1,6 +1,7 @@
 package dev.daemonkit.internal.lifecycle;
 
 import dev.daemonkit.internal.config.DaemonSpec;
+import dev.daemonkit.internal.timers.ScopedTimers;
 import dev.daemonkit.timers.EventLoopTimerWheels;
 import dev.daemonkit.timers.TimerScope;
 import dev.daemonkit.timers.TimerWheelSettings;
@@ -30,7 +31,8 @@ final class DaemonLoops {
                     own,
                     new TimerWheelSettings(
                             services.settings().timers().tick(),
-                            services.settings().timers().wheelSize()));
+                            services.settings().timers().wheelSize()),
+                    ScopedTimers.NODES);
             timers = ownWheels.newScope(spec.name());
             loops = own;
         } else {

@@ -5,6 +5,7 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Stage;
 import dev.daemonkit.internal.config.LauncherSettings;
+import dev.daemonkit.internal.timers.ScopedTimers;
 import dev.daemonkit.internal.transport.ConnectionBudget;
 import dev.daemonkit.internal.transport.TlsWatch;
 import dev.daemonkit.internal.transport.Transport;
@@ -35,7 +36,8 @@ public record FrameworkServices(
             EventLoopTimerWheels wheels = EventLoopTimerWheels.create(
                     transport.workers(),
                     new TimerWheelSettings(
-                            settings.timers().tick(), settings.timers().wheelSize()));
+                            settings.timers().tick(), settings.timers().wheelSize()),
+                    ScopedTimers.NODES);
             Injector root = Guice.createInjector(Stage.PRODUCTION, new AbstractModule() {
                 @Override
                 protected void configure() {

@@ -42,13 +42,15 @@ import org.slf4j.LoggerFactory;
  * is inside an HTTP request, for longer than {@code request-timeout} is closed: a client trickling a
  * byte at a time never goes idle, but its request never completes either.
  */
-public final class FrontHandler extends ChannelDuplexHandler implements ByteToMessageDecoder.Cumulator, LogScope {
+public final class FrontHandler extends ChannelDuplexHandler
+        implements ByteToMessageDecoder.Cumulator, LogScope, Runnable {
     private static final Logger log = LoggerFactory.getLogger(FrontHandler.class);
 
     private final DaemonConnections owner;
-    private final String id;
+    /** Kept as a number: its string, and the peer's, are built only when a line is logged (see {@link LogScope}). */
+    private final long id;
+
     private Channel channel;
-    private String peer = "?";
     private long lastActivityNanos;
     private Timeout idle;
     private Timeout drainCheck;
@@ -73,18 +75,38 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
 
     FrontHandler(DaemonConnections owner, long id) {
         this.owner = owner;
-        this.id = Long.toString(id);
+        this.id = id;
         this.lastActivityNanos = owner.nanoTime();
     }
 
     @Override
     public String connectionId() {
-        return id;
+        LoopActivity a = LoopActivity.current();
+        int i = (int) id & (LoopActivity.NAMES - 1);
+        if (a.namedIds[i] != id) {
+            name(a, i);
+        }
+        return a.ids[i];
     }
 
     @Override
     public String peer() {
-        return peer;
+        LoopActivity a = LoopActivity.current();
+        int i = (int) id & (LoopActivity.NAMES - 1);
+        if (a.namedIds[i] != id) {
+            name(a, i);
+        }
+        return a.peers[i];
+    }
+
+    /** Builds this connection's strings into the thread's cache (see {@link LoopActivity#NAMES}). */
+    private void name(LoopActivity a, int i) {
+        Channel ch = channel;
+        String peer =
+                ch != null && ch.remoteAddress() instanceof InetSocketAddress remote ? Addresses.format(remote) : "?";
+        a.ids[i] = Long.toString(id);
+        a.peers[i] = peer;
+        a.namedIds[i] = peer.equals("?") ? 0 : id; // not known yet: build again next time
     }
 
     @Override
@@ -126,7 +148,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (f == null) {
             return "channel " + ch.id().asShortText();
         }
-        return "daemon '" + f.owner.daemon() + "' connection #" + f.id + " from " + f.peer;
+        return "daemon '" + f.owner.daemon() + "' connection #" + f.id + " from " + f.peer();
     }
 
     @Override
@@ -148,9 +170,6 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote) {
-            peer = Addresses.format(remote);
-        }
         Object previous = enter();
         try {
             lastActivityNanos = owner.nanoTime();
@@ -159,7 +178,9 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
                 requestStartNanos = lastActivityNanos;
                 armRequestCheck();
             }
-            log.debug("connection #{} opened from {}", id, peer);
+            if (log.isDebugEnabled()) {
+                log.debug("connection #{} opened from {}", id, peer());
+            }
             ctx.fireChannelActive();
         } finally {
             exit(previous);
@@ -197,7 +218,8 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
      */
     private void track(ChannelPipeline pipeline) {
         InboundDecoders.Found found = InboundDecoders.scan(pipeline);
-        for (ByteToMessageDecoder d : found.decoders()) {
+        for (int i = 0; i < found.count(); i++) {
+            ByteToMessageDecoder d = found.decoder(i);
             ByteToMessageDecoder.Cumulator c = InboundDecoders.cumulatorOf(d);
             if (c == this || c instanceof ChargedCumulator charged && charged.front == this) {
                 continue;
@@ -244,11 +266,11 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     private int heldNow() {
         InboundDecoders.Found found = decoders;
         int held = 0;
-        for (int i = 0; i < found.decoders().length; i++) {
-            if (found.contexts()[i].isRemoved()) {
+        for (int i = 0; i < found.count(); i++) {
+            if (found.context(i).isRemoved()) {
                 return -1;
             }
-            held += InboundDecoders.held(found.decoders()[i]);
+            held += InboundDecoders.held(found.decoder(i));
         }
         return held;
     }
@@ -297,7 +319,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
                 throw owner.inboundRefused(
                         InboundLimitExceeded.Limit.CONNECTION,
                         limits.maxBuffered(),
-                        "connection #" + id + " from " + peer + ": an incomplete request would hold "
+                        "connection #" + id + " from " + peer() + ": an incomplete request would hold "
                                 + (held + incoming)
                                 + " bytes, over daemons." + owner.daemon() + ".inbound.max-buffered ("
                                 + limits.maxBuffered()
@@ -309,7 +331,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
                 throw owner.inboundRefused(
                         InboundLimitExceeded.Limit.DAEMON,
                         limits.maxBufferedTotal(),
-                        "connection #" + id + " from " + peer + ": the daemon's connections hold " + all
+                        "connection #" + id + " from " + peer() + ": the daemon's connections hold " + all
                                 + " bytes of incomplete requests; " + incoming + " more would pass daemons."
                                 + owner.daemon()
                                 + ".inbound.max-buffered-total (" + limits.maxBufferedTotal() + " bytes)");
@@ -391,7 +413,9 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         owner.closed(ctx.channel());
         Object previous = enter();
         try {
-            log.debug("connection #{} from {} closed", id, peer);
+            if (log.isDebugEnabled()) {
+                log.debug("connection #{} from {} closed", id, peer());
+            }
             ctx.fireChannelInactive();
         } finally {
             exit(previous == this ? null : previous); // the connection is gone: take its context out
@@ -444,7 +468,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         }
         Object previous = enter();
         try {
-            owner.requestTimedOut("connection #" + id + " from " + peer
+            owner.requestTimedOut("connection #" + id + " from " + peer()
                     + (tlsHandshaking
                             ? " began its TLS handshake " + TimeUnit.NANOSECONDS.toMillis(took)
                                     + " ms ago and has not finished it"
@@ -462,11 +486,16 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (timeoutNanos <= 0) {
             return;
         }
-        idle = owner.timers().schedule(Duration.ofNanos(timeoutNanos), this::idleCheck);
+        idle = owner.timers().schedule(Duration.ofNanos(timeoutNanos), this);
     }
 
-    /** On the connection's loop: close it if it has really been idle; otherwise wait for the rest. */
-    private void idleCheck() {
+    /**
+     * The idle timer's task: the handler itself, so an idle connection holds no method reference
+     * for it (16 bytes each). On the connection's loop: close it if it has really been idle;
+     * otherwise wait for the rest.
+     */
+    @Override
+    public void run() {
         Channel ch = channel;
         if (ch == null || !ch.isOpen()) {
             return;
@@ -479,14 +508,14 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
                 log.debug(
                         "connection #{} from {} idle for {} ms, closing it",
                         id,
-                        peer,
+                        peer(),
                         TimeUnit.NANOSECONDS.toMillis(idleFor));
             } finally {
                 exit(previous);
             }
             ch.close();
         } else {
-            idle = owner.timers().schedule(Duration.ofNanos(timeout - idleFor), this::idleCheck);
+            idle = owner.timers().schedule(Duration.ofNanos(timeout - idleFor), this);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.daemonkit.internal.transport;
 
 import dev.daemonkit.logging.LogContext;
+import dev.daemonkit.timers.TaskRunner;
 import org.slf4j.MDC;
 
 /**
@@ -9,12 +10,18 @@ import org.slf4j.MDC;
  * framework sets it, with one restore rule: {@link #exit} puts back exactly what {@link #enter} found
  * (an outer scope when events nest, such as a handler closing another connection; or nothing).
  *
+ * <p>Only the daemon's name is put in the MDC when a scope is entered: a connection's id and peer
+ * are strings built from a number and an address, and an idle connection should not hold them, nor
+ * a request pay for them, unless a line is logged. The logging system asks for them just before it
+ * builds a line ({@link #fillConnectionKeys}, through {@link LogContext#fillLazily}); without it
+ * (plain Logback in a test), every key is put on entry as before.
+ *
  * <p>The scope in force is remembered per thread in {@link LoopActivity}, so entering the scope
  * already in force costs no MDC write (a connection's read keeps its context from {@code channelRead}
  * to the end of {@code channelReadComplete}), and the stall watchdog learns which daemon a loop serves.
  * A scope is compared by identity: make one per owner, not one per call.
  */
-public interface LogScope {
+public interface LogScope extends TaskRunner {
 
     /** The daemon instance's name; never null. */
     String daemon();
@@ -64,7 +71,8 @@ public interface LogScope {
         }
     }
 
-    /** Runs {@code body} in this scope. */
+    /** Runs {@code body} in this scope (also how a timer scope runs its tasks in it). */
+    @Override
     default void run(Runnable body) {
         Object previous = enter();
         try {
@@ -84,17 +92,44 @@ public interface LogScope {
         LoopActivity a = LoopActivity.current();
         a.context = null;
         a.daemon = null;
+        a.filled = false;
         MDC.remove(LogContext.DAEMON);
         MDC.remove(LogContext.CONNECTION);
         MDC.remove(LogContext.PEER);
     }
 
     private static void put(LogScope scope, LoopActivity a) {
-        MDC.put(LogContext.DAEMON, scope.daemon());
+        String daemon = scope.daemon();
+        if (!LogContext.fillsLazily()) {
+            MDC.put(LogContext.DAEMON, daemon);
+            putOrRemove(LogContext.CONNECTION, scope.connectionId());
+            putOrRemove(LogContext.PEER, scope.peer());
+        } else {
+            if (!daemon.equals(a.daemon) || MDC.get(LogContext.DAEMON) == null) {
+                MDC.put(LogContext.DAEMON, daemon);
+            }
+            if (a.filled) {
+                MDC.remove(LogContext.CONNECTION);
+                MDC.remove(LogContext.PEER);
+                a.filled = false;
+            }
+        }
+        a.context = scope;
+        a.daemon = daemon;
+    }
+
+    /**
+     * Called by the logging system on the thread that logs, just before it builds a line: puts the
+     * connection's id and peer of the scope in force, once per entry of the scope.
+     */
+    static void fillConnectionKeys() {
+        LoopActivity a = LoopActivity.current();
+        if (a.filled || !(a.context instanceof LogScope scope)) {
+            return;
+        }
         putOrRemove(LogContext.CONNECTION, scope.connectionId());
         putOrRemove(LogContext.PEER, scope.peer());
-        a.context = scope;
-        a.daemon = scope.daemon();
+        a.filled = true;
     }
 
     private static void putOrRemove(String key, String value) {

@@ -1,5 +1,6 @@
 package dev.daemonkit.internal.transport;
 
+import dev.daemonkit.logging.LogContext;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.util.Map;
@@ -35,6 +36,24 @@ public final class LoopActivity {
     String daemon;
     /** Whose logging context is in this thread's MDC now (a {@link LogScope}), or null. */
     Object context;
+    /** Whether the context's connection keys are in the MDC (see {@link LogScope#fillConnectionKeys}). */
+    boolean filled;
+
+    /**
+     * The id and peer strings of the connections that logged last on this thread, by connection id
+     * (slot: id mod 64; 0: empty): built once while a connection keeps logging, not once per line,
+     * and held here instead of by every connection. Keyed by the id, not the handler, so a closed
+     * connection is never kept reachable from here.
+     */
+    static final int NAMES = 64;
+
+    final long[] namedIds = new long[NAMES];
+    final String[] ids = new String[NAMES];
+    final String[] peers = new String[NAMES];
+
+    static {
+        LogContext.fillLazily(LogScope::fillConnectionKeys);
+    }
 
     static LoopActivity current() {
         return CURRENT.get();

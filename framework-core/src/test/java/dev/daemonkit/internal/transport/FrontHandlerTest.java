@@ -85,6 +85,33 @@ class FrontHandlerTest {
     }
 
     @Test
+    void aLoggingConnectionsStringsAreBuiltOnceAndAPeerNotYetKnownIsNotKept() throws Exception {
+        DaemonConnections owner = connections(settings(Duration.ZERO, 32 * 1024, 64 * 1024));
+        EmbeddedChannel ch = new EmbeddedChannel(false, false) {
+            @Override
+            protected java.net.SocketAddress remoteAddress0() {
+                return new java.net.InetSocketAddress("127.0.0.2", 40017);
+            }
+        };
+        FrontHandler[] front = new FrontHandler[1];
+        EmbeddedChannel unknown = new EmbeddedChannel(false, false); // no socket address: peer "?"
+        owner.accept(unknown, p -> {});
+        FrontHandler notYet = unknown.pipeline().get(FrontHandler.class);
+        assertThat(notYet.peer()).isEqualTo("?");
+        assertThat(notYet.connectionId()).isNotSameAs(notYet.connectionId()).as("not kept while the peer is unknown");
+        owner.accept(ch, p -> {});
+        ch.register();
+        unknown.register();
+        channels.add(ch);
+        channels.add(unknown);
+        front[0] = ch.pipeline().get(FrontHandler.class);
+        String id = front[0].connectionId();
+        assertThat(front[0].peer()).isEqualTo("127.0.0.2:40017");
+        assertThat(front[0].connectionId()).isSameAs(id).as("built once while it keeps logging");
+        assertThat(Long.parseLong(id)).isPositive();
+    }
+
+    @Test
     void aSilentConnectionIsClosedAtItsIdleTimeoutAndActivityPushesTheTimeoutBack() throws Exception {
         EmbeddedChannel ch = accept(connections(settings(Duration.ofSeconds(5), 32 * 1024, 64 * 1024)));
         advance(Duration.ofSeconds(3));

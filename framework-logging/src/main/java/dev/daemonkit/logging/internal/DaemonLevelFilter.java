@@ -58,7 +58,30 @@ public final class DaemonLevelFilter extends TurboFilter {
     }
 
     @Override
+    public void start() {
+        super.start();
+        LogContext.filterRunning(true);
+    }
+
+    @Override
+    public void stop() {
+        LogContext.filterRunning(false);
+        super.stop();
+    }
+
+    @Override
     public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
+        FilterReply reply = decideLevels(marker, logger, level, format);
+        // A line will be built: give it the context keys that are only built when needed.
+        if (format != null
+                && reply != FilterReply.DENY
+                && (reply == FilterReply.ACCEPT || level.isGreaterOrEqual(logger.getEffectiveLevel()))) {
+            LogContext.fill();
+        }
+        return reply;
+    }
+
+    private FilterReply decideLevels(Marker marker, Logger logger, Level level, String format) {
         if (!isStarted()) {
             return FilterReply.NEUTRAL;
         }

@@ -1,5 +1,6 @@
 package dev.daemonkit.timers.internal;
 
+import dev.daemonkit.timers.TaskRunner;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -26,6 +27,9 @@ public class TimerOwner {
     final Wheel wheel;
     final TimerOwner parent;
     final LatenessRecorder lateness;
+    /** Runs this owner's tasks, or null: they run as they are. */
+    final TaskRunner runner;
+
     private final String name;
     volatile boolean closed;
     // Live timers of this owner and of its descendants on this wheel. Written only by the wheel's
@@ -38,6 +42,11 @@ public class TimerOwner {
      * @param lateness where expiries are recorded (shared by an owner and its descendants); or null
      */
     public TimerOwner(Wheel wheel, TimerOwner parent, String name, LatenessRecorder lateness) {
+        this(wheel, parent, name, lateness, null);
+    }
+
+    /** @param runner runs each of this owner's tasks (e.g. in its logging context); or null */
+    public TimerOwner(Wheel wheel, TimerOwner parent, String name, LatenessRecorder lateness, TaskRunner runner) {
         if (parent != null && parent.wheel != wheel) {
             throw new IllegalArgumentException("parent owner '" + parent.name + "' is on another wheel");
         }
@@ -45,6 +54,7 @@ public class TimerOwner {
         this.parent = parent;
         this.name = name;
         this.lateness = lateness;
+        this.runner = runner;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.daemonkit.timers.internal;
 
+import dev.daemonkit.timers.TaskRunner;
 import dev.daemonkit.timers.TimerWheelSettings;
 import java.time.Duration;
 import java.util.HashMap;
@@ -52,10 +53,21 @@ public final class Wheel {
          * time. Called on the wheel's thread.
          */
         void wakeAt(long deadlineNanos);
+
+        /**
+         * Whether one-shot timers scheduled on the wheel's thread may wait in a list until the
+         * current turn of the host's thread ends (see {@link Wheel#flushDeferred}): true for an
+         * event loop, which then runs the flush that {@link #execute} queues after the task or
+         * event that scheduled them.
+         */
+        default boolean defersLinks() {
+            return false;
+        }
     }
 
     final Host host;
     final LongSupplier clock;
+    private final TimerNodeFactory nodes;
     private final long tickNanos;
     private final int tickShift; // >= 0 when the tick is a power of two nanoseconds
     private final long tickMagic; // otherwise floor((2^64 - 1) / tickNanos), for division by multiplication
@@ -66,6 +78,24 @@ public final class Wheel {
     private final byte[] levelOfBit; // level of a deadline whose highest bit differing from base is i
     private final SlotHead[] heads;
     private final long[] occupied;
+    /**
+     * One-shot timers scheduled on the wheel's thread in the current turn, not yet in a slot: their
+     * {@code deadline} holds the delay (see {@link #encodeDelay}) until {@link #flushDeferred} reads
+     * the clock once for all of them. Its occupancy bit lies past the slots' and is never searched.
+     */
+    private final SlotHead deferred;
+
+    private final boolean defers;
+    private final Runnable flush = this::flushDeferred;
+    private boolean flushQueued;
+    /** Timers put in the turn's list since its last flush, cancelled ones included. */
+    private int deferredSinceFlush;
+
+    /**
+     * A task that schedules many timers (a batch, a broadcast) links them every this many, so that
+     * none waits for the end of a long turn: its delay counts from at most 63 schedules later.
+     */
+    static final int DEFER_LIMIT = 64;
 
     /** Last tick processed; while tick t is processed, t. Deadlines link relative to it. */
     private long base;
@@ -83,7 +113,13 @@ public final class Wheel {
     private Map<TimerNode, Long> parkedPlain;
 
     public Wheel(TimerWheelSettings settings, LongSupplier clock, Host host) {
+        this(settings, clock, host, TimerNodeFactory.PLAIN);
+    }
+
+    /** @param nodes makes the plain one-shot nodes (the common case), see {@link TimerNodeFactory} */
+    public Wheel(TimerWheelSettings settings, LongSupplier clock, Host host, TimerNodeFactory nodes) {
         this.host = host;
+        this.nodes = nodes;
         this.clock = clock;
         this.tickNanos = settings.tickNanos();
         this.tickShift = Long.bitCount(tickNanos) == 1 ? Long.numberOfTrailingZeros(tickNanos) : -1;
@@ -100,7 +136,9 @@ public final class Wheel {
         for (int i = 0; i < slots; i++) {
             heads[i] = new SlotHead(i);
         }
-        this.occupied = new long[(slots + 63) >>> 6];
+        this.deferred = new SlotHead(slots);
+        this.occupied = new long[(slots + 1 + 63) >>> 6];
+        this.defers = host.defersLinks();
         // Tick 0 counts as processed, and tick 1 starts now: a deadline of "now" fires on the first expire.
         this.originNanos = clock.getAsLong() - tickNanos;
     }
@@ -111,6 +149,12 @@ public final class Wheel {
     public TimerNode schedule(TimerOwner owner, long delayNanos, Runnable task, long periodNanos, boolean fixedRate) {
         if (owner.closed) {
             return new TimerNode(owner, null);
+        }
+        if (defers && periodNanos == 0) {
+            int encoded = encodeDelay(clampDelay(delayNanos));
+            if (encoded >= 0) {
+                return defer(nodes.newTimer(owner, task), encoded);
+            }
         }
         long due = clock.getAsLong() + clampDelay(delayNanos);
         long tick = ceilTick(due);
@@ -123,7 +167,7 @@ public final class Wheel {
             node = new ExtendedTimerNode(owner, task, due, periodNanos, fixedRate);
             tick = Math.min(tick, base + SPAN_TICKS);
         } else {
-            node = new TimerNode(owner, task);
+            node = nodes.newTimer(owner, task);
         }
         attach(node, tick);
         return node;
@@ -169,6 +213,9 @@ public final class Wheel {
     }
 
     private void linkAt(TimerNode node, long dueNanos) {
+        if (deferred.next != deferred) {
+            linkDeferred();
+        }
         long tick = Math.max(ceilTick(dueNanos), base + 1);
         if (tick - base > SPAN_TICKS) {
             tick = base + SPAN_TICKS;
@@ -182,8 +229,113 @@ public final class Wheel {
         attach(node, tick);
     }
 
+    // ---- timers scheduled in the current turn (event loops only) ----
+
+    /**
+     * Fast path of a one-shot timer scheduled on the wheel's thread: appended to the turn's list,
+     * without reading the clock (~25 ns here, as much as the rest of a schedule and cancel). The
+     * delay then counts from the flush at the end of the turn, never from before the call, so the
+     * timer is never early; a timer cancelled in the same turn (a request's timeout) never reads the
+     * clock nor touches a slot.
+     */
+    private TimerNode defer(TimerNode node, int encodedDelay) {
+        node.deadline = encodedDelay;
+        SlotHead head = deferred;
+        TimerNode tail = head.prev;
+        node.prev = tail;
+        node.next = head;
+        tail.next = node;
+        head.prev = node;
+        pending++;
+        node.owner.addPending(1);
+        if (++deferredSinceFlush >= DEFER_LIMIT) {
+            linkDeferred();
+        } else if (!flushQueued) {
+            flushQueued = true;
+            host.execute(flush);
+        }
+        return node;
+    }
+
+    /**
+     * Wheel thread: links the timers of the turn's list into their slots, their delays counted from
+     * now (one clock read for all). Runs when the host's turn ends, and before anything else links a
+     * node, so that timers of one tick keep the order in which they were scheduled.
+     */
+    public void flushDeferred() {
+        flushQueued = false;
+        linkDeferred();
+    }
+
+    /** The flush without forgetting the queued one: one flush task per turn, however many links. */
+    private void linkDeferred() {
+        deferredSinceFlush = 0;
+        SlotHead head = deferred;
+        TimerNode n = head.next;
+        if (n == head) {
+            return;
+        }
+        head.prev.next = null;
+        head.next = head;
+        head.prev = head;
+        occupied[head.index >>> 6] &= ~(1L << head.index);
+        long now = clock.getAsLong();
+        long min = base + 1;
+        long first = Long.MAX_VALUE;
+        while (n != null) {
+            TimerNode following = n.next;
+            if (n.owner.closed) {
+                n.next = null;
+                n.prev = null;
+                TimerNode.TASK.set(n, (Runnable) null);
+                deadLinked--;
+            } else {
+                long tick = Math.max(ceilTick(now + decodeDelay(n.deadline)), min);
+                link(n, tick);
+                first = Math.min(first, tick);
+            }
+            n = following;
+        }
+        if (first < wakeTick && !processing) {
+            wakeTick = first;
+            host.wakeAt(tickStartNanos(first));
+        }
+    }
+
+    /**
+     * A delay in the 32 bits a node has: two bits of unit and a value rounded up to it (so never
+     * early): nanoseconds below 0.5 s, 1.024 us units below 9 minutes, 131 us below 19 hours; -1
+     * beyond, where the timer takes the clock at once.
+     */
+    static int encodeDelay(long delayNanos) {
+        if (delayNanos < 1L << 29) {
+            return (int) (delayNanos << 2);
+        }
+        long us = (delayNanos + (1L << 10) - 1) >>> 10;
+        if (us < 1L << 29) {
+            return (int) ((us << 2) | 1);
+        }
+        long coarse = (delayNanos + (1L << 17) - 1) >>> 17;
+        if (coarse < 1L << 29) {
+            return (int) ((coarse << 2) | 2);
+        }
+        return -1;
+    }
+
+    static long decodeDelay(int encoded) {
+        long value = encoded >>> 2;
+        return switch (encoded & 3) {
+            case 0 -> value;
+            case 1 -> value << 10;
+            default -> value << 17;
+        };
+    }
+
     /** Links a live node and counts it. */
     private void attach(TimerNode node, long tick) {
+        if (deferred.next != deferred) {
+            linkDeferred(); // keeps the order of scheduling within a tick
+        }
         link(node, tick);
         pending++;
         node.owner.addPending(1);
@@ -245,6 +397,7 @@ public final class Wheel {
      * @return the number of tasks run
      */
     public int expire(long nowNanos) {
+        linkDeferred();
         long target = floorTick(nowNanos);
         int fired = 0;
         processing = true;
@@ -261,6 +414,7 @@ public final class Wheel {
             }
         } finally {
             processing = false;
+            recordLateness();
         }
         long next = nextWorkTick(base + 1);
         wakeTick = next;
@@ -294,7 +448,7 @@ public final class Wheel {
                 if (n.owner.closed) {
                     n.next = null;
                     n.prev = null;
-                    TimerNode.TASK.set(n, null);
+                    TimerNode.TASK.set(n, (Runnable) null);
                     deadLinked--;
                     if (parkedPlain != null) {
                         parkedPlain.remove(n);
@@ -322,7 +476,7 @@ public final class Wheel {
             detach(n);
             Runnable task = n.task;
             if (task == null || n.owner.closed) {
-                TimerNode.TASK.set(n, null);
+                TimerNode.TASK.set(n, (Runnable) null);
                 continue;
             }
             if (parkedDue != null && ceilTick(parkedDue) > t) {
@@ -343,7 +497,7 @@ public final class Wheel {
             } else {
                 record(n.owner, tickLateness);
             }
-            if (!TimerNode.TASK.compareAndSet(n, task, null)) {
+            if (!TimerNode.TASK.compareAndSet(n, task, (Runnable) null)) {
                 continue; // cancelled from another thread a moment ago
             }
             fired++;
@@ -374,16 +528,39 @@ public final class Wheel {
         }
     }
 
-    private static void record(TimerOwner owner, long latenessNanos) {
+    /** Lateness waits here and is recorded a batch at a time (see {@link LatenessRecorder#recordAll}). */
+    private final long[] latenessBatch = new long[64];
+
+    private LatenessRecorder latenessOf;
+    private int latenessCount;
+
+    private void record(TimerOwner owner, long latenessNanos) {
         LatenessRecorder r = owner.lateness;
-        if (r != null) {
-            r.record(latenessNanos);
+        if (r == null) {
+            return;
+        }
+        if (r != latenessOf || latenessCount == latenessBatch.length) {
+            recordLateness();
+            latenessOf = r;
+        }
+        latenessBatch[latenessCount++] = latenessNanos;
+    }
+
+    private void recordLateness() {
+        if (latenessCount > 0) {
+            latenessOf.recordAll(latenessBatch, latenessCount);
+            latenessCount = 0;
         }
     }
 
     private static void run(TimerOwner owner, Runnable task) {
         try {
-            task.run();
+            TaskRunner runner = owner.runner;
+            if (runner == null) {
+                task.run();
+            } else {
+                runner.run(task);
+            }
         } catch (Throwable e) {
             // The wheel must outlive any one task: it also runs every other daemon's timers on this loop.
             log.warn("timer task of '{}' threw; the wheel and the other timers go on", owner.name(), e);
@@ -463,7 +640,7 @@ public final class Wheel {
                 TimerNode following = n.next;
                 if (n.owner.closed) {
                     unlink(n);
-                    TimerNode.TASK.set(n, null);
+                    TimerNode.TASK.set(n, (Runnable) null);
                     deadLinked--;
                 }
                 n = following;

@@ -26,6 +26,23 @@ class TickArithmeticProperties {
                 .isGreaterThanOrEqualTo(Math.min(nanos, origin + expected * tickNanos));
     }
 
+    /** A delay kept in a node's 32 bits until its turn ends is never shorter, and at most one unit longer. */
+    @Property(tries = 3000)
+    void anEncodedDelayIsNeverShorterAndAtMostOneUnitLonger(
+            @ForAll @LongRange(min = 0, max = 1L << 47) long delayNanos) {
+        int encoded = Wheel.encodeDelay(delayNanos);
+        if (encoded == -1) { // beyond ~19.5 hours the timer reads the clock at once
+            assertThat(delayNanos).isGreaterThan((1L << 46) - (1L << 17));
+            return;
+        }
+        assertThat(encoded).isNotNegative();
+        long decoded = Wheel.decodeDelay(encoded);
+        long unit = 1L << new int[] {0, 10, 17}[encoded & 3];
+        assertThat(decoded).isGreaterThanOrEqualTo(delayNanos).isLessThan(delayNanos + unit);
+        assertThat(unit)
+                .isLessThanOrEqualTo(delayNanos < 1L << 29 ? 1 : delayNanos < (1L << 39) - 1024 ? 1024 : 1L << 17);
+    }
+
     static final class NoHost implements Wheel.Host {
         @Override
         public boolean inHostThread() {
