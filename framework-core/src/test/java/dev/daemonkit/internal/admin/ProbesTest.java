@@ -95,8 +95,7 @@ class ProbesTest {
 
         assertThat(get(handler, "/health/ready"))
                 .isEqualTo(new Answer(
-                        503,
-                        "not ready: 1 of 1 daemon(s) not RUNNING (GET /health or bin/daemonkit status names them)\n"));
+                        503, "not ready: 1 of 1 daemon(s) not RUNNING or degraded (GET /health names them and why)\n"));
         assertThat(get(handler, "/health/started").status()).isEqualTo(200);
         launcher.startDaemon("line-echo").get(10, TimeUnit.SECONDS);
         assertThat(get(handler, "/health/ready").status()).isEqualTo(200);
