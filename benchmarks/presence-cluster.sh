@@ -11,7 +11,7 @@
 # online and idle (chat rate 0); (after - before) summed over the launchers / users.
 #
 #   benchmarks/presence-cluster.sh
-#   USERS=10000 ROOM_SIZE=20 RATE=0.1 DURATION=60s benchmarks/presence-cluster.sh
+#   USERS=10000 ROOM_SIZE=20 RATE=0.1 DURATION=60s REDIS_TIMEOUT="10 s" benchmarks/presence-cluster.sh
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 USERS=${USERS:-10000}
@@ -20,6 +20,9 @@ RATE=${RATE:-0.1}
 DURATION=${DURATION:-60s}
 SOURCES=${SOURCES:-4}
 REDIS_PORT=${REDIS_PORT:-16479}
+# The daemon's default is 2 s; on a starved machine a cold launcher's first login burst can take longer (those
+# LOGINs are refused: ERR unavailable, counted in the stats line), which skews heap per online user.
+REDIS_TIMEOUT=${REDIS_TIMEOUT:-2 s}
 command -v redis-server >/dev/null || { echo "redis-server is needed (apt-get install redis-server)" >&2; exit 2; }
 SERVER_JVM="-Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:+UseG1GC"
 BOTS_JVM="-Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:+UseG1GC"
@@ -35,7 +38,8 @@ daemonkit.connections.reserve = 400
 daemons.presence {
   listen = "127.0.0.1:$port", listen-http = "127.0.0.1:$((port + 80))", max-connections = 19500
   broker = $broker
-  redis { address = "127.0.0.1:$REDIS_PORT", key-prefix = "bench-$name" }
+  stats-interval = 10 s
+  redis { address = "127.0.0.1:$REDIS_PORT", key-prefix = "bench-$name", command-timeout = $REDIS_TIMEOUT }
 }
 CONF
   # Every launcher of the cluster shares one key prefix: that is what makes them one service.
@@ -62,15 +66,25 @@ measure() {   # LABEL TARGETS NAMES...: heap per user (idle users), then the cha
   local label=$1 targets=$2; shift 2
   local before=() after=() total=0
   for n in "$@"; do before+=("$(heap_used_kb "$(java_pid "$n")")"); done
-  run_bots "$work/$label-idle.out" "$targets" --chat-rate 0 --duration 12s --report 12s &
+  if [ "$label" = cluster ]; then
+    echo "redis before the users: $(redis-cli -p "$REDIS_PORT" info memory | grep -E '^used_memory:' | tr -d '\r')"
+  fi
+  # Idle long enough that they are all still online while the heap (jcmd is slow on a busy machine) and Redis are read.
+  run_bots "$work/$label-idle.out" "$targets" --chat-rate 0 --duration 40s --report 40s &
   local idle=$!
   for _ in $(seq 1 1200); do grep -q "^logged in" "$work/$label-idle.out" 2>/dev/null && break; sleep 0.1; done
   grep "^logged in" "$work/$label-idle.out"
   sleep 2
+  if [ "$label" = cluster ]; then
+    echo "redis with $USERS users online: $(redis-cli -p "$REDIS_PORT" info memory | grep -E '^used_memory:' | tr -d '\r'), keys: $(redis-cli -p "$REDIS_PORT" dbsize)"
+  fi
   local i=0
   for n in "$@"; do after+=("$(heap_used_kb "$(java_pid "$n")")"); total=$((total + after[i] - before[i])); i=$((i + 1)); done
+  local still; still=$(grep -c "^" "$work/$label-idle.out")
   wait $idle || true
   echo "$label: heap used before ${before[*]} KB, with $USERS users online ${after[*]} KB: $((total * 1024 / USERS)) bytes per online user"
+  [ "$still" -le 2 ] || echo "$label: WARNING the idle run printed more than its login line before the heap was read"
+  grep -E "^result" "$work/$label-idle.out" || true
   echo "$label: $USERS users in rooms of $ROOM_SIZE chatting at $RATE msg/s each for $DURATION"
   run_bots "$work/$label-chat.out" "$targets" --chat-rate "$RATE" --duration "$DURATION" --report 10s
   grep -v "^bots:" "$work/$label-chat.out"
@@ -88,6 +102,7 @@ echo "redis: $(redis-cli -p "$REDIS_PORT" info memory | grep '^used_memory_human
 $(redis-cli -p "$REDIS_PORT" info stats | grep -E '^(total_commands_processed|instantaneous_ops_per_sec)' | tr -d '\r' | tr '\n' ' ')"
 echo "redis CPU (user+sys seconds over the whole cluster run): $(ps -o times= -p "$(pgrep -f "redis-server 127.0.0.1:$REDIS_PORT" | head -n 1)")"
 for n in a b; do
+  echo "launcher $n, last stats line: $(grep -h ' online in ' "$work/$n/logs/presence.log" | tail -1 | sed 's/.* - //')"
   echo "launcher $n: LEAK reports $(grep -c 'LEAK:' "$work/$n"/logs/*.log | awk -F: '{ s += $NF } END { print s }'), warnings: $(grep -c 'WARN' "$work/$n/logs/presence.log" || true)"
   kill -TERM "$(java_pid "$n")" 2>/dev/null || true
 done

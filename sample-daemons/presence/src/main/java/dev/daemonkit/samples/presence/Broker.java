@@ -52,6 +52,11 @@ interface Broker {
     /** The answer to {@code ROOMS} (without "OK ROOMS"). */
     CompletionStage<String> rooms();
 
+    /** Figures for the daemon's periodic stats line (starting with "; "), or "" when there is nothing to add. */
+    default String stats() {
+        return "";
+    }
+
     /** The daemon stopped: let go of every connection and key. Called once. */
     default void close() {}
 }

@@ -79,14 +79,15 @@ public final class PresencePlugin implements DaemonPlugin {
                                 daemon.log()
                                         .info(
                                                 "{} online in {} rooms; in the last {}: {} commands, {} events delivered, {} timed out,"
-                                                        + " {} disconnected for not reading",
+                                                        + " {} disconnected for not reading{}",
                                                 presence.online(),
                                                 presence.roomCount(),
                                                 Session.human(settings.statsInterval()),
                                                 commands - last[0],
                                                 delivered - last[1],
                                                 timedOut - last[3],
-                                                slow - last[2]);
+                                                slow - last[2],
+                                                presence.broker().stats());
                             }
                             last[0] = commands;
                             last[1] = delivered;

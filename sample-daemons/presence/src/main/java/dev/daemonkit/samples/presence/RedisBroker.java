@@ -177,6 +177,9 @@ final class RedisBroker implements Broker {
     final LongAdder lost = new LongAdder();
 
     final LongAdder announcedTimeouts = new LongAdder();
+    /** LOGINs refused because Redis did not answer the claim (slower than command-timeout, or gone meanwhile). */
+    final LongAdder claimsFailed = new LongAdder();
+
     private final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
     private final List<Timeout> tasks = new ArrayList<>();
 
@@ -512,7 +515,12 @@ final class RedisBroker implements Broker {
                 .<Long>evalsha(sha(CLAIM), ScriptOutputType.INTEGER, new String[] {names}, name, id, launcherKeyPrefix)
                 .thenApply(ok -> ok == 1L
                         ? null
-                        : "name-taken " + name + " is online already (on another launcher): choose another name");
+                        : "name-taken " + name + " is online already (on another launcher): choose another name")
+                .whenComplete((refusal, failed) -> {
+                    if (failed != null) {
+                        claimsFailed.increment();
+                    }
+                });
     }
 
     @Override
@@ -611,6 +619,13 @@ final class RedisBroker implements Broker {
                 lost.increment();
             }
         });
+    }
+
+    @Override
+    public String stats() {
+        return "; Redis " + (up ? "up" : "unreachable") + ", events lost on the way to it " + lost.sum()
+                + ", logins refused for want of its answer " + claimsFailed.sum() + ", dead launchers' memberships"
+                + " announced " + announcedTimeouts.sum();
     }
 
     @Override

@@ -238,8 +238,8 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
                     } else if (!closing) {
                         String why = refusal != null
                                 ? refusal
-                                : "unavailable the name could not be checked with the other launchers (" + failed
-                                        + "): try again shortly";
+                                : "unavailable the name could not be checked with the other launchers: Redis did not"
+                                        + " answer in time (redis.command-timeout); try again shortly";
                         int sp = why.indexOf(' ');
                         reply("ERR", why.substring(0, sp), why.substring(sp + 1));
                     }
@@ -287,6 +287,9 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         then.accept(value, failed);
         while (!waiting && held != null && !held.isEmpty()) {
             onLine(held.poll());
+        }
+        if (!waiting) {
+            held = null; // ~100 bytes an online user would otherwise keep (most LOGINs arrive with a JOIN behind them)
         }
         ctx.flush();
         if (!waiting && !closing) {
