@@ -330,7 +330,8 @@ public final class DaemonInstance {
         return plugin;
     }
 
-    void degraded(String reason) {
+    /** What {@code DaemonContext.degraded} sets: why the running daemon cannot do all its work, or null. */
+    public void degraded(String reason) {
         degraded = reason;
     }
 
