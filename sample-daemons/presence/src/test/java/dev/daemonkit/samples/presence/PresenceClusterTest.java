@@ -3,6 +3,8 @@ package dev.daemonkit.samples.presence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.daemonkit.testkit.TestLauncher;
 import io.lettuce.core.RedisClient;
 import io.netty.handler.codec.dns.DnsRecord;
@@ -154,6 +156,12 @@ class PresenceClusterTest {
     void faultRedisDiesMidSessionRoomsServeLocallyThenSpanLaunchersAgainWithoutRestart() throws Exception {
         TestLauncher a = launcher();
         TestLauncher b = launcher();
+        // The daemons' log lines (logger daemon.presence, shared by both launchers in this JVM).
+        ch.qos.logback.classic.Logger daemonLog =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("daemon.presence");
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        daemonLog.addAppender(logged);
         try (Client alice = Client.line(a.address("presence", "listen"));
                 Client amy = Client.line(a.address("presence", "listen"));
                 Client bob = Client.line(b.address("presence", "listen"))) {
@@ -184,6 +192,21 @@ class PresenceClusterTest {
             bob.expect(l -> l.equals("EVENT MSG lobby alice after"));
             assertThat(bob.request("SAY lobby back")).isEqualTo("OK SAY lobby");
             alice.expect(l -> l.equals("EVENT MSG lobby bob back"));
+            // However many reconnect attempts the outage took: each launcher logged its start once and its end once.
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() ->
+                            assertThat(count(logged, "is reachable again")).isEqualTo(2));
+            assertThat(count(logged, "unreachable since")).isEqualTo(2);
+        } finally {
+            daemonLog.detachAppender(logged);
+        }
+    }
+
+    private static long count(ListAppender<ILoggingEvent> logged, String text) {
+        synchronized (logged) { // AppenderBase.doAppend holds the appender's lock while it adds
+            return logged.list.stream()
+                    .filter(e -> e.getFormattedMessage().contains(text))
+                    .count();
         }
     }
 
