@@ -17,7 +17,7 @@ CHAT_RATE=${CHAT_RATE:-0.001}   # 10,000 users x 0.001 = 10 messages/s, each to 
 DURATION=${DURATION:-30s}
 
 mkdir -p "$work/plugins" "$work/logs"
-cp "$dist/plugins/presence.jar" "$work/plugins/"
+cp -r "$dist/plugins/presence" "$work/plugins/"
 cat > "$work/daemonkit.conf" <<CONF
 daemonkit.admin.enabled = false
 daemonkit.logging.console.enabled = false

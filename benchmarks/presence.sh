@@ -19,7 +19,7 @@ SOURCES=${SOURCES:-4}
 LONG=${LONG:-0}
 dist="$root/distribution/target/daemonkit"
 bots="$root/benchmarks/bots/target/bots.jar"
-if [ ! -x "$dist/bin/daemonkit" ] || [ ! -f "$dist/plugins/presence.jar" ] || [ ! -f "$bots" ]; then
+if [ ! -x "$dist/bin/daemonkit" ] || [ ! -f "$dist/plugins/presence/presence.jar" ] || [ ! -f "$bots" ]; then
   (cd "$root" && mvn -B -q -DskipTests package)
 fi
 SERVER_JVM="-Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:+UseG1GC -Xlog:gc:file=${TMPDIR:-/tmp}/presence-server-gc.log"
@@ -30,7 +30,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 mkdir -p "$work/plugins" "$work/logs"
-cp "$dist/plugins/presence.jar" "$work/plugins/"
+cp -r "$dist/plugins/presence" "$work/plugins/"
 cat > "$work/daemonkit.conf" <<CONF
 daemonkit.admin.enabled = false
 daemonkit.logging.console.enabled = false

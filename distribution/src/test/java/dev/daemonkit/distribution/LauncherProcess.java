@@ -56,11 +56,17 @@ final class LauncherProcess implements AutoCloseable {
         // These tests are about the launcher: keep only the echo/daytime sample, so the other samples'
         // fixed ports (which a developer may be using) cannot interfere. Their own modules test them.
         // Jars a developer dropped into target/daemonkit/plugins (README walkthrough) are never kept.
-        Set<String> kept = allPlugins ? Set.of("echo.jar", "cache.jar", "presence.jar") : Set.of("echo.jar");
+        // presence is a folder (its jar and the libraries of its Redis broker).
+        Set<String> kept = allPlugins ? Set.of("echo.jar", "cache.jar", "presence") : Set.of("echo.jar");
         try (Stream<Path> plugins = Files.list(home.resolve("plugins"))) {
             for (Path p : plugins.toList()) {
                 if (!kept.contains(p.getFileName().toString())) {
-                    Files.delete(p);
+                    try (Stream<Path> tree = Files.walk(p)) {
+                        for (Path f :
+                                tree.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                            Files.delete(f);
+                        }
+                    }
                 }
             }
         }

@@ -43,11 +43,23 @@ class TarballIT {
                 .toList();
         assertThat(entries)
                 .allMatch(
-                        e -> e.matches("(bin|lib|bench|plugins|conf|systemd)/[^/]+|LICENSE|CHANGELOG.md"),
+                        e -> e.matches("(bin|lib|bench|plugins|conf|systemd)/[^/]+|plugins/presence/[^/]+\\.jar"
+                                + "|LICENSE|CHANGELOG.md"),
                         "top folders");
         assertThat(entries).contains("LICENSE", "CHANGELOG.md");
-        assertThat(entries.stream().filter(e -> e.startsWith("plugins/")))
-                .containsExactlyInAnyOrder("plugins/echo.jar", "plugins/cache.jar", "plugins/presence.jar");
+        assertThat(entries.stream().filter(e -> e.startsWith("plugins/") && !e.startsWith("plugins/presence/")))
+                .containsExactlyInAnyOrder("plugins/echo.jar", "plugins/cache.jar");
+        // presence brings its Redis broker's libraries in its own folder; the launcher's lib/ holds none of them,
+        // nor any Netty module the framework shares (those come from lib/ only).
+        List<String> presence = entries.stream()
+                .filter(e -> e.startsWith("plugins/presence/"))
+                .map(e -> e.substring("plugins/presence/".length()))
+                .toList();
+        assertThat(presence)
+                .contains("presence.jar", "lettuce-core-7.7.0.RELEASE.jar", "netty-resolver-dns-4.2.18.Final.jar")
+                .noneMatch(j -> j.matches("netty-(common|buffer|transport|handler|codec|codec-base|resolver)-[0-9].*"));
+        assertThat(entries)
+                .noneMatch(e -> e.startsWith("lib/") && e.matches("lib/(lettuce|reactor|netty-resolver-dns).*"));
         assertThat(entries.stream().filter(e -> e.startsWith("conf/"))).containsExactly("conf/daemonkit.conf");
         assertThat(entries.stream().filter(e -> e.startsWith("systemd/")))
                 .containsExactlyInAnyOrder("systemd/daemonkit.service", "systemd/daemonkit.socket");

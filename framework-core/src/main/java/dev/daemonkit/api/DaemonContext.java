@@ -107,4 +107,13 @@ public interface DaemonContext {
      * Only the first call counts.
      */
     void fail(String reason, Throwable cause);
+
+    /**
+     * Reports that the daemon runs but cannot do all of its work (its backend is unreachable), or, with
+     * {@code null}, that it can again. While degraded, {@code GET /health} lists the daemon as
+     * {@code NAME RUNNING degraded: REASON} and answers 503, and {@code /health/ready} is not ready: a
+     * load balancer sends new clients to a launcher that is whole. Unlike {@link #fail}, nothing is
+     * closed or restarted. Safe from any thread; the last call wins.
+     */
+    void degraded(String reason);
 }

@@ -85,6 +85,9 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
 
     private long unloadWaitMillis = UNLOAD_WAIT_MILLIS;
     private final Path plugin;
+    /** Library jars installed beside the plugin's jar, in a plugin folder: {@link #bundling}. */
+    private final List<Path> libraries = new ArrayList<>();
+
     private String config = "";
     private boolean unloadCheck = true;
     private boolean perClass;
@@ -129,6 +132,32 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
                     + " (a folder made by mvn package needs the package phase: run the test with failsafe)");
         }
         return new TestLauncher(jarOrClasses.toAbsolutePath());
+    }
+
+    /**
+     * Installs the plugin as a plugin folder ({@code plugins/NAME/}) holding its jar and the jars that hold
+     * {@code libraryClasses}, the way a plugin that brings its own libraries ships: they are loaded by the plugin's
+     * class loader, never from the launcher's class path. Libraries the framework shares with plugins (Netty, Guice,
+     * Typesafe Config, SLF4J) come from the framework whatever the folder holds.
+     */
+    public TestLauncher bundling(Class<?>... libraryClasses) {
+        for (Class<?> c : libraryClasses) {
+            Path jar;
+            try {
+                jar = Path.of(
+                        c.getProtectionDomain().getCodeSource().getLocation().toURI());
+            } catch (URISyntaxException | NullPointerException e) {
+                throw new IllegalArgumentException("cannot find the jar " + c.getName() + " was loaded from", e);
+            }
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalArgumentException(
+                        c.getName() + " was loaded from " + jar + ", not a jar: bundle library jars only");
+            }
+            if (!libraries.contains(jar)) {
+                libraries.add(jar);
+            }
+        }
+        return this;
     }
 
     /**
@@ -236,6 +265,14 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
     /** The daemon's state as {@code bin/daemonkit status} shows it: {@code RUNNING}, {@code FAILED}, ... */
     public String state(String daemon) {
         return String.valueOf(daemon(daemon).state());
+    }
+
+    /**
+     * Why the running {@code daemon} reports itself degraded ({@code DaemonContext.degraded}: {@code GET /health} then
+     * shows it and {@code /health/ready} is 503), or null while it is whole.
+     */
+    public String degraded(String daemon) {
+        return daemon(daemon).degradedReason();
     }
 
     /**
@@ -484,6 +521,14 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
 
     /** Copies the plugin jar or folder of jars, or packs the classes folder as one jar (sorted entries, a manifest). */
     private void installPlugin(Path plugins) throws IOException {
+        if (!libraries.isEmpty()) {
+            String jar = Files.isRegularFile(plugin) ? plugin.getFileName().toString() : jarName(plugin);
+            Path folder = Files.createDirectories(plugins.resolve(jar.replaceFirst("\\.jar$", "")));
+            for (Path library : libraries) {
+                Files.copy(library, folder.resolve(library.getFileName()));
+            }
+            plugins = folder;
+        }
         if (Files.isRegularFile(plugin)) {
             Files.copy(plugin, plugins.resolve(plugin.getFileName()));
             return;

@@ -47,7 +47,9 @@ import org.HdrHistogram.Recorder;
 final class PresenceBots {
     static final String USAGE = """
             Usage: daemonkit-bench --mode presence [options]   simulated users of the presence daemon
-              --target HOST:PORT         the line protocol, loopback only (default 127.0.0.1:7100)
+              --target HOST:PORT[,...]   the line protocol, loopback only (default 127.0.0.1:7100); with
+                                         several (launchers sharing one Redis), each room's users are
+                                         spread over them, and cross-launcher latency is reported apart
               --users N                  simulated users (default 10000)
               --room-size N              users per room (default 20)
               --chat-rate R              messages per second per user (default 0.1)
@@ -63,7 +65,7 @@ final class PresenceBots {
             """;
 
     record Options(
-            InetSocketAddress target,
+            List<InetSocketAddress> targets,
             int users,
             int roomSize,
             double chatRate,
@@ -77,11 +79,23 @@ final class PresenceBots {
         int rooms() {
             return (users + roomSize - 1) / roomSize;
         }
+
+        /** User i joins room i % rooms; the k-th user of a room connects to target k % targets. */
+        int targetOf(long user) {
+            return (int) ((user / rooms()) % targets.size());
+        }
+
+        InetSocketAddress target() {
+            return targets.get(0);
+        }
     }
 
     private final Options o;
     private final PrintStream out;
     private final Recorder latency = new Recorder(3);
+    /** Deliveries from a user on another target (launcher) than the receiver's. */
+    private final Recorder crossLatency = new Recorder(3);
+
     private final LongAdder delivered = new LongAdder(); // MSG events received by a user other than the sender
     private final LongAdder sent = new LongAdder();
     private final LongAdder errors = new LongAdder();
@@ -192,7 +206,7 @@ final class PresenceBots {
                 o.roomSize(),
                 o.chatRate(),
                 o.pingInterval(),
-                o.target(),
+                o.targets(),
                 o.sourceAddresses(),
                 epoll ? "epoll" : "nio");
         Bootstrap b = new Bootstrap()
@@ -213,7 +227,7 @@ final class PresenceBots {
                             ch.pipeline().addLast(new LineBasedFrameDecoder(64 * 1024), new User(id));
                         }
                     })
-                    .connect(o.target(), source(i));
+                    .connect(o.targets().get(o.targetOf(i)), source(i));
             f.addListener(cf -> {
                 connecting.release();
                 if (!cf.isSuccess()) {
@@ -237,12 +251,14 @@ final class PresenceBots {
         chatting = true;
         TimeUnit.SECONDS.sleep(1); // every user's chat timer is running before the window opens
         latency.reset();
+        crossLatency.reset();
         delivered.reset();
         sent.reset();
         windowId = 1;
         long start = System.nanoTime();
         long end = start + o.duration().toNanos();
         Histogram total = new Histogram(3);
+        Histogram cross = new Histogram(3);
         Histogram interval = null;
         long lastDelivered = 0;
         long lastSent = 0;
@@ -281,6 +297,7 @@ final class PresenceBots {
         chatting = false;
         TimeUnit.SECONDS.sleep(2); // drain: messages of the window still on their way
         total.add(latency.getIntervalHistogram());
+        cross.add(crossLatency.getIntervalHistogram());
         long lost = 0;
         for (int r = 0; r < o.rooms(); r++) {
             long expected = windowSent.get(r) * Math.max(0, stayers[r] - 1);
@@ -324,10 +341,22 @@ final class PresenceBots {
                 r.silentDropped(),
                 timeoutEvents.sum(),
                 r.connectFailures());
+        if (o.targets().size() > 1) {
+            out.printf(
+                    Locale.ROOT,
+                    "cross-launcher: %,d deliveries from a user of another target, latency us p50 %d p99 %d p99.9 %d"
+                            + " max %d%n",
+                    cross.getTotalCount(),
+                    cross.getValueAtPercentile(50),
+                    cross.getValueAtPercentile(99),
+                    cross.getValueAtPercentile(99.9),
+                    cross.getMaxValue());
+        }
         out.printf(
                 Locale.ROOT,
                 "RESULT mode=presence users=%d delivered_s=%.0f p50_us=%d p99_us=%d max_us=%d lost=%d "
-                        + "errors=%d unexpected_closes=%d silent_dropped=%d%n",
+                        + "errors=%d unexpected_closes=%d silent_dropped=%d cross_p50_us=%d cross_p99_us=%d"
+                        + " cross_max_us=%d%n",
                 r.loggedIn(),
                 r.deliveredPerSecond(),
                 total.getValueAtPercentile(50),
@@ -336,7 +365,10 @@ final class PresenceBots {
                 lost,
                 r.errors(),
                 r.unexpectedCloses(),
-                r.silentDropped());
+                r.silentDropped(),
+                cross.getValueAtPercentile(50),
+                cross.getValueAtPercentile(99),
+                cross.getMaxValue());
         return r;
     }
 
@@ -358,6 +390,7 @@ final class PresenceBots {
     /** One simulated user, on one event loop. Sends {@code SAY ROOM w=WINDOW t=NANOS u=ID}. */
     private final class User extends ChannelInboundHandlerAdapter {
         private final int id;
+        private final int target;
         private final int room;
         private final boolean silent;
         private final byte[] sender;
@@ -367,6 +400,7 @@ final class PresenceBots {
 
         User(int id) {
             this.id = id;
+            this.target = o.targetOf(id);
             this.room = id % o.rooms();
             this.silent = isSilent(id);
             this.sender = (" u" + id + " ").getBytes(StandardCharsets.US_ASCII);
@@ -445,7 +479,14 @@ final class PresenceBots {
             }
             long sentAt = parseLong(line, tAt + 3);
             delivered.increment();
-            latency.recordValue(Math.max(0, (now - sentAt) / 1000));
+            long micros = Math.max(0, (now - sentAt) / 1000);
+            latency.recordValue(micros);
+            if (o.targets().size() > 1) {
+                int uAt = indexOf(line, " u"); // EVENT MSG rROOM uSENDER ...: the sender's name comes first
+                if (uAt >= 0 && o.targetOf(parseLong(line, uAt + 2)) != target) {
+                    crossLatency.recordValue(micros);
+                }
+            }
             if (line.getByte(wAt + 3) == '1') {
                 windowReceived.incrementAndGet(room);
             }
@@ -573,8 +614,12 @@ final class PresenceBots {
         if (ping.isZero() || report.isZero()) {
             throw new IllegalArgumentException("--ping-interval and --report must be longer than 0");
         }
+        List<InetSocketAddress> targets = new ArrayList<>();
+        for (String t : target.split(",")) {
+            targets.add(Settings.loopback(t.strip()));
+        }
         return new Options(
-                Settings.loopback(target),
+                List.copyOf(targets),
                 users,
                 roomSize,
                 chatRate,

@@ -35,4 +35,18 @@ class PresenceBotsTest {
         assertThatThrownBy(() -> PresenceBots.parse(new String[] {"--silent", "2"}))
                 .hasMessageContaining("must be between 0 and 1");
     }
+
+    @Test
+    void severalTargetsSplitEveryRoomOverThem() {
+        PresenceBots.Options o = PresenceBots.parse(
+                new String[] {"--target", "127.0.0.1:7100,127.0.0.1:7200", "--users", "100", "--room-size", "10"});
+        assertThat(o.targets()).hasSize(2);
+        for (int room = 0; room < o.rooms(); room++) {
+            int onFirst = 0;
+            for (int user = room; user < o.users(); user += o.rooms()) {
+                onFirst += o.targetOf(user) == 0 ? 1 : 0;
+            }
+            assertThat(onFirst).as("room %d", room).isEqualTo(5);
+        }
+    }
 }

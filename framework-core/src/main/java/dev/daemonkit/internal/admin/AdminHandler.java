@@ -342,7 +342,13 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         boolean ok = true;
         for (DaemonStatus v : launcher.daemons().statuses()) {
             ok &= v.state() == DaemonState.RUNNING;
-            sb.append(v.name()).append(' ').append(v.state()).append('\n');
+            sb.append(v.name()).append(' ').append(v.state());
+            String degraded = Probes.degraded(v);
+            if (degraded != null) {
+                ok = false;
+                sb.append(" degraded: ").append(degraded);
+            }
+            sb.append('\n');
         }
         for (String u : launcher.daemons().unresolved()) {
             ok = false;

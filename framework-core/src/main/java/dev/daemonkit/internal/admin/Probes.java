@@ -68,7 +68,7 @@ final class Probes {
         int down = launcher.daemons().unresolved().size();
         List<DaemonStatus> statuses = launcher.daemons().statuses();
         for (DaemonStatus s : statuses) {
-            if (s.state() != DaemonState.RUNNING) {
+            if (s.state() != DaemonState.RUNNING || degraded(s) != null) {
                 down++;
             }
         }
@@ -77,9 +77,16 @@ final class Probes {
                     false,
                     "not ready: " + down + " of "
                             + (statuses.size() + launcher.daemons().unresolved().size())
-                            + " daemon(s) not RUNNING (GET /health or bin/daemonkit status names them)\n");
+                            + " daemon(s) not RUNNING or degraded (GET /health names them and why)\n");
         }
         return new Answer(true, "ok\n");
+    }
+
+    /** Why a RUNNING daemon reports itself degraded ({@code DaemonContext.degraded}), or null. */
+    static String degraded(DaemonStatus s) {
+        return s.state() == DaemonState.RUNNING && s.instance() != null
+                ? s.instance().degradedReason()
+                : null;
     }
 
     /**

@@ -52,6 +52,8 @@ public final class DaemonInstance {
     private final InstanceContext context;
     private volatile long runningSinceMillis;
     private volatile String failure;
+    /** Why the daemon runs degraded ({@code DaemonContext.degraded}), or null while it is whole. */
+    private volatile String degraded;
     /** Set when this instance failed because an address of it could not be bound. */
     private volatile boolean bindFailed;
 
@@ -335,6 +337,16 @@ public final class DaemonInstance {
 
     public InstalledPlugin plugin() {
         return plugin;
+    }
+
+    /** What {@code DaemonContext.degraded} sets: why the running daemon cannot do all its work, or null. */
+    public void degraded(String reason) {
+        degraded = reason;
+    }
+
+    /** Why the running daemon is degraded ({@code DaemonContext.degraded}), or null while it is whole. */
+    public String degradedReason() {
+        return degraded;
     }
 
     public String failure() {

@@ -277,6 +277,11 @@ final class InstanceContext implements DaemonContext {
     }
 
     @Override
+    public void degraded(String reason) {
+        instance.degraded(reason);
+    }
+
+    @Override
     public void fail(String reason, Throwable cause) {
         instance.fail(reason, cause);
     }

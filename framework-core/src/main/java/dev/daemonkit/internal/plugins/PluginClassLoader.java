@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * One plugin's class loader. Parent-first for the plugin API and the libraries the framework shares
  * with plugins (Netty, Guice and its javax/jakarta.inject, Typesafe Config, SLF4J), so a plugin's
- * handlers and the framework agree on those types; child-first for everything else, so a plugin may
+ * handlers and the framework agree on those types (a class of those libraries the framework does not
+ * ship, such as Netty's DNS resolver, comes from the plugin's own jars); child-first for everything else, so a plugin may
  * bundle its own version of any other library. Framework internals are not delegated at all: a plugin
  * cannot reach {@code dev.daemonkit.internal}. Service files and {@code reference.conf} come from the
  * plugin's own jars only, so {@link java.util.ServiceLoader} finds the plugin's own providers.
@@ -62,7 +63,16 @@ public final class PluginClassLoader extends URLClassLoader {
             Class<?> c = findLoadedClass(name);
             if (c == null) {
                 if (isShared(name)) {
-                    c = framework.loadClass(name);
+                    try {
+                        c = framework.loadClass(name);
+                    } catch (ClassNotFoundException notShipped) {
+                        if (name.startsWith("dev.daemonkit.")) {
+                            throw notShipped; // the API is the framework's alone
+                        }
+                        // A module of a shared library the framework does not ship (Netty's DNS resolver, which
+                        // Lettuce needs): the plugin may bring it, built against the framework's version.
+                        c = findOwn(name, notShipped);
+                    }
                 } else {
                     try {
                         // The JDK's own classes always come from the JDK.
@@ -82,6 +92,17 @@ public final class PluginClassLoader extends URLClassLoader {
                 resolveClass(c);
             }
             return c;
+        }
+    }
+
+    private Class<?> findOwn(String name, ClassNotFoundException notShipped) throws ClassNotFoundException {
+        try {
+            return findClass(name);
+        } catch (ClassNotFoundException notInPlugin) {
+            throw new ClassNotFoundException(
+                    name + " is neither shipped by the framework nor in plugin " + pluginId + ". Bundle the module"
+                            + " that holds it (of the framework's version) in the plugin's folder.",
+                    notShipped);
         }
     }
 

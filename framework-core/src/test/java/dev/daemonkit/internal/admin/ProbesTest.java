@@ -95,11 +95,45 @@ class ProbesTest {
 
         assertThat(get(handler, "/health/ready"))
                 .isEqualTo(new Answer(
-                        503,
-                        "not ready: 1 of 1 daemon(s) not RUNNING (GET /health or bin/daemonkit status names them)\n"));
+                        503, "not ready: 1 of 1 daemon(s) not RUNNING or degraded (GET /health names them and why)\n"));
         assertThat(get(handler, "/health/started").status()).isEqualTo(200);
         launcher.startDaemon("line-echo").get(10, TimeUnit.SECONDS);
         assertThat(get(handler, "/health/ready").status()).isEqualTo(200);
+    }
+
+    @Test
+    void aDegradedDaemonMakesReady503AndHealthSaysWhyUntilItIsWholeAgain() throws Exception {
+        Jars.lineEcho(home.plugins());
+        Launcher launcher = home.start();
+        Probes handler = handler(launcher, null);
+
+        launcher.daemon("line-echo").degraded("backend at 127.0.0.1:6379 unreachable");
+
+        assertThat(get(handler, "/health/ready"))
+                .isEqualTo(new Answer(
+                        503, "not ready: 1 of 1 daemon(s) not RUNNING or degraded (GET /health names them and why)\n"));
+        assertThat(get(handler, "/health/live").status()).isEqualTo(200);
+        EmbeddedChannel ch = new EmbeddedChannel(new AdminHandler(launcher, null, handler, "s3cret", () -> {}));
+        try {
+            DefaultFullHttpRequest request =
+                    new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/health");
+            request.headers().set("Authorization", "Bearer s3cret");
+            ch.writeInbound(request);
+            ch.runPendingTasks();
+            FullHttpResponse response = ch.readOutbound();
+            try {
+                assertThat(response.status().code()).isEqualTo(503);
+                assertThat(response.content().toString(StandardCharsets.UTF_8))
+                        .isEqualTo("unhealthy\nline-echo RUNNING degraded: backend at 127.0.0.1:6379 unreachable\n");
+            } finally {
+                response.release();
+            }
+        } finally {
+            ch.finishAndReleaseAll();
+        }
+
+        launcher.daemon("line-echo").degraded(null);
+        assertThat(get(handler, "/health/ready")).isEqualTo(new Answer(200, "ok\n"));
     }
 
     @Test

@@ -43,6 +43,12 @@ final class Presence {
     /** The last ROOMS answer and when it was made (reused for a moment when there are many rooms). */
     private volatile Answer roomsAnswer;
 
+    /**
+     * Where names and rooms meet other launchers': {@link MemoryBroker} unless {@link #broker(Broker)} set another
+     * before the first connection.
+     */
+    private Broker broker = new MemoryBroker(this);
+
     /** Commands executed: the daemon's request counter (daemonkit_requests_total). */
     final RequestCounter commands;
 
@@ -73,8 +79,33 @@ final class Presence {
         this.nanoClock = nanoClock;
     }
 
+    /** Sets the broker; in configure, before any connection. */
+    void broker(Broker b) {
+        this.broker = b;
+    }
+
+    Broker broker() {
+        return broker;
+    }
+
+    /** The room named {@code name} while it has members on this launcher, else null. */
+    Room room(String name) {
+        return rooms.get(name);
+    }
+
+    /** The names online on this launcher (a snapshot; for the broker's resync). */
+    java.util.Set<String> onlineNames() {
+        return java.util.Set.copyOf(online.keySet());
+    }
+
+    /** The session online here as {@code name}, or null. */
+    Session session(String name) {
+        return online.get(name);
+    }
+
     /** Called once when the daemon has stopped (every connection closed), from any thread: see {@link Fanout#close}. */
     void stopped() {
+        broker.close();
         for (Fanout f : fanouts) {
             f.close();
         }

@@ -37,6 +37,14 @@ public final class PresencePlugin implements DaemonPlugin {
         daemon.eventLoops().forEach(loops::add);
         Presence presence =
                 new Presence(settings, daemon.log(), loops, daemon.timers(), System::nanoTime, daemon.requests());
+        if (settings.broker().isRedis()) {
+            // Binds once the first connection attempt has ended: a Redis that is up is joined before the first user
+            // arrives; one that is down does not keep this launcher's users out (they are served here, degraded).
+            RedisBroker broker = new RedisBroker(
+                    presence, settings.broker(), daemon.log(), daemon.eventLoops(), daemon.timers(), daemon::degraded);
+            presence.broker(broker);
+            daemon.readyWhen(broker.start());
+        }
         daemon.onStopped(presence::stopped);
         Map<String, WebHandler.Resource> page = WebHandler.load();
 
@@ -71,14 +79,15 @@ public final class PresencePlugin implements DaemonPlugin {
                                 daemon.log()
                                         .info(
                                                 "{} online in {} rooms; in the last {}: {} commands, {} events delivered, {} timed out,"
-                                                        + " {} disconnected for not reading",
+                                                        + " {} disconnected for not reading{}",
                                                 presence.online(),
                                                 presence.roomCount(),
                                                 Session.human(settings.statsInterval()),
                                                 commands - last[0],
                                                 delivered - last[1],
                                                 timedOut - last[3],
-                                                slow - last[2]);
+                                                slow - last[2],
+                                                presence.broker().stats());
                             }
                             last[0] = commands;
                             last[1] = delivered;

@@ -15,7 +15,8 @@ record PresenceSettings(
         Duration statsInterval,
         int maxRoomMembers,
         int announceMembershipUpTo,
-        long maxRoomBacklog) {
+        long maxRoomBacklog,
+        BrokerSettings broker) {
 
     static PresenceSettings from(Config c) {
         Duration heartbeat = c.getDuration("heartbeat-timeout");
@@ -72,13 +73,24 @@ record PresenceSettings(
                 c.getDuration("stats-interval"),
                 members,
                 announce,
-                backlog);
+                backlog,
+                BrokerSettings.from(c));
     }
 
     /** Defaults for handler tests that run without a config file (the same as reference.conf). */
     static PresenceSettings defaults() {
         return new PresenceSettings(
-                Duration.ofSeconds(30), 1024, 20, 40, 16, 256 * 1024, Duration.ofMinutes(1), 10_000, 1000, 1_000_000);
+                Duration.ofSeconds(30),
+                1024,
+                20,
+                40,
+                16,
+                256 * 1024,
+                Duration.ofMinutes(1),
+                10_000,
+                1000,
+                1_000_000,
+                BrokerSettings.MEMORY);
     }
 
     PresenceSettings withRate(double perSecond, int burst) {
@@ -92,7 +104,8 @@ record PresenceSettings(
                 statsInterval,
                 maxRoomMembers,
                 announceMembershipUpTo,
-                maxRoomBacklog);
+                maxRoomBacklog,
+                broker);
     }
 
     PresenceSettings withMaxOutboundBytes(long bytes) {
@@ -106,7 +119,8 @@ record PresenceSettings(
                 statsInterval,
                 maxRoomMembers,
                 announceMembershipUpTo,
-                maxRoomBacklog);
+                maxRoomBacklog,
+                broker);
     }
 
     PresenceSettings withRooms(int maxMembers, int announceUpTo, long maxBacklog) {
@@ -120,6 +134,7 @@ record PresenceSettings(
                 statsInterval,
                 maxMembers,
                 announceUpTo,
-                maxBacklog);
+                maxBacklog,
+                broker);
     }
 }

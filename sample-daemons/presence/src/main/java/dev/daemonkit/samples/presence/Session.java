@@ -8,8 +8,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BiConsumer;
 
 /**
  * One connection's presence: its name, its rooms, its rate limit and its heartbeat, and the commands
@@ -37,6 +43,13 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
     private boolean timedOut;
     private boolean overflowed;
     private boolean closing;
+    /**
+     * True while a command waits for the broker (another launcher's answer, through Redis): the lines that arrive
+     * meanwhile wait in {@link #held}, so replies keep the order of the commands, and reading pauses.
+     */
+    private boolean waiting;
+
+    private ArrayDeque<String> held;
 
     Session(Presence presence, int loopIndex) {
         this.presence = presence;
@@ -91,14 +104,18 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         String me = name;
         if (me != null) {
             String event = timedOut ? "TIMEOUT" : "LEAVE";
-            for (int i = 0; i < roomCount; i++) {
-                Room room = rooms[i];
+            Broker broker = presence.broker();
+            while (roomCount > 0) {
+                Room room = rooms[--roomCount];
+                rooms[roomCount] = null;
                 if (presence.announces(presence.leave(room, this))) {
                     presence.publish(room, Lines.line(ctx.alloc(), "EVENT", event, room.name, me));
+                    broker.forward(room.name, "EVENT " + event + " " + room.name + " " + me);
                 }
+                broker.left(room.name, me, roomNames());
             }
-            roomCount = 0;
             presence.logout(me, this);
+            broker.released(me);
         }
         super.channelInactive(ctx);
     }
@@ -146,6 +163,13 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         if (closing) {
             return;
         }
+        if (waiting) {
+            if (held == null) {
+                held = new ArrayDeque<>();
+            }
+            held.add(line); // at most what one read held: reading is paused while waiting
+            return;
+        }
         alive();
         String refused = Lines.forbidden(line);
         if (refused != null) {
@@ -174,7 +198,10 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             case "LEAVE" -> leave(rest);
             case "SAY" -> say(rest);
             case "WHO" -> who(rest);
-            case "ROOMS" -> reply("OK", "ROOMS", presence.rooms());
+            case "ROOMS" ->
+                await(presence.broker().rooms(), (text, failed) -> {
+                    reply("OK", "ROOMS", failed != null ? presence.rooms() : text);
+                });
             case "PING" -> {
                 if (rest.isEmpty()) {
                     reply("OK", "PING");
@@ -202,9 +229,127 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         } else if (!presence.login(wanted, this)) {
             reply("ERR", "name-taken", wanted + " is online already: choose another name");
         } else {
-            name = wanted;
-            reply("OK", "LOGIN", wanted);
+            // Unique here; the broker makes it unique across launchers (at once for the memory broker).
+            await(presence.broker().claim(wanted), (refusal, failed) -> {
+                if (closing || failed != null || refusal != null) {
+                    presence.logout(wanted, this);
+                    if (closing && failed == null && refusal == null) {
+                        presence.broker().released(wanted);
+                    } else if (!closing) {
+                        String why = refusal != null
+                                ? refusal
+                                : "unavailable the name could not be checked with the other launchers: Redis did not"
+                                        + " answer in time (redis.command-timeout); try again shortly";
+                        int sp = why.indexOf(' ');
+                        reply("ERR", why.substring(0, sp), why.substring(sp + 1));
+                    }
+                    return;
+                }
+                name = wanted;
+                reply("OK", "LOGIN", wanted);
+            });
         }
+    }
+
+    /**
+     * Runs {@code then} on this session's loop once {@code stage} completes: at once if it has, otherwise later, with
+     * the lines that arrive meanwhile held back and executed after it, in order. {@code then} gets the value, or the
+     * failure (and null). It runs even if the connection closed meanwhile: check {@link #closing()}.
+     */
+    final <T> void await(CompletionStage<T> stage, BiConsumer<T, Throwable> then) {
+        CompletableFuture<T> f = stage.toCompletableFuture();
+        if (f.isDone()) {
+            T value = null;
+            Throwable failed = null;
+            try {
+                value = f.join();
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                failed = e.getCause() != null ? e.getCause() : e;
+            }
+            then.accept(value, failed);
+            return;
+        }
+        waiting = true;
+        ctx.channel().config().setAutoRead(false);
+        f.whenComplete((value, failed) -> {
+            Throwable cause =
+                    failed instanceof CompletionException && failed.getCause() != null ? failed.getCause() : failed;
+            try {
+                ctx.executor().execute(() -> resume(then, value, cause));
+            } catch (RejectedExecutionException stopping) {
+                // the loop is gone, and with it the connection
+            }
+        });
+    }
+
+    private <T> void resume(BiConsumer<T, Throwable> then, T value, Throwable failed) {
+        waiting = false;
+        then.accept(value, failed);
+        while (!waiting && held != null && !held.isEmpty()) {
+            onLine(held.poll());
+        }
+        if (!waiting) {
+            held = null; // ~100 bytes an online user would otherwise keep (most LOGINs arrive with a JOIN behind them)
+        }
+        ctx.flush();
+        if (!waiting && !closing) {
+            // As the framework's front handler would have it: a client that does not read is not read either.
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        }
+    }
+
+    final boolean closing() {
+        return closing;
+    }
+
+    /** The rooms this session is in, separated by spaces (what the broker keeps for it). */
+    private String roomNames() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < roomCount; i++) {
+            if (i > 0) {
+                sb.append(' ');
+            }
+            sb.append(rooms[i].name);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * On this session's loop, after the broker reconnected: claims the name again and writes the rooms again. A
+     * name another launcher's user took meanwhile (after this launcher was announced dead) ends this session.
+     */
+    final void rejoin() {
+        String me = name;
+        if (closing || me == null) {
+            return;
+        }
+        Broker broker = presence.broker();
+        broker.claim(me).whenComplete((refusal, failed) -> {
+            if (failed != null) {
+                return; // Redis is away again: the next reconnect tries again
+            }
+            try {
+                ctx.executor().execute(() -> {
+                    if (closing) {
+                        return;
+                    }
+                    if (refusal != null) {
+                        reply(
+                                "BYE",
+                                "name-taken",
+                                me + " was given to another user while this launcher could not"
+                                        + " reach the others; log in again");
+                        close();
+                        return;
+                    }
+                    for (int i = 0; i < roomCount; i++) {
+                        broker.joined(rooms[i].name, me, roomNames());
+                    }
+                });
+            } catch (RejectedExecutionException stopping) {
+                // the loop is gone, and with it the connection
+            }
+        });
     }
 
     private boolean loggedIn(String command) {
@@ -250,8 +395,20 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
                     "you are in " + roomCount + " rooms, the most allowed (max-rooms-per-user): LEAVE one first");
             return;
         }
+        // The room's events from other launchers first, so that none sent after OK JOIN is missed here.
+        Broker broker = presence.broker();
+        await(broker.subscribe(roomName), (subscribed, failed) -> joinNow(roomName));
+    }
+
+    private void joinNow(String roomName) {
+        Broker broker = presence.broker();
+        if (closing) {
+            broker.unsubscribe(roomName);
+            return;
+        }
         Room room = presence.join(roomName, this);
         if (room == null) {
+            broker.unsubscribe(roomName);
             reply(
                     "ERR",
                     "room-full",
@@ -266,8 +423,10 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             rooms = Arrays.copyOf(rooms, Math.min(rooms.length * 2, presence.settings.maxRoomsPerUser()));
         }
         rooms[roomCount++] = room;
+        broker.joined(roomName, name, roomNames());
         if (presence.announces(room.size)) {
             presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "JOIN", roomName, name));
+            broker.forward(roomName, "EVENT JOIN " + roomName + " " + name);
         }
     }
 
@@ -284,9 +443,12 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         rooms[i] = rooms[--roomCount];
         rooms[roomCount] = null;
         reply("OK", "LEAVE", roomName);
+        Broker broker = presence.broker();
         if (presence.announces(presence.leave(room, this))) {
             presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "LEAVE", roomName, name));
+            broker.forward(roomName, "EVENT LEAVE " + roomName + " " + name);
         }
+        broker.left(roomName, name, roomNames());
     }
 
     private void say(String rest) {
@@ -319,13 +481,22 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
                             + " (max-room-backlog): this message was not sent; try again shortly");
             return;
         }
+        Broker broker = presence.broker();
+        String busy = broker.busy();
+        if (busy != null) {
+            reply("ERR", "room-busy", busy + ": this message was not sent; try again shortly");
+            return;
+        }
         reply("OK", "SAY", roomName);
         presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "MSG", roomName, name, text));
+        broker.forward(roomName, "EVENT MSG " + roomName + " " + name + " " + text);
     }
 
     private void who(String roomName) {
         if (validRoom(roomName)) {
-            reply("OK", "WHO", presence.who(roomName));
+            await(presence.broker().who(roomName), (text, failed) -> {
+                reply("OK", "WHO", failed != null ? presence.who(roomName) : text);
+            });
         }
     }
 

@@ -1,0 +1,246 @@
+package dev.daemonkit.samples.presence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.daemonkit.testkit.TestLauncher;
+import io.lettuce.core.RedisClient;
+import io.netty.handler.codec.dns.DnsRecord;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Mono;
+import redis.clients.authentication.core.TokenListener;
+
+/**
+ * Two launchers in this JVM sharing one real redis-server ({@code broker = redis}): what users on different launchers
+ * see of each other, and what they get when Redis goes away, comes back, or is too slow. The plugin runs from a plugin
+ * folder with Lettuce and its libraries beside its jar, as the distribution ships it.
+ */
+class PresenceClusterTest {
+    private RedisServer redis;
+    private final List<TestLauncher> launchers = new ArrayList<>();
+    private final String prefix = "test-" + UUID.randomUUID();
+
+    @BeforeEach
+    void redis() throws Exception {
+        redis = RedisServer.start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (TestLauncher l : launchers) {
+            l.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    /** A launcher with the presence daemon on the Redis broker; {@code extra} HOCON lines win. */
+    private TestLauncher launcher(String extra) {
+        TestLauncher l = TestLauncher.withPlugin(PresencePlugin.class)
+                .bundling(
+                        RedisClient.class,
+                        Mono.class,
+                        Publisher.class,
+                        TokenListener.class,
+                        DnsAddressResolverGroup.class,
+                        DnsRecord.class)
+                .config("daemons.presence { listen = \"127.0.0.1:0\", listen-http = \"127.0.0.1:0\", broker = redis,"
+                        + " redis { address = \"" + redis.address() + "\", key-prefix = \"" + prefix
+                        + "\", ttl = 1 s } }\n");
+        launchers.add(l);
+        l.start(extra);
+        // STARTING until its first attempt to reach Redis has ended (readyWhen), then bound and RUNNING.
+        await().atMost(Duration.ofSeconds(30)).until(() -> !l.state("presence").equals("STARTING"));
+        return l;
+    }
+
+    private TestLauncher launcher() {
+        return launcher("");
+    }
+
+    @Test
+    void aLineUserOnOneLauncherAndAWebSocketUserOnTheOtherSeeEachOthersJoinSayAndLeave() throws Exception {
+        TestLauncher a = launcher();
+        TestLauncher b = launcher();
+        try (Client alice = Client.line(a.address("presence", "listen"));
+                Client bob = Client.web(b.address("presence", "listen-http"))) {
+            assertThat(alice.request("LOGIN alice")).isEqualTo("OK LOGIN alice");
+            assertThat(alice.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            alice.expectLine("EVENT JOIN lobby alice");
+            assertThat(bob.request("LOGIN bob")).isEqualTo("OK LOGIN bob");
+            assertThat(bob.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            bob.expectLine("EVENT JOIN lobby bob");
+            alice.expectLine("EVENT JOIN lobby bob");
+
+            assertThat(bob.request("SAY lobby hello from the web")).isEqualTo("OK SAY lobby");
+            alice.expectLine("EVENT MSG lobby bob hello from the web");
+            bob.expectLine("EVENT MSG lobby bob hello from the web"); // once: not again through Redis
+            assertThat(alice.request("SAY lobby hello from a terminal")).isEqualTo("OK SAY lobby");
+            bob.expectLine("EVENT MSG lobby alice hello from a terminal");
+            alice.expectLine("EVENT MSG lobby alice hello from a terminal");
+
+            assertThat(bob.request("WHO lobby")).isEqualTo("OK WHO lobby 2 alice bob");
+            assertThat(alice.request("ROOMS")).isEqualTo("OK ROOMS 1 lobby:2");
+
+            assertThat(alice.request("LEAVE lobby")).isEqualTo("OK LEAVE lobby");
+            bob.expectLine("EVENT LEAVE lobby alice");
+            assertThat(bob.request("WHO lobby")).isEqualTo("OK WHO lobby 1 bob");
+            // Nothing more reached bob twice: the next line after a PING is its reply.
+            assertThat(bob.request("PING done")).isEqualTo("OK PING done");
+            assertThat(bob.lines).isEmpty();
+        }
+    }
+
+    @Test
+    void aNameTakenOnOneLauncherIsRefusedOnTheOtherAndFreeAgainOnceItsUserQuits() throws Exception {
+        TestLauncher a = launcher();
+        TestLauncher b = launcher();
+        try (Client first = Client.line(a.address("presence", "listen"));
+                Client second = Client.line(b.address("presence", "listen"))) {
+            assertThat(first.request("LOGIN carol")).isEqualTo("OK LOGIN carol");
+            assertThat(second.request("LOGIN carol"))
+                    .isEqualTo("ERR name-taken carol is online already (on another launcher): choose another name");
+            assertThat(first.request("QUIT")).isEqualTo("OK QUIT");
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(
+                            () -> assertThat(second.request("LOGIN carol")).isEqualTo("OK LOGIN carol"));
+        }
+    }
+
+    @Test
+    void commandsSentTogetherWithALoginThatWaitsForRedisAreAnsweredInOrder() throws Exception {
+        TestLauncher a = launcher();
+        try (Client dave = Client.line(a.address("presence", "listen"))) {
+            dave.send("LOGIN dave\nJOIN lobby\nSAY lobby first\nWHO lobby\nPING x");
+            List<String> got = new ArrayList<>();
+            dave.expect(l -> got.add(l) && l.equals("OK PING x"));
+            // One reply per command, in order (events go out from the room's fan-out, between replies).
+            assertThat(got.stream().filter(l -> !l.startsWith("EVENT ")))
+                    .containsExactly(
+                            "OK LOGIN dave", "OK JOIN lobby", "OK SAY lobby", "OK WHO lobby 1 dave", "OK PING x");
+            assertThat(got).containsSubsequence("OK JOIN lobby", "EVENT JOIN lobby dave", "EVENT MSG lobby dave first");
+        }
+    }
+
+    @Test
+    void faultRedisDownAtStartRefusesLoginsSaysSoInHealthThenServesWhenRedisComes() throws Exception {
+        redis.stop();
+        TestLauncher a = launcher();
+        assertThat(a.state("presence")).isEqualTo("RUNNING");
+        assertThat(a.degraded("presence"))
+                .startsWith("Redis at " + redis.address() + " (daemons.NAME.redis.address) unreachable since ")
+                .endsWith("new logins are refused, rooms serve this launcher's users only");
+        try (Client erin = Client.line(a.address("presence", "listen"))) {
+            assertThat(erin.request("LOGIN erin"))
+                    .startsWith("ERR unavailable the presence service cannot reach its Redis");
+
+            redis.startProcess();
+            await().atMost(Duration.ofSeconds(15))
+                    .untilAsserted(() -> assertThat(erin.request("LOGIN erin")).isEqualTo("OK LOGIN erin"));
+            assertThat(a.degraded("presence")).isNull();
+        }
+    }
+
+    @Test
+    void faultRedisDiesMidSessionRoomsServeLocallyThenSpanLaunchersAgainWithoutRestart() throws Exception {
+        TestLauncher a = launcher();
+        TestLauncher b = launcher();
+        // The daemons' log lines (logger daemon.presence, shared by both launchers in this JVM).
+        ch.qos.logback.classic.Logger daemonLog =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("daemon.presence");
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        daemonLog.addAppender(logged);
+        try (Client alice = Client.line(a.address("presence", "listen"));
+                Client amy = Client.line(a.address("presence", "listen"));
+                Client bob = Client.line(b.address("presence", "listen"))) {
+            for (var c : List.of(alice, amy, bob)) {
+                String name = c == alice ? "alice" : c == amy ? "amy" : "bob";
+                assertThat(c.request("LOGIN " + name)).isEqualTo("OK LOGIN " + name);
+                assertThat(c.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            }
+            assertThat(alice.request("SAY lobby before")).isEqualTo("OK SAY lobby");
+            bob.expectLine("EVENT MSG lobby alice before");
+
+            redis.stop();
+            await().atMost(Duration.ofSeconds(10)).until(() -> a.degraded("presence") != null);
+            // Those online keep their rooms on their own launcher; new logins are refused.
+            assertThat(alice.request("SAY lobby during")).isEqualTo("OK SAY lobby");
+            amy.expectLine("EVENT MSG lobby alice during");
+            try (Client late = Client.line(a.address("presence", "listen"))) {
+                assertThat(late.request("LOGIN late")).startsWith("ERR unavailable");
+            }
+
+            redis.startProcess();
+            await().atMost(Duration.ofSeconds(15)).until(() -> a.degraded("presence") == null);
+            // Both launchers registered their users and rooms again: events cross again, WHO sees everyone.
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+                assertThat(bob.request("WHO lobby")).isEqualTo("OK WHO lobby 3 alice amy bob");
+            });
+            assertThat(alice.request("SAY lobby after")).isEqualTo("OK SAY lobby");
+            bob.expect(l -> l.equals("EVENT MSG lobby alice after"));
+            assertThat(bob.request("SAY lobby back")).isEqualTo("OK SAY lobby");
+            alice.expect(l -> l.equals("EVENT MSG lobby bob back"));
+            // However many reconnect attempts the outage took: each launcher logged its start once and its end once.
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() ->
+                            assertThat(count(logged, "is reachable again")).isEqualTo(2));
+            assertThat(count(logged, "unreachable since")).isEqualTo(2);
+        } finally {
+            daemonLog.detachAppender(logged);
+        }
+    }
+
+    private static long count(ListAppender<ILoggingEvent> logged, String text) {
+        synchronized (logged) { // AppenderBase.doAppend holds the appender's lock while it adds
+            return logged.list.stream()
+                    .filter(e -> e.getFormattedMessage().contains(text))
+                    .count();
+        }
+    }
+
+    @Test
+    void attackerFloodingARoomWhileRedisIsStalledGetsRoomBusyAndTheLauncherKeepsServing() throws Exception {
+        TestLauncher a = launcher("daemons.presence { rate-limit { per-second = 100000, burst = 100000 },"
+                + " redis { max-pending = 50, command-timeout = 30 s } }\n");
+        try (Client flooder = Client.line(a.address("presence", "listen"));
+                Client other = Client.line(a.address("presence", "listen"))) {
+            assertThat(flooder.request("LOGIN flooder")).isEqualTo("OK LOGIN flooder");
+            assertThat(flooder.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            assertThat(other.request("LOGIN other")).isEqualTo("OK LOGIN other");
+            redis.pause(true);
+            try {
+                StringBuilder burst = new StringBuilder();
+                for (int i = 0; i < 200; i++) {
+                    burst.append("SAY lobby spam ").append(i).append('\n');
+                }
+                flooder.send(burst.toString().strip());
+                String refused = flooder.expect(l -> l.startsWith("ERR room-busy"));
+                assertThat(refused)
+                        .isEqualTo("ERR room-busy 50 messages are waiting for Redis at " + redis.address()
+                                + " (it is slow), more than redis.max-pending (50): this message was not sent;"
+                                + " try again shortly");
+                // The launcher serves the others meanwhile: commands that need no Redis answer at once.
+                assertThat(other.request("PING still-here")).isEqualTo("OK PING still-here");
+            } finally {
+                redis.pause(false);
+            }
+            flooder.send("PING end");
+            flooder.expectLine("OK PING end"); // every reply of the burst was read
+            await().atMost(Duration.ofSeconds(15))
+                    .untilAsserted(() ->
+                            assertThat(flooder.request("SAY lobby calm again")).isEqualTo("OK SAY lobby"));
+        }
+    }
+}
