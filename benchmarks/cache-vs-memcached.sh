@@ -27,35 +27,7 @@ if ! command -v memcached >/dev/null 2>&1; then
 fi
 memcached -V
 
-JVM="-Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:+UseG1GC"
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
-
-# memcached, one worker thread
-mc_port=$(free_port)
-user_flag=(); [ "$(id -u)" = 0 ] && user_flag=(-u root)
-taskset -c 0 memcached -p "$mc_port" -U 0 -l 127.0.0.1 -t 1 -m 1024 "${user_flag[@]}" &
-mc_pid=$!; pids+=("$mc_pid")
-
-# the cache daemon in the launcher, alone, one I/O thread
-cache_port=$(free_port)
-mkdir -p "$work/plugins" "$work/logs"
-cp "$dist/plugins/cache.jar" "$work/plugins/"
-cat > "$work/daemonkit.conf" <<CONF
-daemonkit.transport.io-threads = 1
-daemonkit.logging.level = WARN
-daemons.cache { listen = "127.0.0.1:$cache_port", memory-limit = 512 MiB }
-CONF
-DAEMONKIT_OPTS="$JVM" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/daemonkit.conf" --plugins "$work/plugins" \
-  --logs "$work/logs" > "$work/launcher.out" 2>&1 &
-cache_pid=$!; pids+=("$cache_pid")
+source "$root/benchmarks/cache-servers.sh"
 
 # the raw Netty ceiling
 raw_port=$(free_port)

@@ -40,15 +40,7 @@ class SocketActivationIT {
     void theEchoDaemonServesOnTheSocketSystemdPassedAndAnswersTheConnectionThatStartedIt() throws Exception {
         requireTool();
         try (var launcher = new LauncherProcess(tmp)) {
-            int echo = LauncherProcess.freePort();
-            launcher.writeConfig("""
-                    daemonkit.admin.listen = "127.0.0.1:%d"
-                    daemons {
-                      echo.listen = "127.0.0.1:%d"
-                      daytime { listen = "127.0.0.1:%d", listen-udp = "127.0.0.1:%d" }
-                    }
-                    """.formatted(
-                            LauncherProcess.freePort(), echo, LauncherProcess.freePort(), LauncherProcess.freePort()));
+            int echo = writeEchoConfig(launcher);
             // The tool passes its child only LISTEN_*, TERM, PATH and HOME, and what -E names.
             List<String> wrapper = new ArrayList<>(List.of(
                     TOOL.toString(), "-l", "127.0.0.1:" + echo, "--fdname=echo.listen", "-E", "DAEMONKIT_OPTS"));
@@ -95,15 +87,7 @@ class SocketActivationIT {
     void aLauncherRestartRefusesNoConnectionClientsArrivingMeanwhileWaitInTheBacklog() throws Exception {
         requireTool();
         try (var launcher = new LauncherProcess(tmp)) {
-            int echo = LauncherProcess.freePort();
-            launcher.writeConfig("""
-                    daemonkit.admin.listen = "127.0.0.1:%d"
-                    daemons {
-                      echo.listen = "127.0.0.1:%d"
-                      daytime { listen = "127.0.0.1:%d", listen-udp = "127.0.0.1:%d" }
-                    }
-                    """.formatted(
-                            LauncherProcess.freePort(), echo, LauncherProcess.freePort(), LauncherProcess.freePort()));
+            int echo = writeEchoConfig(launcher);
             // The holder: one shell, the socket's fd 3 inherited by each launcher it runs. A subshell's exec
             // keeps its pid ($BASHPID), so LISTEN_PID names the launcher's JVM as systemd would.
             List<String> wrapper = new ArrayList<>(List.of(
@@ -216,6 +200,20 @@ class SocketActivationIT {
                 t.join(70_000);
             }
         }
+    }
+
+    /** Admin, echo and daytime on free ports; returns echo's. */
+    private static int writeEchoConfig(LauncherProcess launcher) throws IOException {
+        int echo = LauncherProcess.freePort();
+        launcher.writeConfig("""
+                daemonkit.admin.listen = "127.0.0.1:%d"
+                daemons {
+                  echo.listen = "127.0.0.1:%d"
+                  daytime { listen = "127.0.0.1:%d", listen-udp = "127.0.0.1:%d" }
+                }
+                """.formatted(
+                        LauncherProcess.freePort(), echo, LauncherProcess.freePort(), LauncherProcess.freePort()));
+        return echo;
     }
 
     private static void requireTool() {
