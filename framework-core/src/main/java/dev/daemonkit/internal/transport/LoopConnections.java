@@ -161,8 +161,13 @@ final class LoopConnections {
         }
     }
 
+    /**
+     * A connection accepted just as the drain began (it passed the draining check first): told once its
+     * accept is over and the protocol's handlers are in place, and drained with the others.
+     */
     private void startDrain(FrontHandler f) {
-        f.tellStopping(stopping);
+        DaemonStopping event = stopping;
+        loop.execute(() -> f.tellStopping(event));
         if (quietNanos >= 0 && drainSweep == null) {
             drainSweep = owner.timers().schedule(Duration.ofNanos(DRAIN_RECHECK_NANOS), drainTask);
         }
