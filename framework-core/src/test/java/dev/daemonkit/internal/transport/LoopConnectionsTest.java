@@ -10,17 +10,25 @@ import dev.daemonkit.timers.HierarchicalTimerWheel;
 import dev.daemonkit.timers.TimerWheelSettings;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalChannel;
 import io.netty.channel.local.LocalServerChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -222,5 +230,56 @@ class LoopConnectionsTest {
         Channel late = connect(address); // a client after the stop: closed at once
         await().atMost(10, TimeUnit.SECONDS).until(() -> !late.isOpen());
         assertThat(owner.open()).isZero();
+    }
+
+    @Test
+    void tcpConnectionsShareTheDaemonsWriteMarksAndReceiveAllocatorButAProtocolsOwnAllocatorIsKept() throws Exception {
+        DaemonConnections owner =
+                new DaemonConnections(settings(Duration.ZERO), wheel, clock::get, new ConnectionBudget(100), null);
+        List<Channel> accepted = new CopyOnWriteArrayList<>();
+        AdaptiveRecvByteBufAllocator own = new AdaptiveRecvByteBufAllocator(64, 1024, 65536);
+        AtomicInteger n = new AtomicInteger();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            Channel server = new ServerBootstrap()
+                    .group(group)
+                    .channel(NioServerSocketChannel.class)
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            owner.accept(ch, recording(accepted, p -> {
+                                if (n.getAndIncrement() == 2) {
+                                    p.channel().config().setRecvByteBufAllocator(own); // the protocol's choice
+                                }
+                            }));
+                        }
+                    })
+                    .bind(new InetSocketAddress("127.0.0.1", 0))
+                    .sync()
+                    .channel();
+            List<Socket> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    Socket s = new Socket();
+                    s.connect(server.localAddress(), 5_000);
+                    clients.add(s);
+                }
+                await().atMost(10, TimeUnit.SECONDS).until(() -> accepted.size() == 3);
+                ChannelConfig first = accepted.get(0).config();
+                ChannelConfig second = accepted.get(1).config();
+                assertThat((Object) second.getRecvByteBufAllocator()).isSameAs(first.getRecvByteBufAllocator());
+                assertThat(second.getWriteBufferWaterMark()).isSameAs(first.getWriteBufferWaterMark());
+                assertThat(first.getWriteBufferWaterMark().high()).isEqualTo(64 * 1024);
+                assertThat((Object) accepted.get(2).config().getRecvByteBufAllocator())
+                        .isSameAs(own);
+            } finally {
+                for (Socket s : clients) {
+                    s.close();
+                }
+                server.close().sync();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
     }
 }
