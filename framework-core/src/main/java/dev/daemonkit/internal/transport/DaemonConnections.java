@@ -5,17 +5,21 @@ import dev.daemonkit.api.InboundLimitExceeded;
 import dev.daemonkit.api.PipelineInitializer;
 import dev.daemonkit.internal.config.DaemonSettings;
 import dev.daemonkit.timers.Timers;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -43,11 +47,19 @@ public final class DaemonConnections implements ConnectionOwner {
     /** The clock those timers and the front handlers' activity stamps use: System::nanoTime but in tests. */
     private final LongSupplier nanoClock;
     /**
-     * Open connections, for the drain. A plain concurrent set, removed from by the front handler's
-     * channelInactive: a ChannelGroup would add a close listener (and its listener array) to every
-     * connection, ~40 bytes each on a held connection.
+     * Open connections, for the drain and the idle timeout: per event loop, a list through the front
+     * handlers touched only on that loop ({@link LoopConnections}). Neither a ChannelGroup (a close
+     * listener per connection) nor a concurrent set (~39 bytes per connection) nor an idle timer per
+     * connection (32 bytes): a held connection costs two references in its front handler.
      */
-    private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
+    private final ConcurrentHashMap<EventExecutor, LoopConnections> loops = new ConcurrentHashMap<>();
+    /**
+     * With {@link #evictIdleWhenFull()} only (the admin endpoint, a few connections): every connection,
+     * readable from any loop to find the longest-idle one.
+     */
+    private volatile Set<FrontHandler> evictable;
+    /** The write-buffer marks every connection gets: one object shared by all, not one each (24 bytes). */
+    private volatile WriteBufferWaterMark waterMark;
 
     private final AtomicInteger open = new AtomicInteger();
     private final LongAdder accepted = new LongAdder();
@@ -100,6 +112,11 @@ public final class DaemonConnections implements ConnectionOwner {
         this.nanoClock = nanoClock;
         this.budget = budget;
         this.ownLoops = ownLoops;
+        this.waterMark = waterMarkOf(settings);
+    }
+
+    private static WriteBufferWaterMark waterMarkOf(DaemonSettings settings) {
+        return new WriteBufferWaterMark(settings.writeBufferLow(), settings.writeBufferHigh());
     }
 
     @Override
@@ -114,6 +131,7 @@ public final class DaemonConnections implements ConnectionOwner {
      * would lock the operator out until their idle timeout.
      */
     public void evictIdleWhenFull() {
+        evictable = ConcurrentHashMap.newKeySet();
         evictIdleWhenFull = true;
     }
 
@@ -127,13 +145,10 @@ public final class DaemonConnections implements ConnectionOwner {
         long now = nanoTime();
         FrontHandler idlest = null;
         Channel victim = null;
-        for (Channel ch : channels) {
-            FrontHandler f = ch.pipeline().get(FrontHandler.class);
-            if (f != null
-                    && f.idleFor(now) >= EVICTABLE_AFTER_NANOS
-                    && (idlest == null || f.idleFor(now) > idlest.idleFor(now))) {
+        for (FrontHandler f : evictable) {
+            if (f.idleFor(now) >= EVICTABLE_AFTER_NANOS && (idlest == null || f.idleFor(now) > idlest.idleFor(now))) {
                 idlest = f;
-                victim = ch;
+                victim = f.channel();
             }
         }
         if (victim == null) {
@@ -146,6 +161,7 @@ public final class DaemonConnections implements ConnectionOwner {
 
     /** Applies changed limits (reload): new connections get them; the idle timeout applies to all at their next check. */
     public void update(DaemonSettings changed) {
+        waterMark = waterMarkOf(changed);
         settings = changed;
     }
 
@@ -304,13 +320,10 @@ public final class DaemonConnections implements ConnectionOwner {
             return;
         }
         accepted.increment();
-        ch.config()
-                .setOption(
-                        ChannelOption.WRITE_BUFFER_WATER_MARK,
-                        new WriteBufferWaterMark(settings.writeBufferLow(), settings.writeBufferHigh()));
+        ch.config().setOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark);
+        shareReceiveAllocator(ch);
         FrontHandler front = new FrontHandler(this, NEXT_ID.incrementAndGet());
-        ch.pipeline().addLast("daemonkit-front", front);
-        channels.add(ch);
+        ch.pipeline().addLast("daemonkit-front", front); // links itself into its loop's list (handlerAdded)
         Object previous = front.enter();
         try {
             protocol.initialize(ch.pipeline());
@@ -323,9 +336,50 @@ public final class DaemonConnections implements ConnectionOwner {
         }
     }
 
-    /** Called once per accepted connection, by its front handler, when it has closed. */
-    void closed(Channel ch) {
-        channels.remove(ch);
+    /** On the connection's loop, once it is registered there: the connection joins its loop's list. */
+    void opened(FrontHandler f, EventExecutor loop) {
+        LoopConnections l = loops.get(loop);
+        if (l == null) {
+            l = loops.computeIfAbsent(loop, e -> new LoopConnections(this, e));
+        }
+        l.link(f);
+        Set<FrontHandler> e = evictable;
+        if (e != null) {
+            e.add(f);
+        }
+    }
+
+    /**
+     * Netty gives every channel its own {@link AdaptiveRecvByteBufAllocator}, a 32-byte configuration
+     * object (the per-connection state is in the handle it makes): the default one is replaced by one
+     * shared instance with the same settings, as a {@code childOption} would. A protocol that sets its own
+     * (in its initializer, which runs after this) keeps it.
+     */
+    private static void shareReceiveAllocator(Channel ch) {
+        RecvByteBufAllocator current = ch.config().getRecvByteBufAllocator();
+        if (current != null && current.getClass() == AdaptiveRecvByteBufAllocator.class) {
+            AdaptiveRecvByteBufAllocator adaptive = (AdaptiveRecvByteBufAllocator) current;
+            if (adaptive.maxMessagesPerRead() == SHARED_RECEIVE.maxMessagesPerRead()
+                    && adaptive.respectMaybeMoreData() == SHARED_RECEIVE.respectMaybeMoreData()) {
+                ch.config().setRecvByteBufAllocator(SHARED_RECEIVE);
+            }
+        }
+    }
+
+    /** Netty's default for a stream channel: adaptive sizes, 16 reads per readiness event. */
+    private static final AdaptiveRecvByteBufAllocator SHARED_RECEIVE =
+            (AdaptiveRecvByteBufAllocator) new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(16);
+
+    /** Called once per accepted connection, by its front handler, on its loop, when it has closed. */
+    void closed(FrontHandler f) {
+        LoopConnections l = loops.get(f.channel().eventLoop());
+        if (l != null) {
+            l.unlink(f);
+        }
+        Set<FrontHandler> e = evictable;
+        if (e != null) {
+            e.remove(f);
+        }
         budget.release();
         if (open.decrementAndGet() == 0 && draining) {
             drained.complete(null);
@@ -342,18 +396,12 @@ public final class DaemonConnections implements ConnectionOwner {
         draining = true;
         DaemonStopping event = new DaemonStopping(grace);
         long quietNanos = quiet == null ? -1 : quiet.toNanos();
-        for (Channel ch : channels) {
-            ch.eventLoop().execute(() -> {
-                FrontHandler f = ch.pipeline().get(FrontHandler.class);
-                if (f != null) {
-                    Object previous = f.enter();
-                    try {
-                        f.startDrain(ch, event, quietNanos);
-                    } finally {
-                        f.exit(previous);
-                    }
-                }
-            });
+        for (LoopConnections l : loops.values()) {
+            try {
+                l.onLoop(() -> l.startDrain(event, quietNanos));
+            } catch (RejectedExecutionException loopGone) {
+                // The loop has shut down: its connections are closed with it.
+            }
         }
         if (open.get() == 0) {
             drained.complete(null);
@@ -366,11 +414,24 @@ public final class DaemonConnections implements ConnectionOwner {
         draining = true;
         int n = open.get();
         List<ChannelFuture> closing = new ArrayList<>();
-        for (Channel ch : channels) {
-            closing.add(ch.close());
+        for (LoopConnections l : loops.values()) {
+            if (l.loop.inEventLoop()) {
+                l.closeAll(closing);
+                continue;
+            }
+            List<ChannelFuture> onLoop = new ArrayList<>();
+            try {
+                // Each list is read on its own loop; waited for here (a stop runs off the loops).
+                l.loop.submit(() -> l.closeAll(onLoop)).awaitUninterruptibly();
+            } catch (RejectedExecutionException loopGone) {
+                continue; // the loop has shut down: its connections are closed with it
+            }
+            closing.addAll(onLoop); // the future's completion publishes the list
         }
         for (ChannelFuture f : closing) {
-            f.awaitUninterruptibly();
+            if (!f.channel().eventLoop().inEventLoop()) {
+                f.awaitUninterruptibly();
+            }
         }
         return n;
     }

@@ -10,7 +10,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -28,10 +27,11 @@ import org.slf4j.LoggerFactory;
  * it (a read's context stays from {@code channelRead} to the end of {@code channelReadComplete}: a
  * request then costs three MDC puts and three removes, not twice that; the profile of the cache
  * daemon showed the MDC as the framework's largest cost per request); it closes the connection
- * when it has been idle too long (one timer on the loop's wheel, pushed back lazily: activity only
- * records a timestamp); it pauses reading while the outbound buffer is above its high-water mark; and
- * while the daemon drains it closes the connection once it is quiet (all replies written, nothing read
- * for the quiet period).
+ * when it has been idle too long (its loop's {@link LoopConnections} sweeps the list it is linked
+ * into: activity only records a timestamp, and the list replaces a set entry and a timer per
+ * connection); it pauses reading while the outbound buffer is above its high-water mark; and while the
+ * daemon drains it tells the protocol, and the loop's drain sweep closes it once it is quiet (all replies
+ * written, nothing read for the quiet period).
  *
  * <p>It also holds the connection to its inbound limits and its request deadline, for every protocol
  * without code in the plugin: at the first read it finds the pipeline's {@link ByteToMessageDecoder}s
@@ -42,8 +42,7 @@ import org.slf4j.LoggerFactory;
  * is inside an HTTP request, for longer than {@code request-timeout} is closed: a client trickling a
  * byte at a time never goes idle, but its request never completes either.
  */
-public final class FrontHandler extends ChannelDuplexHandler
-        implements ByteToMessageDecoder.Cumulator, LogScope, Runnable {
+public final class FrontHandler extends ChannelDuplexHandler implements ByteToMessageDecoder.Cumulator, LogScope {
     private static final Logger log = LoggerFactory.getLogger(FrontHandler.class);
 
     private final DaemonConnections owner;
@@ -52,20 +51,29 @@ public final class FrontHandler extends ChannelDuplexHandler
 
     private Channel channel;
     private long lastActivityNanos;
-    private Timeout idle;
-    private Timeout drainCheck;
-    private Timeout requestCheck;
+    /** Neighbours in the daemon's list of this loop's connections ({@link LoopConnections}); on the loop only. */
+    FrontHandler prevConn;
+
+    FrontHandler nextConn;
+    /**
+     * The request in progress and its deadline timer, made at the first read that leaves part of a
+     * request (or at a TLS accept) and kept: a held idle connection has none, 8 bytes less in this
+     * object (72 to 64) than the start time and timer as fields.
+     */
+    private Request request;
     /** The connection's own timers, made on first use (most connections have none); closed with it. */
     private volatile AutoCloseable connectionTimers;
 
     private static final AtomicReferenceFieldUpdater<FrontHandler, AutoCloseable> TIMERS =
             AtomicReferenceFieldUpdater.newUpdater(FrontHandler.class, AutoCloseable.class, "connectionTimers");
-    /** The pipeline's decoders, found at the first read and again when one is removed; null before. */
-    private InboundDecoders.Found decoders;
+    /**
+     * The pipeline's decoders, found at the first read and again when one is removed; null before. The
+     * usual case, one decoder that is its context's handler, is held as that context (no object of its
+     * own, 24 bytes less per connection); otherwise an {@link InboundDecoders.Found}.
+     */
+    private Object decoders;
     /** Bytes of this connection counted in the daemon's inbound total. */
     private int counted;
-    /** When the request in progress began (the read that brought its first byte), or 0: none. */
-    private long requestStartNanos;
     /** Inside an HTTP request: from its first byte to its last content. */
     private boolean httpInRequest;
     /** A TLS handshake is under way (from accept): bound by request-timeout like a request. */
@@ -154,6 +162,16 @@ public final class FrontHandler extends ChannelDuplexHandler
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        lastActivityNanos = owner.nanoTime();
+        owner.opened(this, ctx.channel().eventLoop()); // registered by now, and on its loop
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    long lastActivityNanos() {
+        return lastActivityNanos;
     }
 
     /**
@@ -173,10 +191,8 @@ public final class FrontHandler extends ChannelDuplexHandler
         Object previous = enter();
         try {
             lastActivityNanos = owner.nanoTime();
-            armIdle(owner.idleTimeoutNanos());
             if (tlsHandshaking) {
-                requestStartNanos = lastActivityNanos;
-                armRequestCheck();
+                requestStarted(lastActivityNanos);
             }
             if (log.isDebugEnabled()) {
                 log.debug("connection #{} opened from {}", id, peer());
@@ -197,7 +213,7 @@ public final class FrontHandler extends ChannelDuplexHandler
         if (decoders == null) {
             track(ctx.pipeline());
         }
-        if (decoders.http() != null && !tls) {
+        if (http() != null && !tls) {
             httpInRequest = true; // an HTTP request begins, or goes on, with these bytes
         }
         Object previous = enter();
@@ -235,7 +251,14 @@ public final class FrontHandler extends ChannelDuplexHandler
                 pipeline.remove(HttpRequestEnd.NAME); // the HTTP decoder is gone (a WebSocket upgrade)
             }
         }
-        decoders = found;
+        decoders = found instanceof InboundDecoders.One one && one.context().handler() == one.decoder()
+                ? one.context()
+                : found;
+    }
+
+    /** The HTTP request decoder's context, or null (none, or the decoders not found yet). */
+    private ChannelHandlerContext http() {
+        return decoders instanceof InboundDecoders.Found found ? found.http() : null;
     }
 
     /** After a read: counts what the decoders still hold and starts or ends the request's deadline. */
@@ -252,19 +275,22 @@ public final class FrontHandler extends ChannelDuplexHandler
             owner.buffered(held - counted);
             counted = held;
         }
+        Request r = request;
         if (held > 0 || httpInRequest || tlsHandshaking) {
-            if (requestStartNanos == 0) {
-                requestStartNanos = readAt;
-                armRequestCheck();
+            if (r == null || r.startNanos == 0) {
+                requestStarted(readAt);
             }
-        } else {
-            requestStartNanos = 0;
+        } else if (r != null) {
+            r.startNanos = 0;
         }
     }
 
     /** Bytes the pipeline's decoders hold now, or -1 if one of them has been removed. */
     private int heldNow() {
-        InboundDecoders.Found found = decoders;
+        if (decoders instanceof ChannelHandlerContext only) {
+            return only.isRemoved() ? -1 : InboundDecoders.held((ByteToMessageDecoder) only.handler());
+        }
+        InboundDecoders.Found found = (InboundDecoders.Found) decoders;
         int held = 0;
         for (int i = 0; i < found.count(); i++) {
             if (found.context(i).isRemoved()) {
@@ -280,7 +306,8 @@ public final class FrontHandler extends ChannelDuplexHandler
      * a request is in progress. Read from other threads (a racy but harmless read, for eviction).
      */
     long idleFor(long now) {
-        return requestStartNanos != 0 ? -1 : now - lastActivityNanos;
+        Request r = request;
+        return r != null && r.startNanos != 0 ? -1 : now - lastActivityNanos;
     }
 
     /**
@@ -290,7 +317,7 @@ public final class FrontHandler extends ChannelDuplexHandler
      * keep-alive connection would be cut at request-timeout.
      */
     void plaintextRead() {
-        if (decoders != null && decoders.http() != null) {
+        if (http() != null) {
             httpInRequest = true;
         }
     }
@@ -410,7 +437,7 @@ public final class FrontHandler extends ChannelDuplexHandler
         if (timers != null) {
             closeQuietly(timers);
         }
-        owner.closed(ctx.channel());
+        owner.closed(this);
         Object previous = enter();
         try {
             if (log.isDebugEnabled()) {
@@ -432,38 +459,54 @@ public final class FrontHandler extends ChannelDuplexHandler
     }
 
     private void cancelTimers() {
-        if (idle != null) {
-            idle.cancel();
-            idle = null;
-        }
-        if (drainCheck != null) {
-            drainCheck.cancel();
-            drainCheck = null;
-        }
-        if (requestCheck != null) {
-            requestCheck.cancel();
-            requestCheck = null;
+        Request r = request;
+        if (r != null && r.check != null) {
+            r.check.cancel();
+            r.check = null;
         }
     }
 
-    private void armRequestCheck() {
+    /** A request begins at {@code at}: its deadline is armed. */
+    private void requestStarted(long at) {
+        Request r = request;
+        if (r == null) {
+            r = new Request(this);
+            request = r;
+        }
+        r.startNanos = at;
         long timeout = owner.requestTimeoutNanos();
-        if (timeout > 0 && requestCheck == null) {
-            requestCheck = owner.timers().schedule(Duration.ofNanos(timeout), this::requestCheck);
+        if (timeout > 0 && r.check == null) {
+            r.check = owner.timers().schedule(Duration.ofNanos(timeout), r);
+        }
+    }
+
+    /** The request in progress (start 0: none) and its deadline timer; the timer's task too. */
+    private static final class Request implements Runnable {
+        final FrontHandler front;
+        long startNanos;
+        Timeout check;
+
+        Request(FrontHandler front) {
+            this.front = front;
+        }
+
+        @Override
+        public void run() {
+            front.requestCheck(this);
         }
     }
 
     /** On the connection's loop: close it if its request has taken too long; otherwise look again later. */
-    private void requestCheck() {
-        requestCheck = null;
+    private void requestCheck(Request r) {
+        r.check = null;
         Channel ch = channel;
         long timeout = owner.requestTimeoutNanos();
-        if (ch == null || !ch.isOpen() || requestStartNanos == 0 || timeout <= 0) {
+        if (ch == null || !ch.isOpen() || r.startNanos == 0 || timeout <= 0) {
             return;
         }
-        long took = owner.nanoTime() - requestStartNanos;
+        long took = owner.nanoTime() - r.startNanos;
         if (took < timeout) {
-            requestCheck = owner.timers().schedule(Duration.ofNanos(timeout - took), this::requestCheck);
+            r.check = owner.timers().schedule(Duration.ofNanos(timeout - took), r);
             return;
         }
         Object previous = enter();
@@ -482,66 +525,44 @@ public final class FrontHandler extends ChannelDuplexHandler
         ch.close();
     }
 
-    private void armIdle(long timeoutNanos) {
-        if (timeoutNanos <= 0) {
-            return;
+    /**
+     * Called by its loop's idle sweep: closes the connection if it has been idle for {@code timeout}
+     * and returns 0, else returns how long it may stay idle yet.
+     */
+    long idleLeft(long now, long timeout) {
+        Channel ch = channel;
+        if (ch == null || !ch.isOpen()) {
+            return 0;
         }
-        idle = owner.timers().schedule(Duration.ofNanos(timeoutNanos), this);
+        long idleFor = now - lastActivityNanos;
+        if (idleFor < timeout) {
+            return timeout - idleFor;
+        }
+        Object previous = enter();
+        try {
+            log.debug(
+                    "connection #{} from {} idle for {} ms, closing it",
+                    id,
+                    peer(),
+                    TimeUnit.NANOSECONDS.toMillis(idleFor));
+        } finally {
+            exit(previous);
+        }
+        ch.close();
+        return 0;
     }
 
-    /**
-     * The idle timer's task: the handler itself, so an idle connection holds no method reference
-     * for it (16 bytes each). On the connection's loop: close it if it has really been idle;
-     * otherwise wait for the rest.
-     */
-    @Override
-    public void run() {
+    /** On the connection's loop, as the daemon drains: tells the protocol it stops. */
+    void tellStopping(DaemonStopping event) {
         Channel ch = channel;
         if (ch == null || !ch.isOpen()) {
             return;
         }
-        long timeout = owner.idleTimeoutNanos();
-        long idleFor = owner.nanoTime() - lastActivityNanos;
-        if (idleFor >= timeout) {
-            Object previous = enter();
-            try {
-                log.debug(
-                        "connection #{} from {} idle for {} ms, closing it",
-                        id,
-                        peer(),
-                        TimeUnit.NANOSECONDS.toMillis(idleFor));
-            } finally {
-                exit(previous);
-            }
-            ch.close();
-        } else {
-            idle = owner.timers().schedule(Duration.ofNanos(timeout - idleFor), this);
-        }
-    }
-
-    /** On the connection's loop: tell the protocol the daemon stops, then (quietNanos >= 0) close once quiet. */
-    void startDrain(Channel ch, DaemonStopping event, long quietNanos) {
-        if (!ch.isOpen()) {
-            return;
-        }
-        ch.pipeline().fireUserEventTriggered(event);
-        if (quietNanos >= 0) {
-            drainCheck(ch, quietNanos);
-        }
-    }
-
-    private void drainCheck(Channel ch, long quietNanos) {
-        if (!ch.isOpen()) {
-            return;
-        }
-        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
-        boolean flushed = out == null || out.totalPendingWriteBytes() == 0;
-        long quietFor = owner.nanoTime() - lastActivityNanos;
-        if (flushed && quietFor >= quietNanos) {
-            ch.close();
-        } else {
-            long wait = Math.max(quietNanos - quietFor, TimeUnit.MILLISECONDS.toNanos(10));
-            drainCheck = owner.timers().schedule(Duration.ofNanos(wait), () -> drainCheck(ch, quietNanos));
+        Object previous = enter();
+        try {
+            ch.pipeline().fireUserEventTriggered(event);
+        } finally {
+            exit(previous);
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.daemonkit.api.RequestCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
@@ -13,7 +14,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Writes each line (a buffer ending in its delimiter) straight back, and flushes once per read from
  * the socket rather than once per line, so a client that pipelines many lines costs one syscall.
+ * Shared by all the daemon's connections: it holds only the daemon's settings and counters.
  */
+@Sharable
 final class EchoHandler extends ChannelInboundHandlerAdapter {
     private final int maxLineBytes;
     private final String maxLineBytesKey;
