@@ -233,6 +233,9 @@ final class LauncherProcess implements AutoCloseable {
     @Override
     public void close() {
         if (process != null && process.isAlive()) {
+            // Under a wrapper (systemd-socket-activate, a holder shell) the launcher is a child: a failed test
+            // must not leave it running, holding its ports for the next test.
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
         }
     }

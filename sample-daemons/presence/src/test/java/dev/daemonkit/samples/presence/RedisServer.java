@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -68,6 +70,14 @@ final class RedisServer implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
+    /** Every redis-server this JVM started and has not stopped: killed when the JVM exits, however a test ends. */
+    private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly), "redis-server-reaper"));
+    }
+
     /** Starts redis-server again on the same port (after {@link #stop}), and waits until it answers PING. */
     void startProcess() throws Exception {
         process = new ProcessBuilder(
@@ -89,6 +99,7 @@ final class RedisServer implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("redis.log").toFile())
                 .start();
+        RUNNING.add(process);
         await().atMost(Duration.ofSeconds(10))
                 .pollInterval(Duration.ofMillis(20))
                 .failFast("redis-server exited; see " + dir.resolve("redis.log"), () -> !process.isAlive())
@@ -107,6 +118,7 @@ final class RedisServer implements AutoCloseable {
     void stop() throws InterruptedException {
         if (process != null) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            RUNNING.remove(process);
             process = null;
         }
     }
