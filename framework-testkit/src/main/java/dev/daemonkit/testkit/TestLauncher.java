@@ -92,8 +92,12 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
     private boolean unloadCheck = true;
     private boolean perClass;
     private LogCapture logs;
-    /** The threads alive before the first start: any other thread still alive after the stop is named if it leaks. */
-    private Set<Thread> threadsBefore;
+    /**
+     * The ids of the threads alive before the first start: any other thread still alive after the stop is named if it
+     * leaks. Ids, not the threads: an ended thread keeps its context class loader and its class, so a kit holding the
+     * threads of another launcher in the same JVM would keep that launcher's plugin loaders after its stop.
+     */
+    private Set<Long> threadsBefore;
 
     private Path home;
     private Launcher launcher;
@@ -215,7 +219,9 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
                 logs = LogCapture.attach();
             }
             if (threadsBefore == null) {
-                threadsBefore = Set.copyOf(Thread.getAllStackTraces().keySet());
+                threadsBefore = Thread.getAllStackTraces().keySet().stream()
+                        .map(Thread::getId)
+                        .collect(Collectors.toUnmodifiableSet());
             }
             ConfigLoader loaded = ConfigLoader.load(conf, true, TestLauncher.class.getClassLoader());
             Launcher started = new Launcher(loaded, conf, true, home.resolve("plugins"), null);
@@ -372,7 +378,7 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
             List<WeakReference<ClassLoader>> loaders,
             ReferenceQueue<ClassLoader> queue,
             long waitMillis,
-            Set<Thread> threadsBefore) {
+            Set<Long> threadsBefore) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         try {
             while (loaders.stream().anyMatch(r -> r.get() != null) && System.nanoTime() < deadline) {
@@ -396,7 +402,7 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
     }
 
     /** Threads that pin the loader: running a class of the plugin, or with it as their context class loader. */
-    private static String holders(ClassLoader loader, Set<Thread> threadsBefore) {
+    private static String holders(ClassLoader loader, Set<Long> threadsBefore) {
         List<String> found = new ArrayList<>();
         List<String> started = new ArrayList<>();
         for (Thread t : Thread.getAllStackTraces().keySet()) {
@@ -405,7 +411,7 @@ public final class TestLauncher implements AutoCloseable, BeforeAllCallback, Aft
                         "thread '" + t.getName() + "' (a " + t.getClass().getName() + " of the plugin, still running)");
             } else if (t.getContextClassLoader() == loader) {
                 found.add("thread '" + t.getName() + "' (the plugin's loader is its context class loader)");
-            } else if (threadsBefore != null && !threadsBefore.contains(t)) {
+            } else if (threadsBefore != null && !threadsBefore.contains(t.getId())) {
                 started.add(t.getName());
             }
         }

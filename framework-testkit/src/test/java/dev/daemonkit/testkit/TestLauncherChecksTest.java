@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Logger;
 import dev.daemonkit.testkit.faulty.BufferLeakPlugin;
 import dev.daemonkit.testkit.faulty.ThreadLeakPlugin;
+import dev.daemonkit.testkit.joined.JoinedThreadPlugin;
 import dev.daemonkit.testkit.shout.ShoutPlugin;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -129,6 +130,24 @@ class TestLauncherChecksTest {
                 }
             }
             launcher.close();
+        }
+    }
+
+    @Test
+    void twoLaunchersInOneJvmTheFirstStoppedWhileTheSecondRunsUnloadsItsPlugin() throws IOException {
+        // The second kit starts while the first launcher's threads (one of the plugin's own class) are alive; once
+        // they have ended, nothing of the kit may keep them, or the first plugin's loader with them.
+        Path jar = pluginJar(tmp, JoinedThreadPlugin.class, "daemons.joined {}\n");
+        try (TestLauncher first = TestLauncher.withPluginAt(jar);
+                TestLauncher second = TestLauncher.withPluginAt(jar)) {
+            first.start();
+            assertThat(first.state("joined")).isEqualTo("RUNNING");
+            second.start();
+            assertThat(second.state("joined")).isEqualTo("RUNNING");
+
+            first.stop(); // throws if the first plugin's loader is still reachable
+            assertThat(second.state("joined")).isEqualTo("RUNNING");
+            second.stop();
         }
     }
 

@@ -18,7 +18,8 @@ final class SharedClassInit {
 
     /**
      * Classes of the shared libraries with a static field of an exception type (Netty's {@code Signal}s excepted:
-     * they record no stack) or of a reference-counted type (a buffer, a response holding one). Most are initialized
+     * they record no stack) or of a reference-counted type (a buffer, a response holding one), or a static object
+     * with an exception or a future among its own fields. Most are initialized
      * by the framework anyway; naming them all costs nothing then.
      */
     static final List<String> STATIC_STACK_HOLDERS = List.of(
@@ -47,7 +48,17 @@ final class SharedClassInit {
             "io.netty.util.internal.PlatformDependent",
             "io.netty.util.internal.PlatformDependent0",
             "io.netty.util.internal.VarHandleFactory",
-            "io.netty.channel.epoll.Epoll");
+            "io.netty.channel.epoll.Epoll",
+            // A static object with an exception, or a future that may hold one, in its own fields: the failed
+            // termination futures of these two executors kept Lettuce's classes, and so the first presence plugin's
+            // loader, once Lettuce was the first to touch them (two launchers in one JVM; PresenceClusterTest).
+            "io.netty.util.concurrent.ImmediateEventExecutor",
+            "io.netty.util.concurrent.GlobalEventExecutor",
+            "io.netty.util.concurrent.DefaultPromise",
+            "io.netty.handler.codec.DecoderResult",
+            "io.netty.handler.codec.ReplayingDecoder",
+            "io.netty.handler.ssl.SslCloseCompletionEvent",
+            "io.netty.handler.ssl.SslHandshakeCompletionEvent");
 
     private SharedClassInit() {}
 

@@ -12,12 +12,13 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.Future;
 import java.util.jar.JarFile;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every class of the shared Netty jars that keeps an exception or a buffer in a static field is initialized ahead of
- * plugins (SharedClassInit): else the first plugin to touch it would stay loaded for as long as the JVM runs.
+ * Every class of the shared Netty jars that keeps an exception or a buffer in a static field, or a static object with
+ * an exception or a future in its own fields, is initialized ahead of plugins (SharedClassInit): else the first plugin to touch it would stay loaded for as long as the JVM runs.
  */
 class SharedClassInitTest {
 
@@ -44,7 +45,8 @@ class SharedClassInitTest {
                             boolean keepsAStack = Throwable.class.isAssignableFrom(f.getType())
                                             && !f.getType().getName().equals("io.netty.util.Signal")
                                     || ReferenceCounted.class.isAssignableFrom(f.getType());
-                            if (Modifier.isStatic(f.getModifiers()) && keepsAStack) {
+                            if (Modifier.isStatic(f.getModifiers())
+                                    && (keepsAStack || holdsAStackInItsFields(f.getType()))) {
                                 found.add(className);
                             }
                         }
@@ -63,6 +65,32 @@ class SharedClassInitTest {
         assertThat(missing)
                 .as("add them to SharedClassInit.STATIC_STACK_HOLDERS")
                 .isEmpty();
+    }
+
+    /**
+     * A static singleton of a shared library that was made with an exception in one of its own fields, or a future
+     * that may hold one (ImmediateEventExecutor's and GlobalEventExecutor's failed termination futures): it keeps the
+     * stack of whoever first touched its class just as a static exception does (found with two launchers in one JVM,
+     * after Lettuce's DefaultClientResources was the first to touch ImmediateEventExecutor).
+     */
+    private static boolean holdsAStackInItsFields(Class<?> type) {
+        if (type.isPrimitive()
+                || type.isArray()
+                || type.isInterface()
+                || !type.getName().startsWith("io.netty.")) {
+            return false;
+        }
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                if (!Modifier.isStatic(f.getModifiers())
+                        && (Throwable.class.isAssignableFrom(f.getType())
+                                        && !f.getType().getName().equals("io.netty.util.Signal")
+                                || Future.class.isAssignableFrom(f.getType()))) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     @Test

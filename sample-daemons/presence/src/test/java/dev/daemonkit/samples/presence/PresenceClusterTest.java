@@ -61,13 +61,6 @@ class PresenceClusterTest {
                 .config("daemons.presence { listen = \"127.0.0.1:0\", listen-http = \"127.0.0.1:0\", broker = redis,"
                         + " redis { address = \"" + redis.address() + "\", key-prefix = \"" + prefix
                         + "\", ttl = 1 s } }\n");
-        // Known and open (docs/scaling.md, "Known limits"): with two launchers in one JVM, each loading Lettuce in
-        // its own plugin class loader, the first one's loader is not collected while the second runs; one launcher
-        // alone passes the kit's unload check, so the check stays on for the single-launcher tests.
-        if (!launchers.isEmpty()) {
-            launchers.forEach(other -> other.unloadCheck(false));
-            l.unloadCheck(false);
-        }
         launchers.add(l);
         l.start(extra);
         // STARTING until its first attempt to reach Redis has ended (readyWhen), then bound and RUNNING.
