@@ -570,27 +570,22 @@ final class RedisBroker implements Broker {
 
     @Override
     public void joined(String room, String name, String rooms) {
-        StatefulRedisConnection<String, String> c = connection;
-        if (up && c != null) {
-            c.async()
-                    .evalsha(
-                            sha(JOIN),
-                            ScriptOutputType.INTEGER,
-                            new String[] {roomKey(room), roomsKey, usersKey},
-                            name,
-                            id,
-                            room,
-                            rooms);
-        }
+        membership(JOIN, room, name, rooms);
     }
 
     @Override
     public void left(String room, String name, String rooms) {
+        membership(LEAVE, room, name, rooms);
+        unsubscribe(room);
+    }
+
+    /** Runs the JOIN or LEAVE script for {@code name} in {@code room}, if Redis is up (fire and forget). */
+    private void membership(String script, String room, String name, String rooms) {
         StatefulRedisConnection<String, String> c = connection;
         if (up && c != null) {
             c.async()
                     .evalsha(
-                            sha(LEAVE),
+                            sha(script),
                             ScriptOutputType.INTEGER,
                             new String[] {roomKey(room), roomsKey, usersKey},
                             name,
@@ -598,7 +593,6 @@ final class RedisBroker implements Broker {
                             room,
                             rooms);
         }
-        unsubscribe(room);
     }
 
     @Override
