@@ -16,7 +16,9 @@ record CommandLine(
         boolean configExplicit,
         Path plugins,
         Path logs,
-        String daemonOption) {
+        String daemonOption,
+        Path clientCert,
+        Path clientKey) {
 
     static final String USAGE = """
             usage: daemonkit [run] [--config FILE] [--plugins DIR] [--logs DIR]
@@ -35,6 +37,8 @@ record CommandLine(
                          admin endpoint's address and token from it
               --plugins  folder of plugin jars (default: HOME/plugins)
               --logs     folder for log files (default: HOME/logs)
+              --client-cert FILE --client-key FILE   control commands: the client certificate and key (PEM,
+                         key PKCS#8) to present to an https admin endpoint with client-auth (optional|require)
             JVM flags go in DAEMONKIT_OPTS. Exit codes: 0 done, 2 bad usage or config, 1 other errors
             (for control commands: no launcher running, or the launcher refused).""";
 
@@ -55,6 +59,8 @@ record CommandLine(
         Path plugins = home.resolve("plugins");
         Path logs = home.resolve("logs");
         String daemon = null;
+        Path clientCert = null;
+        Path clientKey = null;
         List<String> args = new ArrayList<>();
         int i = 0;
         if (argv.length > 0 && !argv[0].startsWith("-")) {
@@ -67,10 +73,10 @@ record CommandLine(
         for (; i < argv.length; i++) {
             String a = argv[i];
             if (a.equals("-h") || a.equals("--help")) {
-                return new CommandLine("help", List.of(), config, false, plugins, logs, null);
+                return new CommandLine("help", List.of(), config, false, plugins, logs, null, null, null);
             }
             if (a.equals("--version")) {
-                return new CommandLine("version", List.of(), config, false, plugins, logs, null);
+                return new CommandLine("version", List.of(), config, false, plugins, logs, null, null, null);
             }
             if (!a.startsWith("--")) {
                 args.add(a);
@@ -83,7 +89,7 @@ record CommandLine(
                 name = a.substring(0, eq);
                 value = a.substring(eq + 1);
             }
-            if (!name.matches("--config|--plugins|--logs|--daemon")) {
+            if (!name.matches("--config|--plugins|--logs|--daemon|--client-cert|--client-key")) {
                 throw new UsageError("unknown option '" + a + "'");
             }
             if (value == null) {
@@ -99,6 +105,8 @@ record CommandLine(
                 }
                 case "--plugins" -> plugins = Path.of(value);
                 case "--daemon" -> daemon = value;
+                case "--client-cert" -> clientCert = Path.of(value);
+                case "--client-key" -> clientKey = Path.of(value);
                 default -> logs = Path.of(value);
             }
         }
@@ -119,6 +127,13 @@ record CommandLine(
         if (daemon != null && !command.equals("log-level")) {
             throw new UsageError("--daemon goes with log-level");
         }
-        return new CommandLine(command, List.copyOf(args), config, explicit, plugins, logs, daemon);
+        if ((clientCert == null) != (clientKey == null)) {
+            throw new UsageError("--client-cert and --client-key go together");
+        }
+        if (clientCert != null && List.of("run", "version", "help").contains(command)) {
+            throw new UsageError("--client-cert and --client-key go with control commands (status, reload, stop, ...)");
+        }
+        return new CommandLine(
+                command, List.copyOf(args), config, explicit, plugins, logs, daemon, clientCert, clientKey);
     }
 }

@@ -18,11 +18,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLException;
 
 /**
  * The control commands ({@code status}, {@code reload}, {@code stop}, {@code start}, {@code restart},
  * {@code log-level}): they talk to the running launcher through its admin endpoint, whose address and
- * token come from the same config file the launcher uses.
+ * token come from the same config file the launcher uses. With {@code daemonkit.admin.tls} they speak
+ * https and trust what {@link AdminTrust} says.
  */
 final class ControlClient {
     private final PrintStream out;
@@ -55,11 +57,27 @@ final class ControlClient {
         String host = admin.listen().getAddress().isAnyLocalAddress()
                 ? "127.0.0.1"
                 : Addresses.format(admin.listen()).replaceFirst(":\\d+$", "");
-        String base = "http://" + host + ":" + admin.listen().getPort();
+        String base = (admin.https() ? "https://" : "http://") + host + ":"
+                + admin.listen().getPort();
         Duration slow =
                 settings.shutdown().delay().plus(settings.shutdown().grace()).plusSeconds(15);
-        HttpClient http =
-                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+        HttpClient.Builder client = HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(3))
+                .version(HttpClient.Version.HTTP_1_1); // the admin endpoint speaks HTTP/1.1 only
+        if (admin.https()) {
+            try {
+                client.sslContext(AdminTrust.context(admin.tls(), cli.clientCert(), cli.clientKey()));
+            } catch (ConfigError e) {
+                err.println("daemonkit: " + e.getMessage());
+                return Main.BAD_CONFIG;
+            }
+        } else if (cli.clientCert() != null) {
+            err.println(
+                    "daemonkit: --client-cert is for an https admin endpoint, and daemonkit.admin.tls is not set in "
+                            + cli.config() + ".");
+            return Main.BAD_CONFIG;
+        }
+        HttpClient http = client.build();
         try {
             return switch (cli.command()) {
                 case "status" ->
@@ -120,8 +138,18 @@ final class ControlClient {
         } catch (ConnectException | HttpConnectTimeoutException e) {
             err.println("daemonkit: no launcher is running at " + where + ". Start one with: bin/daemonkit run");
             return Main.FATAL;
+        } catch (SSLException e) {
+            err.println("daemonkit: the TLS handshake with the launcher at " + where + " failed: " + e.getMessage()
+                    + ". Control commands trust the certificate in daemonkit.admin.tls.cert-file (or one signed by"
+                    + " its ca-file) of " + cli.config() + "; pass the launcher's config with --config FILE, and"
+                    + " under client-auth = require a client certificate with --client-cert FILE --client-key FILE.");
+            return Main.FATAL;
         } catch (IOException e) {
-            err.println("daemonkit: talking to the launcher at " + where + " failed: " + e);
+            err.println("daemonkit: talking to the launcher at " + where + " failed: " + e
+                    + (admin.https()
+                            ? ". If the launcher refused this command's client certificate (client-auth = require),"
+                                    + " pass one signed by daemonkit.admin.tls.ca-file: --client-cert FILE --client-key FILE."
+                            : ". If the launcher's admin endpoint speaks https, pass its config: --config FILE."));
             return Main.FATAL;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,11 +1,13 @@
 package dev.daemonkit.internal.admin;
 
 import dev.daemonkit.internal.config.Addresses;
+import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.config.DaemonSettings;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.lifecycle.Launcher;
 import dev.daemonkit.internal.transport.DaemonConnections;
 import dev.daemonkit.internal.transport.StallWatchdog;
+import dev.daemonkit.internal.transport.TlsContext;
 import dev.daemonkit.timers.TimerScope;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -28,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * flood of connections to the admin port can neither take the process's descriptors nor stall it.
  * When the cap is full, a new connection takes the place of one idle for a second or more, so
  * probes (a fresh connection each time) still get through a flood of idle connections.
+ *
+ * <p>With {@code daemonkit.admin.tls} it speaks https only, through the same {@link TlsContext} as a
+ * daemon's TLS listener (registered with the launcher's TLS watch under the name {@code admin}, key
+ * {@code listen}): its files are watched and re-read at a reload, its expiry is warned about and is the
+ * metric {@code daemonkit_tls_certificate_expiry_seconds{daemon="admin",listener="listen"}}. A file that
+ * cannot be used keeps the endpoint from starting, like a port that cannot be bound: the daemons run.
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
@@ -35,21 +43,41 @@ public final class AdminServer implements AutoCloseable {
     /** The admin endpoint's name in logs and metrics, like a daemon's. */
     public static final String NAME = "admin";
 
+    /** The TLS listener key the admin endpoint's context is registered under, beside {@link #NAME}. */
+    public static final String TLS_KEY = "listen";
+
     private final Channel channel;
     private final DaemonConnections connections;
+    private final TlsContext tls;
+    private final Launcher launcher;
 
-    private AdminServer(Channel channel, DaemonConnections connections) {
+    private AdminServer(Channel channel, DaemonConnections connections, TlsContext tls, Launcher launcher) {
         this.channel = channel;
         this.connections = connections;
+        this.tls = tls;
+        this.launcher = launcher;
     }
 
-    /** Starts the endpoint, or returns null (logged) when it cannot bind. */
+    /** Starts the endpoint, or returns null (logged) when it cannot bind or its TLS files cannot be used. */
     public static AdminServer start(
             Launcher launcher,
             DaemonkitMetrics metrics,
             StallWatchdog watchdog,
             LauncherSettings.Admin admin,
             Runnable shutdown) {
+        TlsContext tls = null;
+        if (admin.https()) {
+            try {
+                tls = TlsContext.load(NAME, TLS_KEY, admin.tls());
+            } catch (ConfigError e) {
+                log.error(
+                        "admin endpoint not started: {}. The daemons run without it (and control commands cannot"
+                                + " reach the launcher); fix the file, then restart the launcher.",
+                        e.getMessage());
+                return null;
+            }
+        }
+        TlsContext https = tls;
         Probes probes = new Probes(launcher, watchdog);
         DaemonSettings settings = new DaemonSettings(
                 NAME,
@@ -73,12 +101,15 @@ public final class AdminServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        connections.accept(
-                                ch,
-                                p -> p.addLast(
-                                        new HttpServerCodec(),
-                                        new HttpObjectAggregator(64 * 1024),
-                                        new AdminHandler(launcher, metrics, probes, admin.token(), shutdown)));
+                        connections.accept(ch, p -> {
+                            if (https != null) {
+                                https.install(p); // before the codec, which then sees plaintext
+                            }
+                            p.addLast(
+                                    new HttpServerCodec(),
+                                    new HttpObjectAggregator(64 * 1024),
+                                    new AdminHandler(launcher, metrics, probes, admin.token(), shutdown));
+                        });
                     }
                 })
                 .bind(admin.listen())
@@ -93,11 +124,21 @@ public final class AdminServer implements AutoCloseable {
             return null;
         }
         log.info(
-                "admin endpoint on http://{}/ (health, daemons, metrics){}",
+                "admin endpoint on {}://{}/ (health, daemons, metrics){}{}",
+                https == null ? "http" : "https",
                 Addresses.format((InetSocketAddress) f.channel().localAddress()),
-                admin.token().isBlank() ? "" : ", token required");
+                admin.token().isBlank() ? "" : ", token required",
+                https == null
+                        ? ""
+                        : ", " + https + ", certificate "
+                                + https.certificate().getSubjectX500Principal().getName()
+                                + " expires " + https.notAfter() + ", client certificates "
+                                + admin.tls().clientAuth().name().toLowerCase(java.util.Locale.ROOT));
         launcher.connectionBudget().register(f.channel());
-        return new AdminServer(f.channel(), connections);
+        if (https != null && launcher.tls() != null) {
+            launcher.tls().register(https); // watched, reloaded with the config, and a metric
+        }
+        return new AdminServer(f.channel(), connections, https, launcher);
     }
 
     /** The admin endpoint's connections (for metrics). */
@@ -117,5 +158,8 @@ public final class AdminServer implements AutoCloseable {
     @Override
     public void close() {
         channel.close().awaitUninterruptibly();
+        if (tls != null && launcher.tls() != null) {
+            launcher.tls().unregister(tls);
+        }
     }
 }

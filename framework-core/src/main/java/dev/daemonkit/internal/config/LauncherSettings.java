@@ -30,14 +30,23 @@ public record LauncherSettings(
     /** {@code daemonkit.watchdog}: the stall watchdog. */
     public record Watchdog(boolean enabled, Duration threshold) {}
 
-    /** The admin endpoint: {@code daemonkit.admin}. */
+    /**
+     * The admin endpoint: {@code daemonkit.admin}; {@code tls} is its {@code daemonkit.admin.tls} block
+     * (the same keys as a daemon listener's), or null for plain http.
+     */
     public record Admin(
             boolean enabled,
             InetSocketAddress listen,
             String token,
             int maxConnections,
             Duration idleTimeout,
-            Duration requestTimeout) {
+            Duration requestTimeout,
+            TlsSettings tls) {
+        /** True when {@code daemonkit.admin.tls} is set: the endpoint speaks https only. */
+        public boolean https() {
+            return tls != null;
+        }
+
         public boolean loopbackOnly() {
             return listen.getAddress() != null && listen.getAddress().isLoopbackAddress();
         }
@@ -70,7 +79,14 @@ public record LauncherSettings(
                 daemonkit.getString("admin.token"),
                 daemonkit.getInt("admin.max-connections"),
                 daemonkit.getDuration("admin.idle-timeout"),
-                daemonkit.getDuration("admin.request-timeout"));
+                daemonkit.getDuration("admin.request-timeout"),
+                // An empty block (the reference's) is plain http.
+                daemonkit.hasPath("admin.tls")
+                                && !(daemonkit.getValue("admin.tls") instanceof com.typesafe.config.ConfigObject o
+                                        && o.isEmpty())
+                        ? TlsSettings.read(
+                                daemonkit, "admin.tls", "daemonkit.admin.tls", daemonkit.getValue("admin.tls"))
+                        : null);
         if (admin.maxConnections() < 1) {
             throw new ConfigError("daemonkit.admin.max-connections = " + admin.maxConnections() + " ("
                     + Origins.of(daemonkit.getValue("admin.max-connections")) + ") must be 1 or more.");

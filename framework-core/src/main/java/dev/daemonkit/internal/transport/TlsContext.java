@@ -135,7 +135,7 @@ public final class TlsContext {
      * completes, the connection is inside a request and {@code request-timeout} cuts a handshake that
      * stalls. On the connection's event loop, at accept.
      */
-    void install(ChannelPipeline pipeline) {
+    public void install(ChannelPipeline pipeline) {
         SslHandler ssl = current.ssl.newHandler(pipeline.channel().alloc());
         // The framework's request deadline bounds the handshake (counted, logged and configurable per daemon);
         // SslHandler's own 10 s timer would be a second, silent one.
