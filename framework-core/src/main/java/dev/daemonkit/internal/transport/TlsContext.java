@@ -439,7 +439,14 @@ public final class TlsContext {
         }
     }
 
-    /** Modification time and size of each file, to see a change without reading them. */
+    /**
+     * Where each file really is (its symlinks resolved), and its modification time, size and inode, to
+     * see a change without reading it. The real path is there for the Kubernetes Secret volume's way of
+     * replacing files: {@code tls.crt -> ..data/tls.crt}, {@code ..data -> ..2026_11_30_12_00_00.123}, the
+     * {@code ..data} link swapped in one rename to a new folder of new files. Attributes read through the
+     * links see the new files already; the real path also tells them apart when a recycled inode, the
+     * same size and a coarse clock would make their stamps equal.
+     */
     static List<String> stamps(TlsSettings s) {
         List<String> out = new ArrayList<>(3);
         for (TlsSettings.Source f : new TlsSettings.Source[] {s.certFile(), s.keyFile(), s.caFile()}) {
@@ -447,8 +454,10 @@ public final class TlsContext {
                 continue;
             }
             try {
-                BasicFileAttributes a = Files.readAttributes(f.path(), BasicFileAttributes.class);
-                out.add(a.lastModifiedTime().to(TimeUnit.NANOSECONDS) + "/" + a.size() + "/" + a.fileKey());
+                Path real = f.path().toRealPath();
+                BasicFileAttributes a = Files.readAttributes(real, BasicFileAttributes.class);
+                out.add(real + "/" + a.lastModifiedTime().to(TimeUnit.NANOSECONDS) + "/" + a.size() + "/"
+                        + a.fileKey());
             } catch (IOException e) {
                 out.add("unreadable");
             }

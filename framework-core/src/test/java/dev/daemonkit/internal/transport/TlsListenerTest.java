@@ -72,12 +72,11 @@ class TlsListenerTest {
     @AfterEach
     void removeCertificates() throws IOException {
         tlsLog.detachAppender(logged);
-        try (var files = Files.list(certs)) {
-            for (Path p : files.toList()) {
+        try (var files = Files.walk(certs)) { // links are deleted, not followed
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         }
-        Files.deleteIfExists(certs);
     }
 
     private String tls(String provider, String more) {
@@ -360,6 +359,146 @@ class TlsListenerTest {
         }
     }
 
+    @ParameterizedTest(name = "provider {0}")
+    @ValueSource(strings = {"jdk", "openssl"})
+    void clientAuthOptionalServesClientsWithoutACertificateAndWithOneOfTheCaButRefusesAStrangersCertificate(
+            String provider) throws Exception {
+        Jars.lineEcho(home.plugins());
+        home.config(tls(provider, ", ca-file = \"" + certs.resolve("ca.crt") + "\", client-auth = optional"));
+        home.start();
+        try (TlsClient c = new TlsClient(home.address("line-echo"), ca.clientContext(null))) {
+            assertThat(c.request("without a certificate")).isEqualTo("without a certificate");
+            assertThat(c.socket.getSession().getLocalCertificates()).isNull();
+        }
+        TestCertificates.Issued client = ca.client(certs, "client");
+        try (TlsClient c = new TlsClient(home.address("line-echo"), ca.clientContext(client))) {
+            assertThat(c.request("with the CA's certificate")).isEqualTo("with the CA's certificate");
+            assertThat(c.socket.getSession().getLocalCertificates()[0]).isEqualTo(client.certificate());
+        }
+        // Optional is not "anything goes": a certificate that is presented must be signed by ca-file.
+        Path elsewhere = Files.createDirectories(certs.resolve("elsewhere"));
+        TestCertificates.Issued forged = TestCertificates.newCa("stranger-ca").client(elsewhere, "forged");
+        assertThatThrownBy(() -> roundTrip(ca.clientContext(forged), "forged")).isInstanceOf(IOException.class);
+        try (TlsClient c = new TlsClient(home.address("line-echo"), ca.clientContext(null))) {
+            assertThat(c.request("and again without")).isEqualTo("and again without");
+        }
+    }
+
+    /** A client that offers {@code protocols} by ALPN; its handshake is done when this returns. */
+    private TlsClient alpnClient(String... protocols) throws IOException {
+        SSLContext context = ca.clientContext(null);
+        SSLSocket socket = (SSLSocket) context.getSocketFactory()
+                .createSocket(
+                        home.address("line-echo").getAddress(),
+                        home.address("line-echo").getPort());
+        javax.net.ssl.SSLParameters p = socket.getSSLParameters();
+        p.setApplicationProtocols(protocols);
+        socket.setSSLParameters(p);
+        return new TlsClient(socket);
+    }
+
+    @ParameterizedTest(name = "provider {0}")
+    @ValueSource(strings = {"jdk", "openssl"})
+    void alpnNegotiatesTheServersPreferredProtocolThatTheClientOffers(String provider) throws Exception {
+        Jars.lineEcho(home.plugins());
+        home.config(tls(provider, ", alpn = [daemonkit-b, daemonkit-a]"));
+        home.start();
+        // The server's order wins: the client prefers a, the server's list puts b first.
+        try (TlsClient c = alpnClient("daemonkit-a", "daemonkit-b", "http/1.1")) {
+            assertThat(c.socket.getApplicationProtocol()).isEqualTo("daemonkit-b");
+            assertThat(c.request("over b")).isEqualTo("over b");
+        }
+        try (TlsClient c = alpnClient("daemonkit-a")) {
+            assertThat(c.socket.getApplicationProtocol()).isEqualTo("daemonkit-a");
+            assertThat(c.request("over a")).isEqualTo("over a");
+        }
+    }
+
+    @ParameterizedTest(name = "provider {0}")
+    @ValueSource(strings = {"jdk", "openssl"})
+    void clientOfferingNoneOfTheAlpnProtocolsIsServedWithNoProtocolNegotiated(String provider) throws Exception {
+        Jars.lineEcho(home.plugins());
+        home.config(tls(provider, ", alpn = [daemonkit-b, daemonkit-a]"));
+        home.start();
+        // What docs/configuration.md#tls says: the server does not answer the ALPN extension (RFC 7301
+        // allows it) and the handshake goes on; the client sees no protocol, the protocol handlers decide.
+        try (TlsClient c = alpnClient("h2", "http/1.1")) {
+            assertThat(c.socket.getApplicationProtocol()).isEmpty();
+            assertThat(c.request("no protocol agreed")).isEqualTo("no protocol agreed");
+        }
+        // A client that offers no ALPN at all: the same.
+        try (TlsClient c = new TlsClient(home.address("line-echo"), ca.clientContext(null))) {
+            assertThat(c.socket.getApplicationProtocol()).isEmpty();
+            assertThat(c.request("none offered")).isEqualTo("none offered");
+        }
+    }
+
+    /**
+     * Writes {@code pair} the way the kubelet updates a Secret volume: a new timestamped folder, a
+     * {@code ..data_tmp} link to it renamed over {@code ..data} in one step, the old folder removed.
+     * {@code tls.crt} and {@code tls.key} are links through {@code ..data} and never change themselves.
+     */
+    private static void secretVolume(Path volume, TestCertificates.Issued pair, String stamp) throws IOException {
+        Path folder = Files.createDirectories(volume.resolve("..2026_11_30_" + stamp));
+        Files.copy(pair.certFile(), folder.resolve("tls.crt"));
+        Files.copy(pair.keyFile(), folder.resolve("tls.key"));
+        Path data = volume.resolve("..data");
+        Path old = Files.isSymbolicLink(data) ? volume.resolve(Files.readSymbolicLink(data)) : null;
+        Path tmp = Files.createSymbolicLink(volume.resolve("..data_tmp"), folder.getFileName());
+        Files.move(tmp, data, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        for (String name : new String[] {"tls.crt", "tls.key"}) {
+            if (!Files.isSymbolicLink(volume.resolve(name))) {
+                Files.createSymbolicLink(volume.resolve(name), Path.of("..data", name));
+            }
+        }
+        if (old != null) {
+            try (var files = Files.list(old)) {
+                for (Path p : files.toList()) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(old);
+        }
+    }
+
+    @Test
+    void certificateSwappedThroughAKubernetesSecretVolumeDataLinkIsReloadedAndTheOpenConnectionKeepsItsOwn()
+            throws Exception {
+        Path volume = Files.createDirectories(certs.resolve("secret-volume"));
+        Path issued = Files.createDirectories(certs.resolve("issued"));
+        TestCertificates.Issued first = ca.server(issued, "first", Duration.ofDays(1));
+        secretVolume(volume, first, "12_00_00");
+        Jars.lineEcho(home.plugins());
+        home.config("daemons.line-echo.tls.listen { cert-file = \"" + volume.resolve("tls.crt") + "\", key-file = \""
+                + volume.resolve("tls.key") + "\", watch-interval = 50 ms }\n");
+        Launcher launcher = home.start();
+        TlsContext context = launcher.tls().active().get(0);
+        assertThat(context.certificate()).isEqualTo(first.certificate());
+        try (TlsClient before = new TlsClient(home.address("line-echo"), ca.clientContext(null))) {
+            assertThat(before.request("one")).isEqualTo("one");
+
+            TestCertificates.Issued second = ca.server(issued, "second", Duration.ofDays(2));
+            // The same mtime as the first pair's files: only the link swap (and the new inodes) tells them apart.
+            for (String name : new String[] {"tls.crt", "tls.key"}) {
+                Path now = volume.resolve("..data").toRealPath().resolve(name);
+                Files.setLastModifiedTime(
+                        name.equals("tls.crt") ? second.certFile() : second.keyFile(), Files.getLastModifiedTime(now));
+            }
+            secretVolume(volume, second, "12_05_00");
+            await("the watch sees the ..data swap")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> context.certificate().equals(second.certificate()));
+
+            assertThat(before.request("still served")).isEqualTo("still served");
+            assertThat(before.peerCertificate()).isEqualTo(first.certificate());
+            try (TlsClient after = new TlsClient(home.address("line-echo"), ca.clientContext(null))) {
+                assertThat(after.request("two")).isEqualTo("two");
+                assertThat(after.peerCertificate()).isEqualTo(second.certificate());
+            }
+        }
+        assertThat(logged.list).noneMatch(e -> e.getLevel() == Level.ERROR);
+    }
+
     private static void assertClosedByServer(Socket s) throws IOException {
         s.setSoTimeout(10_000);
         InputStream in = s.getInputStream();
@@ -384,7 +523,11 @@ class TlsListenerTest {
         private final OutputStream out;
 
         TlsClient(InetSocketAddress at, SSLContext context) throws IOException {
-            socket = (SSLSocket) context.getSocketFactory().createSocket(at.getAddress(), at.getPort());
+            this((SSLSocket) context.getSocketFactory().createSocket(at.getAddress(), at.getPort()));
+        }
+
+        TlsClient(SSLSocket socket) throws IOException {
+            this.socket = socket;
             socket.setSoTimeout(10_000);
             socket.startHandshake();
             in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
