@@ -70,10 +70,12 @@ public final class AdminServer implements AutoCloseable {
             try {
                 tls = TlsContext.load(NAME, TLS_KEY, admin.tls());
             } catch (ConfigError e) {
+                String why = e.getMessage();
                 log.error(
-                        "admin endpoint not started: {}. The daemons run without it (and control commands cannot"
+                        "admin endpoint not started: {}{} The daemons run without it (and control commands cannot"
                                 + " reach the launcher); fix the file, then restart the launcher.",
-                        e.getMessage());
+                        why,
+                        why.endsWith(".") ? "" : ".");
                 return null;
             }
         }

@@ -33,18 +33,24 @@ class KubernetesDeploymentDocTest {
         return (Map<String, Object>) at;
     }
 
-    private static Map<String, Object> deploymentContainer() throws Exception {
+    /** The ```yaml block of docs/operations.md that contains {@code marker}. */
+    private static String yamlBlock(String marker) throws Exception {
         String doc = Files.readString(Path.of(System.getProperty("daemonkit.docs", "../docs"), "operations.md"));
         Matcher m = Pattern.compile("```yaml\\n(.*?)```", Pattern.DOTALL).matcher(doc);
         String yaml = null;
         while (m.find()) {
-            if (m.group(1).contains("kind: Deployment")) {
+            if (m.group(1).contains(marker)) {
                 yaml = m.group(1);
             }
         }
         assertThat(yaml)
-                .as("docs/operations.md has a ```yaml block with kind: Deployment")
+                .as("docs/operations.md has a ```yaml block with " + marker)
                 .isNotNull();
+        return yaml;
+    }
+
+    private static Map<String, Object> deploymentContainer() throws Exception {
+        String yaml = yamlBlock("kind: Deployment");
         Map<String, Object> deployment = new Yaml().load(yaml);
         assertThat(deployment).containsEntry("kind", "Deployment");
         Map<String, Object> pod = map(deployment, "spec", "template", "spec");
@@ -132,5 +138,53 @@ class KubernetesDeploymentDocTest {
         assertThat(notReadyWithin)
                 .as("a readiness probe sees 503 within the delay")
                 .isLessThanOrEqualTo((int) delay.toSeconds());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theHttpsPatchProbesTheSameRoutesWithSchemeHttpsAndItsEnvMakesAnAdminTlsBlockFromTheMountedSecret()
+            throws Exception {
+        Map<String, Object> patch = new Yaml().load(yamlBlock("scheme: HTTPS"));
+        Map<String, Object> pod = map(patch, "spec", "template", "spec");
+        Map<String, Object> container = ((List<Map<String, Object>>) pod.get("containers")).get(0);
+        assertThat(container).containsEntry("name", deploymentContainer().get("name"));
+        int adminPort = port(REFERENCE.getString("admin.listen"));
+        Map<String, String> probes =
+                Map.of("startupProbe", Probes.STARTED, "livenessProbe", Probes.LIVE, "readinessProbe", Probes.READY);
+        probes.forEach((probe, path) -> assertThat(map(container, probe, "httpGet"))
+                .as(probe)
+                .containsEntry("path", path)
+                .containsEntry("port", adminPort)
+                .containsEntry("scheme", "HTTPS"));
+
+        // The env, applied over the Deployment's own, makes a valid daemonkit.admin.tls block.
+        Map<String, String> env = new LinkedHashMap<>(env(deploymentContainer()));
+        env.putAll(env(container));
+        StringBuilder hocon = new StringBuilder();
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            String key = "daemonkit."
+                    + e.getKey()
+                            .substring("CONFIG_FORCE_daemonkit_".length())
+                            .replace("__", "-")
+                            .replace('_', '.');
+            hocon.append(key)
+                    .append(" = \"")
+                    .append(e.getValue().equals("valueFrom") ? "s3cret" : e.getValue())
+                    .append("\"\n");
+        }
+        Config config = ConfigFactory.parseString(hocon.toString()).withFallback(ConfigFactory.defaultReference());
+        dev.daemonkit.internal.config.LauncherSettings.Admin admin =
+                dev.daemonkit.internal.config.LauncherSettings.from(config.getConfig("daemonkit"))
+                        .admin();
+        assertThat(admin.https()).isTrue();
+
+        // Its files are in the mounted Secret volume (a kubernetes.io/tls Secret holds tls.crt and tls.key).
+        Map<String, Object> mount = ((List<Map<String, Object>>) container.get("volumeMounts")).get(0);
+        Path mounted = Path.of((String) mount.get("mountPath"));
+        assertThat(admin.tls().certFile().path()).isEqualTo(mounted.resolve("tls.crt"));
+        assertThat(admin.tls().keyFile().path()).isEqualTo(mounted.resolve("tls.key"));
+        Map<String, Object> volume = ((List<Map<String, Object>>) pod.get("volumes")).get(0);
+        assertThat(volume).containsEntry("name", mount.get("name"));
+        assertThat(map(volume, "secret")).containsKey("secretName");
     }
 }
