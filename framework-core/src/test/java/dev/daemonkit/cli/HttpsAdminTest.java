@@ -265,6 +265,29 @@ class HttpsAdminTest {
         assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(IOException.class);
     }
 
+    @Test
+    void faultReloadWithAnUnusableAdminCertificateIsRejectedAndTheRunningOneStaysUntilAGoodReload() throws Exception {
+        start(files() + ", watch-interval = 0 s"); // a reload is the only way in
+        Launcher launcher = home.launcher();
+        Files.writeString(server.certFile(), "half a certificate\n");
+        assertThatThrownBy(() -> launcher.reload().get())
+                .isInstanceOf(java.util.concurrent.ExecutionException.class)
+                .cause()
+                .hasMessageContaining("daemon 'admin'")
+                .hasMessageContaining("daemonkit.admin.tls.cert-file")
+                .hasMessageContaining(server.certFile().toString());
+        assertThat(peer(get(ca.clientContext(null), "/health/live"))).isEqualTo(server.certificate());
+
+        TestCertificates.Issued renewed = ca.server(certs, "admin", Duration.ofDays(3));
+        launcher.reload().get();
+        assertThat(peer(get(ca.clientContext(null), "/health/live"))).isEqualTo(renewed.certificate());
+        assertThat(cli("status").rc()).isZero();
+    }
+
+    private static java.security.cert.Certificate peer(HttpResponse<?> r) throws IOException {
+        return r.sslSession().orElseThrow().getPeerCertificates()[0];
+    }
+
     private static String readUntilClosed(Socket s) throws IOException {
         s.setSoTimeout(10_000);
         InputStream in = s.getInputStream();
