@@ -11,6 +11,7 @@ import dev.daemonkit.api.Timers;
 import dev.daemonkit.internal.plugins.InstalledPlugin;
 import dev.daemonkit.internal.timers.ScopedTimers;
 import dev.daemonkit.internal.transport.DaemonConnections;
+import dev.daemonkit.internal.transport.DaemonLogger;
 import dev.daemonkit.internal.transport.DaemonSockets;
 import dev.daemonkit.internal.transport.FrontHandler;
 import dev.daemonkit.internal.transport.LogScope;
@@ -63,7 +64,7 @@ final class InstanceContext implements DaemonContext {
             DaemonSockets sockets) {
         this.instance = instance;
         this.block = block;
-        this.log = LoggerFactory.getLogger("daemon." + logScope.daemon());
+        this.log = new DaemonLogger(LoggerFactory.getLogger("daemon." + logScope.daemon()), logScope);
         this.logScope = logScope;
         this.timerScope = timerScope;
         this.timers = ScopedTimers.ofDaemon(timerScope, logScope);
