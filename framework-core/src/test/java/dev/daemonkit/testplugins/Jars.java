@@ -66,6 +66,18 @@ public final class Jars {
         return bytes;
     }
 
+    /** {@link LoopStarterPlugin}, answering {@code tag:line}: two tags are two versions. */
+    public static byte[] loopStarter(String tag) throws IOException {
+        Path tmp = Files.createTempFile("starter-", ".jar");
+        PluginJar.at(tmp)
+                .withPlugin(LoopStarterPlugin.class)
+                .withResource("reference.conf", "daemons.starter { listen = \"127.0.0.1:0\", tag = " + tag + " }\n")
+                .build();
+        byte[] bytes = Files.readAllBytes(tmp);
+        Files.delete(tmp);
+        return bytes;
+    }
+
     public static Path slowStart(Path plugins) throws IOException {
         return PluginJar.at(plugins.resolve("slow-start.jar"))
                 .withPlugin(SlowStartPlugin.class)

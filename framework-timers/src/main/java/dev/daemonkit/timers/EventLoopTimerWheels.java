@@ -8,7 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -103,6 +105,35 @@ public final class EventLoopTimerWheels implements AutoCloseable {
                 lw.execute(lw::disarm);
             }
         }
+    }
+
+    /**
+     * Unlinks from every wheel the timers of closed scopes and drops their tasks, on each wheel's loop. A closed
+     * scope's timers never fire, but stay linked, task and all, until their slot comes or enough of them are dead to
+     * pay for a sweep; so a plugin version retired by a hot deploy would stay loaded until its longest timer's slot
+     * came (a stats timer: a minute). Completes when every loop has swept (at once for a loop that is shut down).
+     */
+    public CompletableFuture<Void> sweepClosed() {
+        List<CompletableFuture<Void>> swept = new ArrayList<>();
+        for (LoopWheel lw : loops) {
+            if (lw.wheel == null || lw.loop.isShuttingDown()) {
+                continue;
+            }
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            try {
+                lw.loop.execute(() -> {
+                    try {
+                        lw.wheel.sweep();
+                    } finally {
+                        done.complete(null);
+                    }
+                });
+            } catch (RejectedExecutionException shutDown) {
+                done.complete(null);
+            }
+            swept.add(done);
+        }
+        return CompletableFuture.allOf(swept.toArray(CompletableFuture[]::new));
     }
 
     /** Number of event loops, each with its wheel. */

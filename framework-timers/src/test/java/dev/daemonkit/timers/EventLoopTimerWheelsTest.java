@@ -225,4 +225,31 @@ class EventLoopTimerWheelsTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> !onLoop(loop, lw::isArmed));
         assertThat(onLoop(loop, lw.wheel::pending)).isZero();
     }
+
+    /**
+     * A retired plugin version's timers (a stats timer a minute away) are closed with its scope but stayed linked with
+     * their tasks, which hold the plugin's classes, while another scope kept timers live: sweepClosed drops them.
+     */
+    @Test
+    void faultAClosedScopesLongTimerKeepsNoTaskReachableOnceSwept() throws Exception {
+        TimerScope live = wheels.newScope("new-version");
+        TimerScope retired = wheels.newScope("old-version");
+        for (int i = 0; i < 4; i++) { // on both loops (round robin from this thread)
+            live.schedule(Duration.ofMinutes(1), () -> {});
+        }
+        Runnable[] task = {new AtomicInteger()::incrementAndGet}; // a new object each time, as a plugin's task is
+        java.lang.ref.WeakReference<Runnable> taskRef = new java.lang.ref.WeakReference<>(task[0]);
+        retired.scheduleAtFixedRate(Duration.ofMinutes(1), Duration.ofMinutes(1), task[0]);
+        task[0] = null;
+        retired.close();
+        await().atMost(Duration.ofSeconds(5)).until(() -> retired.pending() == 0);
+
+        wheels.sweepClosed().get(5, TimeUnit.SECONDS);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            System.gc();
+            return taskRef.get() == null;
+        });
+        assertThat(live.pending()).isEqualTo(4);
+    }
 }

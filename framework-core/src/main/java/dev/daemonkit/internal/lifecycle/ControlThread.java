@@ -1,10 +1,9 @@
 package dev.daemonkit.internal.lifecycle;
 
-import io.netty.util.concurrent.DefaultThreadFactory;
+import dev.daemonkit.internal.plugins.FrameworkThreads;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
@@ -15,8 +14,7 @@ import java.util.function.Supplier;
  * future.
  */
 final class ControlThread {
-    private final ScheduledExecutorService executor =
-            Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("daemonkit-control", true));
+    private final ScheduledExecutorService executor = FrameworkThreads.singleScheduled("daemonkit-control");
 
     /** The thread as an executor, for the parts that schedule on it (restarts, plugin folder looks). */
     ScheduledExecutorService executor() {

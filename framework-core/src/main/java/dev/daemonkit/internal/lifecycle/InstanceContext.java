@@ -8,8 +8,10 @@ import dev.daemonkit.api.Listener;
 import dev.daemonkit.api.PipelineInitializer;
 import dev.daemonkit.api.RequestCounter;
 import dev.daemonkit.api.Timers;
+import dev.daemonkit.internal.plugins.InstalledPlugin;
 import dev.daemonkit.internal.timers.ScopedTimers;
 import dev.daemonkit.internal.transport.DaemonConnections;
+import dev.daemonkit.internal.transport.DaemonLogger;
 import dev.daemonkit.internal.transport.DaemonSockets;
 import dev.daemonkit.internal.transport.FrontHandler;
 import dev.daemonkit.internal.transport.LogScope;
@@ -62,7 +64,7 @@ final class InstanceContext implements DaemonContext {
             DaemonSockets sockets) {
         this.instance = instance;
         this.block = block;
-        this.log = LoggerFactory.getLogger("daemon." + logScope.daemon());
+        this.log = new DaemonLogger(LoggerFactory.getLogger("daemon." + logScope.daemon()), logScope);
         this.logScope = logScope;
         this.timerScope = timerScope;
         this.timers = ScopedTimers.ofDaemon(timerScope, logScope);
@@ -112,7 +114,7 @@ final class InstanceContext implements DaemonContext {
 
     /** Runs the plugin's hooks of one kind, in the daemon's logging context; one that throws does not stop the rest. */
     void runHooks(List<Runnable> hooks, String what) {
-        logScope.run(() -> {
+        asPlugin(() -> {
             for (Runnable hook : hooks) {
                 try {
                     hook.run();
@@ -123,10 +125,31 @@ final class InstanceContext implements DaemonContext {
         });
     }
 
+    /**
+     * Runs the plugin's {@code body} in the daemon's logging scope with the plugin's class loader as the thread's
+     * context class loader (as its {@code configure} runs), putting back the thread's own afterwards: libraries a plugin
+     * bundles may look up their classes and services there (docs/plugin-guide.md, "Class loaders and threads").
+     */
+    private void asPlugin(Runnable body) {
+        InstalledPlugin plugin = instance.plugin();
+        if (plugin == null) {
+            logScope.run(body);
+            return;
+        }
+        Thread t = Thread.currentThread();
+        ClassLoader previous = t.getContextClassLoader();
+        t.setContextClassLoader(plugin.loader());
+        try {
+            logScope.run(body);
+        } finally {
+            t.setContextClassLoader(previous);
+        }
+    }
+
     /** Offers a changed block to the reload hooks; true if one applied it and none threw. */
     boolean offerReload(Config newBlock) {
         boolean[] applied = {false};
-        logScope.run(() -> {
+        asPlugin(() -> {
             for (Predicate<Config> hook : onReload) {
                 try {
                     if (hook.test(newBlock)) {

@@ -7,6 +7,7 @@ import dev.daemonkit.internal.config.ConnectionShares;
 import dev.daemonkit.internal.config.DaemonSpec;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.config.RunningConfig;
+import dev.daemonkit.internal.plugins.FrameworkThreads;
 import dev.daemonkit.internal.plugins.PluginFailure;
 import dev.daemonkit.internal.plugins.PluginShelf;
 import dev.daemonkit.internal.transport.ConnectionBudget;
@@ -16,14 +17,12 @@ import dev.daemonkit.internal.transport.SocketActivation;
 import dev.daemonkit.internal.transport.Transport;
 import dev.daemonkit.logging.LoggingSystem;
 import dev.daemonkit.timers.EventLoopTimerWheels;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
@@ -46,8 +45,7 @@ public final class Launcher {
     private final LoggingSystem logging;
     private volatile ReloadListener reloadListener = ReloadListener.NONE;
     private final ControlThread control = new ControlThread();
-    private final ExecutorService lifecycle =
-            Executors.newCachedThreadPool(new DefaultThreadFactory("daemonkit-lifecycle", true));
+    private final ExecutorService lifecycle = FrameworkThreads.cachedPool("daemonkit-lifecycle");
     private final PluginShelf shelf;
     private final DaemonTable table;
     private final Unloader unloader;
@@ -69,7 +67,7 @@ public final class Launcher {
         this.shelf = PluginShelf.open(
                 pluginsDir, Path.of(System.getProperty("java.io.tmpdir")), Launcher.class.getClassLoader());
         this.table = new DaemonTable(logging);
-        this.unloader = new Unloader(lifecycle);
+        this.unloader = new Unloader(lifecycle, this::wheels);
     }
 
     /**

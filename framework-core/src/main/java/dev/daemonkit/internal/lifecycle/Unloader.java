@@ -3,16 +3,22 @@ package dev.daemonkit.internal.lifecycle;
 import dev.daemonkit.internal.plugins.LoadedSource;
 import dev.daemonkit.internal.plugins.PluginScanner;
 import dev.daemonkit.internal.transport.Transport;
+import dev.daemonkit.timers.EventLoopTimerWheels;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.internal.InternalThreadLocalMap;
 import java.lang.ref.WeakReference;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,8 +41,12 @@ public final class Unloader {
 
     private final List<CompletableFuture<Outcome>> outcomes = new CopyOnWriteArrayList<>();
 
-    Unloader(Executor executor) {
+    /** The shared loops' timer wheels, or null before the launcher has made them. */
+    private final Supplier<EventLoopTimerWheels> wheels;
+
+    Unloader(Executor executor, Supplier<EventLoopTimerWheels> wheels) {
         this.executor = executor;
+        this.wheels = wheels;
     }
 
     /** How many outcomes are kept: a launcher redeploying for months must not grow this list. */
@@ -59,14 +69,25 @@ public final class Unloader {
         List<EventExecutor> loops = new ArrayList<>();
         if (transport != null) {
             transport.workers().forEach(loops::add);
+            transport.acceptors().forEach(loops::add);
+            transport.daemonLoops().forEach(g -> g.forEach(loops::add));
         }
         CompletableFuture<?>[] ends =
                 instances.stream().map(DaemonInstance::terminated).toArray(CompletableFuture[]::new);
+        EventLoopTimerWheels timerWheels = wheels.get();
         // Only the weak reference and the summary survive into the check below.
         CompletableFuture<Outcome> outcome = CompletableFuture.allOf(ends)
                 .thenApplyAsync(
                         v -> {
                             PluginScanner.discard(held.getAndSet(null));
+                            if (timerWheels != null) {
+                                // The retired instances' timers, closed with them, must not keep their tasks.
+                                try {
+                                    timerWheels.sweepClosed().get(5, TimeUnit.SECONDS);
+                                } catch (Exception e) {
+                                    log.debug("sweeping the timer wheels failed", e);
+                                }
+                            }
                             return check(what, ref, loops);
                         },
                         executor);
@@ -85,6 +106,7 @@ public final class Unloader {
     private static Outcome check(String what, WeakReference<ClassLoader> ref, List<EventExecutor> loops) {
         // Netty caches handler type matchers per event loop thread, keyed by class: they would pin
         // a plugin's handler classes (and so its loader) forever. Clear them; they refill lazily.
+        // The plugin's fast thread locals on those threads go too (see removeThoseOf).
         List<CompletableFuture<Void>> cleared = new ArrayList<>();
         for (EventExecutor loop : loops) {
             if (!loop.isShuttingDown()) {
@@ -93,6 +115,13 @@ public final class Unloader {
                     InternalThreadLocalMap m = InternalThreadLocalMap.get();
                     m.typeParameterMatcherGetCache().clear();
                     m.typeParameterMatcherFindCache().clear();
+                    ClassLoader loader = ref.get();
+                    if (loader != null) {
+                        int removed = removeThoseOf(loader, m);
+                        if (removed > 0) {
+                            log.debug("{}: removed {} of its fast thread locals from {}", what, removed, loop);
+                        }
+                    }
                     done.complete(null);
                 });
                 cleared.add(done);
@@ -128,6 +157,58 @@ public final class Unloader {
                         ? "no thread; look for static references from shared libraries (a heap dump shows them)"
                         : String.join("; ", holders));
         return new Outcome(what, false, holders);
+    }
+
+    /**
+     * Removes, on the calling event loop thread, the Netty fast thread locals that belong to a retired plugin: its own
+     * (a subclass it defined), those holding one of its objects, and those whose value is one. A plugin's code, or a
+     * library it bundles, running on the shared loops leaves them behind, and the loops outlive the plugin version:
+     * Lettuce's pooled objects are the common case (its {@code Recycler}s are subclasses defined by Lettuce, and each
+     * one's per-thread pool stays in every loop that ran a command). Netty frees a thread's locals only when the thread
+     * ends. Looks one field deep: a value reachable only further down is not seen (the WARN then names no holder).
+     */
+    static int removeThoseOf(ClassLoader loader, InternalThreadLocalMap map) {
+        if (!(map.indexedVariable(InternalThreadLocalMap.VARIABLES_TO_REMOVE_INDEX) instanceof Set<?> all)) {
+            return 0;
+        }
+        int removed = 0;
+        for (Object o : new ArrayList<>(all)) {
+            if (o instanceof FastThreadLocal<?> local && belongsTo(local, loader)) {
+                local.remove(map);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    private static boolean belongsTo(FastThreadLocal<?> local, ClassLoader loader) {
+        if (definedBy(local, loader) || definedBy(local.getIfExists(), loader)) {
+            return true;
+        }
+        for (Class<?> c = local.getClass(); c != null && c != FastThreadLocal.class; c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                if (Modifier.isStatic(f.getModifiers()) || f.getType().isPrimitive()) {
+                    continue;
+                }
+                try {
+                    f.setAccessible(true);
+                    if (definedBy(f.get(local), loader)) {
+                        return true; // e.g. Recycler's thread local, whose outer instance is the plugin's subclass
+                    }
+                } catch (RuntimeException | IllegalAccessException e) {
+                    // a field of a class that does not open itself: not the plugin's
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean definedBy(Object o, ClassLoader loader) {
+        if (o == null) {
+            return false;
+        }
+        Class<?> c = o instanceof Class<?> k ? k : o.getClass();
+        return c.getClassLoader() == loader;
     }
 
     /** Threads that pin the loader: started by the plugin, or with it as context class loader. */

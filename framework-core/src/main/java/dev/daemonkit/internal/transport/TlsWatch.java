@@ -1,7 +1,7 @@
 package dev.daemonkit.internal.transport;
 
 import dev.daemonkit.internal.config.ConfigError;
-import io.netty.util.concurrent.DefaultThreadFactory;
+import dev.daemonkit.internal.plugins.FrameworkThreads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -34,14 +34,10 @@ public final class TlsWatch implements AutoCloseable {
         long every = c.settings().watchInterval().toMillis();
         if (every > 0) {
             if (thread == null) {
-                DefaultThreadFactory factory = new DefaultThreadFactory("daemonkit-tls-watch", true);
-                thread = Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = factory.newThread(r);
-                    // Made on whichever thread binds the first TLS listener: never inherit a plugin's class
-                    // loader from it, or this thread would keep that plugin from being unloaded.
-                    t.setContextClassLoader(TlsWatch.class.getClassLoader());
-                    return t;
-                });
+                // Made on whichever thread binds the first TLS listener: never inherit a plugin's class
+                // loader from it, or this thread would keep that plugin from being unloaded.
+                thread = Executors.newSingleThreadScheduledExecutor(
+                        FrameworkThreads.factory("daemonkit-tls-watch", true));
             }
             c.watching(thread.scheduleWithFixedDelay(() -> check(c), every, every, TimeUnit.MILLISECONDS));
         }

@@ -1,5 +1,6 @@
 package dev.daemonkit.internal.transport;
 
+import dev.daemonkit.internal.plugins.FrameworkThreads;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.DefaultSelectStrategyFactory;
 import io.netty.channel.EventLoopGroup;
@@ -14,7 +15,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
@@ -55,8 +55,8 @@ public final class Transport implements AutoCloseable {
             Class<? extends DatagramChannel> datagramChannel) {
         this.kind = kind;
         this.io = io;
-        this.acceptors = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("daemonkit-accept"), io);
-        this.workers = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("daemonkit-io"), io);
+        this.acceptors = new MultiThreadIoEventLoopGroup(1, FrameworkThreads.factory("daemonkit-accept", false), io);
+        this.workers = new MultiThreadIoEventLoopGroup(threads, FrameworkThreads.factory("daemonkit-io", false), io);
         this.serverChannel = serverChannel;
         this.datagramChannel = datagramChannel;
     }
@@ -115,8 +115,8 @@ public final class Transport implements AutoCloseable {
      * them down when it has stopped.
      */
     public EventLoopGroup newDaemonLoops(String daemon, int threads) {
-        EventLoopGroup group =
-                new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("daemonkit-" + daemon + "-io"), io);
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(
+                threads, FrameworkThreads.factory("daemonkit-" + daemon + "-io", false), io);
         daemonLoops.add(group);
         group.terminationFuture().addListener(f -> daemonLoops.remove(group));
         return group;

@@ -164,6 +164,40 @@ class HotDeployTest {
         assertThat(outcome.what()).contains("ver.jar");
     }
 
+    /**
+     * Netty starts an event loop's thread on its first task, and a plugin's start may be what hands it one (Lettuce
+     * connecting from its start does): such a thread inherited the plugin's loader as context class loader, and the
+     * plugin's protection domain through its access control context, and outlived the version.
+     */
+    @Test
+    void faultAPluginStartingTheLaunchersEventLoopsFromItsStartIsStillUnloadedWhenReplaced() throws Exception {
+        home.config(watching(false) + "daemonkit.transport.io-threads = 4\n");
+        Path jar = home.plugins().resolve("starter.jar");
+        Files.write(jar, Jars.loopStarter("v1"));
+        var launcher = home.start();
+        try (var c =
+                new LineClient(launcher.daemon("starter").listeners().get(0).boundAddress())) {
+            assertThat(c.request("x")).isEqualTo("v1:x");
+            // The contract (docs/plugin-guide.md): hooks see the plugin's loader, framework threads never do.
+            assertThat(c.request("hook")).startsWith("PluginClassLoader[starter");
+            assertThat(c.request("loop")).startsWith("SharedClasses[");
+        }
+        Path tmp = home.plugins().resolve(".starter.jar.part");
+        Files.write(tmp, Jars.loopStarter("v2"));
+        Files.move(tmp, jar, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> launcher.unloader().outcomes().size() == 1
+                        && launcher.unloader().outcomes().get(0).isDone());
+        Unloader.Outcome outcome = launcher.unloader().outcomes().get(0).get();
+        assertThat(outcome.collected())
+                .as("old class loader collected; holders: " + outcome.holders())
+                .isTrue();
+        try (var c =
+                new LineClient(launcher.daemon("starter").listeners().get(0).boundAddress())) {
+            assertThat(c.request("x")).isEqualTo("v2:x");
+        }
+    }
+
     @Test
     void replacingTheJarOfATlsDaemonKeepsItsOpenTlsConnectionOnTheOldVersionAndUnloadsIt() throws Exception {
         Path certs = Files.createDirectories(home.plugins().getParent().resolve("certs"));

@@ -336,7 +336,7 @@ final class RedisBroker implements Broker {
                     backoff = FIRST_BACKOFF;
                     int users = rejoinAll();
                     if (down) {
-                        info(
+                        log.info(
                                 "Redis at {} is reachable again after {} s: rooms span the launchers again ({} users,"
                                         + " {} rooms of this launcher registered again); events sent meanwhile between"
                                         + " launchers are lost",
@@ -347,7 +347,7 @@ final class RedisBroker implements Broker {
                         down = false;
                         health.accept(null);
                     } else if (!everUp) {
-                        info(
+                        log.info(
                                 "joined the presence service at Redis {} (key prefix {}) as launcher {}",
                                 settings.redisText(),
                                 prefix,
@@ -397,7 +397,7 @@ final class RedisBroker implements Broker {
         String reason = "Redis at " + settings.redisText() + " (daemons.NAME.redis.address) unreachable since "
                 + Instant.ofEpochMilli(downSinceMillis) + " (" + why + "): new logins are refused, rooms serve this"
                 + " launcher's users only";
-        warn(
+        log.warn(
                 "{}; retrying with backoff up to {} s, and logging again once it is back",
                 reason,
                 MAX_BACKOFF.toSeconds());
@@ -446,7 +446,7 @@ final class RedisBroker implements Broker {
                     if (failed == null && existed == 0L) {
                         // Our key had expired (Redis was too slow, or this launcher stalled): the others announced
                         // our users timed out. They are still here: register them again.
-                        warn(
+                        log.warn(
                                 "this launcher's key in Redis had expired (not refreshed within ttl {} s): the other"
                                         + " launchers took its users for gone; registering them again",
                                 settings.ttl().toSeconds());
@@ -480,7 +480,7 @@ final class RedisBroker implements Broker {
                             publish(room, dead, "EVENT TIMEOUT " + room + " " + name);
                         }
                     }
-                    perLauncher.forEach((dead, n) -> info(
+                    perLauncher.forEach((dead, n) -> log.info(
                             "launcher {} stopped refreshing its key (ttl {} s): {} memberships of its users announced"
                                     + " as EVENT TIMEOUT",
                             dead,
@@ -716,18 +716,6 @@ final class RedisBroker implements Broker {
             }
         }
         return false;
-    }
-
-    /*
-     * Lettuce calls back on the event loops outside any connection's or timer's logging context, where a line would
-     * miss logs/NAME.log: the daemon's timers run with its context, so the lines are written from one.
-     */
-    private void info(String format, Object... args) {
-        timers.schedule(Duration.ZERO, () -> log.info(format, args));
-    }
-
-    private void warn(String format, Object... args) {
-        timers.schedule(Duration.ZERO, () -> log.warn(format, args));
     }
 
     /** Whether the broker is connected and registered (for tests and the stats line). */

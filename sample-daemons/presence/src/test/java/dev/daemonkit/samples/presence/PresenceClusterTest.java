@@ -9,6 +9,9 @@ import dev.daemonkit.testkit.TestLauncher;
 import io.lettuce.core.RedisClient;
 import io.netty.handler.codec.dns.DnsRecord;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,6 +105,56 @@ class PresenceClusterTest {
             // Nothing more reached bob twice: the next line after a PING is its reply.
             assertThat(bob.request("PING done")).isEqualTo("OK PING done");
             assertThat(bob.lines).isEmpty();
+        }
+    }
+
+    /**
+     * A hot deploy of presence on Redis while the launcher runs: the old version's class loader, and Lettuce's in it,
+     * is collected once its last user has gone, although Lettuce connected, and so started event loop threads, from
+     * the old version's start (docs/plugin-guide.md, "Class loaders and threads").
+     */
+    @Test
+    void faultAHotDeployOfPresenceOnRedisUnloadsTheOldVersionAndTheNewOneSpansLaunchers() throws Exception {
+        TestLauncher a = launcher("daemonkit.plugins.watch = true\ndaemonkit.plugins.scan-interval = 50 ms\n");
+        TestLauncher b = launcher();
+        try (Client bob = Client.line(b.address("presence", "listen"))) {
+            assertThat(bob.request("LOGIN bob")).isEqualTo("OK LOGIN bob");
+            assertThat(bob.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            bob.expectLine("EVENT JOIN lobby bob");
+            try (Client alice = Client.line(a.address("presence", "listen"))) {
+                assertThat(alice.request("LOGIN alice")).isEqualTo("OK LOGIN alice");
+                assertThat(alice.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+                alice.expectLine("EVENT JOIN lobby alice");
+                bob.expectLine("EVENT JOIN lobby alice");
+
+                // A new version of the plugin: the same jar, written again.
+                Path jar = a.home().resolve("plugins/presence/presence.jar");
+                Files.setLastModifiedTime(
+                        jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 2_000));
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() ->
+                                a.logs().stream().anyMatch(l -> l.message().contains("daemon 'presence' now runs")));
+                // The old version retires: it says goodbye to its users and stops once they are gone.
+                alice.expectLine("BYE stopping the server is stopping");
+            }
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> a.logs().stream()
+                            .anyMatch(l -> l.message().contains("unloaded cleanly")
+                                    || l.message().contains("did not unload")));
+            assertThat(a.logs().stream().map(l -> l.message()).filter(m -> m.contains("unload")))
+                    .as("the old version's class loader was collected")
+                    .anySatisfy(m -> assertThat(m).contains("presence").contains("unloaded cleanly"))
+                    .noneSatisfy(m -> assertThat(m).contains("did not unload"));
+
+            // The new version serves, across launchers.
+            try (Client dave = Client.line(a.address("presence", "listen"))) {
+                await().atMost(Duration.ofSeconds(10))
+                        .untilAsserted(
+                                () -> assertThat(dave.request("LOGIN dave")).isEqualTo("OK LOGIN dave"));
+                assertThat(dave.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+                dave.expectLine("EVENT JOIN lobby dave");
+                bob.expectLine("EVENT JOIN lobby dave");
+            }
         }
     }
 
