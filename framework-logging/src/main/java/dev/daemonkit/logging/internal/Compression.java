@@ -6,7 +6,7 @@ import java.util.Locale;
  * How rolled log files are compressed ({@code rolling.compression}).
  *
  * <p>zstd is the default: at a line per request a 100 MB file rolls every few seconds, and
- * compressing it was the largest single cost of logging on a busy core. zstd level 1 took 2.4x less
+ * compressing it was the largest single cost of logging on a busy core. zstd level 1 took 2.3x less
  * CPU than gzip level 1 on our log lines, for slightly smaller archives (docs/benchmarks.md,
  * "Logging"). gzip stays for tools that only read {@code .gz}; none keeps rolled files as they are.
  */

@@ -43,7 +43,7 @@ import java.util.zip.GZIPOutputStream;
  * <p>Why not Logback's RollingFileAppender: compressing what it rolled was the largest single cost of
  * logging a line per request (a 100 MB file rolls every few seconds at that rate), and Logback
  * compresses at a fixed zlib level 6; this file compresses with zstd level 1 by default, which took
- * 2.4x less CPU than zlib level 1 on log lines, itself 2.6x less than level 6 (docs/benchmarks.md,
+ * 2.3x less CPU than zlib level 1 on log lines, itself 2.6x less than level 6 (docs/benchmarks.md,
  * "Logging"). It also takes whole chunks of lines, so the clock is read and the size checked once per
  * chunk, not per line.
  *
