@@ -79,7 +79,7 @@ CONF
   local us_per_req; us_per_req=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v r="$reqs" -v s="$secs" 'BEGIN { printf "%.2f", t / hz * 1e6 / (r * s) }')
   printf '%-9s %9s req/s  server CPU %5s us/req  %s  dropped=%s\n' "$name" "$reqs" "$us_per_req" \
     "$(echo "$out" | grep -oE 'p50_us=[0-9]+ p99_us=[0-9]+')" "${dropped:-?}"
-  # Where that CPU went: event loops, log writer, log archiver (gzip), JIT; us per request.
+  # Where that CPU went: event loops, log writer, log archiver (compression of rolled files), JIT; us per request.
   awk -v hz="$hz" -v r="$reqs" -v s="$secs" 'NR == FNR { a[$1] = $3; next }
     { d[$2] += $3 - a[$1] } END { for (k in d) if (d[k] > 0) printf "%s=%.2f ", k, d[k] / hz * 1e6 / (r * s); print "" }' \
     "$work/threads0" "$work/threads1" | sed 's/^/            threads: /' 

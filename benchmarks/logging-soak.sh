@@ -41,7 +41,7 @@ while kill -0 $bp 2>/dev/null; do
   metrics=$(curl -s "http://127.0.0.1:$admin/metrics")
   printf '%s  logs=%sMB  rolled-uncompressed=%s  compressed=%s  partial=%s  rss=%skB  dropped=%s  lost=%s\n' "$(date +%T)" \
     "$(du -sm "$work/logs" | cut -f1)" "$(grep -cE '\.[0-9]+\.log$' <<< "$names" || true)" \
-    "$(grep -c 'gz$' <<< "$names" || true)" "$(grep -c 'part$' <<< "$names" || true)" \
+    "$(grep -cE '(gz|zst)$' <<< "$names" || true)" "$(grep -c 'part$' <<< "$names" || true)" \
     "$(awk '/VmRSS/ { print $2 }' /proc/$pid/status)" \
     "$(awk '/^daemonkit_log_events_dropped_total/ { print $2 }' <<< "$metrics")" \
     "$(awk '/^daemonkit_log_lines_lost_total/ { print $2 }' <<< "$metrics")"

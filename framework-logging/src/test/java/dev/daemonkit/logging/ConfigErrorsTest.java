@@ -57,6 +57,17 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void anUnknownCompressionIsRefusedNamingTheKeyAndTheChoices() {
+        Config daemons = parse("daemonkit.conf", "daemons.echo.logging.rolling {\n  compression = lz77\n}");
+        try (LoggingSystem logging = LoggingSystem.start(TestLogs.global(""), logs, false, null)) {
+            assertThatThrownBy(() -> logging.addDaemon("echo", daemons.getConfig("daemons.echo.logging")))
+                    .isInstanceOf(ConfigException.BadValue.class)
+                    .hasMessage("daemonkit.conf: 2: Invalid value at 'daemons.echo.logging.rolling.compression':"
+                            + " \"lz77\" is not a compression. Use zstd, gzip or none.");
+        }
+    }
+
+    @Test
     void theReferenceHoldsExactlyTheTwoDocumentedBlocksAndItsDefaultsAreValid() {
         Config reference = ConfigFactory.defaultReference();
         assertThat(reference.getConfig("daemonkit").root().keySet())

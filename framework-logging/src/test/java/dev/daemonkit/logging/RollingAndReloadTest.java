@@ -60,7 +60,8 @@ class RollingAndReloadTest {
         try (Stream<Path> files = Files.list(logs)) {
             assertThat(files.map(p -> p.getFileName().toString()))
                     .contains("presence.log")
-                    .anyMatch(name -> name.matches("presence\\.\\d{4}-\\d\\d-\\d\\d\\.\\d+\\.log\\.gz"));
+                    .anyMatch(name ->
+                            name.matches("presence\\.\\d{4}-\\d\\d-\\d\\d\\.\\d+\\.log\\.zst")); // zstd by default
         }
     }
 

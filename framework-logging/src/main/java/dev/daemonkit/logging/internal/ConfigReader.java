@@ -124,7 +124,12 @@ final class ConfigReader {
                     "is smaller than " + path(key + ".max-file-size")
                             + ", so no rolled file could be kept. Raise it, e.g. to 50 times max-file-size.");
         }
-        return new RollingSettings(maxFileSize, (int) history.toDays(), totalSizeCap);
+        String codec = config.getString(key + ".compression");
+        Compression compression = Compression.parse(codec);
+        if (compression == null) {
+            throw bad(key + ".compression", "\"" + codec + "\" is not a compression. Use zstd, gzip or none.");
+        }
+        return new RollingSettings(maxFileSize, (int) history.toDays(), totalSizeCap, compression);
     }
 
     ConfigException bad(String key, String message) {

@@ -1,5 +1,8 @@
 package dev.daemonkit.logging.internal;
 
+import com.github.luben.zstd.ZstdOutputStream;
+import com.github.luben.zstd.util.Native;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,21 +34,23 @@ import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * A log file that rolls by size and by day, gzips what it rolled, and keeps a bounded history:
- * {@code logs/echo.log} rolls to {@code logs/echo.2025-01-31.0.log.gz}, {@code echo.2025-01-31.1.log.gz},
- * ... (the names Logback's SizeAndTimeBasedRollingPolicy gives with the pattern
- * {@code echo.%d{yyyy-MM-dd}.%i.log.gz}).
+ * A log file that rolls by size and by day, compresses what it rolled ({@link Compression}), and
+ * keeps a bounded history: {@code logs/echo.log} rolls to {@code logs/echo.2025-01-31.0.log.zst},
+ * {@code echo.2025-01-31.1.log.zst}, ... (the names Logback's SizeAndTimeBasedRollingPolicy gives
+ * with the pattern {@code echo.%d{yyyy-MM-dd}.%i.log.zst}; {@code .log.gz} with gzip). Archives of
+ * either kind count towards the history, so changing the compression keeps what was rolled before.
  *
  * <p>Why not Logback's RollingFileAppender: compressing what it rolled was the largest single cost of
  * logging a line per request (a 100 MB file rolls every few seconds at that rate), and Logback
- * compresses at a fixed zlib level 6; this file compresses at level 1, 2.6x faster on log lines for
- * ~50% larger archives (docs/benchmarks.md, "Logging"). It also takes whole chunks of lines, so the
- * clock is read and the size checked once per chunk, not per line.
+ * compresses at a fixed zlib level 6; this file compresses with zstd level 1 by default, which took
+ * 2.3x less CPU than zlib level 1 on log lines, itself 2.6x less than level 6 (docs/benchmarks.md,
+ * "Logging"). It also takes whole chunks of lines, so the clock is read and the size checked once per
+ * chunk, not per line.
  *
  * <p>Written by one thread (its output's writer). Compression and deleting old files run on the
  * {@link Archiver}'s thread. A rolled file is renamed first and compressed after; one left
  * uncompressed by a crash is compressed when the file is next opened, and a half-written archive
- * ({@code .gz.part}) a crash left is deleted then.
+ * ({@code .zst.part}, {@code .gz.part}) a crash left is deleted then.
  */
 public final class RollingFile {
 
@@ -66,7 +71,7 @@ public final class RollingFile {
     private long retryAt;
 
     /**
-     * @param fileName e.g. {@code echo.log}; rolled files are {@code echo.2025-01-31.0.log.gz}
+     * @param fileName e.g. {@code echo.log}; rolled files are {@code echo.2025-01-31.0.log.zst}
      * @param clock    milliseconds since the epoch (tests move it by hand)
      */
     public RollingFile(
@@ -78,8 +83,8 @@ public final class RollingFile {
         this.archiver = archiver;
         this.clock = clock;
         this.zone = zone;
-        this.rolled = Pattern.compile(Pattern.quote(base) + "\\.(\\d{4}-\\d{2}-\\d{2})\\.(\\d+)\\.log(\\.gz)?");
-        this.partial = Pattern.compile(Pattern.quote(base) + "\\.\\d{4}-\\d{2}-\\d{2}\\.\\d+\\.log\\.gz\\.part");
+        this.rolled = Pattern.compile(Pattern.quote(base) + "\\.(\\d{4}-\\d{2}-\\d{2})\\.(\\d+)\\.log(\\.gz|\\.zst)?");
+        this.partial = Pattern.compile(Pattern.quote(base) + "\\.\\d{4}-\\d{2}-\\d{2}\\.\\d+\\.log\\.(gz|zst)\\.part");
     }
 
     public Path path() {
@@ -110,12 +115,16 @@ public final class RollingFile {
         // in-flight set tells (such a one is left alone). Queued on the archiver so that the
         // directory listing stays off the caller's thread and runs before the leftovers' compression.
         archiver.run(this::deletePartialArchives);
+        if (rolling.compression() == Compression.NONE) {
+            archiver.run(this::cleanUp);
+            return;
+        }
         for (Path leftover : rolledFiles(false)) {
-            archiver.compress(leftover, this::cleanUp);
+            archiver.compress(leftover, rolling.compression(), this::cleanUp);
         }
     }
 
-    /** Deletes the {@code .gz.part} files a crash left half written (their raw file is compressed again). */
+    /** Deletes the {@code .zst.part} and {@code .gz.part} files a crash left half written (their raw file is compressed again). */
     private void deletePartialArchives() {
         try (Stream<Path> listing = Files.list(dir)) {
             listing.filter(p -> partial.matcher(p.getFileName().toString()).matches())
@@ -190,7 +199,11 @@ public final class RollingFile {
             Path target = dir.resolve(base + "." + day + "." + nextIndex + ".log");
             Files.move(active, target, StandardCopyOption.ATOMIC_MOVE);
             nextIndex++;
-            archiver.compress(target, this::cleanUp);
+            if (rolling.compression() == Compression.NONE) {
+                archiver.run(this::cleanUp);
+            } else {
+                archiver.compress(target, rolling.compression(), this::cleanUp);
+            }
         }
         if (!today.equals(day)) {
             day = today;
@@ -229,8 +242,12 @@ public final class RollingFile {
             }
         }
         // Only compressed files count towards the cap: one still waiting for the archiver would count at
-        // its full size and could push out older history that fits once it is compressed.
-        files.removeIf(f -> !f.path().getFileName().toString().endsWith(".gz"));
+        // its full size and could push out older history that fits once it is compressed. Without
+        // compression, rolled files stay as they are and all count.
+        if (rolling.compression() != Compression.NONE) {
+            files.removeIf(f -> !f.path().getFileName().toString().endsWith(".log.gz")
+                    && !f.path().getFileName().toString().endsWith(".log.zst"));
+        }
         files.sort(Comparator.comparing(RolledFile::date)
                 .thenComparingInt(RolledFile::index)
                 .reversed());
@@ -291,24 +308,34 @@ public final class RollingFile {
 
     /**
      * Compresses rolled files and cleans up history on one background thread shared by all files of
-     * a LoggingSystem, so that rolling never waits for gzip.
+     * a LoggingSystem, so that rolling never waits for compression.
      */
     public static final class Archiver implements AutoCloseable {
 
         /**
          * Rolled files being compressed now by any archiver of this JVM. One archiver runs one task at a
          * time, but two LoggingSystems in a row (a test, an embedder) can overlap while the first one's
-         * archiver finishes: both would write the same {@code .gz.part}, and one would delete the
+         * archiver finishes: both would write the same {@code .zst.part}, and one would delete the
          * other's.
          */
         private static final Set<Path> IN_FLIGHT = new HashSet<>();
 
         private final ExecutorService executor;
         private final Consumer<String> errors;
+        /** Whether zstd's native library loads here; null until the first zstd compression asks. */
+        private Boolean zstdLoads;
+
+        private final ZstdCheck zstdCheck;
 
         /** @param errors told what failed, e.g. a file that could not be compressed */
         public Archiver(Consumer<String> errors) {
+            this(errors, Archiver::loadZstd);
+        }
+
+        /** @param zstdCheck loads zstd's native library, or says why it cannot (tests: a platform without it) */
+        Archiver(Consumer<String> errors, ZstdCheck zstdCheck) {
             this.errors = errors;
+            this.zstdCheck = zstdCheck;
             this.executor = Executors.newSingleThreadExecutor(task -> {
                 Thread thread = new Thread(task, "daemonkit-log-archive");
                 thread.setDaemon(true);
@@ -317,11 +344,47 @@ public final class RollingFile {
             });
         }
 
-        void compress(Path file, Runnable then) {
+        void compress(Path file, Compression compression, Runnable then) {
             run(() -> {
-                gzip(file);
+                compress(file, compression);
                 then.run();
             });
+        }
+
+        /** Loads zstd-jni's native library, or says why it cannot. */
+        @FunctionalInterface
+        interface ZstdCheck {
+            /** @return null when zstd works, else why not */
+            String problem();
+        }
+
+        private static String loadZstd() {
+            try {
+                Native.load();
+                return null;
+            } catch (LinkageError | RuntimeException e) { // UnsatisfiedLinkError, a jar without this platform
+                return e.toString();
+            }
+        }
+
+        /**
+         * zstd, unless its native library does not load on this platform (zstd-jni ships it for the
+         * usual ones): then gzip, said once, so that rolled files are still compressed and counted.
+         */
+        private Compression usable(Compression wanted) {
+            if (wanted != Compression.ZSTD) {
+                return wanted;
+            }
+            if (zstdLoads == null) {
+                String problem = zstdCheck.problem();
+                zstdLoads = problem == null;
+                if (problem != null) {
+                    errors.accept("cannot load zstd's native library (" + problem + "); rolled log files are"
+                            + " gzipped instead (.log.gz). Set rolling.compression = gzip to say so, or run on a"
+                            + " platform zstd-jni supports.");
+                }
+            }
+            return zstdLoads ? Compression.ZSTD : Compression.GZIP;
         }
 
         /** Runs {@code work} on the archiver's thread, after the work queued before it. */
@@ -333,7 +396,7 @@ public final class RollingFile {
             }
         }
 
-        private void gzip(Path file) {
+        private void compress(Path file, Compression compression) {
             Path key = file.toAbsolutePath().normalize();
             synchronized (IN_FLIGHT) {
                 if (!IN_FLIGHT.add(key)) {
@@ -341,7 +404,7 @@ public final class RollingFile {
                 }
             }
             try {
-                gzipAlone(file);
+                compressAlone(file, usable(compression));
             } finally {
                 synchronized (IN_FLIGHT) {
                     IN_FLIGHT.remove(key);
@@ -355,7 +418,7 @@ public final class RollingFile {
          */
         static void deleteUnlessBeingWritten(Path part) {
             String name = part.getFileName().toString();
-            Path raw = part.resolveSibling(name.substring(0, name.length() - ".gz.part".length()));
+            Path raw = part.resolveSibling(name.replaceFirst("\\.(gz|zst)\\.part$", ""));
             synchronized (IN_FLIGHT) {
                 if (!IN_FLIGHT.contains(raw.toAbsolutePath().normalize())) {
                     deleteQuietly(part);
@@ -363,15 +426,11 @@ public final class RollingFile {
             }
         }
 
-        private void gzipAlone(Path file) {
-            Path gz = file.resolveSibling(file.getFileName() + ".gz");
-            Path partial = file.resolveSibling(file.getFileName() + ".gz.part");
+        private void compressAlone(Path file, Compression compression) {
+            Path gz = file.resolveSibling(file.getFileName() + compression.suffix());
+            Path partial = file.resolveSibling(file.getFileName() + compression.suffix() + ".part");
             try (InputStream in = Files.newInputStream(file);
-                    OutputStream out = new GZIPOutputStream(Files.newOutputStream(partial), 64 * 1024) {
-                        {
-                            def.setLevel(Deflater.BEST_SPEED);
-                        }
-                    }) {
+                    OutputStream out = open(partial, compression)) {
                 in.transferTo(out);
             } catch (NoSuchFileException e) {
                 return; // compressed and deleted meanwhile (a second open of the same log)
@@ -385,6 +444,25 @@ public final class RollingFile {
                 Files.delete(file);
             } catch (IOException e) {
                 errors.accept("cannot finish compressing rolled log file " + file + ": " + e);
+            }
+        }
+
+        private static OutputStream open(Path partial, Compression compression) throws IOException {
+            OutputStream file = Files.newOutputStream(partial);
+            if (compression == Compression.GZIP) {
+                return new GZIPOutputStream(file, 64 * 1024) {
+                    {
+                        def.setLevel(Deflater.BEST_SPEED);
+                    }
+                };
+            }
+            try {
+                // Level 1: the fastest of zstd's regular levels, and on log lines already a smaller
+                // archive than gzip's level 1 (docs/benchmarks.md, "Logging").
+                return new BufferedOutputStream(new ZstdOutputStream(file, 1), 64 * 1024);
+            } catch (IOException | RuntimeException | Error e) {
+                file.close();
+                throw e;
             }
         }
 

@@ -43,7 +43,12 @@ class SinkTest {
         layout.setPattern("%level %msg%n");
         layout.start();
         RollingFile file = new RollingFile(
-                logs, "echo.log", new RollingSettings(40, 30, 1L << 30), archiver, clock::get, ZoneOffset.UTC);
+                logs,
+                "echo.log",
+                new RollingSettings(40, 30, 1L << 30, Compression.GZIP),
+                archiver,
+                clock::get,
+                ZoneOffset.UTC);
         Sink sink = Sink.file("echo", file, OutputFormat.TEXT, errors::add, Map.of());
         LineFormats formats = new LineFormats(layout, "%level %msg%n", layout);
         sink.start();
