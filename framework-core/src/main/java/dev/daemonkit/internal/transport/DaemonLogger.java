@@ -139,4 +139,192 @@ public final class DaemonLogger extends AbstractLogger {
     public boolean isErrorEnabled(Marker marker) {
         return enabled(Level.ERROR, marker);
     }
+
+    // The usual call, a handler logging in its own daemon's scope, goes to Logback's location-aware entry once:
+    // AbstractLogger's versions would ask isXxxEnabled() first and Logback would then run the same turbo filters
+    // (the daemon's levels, the repeat limiter) a second time for every line.
+
+    /** Logs through the delegate once when in scope; false when the caller must take the scoped path. */
+    private boolean direct(Level level, String format, Object[] args, Throwable t) {
+        if (delegate instanceof LocationAwareLogger l && inScope()) {
+            l.log(null, FQCN, level.toInt(), format, args, t);
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public void trace(String msg) {
+        if (!direct(Level.TRACE, msg, null, null)) {
+            super.trace(msg);
+        }
+    }
+
+    @Override
+    public void trace(String format, Object arg) {
+        if (!direct(Level.TRACE, format, new Object[] {arg}, null)) {
+            super.trace(format, arg);
+        }
+    }
+
+    @Override
+    public void trace(String format, Object arg1, Object arg2) {
+        if (!direct(Level.TRACE, format, new Object[] {arg1, arg2}, null)) {
+            super.trace(format, arg1, arg2);
+        }
+    }
+
+    @Override
+    public void trace(String format, Object... arguments) {
+        if (!direct(Level.TRACE, format, arguments, null)) {
+            super.trace(format, arguments);
+        }
+    }
+
+    @Override
+    public void trace(String msg, Throwable t) {
+        if (!direct(Level.TRACE, msg, null, t)) {
+            super.trace(msg, t);
+        }
+    }
+
+    @Override
+    public void debug(String msg) {
+        if (!direct(Level.DEBUG, msg, null, null)) {
+            super.debug(msg);
+        }
+    }
+
+    @Override
+    public void debug(String format, Object arg) {
+        if (!direct(Level.DEBUG, format, new Object[] {arg}, null)) {
+            super.debug(format, arg);
+        }
+    }
+
+    @Override
+    public void debug(String format, Object arg1, Object arg2) {
+        if (!direct(Level.DEBUG, format, new Object[] {arg1, arg2}, null)) {
+            super.debug(format, arg1, arg2);
+        }
+    }
+
+    @Override
+    public void debug(String format, Object... arguments) {
+        if (!direct(Level.DEBUG, format, arguments, null)) {
+            super.debug(format, arguments);
+        }
+    }
+
+    @Override
+    public void debug(String msg, Throwable t) {
+        if (!direct(Level.DEBUG, msg, null, t)) {
+            super.debug(msg, t);
+        }
+    }
+
+    @Override
+    public void info(String msg) {
+        if (!direct(Level.INFO, msg, null, null)) {
+            super.info(msg);
+        }
+    }
+
+    @Override
+    public void info(String format, Object arg) {
+        if (!direct(Level.INFO, format, new Object[] {arg}, null)) {
+            super.info(format, arg);
+        }
+    }
+
+    @Override
+    public void info(String format, Object arg1, Object arg2) {
+        if (!direct(Level.INFO, format, new Object[] {arg1, arg2}, null)) {
+            super.info(format, arg1, arg2);
+        }
+    }
+
+    @Override
+    public void info(String format, Object... arguments) {
+        if (!direct(Level.INFO, format, arguments, null)) {
+            super.info(format, arguments);
+        }
+    }
+
+    @Override
+    public void info(String msg, Throwable t) {
+        if (!direct(Level.INFO, msg, null, t)) {
+            super.info(msg, t);
+        }
+    }
+
+    @Override
+    public void warn(String msg) {
+        if (!direct(Level.WARN, msg, null, null)) {
+            super.warn(msg);
+        }
+    }
+
+    @Override
+    public void warn(String format, Object arg) {
+        if (!direct(Level.WARN, format, new Object[] {arg}, null)) {
+            super.warn(format, arg);
+        }
+    }
+
+    @Override
+    public void warn(String format, Object arg1, Object arg2) {
+        if (!direct(Level.WARN, format, new Object[] {arg1, arg2}, null)) {
+            super.warn(format, arg1, arg2);
+        }
+    }
+
+    @Override
+    public void warn(String format, Object... arguments) {
+        if (!direct(Level.WARN, format, arguments, null)) {
+            super.warn(format, arguments);
+        }
+    }
+
+    @Override
+    public void warn(String msg, Throwable t) {
+        if (!direct(Level.WARN, msg, null, t)) {
+            super.warn(msg, t);
+        }
+    }
+
+    @Override
+    public void error(String msg) {
+        if (!direct(Level.ERROR, msg, null, null)) {
+            super.error(msg);
+        }
+    }
+
+    @Override
+    public void error(String format, Object arg) {
+        if (!direct(Level.ERROR, format, new Object[] {arg}, null)) {
+            super.error(format, arg);
+        }
+    }
+
+    @Override
+    public void error(String format, Object arg1, Object arg2) {
+        if (!direct(Level.ERROR, format, new Object[] {arg1, arg2}, null)) {
+            super.error(format, arg1, arg2);
+        }
+    }
+
+    @Override
+    public void error(String format, Object... arguments) {
+        if (!direct(Level.ERROR, format, arguments, null)) {
+            super.error(format, arguments);
+        }
+    }
+
+    @Override
+    public void error(String msg, Throwable t) {
+        if (!direct(Level.ERROR, msg, null, t)) {
+            super.error(msg, t);
+        }
+    }
 }

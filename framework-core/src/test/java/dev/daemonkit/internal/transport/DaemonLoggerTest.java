@@ -133,4 +133,21 @@ class DaemonLoggerTest {
                 .contains("com.example.Plugin - then a line of no daemon")
                 .doesNotContain("[alpha] com.example.Plugin");
     }
+
+    @Test
+    void inItsOwnScopeLevelsArgumentsAndAThrowableAreThoseOfAPlainLogbackLine() throws Exception {
+        alphaScope.run(() -> {
+            alpha.debug("below the default level: {}", "not written");
+            alpha.info("one {} and two {}", "first", 2);
+            alpha.warn("three {} {} {}", "a", "b", "c");
+            alpha.error("with a cause {}", "x", new IllegalStateException("boom"));
+        });
+
+        assertThat(file("alpha"))
+                .doesNotContain("not written")
+                .contains("one first and two 2")
+                .contains("three a b c")
+                .contains("with a cause x")
+                .contains("java.lang.IllegalStateException: boom");
+    }
 }
