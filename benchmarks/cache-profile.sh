@@ -7,12 +7,14 @@
 #   DEPTH=16 DURATION=5s benchmarks/cache-profile.sh
 #   DIST=/path/to/another/build benchmarks/cache-profile.sh       # A/B: the same load, another build
 #   ASYNC_PROFILER=/path/libasyncProfiler.so EVENT=alloc OUT=/tmp/x benchmarks/cache-profile.sh
+#   SERVER_OPTS=-Dio.netty.leakDetection.level=disabled benchmarks/cache-profile.sh   # exact allocation
 #
 # Method: the launcher with only the cache plugin and one I/O thread on CPU 0 (as cache-servers.sh),
 # the bots on CPU 1 (50 connections, 10,000 keys of 12 bytes, 100-byte values, 90% get), 3 s warm-up.
 # CPU: utime+stime from /proc over the measured part / requests answered. Allocation: the event-loop
 # thread's allocated= of `jcmd PID Thread.print -e` at the start and end of the measured part (jcmd
-# prints it rounded to K below 10 MB, M above: measure long enough). With ASYNC_PROFILER the profile
+# prints it rounded to K below 10 MB, M above: measure long enough; Netty's sampled leak detection
+# allocates a stack trace for 1 buffer in 128, which makes the figure vary by tens of bytes per request). With ASYNC_PROFILER the profile
 # (collapsed stacks, one frame per thread first) is written to OUT.collapsed when the launcher stops;
 # it covers the warm-up and the JIT too: look at the daemonkit-io thread's stacks.
 # Bounded: every process it starts is stopped at the end.
@@ -45,7 +47,7 @@ if [ -n "${ASYNC_PROFILER:-}" ]; then
   agent="-agentpath:$ASYNC_PROFILER=start,event=$EVENT,interval=100us,threads,file=$OUT.collapsed,collapsed"
   [ "$EVENT" = alloc ] && agent="-agentpath:$ASYNC_PROFILER=start,event=alloc,alloc=1,threads,file=$OUT.collapsed,collapsed"
 fi
-DAEMONKIT_OPTS="-Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:+UseG1GC $agent" taskset -c 0 "$dist/bin/daemonkit" run \
+DAEMONKIT_OPTS="-Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:+UseG1GC ${SERVER_OPTS:-} $agent" taskset -c 0 "$dist/bin/daemonkit" run \
   --config "$work/daemonkit.conf" --plugins "$work/plugins" --logs "$work/logs" > "$work/launcher.out" 2>&1 &
 pid=$!; pids+=("$pid")
 for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
