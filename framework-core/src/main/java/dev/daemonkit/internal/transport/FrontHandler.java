@@ -80,6 +80,11 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     private boolean tlsHandshaking;
     /** The connection speaks TLS: what this handler reads is ciphertext, see {@link #plaintextRead()}. */
     private boolean tls;
+    /**
+     * Between {@code channelRead} and the end of {@code channelReadComplete}: the read stamped the
+     * activity, so a reply written within it needs no clock read of its own (one per request at depth 1).
+     */
+    private boolean reading;
 
     FrontHandler(DaemonConnections owner, long id) {
         this.owner = owner;
@@ -207,6 +212,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         long now = owner.nanoTime();
         lastActivityNanos = now;
+        reading = true;
         if (msg instanceof ByteBuf b) {
             owner.bytesIn.add(b.readableBytes());
         }
@@ -389,6 +395,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         try {
             ctx.fireChannelReadComplete();
         } finally {
+            reading = false;
             exit(previous == this ? null : previous); // the read is over: take the context out
         }
     }
@@ -451,7 +458,9 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        lastActivityNanos = owner.nanoTime();
+        if (!reading) {
+            lastActivityNanos = owner.nanoTime();
+        }
         if (msg instanceof ByteBuf b) {
             owner.bytesOut.add(b.readableBytes());
         }

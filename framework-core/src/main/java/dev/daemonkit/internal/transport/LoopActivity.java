@@ -36,7 +36,10 @@ public final class LoopActivity {
     String daemon;
     /** Whose logging context is in this thread's MDC now (a {@link LogScope}), or null. */
     Object context;
-    /** Whether the context's connection keys are in the MDC (see {@link LogScope#fillConnectionKeys}). */
+    /**
+     * Whether the context's connection keys may be in the MDC: filled for a line ({@link
+     * LogScope#fillConnectionKeys}) or put eagerly; {@link LogScope#clear} removes them only then.
+     */
     boolean filled;
 
     /**

@@ -136,6 +136,20 @@ class FrontHandlerTest {
     }
 
     @Test
+    void aWriteLongAfterTheLastReadStillPushesTheIdleTimeoutBack() throws Exception {
+        // A reply within a read needs no clock read of its own (the read stamped the activity); once
+        // the read is over, a write (a server push) must stamp again, or the connection would be cut.
+        EmbeddedChannel ch = accept(connections(settings(Duration.ofSeconds(5), 32 * 1024, 64 * 1024)));
+        ch.writeInbound(bytes("hello\n")); // read and read-complete at 0 s
+        advance(Duration.ofSeconds(4));
+        ch.writeOutbound(bytes("server speaks\n")); // activity at 4 s: idle until 9 s
+        advance(Duration.ofSeconds(4)); // 8 s
+        assertThat(ch.isOpen()).isTrue();
+        advance(Duration.ofSeconds(2)); // 10 s
+        assertThat(ch.isOpen()).isFalse();
+    }
+
+    @Test
     void aClientThatDoesNotReadPausesReadingUntilItsRepliesDrain() throws Exception {
         EmbeddedChannel ch = accept(connections(settings(Duration.ZERO, 8, 16)));
         assertThat(ch.config().isAutoRead()).isTrue();

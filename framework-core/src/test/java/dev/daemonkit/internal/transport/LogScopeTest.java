@@ -54,6 +54,29 @@ class LogScopeTest {
     }
 
     @Test
+    void aScopeThatLoggedNothingLeavesOnlyItsDaemonToTakeOut() {
+        LogContext.filterRunning(true);
+        Object previous = connection17.enter();
+        connection17.exit(previous); // a read that logged nothing: no connection keys were ever put
+        assertThat(MDC.getCopyOfContextMap()).isNullOrEmpty();
+        previous = connection18.enter();
+        assertThat(MDC.get(LogContext.DAEMON)).isEqualTo("echo");
+        assertThat(MDC.get(LogContext.CONNECTION)).isNull();
+        connection18.exit(previous);
+    }
+
+    @Test
+    void faultKeysPutEagerlyBeforeTheLoggingSystemStartedAreStillTakenOutAfterIt() {
+        Object previous = connection17.enter(); // no logging system yet: every key put at once
+        assertThat(MDC.get(LogContext.CONNECTION)).isEqualTo("17");
+        LogContext.filterRunning(true); // it starts while the scope is in force
+        connection17.exit(previous);
+        assertThat(MDC.get(LogContext.CONNECTION)).as("17's key is gone").isNull();
+        assertThat(MDC.get(LogContext.PEER)).isNull();
+        assertThat(MDC.get(LogContext.DAEMON)).isNull();
+    }
+
+    @Test
     void withoutTheLoggingSystemEveryKeyIsPutOnEntry() {
         Object previous = connection17.enter();
         assertThat(MDC.get(LogContext.DAEMON)).isEqualTo("echo");

@@ -13,10 +13,8 @@ import java.util.concurrent.atomic.LongAdder;
 final class CacheStats {
     final LongAdder currConnections = new LongAdder();
     final LongAdder totalConnections = new LongAdder();
-    final LongAdder cmdGet = new LongAdder();
     final LongAdder cmdSet = new LongAdder();
     final LongAdder cmdFlush = new LongAdder();
-    final LongAdder cmdTouch = new LongAdder();
     final LongAdder cmdMeta = new LongAdder();
     final LongAdder getHits = new LongAdder();
     final LongAdder getMisses = new LongAdder();
@@ -49,10 +47,8 @@ final class CacheStats {
     void reset() {
         for (LongAdder a : new LongAdder[] {
             totalConnections,
-            cmdGet,
             cmdSet,
             cmdFlush,
-            cmdTouch,
             cmdMeta,
             getHits,
             getMisses,
@@ -98,13 +94,19 @@ final class CacheStats {
         stat(out, "max_connections", maxConnections);
         stat(out, "curr_connections", currConnections.sum());
         stat(out, "total_connections", totalConnections.sum());
-        stat(out, "cmd_get", cmdGet.sum());
+        // Every get is a hit or a miss, every touch too: memcached's cmd_get and cmd_touch are the sums,
+        // one counter less per request (issue 17).
+        long getHitsNow = getHits.sum();
+        long getMissesNow = getMisses.sum();
+        long touchHitsNow = touchHits.sum();
+        long touchMissesNow = touchMisses.sum();
+        stat(out, "cmd_get", getHitsNow + getMissesNow);
         stat(out, "cmd_set", cmdSet.sum());
         stat(out, "cmd_flush", cmdFlush.sum());
-        stat(out, "cmd_touch", cmdTouch.sum());
+        stat(out, "cmd_touch", touchHitsNow + touchMissesNow);
         stat(out, "cmd_meta", cmdMeta.sum());
-        stat(out, "get_hits", getHits.sum());
-        stat(out, "get_misses", getMisses.sum());
+        stat(out, "get_hits", getHitsNow);
+        stat(out, "get_misses", getMissesNow);
         stat(out, "get_expired", getExpired.sum());
         stat(out, "get_flushed", getFlushed.sum());
         stat(out, "delete_misses", deleteMisses.sum());
@@ -116,8 +118,8 @@ final class CacheStats {
         stat(out, "cas_misses", casMisses.sum());
         stat(out, "cas_hits", casHits.sum());
         stat(out, "cas_badval", casBadval.sum());
-        stat(out, "touch_hits", touchHits.sum());
-        stat(out, "touch_misses", touchMisses.sum());
+        stat(out, "touch_hits", touchHitsNow);
+        stat(out, "touch_misses", touchMissesNow);
         stat(out, "store_too_large", storeTooLarge.sum());
         stat(out, "store_no_memory", storeNoMemory.sum());
         stat(out, "bytes_read", bytesRead.sum());

@@ -186,10 +186,8 @@ final class ClassicCommands {
             }
             Item it = store.get(line, start, len, true, exptime, null);
             if (touch) {
-                stats.cmdTouch.increment();
                 (it != null ? stats.touchHits : stats.touchMisses).increment();
             } else {
-                stats.cmdGet.increment();
                 (it != null ? stats.getHits : stats.getMisses).increment();
             }
             if (it != null) {
@@ -312,7 +310,6 @@ final class ClassicCommands {
         }
         long exptime = store.absoluteExptime(s.number.value, store.now());
         Item it = store.get(l.bytes, l.start[1], l.length(1), true, exptime, null);
-        stats.cmdTouch.increment();
         if (it != null) {
             stats.touchHits.increment();
             s.reply("TOUCHED");

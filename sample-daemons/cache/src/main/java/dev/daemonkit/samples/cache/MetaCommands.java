@@ -237,19 +237,15 @@ final class MetaCommands {
                 o.writeBytes(CRLF);
             }
             if (ttlSet) {
-                stats.cmdTouch.increment();
                 stats.touchHits.increment();
             } else {
-                stats.cmdGet.increment();
                 stats.getHits.increment();
             }
             return;
         }
         if (ttlSet || f.newTtl) {
-            stats.cmdTouch.increment();
             stats.touchMisses.increment();
         } else {
-            stats.cmdGet.increment();
             stats.getMisses.increment();
         }
         o.writeByte('E').writeByte('N');

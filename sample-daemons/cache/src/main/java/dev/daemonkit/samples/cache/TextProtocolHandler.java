@@ -144,7 +144,9 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
             if (closing) {
                 ctx.writeAndFlush(replies).addListener(ChannelFutureListener.CLOSE);
             } else {
-                ctx.writeAndFlush(replies);
+                // No promise: nothing waits on this write, and a DefaultChannelPromise per reply was
+                // garbage at depth 1. A failed write still reaches exceptionCaught (then the barrier).
+                ctx.writeAndFlush(replies, ctx.voidPromise());
             }
             return;
         }

@@ -7,7 +7,12 @@ import dev.daemonkit.api.InboundLimitExceeded;
 import dev.daemonkit.api.RequestCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -267,6 +272,27 @@ class TextProtocolHandlerTest {
     }
 
     @Test
+    void faultAReplyThatCannotBeWrittenReachesTheFrameworksBarrierAndItsBufferIsReleased() {
+        // The reply is written without a promise (none per request at depth 1): a write that fails, as
+        // to a client that reset the connection, must still surface, so the barrier closes the connection.
+        ByteBuf[] refused = new ByteBuf[1];
+        channel.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                refused[0] = (ByteBuf) msg;
+                ReferenceCountUtil.release(msg);
+                promise.setFailure(new IOException("Connection reset by peer"));
+            }
+        });
+        // The EmbeddedChannel rethrows what reached the end of the pipeline: where the barrier would be.
+        assertThatThrownBy(() -> channel.writeInbound(bytes("version\r\n")))
+                .isInstanceOf(IOException.class)
+                .hasMessage("Connection reset by peer");
+        assertThat(refused[0]).isNotNull();
+        assertThat(refused[0].refCnt()).isZero();
+    }
+
+    @Test
     void binaryGarbageGetsErrorsAndTheConnectionStaysUsable() {
         assertThat(send("\u0000\u0001\u00ff\u0080\r\n\t\t\r\n")).isEqualTo("ERROR\r\nERROR\r\n");
         assertThat(send("version\r\n")).isEqualTo("VERSION 1.6.18\r\n");
@@ -401,5 +427,21 @@ class TextProtocolHandlerTest {
                         "STAT curr_connections 1\r\n",
                         "STAT bytes 61\r\n")
                 .endsWith("END\r\n");
+    }
+
+    @Test
+    void cmdGetAndCmdTouchCountEveryKeyOfGetsTouchesAndMetaGetsAndStatsResetZeroesThem() {
+        // Kept as the sums of hits and misses, no counter of their own: each must still see every kind.
+        send("set a 0 0 1\r\nx\r\nget a b c\r\ngat 100 a b\r\ntouch a 100\r\nmg a v\r\nmg zz v\r\nmg a T30\r\n");
+        assertThat(send("stats\r\n"))
+                .contains(
+                        "STAT cmd_get 5\r\n",
+                        "STAT get_hits 2\r\n",
+                        "STAT get_misses 3\r\n",
+                        "STAT cmd_touch 4\r\n",
+                        "STAT touch_hits 3\r\n",
+                        "STAT touch_misses 1\r\n");
+        send("stats reset\r\n");
+        assertThat(send("stats\r\n")).contains("STAT cmd_get 0\r\n", "STAT cmd_touch 0\r\n");
     }
 }
