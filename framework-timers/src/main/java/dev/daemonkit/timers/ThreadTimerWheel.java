@@ -42,7 +42,12 @@ public final class ThreadTimerWheel implements Timers, AutoCloseable {
     private final TimerOwner owner;
     private final LatenessRecorder recorder = new LatenessRecorder();
     private final LatenessWindow window = new LatenessWindow();
-    private final Queue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+    /**
+     * Calls handed over to the wheel thread, in order: a {@link TimerNode} to link (a timer scheduled
+     * from another thread, queued as itself rather than in a lambda), or a {@link Runnable} to run.
+     */
+    private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
+
     private volatile boolean sleeping;
     private volatile boolean running = true;
     /**
@@ -97,9 +102,12 @@ public final class ThreadTimerWheel implements Timers, AutoCloseable {
         if (Thread.currentThread() == thread) {
             return wheel.schedule(owner, delayNanos, task, periodNanos, fixedRate);
         }
-        long due = System.nanoTime() + Wheel.clampDelay(delayNanos);
-        TimerNode node = Wheel.newNode(owner, task, due, periodNanos, fixedRate);
-        inbox.offer(() -> wheel.linkHandedOver(node));
+        long delay = Wheel.clampDelay(delayNanos);
+        long due = System.nanoTime() + delay;
+        TimerNode node = periodNanos == 0
+                ? wheel.newHandedOverNode(owner, task, due, delay)
+                : Wheel.newNode(owner, task, due, periodNanos, fixedRate);
+        inbox.offer(node);
         // The wheel thread publishes when it wakes, and sets sleeping, before its last look at the
         // inbox: either it sees this timer, or we see when it will look next.
         if (sleeping && due < wakeAtNanos) {
@@ -124,10 +132,14 @@ public final class ThreadTimerWheel implements Timers, AutoCloseable {
 
     private void loop() {
         while (running) {
-            Runnable handed;
+            Object handed;
             while ((handed = inbox.poll()) != null) {
                 try {
-                    handed.run();
+                    if (handed instanceof TimerNode node) {
+                        wheel.linkHandedOver(node);
+                    } else {
+                        ((Runnable) handed).run();
+                    }
                 } catch (Throwable e) {
                     log.warn("timer wheel '{}': a handed-over call threw; the wheel goes on", owner.name(), e);
                 }

@@ -45,6 +45,78 @@ class ThreadTimerWheelTest {
         }
     }
 
+    /** The wheel's thread, found by its name: to wait until it sleeps. */
+    private static Thread threadNamed(String name) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals(name))
+                .findFirst()
+                .orElseThrow();
+    }
+
+    @Test
+    void aTimerScheduledFromAnotherThreadWhileTheWheelSleepsUntilAFarOneWakesItAndFiresOnTime() throws Exception {
+        try (ThreadTimerWheel wheel = new ThreadTimerWheel("timers-far-sleep", TimerWheelSettings.defaults())) {
+            AtomicInteger farRuns = new AtomicInteger();
+            wheel.schedule(Duration.ofHours(1), farRuns::incrementAndGet);
+            Thread thread = threadNamed("timers-far-sleep");
+            // Linked, and the thread parked until the hour is up.
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> wheel.pending() == 1 && thread.getState() == Thread.State.TIMED_WAITING);
+            long due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2);
+            CountDownLatch fired = new CountDownLatch(1);
+            AtomicReference<Long> firedAt = new AtomicReference<>();
+            wheel.schedule(Duration.ofMillis(2), () -> {
+                firedAt.set(System.nanoTime());
+                fired.countDown();
+            });
+            // Without the wake-up on an earlier insert it would wait for the hour.
+            assertThat(fired.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(firedAt.get()).isGreaterThanOrEqualTo(due);
+            assertThat(farRuns.get()).isZero();
+            assertThat(wheel.pending()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aTimerHandedOverWhileTheWheelThreadIsStuckInATaskFiresOnceItIsFreeAndACancelledOneNever_whenATaskBlocks()
+            throws Exception {
+        try (ThreadTimerWheel wheel = new ThreadTimerWheel("timers-stuck", TimerWheelSettings.defaults())) {
+            CountDownLatch inTask = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            wheel.schedule(Duration.ZERO, () -> {
+                inTask.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertThat(inTask.await(5, TimeUnit.SECONDS)).isTrue();
+            // Both wait in the hand-over queue: the wheel's thread is inside the task.
+            long due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1);
+            AtomicReference<Long> firedAt = new AtomicReference<>();
+            CountDownLatch fired = new CountDownLatch(1);
+            wheel.schedule(Duration.ofMillis(1), () -> {
+                firedAt.set(System.nanoTime());
+                fired.countDown();
+            });
+            AtomicInteger cancelledRuns = new AtomicInteger();
+            Timeout cancelled = wheel.schedule(Duration.ofMillis(1), cancelledRuns::incrementAndGet);
+            assertThat(cancelled.cancel()).isTrue();
+            // Its deadline passes while the thread is stuck: linked late, it must still fire, and not early.
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> System.nanoTime() - due > TimeUnit.MILLISECONDS.toNanos(5));
+            release.countDown();
+            assertThat(fired.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(firedAt.get()).isGreaterThanOrEqualTo(due);
+            CountDownLatch marker = new CountDownLatch(1);
+            wheel.schedule(Duration.ofMillis(3), marker::countDown); // runs after the cancelled one's deadline
+            assertThat(marker.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(cancelledRuns.get()).isZero();
+            assertThat(wheel.pending()).isZero();
+        }
+    }
+
     @Test
     void closeStopsTheThread() {
         ThreadTimerWheel wheel = new ThreadTimerWheel("timers-closing", TimerWheelSettings.defaults());

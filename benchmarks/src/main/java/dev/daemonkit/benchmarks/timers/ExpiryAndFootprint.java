@@ -45,6 +45,7 @@ public final class ExpiryAndFootprint {
 
     static final List<String> ALL = List.of(
             "daemonkit-thread",
+            "daemonkit-thread-1024",
             "daemonkit-loop",
             "daemonkit-api-epoll",
             "daemonkit-api-nio",
@@ -52,7 +53,8 @@ public final class ExpiryAndFootprint {
             "hwt-default",
             "hwt-1ms",
             "stpe",
-            "netty-loop");
+            "netty-loop",
+            "netty-loop-epoll");
 
     /** What each workload needs of a timer: schedule from the main thread, run tasks on the timer's thread. */
     interface Timer extends AutoCloseable {
@@ -65,6 +67,15 @@ public final class ExpiryAndFootprint {
 
         default void scheduleAll(long[] delaysNanos, IntConsumer task) throws Exception {
             scheduleAll(delaysNanos, new long[delaysNanos.length], task);
+        }
+
+        /**
+         * The wheel's own lateness figures, measured from the start of each timer's tick (so without
+         * the rounding of the deadline up to the tick): what the loop's wake-ups and turns add; null
+         * for timers that do not report it.
+         */
+        default dev.daemonkit.timers.LatenessSnapshot fromTick() {
+            return null;
         }
 
         @Override
@@ -97,12 +108,35 @@ public final class ExpiryAndFootprint {
         }
     }
 
+    /**
+     * Runs {@code scheduleOne} for 0..n-1 on the loop, 1000 per loop task: one task scheduling all
+     * 100k would hold the loop for 5-50 ms, so the timers due meanwhile would measure the harness's
+     * burst, not the timer (0.5-5 % of them: the whole p99).
+     */
+    static void onLoopInBatches(EventLoop loop, int n, IntConsumer scheduleOne) {
+        for (int from = 0; from < n; from += 1000) {
+            int start = from;
+            int end = Math.min(n, from + 1000);
+            Subject.on(loop, () -> {
+                for (int i = start; i < end; i++) {
+                    scheduleOne.accept(i);
+                }
+                return null;
+            });
+        }
+    }
+
     static Timer create(String name) {
         return switch (name) {
-            case "daemonkit-thread" ->
+            case "daemonkit-thread", "daemonkit-thread-1024" ->
                 new Timer() {
-                    final ThreadTimerWheel wheel =
-                            new ThreadTimerWheel("daemonkit-wheel", TimerWheelSettings.defaults());
+                    // -1024: as many slots per level as Agrona's wheel below (1024), so that neither
+                    // wheel cascades timers of up to 1 s; the default (256) cascades those beyond 256 ms.
+                    final ThreadTimerWheel wheel = new ThreadTimerWheel(
+                            "daemonkit-wheel",
+                            name.endsWith("-1024")
+                                    ? TimerWheelSettings.defaults().withWheelSize(1024)
+                                    : TimerWheelSettings.defaults());
 
                     @Override
                     public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
@@ -129,13 +163,10 @@ public final class ExpiryAndFootprint {
 
                     @Override
                     public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
-                        Subject.on(loop, () -> {
-                            for (int i = 0; i < delays.length; i++) {
-                                int id = i;
-                                due[i] = System.nanoTime() + delays[i];
-                                scope.schedule(Duration.ofNanos(delays[i]), () -> task.accept(id));
-                            }
-                            return null;
+                        onLoopInBatches(loop, delays.length, i -> {
+                            int id = i;
+                            due[i] = System.nanoTime() + delays[i];
+                            scope.schedule(Duration.ofNanos(delays[i]), () -> task.accept(id));
                         });
                     }
 
@@ -154,17 +185,20 @@ public final class ExpiryAndFootprint {
                     final EventLoop loop = group.next();
                     final EventLoopTimerWheels wheels =
                             EventLoopTimerWheels.create(group, TimerWheelSettings.defaults(), ScopedTimers.NODES);
-                    final Timers timers = ScopedTimers.ofDaemon(wheels.newScope("bench"), LogScope.of("bench"));
+                    final TimerScope scope = wheels.newScope("bench");
+                    final Timers timers = ScopedTimers.ofDaemon(scope, LogScope.of("bench"));
+
+                    @Override
+                    public dev.daemonkit.timers.LatenessSnapshot fromTick() {
+                        return scope.lateness();
+                    }
 
                     @Override
                     public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
-                        Subject.on(loop, () -> {
-                            for (int i = 0; i < delays.length; i++) {
-                                int id = i;
-                                due[i] = System.nanoTime() + delays[i];
-                                timers.schedule(Duration.ofNanos(delays[i]), () -> task.accept(id));
-                            }
-                            return null;
+                        onLoopInBatches(loop, delays.length, i -> {
+                            int id = i;
+                            due[i] = System.nanoTime() + delays[i];
+                            timers.schedule(Duration.ofNanos(delays[i]), () -> task.accept(id));
                         });
                     }
 
@@ -174,21 +208,19 @@ public final class ExpiryAndFootprint {
                         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
                     }
                 };
-            case "netty-loop" ->
+            case "netty-loop", "netty-loop-epoll" ->
                 new Timer() {
-                    final MultiThreadIoEventLoopGroup group =
-                            new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+                    // Netty's own scheduler (exact deadlines in a heap): the anchor of the loop subjects.
+                    final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(
+                            1, name.endsWith("epoll") ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
                     final EventLoop loop = group.next();
 
                     @Override
                     public void scheduleAll(long[] delays, long[] due, IntConsumer task) {
-                        Subject.on(loop, () -> {
-                            for (int i = 0; i < delays.length; i++) {
-                                int id = i;
-                                due[i] = System.nanoTime() + delays[i];
-                                loop.schedule(() -> task.accept(id), delays[i], TimeUnit.NANOSECONDS);
-                            }
-                            return null;
+                        onLoopInBatches(loop, delays.length, i -> {
+                            int id = i;
+                            due[i] = System.nanoTime() + delays[i];
+                            loop.schedule(() -> task.accept(id), delays[i], TimeUnit.NANOSECONDS);
                         });
                     }
 
@@ -314,7 +346,7 @@ public final class ExpiryAndFootprint {
             }
             return;
         }
-        String subjectName = name.equals("daemonkit-thread")
+        String subjectName = name.startsWith("daemonkit-thread")
                 ? "daemonkit"
                 : name.startsWith("daemonkit-api-") && !name.equals("daemonkit-api-conn") ? "daemonkit-api" : name;
         try (Subject subject = Subject.create(subjectName)) {
@@ -338,14 +370,40 @@ public final class ExpiryAndFootprint {
     }
 
     static void expiry(String name) throws Exception {
-        // Twice: the first run warms the JIT up and is not reported.
-        for (int run = 0; run < 2; run++) {
-            expiryRun(name, run == 1);
+        // The first run warms the JIT up and is not reported; then -Druns (default 1) reported runs,
+        // and with more than one, the median CPU per expired timer (the figure the noise moves least).
+        int runs = Integer.getInteger("runs", 1);
+        expiryRun(name, false);
+        long[] cpu = new long[runs];
+        long[] timerThread = new long[runs];
+        long[] p99 = new long[runs];
+        for (int run = 0; run < runs; run++) {
+            long[] measured = expiryRun(name, true);
+            cpu[run] = measured[0];
+            timerThread[run] = measured[1];
+            p99[run] = measured[2];
         }
+        java.util.Arrays.sort(cpu);
+        java.util.Arrays.sort(timerThread);
+        java.util.Arrays.sort(p99);
+        System.out.printf(
+                "[expiry] %-16s median of %d runs: CPU per expired timer %.0f ns (all threads), %.0f ns (the timer's thread); runs %.0f..%.0f ns; p99 lateness %.3f ms (runs %.3f..%.3f)%n",
+                name,
+                runs,
+                cpu[runs / 2] / (double) EXPIRY_TIMERS,
+                timerThread[runs / 2] / (double) EXPIRY_TIMERS,
+                cpu[0] / (double) EXPIRY_TIMERS,
+                cpu[runs - 1] / (double) EXPIRY_TIMERS,
+                p99[runs / 2] / 1e6,
+                p99[0] / 1e6,
+                p99[runs - 1] / 1e6);
     }
 
-    static void expiryRun(String name, boolean report) throws Exception {
-        int n = 100_000;
+    static final int EXPIRY_TIMERS = 100_000;
+
+    /** @return CPU of all threads and of the busiest thread other than main (the timer's), in ns */
+    static long[] expiryRun(String name, boolean report) throws Exception {
+        int n = EXPIRY_TIMERS;
         SplittableRandom r = new SplittableRandom(5);
         long[] delays = new long[n];
         for (int i = 0; i < n; i++) {
@@ -358,6 +416,7 @@ public final class ExpiryAndFootprint {
         try (Timer timer = create(name)) {
             usedHeapAfterGc();
             java.util.Map<String, Long> byThreadStart = cpuByThread();
+            java.util.Map<String, Long> switchesStart = contextSwitchesByThread();
             long cpuStart = allThreadsCpuNanos();
             long wallStart = System.nanoTime();
             // A task records on the timer's single thread.
@@ -372,10 +431,12 @@ public final class ExpiryAndFootprint {
             });
             if (!done.await(30, TimeUnit.SECONDS)) {
                 System.out.printf("[expiry] %-16s did not fire all timers in 30 s (%d left)%n", name, done.getCount());
-                return;
+                return new long[] {Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE};
             }
             long cpu = allThreadsCpuNanos() - cpuStart;
             java.util.Map<String, Long> byThread = cpuByThread();
+            java.util.Map<String, Long> switches = contextSwitchesByThread();
+            switches.replaceAll((k, v) -> v - switchesStart.getOrDefault(k, 0L));
             byThread.replaceAll((k, v) -> v - byThreadStart.getOrDefault(k, 0L));
             long wall = System.nanoTime() - wallStart;
             if (report) {
@@ -395,7 +456,27 @@ public final class ExpiryAndFootprint {
                                 .reversed())
                         .forEach(e -> top.append(String.format(" %s %.0f ms;", e.getKey(), e.getValue() / 1e6)));
                 System.out.printf("[expiry] %-16s CPU by thread (JIT and GC threads included):%s%n", name, top);
+                StringBuilder sw = new StringBuilder();
+                switches.entrySet().stream()
+                        .filter(e -> e.getValue() >= 20)
+                        .sorted(java.util.Map.Entry.<String, Long>comparingByValue()
+                                .reversed())
+                        .forEach(e -> sw.append(String.format(" %s %d;", e.getKey(), e.getValue())));
+                System.out.printf(
+                        "[expiry] %-16s context switches by thread (voluntary + involuntary, >= 20):%s%n", name, sw);
             }
+            long timerThread = byThread.entrySet().stream()
+                    .filter(e -> !e.getKey().equals("main") && !e.getKey().contains("Compiler"))
+                    .mapToLong(java.util.Map.Entry::getValue)
+                    .max()
+                    .orElse(0);
+            if (report && timer.fromTick() != null) {
+                dev.daemonkit.timers.LatenessSnapshot w = timer.fromTick();
+                System.out.printf(
+                        "[expiry] %-16s the wheel's own figures, from each timer's tick start (no rounding): p50 %.3f ms, p99 %.3f ms, max %.3f ms of %d%n",
+                        name, w.p50Nanos() / 1e6, w.p99Nanos() / 1e6, w.maxNanos() / 1e6, w.count());
+            }
+            return new long[] {cpu, timerThread, lateness.getValueAtPercentile(99)};
         }
     }
 
@@ -410,6 +491,37 @@ public final class ExpiryAndFootprint {
             long t = threads.getThreadCpuTime(info.getThreadId());
             if (t > 0) {
                 by.merge(info.getThreadName().replaceAll("[0-9]+", "#"), t, Long::sum);
+            }
+        }
+        return by;
+    }
+
+    /**
+     * Context switches of each live thread (voluntary: it slept or waited; involuntary: it was
+     * preempted), by its kernel name (15 characters), digits folded; empty where /proc is missing.
+     */
+    static java.util.Map<String, Long> contextSwitchesByThread() {
+        java.util.Map<String, Long> by = new java.util.HashMap<>();
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return by;
+        }
+        for (java.io.File task : tasks) {
+            try {
+                String comm = java.nio.file.Files.readString(task.toPath().resolve("comm"))
+                        .trim()
+                        .replaceAll("[0-9]+", "#");
+                long n = 0;
+                for (String line :
+                        java.nio.file.Files.readAllLines(task.toPath().resolve("status"))) {
+                    if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                        n += Long.parseLong(
+                                line.substring(line.indexOf(':') + 1).trim());
+                    }
+                }
+                by.merge(comm, n, Long::sum);
+            } catch (java.io.IOException | RuntimeException threadGone) {
+                // The thread ended between the listing and the read: it has nothing left to count.
             }
         }
         return by;

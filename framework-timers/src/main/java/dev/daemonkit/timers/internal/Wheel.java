@@ -72,6 +72,9 @@ public final class Wheel {
     private final int tickShift; // >= 0 when the tick is a power of two nanoseconds
     private final long tickMagic; // otherwise floor((2^64 - 1) / tickNanos), for division by multiplication
     private final long originNanos; // start of tick 0
+    /** Delays from this up get an extended node when handed over (see {@link #newHandedOverNode}). */
+    private final long handOverPlainLimitNanos;
+
     private final int bits;
     private final int mask;
     private final int levels;
@@ -141,6 +144,9 @@ public final class Wheel {
         this.defers = host.defersLinks();
         // Tick 0 counts as processed, and tick 1 starts now: a deadline of "now" fires on the first expire.
         this.originNanos = clock.getAsLong() - tickNanos;
+        long plainTicks = SPAN_TICKS >> 1;
+        this.handOverPlainLimitNanos =
+                plainTicks > Long.MAX_VALUE / tickNanos ? Long.MAX_VALUE : plainTicks * tickNanos;
     }
 
     // ---- scheduling (wheel thread) ----
@@ -180,12 +186,37 @@ public final class Wheel {
         return new ExtendedTimerNode(owner, task, dueNanos, periodNanos, fixedRate);
     }
 
-    /** Wheel thread: links a node made by {@link #newNode}, unless it was cancelled or rescheduled meanwhile. */
+    /**
+     * Any thread: a node for a one-shot timer scheduled from outside the wheel's thread, due at
+     * {@code dueNanos} (wheel clock), {@code delayNanos} (clamped, see {@link #clampDelay}) after the
+     * caller read the clock; link it on the wheel's thread with {@link #linkHandedOver}. A plain
+     * node (32 bytes, the fast path when fired) carrying its deadline tick, computed here from the
+     * wheel's fixed origin and tick; an extended one for a delay too long for the tick's low 32 bits
+     * to identify it when the wheel thread links it.
+     */
+    public TimerNode newHandedOverNode(TimerOwner owner, Runnable task, long dueNanos, long delayNanos) {
+        if (delayNanos >= handOverPlainLimitNanos) {
+            return new ExtendedTimerNode(owner, task, dueNanos, 0, false);
+        }
+        TimerNode node = new TimerNode(owner, task); // the wheel's own type, as the factory's contract says
+        node.deadline = (int) ceilTick(dueNanos);
+        return node;
+    }
+
+    /** Wheel thread: links a node made by {@link #newNode} or {@link #newHandedOverNode}, unless it was cancelled or rescheduled meanwhile. */
     public void linkHandedOver(TimerNode node) {
         if (node.task == null || node.isLinked() || node.owner.closed) {
             return;
         }
-        linkAt(node, ((ExtendedTimerNode) node).dueNanos);
+        if (node instanceof ExtendedTimerNode e) {
+            linkAt(e, e.dueNanos);
+            return;
+        }
+        // A plain node's deadline is the low 32 bits of its tick, set at most 2^29 ticks ahead when
+        // it was made, so it lies within 2^31 ticks of the current one unless this thread stalled
+        // for 2^30 ticks (12 days at 1 ms) with the node in its queue. A tick already past fires next.
+        long tick = base + (node.deadline - (int) base);
+        attach(node, Math.max(tick, base + 1));
     }
 
     /** Wheel thread: moves a pending node to {@code dueNanos}. */
