@@ -669,6 +669,14 @@ final class RedisBroker implements Broker {
         }
     }
 
+    @Override
+    public void flush() {
+        Outbox box = outbox();
+        if (box != null) {
+            box.run();
+        }
+    }
+
     /** The outbox of the calling thread's event loop, or null if it is none of the daemon's. */
     private Outbox outbox() {
         for (Outbox box : outboxes) {
@@ -699,13 +707,13 @@ final class RedisBroker implements Broker {
     }
 
     /**
-     * The PUBLISHes one event loop makes in a turn (a read from a socket may hold many SAYs, a reaped launcher many
-     * TIMEOUTs), written to Redis together at the end of the turn: one write and one flush, so one wake-up of the
-     * connection's loop and of Redis, instead of one for each. Ends of turns come at once: the flush is a task queued
-     * while the loop handles its I/O, and the loop runs its tasks right after, before it waits again, so a lone event
-     * is not held back and no timer is needed. Order is kept: a loop's events leave in the order it made them.
-     * Bounded by what the sessions may have waiting ({@code redis.max-pending}, {@link #busy}). Touched on its loop
-     * only.
+     * The PUBLISHes one event loop gathers, written to Redis together: one write and one flush, so one wake-up of the
+     * connection's loop and of Redis, instead of one for each. A read of many SAYs sends them at its end ({@link
+     * #flush}, from the session), before the loop's turn goes on to the local fan-out; what is gathered elsewhere (a
+     * timer, a reap of many TIMEOUTs, closing connections) leaves at the end of the turn: a task queued while the loop
+     * handles its I/O, which it runs right after, before it waits again. So a lone event is not held back and no
+     * timer is needed. Order is kept: a loop's events leave in the order it made them. Bounded by what the sessions
+     * may have waiting ({@code redis.max-pending}, {@link #busy}). Touched on its loop only.
      */
     private final class Outbox implements Runnable {
         final EventExecutor loop;

@@ -124,6 +124,24 @@ class PresenceClusterTest {
     }
 
     @Test
+    void aLeaveMadeOutsideAnyReadCrossesWhenItsLoopTurnEndsWithNothingElseToDo() throws Exception {
+        // A connection that drops leaves its rooms in channelInactive, after the read that saw the end: no read ends
+        // after its LEAVE to send it, the end of the loop's turn does.
+        TestLauncher a = launcher();
+        TestLauncher b = launcher();
+        try (Client bob = Client.line(b.address("presence", "listen"))) {
+            assertThat(bob.request("LOGIN bob")).isEqualTo("OK LOGIN bob");
+            assertThat(bob.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            try (Client alice = Client.line(a.address("presence", "listen"))) {
+                assertThat(alice.request("LOGIN alice")).isEqualTo("OK LOGIN alice");
+                assertThat(alice.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+                bob.expectLine("EVENT JOIN lobby alice");
+            } // closed without QUIT
+            bob.expectLine("EVENT LEAVE lobby alice");
+        }
+    }
+
+    @Test
     void manySaysReadAtOnceCrossInOrderAndShareWritesToRedis() throws Exception {
         TestLauncher a = launcher("daemons.presence { stats-interval = 200 ms, rate-limit { per-second = 100000,"
                 + " burst = 100000 } }\n");
