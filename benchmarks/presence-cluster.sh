@@ -9,15 +9,22 @@
 # the bots on CPU 1, so both runs give the server side the same CPU. Same JVM flags for every launcher.
 # Heap per user: full GC (jcmd GC.run), G1 "used" before the users log in and while they are all
 # online and idle (chat rate 0); (after - before) summed over the launchers / users.
+# Server CPU: user + system seconds of the server processes (both launchers and Redis, or the one launcher) over the
+# chat window, and per delivered message (less noisy than latency on a shared machine). GC pauses in the window
+# (each launcher logs its GC to gc.log): how many, the longest.
+# WARMUP: how long the bots chat before the window opens (default 1s, as in the runs of docs/benchmarks.md until
+# 2026-11-30 12:00 UTC); 15s leaves the launchers' JIT compilation of the chat path out of the window.
 #
 #   benchmarks/presence-cluster.sh
 #   USERS=10000 ROOM_SIZE=20 RATE=0.1 DURATION=60s REDIS_TIMEOUT="10 s" benchmarks/presence-cluster.sh
+#   DIST=/tmp/before/daemonkit benchmarks/presence-cluster.sh     # another build's launchers (A/B), same bots
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 USERS=${USERS:-10000}
 ROOM_SIZE=${ROOM_SIZE:-20}
 RATE=${RATE:-0.1}
 DURATION=${DURATION:-60s}
+WARMUP=${WARMUP:-1s}
 SOURCES=${SOURCES:-4}
 REDIS_PORT=${REDIS_PORT:-16479}
 # The daemon's default is 2 s; on a starved machine a cold launcher's first login burst can take longer (those
@@ -44,7 +51,7 @@ daemons.presence {
 CONF
   # Every launcher of the cluster shares one key prefix: that is what makes them one service.
   if [ "$broker" = redis ]; then sed -i 's/key-prefix = "bench-[a-z]*"/key-prefix = "bench-cluster"/' "$work/$name/daemonkit.conf"; fi
-  DAEMONKIT_OPTS="$SERVER_JVM" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/$name/daemonkit.conf" \
+  DAEMONKIT_OPTS="$SERVER_JVM -Xlog:gc:file=$work/$name/gc.log:uptime" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/$name/daemonkit.conf" \
     --plugins "$work/$name/plugins" --logs "$work/$name/logs" > "$work/$name/server.out" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 300); do grep -q "RUNNING on" "$work/$name/logs/daemonkit.log" 2>/dev/null && break; sleep 0.1; done
@@ -62,6 +69,10 @@ run_bots() {   # OUTFILE TARGETS ARGS...: the bots, in the foreground
   taskset -c 1 java $BOTS_JVM -cp "$bots" dev.daemonkit.bench.Bots --mode presence --target "$targets" \
     --users "$USERS" --room-size "$ROOM_SIZE" --silent 0 --source-addresses "$SOURCES" "$@" > "$out" 2>&1 || true
 }
+cpu_ticks() {   # PID...: user + system clock ticks of these processes, summed
+  local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo "$t"
+}
+seconds() { local d=$1; case $d in *ms) echo 0;; *s) echo "${d%s}";; *m) echo $((${d%m} * 60));; *) echo "$d";; esac; }
 measure() {   # LABEL TARGETS NAMES...: heap per user (idle users), then the chat run
   local label=$1 targets=$2; shift 2
   local before=() after=() total=0
@@ -86,8 +97,30 @@ measure() {   # LABEL TARGETS NAMES...: heap per user (idle users), then the cha
   [ "$still" -le 2 ] || echo "$label: WARNING the idle run printed more than its login line before the heap was read"
   grep -E "^result" "$work/$label-idle.out" || true
   echo "$label: $USERS users in rooms of $ROOM_SIZE chatting at $RATE msg/s each for $DURATION"
-  run_bots "$work/$label-chat.out" "$targets" --chat-rate "$RATE" --duration "$DURATION" --report 10s
+  local servers=() n; for n in "$@"; do servers+=("$(java_pid "$n")"); done
+  [ "$label" = cluster ] && servers+=("$(pgrep -f "redis-server 127.0.0.1:$REDIS_PORT" | head -n 1)")
+  run_bots "$work/$label-chat.out" "$targets" --chat-rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" \
+    --report 10s &
+  local chat=$!
+  for _ in $(seq 1 1200); do grep -q "^logged in" "$work/$label-chat.out" 2>/dev/null && break; sleep 0.1; done
+  sleep "$(seconds "$WARMUP")"   # the window opens now
+  local t0 up0=() hz; t0=$(cpu_ticks "${servers[@]}"); hz=$(getconf CLK_TCK)
+  for n in "$@"; do up0+=("$(ps -o etimes= -p "$(java_pid "$n")" | tr -d ' ')"); done
+  sleep "$(seconds "$DURATION")"
+  local t1; t1=$(cpu_ticks "${servers[@]}")
+  wait $chat || true
   grep -v "^bots:" "$work/$label-chat.out"
+  local rate; rate=$(grep -oE "delivered_s=[0-9]+" "$work/$label-chat.out" | cut -d= -f2)
+  echo "$label: server CPU in the window $(awk -v t=$((t1 - t0)) -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }') s" \
+    "over $DURATION: $(awk -v t=$((t1 - t0)) -v hz="$hz" -v r="${rate:-0}" -v d="$(seconds "$DURATION")" \
+    'BEGIN { if (r > 0) printf "%.1f", t / hz * 1e6 / (r * d); else printf "?" }') us per delivered message"
+  local i=0
+  for n in "$@"; do   # GC pauses from the window's start (JVM uptime, whole seconds) on
+    echo "$label: launcher $n GC pauses in the window: $(awk -v from="${up0[i]}" '/Pause/ {
+      up = substr($1, 2) + 0; if (up >= from) { c++; ms = $NF; sub("ms", "", ms); if (ms + 0 > m) m = ms + 0; s += ms } }
+      END { printf "%d, longest %.1f ms, total %.1f ms", c, m, s }' "$work/$n/gc.log")"
+    i=$((i + 1))
+  done
 }
 
 echo "== cluster: two launchers, broker = redis, one redis-server on 127.0.0.1:$REDIS_PORT (all on CPU 0), bots on CPU 1"

@@ -56,6 +56,9 @@ final class PresenceBots {
               --ping-interval D          each user pings this often (default 10s)
               --silent R                 share of users that go silent after joining (default 0.01)
               --duration D               how long to chat and measure, e.g. 60s or 10m (default 30s)
+              --warmup D                 chat this long before the window opens, not measured (default 1s:
+                                         every user's chat timer is running); longer leaves the servers'
+                                         JIT warm-up out of the window
               --login-timeout D          longest wait for every user to log in (default 120s)
               --threads N                event loop threads of the bots (default 1)
               --source-addresses N       spread users over 127.0.0.1..N as source (default 1; use 2 or
@@ -72,6 +75,7 @@ final class PresenceBots {
             Duration pingInterval,
             double silent,
             Duration duration,
+            Duration warmup,
             Duration loginTimeout,
             int threads,
             int sourceAddresses,
@@ -249,7 +253,7 @@ final class PresenceBots {
                 connectFailures.sum());
 
         chatting = true;
-        TimeUnit.SECONDS.sleep(1); // every user's chat timer is running before the window opens
+        TimeUnit.NANOSECONDS.sleep(o.warmup().toNanos()); // every user's chat timer is running before the window opens
         latency.reset();
         crossLatency.reset();
         delivered.reset();
@@ -578,6 +582,7 @@ final class PresenceBots {
         Duration ping = Duration.ofSeconds(10);
         double silent = 0.01;
         Duration duration = Duration.ofSeconds(30);
+        Duration warmup = Duration.ofSeconds(1);
         Duration loginTimeout = Duration.ofSeconds(120);
         int threads = 1;
         int sources = 1;
@@ -604,12 +609,18 @@ final class PresenceBots {
                 case "--ping-interval" -> ping = Settings.duration(a, v);
                 case "--silent" -> silent = fraction(a, v, 1);
                 case "--duration" -> duration = Settings.duration(a, v);
+                case "--warmup" -> warmup = Settings.duration(a, v);
                 case "--login-timeout" -> loginTimeout = Settings.duration(a, v);
                 case "--threads" -> threads = Settings.positive(a, v);
                 case "--source-addresses" -> sources = Settings.positive(a, v);
                 case "--report" -> report = Settings.duration(a, v);
                 default -> throw new IllegalArgumentException("unknown option " + a + " for --mode presence");
             }
+        }
+        if (warmup.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException(
+                    "--warmup " + warmup.toMillis() + " ms is too short: every user's chat timer"
+                            + " must be running before the window opens; give 1s or more");
         }
         if (ping.isZero() || report.isZero()) {
             throw new IllegalArgumentException("--ping-interval and --report must be longer than 0");
@@ -626,6 +637,7 @@ final class PresenceBots {
                 ping,
                 silent,
                 duration,
+                warmup,
                 loginTimeout,
                 threads,
                 sources,

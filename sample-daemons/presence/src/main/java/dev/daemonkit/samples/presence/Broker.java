@@ -43,6 +43,13 @@ interface Broker {
      */
     void forward(String room, String line);
 
+    /**
+     * Sends now what the calling event loop's {@link #forward}s gathered; called at the end of each read from a
+     * connection. A broker that gathers forwards also sends them by itself at the end of the loop's turn, so a forward
+     * made elsewhere (a timer, a closing connection) is not held back.
+     */
+    default void flush() {}
+
     /** Null, or why a SAY is refused now (too much on its way to other launchers). */
     String busy();
 

@@ -12,12 +12,20 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.metrics.CommandLatencyRecorder;
+import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.protocol.AsyncCommand;
+import io.lettuce.core.protocol.Command;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.resolver.DefaultAddressResolverGroup;
@@ -28,6 +36,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -36,6 +45,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -57,6 +67,10 @@ import org.slf4j.Logger;
  * UNSUBSCRIBE for one room reach Redis in the order they were decided.
  */
 final class RedisBroker implements Broker {
+    /** Channels as text, events as the bytes Redis holds: {@link #received} looks at them before decoding. */
+    private static final RedisCodec<String, byte[]> PUBSUB_CODEC =
+            RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
     /** How often each launcher looks for launchers whose key expired: what keeps TIMEOUT within ttl + 1 s. */
@@ -150,6 +164,8 @@ final class RedisBroker implements Broker {
     /** This launcher in the presence service: new at every start, so a restarted launcher is a new one. */
     final String id;
 
+    private final byte[] idBytes;
+
     private final String prefix;
     private final String names;
     private final String roomsKey;
@@ -159,7 +175,7 @@ final class RedisBroker implements Broker {
     private final String launcherKeyPrefix;
 
     private volatile StatefulRedisConnection<String, String> connection;
-    private volatile StatefulRedisPubSubConnection<String, String> pubsub;
+    private volatile StatefulRedisPubSubConnection<String, byte[]> pubsub;
     /** True while both connections are up and this launcher is registered. */
     private volatile boolean up;
 
@@ -179,6 +195,13 @@ final class RedisBroker implements Broker {
     final LongAdder announcedTimeouts = new LongAdder();
     /** LOGINs refused because Redis did not answer the claim (slower than command-timeout, or gone meanwhile). */
     final LongAdder claimsFailed = new LongAdder();
+
+    /** One per daemon event loop: the PUBLISHes of its current turn ({@link Outbox}). */
+    private final Outbox[] outboxes;
+    /** PUBLISH batches written to Redis, and the PUBLISHes in them (stats line, tests). */
+    final LongAdder batches = new LongAdder();
+
+    final LongAdder batched = new LongAdder();
 
     private final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
     private final List<Timeout> tasks = new ArrayList<>();
@@ -203,7 +226,13 @@ final class RedisBroker implements Broker {
         this.health = health;
         this.loops = loops;
         this.control = loops.next();
+        List<Outbox> boxes = new ArrayList<>();
+        for (EventExecutor loop : loops) {
+            boxes.add(new Outbox(loop));
+        }
+        this.outboxes = boxes.toArray(Outbox[]::new);
         this.id = UUID.randomUUID().toString().substring(0, 8);
+        this.idBytes = id.getBytes(StandardCharsets.US_ASCII);
         this.prefix = settings.keyPrefix();
         this.names = prefix + ":names";
         this.roomsKey = prefix + ":rooms";
@@ -263,10 +292,10 @@ final class RedisBroker implements Broker {
             return;
         }
         CompletableFuture<StatefulRedisConnection<String, String>> c;
-        CompletableFuture<StatefulRedisPubSubConnection<String, String>> p;
+        CompletableFuture<StatefulRedisPubSubConnection<String, byte[]>> p;
         try {
             c = client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture();
-            p = client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
+            p = client.connectPubSubAsync(PUBSUB_CODEC, uri).toCompletableFuture();
         } catch (RuntimeException e) {
             if (!closed) { // the loops are shutting down under a stopping launcher otherwise
                 outage("cannot connect: " + e.getMessage());
@@ -290,12 +319,12 @@ final class RedisBroker implements Broker {
     }
 
     /** On the control loop: both connections are open. Registers everything this launcher has, then it is up. */
-    private void connected(StatefulRedisConnection<String, String> c, StatefulRedisPubSubConnection<String, String> p) {
+    private void connected(StatefulRedisConnection<String, String> c, StatefulRedisPubSubConnection<String, byte[]> p) {
         connection = c;
         pubsub = p;
         p.addListener(new RedisPubSubAdapter<>() {
             @Override
-            public void message(String channel, String message) {
+            public void message(String channel, byte[] message) {
                 received(channel, message);
             }
         });
@@ -370,7 +399,7 @@ final class RedisBroker implements Broker {
     private void drop(String why) {
         up = false;
         StatefulRedisConnection<String, String> c = connection;
-        StatefulRedisPubSubConnection<String, String> p = pubsub;
+        StatefulRedisPubSubConnection<String, byte[]> p = pubsub;
         connection = null;
         pubsub = null;
         if (c != null) {
@@ -489,18 +518,34 @@ final class RedisBroker implements Broker {
                 });
     }
 
-    /** On the pub/sub connection's loop: an event of a room this launcher has members in. */
-    private void received(String channel, String message) {
-        int sp = message.indexOf(' ');
-        if (sp < 0 || message.regionMatches(0, id, 0, sp) && sp == id.length()) {
+    /**
+     * On the pub/sub connection's loop: an event of a room this launcher has members in, {@code origin line} in UTF-8.
+     * Every launcher gets its own events back too (pub/sub has no "not to me"): with two launchers, half of what
+     * arrives. They are told apart on the bytes, before anything is decoded; the others' are copied once, into the
+     * buffer the members get.
+     */
+    private void received(String channel, byte[] message) {
+        int sp = indexOf(message, (byte) ' ');
+        if (sp < 0 || sp == idBytes.length && Arrays.equals(message, 0, sp, idBytes, 0, sp)) {
             return; // sent by this launcher, whose members had it at once
         }
         Room room = presence.room(channel.substring(prefix.length() + ":room:".length()));
         if (room == null) {
             return; // its last member here left a moment ago
         }
-        String line = message.substring(sp + 1);
-        presence.publish(room, Lines.line(ByteBufAllocator.DEFAULT, line));
+        int length = message.length - sp - 1;
+        ByteBuf line = ByteBufAllocator.DEFAULT.buffer(length + 1);
+        line.writeBytes(message, sp + 1, length).writeByte('\n');
+        presence.publish(room, line);
+    }
+
+    private static int indexOf(byte[] bytes, byte wanted) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == wanted) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Override
@@ -539,7 +584,7 @@ final class RedisBroker implements Broker {
             if (s == null) {
                 s = new Sub();
                 subs.put(room, s);
-                StatefulRedisPubSubConnection<String, String> p = pubsub;
+                StatefulRedisPubSubConnection<String, byte[]> p = pubsub;
                 if (p != null) { // connected, perhaps still registering: connected() listed the rooms before
                     Sub fresh = s;
                     p.async().subscribe(channel(room)).whenComplete((v, e) -> fresh.subscribed.complete(null));
@@ -561,7 +606,7 @@ final class RedisBroker implements Broker {
                 return;
             }
             subs.remove(room);
-            StatefulRedisPubSubConnection<String, String> p = pubsub;
+            StatefulRedisPubSubConnection<String, byte[]> p = pubsub;
             if (p != null) {
                 p.async().unsubscribe(channel(room));
             }
@@ -601,23 +646,122 @@ final class RedisBroker implements Broker {
     }
 
     private void publish(String room, String origin, String line) {
-        StatefulRedisConnection<String, String> c = connection;
-        if (!up || c == null) {
+        if (!up || connection == null) {
             lost.increment();
             return;
         }
         pending.incrementAndGet();
-        c.async().publish(channel(room), origin + " " + line).whenComplete((n, failed) -> {
+        AsyncCommand<String, String, Long> publish = new AsyncCommand<>(new Command<>(
+                CommandType.PUBLISH,
+                new IntegerOutput<>(StringCodec.UTF8),
+                new CommandArgs<>(StringCodec.UTF8).addKey(channel(room)).addValue(origin + " " + line)));
+        publish.whenComplete((n, failed) -> {
             pending.decrementAndGet();
             if (failed != null) {
                 lost.increment();
             }
         });
+        Outbox box = outbox();
+        if (box != null) {
+            box.add(publish);
+        } else { // not on one of the daemon's loops (a test's thread): nothing to gather it with
+            send(List.of(publish));
+        }
+    }
+
+    @Override
+    public void flush() {
+        Outbox box = outbox();
+        if (box != null) {
+            box.run();
+        }
+    }
+
+    /** The outbox of the calling thread's event loop, or null if it is none of the daemon's. */
+    private Outbox outbox() {
+        for (Outbox box : outboxes) {
+            if (box.loop.inEventLoop()) {
+                return box;
+            }
+        }
+        return null;
+    }
+
+    /** Writes {@code commands} to Redis in one go (one flush), or fails them if it is away; from any thread. */
+    private void send(List<AsyncCommand<String, String, Long>> commands) {
+        StatefulRedisConnection<String, String> c = connection;
+        if (!up || c == null) {
+            RedisUnavailable away = new RedisUnavailable(settings.redisText());
+            for (AsyncCommand<String, String, Long> command : commands) {
+                command.completeExceptionally(away);
+            }
+            return;
+        }
+        batches.increment();
+        batched.add(commands.size());
+        if (commands.size() == 1) {
+            c.dispatch(commands.get(0));
+        } else {
+            c.dispatch(commands); // Lettuce copies the list: the caller may reuse it
+        }
+    }
+
+    /**
+     * The PUBLISHes one event loop gathers, written to Redis together: one write and one flush, so one wake-up of the
+     * connection's loop and of Redis, instead of one for each. A read of many SAYs sends them at its end ({@link
+     * #flush}, from the session), before the loop's turn goes on to the local fan-out; what is gathered elsewhere (a
+     * timer, a reap of many TIMEOUTs, closing connections) leaves at the end of the turn: a task queued while the loop
+     * handles its I/O, which it runs right after, before it waits again. So a lone event is not held back and no
+     * timer is needed. Order is kept: a loop's events leave in the order it made them. Bounded by what the sessions
+     * may have waiting ({@code redis.max-pending}, {@link #busy}). Touched on its loop only.
+     */
+    private final class Outbox implements Runnable {
+        final EventExecutor loop;
+        private final ArrayList<AsyncCommand<String, String, Long>> commands = new ArrayList<>();
+        private boolean queued;
+
+        Outbox(EventExecutor loop) {
+            this.loop = loop;
+        }
+
+        void add(AsyncCommand<String, String, Long> publish) {
+            commands.add(publish);
+            if (queued) {
+                return;
+            }
+            queued = true;
+            try {
+                loop.execute(this);
+            } catch (RejectedExecutionException stopping) {
+                run(); // the loop is shutting down: send now rather than never
+            }
+        }
+
+        @Override
+        public void run() {
+            queued = false;
+            if (commands.isEmpty()) {
+                return;
+            }
+            try {
+                send(commands);
+            } finally {
+                commands.clear();
+            }
+        }
+    }
+
+    /** Why an event did not reach Redis: it was away when the event was to be written (counted as lost). */
+    private static final class RedisUnavailable extends RuntimeException {
+        RedisUnavailable(String address) {
+            super("Redis at " + address + " is unreachable", null, false, false);
+        }
     }
 
     @Override
     public String stats() {
         return "; Redis " + (up ? "up" : "unreachable") + ", events lost on the way to it " + lost.sum()
+                + ", events sent to it " + batched.sum() + " in " + batches.sum() + " writes"
                 + ", logins refused for want of its answer " + claimsFailed.sum() + ", dead launchers' memberships"
                 + " announced " + announcedTimeouts.sum();
     }

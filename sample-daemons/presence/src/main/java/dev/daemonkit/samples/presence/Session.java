@@ -122,6 +122,9 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        // Events for other launchers first: they have further to go than this connection's replies. Once per read, so
+        // a read of many SAYs is one write to Redis, sent before this loop's turn goes on to the local fan-out.
+        presence.broker().flush();
         ctx.flush(); // once per read from the socket, not once per reply
         ctx.fireChannelReadComplete();
     }

@@ -159,6 +159,88 @@ class PresenceClusterTest {
     }
 
     @Test
+    void aLoneSayReachesTheOtherLauncherWithNothingAfterItToPushItOut() throws Exception {
+        // The PUBLISH waits for the end of its loop's turn (the outbox): a turn that ends with nothing else to do
+        // still sends it.
+        TestLauncher a = launcher();
+        TestLauncher b = launcher();
+        try (Client alice = Client.line(a.address("presence", "listen"));
+                Client bob = Client.line(b.address("presence", "listen"))) {
+            assertThat(alice.request("LOGIN alice")).isEqualTo("OK LOGIN alice");
+            assertThat(bob.request("LOGIN bob")).isEqualTo("OK LOGIN bob");
+            assertThat(bob.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            assertThat(alice.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            bob.expectLine("EVENT JOIN lobby alice");
+            alice.send("SAY lobby only this");
+            bob.expectLine("EVENT MSG lobby alice only this");
+        }
+    }
+
+    @Test
+    void aLeaveMadeOutsideAnyReadCrossesWhenItsLoopTurnEndsWithNothingElseToDo() throws Exception {
+        // A connection that drops leaves its rooms in channelInactive, after the read that saw the end: no read ends
+        // after its LEAVE to send it, the end of the loop's turn does.
+        TestLauncher a = launcher();
+        TestLauncher b = launcher();
+        try (Client bob = Client.line(b.address("presence", "listen"))) {
+            assertThat(bob.request("LOGIN bob")).isEqualTo("OK LOGIN bob");
+            assertThat(bob.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            try (Client alice = Client.line(a.address("presence", "listen"))) {
+                assertThat(alice.request("LOGIN alice")).isEqualTo("OK LOGIN alice");
+                assertThat(alice.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+                bob.expectLine("EVENT JOIN lobby alice");
+            } // closed without QUIT
+            bob.expectLine("EVENT LEAVE lobby alice");
+        }
+    }
+
+    @Test
+    void manySaysReadAtOnceCrossInOrderAndShareWritesToRedis() throws Exception {
+        TestLauncher a = launcher("daemons.presence { stats-interval = 200 ms, rate-limit { per-second = 100000,"
+                + " burst = 100000 } }\n");
+        TestLauncher b = launcher();
+        ch.qos.logback.classic.Logger daemonLog =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("daemon.presence");
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        daemonLog.addAppender(logged);
+        try (Client alice = Client.line(a.address("presence", "listen"));
+                Client bob = Client.line(b.address("presence", "listen"))) {
+            assertThat(alice.request("LOGIN alice")).isEqualTo("OK LOGIN alice");
+            assertThat(bob.request("LOGIN bob")).isEqualTo("OK LOGIN bob");
+            assertThat(bob.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            assertThat(alice.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            bob.expectLine("EVENT JOIN lobby alice");
+            StringBuilder burst = new StringBuilder();
+            for (int i = 0; i < 100; i++) {
+                burst.append("SAY lobby number ").append(i).append('\n');
+            }
+            alice.send(burst.toString().strip()); // one write: read by launcher a in one or a few reads
+            for (int i = 0; i < 100; i++) {
+                bob.expectLine("EVENT MSG lobby alice number " + i); // each once, in the order said
+            }
+            // Launcher a's stats line: the 100 PUBLISHes went to Redis in far fewer writes than one each.
+            java.util.regex.Pattern sent = java.util.regex.Pattern.compile("events sent to it (\\d+) in (\\d+) writes");
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                long[] most = {0, 0};
+                synchronized (logged) {
+                    for (ILoggingEvent e : logged.list) {
+                        java.util.regex.Matcher m = sent.matcher(e.getFormattedMessage());
+                        if (m.find() && Long.parseLong(m.group(1)) > most[0]) {
+                            most[0] = Long.parseLong(m.group(1));
+                            most[1] = Long.parseLong(m.group(2));
+                        }
+                    }
+                }
+                assertThat(most[0]).isGreaterThanOrEqualTo(100);
+                assertThat(most[1] * 10).as("writes for %d events", most[0]).isLessThanOrEqualTo(most[0]);
+            });
+        } finally {
+            daemonLog.detachAppender(logged);
+        }
+    }
+
+    @Test
     void aNameTakenOnOneLauncherIsRefusedOnTheOtherAndFreeAgainOnceItsUserQuits() throws Exception {
         TestLauncher a = launcher();
         TestLauncher b = launcher();
