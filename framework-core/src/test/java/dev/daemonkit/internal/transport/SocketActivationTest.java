@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
  */
 class SocketActivationTest {
     private final List<io.netty.channel.unix.Socket> passed = new ArrayList<>();
+    private final List<io.netty.channel.unix.Socket> fillers = new ArrayList<>();
     private Transport transport;
     private ListenerRegistry registry;
     private final PipelineInitializer nothing = p -> {};
@@ -53,6 +54,13 @@ class SocketActivationTest {
         if (transport != null) {
             transport.close();
         }
+        for (io.netty.channel.unix.Socket s : fillers) {
+            try {
+                s.close();
+            } catch (java.io.IOException ignored) {
+                // closing a test's spare listening socket
+            }
+        }
     }
 
     /** Opens {@code count} listening sockets on consecutive descriptors; returns the activation for them. */
@@ -70,14 +78,17 @@ class SocketActivationTest {
             for (int i = 1; i < count; i++) {
                 consecutive &= run.get(i).intValue() == run.get(0).intValue() + i;
             }
-            passed.addAll(run);
-            if (consecutive) {
-                Map<String, String> env = names == null
-                        ? Map.of("LISTEN_PID", pid(), "LISTEN_FDS", Integer.toString(count))
-                        : Map.of("LISTEN_PID", pid(), "LISTEN_FDS", Integer.toString(count), "LISTEN_FDNAMES", names);
-                return SocketActivation.fromEnvironment(
-                        env, transport, run.get(0).intValue());
+            if (!consecutive) {
+                // Not a run: keep these open (they fill the holes that broke it) but apart, so that passed.get(i)
+                // is always the i-th passed descriptor.
+                fillers.addAll(run);
+                continue;
             }
+            passed.addAll(run);
+            Map<String, String> env = names == null
+                    ? Map.of("LISTEN_PID", pid(), "LISTEN_FDS", Integer.toString(count))
+                    : Map.of("LISTEN_PID", pid(), "LISTEN_FDS", Integer.toString(count), "LISTEN_FDNAMES", names);
+            return SocketActivation.fromEnvironment(env, transport, run.get(0).intValue());
         }
         throw new IllegalStateException("no consecutive descriptors");
     }
