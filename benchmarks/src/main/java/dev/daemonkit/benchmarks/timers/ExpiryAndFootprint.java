@@ -48,6 +48,8 @@ public final class ExpiryAndFootprint {
             "daemonkit-thread-1024",
             "daemonkit-loop",
             "daemonkit-api-epoll",
+            "daemonkit-api-epoll-500us",
+            "daemonkit-api-epoll-1024",
             "daemonkit-api-nio",
             "agrona",
             "hwt-default",
@@ -176,15 +178,25 @@ public final class ExpiryAndFootprint {
                         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
                     }
                 };
-            case "daemonkit-api-epoll", "daemonkit-api-nio" ->
+            case "daemonkit-api-epoll", "daemonkit-api-epoll-500us", "daemonkit-api-epoll-1024", "daemonkit-api-nio" ->
                 new Timer() {
                     // The deployed path: a daemon's Timers (ScopedTimers, in its logging context) used
                     // from inside its event loop, on the launcher's default transport.
                     final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(
-                            1, name.endsWith("epoll") ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+                            1, name.contains("epoll") ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
                     final EventLoop loop = group.next();
-                    final EventLoopTimerWheels wheels =
-                            EventLoopTimerWheels.create(group, TimerWheelSettings.defaults(), ScopedTimers.NODES);
+                    // -500us: `daemonkit.timers.tick = 0.5 ms`; a timer waits for the start of the tick its
+                    // deadline falls in, so the tick bounds its lateness as much as the loop does. -1024: 1024
+                    // slots per level, so no timer of up to 1 s is cascaded (a cascade moves a whole slot's
+                    // timers in one tick, and the loop's next ticks wait for it).
+                    final EventLoopTimerWheels wheels = EventLoopTimerWheels.create(
+                            group,
+                            name.endsWith("-500us")
+                                    ? TimerWheelSettings.defaults().withTick(Duration.ofNanos(500_000))
+                                    : name.endsWith("-1024")
+                                            ? TimerWheelSettings.defaults().withWheelSize(1024)
+                                            : TimerWheelSettings.defaults(),
+                            ScopedTimers.NODES);
                     final TimerScope scope = wheels.newScope("bench");
                     final Timers timers = ScopedTimers.ofDaemon(scope, LogScope.of("bench"));
 
