@@ -195,20 +195,28 @@ class HttpsAdminTest {
     }
 
     @Test
-    void attackerSendingPlainHttpToTheHttpsPortIsClosedAndTheEndpointKeepsServing() throws Exception {
+    void plainHttpToTheHttpsPortIsToldToUseHttpsAnAttackersGarbageIsClosedAndTheEndpointKeepsServing()
+            throws Exception {
         AdminServer admin = start(files());
         String probe = "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
         try (Socket user = ca.clientContext(null).getSocketFactory().createSocket("127.0.0.1", port);
-                Socket plain = new Socket("127.0.0.1", port)) {
+                Socket plain = new Socket("127.0.0.1", port);
+                Socket garbage = new Socket("127.0.0.1", port)) {
             plain.getOutputStream().write(probe.getBytes(StandardCharsets.US_ASCII));
-            assertThat(readUntilClosed(plain)).doesNotContain("HTTP/1.1").doesNotContain("ok");
+            // What a probe or a curl left on http:// gets: a plain 400 saying what to do, not the health.
+            assertThat(readUntilClosed(plain))
+                    .startsWith("HTTP/1.1 400 Bad Request\r\n")
+                    .contains("use https://127.0.0.1:" + port + "/")
+                    .doesNotContain("ok");
+            garbage.getOutputStream().write(new byte[] {0, (byte) 0xff, 13, 10, 'x'});
+            assertThat(readUntilClosed(garbage)).isEmpty();
             // A user connected before the attacker is served after it.
             user.getOutputStream().write(probe.getBytes(StandardCharsets.US_ASCII));
             assertThat(readUntilClosed(user)).startsWith("HTTP/1.1 200 OK").endsWith("ok\n");
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> admin.connections().open() == 0);
         assertThat(admin.connections().inboundBuffered()).isZero();
-        assertThat(admin.connections().accepted()).isEqualTo(2);
+        assertThat(admin.connections().accepted()).isEqualTo(3);
     }
 
     @Test

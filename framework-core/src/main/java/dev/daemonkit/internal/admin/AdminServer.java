@@ -105,6 +105,8 @@ public final class AdminServer implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         connections.accept(ch, p -> {
                             if (https != null) {
+                                p.addLast(new PlainHttpOnHttpsPort(
+                                        Addresses.format((InetSocketAddress) ch.localAddress())));
                                 https.install(p); // before the codec, which then sees plaintext
                             }
                             p.addLast(
