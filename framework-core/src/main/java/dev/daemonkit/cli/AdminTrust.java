@@ -9,6 +9,7 @@ import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -44,7 +45,7 @@ final class AdminTrust {
     private AdminTrust() {}
 
     /** The client context for {@code tls}; a ConfigError names the file that cannot be used. */
-    static SSLContext context(TlsSettings tls, Path clientCert, Path clientKey) {
+    static SSLContext context(TlsSettings tls, Path clientCert, Path clientKey, Path clientKeyPasswordFile) {
         List<X509Certificate> served = read(tls.certFile());
         List<X509Certificate> anchors = new ArrayList<>(served.subList(1, served.size()));
         if (tls.caFile() != null) {
@@ -55,18 +56,57 @@ final class AdminTrust {
                 .sslProvider(SslProvider.JDK)
                 .protocols(tls.protocols())
                 .trustManager(trust);
+        boolean encrypted = false;
+        String password = null;
         if (clientCert != null) {
-            b.keyManager(clientCert.toFile(), clientKey.toFile());
+            encrypted = isEncrypted(clientKey);
+            if (encrypted && clientKeyPasswordFile == null) {
+                throw new ConfigError("--client-key " + clientKey + " is encrypted (BEGIN ENCRYPTED PRIVATE KEY) and"
+                        + " no password was given: put it on the first line of a file readable only by you and"
+                        + " pass --client-key-password-file FILE.");
+            }
+            password = clientKeyPasswordFile == null ? null : password(clientKeyPasswordFile);
         }
         SslContext ssl;
         try {
+            if (clientCert != null) {
+                // Netty reads and decrypts the key here, not at build(): a wrong password fails on this line.
+                b.keyManager(clientCert.toFile(), clientKey.toFile(), password);
+            }
             ssl = b.build();
         } catch (IOException | RuntimeException e) {
             throw new ConfigError("--client-cert " + clientCert + " / --client-key " + clientKey
-                    + " cannot be used: " + e.getMessage() + ". Give a PEM certificate and its PEM private key"
-                    + " (PKCS#8, BEGIN PRIVATE KEY).");
+                    + " cannot be used: " + e.getMessage()
+                    + (encrypted
+                            ? "; is the password in --client-key-password-file " + clientKeyPasswordFile
+                                    + " the key's? "
+                            : ". ")
+                    + "Give a PEM certificate and its PEM private key (PKCS#8: BEGIN PRIVATE KEY, or BEGIN"
+                    + " ENCRYPTED PRIVATE KEY with --client-key-password-file).");
         }
         return ((JdkSslContext) ssl).context();
+    }
+
+    private static boolean isEncrypted(Path key) {
+        try {
+            return Files.readString(key, StandardCharsets.US_ASCII).contains("BEGIN ENCRYPTED PRIVATE KEY");
+        } catch (IOException | RuntimeException e) {
+            return false; // the key manager then says the file cannot be used
+        }
+    }
+
+    /** The first line of {@code file}: a password file as ssh-agent or a web server's would be. */
+    private static String password(Path file) {
+        try {
+            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            if (lines.isEmpty() || lines.get(0).isEmpty()) {
+                throw new ConfigError("--client-key-password-file " + file + " is empty: put the key's password"
+                        + " on its first line.");
+            }
+            return lines.get(0);
+        } catch (IOException e) {
+            throw new ConfigError("--client-key-password-file " + file + " cannot be read: " + e.getMessage() + ".");
+        }
     }
 
     private static List<X509Certificate> read(TlsSettings.Source file) {

@@ -18,7 +18,8 @@ record CommandLine(
         Path logs,
         String daemonOption,
         Path clientCert,
-        Path clientKey) {
+        Path clientKey,
+        Path clientKeyPasswordFile) {
 
     static final String USAGE = """
             usage: daemonkit [run] [--config FILE] [--plugins DIR] [--logs DIR]
@@ -39,6 +40,8 @@ record CommandLine(
               --logs     folder for log files (default: HOME/logs)
               --client-cert FILE --client-key FILE   control commands: the client certificate and key (PEM,
                          key PKCS#8) to present to an https admin endpoint with client-auth (optional|require)
+              --client-key-password-file FILE   the password of an encrypted --client-key (BEGIN ENCRYPTED
+                         PRIVATE KEY), on the file's first line (a file, so that it shows in no process list)
             JVM flags go in DAEMONKIT_OPTS. Exit codes: 0 done, 2 bad usage or config, 1 other errors
             (for control commands: no launcher running, or the launcher refused).""";
 
@@ -61,6 +64,7 @@ record CommandLine(
         String daemon = null;
         Path clientCert = null;
         Path clientKey = null;
+        Path clientKeyPassword = null;
         List<String> args = new ArrayList<>();
         int i = 0;
         if (argv.length > 0 && !argv[0].startsWith("-")) {
@@ -73,10 +77,10 @@ record CommandLine(
         for (; i < argv.length; i++) {
             String a = argv[i];
             if (a.equals("-h") || a.equals("--help")) {
-                return new CommandLine("help", List.of(), config, false, plugins, logs, null, null, null);
+                return new CommandLine("help", List.of(), config, false, plugins, logs, null, null, null, null);
             }
             if (a.equals("--version")) {
-                return new CommandLine("version", List.of(), config, false, plugins, logs, null, null, null);
+                return new CommandLine("version", List.of(), config, false, plugins, logs, null, null, null, null);
             }
             if (!a.startsWith("--")) {
                 args.add(a);
@@ -89,7 +93,8 @@ record CommandLine(
                 name = a.substring(0, eq);
                 value = a.substring(eq + 1);
             }
-            if (!name.matches("--config|--plugins|--logs|--daemon|--client-cert|--client-key")) {
+            if (!name.matches(
+                    "--config|--plugins|--logs|--daemon|--client-cert|--client-key|--client-key-password-file")) {
                 throw new UsageError("unknown option '" + a + "'");
             }
             if (value == null) {
@@ -107,6 +112,7 @@ record CommandLine(
                 case "--daemon" -> daemon = value;
                 case "--client-cert" -> clientCert = Path.of(value);
                 case "--client-key" -> clientKey = Path.of(value);
+                case "--client-key-password-file" -> clientKeyPassword = Path.of(value);
                 default -> logs = Path.of(value);
             }
         }
@@ -130,10 +136,22 @@ record CommandLine(
         if ((clientCert == null) != (clientKey == null)) {
             throw new UsageError("--client-cert and --client-key go together");
         }
+        if (clientKeyPassword != null && clientKey == null) {
+            throw new UsageError("--client-key-password-file goes with --client-cert and --client-key");
+        }
         if (clientCert != null && List.of("run", "version", "help").contains(command)) {
             throw new UsageError("--client-cert and --client-key go with control commands (status, reload, stop, ...)");
         }
         return new CommandLine(
-                command, List.copyOf(args), config, explicit, plugins, logs, daemon, clientCert, clientKey);
+                command,
+                List.copyOf(args),
+                config,
+                explicit,
+                plugins,
+                logs,
+                daemon,
+                clientCert,
+                clientKey,
+                clientKeyPassword);
     }
 }

@@ -66,7 +66,8 @@ final class ControlClient {
                 .version(HttpClient.Version.HTTP_1_1); // the admin endpoint speaks HTTP/1.1 only
         if (admin.https()) {
             try {
-                client.sslContext(AdminTrust.context(admin.tls(), cli.clientCert(), cli.clientKey()));
+                client.sslContext(AdminTrust.context(
+                        admin.tls(), cli.clientCert(), cli.clientKey(), cli.clientKeyPasswordFile()));
             } catch (ConfigError e) {
                 err.println("daemonkit: " + e.getMessage());
                 return Main.BAD_CONFIG;

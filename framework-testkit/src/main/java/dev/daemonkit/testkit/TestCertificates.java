@@ -37,7 +37,13 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.openssl.PKCS8Generator;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.util.io.pem.PemGenerationException;
 
 /**
  * Certificates made at test time, for testing a daemon over TLS: a CA, and server and client
@@ -124,6 +130,29 @@ public final class TestCertificates {
         write(keyFile, pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
         write(certFile, pem("CERTIFICATE", encoded(cert)));
         return new Issued(certFile, keyFile, cert, keys.getPrivate());
+    }
+
+    /**
+     * Rewrites {@code issued}'s key file encrypted with {@code password} as {@code openssl pkcs8 -topk8
+     * -v2 aes-256-cbc} writes it (PKCS#8, PBES2: PBKDF2 with HMAC-SHA256, AES-256-CBC; {@code BEGIN
+     * ENCRYPTED PRIVATE KEY}), for a {@code key-password} or a CLI's password file to open.
+     */
+    public static Issued encryptKey(Issued issued, String password) {
+        try {
+            var encryptor = new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC)
+                    .setPRF(PKCS8Generator.PRF_HMACSHA256)
+                    .setIterationCount(10_000)
+                    // BouncyCastle's own AES: the JDK names PKCS#5 padding what it asks for as PKCS7Padding.
+                    .setProvider(new BouncyCastleProvider())
+                    .setPassword(password.toCharArray())
+                    .build();
+            byte[] der =
+                    new JcaPKCS8Generator(issued.key(), encryptor).generate().getContent();
+            write(issued.keyFile(), pem("ENCRYPTED PRIVATE KEY", der));
+            return issued;
+        } catch (OperatorCreationException | PemGenerationException e) {
+            throw new IllegalStateException("cannot encrypt the key of " + issued.certFile(), e);
+        }
     }
 
     /** A client-side context that trusts this CA and, if {@code client} is given, presents it (whoever signed it). */
