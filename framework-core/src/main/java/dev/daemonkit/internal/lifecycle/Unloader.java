@@ -154,7 +154,11 @@ public final class Unloader {
                 what,
                 GC_ATTEMPTS,
                 holders.isEmpty()
-                        ? "no thread; look for static references from shared libraries (a heap dump shows them)"
+                        ? "no thread by its class, context class loader or stack. Look for a static reference from a"
+                                + " shared library, or a library's thread started lazily while the plugin's code was on"
+                                + " the stack: JDK 17 keeps the plugin's protection domain in that thread's inherited"
+                                + " access control context (have the library start its threads inside doPrivileged, or"
+                                + " before any plugin runs). A heap dump (jcmd PID GC.heap_dump) shows the path"
                         : String.join("; ", holders));
         return new Outcome(what, false, holders);
     }
