@@ -28,14 +28,6 @@ class FailSafeOperationsIT {
     @TempDir
     Path tmp;
 
-    private static String echo(int port, String line) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
-            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
-        }
-    }
-
     private static String config(int admin, int echo, int daytime) {
         return """
                 daemonkit.admin.listen = "127.0.0.1:%d"
@@ -58,7 +50,7 @@ class FailSafeOperationsIT {
                         new ServerSocket(LauncherProcess.freePort(), 50, InetAddress.getLoopbackAddress())) {
             launcher.writeConfig(config(admin, echo, daytime));
             launcher.start().awaitStarted();
-            assertThat(echo(echo, "before")).isEqualTo("before");
+            assertThat(LauncherProcess.echoLine(echo, "before")).isEqualTo("before");
 
             launcher.writeConfig(config(admin, held.getLocalPort(), daytime));
             var reload = launcher.command("reload");
@@ -69,7 +61,7 @@ class FailSafeOperationsIT {
                     .contains("daemons.echo.listen")
                     .contains("in use by another process");
             assertThat(launcher.output()).contains("reload rejected, the running config stays");
-            assertThat(echo(echo, "still")).isEqualTo("still");
+            assertThat(LauncherProcess.echoLine(echo, "still")).isEqualTo("still");
             assertThat(launcher.command("status").output())
                     .containsPattern("echo +echo +\\S+ +RUNNING +tcp 127.0.0.1:" + echo);
 
@@ -80,7 +72,7 @@ class FailSafeOperationsIT {
             assertThat(onto.output())
                     .contains("daemon 'echo' cannot move to tcp 127.0.0.1:" + daytime)
                     .contains("daemon 'daytime' of this launcher listens there");
-            assertThat(echo(echo, "again")).isEqualTo("again");
+            assertThat(LauncherProcess.echoLine(echo, "again")).isEqualTo("again");
 
             // A free port: the move goes through, the new port answers and the old one is closed.
             int moved = LauncherProcess.freePort();
@@ -88,7 +80,7 @@ class FailSafeOperationsIT {
             var ok = launcher.command("reload");
             assertThat(ok.exitCode()).isZero();
             assertThat(ok.output()).contains("restarted: echo");
-            assertThat(echo(moved, "moved")).isEqualTo("moved");
+            assertThat(LauncherProcess.echoLine(moved, "moved")).isEqualTo("moved");
             await().atMost(Duration.ofSeconds(10)).until(() -> LauncherProcess.canBind(echo));
             assertThat(launcher.terminate()).isZero();
         }
@@ -137,7 +129,7 @@ class FailSafeOperationsIT {
                 kept.getOutputStream().write("still\n".getBytes(StandardCharsets.UTF_8));
                 assertThat(keptIn.readLine()).isEqualTo("still");
             }
-            assertThat(echo(echo, "after")).isEqualTo("after");
+            assertThat(LauncherProcess.echoLine(echo, "after")).isEqualTo("after");
             assertThat(launcher.output().split("cannot be listed", -1))
                     .as("reported once")
                     .hasSize(2);
@@ -166,7 +158,7 @@ class FailSafeOperationsIT {
                     .contains("daemon 'echo': 127.0.0.1:" + echo + " (daemons.echo.listen")
                     .contains("daemon 'daytime': 127.0.0.1:" + daytime)
                     .contains("Another launcher is probably running");
-            assertThat(echo(echo, "first still serves")).isEqualTo("first still serves");
+            assertThat(LauncherProcess.echoLine(echo, "first still serves")).isEqualTo("first still serves");
             assertThat(first.terminate()).isZero();
         }
     }
@@ -187,7 +179,7 @@ class FailSafeOperationsIT {
             assertThat(launcher.isAlive()).isTrue();
             assertThat(launcher.output()).doesNotContain("received SIGHUP");
             assertThat(launcher.command("reload").output()).contains("reloaded: nothing changed");
-            assertThat(echo(echo, "hi")).isEqualTo("hi");
+            assertThat(LauncherProcess.echoLine(echo, "hi")).isEqualTo("hi");
             assertThat(launcher.terminate()).isZero();
         }
     }

@@ -3,12 +3,6 @@ package dev.daemonkit.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.daemonkit.testkit.TestCertificates;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,7 +66,7 @@ class HttpsAdminCliIT {
             assertThat(status.output()).contains("echo").contains("RUNNING");
             var stop = launcher.command(with(as, "stop", "daytime"));
             assertThat(stop.exitCode()).as(stop.output()).isZero();
-            assertThat(echo(echo, "still served")).isEqualTo("still served");
+            assertThat(LauncherProcess.echoLine(echo, "still served")).isEqualTo("still served");
 
             // Faults: each exits non-zero with what to do, and the launcher serves on.
             var noPassword = launcher.command(
@@ -101,7 +95,7 @@ class HttpsAdminCliIT {
             assertThat(noCertificate.exitCode()).isEqualTo(1);
             assertThat(noCertificate.output()).contains("--client-cert FILE --client-key FILE");
 
-            assertThat(echo(echo, "after the faults")).isEqualTo("after the faults");
+            assertThat(LauncherProcess.echoLine(echo, "after the faults")).isEqualTo("after the faults");
             assertThat(launcher.terminate()).isZero();
         }
     }
@@ -112,13 +106,5 @@ class HttpsAdminCliIT {
         System.arraycopy(command, 0, all, 0, command.length);
         System.arraycopy(as, 0, all, command.length, as.length);
         return all;
-    }
-
-    private static String echo(int port, String line) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
-            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
-        }
     }
 }

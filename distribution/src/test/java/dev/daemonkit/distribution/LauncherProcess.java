@@ -100,6 +100,15 @@ final class LauncherProcess implements AutoCloseable {
         }
     }
 
+    /** Sends one line to an echo daemon on 127.0.0.1:{@code port} over a new connection; returns the line it answers. */
+    static String echoLine(int port, String line) throws IOException {
+        try (java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        }
+    }
+
     void writeConfig(String hocon) throws IOException {
         Files.writeString(home.resolve("conf/daemonkit.conf"), hocon, StandardCharsets.UTF_8);
     }

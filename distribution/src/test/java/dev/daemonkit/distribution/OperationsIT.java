@@ -3,15 +3,10 @@ package dev.daemonkit.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,14 +34,6 @@ class OperationsIT {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static String echo(int port, String line) throws Exception {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
-            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
-        }
-    }
-
     private static String config(int admin, int echo, String extra) throws Exception {
         return """
                 daemonkit.admin.listen = "127.0.0.1:%d"
@@ -66,7 +53,7 @@ class OperationsIT {
         try (var launcher = new LauncherProcess(tmp)) {
             launcher.writeConfig(config(admin, echo, ""));
             launcher.start().awaitStarted();
-            assertThat(echo(echo, "hi")).isEqualTo("hi");
+            assertThat(LauncherProcess.echoLine(echo, "hi")).isEqualTo("hi");
 
             var health = call("GET", admin, "/health", null, null);
             assertThat(health.statusCode()).isEqualTo(200);
@@ -113,7 +100,7 @@ class OperationsIT {
             assertThat(unhealthy.body()).contains("echo STOPPED");
             assertThat(call("POST", admin, "/daemons/echo/start", "", null).body())
                     .contains("\"state\":\"RUNNING\"");
-            assertThat(echo(echo, "back")).isEqualTo("back");
+            assertThat(LauncherProcess.echoLine(echo, "back")).isEqualTo("back");
 
             var stopOne = launcher.command("stop", "daytime");
             assertThat(stopOne.exitCode()).isZero();
@@ -154,7 +141,7 @@ class OperationsIT {
                     .waitFor();
             await().atMost(Duration.ofSeconds(10)).until(() -> launcher.output().contains("reload rejected"));
             assertThat(launcher.output()).contains("unknown key daemons.echo.colour");
-            assertThat(echo(echo, "still")).isEqualTo("still");
+            assertThat(LauncherProcess.echoLine(echo, "still")).isEqualTo("still");
             var badReload = launcher.command("reload");
             assertThat(badReload.exitCode()).isEqualTo(1);
             assertThat(badReload.output()).contains("rejected, the running config stays");

@@ -42,14 +42,6 @@ class ShutdownDrainIT {
         return http.send(r, HttpResponse.BodyHandlers.ofString()).statusCode();
     }
 
-    private static String echo(int port, String line) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
-            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
-        }
-    }
-
     private static String config(int admin, int echo, String delay) {
         return """
                 daemonkit.admin { listen = "127.0.0.1:%d", token = "s3cret" }
@@ -110,7 +102,7 @@ class ShutdownDrainIT {
 
             // The delay: still live, and new connections are served.
             assertThat(probe(admin, "/health/live")).isEqualTo(200);
-            assertThat(echo(echo, "during the delay")).isEqualTo("during the delay");
+            assertThat(LauncherProcess.echoLine(echo, "during the delay")).isEqualTo("during the delay");
             assertThat(launcher.isAlive()).isTrue();
 
             assertThat(answered.get(30, TimeUnit.SECONDS))
@@ -143,7 +135,7 @@ class ShutdownDrainIT {
 
             launcher.signal("TERM");
             await().atMost(Duration.ofSeconds(5)).until(() -> probe(admin, "/health/ready") == 503);
-            assertThat(echo(echo, "still here")).isEqualTo("still here");
+            assertThat(LauncherProcess.echoLine(echo, "still here")).isEqualTo("still here");
             long secondAt = System.nanoTime();
             launcher.signal("TERM");
 
