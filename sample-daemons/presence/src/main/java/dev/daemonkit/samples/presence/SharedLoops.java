@@ -10,6 +10,8 @@ import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandle;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUringIoHandle;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
@@ -30,12 +32,19 @@ final class SharedLoops implements EventLoopGroupProvider {
         EventLoop one = loops.next();
         if (one instanceof IoEventLoop io && io.isCompatible(EpollIoHandle.class)) {
             socketChannel = EpollSocketChannel.class;
+            // With Netty's io_uring transport on the class path too, Lettuce would warn at each connection that it
+            // prefers epoll over io_uring: true, and what these loops need; said once here instead, by not asking.
+            preferLettuceTransport("io.lettuce.core.iouring");
+        } else if (one instanceof IoEventLoop io && io.isCompatible(IoUringIoHandle.class)) {
+            socketChannel = IoUringSocketChannel.class;
+            preferLettuceTransport("io.lettuce.core.epoll"); // Lettuce's own order is epoll first
         } else if (one instanceof IoEventLoop io && io.isCompatible(NioIoHandle.class)) {
             socketChannel = NioSocketChannel.class;
         } else {
             throw new IllegalStateException("broker = redis runs Lettuce on the daemon's event loops, which must be"
-                    + " epoll or NIO loops; these are " + one.getClass().getName()
-                    + ". Set daemonkit.transport to epoll or nio, or use broker = memory");
+                    + " epoll, io_uring or NIO loops; these are "
+                    + one.getClass().getName()
+                    + ". Set daemonkit.transport.native to epoll, io_uring or nio, or use broker = memory");
         }
         Class<? extends Channel> lettuces = Transports.socketChannelClass();
         if (lettuces != socketChannel) {
@@ -43,6 +52,16 @@ final class SharedLoops implements EventLoopGroupProvider {
                     + socketChannel.getSimpleName().replace("SocketChannel", "") + " loops, but Lettuce would open "
                     + lettuces.getSimpleName() + "s. With the launcher on NIO, add -Dio.lettuce.core.epoll=false to"
                     + " DAEMONKIT_OPTS; or run the launcher on epoll (daemonkit.transport)");
+        }
+    }
+
+    /**
+     * Turns the other native transport off for Lettuce ({@code -Dio.lettuce.core.epoll} or {@code .iouring} = false)
+     * unless the operator set it: read once, when Lettuce's transport classes load, which is after this.
+     */
+    private static void preferLettuceTransport(String otherOff) {
+        if (System.getProperty(otherOff) == null) {
+            System.setProperty(otherOff, "false");
         }
     }
 
