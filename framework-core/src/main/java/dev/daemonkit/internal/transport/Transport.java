@@ -132,7 +132,7 @@ public final class Transport implements AutoCloseable {
             if (uringMissing != null) {
                 log.warn(
                         "daemonkit.transport.native = io_uring, but io_uring is not available here ({}); using {}."
-                                + " io_uring needs Linux 5.14 or later with io_uring allowed (sysctl"
+                                + " io_uring needs Linux 5.9 or later (Netty's minimum) with io_uring allowed (sysctl"
                                 + " kernel.io_uring_disabled = 0, and no seccomp profile that blocks it, as Docker's"
                                 + " default one does); or set daemonkit.transport.native = auto to silence this.",
                         uringMissing,
