@@ -40,6 +40,7 @@ final class SharedLoops implements EventLoopGroupProvider {
             preferLettuceTransport("io.lettuce.core.epoll"); // Lettuce's own order is epoll first
         } else if (one instanceof IoEventLoop io && io.isCompatible(NioIoHandle.class)) {
             socketChannel = NioSocketChannel.class;
+            preferLettuceTransport(null);
         } else {
             throw new IllegalStateException("broker = redis runs Lettuce on the daemon's event loops, which must be"
                     + " epoll, io_uring or NIO loops; these are "
@@ -55,13 +56,26 @@ final class SharedLoops implements EventLoopGroupProvider {
         }
     }
 
+    /** The Lettuce property this plugin set last in this JVM, so that a later start (another launcher) can undo it. */
+    private static final String SET_HERE = "daemonkit.presence.lettuce-property-set";
+
     /**
-     * Turns the other native transport off for Lettuce ({@code -Dio.lettuce.core.epoll} or {@code .iouring} = false)
-     * unless the operator set it: read once, when Lettuce's transport classes load, which is after this.
+     * Turns the other native transport off for Lettuce ({@code -Dio.lettuce.core.epoll} or {@code .iouring} = false;
+     * null: neither) unless the operator set it. Lettuce reads them once per class loader, when its transport classes
+     * load, which is after this; a property set for an earlier start in this JVM is undone first (two launchers in
+     * one JVM on different transports, as in tests).
      */
     private static void preferLettuceTransport(String otherOff) {
-        if (System.getProperty(otherOff) == null) {
-            System.setProperty(otherOff, "false");
+        synchronized (System.getProperties()) { // one lock for every plugin loader's copy of this class
+            String earlier = System.getProperty(SET_HERE);
+            if (earlier != null) {
+                System.clearProperty(earlier);
+                System.clearProperty(SET_HERE);
+            }
+            if (otherOff != null && System.getProperty(otherOff) == null) {
+                System.setProperty(otherOff, "false");
+                System.setProperty(SET_HERE, otherOff);
+            }
         }
     }
 
