@@ -8,6 +8,7 @@
 #   DIST=/path/to/another/build benchmarks/cache-profile.sh       # A/B: the same load, another build
 #   ASYNC_PROFILER=/path/libasyncProfiler.so EVENT=alloc OUT=/tmp/x benchmarks/cache-profile.sh
 #   SERVER_OPTS=-Dio.netty.leakDetection.level=disabled benchmarks/cache-profile.sh   # exact allocation
+#   TRANSPORT=io_uring benchmarks/cache-profile.sh                # daemonkit.transport.native (default auto)
 #
 # Method: the launcher with only the cache plugin and one I/O thread on CPU 0 (as cache-servers.sh),
 # the bots on CPU 1 (50 connections, 10,000 keys of 12 bytes, 100-byte values, 90% get), 3 s warm-up.
@@ -39,6 +40,7 @@ mkdir -p "$work/plugins" "$work/logs" "$(dirname "$OUT")"
 cp "$dist/plugins/cache.jar" "$work/plugins/"
 cat > "$work/daemonkit.conf" <<CONF
 daemonkit.transport.io-threads = 1
+daemonkit.transport.native = ${TRANSPORT:-auto}
 daemonkit.logging.level = WARN
 daemons.cache { listen = "127.0.0.1:$port", memory-limit = 512 MiB }
 CONF

@@ -1,7 +1,9 @@
 # Sourced by cache-vs-memcached.sh and cache-syscalls.sh (after they set root and dist): a scratch
 # directory, cleanup of every process in pids on exit, and the two servers compared, each pinned to
 # CPU 0: memcached -t 1 (mc_port, mc_pid) and the cache daemon alone in a launcher with one I/O thread
-# (cache_port, cache_pid). Helpers: wait_port PORT, free_port, cpu_ticks PID, hz.
+# (cache_port, cache_pid). With IO_URING=1 (the default), the cache daemon once more in a second launcher
+# on the io_uring transport (uring_port, uring_pid), started the same way. Helpers: wait_port PORT,
+# free_port, cpu_ticks PID, hz.
 JVM="-Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:+UseG1GC"
 work=$(mktemp -d)
 pids=()
@@ -20,14 +22,24 @@ taskset -c 0 memcached -p "$mc_port" -U 0 -l 127.0.0.1 -t 1 -m 1024 "${user_flag
 mc_pid=$!; pids+=("$mc_pid")
 
 # the cache daemon in the launcher, alone, one I/O thread
-cache_port=$(free_port)
-mkdir -p "$work/plugins" "$work/logs"
+IO_URING=${IO_URING:-1}
+mkdir -p "$work/plugins"
 cp "$dist/plugins/cache.jar" "$work/plugins/"
-cat > "$work/daemonkit.conf" <<CONF
+start_cache() {   # transport port name: starts a launcher; its pid in started_pid
+  mkdir -p "$work/logs-$3"
+  cat > "$work/daemonkit-$3.conf" <<CONF
 daemonkit.transport.io-threads = 1
+daemonkit.transport.native = $1
 daemonkit.logging.level = WARN
-daemons.cache { listen = "127.0.0.1:$cache_port", memory-limit = 512 MiB }
+daemons.cache { listen = "127.0.0.1:$2", memory-limit = 512 MiB }
 CONF
-DAEMONKIT_OPTS="$JVM" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/daemonkit.conf" --plugins "$work/plugins" \
-  --logs "$work/logs" > "$work/launcher.out" 2>&1 &
-cache_pid=$!; pids+=("$cache_pid")
+  DAEMONKIT_OPTS="$JVM" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/daemonkit-$3.conf" \
+    --plugins "$work/plugins" --logs "$work/logs-$3" > "$work/launcher-$3.out" 2>&1 &
+  started_pid=$!; pids+=("$started_pid")
+}
+cache_port=$(free_port)
+start_cache auto "$cache_port" cache; cache_pid=$started_pid
+if [ "$IO_URING" = 1 ]; then
+  uring_port=$(free_port)
+  start_cache io_uring "$uring_port" cache-uring; uring_pid=$started_pid
+fi

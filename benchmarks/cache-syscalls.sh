@@ -7,6 +7,7 @@
 #
 #   benchmarks/cache-syscalls.sh                       # depth 1 and 16, 4 s each
 #   DEPTHS=1 DURATION=3s benchmarks/cache-syscalls.sh
+#   IO_URING=0 benchmarks/cache-syscalls.sh             # without the cache daemon on io_uring (cache-uring)
 #
 # Bounded: every process it starts is stopped at the end.
 set -euo pipefail
@@ -23,6 +24,7 @@ command -v memcached >/dev/null || { echo "memcached is needed (apt-get install 
 source "$root/benchmarks/cache-servers.sh"
 
 wait_port "$mc_port"; wait_port "$cache_port"
+if [ "$IO_URING" = 1 ]; then wait_port "$uring_port"; fi
 
 count() {   # name pid port depth
   local name=$1 pid=$2 port=$3 depth=$4 out="$work/bots-$1-$4.out" trace="$work/strace-$1-$4.txt"
@@ -49,4 +51,7 @@ count() {   # name pid port depth
 for depth in $DEPTHS; do
   count memcached "$mc_pid" "$mc_port" "$depth"
   count cache-daemon "$cache_pid" "$cache_port" "$depth"
+  if [ "$IO_URING" = 1 ]; then
+    count cache-uring "$uring_pid" "$uring_port" "$depth"
+  fi
 done

@@ -4,6 +4,7 @@
 #
 #   benchmarks/cache-vs-memcached.sh                 # 3 rounds, depth 1 and 16, 10 s each
 #   ROUNDS=1 DURATION=5s benchmarks/cache-vs-memcached.sh
+#   IO_URING=0 benchmarks/cache-vs-memcached.sh     # without the io_uring subjects (cache-uring, raw-uring)
 #
 # Method (docs/benchmarks.md, "Cache daemon vs memcached"): each server pinned to CPU 0, the bots to
 # CPU 1; 50 connections, 10,000 keys of 12 bytes, 100-byte values, 90% get / 10% set, every key set
@@ -34,6 +35,18 @@ raw_port=$(free_port)
 BENCH_OPTS="$JVM" taskset -c 0 "$dist/bin/daemonkit-bench" raw-server "$raw_port" > "$work/raw.out" 2>&1 &
 raw_pid=$!; pids+=("$raw_pid")
 
+names="memcached cache-daemon raw-netty"
+if [ "$IO_URING" = 1 ]; then
+  # the same two subjects on the io_uring transport: the cache daemon (started by cache-servers.sh) and raw Netty
+  raw_uring_port=$(free_port)
+  BENCH_OPTS="$JVM" taskset -c 0 "$dist/bin/daemonkit-bench" raw-server "$raw_uring_port" io_uring > "$work/raw-uring.out" 2>&1 &
+  raw_uring_pid=$!; pids+=("$raw_uring_pid")
+  wait_port "$uring_port"; wait_port "$raw_uring_port"
+  # on io_uring for sure: the launcher holds io_uring instances (it falls back to epoll with a WARN otherwise)
+  ls -l "/proc/$uring_pid/fd" 2>/dev/null | grep -q 'anon_inode:\[io_uring\]' \
+    || { echo "the io_uring launcher is not on io_uring:" >&2; cat "$work/launcher-cache-uring.out" >&2; exit 1; }
+  names="$names cache-uring raw-uring"
+fi
 wait_port "$mc_port"; wait_port "$cache_port"; wait_port "$raw_port"
 
 results="$work/results"
@@ -60,6 +73,10 @@ for round in $(seq 1 "$ROUNDS"); do
     run memcached "$mc_pid" "$mc_port" "$depth" "$round"
     run cache-daemon "$cache_pid" "$cache_port" "$depth" "$round"
     run raw-netty "$raw_pid" "$raw_port" "$depth" "$round"
+    if [ "$IO_URING" = 1 ]; then
+      run cache-uring "$uring_pid" "$uring_port" "$depth" "$round"
+      run raw-uring "$raw_uring_pid" "$raw_uring_port" "$depth" "$round"
+    fi
   done
 done
 
@@ -68,7 +85,7 @@ echo "median of $ROUNDS rounds (req/s, p50/p99 us, server CPU us per request):"
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for depth in $DEPTHS; do
-  for name in memcached cache-daemon raw-netty; do
+  for name in $names; do
     rows=$(grep "^$name depth=$depth " "$results")
     rps=$(echo "$rows" | field req_s | median); p50=$(echo "$rows" | field p50_us | median)
     p99=$(echo "$rows" | field p99_us | median); cpu=$(echo "$rows" | field cpu_us_per_req | median)
@@ -79,4 +96,9 @@ for depth in $DEPTHS; do
     END { printf "depth %-3s cache/memcached: throughput %.2fx, cpu/req %.2fx, p99 %.2fx;  cache/raw-netty: throughput %.2fx, cpu/req %.2fx\n",
           d, r["cache-daemon"] / r["memcached"], c["cache-daemon"] / c["memcached"], p["cache-daemon"] / p["memcached"],
           r["cache-daemon"] / r["raw-netty"], c["cache-daemon"] / c["raw-netty"] }' "$work/medians"
+  [ "$IO_URING" = 1 ] && awk -v d="$depth" '$1 == d { r[$2] = $3; c[$2] = $6; p[$2] = $5 }
+    END { printf "depth %-3s cache-uring/memcached: throughput %.2fx, cpu/req %.2fx, p99 %.2fx;  cache-uring/cache (epoll): throughput %.2fx, cpu/req %.2fx, p99 %.2fx;  raw-uring/raw-netty: throughput %.2fx, cpu/req %.2fx\n",
+          d, r["cache-uring"] / r["memcached"], c["cache-uring"] / c["memcached"], p["cache-uring"] / p["memcached"],
+          r["cache-uring"] / r["cache-daemon"], c["cache-uring"] / c["cache-daemon"], p["cache-uring"] / p["cache-daemon"],
+          r["raw-uring"] / r["raw-netty"], c["raw-uring"] / c["raw-netty"] }' "$work/medians"
 done

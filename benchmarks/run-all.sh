@@ -157,6 +157,13 @@ for s in "${steps[@]}"; do
     row "cache vs memcached, depth 1: p99" "<= 1.0x" "<=" 1.0 "$(get 1 p99)" x cache-vs-memcached
     row "cache vs memcached, depth 16: throughput" ">= 4.0x" ">=" 4.0 "$(get 16 throughput)" x cache-vs-memcached
     row "cache vs raw Netty, depth 1: throughput" ">= 0.9x" ">=" 0.9 "$(raw 1)" x cache-vs-memcached
+    # the same cache daemon on io_uring (daemonkit.transport.native = io_uring; "cache-uring/memcached: ...")
+    uring() { sed -n "s|^depth $1 *cache-uring/memcached: [^;]*$2 \([0-9.]*\)x.*|\1|p" "$log"; }
+    vs_epoll() { sed -n "s|^depth $1 .*cache-uring/cache (epoll): [^;]*$2 \([0-9.]*\)x.*|\1|p" "$log"; }
+    row "cache on io_uring vs memcached, depth 1: throughput" ">= 1.0x" ">=" 1.0 "$(uring 1 throughput)" x cache-vs-memcached
+    row "cache on io_uring vs memcached, depth 1: CPU per request" "<= 1.0x" "<=" 1.0 "$(uring 1 cpu/req)" x cache-vs-memcached
+    row "cache on io_uring / on epoll, depth 1: CPU per request (auto would pick io_uring)" "<= 1.0x" "<=" 1.0 "$(vs_epoll 1 cpu/req)" x cache-vs-memcached
+    row "cache on io_uring vs memcached, depth 16: throughput" ">= 4.0x" ">=" 4.0 "$(uring 16 throughput)" x cache-vs-memcached
     ;;
   presence)
     step presence $((QUICK ? 600 : 1200)) env MEM_USERS=$P_MEM USERS=$P_USERS DURATION=$P_DURATION "$root/benchmarks/presence.sh"

@@ -60,6 +60,13 @@ class TarballIT {
                 .noneMatch(j -> j.matches("netty-(common|buffer|transport|handler|codec|codec-base|resolver)-[0-9].*"));
         assertThat(entries)
                 .noneMatch(e -> e.startsWith("lib/") && e.matches("lib/(lettuce|reactor|netty-resolver-dns).*"));
+        // Both native transports the launcher may run on (daemonkit.transport.native), with their native files.
+        assertThat(entries)
+                .contains(
+                        "lib/netty-transport-native-epoll-4.2.18.Final-linux-x86_64.jar",
+                        "lib/netty-transport-native-io_uring-4.2.18.Final-linux-x86_64.jar",
+                        "lib/netty-transport-classes-io_uring-4.2.18.Final.jar");
+        assertThat(presence).noneMatch(j -> j.contains("io_uring") || j.contains("epoll"));
         assertThat(entries.stream().filter(e -> e.startsWith("conf/"))).containsExactly("conf/daemonkit.conf");
         assertThat(entries.stream().filter(e -> e.startsWith("systemd/")))
                 .containsExactlyInAnyOrder("systemd/daemonkit.service", "systemd/daemonkit.socket");

@@ -24,8 +24,18 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * each test gets a fresh folder, and its launcher is stopped and the folder deleted afterwards.
  */
 public final class TestHome implements AutoCloseable, BeforeEachCallback, AfterEachCallback {
+    private final String base;
     private Path root;
     private Launcher launcher;
+
+    public TestHome() {
+        this("");
+    }
+
+    /** @param base config lines before every test's own (e.g. a transport to run a whole test class on) */
+    public TestHome(String base) {
+        this.base = base;
+    }
 
     private void init(Path root) throws IOException {
         this.root = root;
@@ -64,7 +74,7 @@ public final class TestHome implements AutoCloseable, BeforeEachCallback, AfterE
                 daemonkit.shutdown.grace = 2 s
                 daemonkit.plugins.watch = false
                 daemonkit.daemon-defaults.restart.policy = never
-                """ + hocon, StandardCharsets.UTF_8);
+                """ + base + hocon, StandardCharsets.UTF_8);
         return this;
     }
 

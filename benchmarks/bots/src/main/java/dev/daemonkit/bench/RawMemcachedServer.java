@@ -13,6 +13,9 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -31,13 +34,25 @@ public final class RawMemcachedServer {
 
     public static void main(String[] args) throws InterruptedException {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 11411;
-        boolean epoll = Epoll.isAvailable();
-        EventLoopGroup group =
-                new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        // raw-server PORT [epoll|io_uring]: epoll (NIO where it does not load) unless io_uring is asked for.
+        boolean uring = args.length > 1 && args[1].equals("io_uring");
+        if (uring) {
+            IoUring.ensureAvailability();
+        }
+        boolean epoll = !uring && Epoll.isAvailable();
+        String kind = uring ? "io_uring" : epoll ? "epoll" : "nio";
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(
+                1,
+                uring
+                        ? IoUringIoHandler.newFactory()
+                        : epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         Map<String, byte[]> store = new HashMap<>(); // one event loop: no lock needed
         Channel server = new ServerBootstrap()
                 .group(group)
-                .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                .channel(
+                        uring
+                                ? IoUringServerSocketChannel.class
+                                : epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
@@ -48,7 +63,7 @@ public final class RawMemcachedServer {
                 .bind(new InetSocketAddress("127.0.0.1", port))
                 .sync()
                 .channel();
-        System.out.println("raw memcached-subset server on " + server.localAddress() + (epoll ? " (epoll)" : " (nio)"));
+        System.out.println("raw memcached-subset server on " + server.localAddress() + " (" + kind + ")");
         server.closeFuture().sync();
     }
 

@@ -18,7 +18,7 @@ public record LauncherSettings(
      */
     public record Shutdown(Duration delay, Duration grace, Duration quietPeriod) {}
 
-    /** {@code daemonkit.transport}: {@code kind} is auto, epoll or nio; {@code ioThreads} already resolved (never 0). */
+    /** {@code daemonkit.transport}: {@code kind} is auto, epoll, io_uring or nio; {@code ioThreads} already resolved (never 0). */
     public record Transport(String kind, int ioThreads) {}
 
     /** {@code daemonkit.timers}: the resolution and size of the timer wheel on each event loop. */
@@ -54,9 +54,9 @@ public record LauncherSettings(
 
     public static LauncherSettings from(Config daemonkit) {
         String transport = daemonkit.getString("transport.native");
-        if (!transport.matches("auto|epoll|nio")) {
+        if (!transport.matches("auto|epoll|io_uring|nio")) {
             throw new ConfigError("daemonkit.transport.native = \"" + transport + "\" ("
-                    + Origins.of(daemonkit.getValue("transport.native")) + ") must be auto, epoll or nio.");
+                    + Origins.of(daemonkit.getValue("transport.native")) + ") must be auto, epoll, io_uring or nio.");
         }
         int io = daemonkit.getInt("transport.io-threads");
         if (io < 0) {

@@ -7,6 +7,7 @@ import com.google.inject.Stage;
 import dev.daemonkit.internal.config.LauncherSettings;
 import dev.daemonkit.internal.timers.ScopedTimers;
 import dev.daemonkit.internal.transport.ConnectionBudget;
+import dev.daemonkit.internal.transport.SocketActivation;
 import dev.daemonkit.internal.transport.TlsWatch;
 import dev.daemonkit.internal.transport.Transport;
 import dev.daemonkit.timers.EventLoopTimerWheels;
@@ -31,7 +32,9 @@ public record FrameworkServices(
     /** Creates the event loops, their timer wheels and the root injector; the caller {@link #close closes} them. */
     static FrameworkServices create(LauncherSettings settings, ConnectionBudget connections, Executor lifecycle) {
         Transport transport = Transport.create(
-                settings.transport().kind(), settings.transport().ioThreads());
+                settings.transport().kind(),
+                settings.transport().ioThreads(),
+                SocketActivation.passesSockets(System.getenv()));
         try {
             EventLoopTimerWheels wheels = EventLoopTimerWheels.create(
                     transport.workers(),

@@ -49,6 +49,7 @@ final class SharedClassInit {
             "io.netty.util.internal.PlatformDependent0",
             "io.netty.util.internal.VarHandleFactory",
             "io.netty.channel.epoll.Epoll",
+            "io.netty.channel.uring.IoUring",
             // A static object with an exception, or a future that may hold one, in its own fields: the failed
             // termination futures of these two executors kept Lettuce's classes, and so the first presence plugin's
             // loader, once Lettuce was the first to touch them (two launchers in one JVM; PresenceClusterTest).

@@ -57,6 +57,23 @@ public final class SocketActivation {
         this.sockets = sockets;
     }
 
+    /**
+     * Whether {@code env} passes this process at least one socket, checked quietly (before the transport
+     * exists: io_uring cannot adopt them, so the transport is chosen with this in mind).
+     */
+    public static boolean passesSockets(Map<String, String> env) {
+        try {
+            String pid = env.get("LISTEN_PID");
+            String fds = env.get("LISTEN_FDS");
+            return pid != null
+                    && fds != null
+                    && Long.parseLong(pid.trim()) == ProcessHandle.current().pid()
+                    && Integer.parseInt(fds.trim()) > 0;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
     /** Reads {@code LISTEN_PID}, {@code LISTEN_FDS} and {@code LISTEN_FDNAMES}; needs the epoll transport. */
     public static SocketActivation fromEnvironment(Map<String, String> env, Transport transport) {
         return fromEnvironment(env, transport, FIRST_FD);
@@ -92,7 +109,8 @@ public final class SocketActivation {
             log.warn(
                     "systemd passed {} listening socket(s) (LISTEN_FDS), but the {} transport cannot adopt them:"
                             + " the daemons bind their addresses themselves, which fails where systemd holds them."
-                            + " Socket activation needs daemonkit.transport.native = auto or epoll, on Linux.",
+                            + " Socket activation needs the epoll transport: daemonkit.transport.native = auto, epoll"
+                            + " or io_uring (which gives way to epoll then), on Linux.",
                     count,
                     transport.kind());
             return NONE;

@@ -15,6 +15,10 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDatagramChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
@@ -25,7 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The event loops shared by all daemons: one acceptor thread and {@code io-threads} loops for
- * connections, on epoll where the native transport loads and NIO otherwise.
+ * connections, on epoll where the native transport loads and NIO otherwise, or on io_uring when asked
+ * for ({@code daemonkit.transport.native = io_uring}).
  */
 public final class Transport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
@@ -61,30 +66,93 @@ public final class Transport implements AutoCloseable {
         this.datagramChannel = datagramChannel;
     }
 
-    /** {@code wanted}: auto, epoll or nio. Asking for epoll where it is not available falls back to NIO with a warning. */
-    public static Transport create(String wanted, int threads) {
+    /**
+     * {@code wanted}: auto, epoll, io_uring or nio. Asking for epoll or io_uring where it is not available
+     * falls back (io_uring to epoll, then NIO) with a warning that says why and what to do.
+     *
+     * @param inheritedSockets systemd passed listening sockets (LISTEN_FDS): Netty 4.2.18's io_uring
+     *     server channel cannot be made from a descriptor, so io_uring gives way to epoll then
+     */
+    public static Transport create(String wanted, int threads, boolean inheritedSockets) {
         warmAllocator();
-        boolean epoll = !wanted.equals("nio") && Epoll.isAvailable();
-        if (wanted.equals("epoll") && !epoll) {
-            log.warn(
-                    "daemonkit.transport.native = epoll, but epoll is not available here ({}); using NIO",
-                    String.valueOf(Epoll.unavailabilityCause()));
-        }
-        Transport t = epoll
-                ? new Transport(
+        String kind = choose(wanted, inheritedSockets);
+        Transport t = switch (kind) {
+            // Netty's defaults: a 128-entry submission ring and a 4,096-entry completion queue. Unlike epoll's
+            // MAX_EVENTS_PER_TURN, no size bounds a turn here: a turn drains the completion queue up to 128 times
+            // over while completions keep coming, and a full queue spills into the kernel's overflow list, which
+            // the same turn drains too. 14,000 sockets closed at once are one turn, as on epoll before its bound
+            // (docs/architecture.md, "Transport"): one reason io_uring is not what auto picks.
+            case "io_uring" ->
+                new Transport(
+                        "io_uring",
+                        IoUringIoHandler.newFactory(),
+                        threads,
+                        IoUringServerSocketChannel.class,
+                        IoUringDatagramChannel.class);
+            case "epoll" ->
+                new Transport(
                         "epoll",
                         EpollIoHandler.newFactory(MAX_EVENTS_PER_TURN, DefaultSelectStrategyFactory.INSTANCE),
                         threads,
                         EpollServerSocketChannel.class,
-                        EpollDatagramChannel.class)
-                : new Transport(
+                        EpollDatagramChannel.class);
+            default ->
+                new Transport(
                         "nio",
                         NioIoHandler.newFactory(),
                         threads,
                         NioServerSocketChannel.class,
                         NioDatagramChannel.class);
+        };
         log.info("transport: {} with {} event loop thread(s)", t.kind, threads);
         return t;
+    }
+
+    /** {@link #create(String, int, boolean)} without inherited sockets. */
+    public static Transport create(String wanted, int threads) {
+        return create(wanted, threads, false);
+    }
+
+    /** What {@code wanted} gets here: io_uring, epoll or nio; warns when that is not what was asked. */
+    static String choose(String wanted, boolean inheritedSockets) {
+        return choose(
+                wanted,
+                inheritedSockets,
+                IoUring.isAvailable() ? null : IoUring.unavailabilityCause(),
+                Epoll.isAvailable() ? null : Epoll.unavailabilityCause());
+    }
+
+    /** @param uringMissing why io_uring cannot load, null when it can; {@code epollMissing} likewise */
+    static String choose(String wanted, boolean inheritedSockets, Throwable uringMissing, Throwable epollMissing) {
+        if (wanted.equals("nio")) {
+            return "nio";
+        }
+        boolean epoll = epollMissing == null;
+        if (wanted.equals("io_uring")) {
+            if (uringMissing != null) {
+                log.warn(
+                        "daemonkit.transport.native = io_uring, but io_uring is not available here ({}); using {}."
+                                + " io_uring needs Linux 5.9 or later (Netty's minimum) with io_uring allowed (sysctl"
+                                + " kernel.io_uring_disabled = 0, and no seccomp profile that blocks it, as Docker's"
+                                + " default one does); or set daemonkit.transport.native = auto to silence this.",
+                        uringMissing,
+                        epoll ? "epoll" : "NIO (epoll is not available either: " + epollMissing + ")");
+                return epoll ? "epoll" : "nio";
+            }
+            if (inheritedSockets && epoll) {
+                log.warn("daemonkit.transport.native = io_uring, but systemd passed listening sockets (LISTEN_FDS) and"
+                        + " Netty's io_uring transport cannot adopt a socket by its descriptor; using epoll, which"
+                        + " can. To run on io_uring, let the daemons bind their addresses (no socket activation).");
+                return "epoll";
+            }
+            return "io_uring";
+        }
+        if (wanted.equals("epoll") && !epoll) {
+            log.warn(
+                    "daemonkit.transport.native = epoll, but epoll is not available here ({}); using NIO",
+                    String.valueOf(epollMissing));
+        }
+        return epoll ? "epoll" : "nio";
     }
 
     /**

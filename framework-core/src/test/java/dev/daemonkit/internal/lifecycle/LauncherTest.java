@@ -256,6 +256,18 @@ class LauncherTest {
     }
 
     @Test
+    void theIoUringTransportServesWhenAskedFor() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.netty.channel.uring.IoUring.isAvailable());
+        Jars.lineEcho(home.plugins());
+        home.config("daemonkit.transport.native = io_uring\n");
+        var launcher = home.start();
+        assertThat(launcher.transport().kind()).isEqualTo("io_uring");
+        try (var client = new LineClient(home.address("line-echo"))) {
+            assertThat(client.request("over io_uring")).isEqualTo("over io_uring");
+        }
+    }
+
+    @Test
     void closingAConnectionCancelsItsTimers() throws Exception {
         Jars.lineEcho(home.plugins());
         var launcher = home.start();

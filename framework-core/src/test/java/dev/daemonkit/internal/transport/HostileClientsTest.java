@@ -32,7 +32,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class HostileClientsTest {
     @RegisterExtension
-    final TestHome home = new TestHome();
+    final TestHome home = newHome();
+
+    /** The launcher's home; {@link HostileClientsOnIoUringTest} runs the same attacks on io_uring. */
+    TestHome newHome() {
+        return new TestHome();
+    }
 
     private static final int KIB = 1024;
 

@@ -111,6 +111,35 @@ class SocketActivationTest {
     }
 
     @Test
+    void faultIoUringAskedForUnderSocketActivationRunsOnEpollAndStillAdoptsThePassedSocket() throws Exception {
+        // What the launcher does when LISTEN_FDS is for it (SocketActivation.passesSockets): io_uring cannot
+        // adopt a descriptor, so the transport is epoll, and the passed socket is adopted rather than bound over.
+        transport.close();
+        transport = Transport.create("io_uring", 1, true);
+        assertThat(transport.kind()).isEqualTo("epoll");
+        registry = new ListenerRegistry(transport, new ConnectionBudget(100), passSockets(1, null));
+        InetSocketAddress address = addressOf(passed.get(0));
+        Version echo = new Version();
+        BoundListener listener = registry.attach(address, "echo", "listen", echo, nothing);
+        assertThat(listener.inherited()).isNotNull();
+        connect(address);
+        assertThat(echo.accepted.poll(5, TimeUnit.SECONDS)).isNotNull();
+    }
+
+    @Test
+    void passesSocketsOnlyForThisProcessAndAPositiveCount() {
+        assertThat(SocketActivation.passesSockets(Map.of("LISTEN_PID", pid(), "LISTEN_FDS", "2")))
+                .isTrue();
+        assertThat(SocketActivation.passesSockets(Map.of("LISTEN_PID", "1", "LISTEN_FDS", "2")))
+                .isFalse();
+        assertThat(SocketActivation.passesSockets(Map.of("LISTEN_PID", pid(), "LISTEN_FDS", "0")))
+                .isFalse();
+        assertThat(SocketActivation.passesSockets(Map.of("LISTEN_PID", pid(), "LISTEN_FDS", "x")))
+                .isFalse();
+        assertThat(SocketActivation.passesSockets(Map.of())).isFalse();
+    }
+
+    @Test
     void aPassedSocketAtTheConfiguredAddressIsAdoptedInsteadOfBound() throws Exception {
         registry = new ListenerRegistry(transport, new ConnectionBudget(100), passSockets(1, null));
         InetSocketAddress address = addressOf(passed.get(0));

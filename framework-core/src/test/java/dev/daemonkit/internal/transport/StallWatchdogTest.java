@@ -36,8 +36,19 @@ class StallWatchdogTest {
 
     @Test
     void aHandlerThatBlocksItsEventLoopIsReportedOnceWithDaemonAndStack() throws Exception {
+        blockedLoopIsReported("");
+    }
+
+    @Test
+    void aHandlerThatBlocksAnIoUringEventLoopIsReportedToo() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.netty.channel.uring.IoUring.isAvailable());
+        blockedLoopIsReported("daemonkit.transport.native = io_uring\n");
+        assertThat(home.launcher().transport().kind()).isEqualTo("io_uring");
+    }
+
+    private void blockedLoopIsReported(String transport) throws Exception {
         Jars.versioned(home.plugins(), "v1");
-        home.config("daemons.ver.block-ms = 700\n");
+        home.config(transport + "daemons.ver.block-ms = 700\n");
         var launcher = home.start();
         try (var watchdog = new StallWatchdog(launcher.transport().workers(), Duration.ofMillis(150));
                 var client = new LineClient(home.address("ver"))) {

@@ -2,7 +2,9 @@ package dev.daemonkit.samples.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.daemonkit.testkit.LogLine;
 import dev.daemonkit.testkit.TestLauncher;
+import io.netty.channel.uring.IoUring;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -36,6 +38,7 @@ final class Servers {
     }
 
     private static Target cache;
+    private static Target cacheOnIoUring;
     private static Target memcached;
     private static String memcachedProblem;
 
@@ -63,10 +66,24 @@ final class Servers {
         return memcached;
     }
 
-    /** Both servers where available: the cache daemon always, memcached if installed (or required). */
+    /** The cache daemon in a second launcher, on the io_uring transport; null where io_uring does not load. */
+    static synchronized Target cacheOnIoUring() {
+        if (cacheOnIoUring == null && IoUring.isAvailable()) {
+            cacheOnIoUring = startCacheDaemon("io_uring");
+        }
+        return cacheOnIoUring;
+    }
+
+    /**
+     * Every server where available: the cache daemon always (on the default transport, and on io_uring where it
+     * loads), memcached if installed (or required).
+     */
     static List<Target> all() {
         List<Target> targets = new ArrayList<>();
         targets.add(cache());
+        if (cacheOnIoUring() != null) {
+            targets.add(cacheOnIoUring());
+        }
         if (binary("memcached") != null || required()) {
             targets.add(memcached());
         }
@@ -149,12 +166,22 @@ final class Servers {
     }
 
     private static Target startCacheDaemon() {
+        return startCacheDaemon("auto");
+    }
+
+    private static Target startCacheDaemon(String transport) {
         TestLauncher launcher = TestLauncher.withPlugin(CachePlugin.class)
-                .config("daemons.cache.listen = \"127.0.0.1:0\"")
+                .config("daemons.cache.listen = \"127.0.0.1:0\"\ndaemonkit.transport.native = " + transport)
                 .start();
         Runtime.getRuntime().addShutdownHook(new Thread(launcher::close));
         InetSocketAddress bound = launcher.address("cache");
         assertThat(bound).as("the cache daemon's bound address").isNotNull();
-        return new Target("cache-daemon", bound);
+        if (transport.equals("auto")) {
+            return new Target("cache-daemon", bound);
+        }
+        assertThat(launcher.logs().stream().map(LogLine::message).filter(m -> m.startsWith("transport: ")))
+                .as("the transport the launcher runs on")
+                .anyMatch(m -> m.startsWith("transport: " + transport + " "));
+        return new Target("cache-daemon-" + transport, bound);
     }
 }

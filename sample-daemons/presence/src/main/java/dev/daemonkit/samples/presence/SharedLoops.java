@@ -10,6 +10,8 @@ import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandle;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUringIoHandle;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
@@ -30,12 +32,20 @@ final class SharedLoops implements EventLoopGroupProvider {
         EventLoop one = loops.next();
         if (one instanceof IoEventLoop io && io.isCompatible(EpollIoHandle.class)) {
             socketChannel = EpollSocketChannel.class;
+            // With Netty's io_uring transport on the class path too, Lettuce would warn at each connection that it
+            // prefers epoll over io_uring: true, and what these loops need; said once here instead, by not asking.
+            preferLettuceTransport("io.lettuce.core.iouring");
+        } else if (one instanceof IoEventLoop io && io.isCompatible(IoUringIoHandle.class)) {
+            socketChannel = IoUringSocketChannel.class;
+            preferLettuceTransport("io.lettuce.core.epoll"); // Lettuce's own order is epoll first
         } else if (one instanceof IoEventLoop io && io.isCompatible(NioIoHandle.class)) {
             socketChannel = NioSocketChannel.class;
+            preferLettuceTransport(null);
         } else {
             throw new IllegalStateException("broker = redis runs Lettuce on the daemon's event loops, which must be"
-                    + " epoll or NIO loops; these are " + one.getClass().getName()
-                    + ". Set daemonkit.transport to epoll or nio, or use broker = memory");
+                    + " epoll, io_uring or NIO loops; these are "
+                    + one.getClass().getName()
+                    + ". Set daemonkit.transport.native to epoll, io_uring or nio, or use broker = memory");
         }
         Class<? extends Channel> lettuces = Transports.socketChannelClass();
         if (lettuces != socketChannel) {
@@ -43,6 +53,29 @@ final class SharedLoops implements EventLoopGroupProvider {
                     + socketChannel.getSimpleName().replace("SocketChannel", "") + " loops, but Lettuce would open "
                     + lettuces.getSimpleName() + "s. With the launcher on NIO, add -Dio.lettuce.core.epoll=false to"
                     + " DAEMONKIT_OPTS; or run the launcher on epoll (daemonkit.transport)");
+        }
+    }
+
+    /** The Lettuce property this plugin set last in this JVM, so that a later start (another launcher) can undo it. */
+    private static final String SET_HERE = "daemonkit.presence.lettuce-property-set";
+
+    /**
+     * Turns the other native transport off for Lettuce ({@code -Dio.lettuce.core.epoll} or {@code .iouring} = false;
+     * null: neither) unless the operator set it. Lettuce reads them once per class loader, when its transport classes
+     * load, which is after this; a property set for an earlier start in this JVM is undone first (two launchers in
+     * one JVM on different transports, as in tests).
+     */
+    private static void preferLettuceTransport(String otherOff) {
+        synchronized (System.getProperties()) { // one lock for every plugin loader's copy of this class
+            String earlier = System.getProperty(SET_HERE);
+            if (earlier != null) {
+                System.clearProperty(earlier);
+                System.clearProperty(SET_HERE);
+            }
+            if (otherOff != null && System.getProperty(otherOff) == null) {
+                System.setProperty(otherOff, "false");
+                System.setProperty(SET_HERE, otherOff);
+            }
         }
     }
 

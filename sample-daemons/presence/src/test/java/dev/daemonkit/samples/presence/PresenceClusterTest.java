@@ -2,11 +2,14 @@ package dev.daemonkit.samples.presence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.daemonkit.testkit.LogLine;
 import dev.daemonkit.testkit.TestLauncher;
 import io.lettuce.core.RedisClient;
+import io.netty.channel.uring.IoUring;
 import io.netty.handler.codec.dns.DnsRecord;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import java.nio.file.Files;
@@ -105,6 +108,31 @@ class PresenceClusterTest {
             // Nothing more reached bob twice: the next line after a PING is its reply.
             assertThat(bob.request("PING done")).isEqualTo("OK PING done");
             assertThat(bob.lines).isEmpty();
+        }
+    }
+
+    @Test
+    void usersOnAnIoUringLauncherAndOnAnEpollLauncherSeeEachOtherThroughRedis() throws Exception {
+        assumeTrue(IoUring.isAvailable(), () -> "io_uring is not available here: " + IoUring.unavailabilityCause());
+        // Lettuce runs on each launcher's own loops: IoUringSocketChannels on a, EpollSocketChannels on b.
+        TestLauncher a = launcher("daemonkit.transport.native = io_uring\n");
+        TestLauncher b = launcher("daemonkit.transport.native = epoll\n");
+        assertThat(a.state("presence")).isEqualTo("RUNNING");
+        assertThat(b.state("presence")).isEqualTo("RUNNING");
+        assertThat(a.logs().stream().map(LogLine::message)).anyMatch(m -> m.startsWith("transport: io_uring "));
+        try (Client alice = Client.line(a.address("presence", "listen"));
+                Client bob = Client.line(b.address("presence", "listen"))) {
+            assertThat(alice.request("LOGIN alice")).isEqualTo("OK LOGIN alice");
+            assertThat(alice.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            alice.expectLine("EVENT JOIN lobby alice");
+            assertThat(bob.request("LOGIN bob")).isEqualTo("OK LOGIN bob");
+            assertThat(bob.request("JOIN lobby")).isEqualTo("OK JOIN lobby");
+            bob.expectLine("EVENT JOIN lobby bob");
+            alice.expectLine("EVENT JOIN lobby bob");
+            assertThat(alice.request("SAY lobby over io_uring")).isEqualTo("OK SAY lobby");
+            bob.expectLine("EVENT MSG lobby alice over io_uring");
+            assertThat(bob.request("SAY lobby over epoll")).isEqualTo("OK SAY lobby");
+            alice.expectLine("EVENT MSG lobby bob over epoll");
         }
     }
 
