@@ -93,6 +93,11 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
     private boolean outboundClosed;
     /** Plaintext was passed on since the last channelReadComplete. */
     private boolean firedRead;
+    /**
+     * BoringSSL may hold part of a record: the last read did not end on a record's end (or it is not known,
+     * as after the handshake), so the next read is not decrypted in place.
+     */
+    private boolean mayHoldPartialRecord = true;
 
     /** Writes waiting for the next flush (never more than one loop turn's). */
     private ByteBuf[] pending = new ByteBuf[4];
@@ -158,36 +163,50 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
             ctx.fireChannelRead(msg);
             return;
         }
+        boolean passedOn = false;
         try {
             if (released || !in.isReadable()) {
                 return;
             }
             if (in.hasMemoryAddress()) {
-                decrypt(ctx, in);
+                passedOn = decrypt(ctx, in);
             } else { // not the epoll or NIO transport's direct buffer (a test's, or a heap buffer)
                 ByteBuf direct = ctx.alloc().directBuffer(in.readableBytes());
-                try {
-                    direct.writeBytes(in);
-                    decrypt(ctx, direct);
-                } finally {
+                direct.writeBytes(in);
+                if (!decrypt(ctx, direct)) {
                     direct.release();
                 }
             }
         } finally {
-            in.release();
+            if (!passedOn) {
+                in.release();
+            }
         }
     }
 
-    /** Decrypts every whole record of {@code in}; BoringSSL keeps a last partial record for the next read. */
-    private void decrypt(ChannelHandlerContext ctx, ByteBuf in) {
+    /**
+     * Decrypts every whole record of {@code in}; BoringSSL keeps a last partial record for the next read.
+     * Returns whether {@code in} was passed on (holding plaintext) and so is no longer this handler's to release.
+     */
+    private boolean decrypt(ChannelHandlerContext ctx, ByteBuf in) {
         final long address = in.memoryAddress() + in.readerIndex();
         final int length = in.readableBytes();
         int offset = 0;
-        // Plaintext is never longer than the ciphertext of the same records; a record begun in an earlier
-        // read may add up to one record's plaintext, which takes a second buffer (rare).
-        int capacity = Math.max(length, 64);
+        ByteBuf out;
+        if (!mayHoldPartialRecord && !in.isReadOnly() && in.refCnt() == 1) {
+            // In place: the plaintext of a record is shorter than its ciphertext, and BoringSSL reads a
+            // record whole into its own buffer before it writes the plaintext out, so the plaintext written
+            // from the read's start never reaches ciphertext the BIO has not read yet. Not after a read that
+            // left BoringSSL a partial record: that record's plaintext is longer than what this read holds of it.
+            out = in;
+            in.writerIndex(in.readerIndex());
+        } else {
+            // Plaintext is never longer than the ciphertext of the same records, but a record begun in an
+            // earlier read may add up to one record's plaintext, which takes a second buffer.
+            out = ctx.alloc().directBuffer(Math.max(length, 64));
+        }
+        boolean passedOn = false;
         while (true) {
-            ByteBuf out = ctx.alloc().directBuffer(capacity);
             int outcome;
             int left;
             SSL.bioSetByteBuffer(bio, address + offset, length - offset, false);
@@ -198,14 +217,16 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
                 SSL.bioClearByteBuffer(bio); // before any handler can write (a reply encrypts through the BIO)
             }
             offset = length - left;
+            mayHoldPartialRecord = outcome != DONE_ALL_READ;
             if (out.isReadable()) {
+                passedOn |= out == in;
                 firedRead = true;
                 ctx.fireChannelRead(out);
-            } else {
+            } else if (out != in) {
                 out.release();
             }
             if (outcome == OUT_FULL && !released) {
-                capacity = MAX_PLAINTEXT;
+                out = ctx.alloc().directBuffer(MAX_PLAINTEXT);
                 continue; // more plaintext than the buffer held
             }
             if (outcome == CLOSE_NOTIFY) {
@@ -213,7 +234,7 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
             } else if (outcome == FAILED) {
                 failed(ctx);
             }
-            return;
+            return passedOn;
         }
     }
 
@@ -332,7 +353,7 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
         try {
             if (staged != null) {
                 out = newOut(ctx, total, 1);
-                encrypt(ctx, staged);
+                encrypt(ctx, staged, staged.readableBytes());
             } else {
                 for (int i = 0; i < pendingCount; i++) {
                     ByteBuf b = pending[i];
@@ -347,7 +368,7 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
                                 out = newOut(ctx, outRoom, pendingCount - i);
                             }
                             int chunk = Math.min(direct.readableBytes(), outRoom);
-                            encrypt(ctx, direct.readSlice(chunk));
+                            encrypt(ctx, direct, chunk);
                             total -= chunk;
                             outRoom -= chunk;
                         }
@@ -401,26 +422,28 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
     }
 
     /**
-     * SSL_write of all of {@code plaintext} (direct) into {@link #out}, which is written and replaced by a
+     * SSL_write of {@code length} bytes of {@code plaintext} (direct, from its reader index, which it moves)
+     * into {@link #out}, which is written and replaced by a
      * larger buffer if BoringSSL has more to send than it has room for (NewSessionTickets it had not sent
      * yet go out ahead of the first reply after a TLS 1.3 handshake).
      */
-    private void encrypt(ChannelHandlerContext ctx, ByteBuf plaintext) throws SSLException {
+    private void encrypt(ChannelHandlerContext ctx, ByteBuf plaintext, int length) throws SSLException {
+        int left = length;
         for (int grown = 0; ; grown++) {
             int room = out.writableBytes();
             int error = SSL.SSL_ERROR_NONE;
             SSL.bioSetByteBuffer(bio, out.memoryAddress() + out.writerIndex(), room, true);
             try {
-                while (plaintext.isReadable()) {
+                while (left > 0) {
                     // On SSL_ERROR_WANT_WRITE BoringSSL keeps the sealed records and expects the same
                     // arguments again: it gets them, with a new buffer.
-                    int n = SSL.writeToSSL(
-                            ssl, plaintext.memoryAddress() + plaintext.readerIndex(), plaintext.readableBytes());
+                    int n = SSL.writeToSSL(ssl, plaintext.memoryAddress() + plaintext.readerIndex(), left);
                     if (n <= 0) {
                         error = SSL.getError(ssl, n);
                         break;
                     }
                     plaintext.skipBytes(n);
+                    left -= n;
                 }
             } finally {
                 int produced = room - SSL.bioLengthByteBuffer(bio);
@@ -436,10 +459,7 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
                 throw new SSLException("SSL_write failed (SSL_get_error " + error + "): " + SSL.getErrorString(code));
             }
             ctx.write(out);
-            out = ctx.alloc()
-                    .directBuffer(plaintext.readableBytes()
-                            + (plaintext.readableBytes() / MAX_PLAINTEXT + 2) * maxOverhead
-                            + 4096);
+            out = ctx.alloc().directBuffer(left + (left / MAX_PLAINTEXT + 2) * maxOverhead + 4096);
         }
     }
 

@@ -277,14 +277,18 @@ class OpenSslRecordHandlerTest {
         channel.writeInbound(direct(five));
         assertThat(new String(clientUnwrap(serverOutput()), StandardCharsets.US_ASCII))
                 .isEqualTo("record 0\nrecord 1\nrecord 2\nrecord 3\nrecord 4\n");
+        // A record and a half, then the other half with a whole record after it: the half record's plaintext is
+        // longer than the bytes of it in that read, so it must not be decrypted over the next record's bytes.
         byte[] a = clientWrap(ascii("and a\n"));
-        byte[] b = clientWrap(ascii("half\n"));
+        byte[] b = clientWrap(ascii("half of a longer record that is cut in two\n"));
+        byte[] c = clientWrap(ascii("then one more\n"));
+        byte[] all = concat(a, b, c);
         int cut = a.length + b.length / 2;
-        byte[] both = concat(a, b);
-        channel.writeInbound(direct(java.util.Arrays.copyOfRange(both, 0, cut)));
+        channel.writeInbound(direct(java.util.Arrays.copyOfRange(all, 0, cut)));
         assertThat(clientUnwrap(serverOutput())).isEqualTo(ascii("and a\n"));
-        channel.writeInbound(direct(java.util.Arrays.copyOfRange(both, cut, both.length)));
-        assertThat(clientUnwrap(serverOutput())).isEqualTo(ascii("half\n"));
+        channel.writeInbound(direct(java.util.Arrays.copyOfRange(all, cut, all.length)));
+        assertThat(new String(clientUnwrap(serverOutput()), StandardCharsets.US_ASCII))
+                .isEqualTo("half of a longer record that is cut in two\nthen one more\n");
         assertThat(channel.isOpen()).isTrue();
     }
 
