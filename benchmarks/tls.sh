@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What TLS costs the echo daemon (issue 15): plaintext against TLS with the JDK's engine and with
-# OpenSSL (netty-tcnative-boringssl-static). One launcher runs three instances of the echo plugin,
+# OpenSSL (netty-tcnative-boringssl-static). One launcher runs four instances of the echo plugin,
 # alike but for their tls block: echo (plaintext), echo-jdk (provider = jdk), echo-openssl
-# (provider = openssl). Each is measured in turn, in short interleaved slices, so that a busy
-# neighbour on this shared machine hits all three alike and the ratios within a round hold:
+# (provider = openssl) and echo-openssl-netty (below). Each is measured in turn, in short interleaved
+# slices, so that a busy neighbour on this shared machine hits all alike and the ratios within a
+# round hold (about 4 minutes with the defaults):
 #   kept:       requests per second over kept connections, depth 1 (one request in flight each)
 #   handshake:  new connections per second, each a full TLS handshake (no session resumption), one
 #               request, close (the plaintext row is TCP connect + request + close, for scale)
@@ -141,7 +142,7 @@ if [ -n "$cg" ]; then
 else
   echo "server: CPU 0, no CPU quota (the bots may bound the rate); bots: CPU 1"
 fi
-echo "warm-up: $WARMUP kept + $WARMUP handshakes per daemon"
+echo "warm-up: $WARMUP per daemon and kind of slice"
 for name in $KEPT; do
   measure "$name" "$WARMUP" --connections "$CONNS" --depth "$DEPTH" > /dev/null
 done

@@ -206,6 +206,7 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
             out = ctx.alloc().directBuffer(Math.max(length, 64));
         }
         boolean passedOn = false;
+        ByteBuf heldIn = null;
         while (true) {
             int outcome;
             int left;
@@ -218,16 +219,28 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
             }
             offset = length - left;
             mayHoldPartialRecord = outcome != DONE_ALL_READ;
+            boolean more = outcome == OUT_FULL && !released;
             if (out.isReadable()) {
-                passedOn |= out == in;
+                if (out == in) {
+                    passedOn = true;
+                    if (more) {
+                        // Not expected in place (a read's plaintext is shorter than the read), but the next
+                        // SSL_read still reads ciphertext from in's memory: keep it until then.
+                        in.retain();
+                        heldIn = in;
+                    }
+                }
                 firedRead = true;
                 ctx.fireChannelRead(out);
             } else if (out != in) {
                 out.release();
             }
-            if (outcome == OUT_FULL && !released) {
+            if (more) {
                 out = ctx.alloc().directBuffer(MAX_PLAINTEXT);
                 continue; // more plaintext than the buffer held
+            }
+            if (heldIn != null) {
+                heldIn.release();
             }
             if (outcome == CLOSE_NOTIFY) {
                 closeNotifyReceived(ctx);
