@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  *   <li>a read is decrypted straight from the socket's buffer into one pooled buffer (BoringSSL keeps a
  *       partial record itself, so there is no cumulation), with 4 calls into BoringSSL for a read of whole
  *       records: point the network BIO at the bytes, {@code SSL_read}, how many bytes are left, unset;
- *   <li>a flush encrypts the writes of the loop turn in one {@code SSL_write} per 16 KiB (small writes are
- *       copied into one record, as {@code SslHandler} does), into one pooled buffer, with one promise;
+ *   <li>a flush encrypts the writes of the loop turn into one pooled buffer, with one promise: writes of up
+ *       to 16 KiB in all are copied into one record first (one {@code SSL_write}, as {@code SslHandler}
+ *       coalesces), a larger one goes in {@code SSL_write}s of up to 64 KiB;
  *   <li>no {@code SSLEngineResult}s, no per-wrap promise, no renegotiation check per read (BoringSSL
  *       refuses a renegotiation itself: a fatal alert, then this handler closes the connection).
  * </ul>
@@ -150,9 +151,13 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
         }
         sslHandler.flush(sslCtx); // writes made before the swap are encrypted in order, by the handler they reached
         engine.retain(); // SslHandler releases its reference as it is removed
-        OpenSslRecordHandler records = new OpenSslRecordHandler(engine, ssl, bio);
-        pipeline.addAfter(sslCtx.name(), NAME, records);
-        pipeline.remove(sslHandler);
+        try {
+            pipeline.addAfter(sslCtx.name(), NAME, new OpenSslRecordHandler(engine, ssl, bio));
+        } catch (RuntimeException e) {
+            engine.release();
+            throw e;
+        }
+        pipeline.remove(sslHandler); // from here on, this handler releases the engine (close, inactive, removal)
         TOOK_OVER.increment();
         return true;
     }
