@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What TLS costs the echo daemon (issue 15): plaintext against TLS with the JDK's engine and with
-# OpenSSL (netty-tcnative-boringssl-static). One launcher runs three instances of the echo plugin,
+# OpenSSL (netty-tcnative-boringssl-static). One launcher runs four instances of the echo plugin,
 # alike but for their tls block: echo (plaintext), echo-jdk (provider = jdk), echo-openssl
-# (provider = openssl). Each is measured in turn, in short interleaved slices, so that a busy
-# neighbour on this shared machine hits all three alike and the ratios within a round hold:
+# (provider = openssl) and echo-openssl-netty (below). Each is measured in turn, in short interleaved
+# slices, so that a busy neighbour on this shared machine hits all alike and the ratios within a
+# round hold (about 4 minutes with the defaults):
 #   kept:       requests per second over kept connections, depth 1 (one request in flight each)
 #   handshake:  new connections per second, each a full TLS handshake (no session resumption), one
 #               request, close (the plaintext row is TCP connect + request + close, for scale)
@@ -12,6 +13,11 @@
 #
 #   benchmarks/tls.sh                      # warm-up, then 3 rounds of 3 s slices
 #   ROUNDS=5 DURATION=5s benchmarks/tls.sh
+#   KEPT="plain openssl openssl-netty" HANDSHAKES="" benchmarks/tls.sh   # the kept-connection A/B only
+#
+# openssl-netty is a fourth instance, provider = openssl like echo-openssl, whose records stay Netty's
+# SslHandler's after the handshake (-Ddaemonkit.tls.netty-records=echo-openssl-netty) where echo-openssl's
+# go through the framework's OpenSslRecordHandler: the same-launcher A/B of that handler.
 #
 # Server pinned to CPU 0, bots to CPU 1. Certificate: EC P-256, self-signed, made by the openssl CLI.
 # Bounded: every process it starts is stopped at the end; no bots run lasts more than WARMUP + 2 s.
@@ -37,6 +43,8 @@ WARMUP=${WARMUP:-10s}
 CONNS=${CONNS:-50}             # kept connections
 DEPTH=${DEPTH:-1}              # requests in flight per kept connection (the target is at depth 1)
 HS_CONNS=${HS_CONNS:-16}       # connections opened in parallel in the handshake slices
+KEPT=${KEPT-plain jdk openssl openssl-netty}   # daemons measured over kept connections, in this order
+HANDSHAKES=${HANDSHAKES-plain jdk openssl}     # daemons measured in handshake slices ("" for none)
 SERVER_CPU=${SERVER_CPU:-0.4}  # the server's CPU quota in cores (cgroup); 0: none
 command -v openssl > /dev/null || { echo "the openssl CLI is needed to make the certificate (apt-get install openssl)" >&2; exit 2; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -56,6 +64,7 @@ daemons {
   echo.listen = "127.0.0.1:$base"
   echo-jdk { plugin = echo, listen = "127.0.0.1:$((base + 1))", $(tls jdk) }
   echo-openssl { plugin = echo, listen = "127.0.0.1:$((base + 2))", $(tls openssl) }
+  echo-openssl-netty { plugin = echo, listen = "127.0.0.1:$((base + 3))", $(tls openssl) }
   daytime.enabled = false
 }
 CONF
@@ -80,12 +89,12 @@ if [ "$SERVER_CPU" != 0 ]; then
   trap 'cleanup; for _ in $(seq 1 50); do rmdir "$cg" 2> /dev/null && break; sleep 0.1; done' EXIT
 fi
 # The launcher enters the cgroup before it execs, so every thread of the JVM is in it.
-DAEMONKIT_OPTS="-Xms512m -Xmx512m -XX:+AlwaysPreTouch" taskset -c 0 sh -c \
+DAEMONKIT_OPTS="-Xms512m -Xmx512m -XX:+AlwaysPreTouch -Ddaemonkit.tls.netty-records=echo-openssl-netty" taskset -c 0 sh -c \
   '[ -z "$1" ] || echo $$ > "$1/cgroup.procs"; shift; exec "$@"' sh "$cg" "$dist/bin/daemonkit" run \
   --config "$work/home/d.conf" --plugins "$work/home/plugins" --logs "$work/home/logs" > "$work/launcher.out" 2>&1 &
 pid=$!; pids+=($pid)
 # Up to 60 s: on a busy machine, a start that pre-touches the heap can take more than wait_port's 10 s.
-for p in $base $((base + 1)) $((base + 2)); do
+for p in $base $((base + 1)) $((base + 2)) $((base + 3)); do
   for _ in 1 2 3 4 5 6; do wait_port $p && break; done
   wait_port $p || { echo "the launcher did not listen on 127.0.0.1:$p within 60 s:" >&2; cat "$work/launcher.out" >&2; exit 1; }
 done
@@ -96,7 +105,7 @@ done
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 # "PERIODS THROTTLED" of the server's cgroup so far (0 0 without one)
 throttles() { if [ -n "$cg" ]; then awk '$1 == "nr_periods" { p = $2 } $1 == "nr_throttled" { t = $2 } END { print p + 0, t + 0 }' "$cg/cpu.stat"; else echo 0 0; fi; }
-port_of() { case $1 in plain) echo $base ;; jdk) echo $((base + 1)) ;; openssl) echo $((base + 2)) ;; esac; }
+port_of() { case $1 in plain) echo $base ;; jdk) echo $((base + 1)) ;; openssl) echo $((base + 2)) ;; openssl-netty) echo $((base + 3)) ;; esac; }
 tls_arg() { [ "$1" = plain ] || echo --tls; }
 
 # bots CONFIG DURATION ARGS... -> "REQ_S P50_US US_PER_REQ SHARE THROTTLED", the server's CPU (per
@@ -127,15 +136,17 @@ measure() {
 # Which side set a slice's rate: the server when it used >= 90 % of its quota.
 bound() { awk -v s="$1" -v q="$SERVER_CPU" 'BEGIN { print (q > 0 && s >= 0.9 * q) ? "server" : "other" }'; }
 
-echo "echo daemon x3 in one launcher; kept: $CONNS connections depth $DEPTH; handshake: $HS_CONNS in parallel"
+echo "echo daemon x4 in one launcher; kept ($KEPT): $CONNS connections depth $DEPTH; handshake ($HANDSHAKES): $HS_CONNS in parallel"
 if [ -n "$cg" ]; then
   echo "server: CPU 0, cgroup v$cg_v quota $SERVER_CPU of a core ($quota us per $period us); bots: CPU 1"
 else
   echo "server: CPU 0, no CPU quota (the bots may bound the rate); bots: CPU 1"
 fi
-echo "warm-up: $WARMUP kept + $WARMUP handshakes per daemon"
-for name in plain jdk openssl; do
+echo "warm-up: $WARMUP per daemon and kind of slice"
+for name in $KEPT; do
   measure "$name" "$WARMUP" --connections "$CONNS" --depth "$DEPTH" > /dev/null
+done
+for name in $HANDSHAKES; do
   measure "$name" "$WARMUP" --connections "$HS_CONNS" --depth 1 --reconnect > /dev/null
 done
 # The quota from here on: the start and the warm-up (pre-touching the heap, the JIT compiling the
@@ -146,13 +157,13 @@ case $cg_v in
 esac
 echo "rounds: $ROUNDS x $DURATION slices (server CPU per request, or per new connection)"
 for r in $(seq 1 "$ROUNDS"); do
-  for name in plain jdk openssl; do
+  for name in $KEPT; do
     read -r reqs p50 us share thr <<< "$(measure "$name" "$DURATION" --connections "$CONNS" --depth "$DEPTH")"
     printf 'round %d %-8s kept       %8s req/s    %7s us/req    p50 %6s us   server CPU %s, throttled %s: bound %s\n' \
       "$r" "$name" "$reqs" "$us" "$p50" "$share" "$thr" "$(bound "$share")"
     echo "$r $name kept $reqs $us $share" >> "$work/results"
   done
-  for name in plain jdk openssl; do
+  for name in $HANDSHAKES; do
     read -r conns p50 us share thr <<< "$(measure "$name" "$DURATION" --connections "$HS_CONNS" --depth 1 --reconnect)"
     printf 'round %d %-8s handshake  %8s conn/s   %7s us/conn   p50 %6s us   server CPU %s, throttled %s: bound %s\n' \
       "$r" "$name" "$conns" "$us" "$p50" "$share" "$thr" "$(bound "$share")"
@@ -160,19 +171,28 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 # Same-round ratios: kept TLS / kept plaintext (throughput and server CPU), OpenSSL / JDK handshakes.
-echo "per round (req/s ratio, and server CPU per request as a ratio to plaintext's):"
+echo "per round (req/s ratio, and server CPU per request as a ratio):"
+# "ROUND NAME RATIO CPU_RATIO" for each pair measured: kept KIND/plain, kept openssl/openssl-netty (the
+# record handler's A/B), handshakes openssl/jdk
 awk '{ v[$1, $2, $3] = $4; c[$1, $2, $3] = $5; if ($1 > n) n = $1 } END {
-  for (r = 1; r <= n; r++)
-    printf "round %d:  kept openssl/plain %.3f (CPU %.2fx)  kept jdk/plain %.3f (CPU %.2fx)  handshakes openssl/jdk %.2f (CPU %.2fx)\n", r,
-      v[r, "openssl", "kept"] / v[r, "plain", "kept"], c[r, "openssl", "kept"] / c[r, "plain", "kept"],
-      v[r, "jdk", "kept"] / v[r, "plain", "kept"], c[r, "jdk", "kept"] / c[r, "plain", "kept"],
-      v[r, "openssl", "handshake"] / v[r, "jdk", "handshake"], c[r, "openssl", "handshake"] / c[r, "jdk", "handshake"] }' \
-  "$work/results" | tee "$work/ratios"
+  split("openssl/plain kept,jdk/plain kept,openssl-netty/plain kept,openssl/openssl-netty kept,openssl/jdk handshake", pairs, ",")
+  for (r = 1; r <= n; r++) {
+    line = ""
+    for (i = 1; i in pairs; i++) {
+      split(pairs[i], p, " "); split(p[1], ab, "/")
+      if (v[r, ab[1], p[2]] == "" || v[r, ab[2], p[2]] == "" || v[r, ab[2], p[2]] == 0) continue
+      printf "%d %s_%s %.3f %.2f\n", r, p[2], p[1], v[r, ab[1], p[2]] / v[r, ab[2], p[2]], c[r, ab[1], p[2]] / c[r, ab[2], p[2]]
+    }
+  } }' "$work/results" > "$work/ratios"
+awk '{ if ($1 != r) { if (line != "") print line; r = $1; line = "round " r ":" }
+  line = line sprintf("  %s %.3f (CPU %.2fx)", $2, $3, $4) } END { if (line != "") print line }' "$work/ratios"
 # How many kept slices the server's quota bounded: a ratio says most about the server when all did.
 awk -v q="$SERVER_CPU" '$3 == "kept" { n[$2]++; if (q > 0 && $6 >= 0.9 * q) b[$2]++ } END {
-  printf "kept slices bound by the server'"'"'s quota: plain %d/%d, jdk %d/%d, openssl %d/%d\n", b["plain"], n["plain"],
-    b["jdk"], n["jdk"], b["openssl"], n["openssl"] }' "$work/results"
+  printf "kept slices bound by the server'"'"'s quota:"; for (k in n) printf " %s %d/%d", k, b[k], n[k]; print "" }' "$work/results"
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "%.3f", (a[int((NR + 1) / 2)] + a[int(NR / 2) + 1]) / 2 }'; }
-printf 'median of the rounds: kept openssl/plain %s, kept jdk/plain %s, handshakes openssl/jdk %s\n' \
-  "$(awk '{ print $5 }' "$work/ratios" | median)" "$(awk '{ print $10 }' "$work/ratios" | median)" \
-  "$(awk '{ print $15 }' "$work/ratios" | median)"
+printf 'median of the rounds:'
+for k in $(awk '{ print $2 }' "$work/ratios" | awk '!seen[$0]++'); do
+  printf ' %s %s (CPU %s)' "$k" "$(awk -v k="$k" '$2 == k { print $3 }' "$work/ratios" | median)" \
+    "$(awk -v k="$k" '$2 == k { print $4 }' "$work/ratios" | median)"
+done
+echo

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The TLS of one TCP listener: the server context made from the files of its {@link TlsSettings},
  * and the {@link SslHandler} it puts on each new connection, right after the framework's front
- * handler and before the protocol's handlers (which so see plaintext).
+ * handler and before the protocol's handlers (which so see plaintext). With OpenSSL, the
+ * {@link OpenSslRecordHandler} takes the {@code SslHandler}'s place once the handshake is done.
  *
  * <p>The context is one volatile reference: {@link #reload} (the {@link TlsWatch} when a file
  * changes, or a config reload) makes a new context from the files and swaps it in only if every file
@@ -76,6 +77,16 @@ public final class TlsContext {
     /** The files' stamps at the last attempt, good or bad: a bad set is tried again only once it changes. */
     private volatile List<String> triedStamps;
 
+    /**
+     * OpenSSL connections' records go through {@link OpenSslRecordHandler} after the handshake, unless the
+     * daemon is named in the system property {@value #NETTY_RECORDS} (comma-separated names, or {@code *}):
+     * those keep Netty's {@code SslHandler} throughout (a way back should the lean path misbehave, and the
+     * benchmark's same-launcher comparison).
+     */
+    private final boolean leanRecords;
+
+    static final String NETTY_RECORDS = "daemonkit.tls.netty-records";
+
     private long lastExpiryWarningNanos;
     private ScheduledFuture<?> watching;
 
@@ -88,6 +99,17 @@ public final class TlsContext {
         this.settings = settings;
         this.current = loaded;
         this.triedStamps = loaded.stamps;
+        this.leanRecords = OpenSslRecordHandler.available() && !nettyRecords(daemon);
+    }
+
+    private static boolean nettyRecords(String daemon) {
+        String names = System.getProperty(NETTY_RECORDS, "").trim();
+        for (String n : names.split(",")) {
+            if (n.trim().equals("*") || n.trim().equals(daemon)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -141,10 +163,30 @@ public final class TlsContext {
         // SslHandler's own 10 s timer would be a second, silent one.
         ssl.setHandshakeTimeoutMillis(0);
         pipeline.addLast("daemonkit-tls", ssl);
+        if (current.provider == SslProvider.OPENSSL && leanRecords) {
+            // After the handshake, the records are OpenSslRecordHandler's (about 30 % less of what TLS adds to a
+            // request's CPU in the process than SslHandler, docs/benchmarks.md#tls). A task, so that it runs after
+            // the read that finished the handshake, once SslHandler has fired the handshake's events.
+            ssl.handshakeFuture().addListener(done -> {
+                if (done.isSuccess()) {
+                    pipeline.channel().eventLoop().execute(() -> takeOver(pipeline, ssl));
+                }
+            });
+        }
         FrontHandler front = pipeline.get(FrontHandler.class);
         if (front != null) {
             front.tlsHandshakeStarted(ssl.handshakeFuture());
             pipeline.addLast("daemonkit-tls-plaintext", new PlaintextMark(front));
+        }
+    }
+
+    private void takeOver(ChannelPipeline pipeline, SslHandler ssl) {
+        try {
+            OpenSslRecordHandler.takeOver(pipeline, ssl);
+        } catch (Exception e) {
+            // SslHandler's flush failed: the connection is broken; SslHandler has closed it or will.
+            log.debug("daemon '{}': the TLS record handler did not take over from SslHandler", daemon, e);
+            pipeline.channel().close();
         }
     }
 

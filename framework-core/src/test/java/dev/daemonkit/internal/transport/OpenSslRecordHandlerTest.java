@@ -1,0 +1,441 @@
+package dev.daemonkit.internal.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.daemonkit.testing.TestCertificates;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * {@link OpenSslRecordHandler} in an {@link EmbeddedChannel} behind the server's {@link SslHandler}
+ * (OpenSSL), against a client {@link SSLEngine} driven by hand, so that each test chooses exactly which
+ * bytes arrive in which read: what a user gets (records whole, split, several per read, larger than a
+ * record, a TLS 1.3 KeyUpdate, close_notify) and what a peer that breaks the protocol gets (garbage, a
+ * renegotiation attempt, a vanished peer): a clear close, the engine freed, no buffer left (the tests run
+ * with leak detection paranoid).
+ */
+class OpenSslRecordHandlerTest {
+    private static Path dir;
+    private static TestCertificates.Issued server;
+
+    private EmbeddedChannel channel;
+    private SslHandler serverSsl;
+    private SSLEngine client;
+    /** What the client has read and not yet unwrapped (a partial record). */
+    private ByteBuffer clientIn = ByteBuffer.allocate(0);
+
+    private final List<Object> events = new ArrayList<>();
+
+    @BeforeAll
+    static void certificates() throws Exception {
+        assertThat(OpenSsl.isAvailable()).as("OpenSSL loads here").isTrue();
+        assertThat(OpenSslRecordHandler.available())
+                .as("the engine's BIO is reachable")
+                .isTrue();
+        dir = Files.createTempDirectory("daemonkit-records-");
+        server = TestCertificates.newCa("records-ca").server(dir, "server", Duration.ofDays(1));
+    }
+
+    @AfterEach
+    void close() {
+        if (channel != null) {
+            channel.finishAndReleaseAll();
+            channel = null;
+        }
+        if (client != null) {
+            io.netty.util.ReferenceCountUtil.release(client);
+            client = null;
+        }
+        clientIn = ByteBuffer.allocate(0);
+        events.clear();
+    }
+
+    /** A server channel whose handshake with a client of {@code clientProvider} is done and records are ours. */
+    private void connect(SslProvider clientProvider, String protocol) throws Exception {
+        SslContext serverContext = SslContextBuilder.forServer(
+                        server.certFile().toFile(), server.keyFile().toFile())
+                .sslProvider(SslProvider.OPENSSL)
+                .protocols(protocol)
+                .build();
+        SslContext clientContext = SslContextBuilder.forClient()
+                .sslProvider(clientProvider)
+                .trustManager(InsecureTrustManagerFactory.INSTANCE)
+                .protocols(protocol)
+                .build();
+        channel = new EmbeddedChannel();
+        serverSsl = serverContext.newHandler(ByteBufAllocator.DEFAULT);
+        channel.pipeline().addLast("daemonkit-tls", serverSsl);
+        channel.pipeline().addLast(new Echo());
+        client = clientContext.newEngine(ByteBufAllocator.DEFAULT, "localhost", 443);
+        client.beginHandshake();
+        handshake();
+        assertThat(serverSsl.handshakeFuture().isSuccess()).isTrue();
+        assertThat(OpenSslRecordHandler.takeOver(channel.pipeline(), serverSsl)).isTrue();
+        assertThat(channel.pipeline().get(SslHandler.class)).isNull();
+        assertThat(channel.pipeline().get(OpenSslRecordHandler.NAME)).isInstanceOf(OpenSslRecordHandler.class);
+        // BoringSSL sends its NewSessionTickets (TLS 1.3) with the first reply: out of the way of what is counted.
+        channel.writeInbound(direct(clientWrap(ascii("first\n"))));
+        assertThat(clientUnwrap(serverOutput())).isEqualTo(ascii("first\n"));
+    }
+
+    /** Moves the handshake's flights between the client engine and the server channel until both are done. */
+    private void handshake() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            SSLEngineResult.HandshakeStatus hs = client.getHandshakeStatus();
+            if (hs == SSLEngineResult.HandshakeStatus.NEED_TASK) {
+                Runnable task;
+                while ((task = client.getDelegatedTask()) != null) {
+                    task.run();
+                }
+            } else if (hs == SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+                channel.writeInbound(direct(clientWrap(new byte[0])));
+            } else if (hs == SSLEngineResult.HandshakeStatus.NEED_UNWRAP) {
+                byte[] fromServer = serverOutput();
+                if (fromServer.length == 0 && clientIn.remaining() == 0) {
+                    throw new AssertionError("the handshake stalled: the client waits and the server sent nothing");
+                }
+                clientUnwrap(fromServer);
+            } else if (serverSsl.handshakeFuture().isDone()) {
+                clientUnwrap(serverOutput()); // tickets, if any
+                return;
+            } else {
+                channel.runPendingTasks();
+            }
+        }
+        throw new AssertionError("no handshake after 50 steps");
+    }
+
+    /** The client's records of {@code plaintext} (one wrap per call: a record, or several if large). */
+    private byte[] clientWrap(byte[] plaintext) throws SSLException {
+        ByteBuffer src = ByteBuffer.wrap(plaintext);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuffer dst = ByteBuffer.allocate(client.getSession().getPacketBufferSize());
+        do {
+            dst.clear();
+            SSLEngineResult r = client.wrap(src, dst);
+            assertThat(r.getStatus()).isIn(SSLEngineResult.Status.OK, SSLEngineResult.Status.CLOSED);
+            dst.flip();
+            out.write(dst.array(), 0, dst.limit());
+            if (r.getHandshakeStatus() != SSLEngineResult.HandshakeStatus.NEED_WRAP && !src.hasRemaining()) {
+                break;
+            }
+        } while (true);
+        return out.toByteArray();
+    }
+
+    /** Unwraps what the server sent; returns the plaintext. Keeps a partial record for next time. */
+    private byte[] clientUnwrap(byte[] fromServer) throws SSLException {
+        ByteBuffer in = ByteBuffer.allocate(clientIn.remaining() + fromServer.length);
+        in.put(clientIn).put(fromServer).flip();
+        ByteArrayOutputStream plain = new ByteArrayOutputStream();
+        ByteBuffer dst = ByteBuffer.allocate(client.getSession().getPacketBufferSize() + 1024);
+        while (in.hasRemaining()) {
+            dst.clear();
+            SSLEngineResult r = client.unwrap(in, dst);
+            dst.flip();
+            plain.write(dst.array(), 0, dst.limit());
+            if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_TASK) {
+                Runnable task;
+                while ((task = client.getDelegatedTask()) != null) {
+                    task.run();
+                }
+            }
+            if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW
+                    || r.getStatus() == SSLEngineResult.Status.CLOSED
+                    || r.bytesConsumed() == 0 && r.bytesProduced() == 0
+                    || r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+                break;
+            }
+        }
+        clientIn = ByteBuffer.allocate(in.remaining()).put(in).flip();
+        return plain.toByteArray();
+    }
+
+    /** Everything the server channel wrote since the last call, its buffers released. */
+    private byte[] serverOutput() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuf b;
+        while ((b = channel.readOutbound()) != null) {
+            byte[] bytes = new byte[b.readableBytes()];
+            b.readBytes(bytes);
+            b.release();
+            out.write(bytes, 0, bytes.length);
+        }
+        return out.toByteArray();
+    }
+
+    private static ByteBuf direct(byte[] bytes) {
+        return Unpooled.directBuffer(Math.max(1, bytes.length)).writeBytes(bytes);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.write(p, 0, p.length);
+        }
+        return out.toByteArray();
+    }
+
+    /** How many TLS records {@code bytes} holds, each whole; fails on a partial one. */
+    private static int records(byte[] bytes) {
+        int n = 0;
+        int at = 0;
+        while (at < bytes.length) {
+            int length = ((bytes[at + 3] & 0xff) << 8) | (bytes[at + 4] & 0xff);
+            at += 5 + length;
+            n++;
+        }
+        assertThat(at).as("whole records").isEqualTo(bytes.length);
+        return n;
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Writes back what it reads; flushes once per read, as the echo daemon does. Records its events. */
+    private final class Echo extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ctx.write(msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            events.add(evt);
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @ParameterizedTest(name = "client {0}")
+    @EnumSource(
+            value = SslProvider.class,
+            names = {"JDK", "OPENSSL"})
+    void userGetsEachRecordEchoedWhetherWholeSplitAcrossReadsOrSeveralInOneRead(SslProvider clientProvider)
+            throws Exception {
+        connect(clientProvider, "TLSv1.3");
+        // Whole: one record in one read, the reply one record.
+        channel.writeInbound(direct(clientWrap(ascii("hello\n"))));
+        byte[] reply = serverOutput();
+        assertThat(records(reply)).isEqualTo(1);
+        assertThat(clientUnwrap(reply)).isEqualTo(ascii("hello\n"));
+
+        // Split: two records cut into reads of 1 to 7 bytes, on heap buffers as well as direct ones.
+        byte[] two = concat(clientWrap(ascii("split one\n")), clientWrap(ascii("split two\n")));
+        ByteArrayOutputStream echoed = new ByteArrayOutputStream();
+        Random random = new Random(15);
+        for (int at = 0; at < two.length; ) {
+            int n = Math.min(two.length - at, 1 + random.nextInt(7));
+            byte[] piece = java.util.Arrays.copyOfRange(two, at, at + n);
+            channel.writeInbound(at % 2 == 0 ? direct(piece) : Unpooled.wrappedBuffer(piece));
+            at += n;
+            echoed.writeBytes(clientUnwrap(serverOutput()));
+        }
+        assertThat(echoed.toString(StandardCharsets.US_ASCII)).isEqualTo("split one\nsplit two\n");
+
+        // Several in one read: five records, then a record and a half, then the other half.
+        byte[] five = new byte[0];
+        for (int i = 0; i < 5; i++) {
+            five = concat(five, clientWrap(ascii("record " + i + "\n")));
+        }
+        channel.writeInbound(direct(five));
+        assertThat(new String(clientUnwrap(serverOutput()), StandardCharsets.US_ASCII))
+                .isEqualTo("record 0\nrecord 1\nrecord 2\nrecord 3\nrecord 4\n");
+        // A record and a half, then the other half with a whole record after it: the half record's plaintext is
+        // longer than the bytes of it in that read, so it must not be decrypted over the next record's bytes.
+        byte[] a = clientWrap(ascii("and a\n"));
+        byte[] b = clientWrap(ascii("half of a longer record that is cut in two\n"));
+        byte[] c = clientWrap(ascii("then one more\n"));
+        byte[] all = concat(a, b, c);
+        int cut = a.length + b.length / 2;
+        channel.writeInbound(direct(java.util.Arrays.copyOfRange(all, 0, cut)));
+        assertThat(clientUnwrap(serverOutput())).isEqualTo(ascii("and a\n"));
+        channel.writeInbound(direct(java.util.Arrays.copyOfRange(all, cut, all.length)));
+        assertThat(new String(clientUnwrap(serverOutput()), StandardCharsets.US_ASCII))
+                .isEqualTo("half of a longer record that is cut in two\nthen one more\n");
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @ParameterizedTest(name = "client {0}")
+    @EnumSource(
+            value = SslProvider.class,
+            names = {"JDK", "OPENSSL"})
+    void userSendsAndGetsBackDataLargerThanOneRecordIntact(SslProvider clientProvider) throws Exception {
+        connect(clientProvider, "TLSv1.3");
+        byte[] big = new byte[100_000]; // six records and some each way
+        new Random(17).nextBytes(big);
+        byte[] wrapped = clientWrap(big);
+        assertThat(records(wrapped)).isGreaterThan(6);
+        // One read of all of it (several records, more plaintext than one record), then in 3000-byte reads.
+        channel.writeInbound(direct(wrapped));
+        byte[] reply = serverOutput();
+        assertThat(records(reply)).isGreaterThan(6);
+        ByteArrayOutputStream back = new ByteArrayOutputStream();
+        back.writeBytes(clientUnwrap(reply));
+        assertThat(back.toByteArray()).isEqualTo(big);
+
+        byte[] again = clientWrap(big);
+        back.reset();
+        for (int at = 0; at < again.length; at += 3000) {
+            channel.writeInbound(direct(java.util.Arrays.copyOfRange(again, at, Math.min(again.length, at + 3000))));
+            back.writeBytes(clientUnwrap(serverOutput()));
+        }
+        assertThat(back.toByteArray()).isEqualTo(big);
+    }
+
+    @Test
+    void severalWritesOfOneFlushGoOutAsOneRecordAndEveryPromiseCompletes() throws Exception {
+        connect(SslProvider.JDK, "TLSv1.3");
+        var first = channel.write(direct(ascii("VALUE k 0 1\r\n")));
+        var second = channel.write(direct(ascii("v\r\n")));
+        var third = channel.write(Unpooled.wrappedBuffer(ascii("END\r\n"))); // heap: copied
+        channel.flush();
+        byte[] reply = serverOutput();
+        assertThat(records(reply)).isEqualTo(1);
+        assertThat(new String(clientUnwrap(reply), StandardCharsets.US_ASCII)).isEqualTo("VALUE k 0 1\r\nv\r\nEND\r\n");
+        assertThat(first.isSuccess() && second.isSuccess() && third.isSuccess()).isTrue();
+    }
+
+    @Test
+    void userTls13KeyUpdateIsAnsweredWithTheServersOwnAheadOfItsNextReply() throws Exception {
+        connect(SslProvider.JDK, "TLSv1.3");
+        // The JDK's engine sends a KeyUpdate asking for ours when a TLS 1.3 handshake is begun again.
+        client.beginHandshake();
+        byte[] keyUpdate = clientWrap(new byte[0]);
+        assertThat(records(keyUpdate)).isEqualTo(1);
+        channel.writeInbound(direct(concat(keyUpdate, clientWrap(ascii("after the update\n")))));
+        byte[] reply = serverOutput();
+        assertThat(records(reply)).as("the server's KeyUpdate, then the echo").isEqualTo(2);
+        assertThat(clientUnwrap(reply)).isEqualTo(ascii("after the update\n"));
+        // Both sides' new keys hold for what follows.
+        channel.writeInbound(direct(clientWrap(ascii("and on\n"))));
+        assertThat(clientUnwrap(serverOutput())).isEqualTo(ascii("and on\n"));
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @ParameterizedTest(name = "client {0}")
+    @EnumSource(
+            value = SslProvider.class,
+            names = {"JDK", "OPENSSL"})
+    void userCloseNotifyIsAnsweredWithTheServersAndTheConnectionClosed(SslProvider clientProvider) throws Exception {
+        connect(clientProvider, "TLSv1.3");
+        ReferenceCountedOpenSslEngine engine = (ReferenceCountedOpenSslEngine) serverSsl.engine();
+        client.closeOutbound();
+        channel.writeInbound(direct(clientWrap(new byte[0])));
+        assertThat(events).contains(SslCloseCompletionEvent.SUCCESS);
+        assertThat(channel.isOpen()).isFalse();
+        byte[] reply = serverOutput();
+        assertThat(reply).as("the server's close_notify").isNotEmpty();
+        clientUnwrap(reply);
+        assertThat(client.isInboundDone()).isTrue();
+        assertThat(engine.refCnt()).as("the engine is freed").isZero();
+    }
+
+    @Test
+    void faultPeerThatVanishesWithoutCloseNotifyFreesTheEngineAndFailsWhatWasNotFlushed() throws Exception {
+        connect(SslProvider.JDK, "TLSv1.3");
+        ReferenceCountedOpenSslEngine engine = (ReferenceCountedOpenSslEngine) serverSsl.engine();
+        ByteBuf unflushed = direct(ascii("never flushed"));
+        var write = channel.write(unflushed);
+        channel.pipeline().fireChannelInactive(); // the transport saw the peer go
+        assertThat(write.isDone() && !write.isSuccess()).isTrue();
+        assertThat(unflushed.refCnt()).isZero();
+        assertThat(engine.refCnt()).isZero();
+        channel.close();
+        assertThat(serverOutput()).as("nothing is sent to a peer that is gone").isEmpty();
+    }
+
+    @Test
+    void attackerGarbageAfterTheHandshakeGetsAnAlertAndAClearCloseAndNothingLeaks() throws Exception {
+        connect(SslProvider.JDK, "TLSv1.3");
+        ReferenceCountedOpenSslEngine engine = (ReferenceCountedOpenSslEngine) serverSsl.engine();
+        ByteBuf garbage = direct(concat(ascii("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), new byte[300]));
+        assertThatThrownBy(() -> channel.writeInbound(garbage))
+                .isInstanceOf(DecoderException.class)
+                .hasMessageContaining("TLS record refused after the handshake")
+                .hasMessageContaining("WRONG_VERSION_NUMBER");
+        assertThat(garbage.refCnt()).isZero();
+        assertThat(channel.isOpen()).isFalse();
+        byte[] alert = serverOutput();
+        assertThat(alert).as("a fatal alert record").isNotEmpty();
+        assertThat(alert[0])
+                .as("an alert, or TLS 1.3's encrypted record of one")
+                .isIn((byte) 21, (byte) 23);
+        assertThat(engine.refCnt()).isZero();
+        // A forged record (right header, wrong content) is refused the same way.
+        close();
+        connect(SslProvider.JDK, "TLSv1.3");
+        byte[] record = clientWrap(ascii("tampered\n"));
+        record[record.length - 1] ^= 1; // the tag no longer matches
+        assertThatThrownBy(() -> channel.writeInbound(direct(record)))
+                .hasMessageContaining("TLS record refused after the handshake");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void attackerRenegotiationAttemptOnTls12IsRefusedWithAnAlertAndAClose() throws Exception {
+        connect(SslProvider.JDK, "TLSv1.2");
+        channel.writeInbound(direct(clientWrap(ascii("before\n"))));
+        assertThat(clientUnwrap(serverOutput())).isEqualTo(ascii("before\n"));
+        ReferenceCountedOpenSslEngine engine = (ReferenceCountedOpenSslEngine) serverSsl.engine();
+        client.beginHandshake(); // a client-initiated renegotiation: a new ClientHello
+        byte[] hello = clientWrap(new byte[0]);
+        assertThatThrownBy(() -> channel.writeInbound(direct(hello)))
+                .isInstanceOf(DecoderException.class)
+                .hasMessageContaining("TLS record refused after the handshake")
+                .hasMessageContaining("NO_RENEGOTIATION");
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(serverOutput()).as("BoringSSL's alert").isNotEmpty();
+        assertThat(engine.refCnt()).isZero();
+    }
+
+    @Test
+    void serverCloseSendsCloseNotifyAfterWhatWasWrittenAndRefusesLaterWrites() throws Exception {
+        connect(SslProvider.JDK, "TLSv1.3");
+        channel.write(direct(ascii("last words\n")));
+        channel.close();
+        byte[] out = serverOutput();
+        assertThat(records(out)).isEqualTo(2);
+        assertThat(clientUnwrap(out)).isEqualTo(ascii("last words\n"));
+        assertThat(client.isInboundDone()).as("close_notify came").isTrue();
+        ByteBuf late = direct(ascii("too late"));
+        assertThat(channel.writeAndFlush(late).isSuccess()).isFalse();
+        assertThat(late.refCnt()).isZero();
+    }
+}
