@@ -649,20 +649,34 @@ public final class Wheel {
      */
     private void preCascade(int budget) {
         long turn = (base >>> bits) + 1; // the next level-0 turn
-        SlotHead head = heads[slotIndex(1, turn << bits)];
-        int moved = 0;
-        TimerNode n;
-        while (moved < budget && (n = head.next) != head) {
-            unlink(n);
-            moved++;
+        int index = slotIndex(1, turn << bits);
+        SlotHead head = heads[index];
+        TimerNode n = head.next;
+        if (n == head) {
+            return;
+        }
+        // Cut from the slot's front once, instead of unlinking each timer (and writing its cold
+        // successor); as in cascade(), a parked plain node keeps its real deadline in parkedPlain.
+        for (int moved = 0; moved < budget && n != head; moved++) {
+            TimerNode following = n.next;
             if (n.owner.closed) {
+                n.next = null;
+                n.prev = null;
                 TimerNode.TASK.set(n, (Runnable) null);
                 deadLinked--;
-                continue;
+                if (parkedPlain != null) {
+                    parkedPlain.remove(n);
+                }
+            } else {
+                // Every linked deadline lies within 2^30 ticks after base, so the int difference is exact.
+                append(n, (int) (base + (n.deadline - (int) base)) & level0Mask);
             }
-            // Every linked deadline lies within 2^30 ticks after base, so the int difference is exact.
-            long tick = base + (n.deadline - (int) base);
-            append(n, (int) tick & level0Mask);
+            n = following;
+        }
+        head.next = n;
+        n.prev = head;
+        if (n == head) {
+            occupied[index >>> 6] &= ~(1L << index);
         }
     }
 

@@ -148,6 +148,59 @@ class SpreadCascadeTest {
     }
 
     @Test
+    void aTimerParkedBeyondTheSpanKeepsItsRealDeadlineWhenItsSlotIsMovedAheadOfTime() {
+        long us = 1_000;
+        Wheel fine =
+                new Wheel(new TimerWheelSettings(java.time.Duration.ofNanos(us), 256), () -> now, new Wheel.Host() {
+                    @Override
+                    public boolean inHostThread() {
+                        return true;
+                    }
+
+                    @Override
+                    public void execute(Runnable task) {
+                        task.run();
+                    }
+
+                    @Override
+                    public void wakeAt(long deadlineNanos) {}
+                });
+        TimerOwner o = new TimerOwner(fine, null, "presence", null);
+        long origin = now - us; // tick 1 starts now
+        now = origin + 1_100 * us;
+        fine.expire(
+                now); // base 1100: the parked tick, 1100 + 2^30, lies in turn 4 of its level-1 turn, not on a boundary
+        long[] firedAt = {-1};
+        TimerNode node = fine.schedule(o, MS, () -> firedAt[0] = now, 0, false);
+        long realDue = now + (Wheel.SPAN_TICKS + Wheel.SPAN_TICKS / 2) * us;
+        assertThat(fine.reschedule(node, realDue)).isTrue(); // a plain node beyond the span: parked at base + 2^30
+        long parkedTick = 1_100 + Wheel.SPAN_TICKS;
+
+        now = origin + (parkedTick - 600) * us;
+        fine.expire(now);
+        for (long t = parkedTick - 599; t <= parkedTick + 3; t++) {
+            now = origin + t * us;
+            fine.expire(now);
+            if (t == ((parkedTick >>> 8) << 8) - 1) { // the last tick of the turn before the parked tick's
+                assertThat(fine.linkedForNextTurn())
+                        .as("moved ahead of its turn")
+                        .isEqualTo(1);
+            }
+        }
+        assertThat(firedAt[0]).as("not at the parked tick").isEqualTo(-1);
+        assertThat(node.isPending()).isTrue();
+
+        now = realDue - us;
+        fine.expire(now);
+        assertThat(firedAt[0]).isEqualTo(-1);
+        now = realDue;
+        fine.expire(now);
+        assertThat(firedAt[0]).isEqualTo(realDue);
+        assertThat(fine.pending()).isZero();
+        assertThat(fine.occupiedSlots()).isZero();
+    }
+
+    @Test
     void aMillionTimersDueInOneTickFireOnceEachInScheduleOrderThoughTheSlotCannotBeSpreadInTime() {
         int n = 1_000_000; // 255 ticks move 130,560 ahead; the rest cascades when the turn starts
         int[] next = {0};
