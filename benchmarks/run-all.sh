@@ -30,7 +30,7 @@ steps=()
 total=0
 for s in $ONLY; do
   steps+=("$s")
-  case $s in timers | logging) total=$((total + 2)) ;; *) total=$((total + 1)) ;; esac
+  case $s in timers | logging | expiry) total=$((total + 2)) ;; *) total=$((total + 1)) ;; esac
 done
 n=0
 
@@ -114,6 +114,9 @@ for s in "${steps[@]}"; do
     done
     ;;
   expiry)
+    # The wheel's own CPU per tick (no loop, hand-moved clock): its longest tick is a cascade's.
+    step timers-ticks 300 taskset -c 1 java -Druns=$((QUICK ? 3 : 5)) $JVM -cp "$jar" \
+      dev.daemonkit.benchmarks.timers.ExpiryAndFootprint ticks ticks-256 ticks-512 ticks-1024
     # Medians of several runs (-Druns): one 1 s run moves by 20-40 % on a shared machine.
     step timers-expiry $((QUICK ? 300 : 600)) taskset -c 0,1 java -Druns=$((QUICK ? 3 : 5)) $JVM -cp "$jar" \
       dev.daemonkit.benchmarks.timers.ExpiryAndFootprint expiry \

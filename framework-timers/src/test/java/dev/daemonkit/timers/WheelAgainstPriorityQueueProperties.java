@@ -187,6 +187,42 @@ class WheelAgainstPriorityQueueProperties {
         }
     }
 
+    /**
+     * The same model, on small wheels (2 to 16 slots: 4 to 32 timers moved ahead per tick) filled
+     * densely and advanced a tick or two at a time, so that most turns start with their level-1 slot
+     * half moved into level 0: schedules, cancels and reschedules land in the slot being moved, in
+     * the part already moved, and across levels.
+     */
+    @Property(tries = 300)
+    void aCascadeSpreadOverTheTurnBeforeItFiresExactlyWhatTheReferenceModelFires(
+            @ForAll("smallWheelSizes") int wheelSize,
+            @ForAll @LongRange(min = 0, max = 1L << 33) long startTick,
+            @ForAll("denseSteps") List<Step> steps) {
+        wheelFiresExactlyWhatTheReferenceModelFires(1_000L, wheelSize, startTick, 7_000_000L, steps);
+    }
+
+    @Provide
+    Arbitrary<Integer> smallWheelSizes() {
+        return Arbitraries.of(2, 4, 8, 16);
+    }
+
+    @Provide
+    Arbitrary<List<Step>> denseSteps() {
+        // Up to 3 turns of a 16-slot level 1 ahead (768 ticks of 1 us): most timers one level up.
+        Arbitrary<Long> delay = Arbitraries.longs().between(0, 768_000);
+        Arbitrary<Step> step = Arbitraries.frequencyOf(
+                Tuple.of(10, delay.map(d -> new Schedule(d, 0))),
+                Tuple.of(1, Arbitraries.longs().between(1, 40_000).map(p -> new Schedule(p, p))),
+                Tuple.of(2, Arbitraries.integers().between(0, 1000).map(Cancel::new)),
+                Tuple.of(
+                        2,
+                        Combinators.combine(Arbitraries.integers().between(0, 1000), delay)
+                                .as(Reschedule::new)),
+                Tuple.of(6, Arbitraries.longs().between(0, 2_500).map(Advance::new)),
+                Tuple.of(1, Arbitraries.longs().between(0, 300_000).map(Advance::new)));
+        return step.list().ofMinSize(50).ofMaxSize(400);
+    }
+
     @Property(tries = 200)
     void noTimerEverFiresBeforeItsDeadline(
             @ForAll("ticks") long tickNanos,

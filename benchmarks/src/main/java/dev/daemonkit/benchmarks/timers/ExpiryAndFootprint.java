@@ -102,6 +102,11 @@ public final class ExpiryAndFootprint {
                 expiry(t);
             }
         }
+        if (what.equals("ticks")) {
+            for (String t : timers) {
+                ticks(t);
+            }
+        }
         if (what.equals("idle") || what.equals("all")) {
             idleBaseline();
             for (String t : timers) {
@@ -490,6 +495,85 @@ public final class ExpiryAndFootprint {
             }
             return new long[] {cpu, timerThread, lateness.getValueAtPercentile(99)};
         }
+    }
+
+    /**
+     * The wheel's own time per tick, without a loop or a thread: {@code ticks-N} is a
+     * {@link dev.daemonkit.timers.HierarchicalTimerWheel} of N slots per level (1 ms tick) driven by a
+     * hand-moved clock, one tick per {@code expire()}, with the expiry workload's 100k timers at
+     * 1..1000 ms. The longest ticks are where a cascade moves a higher slot down (what the loop's
+     * later timers wait for); the median tick only fires its ~100 timers. Each tick's time is the
+     * thread's CPU time around one {@code expire()} (~1 us per reading included). Median of -Druns runs.
+     */
+    static void ticks(String name) {
+        int slots = Integer.parseInt(name.substring(name.lastIndexOf('-') + 1));
+        int runs = Integer.getInteger("runs", 1);
+        long[] max = new long[runs];
+        long[] p999 = new long[runs];
+        long[] total = new long[runs];
+        long[] cascadeTicks = new long[runs];
+        // CPU time of this thread, not wall time: the machine is shared, and a preemption of the
+        // benchmark thread (milliseconds, here) would otherwise pass for the wheel's own work.
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        for (int run = -1; run < runs; run++) { // run -1 warms the JIT up
+            long[] now = {0};
+            dev.daemonkit.timers.HierarchicalTimerWheel wheel = new dev.daemonkit.timers.HierarchicalTimerWheel(
+                    TimerWheelSettings.defaults().withWheelSize(slots), () -> now[0]);
+            SplittableRandom r = new SplittableRandom(5);
+            int[] fired = {0};
+            Runnable task = () -> fired[0]++;
+            for (int i = 0; i < EXPIRY_TIMERS; i++) {
+                wheel.schedule(
+                        Duration.ofNanos(
+                                TimeUnit.MILLISECONDS.toNanos(1) + r.nextLong(TimeUnit.MILLISECONDS.toNanos(999))),
+                        task);
+            }
+            Histogram perTick = new Histogram(TimeUnit.SECONDS.toNanos(1), 3);
+            long sum = 0;
+            long over = 0;
+            for (int tick = 0; tick < 1002; tick++) {
+                now[0] += 1_000_000;
+                long start = threads.getCurrentThreadCpuTime();
+                wheel.expire();
+                long took = threads.getCurrentThreadCpuTime() - start;
+                perTick.recordValue(took);
+                sum += took;
+                if (took > 200_000) {
+                    over++;
+                }
+            }
+            if (fired[0] != EXPIRY_TIMERS) {
+                throw new IllegalStateException(name + ": fired " + fired[0] + " of " + EXPIRY_TIMERS);
+            }
+            if (run >= 0) {
+                max[run] = perTick.getMaxValue();
+                p999[run] = perTick.getValueAtPercentile(99.9);
+                total[run] = sum;
+                cascadeTicks[run] = over;
+                System.out.printf(
+                        "[ticks] %-16s run %d: per tick p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us; %d ticks over 200 us; %.0f ns per timer%n",
+                        name,
+                        run,
+                        perTick.getValueAtPercentile(50) / 1e3,
+                        perTick.getValueAtPercentile(99) / 1e3,
+                        p999[run] / 1e3,
+                        max[run] / 1e3,
+                        over,
+                        (double) sum / EXPIRY_TIMERS);
+            }
+        }
+        java.util.Arrays.sort(max);
+        java.util.Arrays.sort(p999);
+        java.util.Arrays.sort(total);
+        java.util.Arrays.sort(cascadeTicks);
+        System.out.printf(
+                "[ticks] %-16s median of %d runs: longest tick %.1f us, p99.9 %.1f us, %d ticks over 200 us, %.0f ns of expire() per timer%n",
+                name,
+                runs,
+                max[runs / 2] / 1e3,
+                p999[runs / 2] / 1e3,
+                cascadeTicks[runs / 2],
+                total[runs / 2] / (double) EXPIRY_TIMERS);
     }
 
     /** CPU of each live thread by its name, digits folded (C2 CompilerThread0 and 1 count together). */

@@ -77,6 +77,16 @@ public final class Wheel {
 
     private final int bits;
     private final int mask;
+    /**
+     * Level 0 has two turns of slots (2 * wheelSize), indexed by the tick's low bits + 1: the
+     * current turn's, and the next turn's, which {@link #preCascade} fills ahead of time from the
+     * level-1 slot of that turn, a bounded number of timers per tick, instead of moving the whole
+     * slot in the one tick where the turn starts (25,000 timers there took 1.7-2.0 ms of one tick).
+     */
+    private final int level0Mask;
+    /** Timers moved ahead of time per tick the wheel advances, see {@link #preCascade}. */
+    private final int preCascadePerTick;
+
     private final int levels;
     private final byte[] levelOfBit; // level of a deadline whose highest bit differing from base is i
     private final SlotHead[] heads;
@@ -99,6 +109,17 @@ public final class Wheel {
      * none waits for the end of a long turn: its delay counts from at most 63 schedules later.
      */
     static final int DEFER_LIMIT = 64;
+
+    /**
+     * Timers moved from the next turn's level-1 slot into level 0 per tick advanced (at most 2 *
+     * wheelSize, and for at most {@link #PRE_CASCADE_TICKS} ticks per expire): ~40 us of cold
+     * nodes per tick here, so a slot of up to 130,000 timers (256 slots) is moved before its turn
+     * starts when the wheel is woken every tick, and the timers of a tick wait at most that long.
+     */
+    static final int PRE_CASCADE_PER_TICK = 512;
+
+    /** An expire that advanced many ticks at once moves at most this many ticks' worth ahead of time. */
+    static final int PRE_CASCADE_TICKS = 4;
 
     /** Last tick processed; while tick t is processed, t. Deadlines link relative to it. */
     private long base;
@@ -129,12 +150,14 @@ public final class Wheel {
         this.tickMagic = tickShift >= 0 ? 0 : Long.divideUnsigned(-1L, tickNanos);
         this.bits = Integer.numberOfTrailingZeros(settings.wheelSize());
         this.mask = settings.wheelSize() - 1;
+        this.level0Mask = 2 * settings.wheelSize() - 1;
+        this.preCascadePerTick = Math.min(PRE_CASCADE_PER_TICK, 2 * settings.wheelSize());
         this.levels = (32 + bits - 1) / bits;
         this.levelOfBit = new byte[64];
         for (int i = 0; i < 64; i++) {
             levelOfBit[i] = (byte) Math.min(i / bits, levels - 1);
         }
-        int slots = levels << bits;
+        int slots = (levels + 1) << bits; // level 0 has two turns of slots
         this.heads = new SlotHead[slots];
         for (int i = 0; i < slots; i++) {
             heads[i] = new SlotHead(i);
@@ -309,7 +332,7 @@ public final class Wheel {
         head.prev.next = null;
         head.next = head;
         head.prev = head;
-        occupied[head.index >>> 6] &= ~(1L << head.index);
+        occupied[head.index() >>> 6] &= ~(1L << head.index());
         long now = clock.getAsLong();
         long min = base + 1;
         long first = Long.MAX_VALUE;
@@ -391,7 +414,16 @@ public final class Wheel {
         node.deadline = (int) tick;
         long x = tick ^ base;
         int level = x == 0 ? 0 : levelOfBit[63 - Long.numberOfLeadingZeros(x)];
-        int index = (level << bits) | ((int) (tick >>> (bits * level)) & mask);
+        int index = level == 0 ? (int) tick & level0Mask : slotIndex(level, tick);
+        append(node, index);
+    }
+
+    /** Index of the level-{@code level} slot (level 1 and up) that holds {@code tick}. */
+    private int slotIndex(int level, long tick) {
+        return ((level + 1) << bits) | ((int) (tick >>> (bits * level)) & mask);
+    }
+
+    private void append(TimerNode node, int index) {
         SlotHead head = heads[index];
         TimerNode tail = head.prev;
         node.prev = tail;
@@ -414,7 +446,7 @@ public final class Wheel {
         node.next = null;
         node.prev = null;
         if (p == n) {
-            int index = ((SlotHead) p).index;
+            int index = ((SlotHead) p).index();
             occupied[index >>> 6] &= ~(1L << index);
         }
     }
@@ -430,6 +462,7 @@ public final class Wheel {
     public int expire(long nowNanos) {
         linkDeferred();
         long target = floorTick(nowNanos);
+        long from = base;
         int fired = 0;
         processing = true;
         try {
@@ -442,6 +475,10 @@ public final class Wheel {
                 base = t;
                 cascade(t);
                 fired += fire(t);
+            }
+            if (base != from) {
+                // After the due timers ran, so that moving the next turn's never delays them.
+                preCascade(preCascadePerTick * (int) Math.min(base - from, PRE_CASCADE_TICKS));
             }
         } finally {
             processing = false;
@@ -464,7 +501,7 @@ public final class Wheel {
             if ((t & ((1L << (bits * level)) - 1)) != 0) {
                 continue;
             }
-            int index = (level << bits) | ((int) (t >>> (bits * level)) & mask);
+            int index = slotIndex(level, t);
             SlotHead head = heads[index];
             if (head.next == head) {
                 continue;
@@ -494,7 +531,7 @@ public final class Wheel {
     }
 
     private int fire(long t) {
-        SlotHead head = heads[(int) t & mask];
+        SlotHead head = heads[(int) t & level0Mask];
         if (head.next == head) {
             return 0;
         }
@@ -598,28 +635,88 @@ public final class Wheel {
         }
     }
 
-    /** First tick >= from that has work: a level-0 slot to fire, or a higher slot to cascade. */
+    /**
+     * Moves up to {@code budget} timers of the next level-0 turn from their level-1 slot into level
+     * 0's other half, ahead of the tick where that turn starts, in the slot's order (so timers of a
+     * tick keep the order they were scheduled in: whatever is left, and whatever is scheduled into
+     * the slot meanwhile, is appended after them by {@link #cascade} when the turn starts).
+     *
+     * <p>That slot holds exactly the next turn's timers: a level-1 slot holds the ticks of one
+     * level-0 turn within the current level-2 slot, and when the next turn starts a new level-2 slot
+     * its level-1 slot is the current turn's, already emptied, so nothing moves (that turn's timers
+     * are still one level up, and cascade when it starts). With two levels, level 1 is the top and
+     * its slot 0 holds the next turn of the whole wheel, which is again the next level-0 turn.
+     */
+    private void preCascade(int budget) {
+        long turn = (base >>> bits) + 1; // the next level-0 turn
+        int index = slotIndex(1, turn << bits);
+        SlotHead head = heads[index];
+        TimerNode n = head.next;
+        if (n == head) {
+            return;
+        }
+        // Cut from the slot's front once, instead of unlinking each timer (and writing its cold
+        // successor); as in cascade(), a parked plain node keeps its real deadline in parkedPlain.
+        for (int moved = 0; moved < budget && n != head; moved++) {
+            TimerNode following = n.next;
+            if (n.owner.closed) {
+                n.next = null;
+                n.prev = null;
+                TimerNode.TASK.set(n, (Runnable) null);
+                deadLinked--;
+                if (parkedPlain != null) {
+                    parkedPlain.remove(n);
+                }
+            } else {
+                // Every linked deadline lies within 2^30 ticks after base, so the int difference is exact.
+                append(n, (int) (base + (n.deadline - (int) base)) & level0Mask);
+            }
+            n = following;
+        }
+        head.next = n;
+        n.prev = head;
+        if (n == head) {
+            occupied[index >>> 6] &= ~(1L << index);
+        }
+    }
+
+    /** First tick >= from (= base + 1) that has work: a level-0 slot to fire, or a higher slot to cascade. */
     private long nextWorkTick(long from) {
-        for (int level = 0; level < levels; level++) {
+        // Level 0 holds ticks from base + 1 to the end of the next turn (2 * wheelSize slots, so
+        // fewer than 2 * wheelSize ticks): the first set bit, circularly from from's slot, is the
+        // earliest of them.
+        int at = (int) from & level0Mask;
+        long level0 = Long.MAX_VALUE;
+        int s = nextSetBit(at, level0Mask + 1);
+        if (s >= 0) {
+            level0 = from + (s - at);
+        } else if ((s = nextSetBit(0, at)) >= 0) {
+            level0 = from + (level0Mask + 1 - at + s);
+        }
+        long turnEnd = (((from - 1) >>> bits) + 1) << bits; // end of base's turn
+        if (level0 < turnEnd) {
+            return level0; // in the current turn: before any higher slot's start
+        }
+        for (int level = 1; level < levels; level++) {
             int shift = bits * level;
             int digit = (int) (from >>> shift) & mask;
             // A higher slot cascades when its turn starts: include the current digit only on that boundary.
-            int start = level == 0 || (from & ((1L << shift) - 1)) == 0 ? digit : digit + 1;
-            int first = level << bits;
-            int s = nextSetBit(first + start, first + mask + 1);
+            int start = (from & ((1L << shift) - 1)) == 0 ? digit : digit + 1;
+            int first = (level + 1) << bits;
+            s = nextSetBit(first + start, first + mask + 1);
             int turnShift = shift + bits;
             if (s >= 0) {
-                return ((from >>> turnShift) << turnShift) | ((long) (s - first) << shift);
+                return Math.min(level0, ((from >>> turnShift) << turnShift) | ((long) (s - first) << shift));
             }
             if (level == levels - 1) {
                 // Top level: slots below the current digit belong to the next turn.
                 s = nextSetBit(first, first + Math.min(start, mask + 1));
                 if (s >= 0) {
-                    return (((from >>> turnShift) + 1) << turnShift) | ((long) (s - first) << shift);
+                    return Math.min(level0, (((from >>> turnShift) + 1) << turnShift) | ((long) (s - first) << shift));
                 }
             }
         }
-        return Long.MAX_VALUE;
+        return level0;
     }
 
     private int nextSetBit(int from, int to) {
@@ -703,6 +800,18 @@ public final class Wheel {
         int n = 0;
         for (long w : occupied) {
             n += Long.bitCount(w);
+        }
+        return n;
+    }
+
+    /** Timers already moved into level 0 for the next turn (see {@link #preCascade}); walks them, for tests. */
+    int linkedForNextTurn() {
+        int first = (int) ((base >>> bits) + 1) << bits & level0Mask;
+        int n = 0;
+        for (int i = first; i <= first + mask; i++) {
+            for (TimerNode x = heads[i].next; x != heads[i]; x = x.next) {
+                n++;
+            }
         }
         return n;
     }
