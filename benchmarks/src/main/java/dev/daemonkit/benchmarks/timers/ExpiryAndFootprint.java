@@ -58,6 +58,19 @@ public final class ExpiryAndFootprint {
             "netty-loop",
             "netty-loop-epoll");
 
+    /**
+     * The wheel settings a launcher runs its event loops' wheels with when the config names none
+     * ({@code daemonkit.timers} in framework-core's reference.conf: 512 slots, where the library's own
+     * {@link TimerWheelSettings#defaults()} has 256), so that "daemonkit-api-epoll" measures the deployed path.
+     */
+    static TimerWheelSettings launcherDefaults() {
+        com.typesafe.config.Config timers =
+                com.typesafe.config.ConfigFactory.defaultReference().getConfig("daemonkit.timers");
+        return TimerWheelSettings.defaults()
+                .withTick(timers.getDuration("tick"))
+                .withWheelSize(timers.getInt("wheel-size"));
+    }
+
     /** What each workload needs of a timer: schedule from the main thread, run tasks on the timer's thread. */
     interface Timer extends AutoCloseable {
         /**
@@ -200,7 +213,7 @@ public final class ExpiryAndFootprint {
                                     ? TimerWheelSettings.defaults().withTick(Duration.ofNanos(500_000))
                                     : name.endsWith("-1024")
                                             ? TimerWheelSettings.defaults().withWheelSize(1024)
-                                            : TimerWheelSettings.defaults(),
+                                            : launcherDefaults(),
                             ScopedTimers.NODES);
                     final TimerScope scope = wheels.newScope("bench");
                     final Timers timers = ScopedTimers.ofDaemon(scope, LogScope.of("bench"));
