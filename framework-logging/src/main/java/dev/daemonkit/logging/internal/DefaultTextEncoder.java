@@ -61,7 +61,19 @@ public final class DefaultTextEncoder {
         put((byte) '[');
         put(cached(threads, event.getThreadName(), false));
         put((byte) ']');
-        context(event.getMDCPropertyMap());
+        if (event instanceof DeferredLine line) {
+            // The connection's keys came with the line, not in the MDC: no map built for them.
+            Map<String, String> mdc =
+                    line.connection() == null && line.peer() == null ? line.getMDCPropertyMap() : null;
+            String conn = line.connection();
+            String peer = line.peer();
+            context(
+                    line.daemon(),
+                    conn != null ? conn : mdc == null ? null : mdc.get(LogContext.CONNECTION),
+                    peer != null ? peer : mdc == null ? null : mdc.get(LogContext.PEER));
+        } else {
+            context(event.getMDCPropertyMap());
+        }
         put((byte) ' ');
         put(cached(loggers, event.getLoggerName(), true));
         put((byte) ' ');
@@ -101,9 +113,10 @@ public final class DefaultTextEncoder {
         if (mdc == null || mdc.isEmpty()) {
             return;
         }
-        String daemon = mdc.get(LogContext.DAEMON);
-        String conn = mdc.get(LogContext.CONNECTION);
-        String peer = mdc.get(LogContext.PEER);
+        context(mdc.get(LogContext.DAEMON), mdc.get(LogContext.CONNECTION), mdc.get(LogContext.PEER));
+    }
+
+    private void context(String daemon, String conn, String peer) {
         if (daemon == null && conn == null && peer == null) {
             return;
         }
