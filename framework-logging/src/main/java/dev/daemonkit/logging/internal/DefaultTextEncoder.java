@@ -79,9 +79,70 @@ public final class DefaultTextEncoder {
         put((byte) ' ');
         put((byte) '-');
         put((byte) ' ');
-        put(event.getFormattedMessage());
+        message(event);
         put(NEWLINE);
         return Arrays.copyOf(buffer, length);
+    }
+
+    /**
+     * The message. A line whose message the writer formats ({@link DeferredLine}: only Strings, boxed
+     * primitives and nulls as arguments) is formatted straight into the buffer, with no StringBuilder
+     * and String of its own; as SLF4J's MessageFormatter does, which a test compares it with. A
+     * pattern with a backslash (SLF4J's escapes) goes to the MessageFormatter.
+     */
+    private void message(ILoggingEvent event) {
+        if (event instanceof DeferredLine line) {
+            Object[] args = line.unformattedArguments();
+            String pattern = line.getMessage();
+            if (args != null && pattern != null && pattern.indexOf('\\') < 0) {
+                int from = 0;
+                for (Object arg : args) {
+                    int anchor = pattern.indexOf("{}", from);
+                    if (anchor < 0) {
+                        break;
+                    }
+                    put(pattern, from, anchor);
+                    argument(arg);
+                    from = anchor + 2;
+                }
+                put(pattern, from, pattern.length());
+                return;
+            }
+        }
+        put(event.getFormattedMessage());
+    }
+
+    private void argument(Object arg) {
+        if (arg instanceof Integer i) {
+            number(i);
+        } else if (arg instanceof Long l) {
+            number(l);
+        } else if (arg instanceof String text) {
+            put(text);
+        } else {
+            put(String.valueOf(arg));
+        }
+    }
+
+    private void number(long value) {
+        if (value == Long.MIN_VALUE) {
+            put(Long.toString(value));
+            return;
+        }
+        ensure(20);
+        if (value < 0) {
+            buffer[length++] = '-';
+            value = -value;
+        }
+        int digits = 1;
+        for (long v = value; v >= 10; v /= 10) {
+            digits++;
+        }
+        for (int i = length + digits - 1; i >= length; i--) {
+            buffer[i] = (byte) ('0' + value % 10);
+            value /= 10;
+        }
+        length += digits;
     }
 
     private void timestamp(long millis) {
@@ -155,14 +216,18 @@ public final class DefaultTextEncoder {
         if (text == null) {
             text = "null";
         }
-        int n = text.length();
-        ensure(n);
+        put(text, 0, text.length());
+    }
+
+    /** Characters {@code from} to {@code to} of {@code text}, in UTF-8. */
+    private void put(String text, int from, int to) {
+        ensure(to - from);
         int start = length;
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < to; i++) {
             char c = text.charAt(i);
             if (c >= 0x80) {
                 length = start;
-                put(text.getBytes(StandardCharsets.UTF_8));
+                put(text.substring(from, to).getBytes(StandardCharsets.UTF_8));
                 return;
             }
             buffer[length++] = (byte) c;

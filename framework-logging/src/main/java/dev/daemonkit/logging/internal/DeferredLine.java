@@ -133,6 +133,11 @@ final class DeferredLine implements ILoggingEvent {
         return peer;
     }
 
+    /** The arguments when the message is still to be formatted (the writer may lay it out itself), else null. */
+    Object[] unformattedArguments() {
+        return formatted == null ? arguments : null;
+    }
+
     @Override
     public String getFormattedMessage() {
         if (formatted == null) {

@@ -8,7 +8,9 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import dev.daemonkit.logging.LogContext;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -77,6 +79,26 @@ class DeferredLineTest {
         // only copies a finished string and cannot fail on the caller's object.
         assertThat(line.getFormattedMessage()).isEqualTo("value [FAILED toString()] then 3");
         assertThat(line.getArgumentArray()).containsExactly(hostile, 3);
+    }
+
+    @Test
+    void faultASlowToStringRunsOnTheLoggingThreadOnlyNeverOnTheWriter() {
+        List<Thread> callers = new CopyOnWriteArrayList<>();
+        Object slow = new Object() {
+            @Override
+            public String toString() {
+                callers.add(Thread.currentThread()); // stands for a slow one: where it runs is what matters
+                return "slow";
+            }
+        };
+        ILoggingEvent line = DeferredLine.capture(event("got {}", slow));
+        String[] onWriter = new String[1];
+        Thread writer = new Thread(() -> onWriter[0] = line.getFormattedMessage());
+        writer.start();
+
+        assertThat(joined(writer)).isTrue();
+        assertThat(onWriter[0]).isEqualTo("got slow");
+        assertThat(callers).containsExactly(Thread.currentThread());
     }
 
     @Test
