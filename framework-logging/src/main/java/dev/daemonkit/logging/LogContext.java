@@ -18,14 +18,25 @@ public final class LogContext {
     public static final String PEER = "peer";
 
     /**
-     * Puts the keys that are costly to build (the connection's) into the calling thread's MDC; called
-     * by the logging system just before it builds a line, on the thread that logs. Lets the core keep
-     * a connection's id and peer as a number and an address, and build their strings only for the
-     * connections that log (see {@link #fillsLazily()}).
+     * The keys that are costly to build (the connection's): the core keeps a connection's id and peer
+     * as a number and an address, and builds their strings only for the connections that log (see
+     * {@link #fillsLazily()}). Daemonkit's own outputs take them with each line ({@link #value});
+     * a user's logback.xml reads the MDC, so there the logging system has them put into the calling
+     * thread's MDC ({@link #fill}) just before it builds a line, on the thread that logs.
      */
     @FunctionalInterface
     public interface LazyKeys {
         void fill();
+
+        /**
+         * The value {@link #fill} would put under {@code key} ({@link #CONNECTION} or {@link #PEER}) on
+         * this thread now, without putting it in the MDC; null when there is none. Called by the logging
+         * system's own outputs, on the thread that logs, for each line they take: they carry the value
+         * with the line instead of the MDC (four MDC writes per line fewer on an event loop).
+         */
+        default String value(String key) {
+            return null;
+        }
     }
 
     private static volatile LazyKeys lazyKeys;
@@ -52,6 +63,12 @@ public final class LogContext {
         if (k != null) {
             k.fill();
         }
+    }
+
+    /** The logging system's outputs, on the logging thread: see {@link LazyKeys#value}. */
+    public static String lazyValue(String key) {
+        LazyKeys k = lazyKeys;
+        return k == null ? null : k.value(key);
     }
 
     /** Set by the logging system's filter when it starts and stops. */

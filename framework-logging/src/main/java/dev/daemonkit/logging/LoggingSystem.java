@@ -197,7 +197,7 @@ public final class LoggingSystem implements AutoCloseable {
                 this.sweeper = null;
             }
         }
-        this.levels = new DaemonLevelFilter(repeats, userConfig != null ? null : new Shedding());
+        this.levels = new DaemonLevelFilter(repeats, userConfig != null ? null : new Shedding(), userConfig != null);
         levels.setContext(context);
         levels.start();
         context.addTurboFilter(levels);

@@ -12,9 +12,10 @@ import org.slf4j.MDC;
  *
  * <p>Only the daemon's name is put in the MDC when a scope is entered: a connection's id and peer
  * are strings built from a number and an address, and an idle connection should not hold them, nor
- * a request pay for them, unless a line is logged. The logging system asks for them just before it
- * builds a line ({@link #fillConnectionKeys}, through {@link LogContext#fillLazily}); without it
- * (plain Logback in a test), every key is put on entry as before.
+ * a request pay for them, unless a line is logged. Daemonkit's own outputs take them with each line
+ * ({@link #connectionKey}) and never put them in the MDC; under a user's logback.xml the logging system
+ * has them put just before it builds a line ({@link #fillConnectionKeys}); both through
+ * {@link LogContext#fillLazily}. Without it (plain Logback in a test), every key is put on entry.
  *
  * <p>The scope in force is remembered per thread in {@link LoopActivity}, so entering the scope
  * already in force costs no MDC write (a connection's read keeps its context from {@code channelRead}
@@ -137,6 +138,20 @@ public interface LogScope extends TaskRunner {
         putOrRemove(LogContext.CONNECTION, scope.connectionId());
         putOrRemove(LogContext.PEER, scope.peer());
         a.filled = true;
+    }
+
+    /**
+     * Called by the logging system's own outputs on the thread that logs: the connection's id
+     * ({@link LogContext#CONNECTION}) or peer ({@link LogContext#PEER}) of the scope in force, taken
+     * with the line instead of put in the MDC; null when there is none or the keys are in the MDC
+     * already (put eagerly or filled).
+     */
+    static String connectionKey(String key) {
+        LoopActivity a = LoopActivity.current();
+        if (a.filled || !(a.context instanceof LogScope scope)) {
+            return null;
+        }
+        return LogContext.CONNECTION.equals(key) ? scope.connectionId() : scope.peer();
     }
 
     private static void putOrRemove(String key, String value) {

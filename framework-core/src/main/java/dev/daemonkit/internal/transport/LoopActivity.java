@@ -55,7 +55,17 @@ public final class LoopActivity {
     final String[] peers = new String[NAMES];
 
     static {
-        LogContext.fillLazily(LogScope::fillConnectionKeys);
+        LogContext.fillLazily(new LogContext.LazyKeys() {
+            @Override
+            public void fill() {
+                LogScope.fillConnectionKeys();
+            }
+
+            @Override
+            public String value(String key) {
+                return LogScope.connectionKey(key);
+            }
+        });
     }
 
     static LoopActivity current() {

@@ -235,7 +235,8 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     }
 
     @Override
-    protected void append(ILoggingEvent event) {
+    protected void append(ILoggingEvent logged) {
+        ILoggingEvent event = logged;
         Sink own = null;
         if (!daemonSinks.isEmpty()) {
             String daemon = event.getMDCPropertyMap().get(LogContext.DAEMON);
@@ -251,28 +252,19 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                 markSaturated();
                 return;
             }
-            prepare(event);
+            event = DeferredLine.capture(event);
             if (!queue.offer(event)) {
                 countDrop(own);
             }
             wake();
             return;
         }
-        prepare(event);
+        event = DeferredLine.capture(event);
         if (!queue.offer(event)) {
             LockSupport.unpark(writer);
             putUninterruptibly(event);
         }
         wake();
-    }
-
-    /**
-     * Takes on the logging thread what must be taken there: its name, its MDC and the message (an
-     * argument, or the caller's argument array itself, may change after the call; Logback keeps the
-     * caller's array, so even immutable arguments are not safe to format later).
-     */
-    static void prepare(ILoggingEvent event) {
-        event.prepareForDeferredProcessing();
     }
 
     private void runLateTasks() {
@@ -460,7 +452,9 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             shared.write(event, formats);
         }
         if (!daemonSinks.isEmpty()) {
-            String daemon = event.getMDCPropertyMap().get(LogContext.DAEMON);
+            String daemon = event instanceof DeferredLine line
+                    ? line.daemon()
+                    : event.getMDCPropertyMap().get(LogContext.DAEMON);
             Sink own = daemon == null ? null : daemonSinks.get(daemon);
             if (own != null) {
                 own.write(event, formats);

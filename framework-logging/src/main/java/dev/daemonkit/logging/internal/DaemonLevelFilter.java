@@ -42,13 +42,19 @@ public final class DaemonLevelFilter extends TurboFilter {
         boolean shed(String daemon);
     }
 
+    /** Whether lines need the lazy keys in the MDC (a user's logback.xml reads them there). */
+    private final boolean fillMdc;
+
     /**
      * @param repeats  null: no repeat limit (a user's logback.xml is in charge)
      * @param shedding null: no early refusal
+     * @param fillMdc  put the lazy keys in the MDC before a line is built: true when the outputs are a
+     *                 user's (Daemonkit's own take them with the line, {@link LogContext#lazyValue})
      */
-    public DaemonLevelFilter(RepeatLimiter repeats, Shedding shedding) {
+    public DaemonLevelFilter(RepeatLimiter repeats, Shedding shedding, boolean fillMdc) {
         this.repeats = repeats;
         this.shedding = shedding;
+        this.fillMdc = fillMdc;
         setName("daemonkit-levels");
     }
 
@@ -73,7 +79,8 @@ public final class DaemonLevelFilter extends TurboFilter {
     public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
         FilterReply reply = decideLevels(marker, logger, level, format);
         // A line will be built: give it the context keys that are only built when needed.
-        if (format != null
+        if (fillMdc
+                && format != null
                 && reply != FilterReply.DENY
                 && (reply == FilterReply.ACCEPT || level.isGreaterOrEqual(logger.getEffectiveLevel()))) {
             LogContext.fill();

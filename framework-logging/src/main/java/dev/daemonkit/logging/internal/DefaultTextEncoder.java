@@ -53,6 +53,28 @@ public final class DefaultTextEncoder {
         if (event.getThrowableProxy() != null) {
             return fallback.doLayout(event).getBytes(StandardCharsets.UTF_8);
         }
+        layOut(event);
+        return Arrays.copyOf(buffer, length);
+    }
+
+    /**
+     * Lays the line out into this encoder's own buffer ({@link #buffer()}, valid until the next call)
+     * and returns its length; -1 for a line with an exception (use {@link #encode}). Saves the writer a
+     * copy and an array per line: the sinks copy the bytes into their chunks anyway.
+     */
+    int encodeInPlace(ILoggingEvent event) {
+        if (event.getThrowableProxy() != null) {
+            return -1;
+        }
+        layOut(event);
+        return length;
+    }
+
+    byte[] buffer() {
+        return buffer;
+    }
+
+    private void layOut(ILoggingEvent event) {
         length = 0;
         timestamp(event.getTimeStamp());
         put((byte) ' ');
@@ -61,15 +83,87 @@ public final class DefaultTextEncoder {
         put((byte) '[');
         put(cached(threads, event.getThreadName(), false));
         put((byte) ']');
-        context(event.getMDCPropertyMap());
+        if (event instanceof DeferredLine line) {
+            // The connection's keys came with the line, not in the MDC: no map built for them.
+            Map<String, String> mdc =
+                    line.connection() == null && line.peer() == null ? line.getMDCPropertyMap() : null;
+            String conn = line.connection();
+            String peer = line.peer();
+            context(
+                    line.daemon(),
+                    conn != null ? conn : mdc == null ? null : mdc.get(LogContext.CONNECTION),
+                    peer != null ? peer : mdc == null ? null : mdc.get(LogContext.PEER));
+        } else {
+            context(event.getMDCPropertyMap());
+        }
         put((byte) ' ');
         put(cached(loggers, event.getLoggerName(), true));
         put((byte) ' ');
         put((byte) '-');
         put((byte) ' ');
-        put(event.getFormattedMessage());
+        message(event);
         put(NEWLINE);
-        return Arrays.copyOf(buffer, length);
+    }
+
+    /**
+     * The message. A line whose message the writer formats ({@link DeferredLine}: only Strings, boxed
+     * primitives and nulls as arguments) is formatted straight into the buffer, with no StringBuilder
+     * and String of its own; as SLF4J's MessageFormatter does, which a test compares it with. A
+     * pattern with a backslash (SLF4J's escapes) goes to the MessageFormatter.
+     */
+    private void message(ILoggingEvent event) {
+        if (event instanceof DeferredLine line) {
+            Object[] args = line.unformattedArguments();
+            String pattern = line.getMessage();
+            if (args != null && pattern != null && pattern.indexOf('\\') < 0) {
+                int from = 0;
+                for (Object arg : args) {
+                    int anchor = pattern.indexOf("{}", from);
+                    if (anchor < 0) {
+                        break;
+                    }
+                    put(pattern, from, anchor);
+                    argument(arg);
+                    from = anchor + 2;
+                }
+                put(pattern, from, pattern.length());
+                return;
+            }
+        }
+        put(event.getFormattedMessage());
+    }
+
+    private void argument(Object arg) {
+        if (arg instanceof Integer i) {
+            number(i);
+        } else if (arg instanceof Long l) {
+            number(l);
+        } else if (arg instanceof String text) {
+            put(text);
+        } else {
+            put(String.valueOf(arg));
+        }
+    }
+
+    private void number(long value) {
+        if (value == Long.MIN_VALUE) {
+            put(Long.toString(value));
+            return;
+        }
+        ensure(20);
+        if (value < 0) {
+            buffer[length++] = '-';
+            value = -value;
+        }
+        int digits = 1;
+        for (long v = value; v >= 10; v /= 10) {
+            digits++;
+        }
+        for (int i = length + digits - 1; i >= length; i--) {
+            buffer[i] = (byte) ('0' + value % 10);
+            value /= 10;
+        }
+        length += digits;
     }
 
     private void timestamp(long millis) {
@@ -101,9 +195,10 @@ public final class DefaultTextEncoder {
         if (mdc == null || mdc.isEmpty()) {
             return;
         }
-        String daemon = mdc.get(LogContext.DAEMON);
-        String conn = mdc.get(LogContext.CONNECTION);
-        String peer = mdc.get(LogContext.PEER);
+        context(mdc.get(LogContext.DAEMON), mdc.get(LogContext.CONNECTION), mdc.get(LogContext.PEER));
+    }
+
+    private void context(String daemon, String conn, String peer) {
         if (daemon == null && conn == null && peer == null) {
             return;
         }
@@ -142,14 +237,18 @@ public final class DefaultTextEncoder {
         if (text == null) {
             text = "null";
         }
-        int n = text.length();
-        ensure(n);
+        put(text, 0, text.length());
+    }
+
+    /** Characters {@code from} to {@code to} of {@code text}, in UTF-8. */
+    private void put(String text, int from, int to) {
+        ensure(to - from);
         int start = length;
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < to; i++) {
             char c = text.charAt(i);
             if (c >= 0x80) {
                 length = start;
-                put(text.getBytes(StandardCharsets.UTF_8));
+                put(text.substring(from, to).getBytes(StandardCharsets.UTF_8));
                 return;
             }
             buffer[length++] = (byte) c;

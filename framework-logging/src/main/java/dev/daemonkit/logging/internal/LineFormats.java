@@ -15,6 +15,9 @@ public final class LineFormats {
     private final DefaultTextEncoder fastText;
     private ILoggingEvent current;
     private byte[] textBytes;
+    /** The length of the text line: {@link #textBytes} may be the encoder's buffer, longer than the line. */
+    private int textLength;
+
     private byte[] jsonBytes;
 
     /**
@@ -27,6 +30,10 @@ public final class LineFormats {
         this.fastText = DefaultTextEncoder.PATTERN.equals(textPattern) ? new DefaultTextEncoder(text) : null;
     }
 
+    /**
+     * The line laid out in {@code format}: its first {@link #length} bytes. Valid until the next line
+     * (the default text's bytes are the encoder's own buffer, reused for the next line).
+     */
     byte[] bytes(ILoggingEvent event, OutputFormat format) {
         if (event != current) {
             current = event;
@@ -40,11 +47,23 @@ public final class LineFormats {
             return jsonBytes;
         }
         if (textBytes == null) {
-            textBytes = fastText != null
-                    ? fastText.encode(event)
-                    : text.doLayout(event).getBytes(StandardCharsets.UTF_8);
+            int n = fastText != null ? fastText.encodeInPlace(event) : -1;
+            if (n >= 0) {
+                textBytes = fastText.buffer();
+                textLength = n;
+            } else {
+                textBytes = fastText != null
+                        ? fastText.encode(event)
+                        : text.doLayout(event).getBytes(StandardCharsets.UTF_8);
+                textLength = textBytes.length;
+            }
         }
         return textBytes;
+    }
+
+    /** The length of the line {@link #bytes} last returned in {@code format}. */
+    int length(OutputFormat format) {
+        return format == OutputFormat.JSON ? jsonBytes.length : textLength;
     }
 
     /** Forgets the last line, so that it can be collected. */

@@ -161,16 +161,17 @@ public final class Sink {
             return;
         }
         byte[] line = formats.bytes(event, format);
-        if (chunkLength + line.length > CHUNK) {
+        int lineLength = formats.length(format);
+        if (chunkLength + lineLength > CHUNK) {
             writeChunk();
         }
         if (chunk == null) {
-            chunk = new byte[Math.max(CHUNK, line.length)];
-        } else if (line.length > chunk.length) {
-            chunk = Arrays.copyOf(chunk, line.length);
+            chunk = new byte[Math.max(CHUNK, lineLength)];
+        } else if (lineLength > chunk.length) {
+            chunk = Arrays.copyOf(chunk, lineLength);
         }
-        System.arraycopy(line, 0, chunk, chunkLength, line.length);
-        chunkLength += line.length;
+        System.arraycopy(line, 0, chunk, chunkLength, lineLength);
+        chunkLength += lineLength;
         chunkLines++;
         chunkLast = event;
     }

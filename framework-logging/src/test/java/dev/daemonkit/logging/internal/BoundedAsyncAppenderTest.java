@@ -178,27 +178,6 @@ class BoundedAsyncAppenderTest {
     }
 
     @Test
-    void aLineTakesItsMessageWhenLoggedIfAnArgumentCouldChangeAfterwards() {
-        StringBuilder state = new StringBuilder("before");
-        LoggingEvent mutable = new LoggingEvent(
-                getClass().getName(), logger, Level.INFO, "state {} count {}", null, new Object[] {state, 7});
-        mutable.setMDCPropertyMap(Map.of());
-        BoundedAsyncAppender.prepare(mutable);
-        state.setLength(0);
-        state.append("after");
-        assertThat(mutable.getFormattedMessage()).isEqualTo("state before count 7");
-
-        Thread logging = Thread.currentThread();
-        LoggingEvent immutable = new LoggingEvent(
-                getClass().getName(), logger, Level.INFO, "echo {} bytes {}", null, new Object[] {101, "ok"});
-        immutable.setMDCPropertyMap(Map.of());
-        BoundedAsyncAppender.prepare(immutable);
-        // Formatted later, e.g. on the writer thread; the thread name is still the logging thread's.
-        assertThat(immutable.getFormattedMessage()).isEqualTo("echo 101 bytes ok");
-        assertThat(immutable.getThreadName()).isEqualTo(logging.getName());
-    }
-
-    @Test
     void aSaturatedMarkLeftOnAnEmptyQueueIsClearedEvenIfNoLineComes() {
         output.release.countDown();
         output.setContext(context);

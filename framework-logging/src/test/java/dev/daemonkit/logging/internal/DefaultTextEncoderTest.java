@@ -82,6 +82,44 @@ class DefaultTextEncoderTest {
     }
 
     @Test
+    void aMessageTheWriterFormatsItselfIsWhatSlf4jsFormatterMakes() {
+        List<String> patterns = List.of(
+                "echo {} bytes",
+                "{}",
+                "{}{}{}{}",
+                "no anchors",
+                "",
+                "{ } {x} }{ {{}} {",
+                "trailing {",
+                "ünï {} ☃ {}",
+                "escaped \\{} and {}",
+                "double \\\\{} then {}",
+                "{} more anchors {} than {} arguments {}");
+        List<Object[]> arguments = List.of(
+                new Object[] {42},
+                new Object[] {-7L, "two ü"},
+                new Object[] {null, true, 'c', 1.5, 2.5f},
+                new Object[] {(short) 3, (byte) -4, Long.MIN_VALUE, Integer.MIN_VALUE, 0, Long.MAX_VALUE},
+                new Object[] {"{}", "\\", ""});
+        int checked = 0;
+        for (String pattern : patterns) {
+            for (Object[] args : arguments) {
+                LoggingEvent event = new LoggingEvent(
+                        getClass().getName(), context.getLogger("daemon.echo"), Level.INFO, pattern, null, args);
+                event.setTimeStamp(1_764_194_859_933L);
+                event.setMDCPropertyMap(Map.of("daemon", "echo"));
+                var line = DeferredLine.capture(event);
+                assertThat(line).isInstanceOf(DeferredLine.class);
+                assertThat(new String(encoder.encode(line), StandardCharsets.UTF_8))
+                        .as("%s with %s", pattern, java.util.Arrays.toString(args))
+                        .isEqualTo(layout.doLayout(event));
+                checked++;
+            }
+        }
+        assertThat(checked).isEqualTo(patterns.size() * arguments.size());
+    }
+
+    @Test
     void aLineWithAnExceptionCarriesItsStackTrace() {
         LoggingEvent event = new LoggingEvent(
                 getClass().getName(),

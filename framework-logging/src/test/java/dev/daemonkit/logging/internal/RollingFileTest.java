@@ -205,6 +205,35 @@ class RollingFileTest {
     }
 
     @Test
+    void aRolledFileLargerThanTheArchiversBuffersIsZstdCompressedWhole() throws IOException {
+        // The archiver reads 1 MiB at a time: a 3.5 MiB file takes several reads and several outputs.
+        RollingFile file = open(new RollingSettings(3_400_000, 30, 1L << 30, Compression.ZSTD));
+        StringBuilder written = new StringBuilder();
+        for (int i = 0; written.length() < 3_300_000; i++) {
+            String line =
+                    "2026-03-01 01:00:00.000 INFO  [daemonkit-io-1-1] [echo conn=" + (i % 50) + "] line " + i + "\n";
+            written.append(line);
+        }
+        write(file, written.toString());
+        write(file, "after\n".repeat(20_000)); // would pass max-file-size: rolls first
+        file.close();
+        finishArchiving();
+
+        assertThat(names()).containsExactly("echo.2026-03-01.0.log.zst", "echo.log");
+        assertThat(unzstd(dir.resolve("echo.2026-03-01.0.log.zst"))).isEqualTo(written.toString());
+    }
+
+    @Test
+    void anEmptyRolledFileACrashLeftBecomesAnEmptyZstdArchive() throws IOException {
+        Files.createFile(dir.resolve("echo.2026-02-28.0.log"));
+        open(new RollingSettings(1L << 20, 30, 1L << 30, Compression.ZSTD)).close();
+        finishArchiving();
+
+        assertThat(names()).containsExactly("echo.2026-02-28.0.log.zst", "echo.log");
+        assertThat(unzstd(dir.resolve("echo.2026-02-28.0.log.zst"))).isEmpty();
+    }
+
+    @Test
     void gzipArchivesFromBeforeASwitchToZstdStillCountTowardsTheHistoryAndTheCap() throws IOException {
         // Left by an earlier version that gzipped: the cap must weigh them, and max-history delete them.
         Files.write(dir.resolve("echo.2026-01-01.0.log.gz"), new byte[100]); // older than max-history
