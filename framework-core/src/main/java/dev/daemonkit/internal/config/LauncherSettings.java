@@ -64,10 +64,10 @@ public record LauncherSettings(
                     + Origins.of(daemonkit.getValue("transport.io-threads")) + ") must be 0 (one per core) or more.");
         }
         int ring = daemonkit.getInt("transport.io-uring-buffer-ring");
-        if (ring != 0 && (ring < 2 || ring > 32768 || Integer.bitCount(ring) != 1)) {
+        if (ring != 0 && (ring < 2 || ring > 16384 || Integer.bitCount(ring) != 1)) {
             throw new ConfigError("daemonkit.transport.io-uring-buffer-ring = " + ring + " ("
                     + Origins.of(daemonkit.getValue("transport.io-uring-buffer-ring")) + ") must be 0 (no ring) or a"
-                    + " power of two from 2 to 32768, e.g. 512.");
+                    + " power of two from 2 to 16384, e.g. 512.");
         }
         int wheel = daemonkit.getInt("timers.wheel-size");
         if (wheel < 16 || Integer.bitCount(wheel) != 1) {

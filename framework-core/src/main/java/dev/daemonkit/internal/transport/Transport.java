@@ -91,7 +91,7 @@ public final class Transport implements AutoCloseable {
      * @param inheritedSockets systemd passed listening sockets (LISTEN_FDS): Netty 4.2.18's io_uring
      *     server channel cannot be made from a descriptor, so io_uring gives way to epoll then
      * @param ringBuffers {@code daemonkit.transport.io-uring-buffer-ring}: buffers in each io_uring loop's
-     *     provided buffer ring, a power of two up to 32,768, or 0 for none; ignored by epoll and NIO
+     *     provided buffer ring, a power of two up to 16,384 (Netty's ring size is a short), or 0 for none; ignored by epoll and NIO
      */
     public static Transport create(String wanted, int threads, boolean inheritedSockets, int ringBuffers) {
         warmAllocator();
@@ -163,13 +163,14 @@ public final class Transport implements AutoCloseable {
      * With a ring, a connection's read is one multishot recv that the kernel fills from the loop's
      * shared buffers: one completion per arriving segment, and no POLLIN first, where without it each
      * read was a poll and a recv submitted and completed in Java (measured: about one submission and one
-     * completion fewer per request at depth 1, but about 45 B more allocated per request, so it is off by
+     * completion fewer per request at depth 1, but 40-50 B more allocated per request, so it is off by
      * default: docs/benchmarks.md, "The cache on io_uring"). The ring starts at 32 buffers and
      * grows (in 32s, up to {@code buffers}) only when the kernel ran out (ENOBUFS). A buffer handed to
      * the pipeline is a slice of one taken off the ring, which Netty refills at once, so connections
      * that hold unread data do not hold ring slots; what they hold is bounded by the daemons' inbound
      * limits. When all the buffers are in the completion queue at once (more connections with data in
-     * one turn than buffers), the recvs that found none get ENOBUFS and are armed again after the turn.
+     * one turn than buffers), the recvs that found none get ENOBUFS and Netty arms them again at once;
+     * they are served as buffers come back (BufferRingOnIoUringTest).
      */
     private static IoUringIoHandlerConfig uringConfig(int buffers) {
         IoUringIoHandlerConfig config = new IoUringIoHandlerConfig();

@@ -57,7 +57,7 @@ class BufferRingOnIoUringTest {
     }
 
     @Test
-    void attackerMoreConnectionsWithDataInFlightThanRingBuffersAreAllServedAndTheRingDoesNotGrow() throws Exception {
+    void attackerMoreConnectionsWithDataInFlightThanRingBuffersAreAllServedAndTheEmptyRingIsCounted() throws Exception {
         Jars.lineEcho(home.plugins());
         home.config("daemonkit.transport.io-uring-buffer-ring = 2\n");
         Launcher launcher = home.start();
@@ -113,7 +113,23 @@ class BufferRingOnIoUringTest {
                 .isNotNull()
                 .hasMessageContaining("daemonkit.transport.io-uring-buffer-ring = 300")
                 .hasMessageContaining("daemonkit.conf")
-                .hasMessageContaining("must be 0 (no ring) or a power of two from 2 to 32768");
+                .hasMessageContaining("must be 0 (no ring) or a power of two from 2 to 16384");
+    }
+
+    @Test
+    void faultBufferRingSizeBeyondWhatNettyCanHoldIsAConfigErrorNotAFailedStart() throws Exception {
+        Jars.lineEcho(home.plugins());
+        home.config("daemonkit.transport.io-uring-buffer-ring = 32768\n");
+        Throwable error = catchThrowable(home::start);
+        while (error != null && !(error instanceof ConfigError)) {
+            error = error.getCause();
+        }
+        assertThat(error)
+                .as("a ConfigError")
+                .isNotNull()
+                .hasMessageContaining("daemonkit.transport.io-uring-buffer-ring = 32768")
+                .hasMessageContaining("daemonkit.conf")
+                .hasMessageContaining("must be 0 (no ring) or a power of two from 2 to 16384");
     }
 
     @Test
