@@ -9,6 +9,9 @@
 #   ASYNC_PROFILER=/path/libasyncProfiler.so EVENT=alloc OUT=/tmp/x benchmarks/cache-profile.sh
 #   SERVER_OPTS=-Dio.netty.leakDetection.level=disabled benchmarks/cache-profile.sh   # exact allocation
 #   TRANSPORT=io_uring benchmarks/cache-profile.sh                # daemonkit.transport.native (default auto)
+#   TRANSPORT=io_uring RING=512 benchmarks/cache-profile.sh       # daemonkit.transport.io-uring-buffer-ring (default 0)
+#   TRANSPORT=io_uring URING_EVENTS=1 benchmarks/cache-profile.sh # + io_uring submissions, completions, polls armed per
+#                                                                 #   request (perf tracepoints; needs perf and root)
 #
 # Method: the launcher with only the cache plugin and one I/O thread on CPU 0 (as cache-servers.sh),
 # the bots on CPU 1 (50 connections, 10,000 keys of 12 bytes, 100-byte values, 90% get), 3 s warm-up.
@@ -41,6 +44,7 @@ cp "$dist/plugins/cache.jar" "$work/plugins/"
 cat > "$work/daemonkit.conf" <<CONF
 daemonkit.transport.io-threads = 1
 daemonkit.transport.native = ${TRANSPORT:-auto}
+daemonkit.transport.io-uring-buffer-ring = ${RING:-0}
 daemonkit.logging.level = WARN
 daemons.cache { listen = "127.0.0.1:$port", memory-limit = 512 MiB }
 CONF
@@ -68,15 +72,23 @@ allocated() {   # bytes the event-loop thread has allocated, from jcmd's rounded
 for _ in $(seq 1 1200); do grep -q '^measuring' "$work/bots.out" 2>/dev/null && break; kill -0 "$bots" 2>/dev/null || break; sleep 0.05; done
 io=$(dirname "$(grep -l '^daemonkit-io' /proc/"$pid"/task/*/comm | head -1)")
 t0=$(ticks "/proc/$pid/stat"); i0=$(ticks "$io/stat"); a0=$(allocated)
+if [ "${URING_EVENTS:-0}" = 1 ]; then
+  perf stat -x, -e io_uring:io_uring_submit_req,io_uring:io_uring_complete,io_uring:io_uring_poll_arm \
+    -p "$pid" -o "$work/perf.txt" &
+  perf_pid=$!; pids+=("$perf_pid")
+fi
 for _ in $(seq 1 6000); do grep -q '^result:' "$work/bots.out" 2>/dev/null && break; kill -0 "$bots" 2>/dev/null || break; sleep 0.05; done
 t1=$(ticks "/proc/$pid/stat"); i1=$(ticks "$io/stat"); a1=$(allocated)
+if [ "${URING_EVENTS:-0}" = 1 ]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; fi
 wait "$bots" || true
 reqs=$(sed -n 's/^result: \([0-9,]*\) requests.*/\1/p' "$work/bots.out" | tr -d ,)
 hz=$(getconf CLK_TCK)
 echo "$(grep '^RESULT' "$work/bots.out")" \
   "cpu_us_per_req=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$reqs" 'BEGIN { printf "%.2f", d / hz * 1e6 / n }')" \
   "io_thread_cpu_us_per_req=$(awk -v d=$((i1 - i0)) -v hz="$hz" -v n="$reqs" 'BEGIN { printf "%.2f", d / hz * 1e6 / n }')" \
-  "io_thread_alloc_bytes_per_req=$(awk -v d=$((a1 - a0)) -v n="$reqs" 'BEGIN { printf "%.1f", d / n }')"
+  "io_thread_alloc_bytes_per_req=$(awk -v d=$((a1 - a0)) -v n="$reqs" 'BEGIN { printf "%.1f", d / n }')" \
+  "$([ "${URING_EVENTS:-0}" = 1 ] && awk -F, -v n="$reqs" '$3 ~ /io_uring:/ { sub(/io_uring:io_uring_/, "", $3);
+      printf "%s_per_req=%.2f ", $3, $1 / n }' "$work/perf.txt")"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 [ -n "${ASYNC_PROFILER:-}" ] && echo "profile: $OUT.collapsed"
 exit 0

@@ -2,7 +2,8 @@
 # directory, cleanup of every process in pids on exit, and the two servers compared, each pinned to
 # CPU 0: memcached -t 1 (mc_port, mc_pid) and the cache daemon alone in a launcher with one I/O thread
 # (cache_port, cache_pid). With IO_URING=1 (the default), the cache daemon once more in a second launcher
-# on the io_uring transport (uring_port, uring_pid), started the same way. Helpers: wait_port PORT,
+# on the io_uring transport (uring_port, uring_pid), started the same way, with URING_RING buffers in its
+# provided buffer ring (daemonkit.transport.io-uring-buffer-ring; default 0, none; 512 to try one). Helpers: wait_port PORT,
 # free_port, cpu_ticks PID, hz.
 JVM="-Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:+UseG1GC"
 work=$(mktemp -d)
@@ -30,6 +31,7 @@ start_cache() {   # transport port name: starts a launcher; its pid in started_p
   cat > "$work/daemonkit-$3.conf" <<CONF
 daemonkit.transport.io-threads = 1
 daemonkit.transport.native = $1
+daemonkit.transport.io-uring-buffer-ring = ${URING_RING:-0}
 daemonkit.logging.level = WARN
 daemons.cache { listen = "127.0.0.1:$2", memory-limit = 512 MiB }
 CONF

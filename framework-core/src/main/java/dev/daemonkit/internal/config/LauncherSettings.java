@@ -19,7 +19,7 @@ public record LauncherSettings(
     public record Shutdown(Duration delay, Duration grace, Duration quietPeriod) {}
 
     /** {@code daemonkit.transport}: {@code kind} is auto, epoll, io_uring or nio; {@code ioThreads} already resolved (never 0). */
-    public record Transport(String kind, int ioThreads) {}
+    public record Transport(String kind, int ioThreads, int ringBuffers) {}
 
     /** {@code daemonkit.timers}: the resolution and size of the timer wheel on each event loop. */
     public record Timers(Duration tick, int wheelSize) {}
@@ -62,6 +62,12 @@ public record LauncherSettings(
         if (io < 0) {
             throw new ConfigError("daemonkit.transport.io-threads = " + io + " ("
                     + Origins.of(daemonkit.getValue("transport.io-threads")) + ") must be 0 (one per core) or more.");
+        }
+        int ring = daemonkit.getInt("transport.io-uring-buffer-ring");
+        if (ring != 0 && (ring < 2 || ring > 16384 || Integer.bitCount(ring) != 1)) {
+            throw new ConfigError("daemonkit.transport.io-uring-buffer-ring = " + ring + " ("
+                    + Origins.of(daemonkit.getValue("transport.io-uring-buffer-ring")) + ") must be 0 (no ring) or a"
+                    + " power of two from 2 to 16384, e.g. 512.");
         }
         int wheel = daemonkit.getInt("timers.wheel-size");
         if (wheel < 16 || Integer.bitCount(wheel) != 1) {
@@ -112,7 +118,7 @@ public record LauncherSettings(
         return new LauncherSettings(
                 new Shutdown(
                         delay, daemonkit.getDuration("shutdown.grace"), daemonkit.getDuration("shutdown.quiet-period")),
-                new Transport(transport, io == 0 ? Runtime.getRuntime().availableProcessors() : io),
+                new Transport(transport, io == 0 ? Runtime.getRuntime().availableProcessors() : io, ring),
                 new Timers(tick, wheel),
                 admin,
                 new Plugins(daemonkit.getBoolean("plugins.watch"), scan),

@@ -34,7 +34,8 @@ public record FrameworkServices(
         Transport transport = Transport.create(
                 settings.transport().kind(),
                 settings.transport().ioThreads(),
-                SocketActivation.passesSockets(System.getenv()));
+                SocketActivation.passesSockets(System.getenv()),
+                settings.transport().ringBuffers());
         try {
             EventLoopTimerWheels wheels = EventLoopTimerWheels.create(
                     transport.workers(),

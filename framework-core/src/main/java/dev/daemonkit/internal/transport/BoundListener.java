@@ -73,7 +73,7 @@ public final class BoundListener {
         workers = transport.workers();
         ServerBootstrap b = new ServerBootstrap()
                 .group(transport.acceptors(), transport.workers())
-                .handler(new OwnLoops(child))
+                .handler(new OwnLoops(child, transport))
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(child);
         if (inherited != null) {
@@ -97,13 +97,18 @@ public final class BoundListener {
      */
     private final class OwnLoops extends ChannelInboundHandlerAdapter {
         private final ChannelInitializer<Channel> child;
+        private final Transport transport;
 
-        OwnLoops(ChannelInitializer<Channel> child) {
+        OwnLoops(ChannelInitializer<Channel> child, Transport transport) {
             this.child = child;
+            this.transport = transport;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Channel ch) {
+                transport.prepareChild(ch); // before either registration below: the ring is looked up there
+            }
             Attachment a = attached;
             EventLoopGroup own = a == null ? null : a.owner().eventLoops();
             if (own == null || !(msg instanceof Channel ch)) {

@@ -69,6 +69,7 @@ public final class DaemonConnections implements ConnectionOwner {
     private final LongAdder refusedByBudget = new LongAdder();
     private final LongAdder deadlineClosed = new LongAdder();
     private final LongAdder inboundRefused = new LongAdder();
+    final LongAdder ringExhausted = new LongAdder();
     /** Bytes the decoders of this daemon's connections hold for incomplete requests. */
     private final AtomicLong buffered = new AtomicLong();
 
@@ -225,6 +226,14 @@ public final class DaemonConnections implements ConnectionOwner {
     /** Reads refused by the inbound limits (each closed its connection). */
     public long inboundRefused() {
         return inboundRefused.sum();
+    }
+
+    /**
+     * Reads on io_uring that found the loop's provided buffer ring empty at its full size
+     * ({@code daemonkit.transport.io-uring-buffer-ring}); each was armed again and served later.
+     */
+    public long ringExhausted() {
+        return ringExhausted.sum();
     }
 
     /** Connections closed because a request did not complete within request-timeout. */

@@ -2,6 +2,7 @@ package dev.daemonkit.internal.transport;
 
 import dev.daemonkit.internal.plugins.FrameworkThreads;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
 import io.netty.channel.DefaultSelectStrategyFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -16,8 +17,12 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringAdaptiveBufferRingAllocator;
+import io.netty.channel.uring.IoUringBufferRingConfig;
+import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import java.util.Collection;
 import java.util.List;
@@ -44,7 +49,18 @@ public final class Transport implements AutoCloseable {
      */
     static final int MAX_EVENTS_PER_TURN = 1024;
 
+    /** The one buffer group every io_uring loop registers, and every connection reads from. */
+    static final short BUFFER_GROUP = 0;
+
+    /**
+     * Largest buffer the ring's adaptive allocator hands the kernel. Netty's default, 64 KiB, would let a
+     * 512-buffer ring hold 32 MiB per loop once clients send big writes; 16 KiB keeps it at 8 MiB, and a
+     * larger request is only read in more pieces.
+     */
+    static final int RING_BUFFER_MAX_BYTES = 16 * 1024;
+
     private final String kind;
+    private final int ringBuffers; // 0: no buffer ring (not io_uring, or switched off)
     private final IoHandlerFactory io;
     private final Set<EventLoopGroup> daemonLoops = ConcurrentHashMap.newKeySet();
     private final EventLoopGroup acceptors;
@@ -55,10 +71,12 @@ public final class Transport implements AutoCloseable {
     private Transport(
             String kind,
             IoHandlerFactory io,
+            int ringBuffers,
             int threads,
             Class<? extends ServerChannel> serverChannel,
             Class<? extends DatagramChannel> datagramChannel) {
         this.kind = kind;
+        this.ringBuffers = ringBuffers;
         this.io = io;
         this.acceptors = new MultiThreadIoEventLoopGroup(1, FrameworkThreads.factory("daemonkit-accept", false), io);
         this.workers = new MultiThreadIoEventLoopGroup(threads, FrameworkThreads.factory("daemonkit-io", false), io);
@@ -72,10 +90,13 @@ public final class Transport implements AutoCloseable {
      *
      * @param inheritedSockets systemd passed listening sockets (LISTEN_FDS): Netty 4.2.18's io_uring
      *     server channel cannot be made from a descriptor, so io_uring gives way to epoll then
+     * @param ringBuffers {@code daemonkit.transport.io-uring-buffer-ring}: buffers in each io_uring loop's
+     *     provided buffer ring, a power of two up to 16,384 (Netty's ring size is a short), or 0 for none; ignored by epoll and NIO
      */
-    public static Transport create(String wanted, int threads, boolean inheritedSockets) {
+    public static Transport create(String wanted, int threads, boolean inheritedSockets, int ringBuffers) {
         warmAllocator();
         String kind = choose(wanted, inheritedSockets);
+        int ring = kind.equals("io_uring") ? ringBuffers(ringBuffers) : 0;
         Transport t = switch (kind) {
             // Netty's defaults: a 128-entry submission ring and a 4,096-entry completion queue. Unlike epoll's
             // MAX_EVENTS_PER_TURN, no size bounds a turn here: a turn drains the completion queue up to 128 times
@@ -85,7 +106,8 @@ public final class Transport implements AutoCloseable {
             case "io_uring" ->
                 new Transport(
                         "io_uring",
-                        IoUringIoHandler.newFactory(),
+                        IoUringIoHandler.newFactory(uringConfig(ring)),
+                        ring,
                         threads,
                         IoUringServerSocketChannel.class,
                         IoUringDatagramChannel.class);
@@ -93,6 +115,7 @@ public final class Transport implements AutoCloseable {
                 new Transport(
                         "epoll",
                         EpollIoHandler.newFactory(MAX_EVENTS_PER_TURN, DefaultSelectStrategyFactory.INSTANCE),
+                        0,
                         threads,
                         EpollServerSocketChannel.class,
                         EpollDatagramChannel.class);
@@ -100,17 +123,85 @@ public final class Transport implements AutoCloseable {
                 new Transport(
                         "nio",
                         NioIoHandler.newFactory(),
+                        0,
                         threads,
                         NioServerSocketChannel.class,
                         NioDatagramChannel.class);
         };
-        log.info("transport: {} with {} event loop thread(s)", t.kind, threads);
+        log.info(
+                "transport: {} with {} event loop thread(s){}",
+                t.kind,
+                threads,
+                ring > 0 ? ", a provided buffer ring of " + ring + " buffers per loop" : "");
         return t;
     }
 
-    /** {@link #create(String, int, boolean)} without inherited sockets. */
+    /** {@link #create(String, int, boolean, int)} without inherited sockets or a buffer ring. */
     public static Transport create(String wanted, int threads) {
-        return create(wanted, threads, false);
+        return create(wanted, threads, false, 0);
+    }
+
+    /** {@link #create(String, int, boolean, int)} without a buffer ring. */
+    public static Transport create(String wanted, int threads, boolean inheritedSockets) {
+        return create(wanted, threads, inheritedSockets, 0);
+    }
+
+    /** {@code wanted} buffers where this kernel can register a buffer ring (5.19+), else 0 with a warning. */
+    private static int ringBuffers(int wanted) {
+        if (wanted > 0 && !IoUring.isRegisterBufferRingSupported()) {
+            log.warn(
+                    "daemonkit.transport.io-uring-buffer-ring = {}, but this kernel cannot register a provided"
+                            + " buffer ring (Linux 5.19 or later can); reading without one (a poll, then a recv, per read)."
+                            + " Set it to 0 to silence this.",
+                    wanted);
+            return 0;
+        }
+        return wanted;
+    }
+
+    /**
+     * With a ring, a connection's read is one multishot recv that the kernel fills from the loop's
+     * shared buffers: one completion per arriving segment, and no POLLIN first, where without it each
+     * read was a poll and a recv submitted and completed in Java (measured: about one submission and one
+     * completion fewer per request at depth 1, but 40-50 B more allocated per request, so it is off by
+     * default: docs/benchmarks.md, "The cache on io_uring"). The ring starts at 32 buffers and
+     * grows (in 32s, up to {@code buffers}) only when the kernel ran out (ENOBUFS). A buffer handed to
+     * the pipeline is a slice of one taken off the ring, which Netty refills at once, so connections
+     * that hold unread data do not hold ring slots; what they hold is bounded by the daemons' inbound
+     * limits. When all the buffers are in the completion queue at once (more connections with data in
+     * one turn than buffers), the recvs that found none get ENOBUFS and Netty arms them again at once;
+     * they are served as buffers come back (BufferRingOnIoUringTest).
+     */
+    private static IoUringIoHandlerConfig uringConfig(int buffers) {
+        IoUringIoHandlerConfig config = new IoUringIoHandlerConfig();
+        if (buffers > 0) {
+            config.setBufferRingConfig(IoUringBufferRingConfig.builder()
+                    .bufferGroupId(BUFFER_GROUP)
+                    .bufferRingSize((short) buffers)
+                    .batchSize(Math.min(32, buffers))
+                    .allocator(new IoUringAdaptiveBufferRingAllocator(
+                            ByteBufAllocator.DEFAULT,
+                            IoUringAdaptiveBufferRingAllocator.DEFAULT_MINIMUM,
+                            IoUringAdaptiveBufferRingAllocator.DEFAULT_INITIAL,
+                            RING_BUFFER_MAX_BYTES))
+                    .build());
+        }
+        return config;
+    }
+
+    /**
+     * Sets what a new connection needs on this transport before it is registered with its loop: on
+     * io_uring with a ring, the buffer group it reads from (read once, at registration).
+     */
+    public void prepareChild(Channel child) {
+        if (ringBuffers > 0) {
+            child.config().setOption(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, BUFFER_GROUP);
+        }
+    }
+
+    /** Buffers in each io_uring loop's provided buffer ring; 0 without one. */
+    public int ringBuffers() {
+        return ringBuffers;
     }
 
     /** What {@code wanted} gets here: io_uring, epoll or nio; warns when that is not what was asked. */

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.BeforeEach;
 class HostileClientsOnIoUringTest extends HostileClientsTest {
     @Override
     TestHome newHome() {
-        return new TestHome("daemonkit.transport.native = io_uring\n");
+        // With a provided buffer ring (off by default): the attacks also cover its reads.
+        return new TestHome("daemonkit.transport.native = io_uring\ndaemonkit.transport.io-uring-buffer-ring = 512\n");
     }
 
     @BeforeEach
@@ -28,6 +29,7 @@ class HostileClientsOnIoUringTest extends HostileClientsTest {
     void ranOnIoUring() {
         if (home.launcher() != null) {
             assertThat(home.launcher().transport().kind()).isEqualTo("io_uring");
+            assertThat(home.launcher().transport().ringBuffers()).isEqualTo(512);
         }
     }
 }

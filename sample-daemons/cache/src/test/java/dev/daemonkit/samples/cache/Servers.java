@@ -66,7 +66,10 @@ final class Servers {
         return memcached;
     }
 
-    /** The cache daemon in a second launcher, on the io_uring transport; null where io_uring does not load. */
+    /**
+     * The cache daemon in a second launcher, on the io_uring transport with a 512-buffer ring; null where io_uring
+     * does not load.
+     */
     static synchronized Target cacheOnIoUring() {
         if (cacheOnIoUring == null && IoUring.isAvailable()) {
             cacheOnIoUring = startCacheDaemon("io_uring");
@@ -171,7 +174,9 @@ final class Servers {
 
     private static Target startCacheDaemon(String transport) {
         TestLauncher launcher = TestLauncher.withPlugin(CachePlugin.class)
-                .config("daemons.cache.listen = \"127.0.0.1:0\"\ndaemonkit.transport.native = " + transport)
+                // On io_uring with a provided buffer ring (off by default): every test of all() covers its reads.
+                .config("daemons.cache.listen = \"127.0.0.1:0\"\ndaemonkit.transport.native = " + transport
+                        + "\ndaemonkit.transport.io-uring-buffer-ring = 512")
                 .start();
         Runtime.getRuntime().addShutdownHook(new Thread(launcher::close));
         InetSocketAddress bound = launcher.address("cache");
@@ -181,7 +186,8 @@ final class Servers {
         }
         assertThat(launcher.logs().stream().map(LogLine::message).filter(m -> m.startsWith("transport: ")))
                 .as("the transport the launcher runs on")
-                .anyMatch(m -> m.startsWith("transport: " + transport + " "));
+                .anyMatch(m -> m.startsWith("transport: " + transport + " ")
+                        && m.endsWith("a provided buffer ring of 512 buffers per loop"));
         return new Target("cache-daemon-" + transport, bound);
     }
 }

@@ -16,11 +16,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Echo (TCP) and daytime (TCP and UDP) with the launcher on io_uring: its server and datagram channels. */
+/**
+ * Echo (TCP) and daytime (TCP and UDP) with the launcher on io_uring: its server and datagram channels, the
+ * connections reading from a provided buffer ring.
+ */
 class EchoOnIoUringTest {
     @RegisterExtension
     final TestLauncher launcher = TestLauncher.withPlugin(EchoPlugin.class).config("""
                     daemonkit.transport.native = io_uring
+                    daemonkit.transport.io-uring-buffer-ring = 512
                     daemons.echo.listen = "127.0.0.1:0"
                     daemons.daytime { listen = "127.0.0.1:0", listen-udp = "127.0.0.1:0" }
                     """);
@@ -35,7 +39,7 @@ class EchoOnIoUringTest {
         launcher.start();
         assertThat(launcher.logs().stream().map(LogLine::message))
                 .contains("transport: io_uring with " + Runtime.getRuntime().availableProcessors()
-                        + " event loop thread(s)");
+                        + " event loop thread(s), a provided buffer ring of 512 buffers per loop");
 
         try (LineClient client = LineClient.connect(launcher.address("echo"))) {
             assertThat(client.request("hello")).isEqualTo("hello");
