@@ -87,6 +87,11 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
     private final long ssl;
     private final long bio;
     private final int maxOverhead;
+    /**
+     * What the {@link PlaintextMark} after {@code SslHandler} ran per read of plaintext (the front handler's
+     * {@link FrontHandler#plaintextRead()}), run here instead of through a handler of its own; null if none.
+     */
+    private final Runnable onPlaintext;
 
     /** The engine was released: no more calls into BoringSSL. */
     private boolean released;
@@ -109,8 +114,9 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
     /** The buffer records are being encrypted into, within a flush; null otherwise. */
     private ByteBuf out;
 
-    private OpenSslRecordHandler(ReferenceCountedOpenSslEngine engine, long ssl, long bio) {
+    private OpenSslRecordHandler(ReferenceCountedOpenSslEngine engine, long ssl, long bio, Runnable onPlaintext) {
         this.engine = engine;
+        this.onPlaintext = onPlaintext;
         this.ssl = ssl;
         this.bio = bio;
         this.maxOverhead = SSL.getMaxWrapOverhead(ssl);
@@ -125,7 +131,8 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
      * Puts this handler in the place of {@code sslHandler} (whose handshake has succeeded), if its engine
      * is OpenSSL's and the connection is open; otherwise leaves the pipeline as it is. Anything written
      * and not flushed yet is flushed through {@code sslHandler} first; bytes it holds of a record are
-     * passed to this handler as it is removed. On the connection's loop.
+     * passed to this handler as it is removed. A {@link PlaintextMark} in the pipeline is removed too: this
+     * handler runs its hook itself, before each buffer of plaintext it passes on. On the connection's loop.
      *
      * @return whether this handler took over
      */
@@ -150,14 +157,21 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
             return false; // closed or closing: SslHandler finishes what it began
         }
         sslHandler.flush(sslCtx); // writes made before the swap are encrypted in order, by the handler they reached
+        PlaintextMark mark = pipeline.get(PlaintextMark.class);
         engine.retain(); // SslHandler releases its reference as it is removed
         try {
-            pipeline.addAfter(sslCtx.name(), NAME, new OpenSslRecordHandler(engine, ssl, bio));
+            pipeline.addAfter(
+                    sslCtx.name(),
+                    NAME,
+                    new OpenSslRecordHandler(engine, ssl, bio, mark == null ? null : mark.onPlaintext));
         } catch (RuntimeException e) {
             engine.release();
             throw e;
         }
         pipeline.remove(sslHandler); // from here on, this handler releases the engine (close, inactive, removal)
+        if (mark != null) {
+            pipeline.remove(mark); // its hook is this handler's now
+        }
         TOOK_OVER.increment();
         return true;
     }
@@ -234,6 +248,9 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
                         in.retain();
                         heldIn = in;
                     }
+                }
+                if (onPlaintext != null) {
+                    onPlaintext.run(); // per buffer of plaintext passed on, as PlaintextMark did
                 }
                 firedRead = true;
                 ctx.fireChannelRead(out);
