@@ -13,6 +13,7 @@ import io.netty.handler.ssl.SslClosedEngineException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.internal.tcnative.SSL;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.PromiseNotifier;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -68,6 +69,23 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
 
     /** {@code ReferenceCountedOpenSslEngine.networkBIO}: private, with no accessor; null if out of reach. */
     private static final MethodHandle NETWORK_BIO;
+
+    /**
+     * The outbound buffer of a small flush (a reply and its records up to this size), one per event loop and
+     * shared by its connections: reused whenever no write holds it any more, which at depth 1 is every
+     * time (the socket took the last reply whole), so a request allocates, tracks for leaks and frees no
+     * buffer of ciphertext (issue 15: about as much as the pipeline hop of the plaintext mark, by the
+     * profile in docs/benchmarks.md). A flush while a write still holds it (the socket did not take all of
+     * it yet) gets a buffer of its own, as before.
+     */
+    static final int REUSED_OUT_CAPACITY = 4096;
+
+    private static final FastThreadLocal<ByteBuf> REUSED_OUT = new FastThreadLocal<>() {
+        @Override
+        protected void onRemoval(ByteBuf out) {
+            out.release(); // the loop's thread ends
+        }
+    };
 
     /** Connections whose records this handler took over, in this process (tests and debugging read it). */
     static final LongAdder TOOK_OVER = new LongAdder();
@@ -446,7 +464,34 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
         // What BoringSSL queued in the BIO outside application data (the reply to a KeyUpdate) goes out ahead
         // of the next record: the BIO drains it into the same buffer.
         int queued = SSL.bioLengthNonApplication(bio);
-        return ctx.alloc().directBuffer((int) plaintext + records * maxOverhead + queued);
+        long size = plaintext + (long) records * maxOverhead + queued;
+        if (size <= REUSED_OUT_CAPACITY) {
+            ByteBuf reused = reusedOut(ctx);
+            if (reused != null) {
+                return reused;
+            }
+        }
+        return ctx.alloc().directBuffer((int) size);
+    }
+
+    /**
+     * This loop's reusable outbound buffer with a reference for the caller (which its write passes on), or
+     * null while a write still holds it: its only other reference is the loop's, so when its count is 1 no
+     * write, transport or peer handler has it any more.
+     */
+    private static ByteBuf reusedOut(ChannelHandlerContext ctx) {
+        ByteBuf reused = REUSED_OUT.getIfExists();
+        if (reused == null) {
+            reused = ctx.alloc().directBuffer(REUSED_OUT_CAPACITY, REUSED_OUT_CAPACITY);
+            if (!reused.hasMemoryAddress()) {
+                reused.release();
+                return null;
+            }
+            REUSED_OUT.set(reused);
+        } else if (reused.refCnt() != 1) {
+            return null;
+        }
+        return reused.clear().retain();
     }
 
     private static ByteBuf copyToDirect(ChannelHandlerContext ctx, ByteBuf b) {

@@ -372,6 +372,51 @@ class OpenSslRecordHandlerTest {
     }
 
     @Test
+    void userRepliesReuseTheLoopsOutboundBufferOnceTheLastReplyWasWritten() throws Exception {
+        connect(SslProvider.OPENSSL, "TLSv1.3");
+        channel.writeInbound(direct(clientWrap(ascii("one\n"))));
+        ByteBuf first = channel.readOutbound();
+        byte[] firstBytes = new byte[first.readableBytes()];
+        first.readBytes(firstBytes);
+        first.release(); // written: the transport gives its reference back
+        assertThat(clientUnwrap(firstBytes)).isEqualTo(ascii("one\n"));
+        channel.writeInbound(direct(clientWrap(ascii("two\n"))));
+        ByteBuf second = channel.readOutbound();
+        assertThat(second).as("the same buffer, not a new one per reply").isSameAs(first);
+        byte[] secondBytes = new byte[second.readableBytes()];
+        second.readBytes(secondBytes);
+        second.release();
+        assertThat(clientUnwrap(secondBytes)).isEqualTo(ascii("two\n"));
+        assertThat((ByteBuf) channel.readOutbound()).isNull();
+    }
+
+    @Test
+    void faultReplyStillHeldByTheTransportIsNotOverwrittenByTheNextOne() throws Exception {
+        // A socket that did not take the first reply yet still holds its buffer: the next reply gets its own.
+        connect(SslProvider.OPENSSL, "TLSv1.3");
+        channel.writeInbound(direct(clientWrap(ascii("first reply\n"))));
+        channel.writeInbound(direct(clientWrap(ascii("second\n"))));
+        ByteBuf first = channel.readOutbound();
+        ByteBuf second = channel.readOutbound();
+        assertThat(second).isNotSameAs(first);
+        assertThat(first.refCnt()).isPositive();
+        byte[] both = concat(bytes(first), bytes(second));
+        assertThat(records(both)).isEqualTo(2);
+        assertThat(clientUnwrap(both)).isEqualTo(ascii("first reply\nsecond\n"));
+        // The loop's buffer is free again for the next reply.
+        channel.writeInbound(direct(clientWrap(ascii("third\n"))));
+        assertThat(clientUnwrap(serverOutput())).isEqualTo(ascii("third\n"));
+    }
+
+    /** The readable bytes of {@code b}, which is released. */
+    private static byte[] bytes(ByteBuf b) {
+        byte[] bytes = new byte[b.readableBytes()];
+        b.readBytes(bytes);
+        b.release();
+        return bytes;
+    }
+
+    @Test
     void userTls13KeyUpdateIsAnsweredWithTheServersOwnAheadOfItsNextReply() throws Exception {
         connect(SslProvider.JDK, "TLSv1.3");
         // The JDK's engine sends a KeyUpdate asking for ours when a TLS 1.3 handshake is begun again.
