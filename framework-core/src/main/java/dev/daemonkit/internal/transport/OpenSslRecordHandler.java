@@ -1,6 +1,8 @@
 package dev.daemonkit.internal.transport;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -79,6 +81,14 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
      * it yet) gets a buffer of its own, as before.
      */
     static final int REUSED_OUT_CAPACITY = 4096;
+
+    /**
+     * Where the reusable buffers come from: direct, unpooled (one per loop, for the process's life) and not
+     * tracked for leaks, as a tracked buffer keeps the stack traces of its allocation and retains, which
+     * name the plugin's handler that flushed, and would keep a hot-deployed plugin's old class loader
+     * alive for as long as the loop (HotDeployTest checks it is collected).
+     */
+    private static final ByteBufAllocator REUSED_OUT_ALLOCATOR = new UnpooledByteBufAllocator(true, true);
 
     private static final FastThreadLocal<ByteBuf> REUSED_OUT = new FastThreadLocal<>() {
         @Override
@@ -466,7 +476,7 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
         int queued = SSL.bioLengthNonApplication(bio);
         long size = plaintext + (long) records * maxOverhead + queued;
         if (size <= REUSED_OUT_CAPACITY) {
-            ByteBuf reused = reusedOut(ctx);
+            ByteBuf reused = reusedOut();
             if (reused != null) {
                 return reused;
             }
@@ -479,10 +489,10 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
      * null while a write still holds it: its only other reference is the loop's, so when its count is 1 no
      * write, transport or peer handler has it any more.
      */
-    private static ByteBuf reusedOut(ChannelHandlerContext ctx) {
+    private static ByteBuf reusedOut() {
         ByteBuf reused = REUSED_OUT.getIfExists();
         if (reused == null) {
-            reused = ctx.alloc().directBuffer(REUSED_OUT_CAPACITY, REUSED_OUT_CAPACITY);
+            reused = REUSED_OUT_ALLOCATOR.directBuffer(REUSED_OUT_CAPACITY, REUSED_OUT_CAPACITY);
             if (!reused.hasMemoryAddress()) {
                 reused.release();
                 return null;
