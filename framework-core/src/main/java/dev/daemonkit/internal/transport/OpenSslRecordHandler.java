@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *   <li>a read is decrypted straight from the socket's buffer into one pooled buffer (BoringSSL keeps a
  *       partial record itself, so there is no cumulation), with 4 calls into BoringSSL for a read of whole
  *       records: point the network BIO at the bytes, {@code SSL_read}, how many bytes are left, unset;
- *   <li>a flush encrypts the writes of the loop turn into one pooled buffer, with one promise: writes of up
+ *   <li>a flush encrypts the writes of the loop turn into one buffer (the loop's reusable one when their
+ *       records fit in it and no write holds it, else a pooled one), with one promise: writes of up
  *       to 16 KiB in all are copied into one record first (one {@code SSL_write}, as {@code SslHandler}
  *       coalesces), a larger one goes in {@code SSL_write}s of up to 64 KiB;
  *   <li>no {@code SSLEngineResult}s, no per-wrap promise, no renegotiation check per read (BoringSSL
