@@ -1,6 +1,8 @@
 package dev.daemonkit.internal.transport;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -13,6 +15,7 @@ import io.netty.handler.ssl.SslClosedEngineException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.internal.tcnative.SSL;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.PromiseNotifier;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -34,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *   <li>a read is decrypted straight from the socket's buffer into one pooled buffer (BoringSSL keeps a
  *       partial record itself, so there is no cumulation), with 4 calls into BoringSSL for a read of whole
  *       records: point the network BIO at the bytes, {@code SSL_read}, how many bytes are left, unset;
- *   <li>a flush encrypts the writes of the loop turn into one pooled buffer, with one promise: writes of up
+ *   <li>a flush encrypts the writes of the loop turn into one buffer (the loop's reusable one when their
+ *       records fit in it and no write holds it, else a pooled one), with one promise: writes of up
  *       to 16 KiB in all are copied into one record first (one {@code SSL_write}, as {@code SslHandler}
  *       coalesces), a larger one goes in {@code SSL_write}s of up to 64 KiB;
  *   <li>no {@code SSLEngineResult}s, no per-wrap promise, no renegotiation check per read (BoringSSL
@@ -69,6 +73,31 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
     /** {@code ReferenceCountedOpenSslEngine.networkBIO}: private, with no accessor; null if out of reach. */
     private static final MethodHandle NETWORK_BIO;
 
+    /**
+     * The outbound buffer of a small flush (a reply and its records up to this size), one per event loop and
+     * shared by its connections: reused whenever no write holds it any more, which at depth 1 is every
+     * time (the socket took the last reply whole), so a request allocates, tracks for leaks and frees no
+     * buffer of ciphertext (issue 15: about as much as the pipeline hop of the plaintext mark, by the
+     * profile in docs/benchmarks.md). A flush while a write still holds it (the socket did not take all of
+     * it yet) gets a buffer of its own, as before.
+     */
+    static final int REUSED_OUT_CAPACITY = 4096;
+
+    /**
+     * Where the reusable buffers come from: direct, unpooled (one per loop, for the process's life) and not
+     * tracked for leaks, as a tracked buffer keeps the stack traces of its allocation and retains, which
+     * name the plugin's handler that flushed, and would keep a hot-deployed plugin's old class loader
+     * alive for as long as the loop (HotDeployTest checks it is collected).
+     */
+    private static final ByteBufAllocator REUSED_OUT_ALLOCATOR = new UnpooledByteBufAllocator(true, true);
+
+    private static final FastThreadLocal<ByteBuf> REUSED_OUT = new FastThreadLocal<>() {
+        @Override
+        protected void onRemoval(ByteBuf out) {
+            out.release(); // the loop's thread ends
+        }
+    };
+
     /** Connections whose records this handler took over, in this process (tests and debugging read it). */
     static final LongAdder TOOK_OVER = new LongAdder();
 
@@ -87,6 +116,11 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
     private final long ssl;
     private final long bio;
     private final int maxOverhead;
+    /**
+     * What the {@link PlaintextMark} after {@code SslHandler} ran per read of plaintext (the front handler's
+     * {@link FrontHandler#plaintextRead()}), run here instead of through a handler of its own; null if none.
+     */
+    private final Runnable onPlaintext;
 
     /** The engine was released: no more calls into BoringSSL. */
     private boolean released;
@@ -109,8 +143,9 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
     /** The buffer records are being encrypted into, within a flush; null otherwise. */
     private ByteBuf out;
 
-    private OpenSslRecordHandler(ReferenceCountedOpenSslEngine engine, long ssl, long bio) {
+    private OpenSslRecordHandler(ReferenceCountedOpenSslEngine engine, long ssl, long bio, Runnable onPlaintext) {
         this.engine = engine;
+        this.onPlaintext = onPlaintext;
         this.ssl = ssl;
         this.bio = bio;
         this.maxOverhead = SSL.getMaxWrapOverhead(ssl);
@@ -125,7 +160,8 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
      * Puts this handler in the place of {@code sslHandler} (whose handshake has succeeded), if its engine
      * is OpenSSL's and the connection is open; otherwise leaves the pipeline as it is. Anything written
      * and not flushed yet is flushed through {@code sslHandler} first; bytes it holds of a record are
-     * passed to this handler as it is removed. On the connection's loop.
+     * passed to this handler as it is removed. A {@link PlaintextMark} in the pipeline is removed too: this
+     * handler runs its hook itself, before each buffer of plaintext it passes on. On the connection's loop.
      *
      * @return whether this handler took over
      */
@@ -150,14 +186,21 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
             return false; // closed or closing: SslHandler finishes what it began
         }
         sslHandler.flush(sslCtx); // writes made before the swap are encrypted in order, by the handler they reached
+        PlaintextMark mark = pipeline.get(PlaintextMark.class);
         engine.retain(); // SslHandler releases its reference as it is removed
         try {
-            pipeline.addAfter(sslCtx.name(), NAME, new OpenSslRecordHandler(engine, ssl, bio));
+            pipeline.addAfter(
+                    sslCtx.name(),
+                    NAME,
+                    new OpenSslRecordHandler(engine, ssl, bio, mark == null ? null : mark.onPlaintext));
         } catch (RuntimeException e) {
             engine.release();
             throw e;
         }
         pipeline.remove(sslHandler); // from here on, this handler releases the engine (close, inactive, removal)
+        if (mark != null) {
+            pipeline.remove(mark); // its hook is this handler's now
+        }
         TOOK_OVER.increment();
         return true;
     }
@@ -234,6 +277,9 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
                         in.retain();
                         heldIn = in;
                     }
+                }
+                if (onPlaintext != null) {
+                    onPlaintext.run(); // per buffer of plaintext passed on, as PlaintextMark did
                 }
                 firedRead = true;
                 ctx.fireChannelRead(out);
@@ -429,7 +475,34 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
         // What BoringSSL queued in the BIO outside application data (the reply to a KeyUpdate) goes out ahead
         // of the next record: the BIO drains it into the same buffer.
         int queued = SSL.bioLengthNonApplication(bio);
-        return ctx.alloc().directBuffer((int) plaintext + records * maxOverhead + queued);
+        long size = plaintext + (long) records * maxOverhead + queued;
+        if (size <= REUSED_OUT_CAPACITY) {
+            ByteBuf reused = reusedOut();
+            if (reused != null) {
+                return reused;
+            }
+        }
+        return ctx.alloc().directBuffer((int) size);
+    }
+
+    /**
+     * This loop's reusable outbound buffer with a reference for the caller (which its write passes on), or
+     * null while a write still holds it: its only other reference is the loop's, so when its count is 1 no
+     * write, transport or peer handler has it any more.
+     */
+    private static ByteBuf reusedOut() {
+        ByteBuf reused = REUSED_OUT.getIfExists();
+        if (reused == null) {
+            reused = REUSED_OUT_ALLOCATOR.directBuffer(REUSED_OUT_CAPACITY, REUSED_OUT_CAPACITY);
+            if (!reused.hasMemoryAddress()) {
+                reused.release();
+                return null;
+            }
+            REUSED_OUT.set(reused);
+        } else if (reused.refCnt() != 1) {
+            return null;
+        }
+        return reused.clear().retain();
     }
 
     private static ByteBuf copyToDirect(ChannelHandlerContext ctx, ByteBuf b) {

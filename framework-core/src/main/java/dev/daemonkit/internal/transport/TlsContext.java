@@ -176,7 +176,7 @@ public final class TlsContext {
         FrontHandler front = pipeline.get(FrontHandler.class);
         if (front != null) {
             front.tlsHandshakeStarted(ssl.handshakeFuture());
-            pipeline.addLast("daemonkit-tls-plaintext", new PlaintextMark(front));
+            pipeline.addLast(PlaintextMark.NAME, new PlaintextMark(front::plaintextRead));
         }
     }
 
@@ -187,21 +187,6 @@ public final class TlsContext {
             // SslHandler's flush failed: the connection is broken; SslHandler has closed it or will.
             log.debug("daemon '{}': the TLS record handler did not take over from SslHandler", daemon, e);
             pipeline.channel().close();
-        }
-    }
-
-    /** Right after the TLS handler: tells the front handler when decrypted bytes arrive. */
-    private static final class PlaintextMark extends io.netty.channel.ChannelInboundHandlerAdapter {
-        private final FrontHandler front;
-
-        PlaintextMark(FrontHandler front) {
-            this.front = front;
-        }
-
-        @Override
-        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
-            front.plaintextRead();
-            ctx.fireChannelRead(msg);
         }
     }
 

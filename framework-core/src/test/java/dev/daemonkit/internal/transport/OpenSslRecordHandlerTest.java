@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import javax.net.ssl.SSLEngine;
@@ -56,6 +57,8 @@ class OpenSslRecordHandlerTest {
     private ByteBuffer clientIn = ByteBuffer.allocate(0);
 
     private final List<Object> events = new ArrayList<>();
+    /** Reads of plaintext the front handler was told of ({@link PlaintextMark}'s hook, as TlsContext installs it). */
+    private int plaintextMarks;
 
     @BeforeAll
     static void certificates() throws Exception {
@@ -79,6 +82,7 @@ class OpenSslRecordHandlerTest {
         }
         clientIn = ByteBuffer.allocate(0);
         events.clear();
+        plaintextMarks = 0;
     }
 
     /** A server channel whose handshake with a client of {@code clientProvider} is done and records are ours. */
@@ -96,6 +100,7 @@ class OpenSslRecordHandlerTest {
         channel = new EmbeddedChannel();
         serverSsl = serverContext.newHandler(ByteBufAllocator.DEFAULT);
         channel.pipeline().addLast("daemonkit-tls", serverSsl);
+        channel.pipeline().addLast(PlaintextMark.NAME, new PlaintextMark(() -> plaintextMarks++));
         channel.pipeline().addLast(new Echo());
         client = clientContext.newEngine(ByteBufAllocator.DEFAULT, "localhost", 443);
         client.beginHandshake();
@@ -104,6 +109,9 @@ class OpenSslRecordHandlerTest {
         assertThat(OpenSslRecordHandler.takeOver(channel.pipeline(), serverSsl)).isTrue();
         assertThat(channel.pipeline().get(SslHandler.class)).isNull();
         assertThat(channel.pipeline().get(OpenSslRecordHandler.NAME)).isInstanceOf(OpenSslRecordHandler.class);
+        assertThat(channel.pipeline().get(PlaintextMark.class))
+                .as("its hook is the record handler's now")
+                .isNull();
         // BoringSSL sends its NewSessionTickets (TLS 1.3) with the first reply: out of the way of what is counted.
         channel.writeInbound(direct(clientWrap(ascii("first\n"))));
         assertThat(clientUnwrap(serverOutput())).isEqualTo(ascii("first\n"));
@@ -330,6 +338,82 @@ class OpenSslRecordHandlerTest {
         assertThat(records(reply)).isEqualTo(1);
         assertThat(new String(clientUnwrap(reply), StandardCharsets.US_ASCII)).isEqualTo("VALUE k 0 1\r\nv\r\nEND\r\n");
         assertThat(first.isSuccess() && second.isSuccess() && third.isSuccess()).isTrue();
+    }
+
+    @Test
+    void userPlaintextReadsStillTellTheFrontHandlerAfterTheMarkHandlerIsGone() throws Exception {
+        connect(SslProvider.OPENSSL, "TLSv1.3");
+        assertThat(plaintextMarks).as("the first request, in connect").isEqualTo(1);
+        channel.writeInbound(direct(clientWrap(ascii("GET / HTTP/1.1\r\n"))));
+        assertThat(clientUnwrap(serverOutput())).isEqualTo(ascii("GET / HTTP/1.1\r\n"));
+        assertThat(plaintextMarks).isEqualTo(2);
+        // A record split across two reads: told once, with the read that completes it.
+        byte[] record = clientWrap(ascii("Host: x\r\n"));
+        channel.writeInbound(direct(Arrays.copyOfRange(record, 0, 7)));
+        assertThat(plaintextMarks).as("only part of a record came").isEqualTo(2);
+        channel.writeInbound(direct(Arrays.copyOfRange(record, 7, record.length)));
+        assertThat(plaintextMarks).isEqualTo(3);
+        assertThat(clientUnwrap(serverOutput())).isEqualTo(ascii("Host: x\r\n"));
+    }
+
+    @Test
+    void faultReadCarryingOnlyATlsRecordWithNoPlaintextIsNotToldAsPlaintext() throws Exception {
+        // What the mark exists for: a read of TLS records only (here a KeyUpdate) must not look like the start
+        // of a request, or an idle keep-alive connection would be cut at request-timeout.
+        connect(SslProvider.JDK, "TLSv1.3");
+        int before = plaintextMarks;
+        client.beginHandshake(); // the JDK's engine sends a KeyUpdate
+        channel.writeInbound(direct(clientWrap(new byte[0])));
+        assertThat(plaintextMarks).isEqualTo(before);
+        clientUnwrap(serverOutput()); // the server's KeyUpdate
+        channel.writeInbound(direct(clientWrap(ascii("after\n"))));
+        assertThat(plaintextMarks).isEqualTo(before + 1);
+        assertThat(clientUnwrap(serverOutput())).isEqualTo(ascii("after\n"));
+    }
+
+    @Test
+    void userRepliesReuseTheLoopsOutboundBufferOnceTheLastReplyWasWritten() throws Exception {
+        connect(SslProvider.OPENSSL, "TLSv1.3");
+        channel.writeInbound(direct(clientWrap(ascii("one\n"))));
+        ByteBuf first = channel.readOutbound();
+        byte[] firstBytes = new byte[first.readableBytes()];
+        first.readBytes(firstBytes);
+        first.release(); // written: the transport gives its reference back
+        assertThat(clientUnwrap(firstBytes)).isEqualTo(ascii("one\n"));
+        channel.writeInbound(direct(clientWrap(ascii("two\n"))));
+        ByteBuf second = channel.readOutbound();
+        assertThat(second).as("the same buffer, not a new one per reply").isSameAs(first);
+        byte[] secondBytes = new byte[second.readableBytes()];
+        second.readBytes(secondBytes);
+        second.release();
+        assertThat(clientUnwrap(secondBytes)).isEqualTo(ascii("two\n"));
+        assertThat((ByteBuf) channel.readOutbound()).isNull();
+    }
+
+    @Test
+    void faultReplyStillHeldByTheTransportIsNotOverwrittenByTheNextOne() throws Exception {
+        // A socket that did not take the first reply yet still holds its buffer: the next reply gets its own.
+        connect(SslProvider.OPENSSL, "TLSv1.3");
+        channel.writeInbound(direct(clientWrap(ascii("first reply\n"))));
+        channel.writeInbound(direct(clientWrap(ascii("second\n"))));
+        ByteBuf first = channel.readOutbound();
+        ByteBuf second = channel.readOutbound();
+        assertThat(second).isNotSameAs(first);
+        assertThat(first.refCnt()).isPositive();
+        byte[] both = concat(bytes(first), bytes(second));
+        assertThat(records(both)).isEqualTo(2);
+        assertThat(clientUnwrap(both)).isEqualTo(ascii("first reply\nsecond\n"));
+        // The loop's buffer is free again for the next reply.
+        channel.writeInbound(direct(clientWrap(ascii("third\n"))));
+        assertThat(clientUnwrap(serverOutput())).isEqualTo(ascii("third\n"));
+    }
+
+    /** The readable bytes of {@code b}, which is released. */
+    private static byte[] bytes(ByteBuf b) {
+        byte[] bytes = new byte[b.readableBytes()];
+        b.readBytes(bytes);
+        b.release();
+        return bytes;
     }
 
     @Test
