@@ -11,7 +11,7 @@
 # with the server's CPU per request (or per connection) from /proc/PID/stat, taken from the bots'
 # "measuring" line to their end.
 #
-#   benchmarks/tls.sh                      # warm-up, then 3 rounds of 3 s slices
+#   benchmarks/tls.sh                      # warm-up, then 3 rounds of 8 s slices (~5 min)
 #   ROUNDS=5 DURATION=5s benchmarks/tls.sh
 #   KEPT="plain openssl openssl-netty" HANDSHAKES="" benchmarks/tls.sh   # the kept-connection A/B only
 #
@@ -36,7 +36,10 @@
 # cpu.cfs_quota_us); SERVER_CPU=0 runs without a quota, as before.
 set -euo pipefail
 ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-3s}
+# 8 s: in the quiet window of 2026-11-30 3 s slices spread the same subject's CPU per request by 1.7x between
+# rounds under the 0.4-core quota (a few scheduler periods and one GC weigh a lot in 1.2 s of CPU); 8 s slices
+# kept it within 1.2x (docs/benchmarks.md, "Quiet-machine runs of the record handler").
+DURATION=${DURATION:-8s}
 # Warm-up of each daemon's paths before the rounds: with 4 s the JDK engine's paths were still being
 # compiled (174 us of server CPU per kept request; 30 us after 15 s), which would be charged to it.
 WARMUP=${WARMUP:-10s}
