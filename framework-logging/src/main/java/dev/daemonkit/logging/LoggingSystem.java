@@ -388,6 +388,22 @@ public final class LoggingSystem implements AutoCloseable {
     }
 
     /**
+     * Waits until every line logged before this call is written and flushed to its files, at most
+     * {@code timeout} in all (a benchmark reading the writer's CPU, a tool reading the files).
+     *
+     * @return false when the timeout passed first: an output's queue stayed full, or its disk stalls
+     */
+    public boolean awaitWritten(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (BoundedAsyncAppender output : allOutputs) {
+            if (!output.awaitWritten(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Lines of any level lost because a log file could not be written (disk full, directory removed),
      * summed over files (a line lost from both daemonkit.log and NAME.log counts twice), since start.
      */

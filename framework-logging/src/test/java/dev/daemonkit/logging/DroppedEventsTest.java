@@ -133,6 +133,52 @@ class DroppedEventsTest {
     }
 
     /** Blocks every write until released, then collects the bytes. */
+    @Test
+    void userEveryLineLoggedBeforeAwaitWrittenIsInTheFileWhenItReturns() throws Exception {
+        LoggingSystem logging = LoggingSystem.start(global("""
+                async.queue-size = 16384
+                repeats.limit = 0
+                """), logs, false, null);
+        try {
+            for (int i = 0; i < 2_000; i++) {
+                LOG.info("line {}", i);
+            }
+            assertThat(logging.awaitWritten(Duration.ofSeconds(10))).isTrue();
+            // Read at once, no polling: the lines are written and flushed when awaitWritten returns.
+            List<String> written = lines(logs.resolve("daemonkit.log")).stream()
+                    .filter(l -> l.contains(" - line "))
+                    .toList();
+            assertThat(written).hasSize(2_000);
+            assertThat(written.get(written.size() - 1)).endsWith(" - line 1999");
+            assertThat(logging.droppedEvents()).isZero();
+        } finally {
+            logging.close();
+        }
+    }
+
+    @Test
+    void faultAStalledConsoleMakesAwaitWrittenGiveUpAtItsTimeoutThenSucceedOnceItMoves() throws Exception {
+        StalledStream console = new StalledStream();
+        PrintStream original = System.out;
+        System.setOut(new PrintStream(console, true, StandardCharsets.UTF_8));
+        LoggingSystem logging = LoggingSystem.start(global("""
+                console { enabled = true, format = text }
+                repeats.limit = 0
+                """), logs, false, null);
+        try {
+            LOG.warn("held by the console");
+            // The console's writer hangs on that line: the marker behind it is not reached in time.
+            assertThat(logging.awaitWritten(Duration.ofMillis(200))).isFalse();
+            console.release.countDown();
+            assertThat(logging.awaitWritten(Duration.ofSeconds(10))).isTrue();
+            assertThat(console.text()).contains(" - held by the console");
+        } finally {
+            console.release.countDown();
+            logging.close();
+            System.setOut(original);
+        }
+    }
+
     private static final class StalledStream extends OutputStream {
         final CountDownLatch release = new CountDownLatch(1);
         private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();

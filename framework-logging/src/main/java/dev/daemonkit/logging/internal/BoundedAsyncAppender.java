@@ -164,6 +164,31 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     }
 
     /**
+     * Waits until every line queued before this call is written and flushed to its files, at most
+     * {@code timeout}: the writer flushes its sinks when it reaches a marker put on the queue now. For
+     * a tool that reads the files or the writer's CPU once the lines are out, instead of a guessed pause.
+     *
+     * @return false when the timeout passed first (the queue stayed full, or the disk stalls)
+     */
+    public boolean awaitWritten(Duration timeout) {
+        WriterTask marker = new WriterTask(this::flushAll); // on the writer's thread, after the lines before it
+        if (!isStarted() || writer == null || !writer.isAlive()) {
+            return true; // nothing is queued: lines were written on the caller's thread, or not taken
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            if (!queue.offer(marker, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                return false;
+            }
+            LockSupport.unpark(writer);
+            return marker.done.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
      * Stops sending lines of {@code daemon} to its sink, and closes the sink once every line queued
      * before this call is written to it. Waits for that at most {@code timeout}.
      *
