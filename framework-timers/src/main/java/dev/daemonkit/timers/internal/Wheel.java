@@ -514,13 +514,7 @@ public final class Wheel {
             while (n != null) {
                 TimerNode following = n.next;
                 if (n.owner.closed) {
-                    n.next = null;
-                    n.prev = null;
-                    TimerNode.TASK.set(n, (Runnable) null);
-                    deadLinked--;
-                    if (parkedPlain != null) {
-                        parkedPlain.remove(n);
-                    }
+                    dropCut(n);
                 } else {
                     // Every linked deadline lies in [t, t + 2^30], so the int difference is exact.
                     link(n, t + (n.deadline - (int) t));
@@ -647,6 +641,20 @@ public final class Wheel {
      * are still one level up, and cascade when it starts). With two levels, level 1 is the top and
      * its slot 0 holds the next turn of the whole wheel, which is again the next level-0 turn.
      */
+    /**
+     * A node of a closed scope met while a slot's chain is moved (cascade, spread cascade): already cut
+     * from the slot, so only its own links, task and parked deadline go.
+     */
+    private void dropCut(TimerNode n) {
+        n.next = null;
+        n.prev = null;
+        TimerNode.TASK.set(n, (Runnable) null);
+        deadLinked--;
+        if (parkedPlain != null) {
+            parkedPlain.remove(n);
+        }
+    }
+
     private void preCascade(int budget) {
         long turn = (base >>> bits) + 1; // the next level-0 turn
         int index = slotIndex(1, turn << bits);
@@ -660,13 +668,7 @@ public final class Wheel {
         for (int moved = 0; moved < budget && n != head; moved++) {
             TimerNode following = n.next;
             if (n.owner.closed) {
-                n.next = null;
-                n.prev = null;
-                TimerNode.TASK.set(n, (Runnable) null);
-                deadLinked--;
-                if (parkedPlain != null) {
-                    parkedPlain.remove(n);
-                }
+                dropCut(n);
             } else {
                 // Every linked deadline lies within 2^30 ticks after base, so the int difference is exact.
                 append(n, (int) (base + (n.deadline - (int) base)) & level0Mask);
