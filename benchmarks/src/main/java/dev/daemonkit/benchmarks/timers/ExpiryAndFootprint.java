@@ -3,6 +3,7 @@ package dev.daemonkit.benchmarks.timers;
 import dev.daemonkit.api.Timers;
 import dev.daemonkit.internal.timers.ScopedTimers;
 import dev.daemonkit.internal.transport.LogScope;
+import dev.daemonkit.internal.transport.LoopTimerSlack;
 import dev.daemonkit.timers.EventLoopTimerWheels;
 import dev.daemonkit.timers.ThreadTimerWheel;
 import dev.daemonkit.timers.TimerScope;
@@ -48,6 +49,7 @@ public final class ExpiryAndFootprint {
             "daemonkit-thread-1024",
             "daemonkit-loop",
             "daemonkit-api-epoll",
+            "daemonkit-api-epoll-kernel-slack",
             "daemonkit-api-epoll-500us",
             "daemonkit-api-epoll-1024",
             "daemonkit-api-nio",
@@ -63,6 +65,14 @@ public final class ExpiryAndFootprint {
      * ({@code daemonkit.timers} in framework-core's reference.conf: 512 slots, where the library's own
      * {@link TimerWheelSettings#defaults()} has 256), so that "daemonkit-api-epoll" measures the deployed path.
      */
+    /**
+     * The loop threads' timer slack a launcher gives its event loops when the config names none
+     * ({@code daemonkit.timers.loop-slack}: 1 us where the kernel's default is 50 us).
+     */
+    static Duration launcherLoopSlack() {
+        return com.typesafe.config.ConfigFactory.defaultReference().getDuration("daemonkit.timers.loop-slack");
+    }
+
     static TimerWheelSettings launcherDefaults() {
         com.typesafe.config.Config timers =
                 com.typesafe.config.ConfigFactory.defaultReference().getConfig("daemonkit.timers");
@@ -196,12 +206,20 @@ public final class ExpiryAndFootprint {
                         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
                     }
                 };
-            case "daemonkit-api-epoll", "daemonkit-api-epoll-500us", "daemonkit-api-epoll-1024", "daemonkit-api-nio" ->
+            case "daemonkit-api-epoll",
+                    "daemonkit-api-epoll-kernel-slack",
+                    "daemonkit-api-epoll-500us",
+                    "daemonkit-api-epoll-1024",
+                    "daemonkit-api-nio" ->
                 new Timer() {
                     // The deployed path: a daemon's Timers (ScopedTimers, in its logging context) used
-                    // from inside its event loop, on the launcher's default transport.
+                    // from inside its event loop, on the launcher's default transport, whose loop threads
+                    // run with the launcher's timer slack. -kernel-slack: the kernel's default slack instead.
                     final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(
-                            1, name.contains("epoll") ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+                            1,
+                            new LoopTimerSlack(name.endsWith("-kernel-slack") ? Duration.ZERO : launcherLoopSlack())
+                                    .threads(new DefaultThreadFactory("bench-loop")),
+                            name.contains("epoll") ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
                     final EventLoop loop = group.next();
                     // -500us: `daemonkit.timers.tick = 0.5 ms`; a timer waits for the start of the tick its
                     // deadline falls in, so the tick bounds its lateness as much as the loop does. -1024: 1024

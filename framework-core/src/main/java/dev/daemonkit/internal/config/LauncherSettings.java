@@ -21,8 +21,11 @@ public record LauncherSettings(
     /** {@code daemonkit.transport}: {@code kind} is auto, epoll, io_uring or nio; {@code ioThreads} already resolved (never 0). */
     public record Transport(String kind, int ioThreads, int ringBuffers) {}
 
-    /** {@code daemonkit.timers}: the resolution and size of the timer wheel on each event loop. */
-    public record Timers(Duration tick, int wheelSize) {}
+    /**
+     * {@code daemonkit.timers}: the resolution and size of the timer wheel on each event loop, and the loop threads'
+     * timer slack (0: the kernel's default).
+     */
+    public record Timers(Duration tick, int wheelSize, Duration loopSlack) {}
 
     /** {@code daemonkit.plugins}: whether and how often the plugins folder is looked at. */
     public record Plugins(boolean watch, Duration scanInterval) {}
@@ -79,6 +82,12 @@ public record LauncherSettings(
             throw new ConfigError("daemonkit.timers.tick (" + Origins.of(daemonkit.getValue("timers.tick"))
                     + ") must be positive, e.g. 1 ms.");
         }
+        Duration loopSlack = daemonkit.getDuration("timers.loop-slack");
+        if (loopSlack.isNegative() || loopSlack.compareTo(tick) >= 0) {
+            throw new ConfigError("daemonkit.timers.loop-slack = " + loopSlack.toNanos() / 1000.0 + " us ("
+                    + Origins.of(daemonkit.getValue("timers.loop-slack")) + ") must be 0 (the kernel's default) or"
+                    + " positive and below daemonkit.timers.tick, e.g. 1 us.");
+        }
         Admin admin = new Admin(
                 daemonkit.getBoolean("admin.enabled"),
                 Addresses.read(daemonkit, "admin.listen", "daemonkit.admin.listen"),
@@ -119,7 +128,7 @@ public record LauncherSettings(
                 new Shutdown(
                         delay, daemonkit.getDuration("shutdown.grace"), daemonkit.getDuration("shutdown.quiet-period")),
                 new Transport(transport, io == 0 ? Runtime.getRuntime().availableProcessors() : io, ring),
-                new Timers(tick, wheel),
+                new Timers(tick, wheel, loopSlack),
                 admin,
                 new Plugins(daemonkit.getBoolean("plugins.watch"), scan),
                 new Watchdog(daemonkit.getBoolean("watchdog.enabled"), threshold));

@@ -35,7 +35,8 @@ public record FrameworkServices(
                 settings.transport().kind(),
                 settings.transport().ioThreads(),
                 SocketActivation.passesSockets(System.getenv()),
-                settings.transport().ringBuffers());
+                settings.transport().ringBuffers(),
+                settings.timers().loopSlack());
         try {
             EventLoopTimerWheels wheels = EventLoopTimerWheels.create(
                     transport.workers(),

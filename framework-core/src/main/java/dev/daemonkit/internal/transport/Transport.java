@@ -24,6 +24,7 @@ import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
@@ -49,6 +50,9 @@ public final class Transport implements AutoCloseable {
      */
     static final int MAX_EVENTS_PER_TURN = 1024;
 
+    /** {@code daemonkit.timers.loop-slack}'s default in reference.conf, for transports made without settings (tests). */
+    static final Duration DEFAULT_LOOP_SLACK = Duration.ofNanos(1_000);
+
     /** The one buffer group every io_uring loop registers, and every connection reads from. */
     static final short BUFFER_GROUP = 0;
 
@@ -62,6 +66,7 @@ public final class Transport implements AutoCloseable {
     private final String kind;
     private final int ringBuffers; // 0: no buffer ring (not io_uring, or switched off)
     private final IoHandlerFactory io;
+    private final LoopTimerSlack slack;
     private final Set<EventLoopGroup> daemonLoops = ConcurrentHashMap.newKeySet();
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
@@ -73,13 +78,17 @@ public final class Transport implements AutoCloseable {
             IoHandlerFactory io,
             int ringBuffers,
             int threads,
+            LoopTimerSlack slack,
             Class<? extends ServerChannel> serverChannel,
             Class<? extends DatagramChannel> datagramChannel) {
         this.kind = kind;
         this.ringBuffers = ringBuffers;
         this.io = io;
+        this.slack = slack;
+        // The acceptor waits for connections, not timers: it keeps the kernel's slack.
         this.acceptors = new MultiThreadIoEventLoopGroup(1, FrameworkThreads.factory("daemonkit-accept", false), io);
-        this.workers = new MultiThreadIoEventLoopGroup(threads, FrameworkThreads.factory("daemonkit-io", false), io);
+        this.workers = new MultiThreadIoEventLoopGroup(
+                threads, slack.threads(FrameworkThreads.factory("daemonkit-io", false)), io);
         this.serverChannel = serverChannel;
         this.datagramChannel = datagramChannel;
     }
@@ -92,8 +101,11 @@ public final class Transport implements AutoCloseable {
      *     server channel cannot be made from a descriptor, so io_uring gives way to epoll then
      * @param ringBuffers {@code daemonkit.transport.io-uring-buffer-ring}: buffers in each io_uring loop's
      *     provided buffer ring, a power of two up to 16,384 (Netty's ring size is a short), or 0 for none; ignored by epoll and NIO
+     * @param loopSlack {@code daemonkit.timers.loop-slack}: the event loop threads' timer slack ({@link LoopTimerSlack})
      */
-    public static Transport create(String wanted, int threads, boolean inheritedSockets, int ringBuffers) {
+    public static Transport create(
+            String wanted, int threads, boolean inheritedSockets, int ringBuffers, Duration loopSlack) {
+        LoopTimerSlack slack = new LoopTimerSlack(loopSlack);
         warmAllocator();
         String kind = choose(wanted, inheritedSockets);
         int ring = kind.equals("io_uring") ? ringBuffers(ringBuffers) : 0;
@@ -109,6 +121,7 @@ public final class Transport implements AutoCloseable {
                         IoUringIoHandler.newFactory(uringConfig(ring)),
                         ring,
                         threads,
+                        slack,
                         IoUringServerSocketChannel.class,
                         IoUringDatagramChannel.class);
             case "epoll" ->
@@ -117,6 +130,7 @@ public final class Transport implements AutoCloseable {
                         EpollIoHandler.newFactory(MAX_EVENTS_PER_TURN, DefaultSelectStrategyFactory.INSTANCE),
                         0,
                         threads,
+                        slack,
                         EpollServerSocketChannel.class,
                         EpollDatagramChannel.class);
             default ->
@@ -125,6 +139,7 @@ public final class Transport implements AutoCloseable {
                         NioIoHandler.newFactory(),
                         0,
                         threads,
+                        slack,
                         NioServerSocketChannel.class,
                         NioDatagramChannel.class);
         };
@@ -136,14 +151,19 @@ public final class Transport implements AutoCloseable {
         return t;
     }
 
-    /** {@link #create(String, int, boolean, int)} without inherited sockets or a buffer ring. */
+    /** {@link #create(String, int, boolean, int, Duration)} without inherited sockets or a buffer ring. */
     public static Transport create(String wanted, int threads) {
         return create(wanted, threads, false, 0);
     }
 
-    /** {@link #create(String, int, boolean, int)} without a buffer ring. */
+    /** {@link #create(String, int, boolean, int, Duration)} without a buffer ring. */
     public static Transport create(String wanted, int threads, boolean inheritedSockets) {
         return create(wanted, threads, inheritedSockets, 0);
+    }
+
+    /** {@link #create(String, int, boolean, int, Duration)} with the launcher's default loop slack. */
+    public static Transport create(String wanted, int threads, boolean inheritedSockets, int ringBuffers) {
+        return create(wanted, threads, inheritedSockets, ringBuffers, DEFAULT_LOOP_SLACK);
     }
 
     /** {@code wanted} buffers where this kernel can register a buffer ring (5.19+), else 0 with a warning. */
@@ -275,7 +295,7 @@ public final class Transport implements AutoCloseable {
      */
     public EventLoopGroup newDaemonLoops(String daemon, int threads) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(
-                threads, FrameworkThreads.factory("daemonkit-" + daemon + "-io", false), io);
+                threads, slack.threads(FrameworkThreads.factory("daemonkit-" + daemon + "-io", false)), io);
         daemonLoops.add(group);
         group.terminationFuture().addListener(f -> daemonLoops.remove(group));
         return group;

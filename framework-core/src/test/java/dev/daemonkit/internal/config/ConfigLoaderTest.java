@@ -186,4 +186,26 @@ class ConfigLoaderTest {
                 .hasMessageContaining("daemons.echo.restart.policy = \"sometimes\"")
                 .hasMessageContaining("never or on-failure");
     }
+
+    @Test
+    void theLoopSlackDefaultsTo1UsAndZeroMeansTheKernelsDefault() throws IOException {
+        assertThat(load("").launcherSettings().timers().loopSlack()).hasNanos(1_000);
+        assertThat(load("daemonkit.timers.loop-slack = 0 us\n")
+                        .launcherSettings()
+                        .timers()
+                        .loopSlack())
+                .isZero();
+    }
+
+    @Test
+    void aLoopSlackThatIsNegativeOrNotBelowTheTickIsRefusedNamingTheKey() {
+        assertThatThrownBy(() -> load("daemonkit.timers.loop-slack = -1 us\n").launcherSettings())
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("daemonkit.timers.loop-slack = -1.0 us (")
+                .hasMessageContaining("daemonkit.conf:1")
+                .hasMessageContaining("below daemonkit.timers.tick");
+        assertThatThrownBy(() -> load("daemonkit.timers.loop-slack = 1 ms\n").launcherSettings())
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("daemonkit.timers.loop-slack = 1000.0 us");
+    }
 }
