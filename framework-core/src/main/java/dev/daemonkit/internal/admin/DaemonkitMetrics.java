@@ -180,6 +180,12 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
                 "connections closed because a request did not complete within request-timeout",
                 v -> v.instance(i -> i.connections().deadlineClosed())));
         meters.add(counter(
+                "daemonkit.io_uring.ring.exhausted",
+                view,
+                tags,
+                "reads that found the io_uring buffer ring empty (daemonkit.transport.io-uring-buffer-ring too small)",
+                v -> v.instance(i -> i.connections().ringExhausted())));
+        meters.add(counter(
                 "daemonkit.inbound.refused",
                 view,
                 tags,

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.daemonkit.internal.admin.DaemonkitMetrics;
 import dev.daemonkit.internal.config.ConfigError;
 import dev.daemonkit.internal.lifecycle.Launcher;
 import dev.daemonkit.testing.LineClient;
@@ -88,6 +89,11 @@ class BufferRingOnIoUringTest {
             assertThat(echo.ringExhausted())
                     .as("reads that found the ring empty")
                     .isPositive();
+            // ... and an operator sees it, to size the ring.
+            try (DaemonkitMetrics metrics = new DaemonkitMetrics(launcher, null, null)) {
+                assertThat(metrics.scrape())
+                        .containsPattern("daemonkit_io_uring_ring_exhausted_total\\{daemon=\"line-echo\"[^}]*} [1-9]");
+            }
             // Served again after the storm, on the same connections.
             for (int i = 0; i < clients.size(); i++) {
                 assertThat(clients.get(i).request("again " + i)).isEqualTo("again " + i);
