@@ -630,18 +630,6 @@ public final class Wheel {
     }
 
     /**
-     * Moves up to {@code budget} timers of the next level-0 turn from their level-1 slot into level
-     * 0's other half, ahead of the tick where that turn starts, in the slot's order (so timers of a
-     * tick keep the order they were scheduled in: whatever is left, and whatever is scheduled into
-     * the slot meanwhile, is appended after them by {@link #cascade} when the turn starts).
-     *
-     * <p>That slot holds exactly the next turn's timers: a level-1 slot holds the ticks of one
-     * level-0 turn within the current level-2 slot, and when the next turn starts a new level-2 slot
-     * its level-1 slot is the current turn's, already emptied, so nothing moves (that turn's timers
-     * are still one level up, and cascade when it starts). With two levels, level 1 is the top and
-     * its slot 0 holds the next turn of the whole wheel, which is again the next level-0 turn.
-     */
-    /**
      * A node of a closed scope met while a slot's chain is moved (cascade, spread cascade): already cut
      * from the slot, so only its own links, task and parked deadline go.
      */
@@ -655,6 +643,18 @@ public final class Wheel {
         }
     }
 
+    /**
+     * Moves up to {@code budget} timers of the next level-0 turn from their level-1 slot into level
+     * 0's other half, ahead of the tick where that turn starts, in the slot's order (so timers of a
+     * tick keep the order they were scheduled in: whatever is left, and whatever is scheduled into
+     * the slot meanwhile, is appended after them by {@link #cascade} when the turn starts).
+     *
+     * <p>That slot holds exactly the next turn's timers: a level-1 slot holds the ticks of one
+     * level-0 turn within the current level-2 slot, and when the next turn starts a new level-2 slot
+     * its level-1 slot is the current turn's, already emptied, so nothing moves (that turn's timers
+     * are still one level up, and cascade when it starts). With two levels, level 1 is the top and
+     * its slot 0 holds the next turn of the whole wheel, which is again the next level-0 turn.
+     */
     private void preCascade(int budget) {
         long turn = (base >>> bits) + 1; // the next level-0 turn
         int index = slotIndex(1, turn << bits);
