@@ -24,7 +24,13 @@ class StallWatchdogTest {
     @RegisterExtension
     final TestHome home = new TestHome();
 
-    final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    /** Appended to by the watchdog's and the loops' threads while the test thread reads: a list safe for that. */
+    final ListAppender<ILoggingEvent> logged = new ListAppender<>() {
+        {
+            list = new java.util.concurrent.CopyOnWriteArrayList<>();
+        }
+    };
+
     final Logger logger = (Logger) LoggerFactory.getLogger(StallWatchdog.class);
 
     @BeforeEach
@@ -63,10 +69,25 @@ class StallWatchdogTest {
             assertThat(client.request("block")).isEqualTo("v1:block");
             // The stall is timed from when the watchdog queued its probe, so it reads somewhat less than the block;
             // at least the threshold is all a watchdog that fell behind can promise.
-            await().atMost(Duration.ofSeconds(10))
-                    .until(() -> logged.list.stream()
-                            .map(e -> RUNNING_AGAIN.matcher(e.getFormattedMessage()))
-                            .anyMatch(m -> m.matches() && Long.parseLong(m.group(1)) >= 150));
+            try {
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> logged.list.stream()
+                                .map(e -> RUNNING_AGAIN.matcher(e.getFormattedMessage()))
+                                .anyMatch(m -> m.matches() && Long.parseLong(m.group(1)) >= 150));
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                // Say what the watchdog saw: a CI run failed here on io_uring only, and not on this machine.
+                throw new AssertionError(
+                        "no 'running again' line within 10 s; stalls counted " + watchdog.stalls()
+                                + ", stalled now " + watchdog.stalledNow() + ", lines logged: "
+                                + logged.list.stream()
+                                        .map(l -> l.getThreadName() + ": "
+                                                + l.getFormattedMessage()
+                                                        .lines()
+                                                        .findFirst()
+                                                        .orElse(""))
+                                        .toList(),
+                        e);
+            }
             // One report for our deliberate block (other, real stalls such as Netty's one-time JFR setup may be
             // reported too).
             var reports = logged.list.stream()
