@@ -24,10 +24,10 @@ mc_pid=$!; pids+=("$mc_pid")
 
 # the cache daemon in the launcher, alone, one I/O thread
 IO_URING=${IO_URING:-1}
-mkdir -p "$work/plugins"
-cp "$dist/plugins/cache.jar" "$work/plugins/"
-start_cache() {   # transport port name: starts a launcher; its pid in started_pid
-  mkdir -p "$work/logs-$3"
+start_cache() {   # transport port name [dist]: starts a launcher (of dist, default this build); its pid in started_pid
+  local d=${4:-$dist}
+  mkdir -p "$work/logs-$3" "$work/plugins-$3"
+  cp "$d/plugins/cache.jar" "$work/plugins-$3/"
   cat > "$work/daemonkit-$3.conf" <<CONF
 daemonkit.transport.io-threads = 1
 daemonkit.transport.native = $1
@@ -35,8 +35,8 @@ daemonkit.transport.io-uring-buffer-ring = ${URING_RING:-0}
 daemonkit.logging.level = WARN
 daemons.cache { listen = "127.0.0.1:$2", memory-limit = 512 MiB }
 CONF
-  DAEMONKIT_OPTS="$JVM" taskset -c 0 "$dist/bin/daemonkit" run --config "$work/daemonkit-$3.conf" \
-    --plugins "$work/plugins" --logs "$work/logs-$3" > "$work/launcher-$3.out" 2>&1 &
+  DAEMONKIT_OPTS="$JVM" taskset -c 0 "$d/bin/daemonkit" run --config "$work/daemonkit-$3.conf" \
+    --plugins "$work/plugins-$3" --logs "$work/logs-$3" > "$work/launcher-$3.out" 2>&1 &
   started_pid=$!; pids+=("$started_pid")
 }
 cache_port=$(free_port)

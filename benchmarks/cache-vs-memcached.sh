@@ -5,6 +5,11 @@
 #   benchmarks/cache-vs-memcached.sh                 # 3 rounds, depth 1 and 16, 10 s each
 #   ROUNDS=1 DURATION=5s benchmarks/cache-vs-memcached.sh
 #   IO_URING=0 benchmarks/cache-vs-memcached.sh     # without the io_uring subjects (cache-uring, raw-uring)
+#   PREWARM=6s benchmarks/cache-vs-memcached.sh     # each subject serves the load once, unmeasured, before
+#                                                   # round 1 (default 0: only the bots' 2 s warm-up per run)
+#   BASE_DIST=/copy/of/an/earlier/build benchmarks/cache-vs-memcached.sh
+#                                                   # A/B: that build's launcher and cache.jar as one more subject,
+#                                                   # cache-base, run next to cache-daemon (order alternating by round)
 #
 # Method (docs/benchmarks.md, "Cache daemon vs memcached"): each server pinned to CPU 0, the bots to
 # CPU 1; 50 connections, 10,000 keys of 12 bytes, 100-byte values, 90% get / 10% set, every key set
@@ -36,6 +41,13 @@ BENCH_OPTS="$JVM" taskset -c 0 "$dist/bin/daemonkit-bench" raw-server "$raw_port
 raw_pid=$!; pids+=("$raw_pid")
 
 names="memcached cache-daemon raw-netty"
+BASE_DIST=${BASE_DIST:-}
+if [ -n "$BASE_DIST" ]; then
+  base_port=$(free_port)
+  start_cache auto "$base_port" cache-base "$BASE_DIST"; base_pid=$started_pid
+  wait_port "$base_port"
+  names="$names cache-base"
+fi
 if [ "$IO_URING" = 1 ]; then
   # the same two subjects on the io_uring transport: the cache daemon (started by cache-servers.sh) and raw Netty
   raw_uring_port=$(free_port)
@@ -68,10 +80,29 @@ run() {   # name pid port depth round
   echo "$name depth=$depth round=$round $line cpu_us_per_req=$cpu_us" | tee -a "$results"
 }
 
+# The JVMs compile their hot code under the first load: the cache launcher's C2 thread took about 1 s of
+# CPU 0 in its first 4-6 s of load (load average 7; docs/benchmarks.md), inside round 1's measured part after a 2 s
+# warm-up. PREWARM runs each subject once before the rounds, not measured; memcached gets the same.
+PREWARM=${PREWARM:-0}
+if [ "$PREWARM" != 0 ]; then
+  prewarm() {   # name port
+    BENCH_OPTS="-Xms512m -Xmx512m -XX:+AlwaysPreTouch" taskset -c 1 "$dist/bin/daemonkit-bench" --mode memcached \
+      --target "127.0.0.1:$2" --connections 50 --depth 1 --keys 10000 --key-size 12 --value-size 100 \
+      --get-ratio 0.9 --warmup 1s --duration "$PREWARM" > "$work/prewarm-$1.out" 2>&1 \
+      || { echo "pre-warming $1 failed:" >&2; cat "$work/prewarm-$1.out" >&2; exit 1; }
+  }
+  echo "pre-warming each subject for $PREWARM (not measured)"
+  prewarm memcached "$mc_port"; prewarm cache-daemon "$cache_port"; prewarm raw-netty "$raw_port"
+  if [ -n "$BASE_DIST" ]; then prewarm cache-base "$base_port"; fi
+  if [ "$IO_URING" = 1 ]; then prewarm cache-uring "$uring_port"; prewarm raw-uring "$raw_uring_port"; fi
+fi
+
 for round in $(seq 1 "$ROUNDS"); do
   for depth in $DEPTHS; do
     run memcached "$mc_pid" "$mc_port" "$depth" "$round"
+    if [ -n "$BASE_DIST" ] && [ $((round % 2)) = 1 ]; then run cache-base "$base_pid" "$base_port" "$depth" "$round"; fi
     run cache-daemon "$cache_pid" "$cache_port" "$depth" "$round"
+    if [ -n "$BASE_DIST" ] && [ $((round % 2)) = 0 ]; then run cache-base "$base_pid" "$base_port" "$depth" "$round"; fi
     run raw-netty "$raw_pid" "$raw_port" "$depth" "$round"
     if [ "$IO_URING" = 1 ]; then
       run cache-uring "$uring_pid" "$uring_port" "$depth" "$round"
@@ -96,6 +127,13 @@ for depth in $DEPTHS; do
     END { printf "depth %-3s cache/memcached: throughput %.2fx, cpu/req %.2fx, p99 %.2fx;  cache/raw-netty: throughput %.2fx, cpu/req %.2fx\n",
           d, r["cache-daemon"] / r["memcached"], c["cache-daemon"] / c["memcached"], p["cache-daemon"] / p["memcached"],
           r["cache-daemon"] / r["raw-netty"], c["cache-daemon"] / c["raw-netty"] }' "$work/medians"
+  if [ -n "$BASE_DIST" ]; then
+    awk -v d="$depth" '$1 == d { r[$2] = $3; c[$2] = $6; p[$2] = $5 }
+      END { printf "depth %-3s cache/cache-base (BASE_DIST): throughput %.2fx, cpu/req %.2fx, p99 %.2fx;  cache-base/memcached: throughput %.2fx, cpu/req %.2fx, p99 %.2fx;  cache-base/raw-netty: throughput %.2fx\n",
+            d, r["cache-daemon"] / r["cache-base"], c["cache-daemon"] / c["cache-base"], p["cache-daemon"] / p["cache-base"],
+            r["cache-base"] / r["memcached"], c["cache-base"] / c["memcached"], p["cache-base"] / p["memcached"],
+            r["cache-base"] / r["raw-netty"] }' "$work/medians"
+  fi
   [ "$IO_URING" = 1 ] && awk -v d="$depth" '$1 == d { r[$2] = $3; c[$2] = $6; p[$2] = $5 }
     END { printf "depth %-3s cache-uring/memcached: throughput %.2fx, cpu/req %.2fx, p99 %.2fx;  cache-uring/cache (epoll): throughput %.2fx, cpu/req %.2fx, p99 %.2fx;  raw-uring/raw-netty: throughput %.2fx, cpu/req %.2fx\n",
           d, r["cache-uring"] / r["memcached"], c["cache-uring"] / c["memcached"], p["cache-uring"] / p["memcached"],

@@ -361,8 +361,9 @@ public final class DaemonConnections implements ConnectionOwner {
     /**
      * Netty gives every channel its own {@link AdaptiveRecvByteBufAllocator}, a 32-byte configuration
      * object (the per-connection state is in the handle it makes): the default one is replaced by one
-     * shared instance with the same settings, as a {@code childOption} would. A protocol that sets its own
-     * (in its initializer, which runs after this) keeps it.
+     * shared instance, as a {@code childOption} would, with a larger smallest guess (see
+     * {@link #SMALLEST_READ}). A protocol that sets its own (in its initializer, which runs after this)
+     * keeps it.
      */
     private static void shareReceiveAllocator(Channel ch) {
         RecvByteBufAllocator current = ch.config().getRecvByteBufAllocator();
@@ -375,9 +376,25 @@ public final class DaemonConnections implements ConnectionOwner {
         }
     }
 
-    /** Netty's default for a stream channel: adaptive sizes, 16 reads per readiness event. */
-    private static final AdaptiveRecvByteBufAllocator SHARED_RECEIVE =
-            (AdaptiveRecvByteBufAllocator) new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(16);
+    /**
+     * The smallest buffer a read gets. Netty's adaptive guess shrinks to 64 bytes after a few small
+     * requests, and then a request of 65 bytes or more that arrives whole (a cache's set of a 100-byte
+     * value, 140 bytes) takes two reads: a second recvfrom, a second pass through the pipeline and a
+     * copy into a merged buffer (measured with the cache daemon at depth 1: 1.06 recvfrom per request
+     * where memcached makes 1.00, docs/benchmarks.md). A pooled buffer of 512 bytes costs what one of 64
+     * does to take and give back, and only for the read. What a connection can hold is unchanged: a
+     * connection's first read already gets {@link AdaptiveRecvByteBufAllocator#DEFAULT_INITIAL} (2,048)
+     * bytes, and the inbound limits count what decoders hold.
+     */
+    static final int SMALLEST_READ = 512;
+
+    /** Netty's default for a stream channel (adaptive sizes, 16 reads per readiness event) but {@link #SMALLEST_READ}. */
+    static final AdaptiveRecvByteBufAllocator SHARED_RECEIVE =
+            (AdaptiveRecvByteBufAllocator) new AdaptiveRecvByteBufAllocator(
+                            SMALLEST_READ,
+                            AdaptiveRecvByteBufAllocator.DEFAULT_INITIAL,
+                            AdaptiveRecvByteBufAllocator.DEFAULT_MAXIMUM)
+                    .maxMessagesPerRead(16);
 
     /** Called once per accepted connection, by its front handler, on its loop, when it has closed. */
     void closed(FrontHandler f) {
