@@ -53,6 +53,14 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
 
     private static final long LONG_NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
     private static final int BURST_NAPS = 20;
+    /**
+     * Lines gathered for the files are written at the latest this long after the last write, when the
+     * queue runs empty (and before the writer sleeps until woken). Why not at once, each time the queue
+     * runs empty: under load that happened after every nap, ~1,500 writes of ~55 KB a second per file at
+     * 16 lines per read, and a write's cost is largely per call (docs/benchmarks.md, "Logging"). A line
+     * after a quiet spell is still written at once: the last write was long ago.
+     */
+    private static final long FLUSH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final Sink shared;
     private final ConcurrentHashMap<String, Sink> daemonSinks = new ConcurrentHashMap<>();
@@ -76,7 +84,10 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     /** Tasks that found the queue full for too long; the writer runs them after its next batch. */
     private final ConcurrentLinkedQueue<WriterTask> lateTasks = new ConcurrentLinkedQueue<>();
 
-    private long lastFlushNanos = System.nanoTime();
+    private long lastFlushNanos = System.nanoTime() - FLUSH_DELAY_NANOS;
+    /** Lines written to the sinks since {@link #flushAll} (writer thread only). */
+    private boolean unflushed;
+
     private Thread writer;
     /** Lines the writer could not write because a layout or an output threw (writer thread only). */
     private long writeFailures;
@@ -425,6 +436,12 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             }
             if (batch.isEmpty()) {
                 runLateTasks();
+                // What the last batches gathered: written once FLUSH_DELAY has passed, or before the
+                // writer sleeps until woken, whichever comes first.
+                if (unflushed
+                        && (idleRounds + 1 >= BURST_NAPS || System.nanoTime() - lastFlushNanos >= FLUSH_DELAY_NANOS)) {
+                    flushAll();
+                }
                 if (sinceNap > 0) {
                     nap = sinceNap >= capacity / 8 ? SHORT_NAP_NANOS : LONG_NAP_NANOS;
                     sinceNap = 0;
@@ -434,6 +451,7 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
             }
             idleRounds = 0;
             sinceNap += batch.size();
+            unflushed = true;
             for (Object item : batch) {
                 try {
                     if (item instanceof ILoggingEvent event) {
@@ -454,11 +472,12 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
                 lastReportNanos = now;
             }
             runLateTasks();
-            // Flush when the queue runs dry, and at least once a second under a load that never lets
-            // it: a quiet daemon's ERROR must not wait in a half-full chunk for as long as the load lasts.
-            if (queue.isEmpty() || now - lastFlushNanos >= REPORT_INTERVAL_NANOS) {
+            // Flush when the queue runs dry (at most every FLUSH_DELAY), and at least once a second
+            // under a load that never lets it: a quiet daemon's ERROR must not wait in a half-full
+            // chunk for as long as the load lasts.
+            long sinceFlush = now - lastFlushNanos;
+            if (sinceFlush >= REPORT_INTERVAL_NANOS || sinceFlush >= FLUSH_DELAY_NANOS && queue.isEmpty()) {
                 flushAll();
-                lastFlushNanos = now;
             }
         }
         runLateTasks();
@@ -488,6 +507,8 @@ public final class BoundedAsyncAppender extends UnsynchronizedAppenderBase<ILogg
     }
 
     private void flushAll() {
+        unflushed = false;
+        lastFlushNanos = System.nanoTime();
         if (shared != null && shared.dirty) {
             shared.flush();
         }

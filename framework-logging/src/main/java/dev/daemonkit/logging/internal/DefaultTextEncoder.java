@@ -22,6 +22,13 @@ import java.util.Map;
  * <p>Why: with a line per request, the PatternLayout was the largest part of the writer thread's work,
  * which on a busy machine comes out of the event loops' time (docs/benchmarks.md, "Logging").
  *
+ * <p>A connection's context ({@code " [echo conn=17 peer=127.0.0.1:50312]"}) and a message pattern's
+ * fixed text are kept encoded, keyed by the identity of their strings: the core hands the same
+ * {@code conn} and {@code peer} strings for every line of a connection, and a call site the same
+ * pattern. Copying them as bytes replaced laying out ~50 characters one by one per line, a third of
+ * the layout's time at 16 lines per read (docs/benchmarks.md, "Logging"). Identity, not equality:
+ * a different string is a miss, laid out as before, never another connection's bytes.
+ *
  * <p>One instance per writer thread: not thread-safe.
  */
 public final class DefaultTextEncoder {
@@ -31,6 +38,9 @@ public final class DefaultTextEncoder {
 
     private static final int LOGGER_LENGTH = 36;
     private static final int CACHE_LIMIT = 4096;
+    /** Slots of the context and pattern caches (a power of two); a collision only costs a miss. */
+    private static final int SLOTS = 256;
+
     private static final byte[] NEWLINE = CoreConstants.LINE_SEPARATOR.getBytes(StandardCharsets.UTF_8);
 
     private final Layout<ILoggingEvent> fallback;
@@ -43,6 +53,23 @@ public final class DefaultTextEncoder {
     private byte[] secondBytes;
     private byte[] buffer = new byte[512];
     private int length;
+    /** The context cache: slot by the peer's (else conn's, else daemon's) hash; hit when all three are the same objects. */
+    private final String[] contextDaemons = new String[SLOTS];
+
+    private final String[] contextConns = new String[SLOTS];
+    private final String[] contextPeers = new String[SLOTS];
+    private final byte[][] contextBytes = new byte[SLOTS][];
+    /** The pattern cache: a pattern's UTF-8 bytes and where its {@code {}} anchors are in them. */
+    private final String[] patterns = new String[SLOTS];
+
+    private final byte[][] patternBytes = new byte[SLOTS][];
+    private final int[][] patternAnchors = new int[SLOTS][];
+    /** The last thread and logger looked up, ahead of their maps: a run of lines mostly shares them. */
+    private String lastThread;
+
+    private byte[] lastThreadBytes;
+    private String lastLogger;
+    private byte[] lastLoggerBytes;
 
     /** @param fallback a started PatternLayout of {@link #PATTERN}, for lines with an exception */
     public DefaultTextEncoder(Layout<ILoggingEvent> fallback) {
@@ -81,7 +108,12 @@ public final class DefaultTextEncoder {
         level(event.getLevel());
         put((byte) ' ');
         put((byte) '[');
-        put(cached(threads, event.getThreadName(), false));
+        String thread = event.getThreadName();
+        if (thread != lastThread || thread == null) {
+            lastThreadBytes = cached(threads, thread, false);
+            lastThread = thread;
+        }
+        put(lastThreadBytes);
         put((byte) ']');
         if (event instanceof DeferredLine line) {
             // The connection's keys came with the line, not in the MDC: no map built for them.
@@ -97,7 +129,12 @@ public final class DefaultTextEncoder {
             context(event.getMDCPropertyMap());
         }
         put((byte) ' ');
-        put(cached(loggers, event.getLoggerName(), true));
+        String logger = event.getLoggerName();
+        if (logger != lastLogger || logger == null) {
+            lastLoggerBytes = cached(loggers, logger, true);
+            lastLogger = logger;
+        }
+        put(lastLoggerBytes);
         put((byte) ' ');
         put((byte) '-');
         put((byte) ' ');
@@ -115,22 +152,50 @@ public final class DefaultTextEncoder {
         if (event instanceof DeferredLine line) {
             Object[] args = line.unformattedArguments();
             String pattern = line.getMessage();
-            if (args != null && pattern != null && pattern.indexOf('\\') < 0) {
-                int from = 0;
-                for (Object arg : args) {
-                    int anchor = pattern.indexOf("{}", from);
-                    if (anchor < 0) {
-                        break;
+            if (args != null && pattern != null) {
+                int slot = pattern.hashCode() & (SLOTS - 1);
+                if (patterns[slot] != pattern) {
+                    if (pattern.indexOf('\\') >= 0) {
+                        put(event.getFormattedMessage()); // SLF4J's escapes: its formatter decides
+                        return;
                     }
-                    put(pattern, from, anchor);
-                    argument(arg);
-                    from = anchor + 2;
+                    cachePattern(slot, pattern);
                 }
-                put(pattern, from, pattern.length());
+                byte[] text = patternBytes[slot];
+                int[] anchors = patternAnchors[slot];
+                int from = 0;
+                for (int i = 0, n = Math.min(args.length, anchors.length); i < n; i++) {
+                    put(text, from, anchors[i]);
+                    argument(args[i]);
+                    from = anchors[i] + 2;
+                }
+                put(text, from, text.length);
                 return;
             }
         }
         put(event.getFormattedMessage());
+    }
+
+    /**
+     * Encodes {@code pattern} into its slot. {@code {}} is found in the bytes: '{' and '}' are ASCII,
+     * and no byte of a multi-byte UTF-8 character is ASCII, so the anchors are those of the characters.
+     */
+    private void cachePattern(int slot, String pattern) {
+        byte[] text = pattern.getBytes(StandardCharsets.UTF_8);
+        int count = 0;
+        int[] anchors = new int[4];
+        for (int i = 0; i + 1 < text.length; i++) {
+            if (text[i] == '{' && text[i + 1] == '}') {
+                if (count == anchors.length) {
+                    anchors = Arrays.copyOf(anchors, count * 2);
+                }
+                anchors[count++] = i;
+                i++;
+            }
+        }
+        patterns[slot] = pattern;
+        patternBytes[slot] = text;
+        patternAnchors[slot] = Arrays.copyOf(anchors, count);
     }
 
     private void argument(Object arg) {
@@ -199,9 +264,28 @@ public final class DefaultTextEncoder {
     }
 
     private void context(String daemon, String conn, String peer) {
-        if (daemon == null && conn == null && peer == null) {
+        String key = peer != null ? peer : conn != null ? conn : daemon;
+        if (key == null) {
             return;
         }
+        int slot = key.hashCode() & (SLOTS - 1);
+        byte[] cached = contextBytes[slot];
+        if (cached != null
+                && contextPeers[slot] == peer
+                && contextConns[slot] == conn
+                && contextDaemons[slot] == daemon) {
+            put(cached);
+            return;
+        }
+        int start = length;
+        layOutContext(daemon, conn, peer);
+        contextDaemons[slot] = daemon;
+        contextConns[slot] = conn;
+        contextPeers[slot] = peer;
+        contextBytes[slot] = Arrays.copyOfRange(buffer, start, length);
+    }
+
+    private void layOutContext(String daemon, String conn, String peer) {
         put((byte) ' ');
         put((byte) '[');
         if (daemon != null) {
@@ -253,6 +337,13 @@ public final class DefaultTextEncoder {
             }
             buffer[length++] = (byte) c;
         }
+    }
+
+    /** Bytes {@code from} to {@code to} of {@code bytes}. */
+    private void put(byte[] bytes, int from, int to) {
+        ensure(to - from);
+        System.arraycopy(bytes, from, buffer, length, to - from);
+        length += to - from;
     }
 
     private void put(byte[] bytes) {

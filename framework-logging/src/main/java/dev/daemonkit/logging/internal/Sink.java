@@ -18,14 +18,19 @@ import java.util.function.Consumer;
  * ({@link LineFormats}) and hands the same bytes to every sink of that format, so a line that goes to
  * {@code daemonkit.log} and to {@code echo.log} is formatted once, not twice. Such a sink gathers
  * lines into a chunk of up to {@value #CHUNK} bytes and writes whole chunks: the work per write (a
- * system call, the clock read and size check of rolling) is paid per chunk, not per line. Rolling by
- * size may therefore overshoot the limit by less than a chunk.
+ * system call, the file system's own work per call, the clock read and size check of rolling) is paid
+ * per chunk, not per line. Rolling by size may therefore leave a file up to a chunk short of the limit.
+ *
+ * <p>Why 256 KB: appending lines to a file here cost ~360 us of CPU per MB in 64 KB writes, ~270 in
+ * 256 KB and ~220 in 1 MB (much of a write's cost is per call, e.g. ext4's inode update), and the writer
+ * shares a core with the event loop in the benchmarks (docs/benchmarks.md, "Logging"). 1 MB per file
+ * and per daemon was more memory than the rest gains.
  *
  * <p>Used by the writer thread only, except {@link #dropped}, which logging threads count into.
  */
 public final class Sink {
 
-    static final int CHUNK = 64 * 1024;
+    static final int CHUNK = 256 * 1024;
 
     private final String name;
     private final OutputFormat format;

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.AppenderBase;
@@ -13,7 +14,10 @@ import ch.qos.logback.core.LayoutBase;
 import ch.qos.logback.core.OutputStreamAppender;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The queue in front of an output, with an output that stalls until the test lets it go. */
 class BoundedAsyncAppenderTest {
@@ -252,6 +257,50 @@ class BoundedAsyncAppenderTest {
             async.doAppend(event(Level.ERROR, "later " + i));
         }
         assertThat(output.messages).noneMatch(m -> m.startsWith("later "));
+    }
+
+    /**
+     * The writer gathers lines and writes a file at most every few milliseconds while lines keep coming
+     * (a write's cost is largely per call). The user's case: a line after a quiet spell is in its file
+     * with no flush call. The fault that batching must not bring: a line that arrives just after a
+     * write, with nothing after it, left in the writer's chunk rather than written.
+     */
+    @Test
+    void aLineJustAfterAWriteReachesItsFileEvenWhenNoOtherLineFollows(@TempDir Path logs) throws Exception {
+        try (RollingFile.Archiver archiver = new RollingFile.Archiver(message -> {})) {
+            PatternLayout layout = new PatternLayout();
+            layout.setContext(context);
+            layout.setPattern("%msg%n");
+            layout.start();
+            RollingFile file = new RollingFile(
+                    logs,
+                    "all.log",
+                    new RollingSettings(1L << 30, 30, 1L << 30, Compression.NONE),
+                    archiver,
+                    System::currentTimeMillis,
+                    ZoneOffset.UTC);
+            BoundedAsyncAppender async = new BoundedAsyncAppender(
+                    "files",
+                    Sink.file("all", file, OutputFormat.TEXT, message -> {}, Map.of()),
+                    new LineFormats(layout, "%msg%n", layout),
+                    4096);
+            async.setContext(context);
+            async.start();
+            Path all = logs.resolve("all.log");
+
+            async.doAppend(event(Level.INFO, "after a quiet spell"));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> Files.readString(all).equals("after a quiet spell\n"));
+            // A write of the files just now (what awaitWritten asks the writer for), then lines at once.
+            assertThat(async.awaitWritten(Duration.ofSeconds(10))).isTrue();
+            for (int i = 0; i < 3; i++) {
+                async.doAppend(event(Level.INFO, "right after a write " + i));
+            }
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> Files.readString(all).endsWith("right after a write 2\n"));
+            async.stop();
+            assertThat(Files.readAllLines(all)).hasSize(4);
+        }
     }
 
     private LoggingEvent event(Level level, String message, Map<String, String> mdc) {

@@ -119,6 +119,46 @@ class DefaultTextEncoderTest {
         assertThat(checked).isEqualTo(patterns.size() * arguments.size());
     }
 
+    /**
+     * The encoder keeps a connection's context and a pattern's text encoded, keyed by the identity of
+     * their strings. The user's case: a run of lines of one connection and one call site, each laid out
+     * right. The fault it must not have: a line that shares a cache slot with another connection (equal
+     * hash codes: "Aa" and "BB") or carries an equal but different string showing the other's address
+     * or text.
+     */
+    @Test
+    void cachedContextsAndPatternsNeverShowAnotherConnectionsOrCallSitesText() {
+        String daemon = "echo";
+        String[] conns = {"17", "18", new String("17")};
+        String[] peers = {"10.0.0.1:Aa", "10.0.0.1:BB", new String("10.0.0.1:Aa")};
+        assertThat(peers[0].hashCode()).isEqualTo(peers[1].hashCode());
+        String[] patterns = {"Aa {} bytes", "BB {} bytes", new String("Aa {} bytes"), "Aa {}{} ü {}"};
+        assertThat(patterns[0].hashCode()).isEqualTo(patterns[1].hashCode());
+        int checked = 0;
+        for (int i = 0; i < 200; i++) {
+            // Runs of the same connection (as at 16 lines per read), then another: every combination.
+            int c = i / 4 % conns.length;
+            int p = i / 3 % peers.length;
+            String pattern = patterns[i / 5 % patterns.length];
+            LoggingEvent event = new LoggingEvent(
+                    getClass().getName(), context.getLogger("daemon.echo"), Level.INFO, pattern, null, new Object[] {
+                        i, "x" + i
+                    });
+            event.setTimeStamp(1_764_194_859_933L + i);
+            event.setThreadName(i % 7 == 0 ? "main" : "daemonkit-io-1-1");
+            event.setMDCPropertyMap(Map.of("daemon", daemon, "conn", conns[c], "peer", peers[p]));
+            String expected = layout.doLayout(event);
+            assertThat(new String(encoder.encode(event), StandardCharsets.UTF_8))
+                    .as("line %d", i)
+                    .isEqualTo(expected);
+            assertThat(new String(encoder.encode(DeferredLine.capture(event)), StandardCharsets.UTF_8))
+                    .as("line %d, message formatted by the writer", i)
+                    .isEqualTo(expected);
+            checked++;
+        }
+        assertThat(checked).isEqualTo(200);
+    }
+
     @Test
     void aLineWithAnExceptionCarriesItsStackTrace() {
         LoggingEvent event = new LoggingEvent(
