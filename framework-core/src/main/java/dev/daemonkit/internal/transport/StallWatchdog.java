@@ -128,11 +128,29 @@ public final class StallWatchdog implements AutoCloseable {
             } catch (RejectedExecutionException e) {
                 p.queuedAt = 0;
             }
-        } else if (!p.reported && now - queued > thresholdNanos && p.loopThread != null) {
+        } else if (!p.reported && now - queued > thresholdNanos) {
+            if (p.loopThread == null) {
+                // The loop has been busy since before its first probe (a handler blocked it before the
+                // watchdog's first round reached it): its thread is found once, the slow way.
+                p.loopThread = threadOf(p.loop);
+                if (p.loopThread == null) {
+                    return; // not started: nothing runs there to block it
+                }
+            }
             p.reported = true;
             stalls.increment();
             report(p, now - queued);
         }
+    }
+
+    /** The thread running {@code loop}, or null if it has none yet. Only on a stall: it walks every thread. */
+    private static Thread threadOf(EventExecutor loop) {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (loop.inEventLoop(t)) {
+                return t;
+            }
+        }
+        return null;
     }
 
     private void ran(Probe p) {

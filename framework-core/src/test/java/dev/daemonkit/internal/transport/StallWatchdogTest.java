@@ -56,6 +56,44 @@ class StallWatchdogTest {
         assertThat(home.launcher().transport().kind()).isEqualTo("io_uring");
     }
 
+    @Test
+    void faultALoopBlockedBeforeTheWatchdogsFirstProbeReachedItIsReportedWithItsStack() throws Exception {
+        // What a CI run met: the watchdog's first round came while the handler already blocked the loop, so
+        // no probe had ever run there to tell the watchdog which thread it was.
+        var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        var blocking = new java.util.concurrent.CountDownLatch(1);
+        var release = new java.util.concurrent.CountDownLatch(1);
+        try {
+            group.next().execute(() -> {
+                blocking.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertThat(blocking.await(10, java.util.concurrent.TimeUnit.SECONDS))
+                    .isTrue();
+            try (var watchdog = new StallWatchdog(group, Duration.ofMillis(100))) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> watchdog.stalls() >= 1);
+                assertThat(logged.list)
+                        .map(ILoggingEvent::getFormattedMessage)
+                        .anySatisfy(
+                                m -> assertThat(m).contains("has been blocked").contains("CountDownLatch.await"));
+                release.countDown();
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> logged.list.stream()
+                                .anyMatch(e -> RUNNING_AGAIN
+                                        .matcher(e.getFormattedMessage())
+                                        .matches()));
+            }
+        } finally {
+            release.countDown();
+            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS)
+                    .syncUninterruptibly();
+        }
+    }
+
     private void blockedLoopIsReported(String transport) throws Exception {
         Jars.versioned(home.plugins(), "v1");
         // The block is long against the watchdog's pace (a round every threshold / 4): a watchdog thread descheduled
