@@ -142,6 +142,16 @@ public final class RollingFile {
      * @throws IOException when the bytes could not be written (they are lost); the next write after a
      *                     second tries to reopen the file
      */
+    /**
+     * The most a writer should gather before writing here: {@code preferred}, but at most a quarter of the
+     * file's maximum size (and at least 1 KiB). A file is rolled before a write that would take it past its
+     * maximum, never inside one, so with a 10 KiB maximum a 256 KiB chunk written to an empty file would make it
+     * 25 times its maximum and never roll.
+     */
+    public int chunkLimit(int preferred) {
+        return (int) Math.max(1024, Math.min(preferred, rolling.maxFileSizeBytes() / 4));
+    }
+
     public void write(byte[] bytes, int offset, int length) throws IOException {
         long now = clock.getAsLong();
         if (channel == null) {

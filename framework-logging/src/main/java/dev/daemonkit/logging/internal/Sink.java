@@ -19,7 +19,8 @@ import java.util.function.Consumer;
  * {@code daemonkit.log} and to {@code echo.log} is formatted once, not twice. Such a sink gathers
  * lines into a chunk of up to {@value #CHUNK} bytes and writes whole chunks: the work per write (a
  * system call, the file system's own work per call, the clock read and size check of rolling) is paid
- * per chunk, not per line. Rolling by size may therefore leave a file up to a chunk short of the limit.
+ * per chunk, not per line. Rolling by size may therefore leave a file up to a chunk short of the limit; a file
+ * whose limit is small gets smaller chunks ({@link RollingFile#chunkLimit}), so that it still rolls near it.
  *
  * <p>Why 256 KB: appending lines to a file here cost ~360 us of CPU per MB in 64 KB writes, ~270 in
  * 256 KB and ~220 in 1 MB (much of a write's cost is per call, e.g. ext4's inode update), and the writer
@@ -167,7 +168,7 @@ public final class Sink {
         }
         byte[] line = formats.bytes(event, format);
         int lineLength = formats.length(format);
-        if (chunkLength + lineLength > CHUNK) {
+        if (chunkLength + lineLength > (file != null ? file.chunkLimit(CHUNK) : CHUNK)) {
             writeChunk();
         }
         if (chunk == null) {
