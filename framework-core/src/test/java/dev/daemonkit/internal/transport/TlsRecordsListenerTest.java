@@ -61,7 +61,11 @@ class TlsRecordsListenerTest {
 
     private Launcher start(String provider) throws Exception {
         Jars.lineEcho(home.plugins());
-        home.config("daemons.line-echo.tls.listen { cert-file = \"" + server.certFile() + "\", key-file = \""
+        // request-timeout: while the server has stopped reading (the client reads nothing yet), a line may wait
+        // half read, and 16 MB through a busy machine took over the default 20 s once (the deadline closed the
+        // connection at 12.7 MB): this test is about every byte arriving, not about that deadline.
+        home.config("daemons.line-echo.request-timeout = 5 minutes\n"
+                + "daemons.line-echo.tls.listen { cert-file = \"" + server.certFile() + "\", key-file = \""
                 + server.keyFile() + "\", provider = " + provider + ", watch-interval = 50 ms }\n");
         return home.start();
     }
