@@ -3,7 +3,6 @@ package dev.daemonkit.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -27,16 +26,6 @@ class DistributionIT {
         return in.readLine();
     }
 
-    private static Socket connect(int port) throws Exception {
-        Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
-        s.setSoTimeout(10_000);
-        return s;
-    }
-
-    private static BufferedReader reader(Socket s) throws Exception {
-        return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-    }
-
     @Test
     void samplesServeSideBySideAndTermStopsCleanlyWithExitZero() throws Exception {
         int echo = LauncherProcess.freePort();
@@ -54,11 +43,11 @@ class DistributionIT {
             Files.writeString(launcher.home.resolve("plugins/garbage.jar"), "not a jar");
             launcher.start().awaitStarted();
 
-            try (Socket a = connect(echo);
-                    Socket b = connect(echoB);
-                    Socket idle = connect(echo)) {
-                BufferedReader ra = reader(a);
-                BufferedReader rb = reader(b);
+            try (Socket a = LauncherProcess.connect(echo);
+                    Socket b = LauncherProcess.connect(echoB);
+                    Socket idle = LauncherProcess.connect(echo)) {
+                BufferedReader ra = LauncherProcess.reader(a);
+                BufferedReader rb = LauncherProcess.reader(b);
                 assertThat(request(a, ra, "hello from a")).isEqualTo("hello from a");
                 assertThat(request(b, rb, "hello from b")).isEqualTo("hello from b");
                 assertThat(request(b, rb, "this line is longer than sixteen bytes"))
@@ -66,8 +55,8 @@ class DistributionIT {
                 assertThat(rb.readLine()).isNull(); // echo-b closed the connection after the error
                 assertThat(request(a, ra, "a still works")).isEqualTo("a still works");
 
-                try (Socket t = connect(daytime)) {
-                    assertThat(reader(t).readLine()).matches(".*\\d\\d:\\d\\d:\\d\\d.*");
+                try (Socket t = LauncherProcess.connect(daytime)) {
+                    assertThat(LauncherProcess.reader(t).readLine()).matches(".*\\d\\d:\\d\\d:\\d\\d.*");
                 }
                 try (DatagramSocket udp = new DatagramSocket()) {
                     udp.setSoTimeout(10_000);
@@ -81,7 +70,7 @@ class DistributionIT {
 
                 // TERM with a connection still open: it is drained and closed, and the process exits 0.
                 assertThat(launcher.terminate()).isEqualTo(0);
-                assertThat(reader(idle).readLine()).isNull();
+                assertThat(LauncherProcess.reader(idle).readLine()).isNull();
             }
             String out = launcher.output();
             assertThat(out).contains("received SIGTERM").contains("Daemonkit stopped");

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -41,13 +39,13 @@ class IoUringTransportIT {
                     "io_uring does not load on this machine: " + launcher.output());
             assertThat(launcher.output()).contains("transport: io_uring with");
 
-            try (Socket s = connect(echo)) {
-                BufferedReader in = reader(s);
+            try (Socket s = LauncherProcess.connect(echo)) {
+                BufferedReader in = LauncherProcess.reader(s);
                 send(s, "over io_uring\n");
                 assertThat(in.readLine()).isEqualTo("over io_uring");
             }
-            try (Socket s = connect(cache)) {
-                BufferedReader in = reader(s);
+            try (Socket s = LauncherProcess.connect(cache)) {
+                BufferedReader in = LauncherProcess.reader(s);
                 send(s, "set k 0 0 5\r\nvalue\r\nget k\r\n");
                 assertThat(in.readLine()).isEqualTo("STORED");
                 assertThat(in.readLine()).isEqualTo("VALUE k 0 5");
@@ -73,23 +71,13 @@ class IoUringTransportIT {
                     .contains("Native transport was explicit disabled with -Dio.netty.transport.noNative=true")
                     .contains("using NIO (epoll is not available either")
                     .contains("transport: nio with");
-            try (Socket s = connect(echo)) {
-                BufferedReader in = reader(s);
+            try (Socket s = LauncherProcess.connect(echo)) {
+                BufferedReader in = LauncherProcess.reader(s);
                 send(s, "still served\n");
                 assertThat(in.readLine()).isEqualTo("still served");
             }
             assertThat(launcher.terminate()).isZero();
         }
-    }
-
-    private static Socket connect(int port) throws Exception {
-        Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
-        s.setSoTimeout(10_000);
-        return s;
-    }
-
-    private static BufferedReader reader(Socket s) throws Exception {
-        return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
     }
 
     private static void send(Socket s, String text) throws Exception {

@@ -102,11 +102,22 @@ final class LauncherProcess implements AutoCloseable {
 
     /** Sends one line to an echo daemon on 127.0.0.1:{@code port} over a new connection; returns the line it answers. */
     static String echoLine(int port, String line) throws IOException {
-        try (java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
-            s.setSoTimeout(10_000);
+        try (java.net.Socket s = connect(port)) {
             s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
-            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            return reader(s).readLine();
         }
+    }
+
+    /** A connection to 127.0.0.1:{@code port} whose reads give up after 10 s, so a silent daemon fails the test. */
+    static java.net.Socket connect(int port) throws IOException {
+        java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), port);
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    /** {@code s}'s input as UTF-8 lines. */
+    static BufferedReader reader(java.net.Socket s) throws IOException {
+        return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
     }
 
     void writeConfig(String hocon) throws IOException {
