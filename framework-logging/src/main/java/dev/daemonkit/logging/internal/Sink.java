@@ -37,6 +37,8 @@ public final class Sink {
     private final OutputFormat format;
     /** A file (null: an appender). */
     private final RollingFile file;
+    /** Bytes gathered before a write: {@link #CHUNK}, or less for a small file ({@link RollingFile#chunkLimit}). */
+    private final int chunkLimit;
 
     private final Consumer<String> fileErrors;
     /** The console or, for {@link #plain} sinks, an appender that lays lines out itself. */
@@ -77,6 +79,7 @@ public final class Sink {
         this.name = name;
         this.format = format;
         this.file = file;
+        this.chunkLimit = file != null ? file.chunkLimit(CHUNK) : CHUNK;
         this.fileErrors = fileErrors;
         this.appender = appender;
         this.encoder = encoder;
@@ -168,11 +171,11 @@ public final class Sink {
         }
         byte[] line = formats.bytes(event, format);
         int lineLength = formats.length(format);
-        if (chunkLength + lineLength > (file != null ? file.chunkLimit(CHUNK) : CHUNK)) {
+        if (chunkLength + lineLength > chunkLimit) {
             writeChunk();
         }
         if (chunk == null) {
-            chunk = new byte[Math.max(CHUNK, lineLength)];
+            chunk = new byte[Math.max(chunkLimit, lineLength)];
         } else if (lineLength > chunk.length) {
             chunk = Arrays.copyOf(chunk, lineLength);
         }
