@@ -16,7 +16,7 @@ jar="$root/benchmarks/target/benchmarks.jar"
 [ -f "$jar" ] || (cd "$root" && mvn -B -q -o -pl benchmarks -am package -DskipTests)
 RUNS=${RUNS:-5}
 ROUNDS=${ROUNDS:-1}
-SUBJECTS=${SUBJECTS:-"daemonkit-api-epoll daemonkit-api-epoll-1024 netty-loop-epoll daemonkit-thread daemonkit-thread-1024 agrona"}
+SUBJECTS=${SUBJECTS:-"daemonkit-api-epoll daemonkit-api-epoll-1024 netty-loop-epoll daemonkit-thread daemonkit-thread-256 agrona"}
 JVM="-Xms2g -Xmx2g -XX:+AlwaysPreTouch"
 main=dev.daemonkit.benchmarks.timers.ExpiryAndFootprint
 

@@ -46,7 +46,7 @@ public final class ExpiryAndFootprint {
 
     static final List<String> ALL = List.of(
             "daemonkit-thread",
-            "daemonkit-thread-1024",
+            "daemonkit-thread-256",
             "daemonkit-loop",
             "daemonkit-api-epoll",
             "daemonkit-api-epoll-kernel-slack",
@@ -61,11 +61,6 @@ public final class ExpiryAndFootprint {
             "netty-loop-epoll");
 
     /**
-     * The wheel settings a launcher runs its event loops' wheels with when the config names none
-     * ({@code daemonkit.timers} in framework-core's reference.conf: 512 slots, where the library's own
-     * {@link TimerWheelSettings#defaults()} has 256), so that "daemonkit-api-epoll" measures the deployed path.
-     */
-    /**
      * The loop threads' timer slack a launcher gives its event loops when the config names none
      * ({@code daemonkit.timers.loop-slack}: 1 us where the kernel's default is 50 us).
      */
@@ -73,6 +68,11 @@ public final class ExpiryAndFootprint {
         return com.typesafe.config.ConfigFactory.defaultReference().getDuration("daemonkit.timers.loop-slack");
     }
 
+    /**
+     * The wheel settings a launcher runs its event loops' wheels with when the config names none
+     * ({@code daemonkit.timers} in framework-core's reference.conf: 512 slots, where the library's own
+     * {@link TimerWheelSettings#defaults()} has 1024), so that "daemonkit-api-epoll" measures the deployed path.
+     */
     static TimerWheelSettings launcherDefaults() {
         com.typesafe.config.Config timers =
                 com.typesafe.config.ConfigFactory.defaultReference().getConfig("daemonkit.timers");
@@ -121,9 +121,7 @@ public final class ExpiryAndFootprint {
             }
         }
         if (what.equals("expiry") || what.equals("all")) {
-            for (String t : timers) {
-                expiry(t);
-            }
+            expiry(timers);
         }
         if (what.equals("ticks")) {
             for (String t : timers) {
@@ -158,14 +156,14 @@ public final class ExpiryAndFootprint {
 
     static Timer create(String name) {
         return switch (name) {
-            case "daemonkit-thread", "daemonkit-thread-1024" ->
+            case "daemonkit-thread", "daemonkit-thread-256" ->
                 new Timer() {
-                    // -1024: as many slots per level as Agrona's wheel below (1024), so that neither
-                    // wheel cascades timers of up to 1 s; the default (256) cascades those beyond 256 ms.
+                    // The default has as many slots per level as Agrona's wheel below (1024), so neither
+                    // wheel cascades timers of up to 1 s; -256 (the default before) cascades those beyond 256 ms.
                     final ThreadTimerWheel wheel = new ThreadTimerWheel(
                             "daemonkit-wheel",
-                            name.endsWith("-1024")
-                                    ? TimerWheelSettings.defaults().withWheelSize(1024)
+                            name.endsWith("-256")
+                                    ? TimerWheelSettings.defaults().withWheelSize(256)
                                     : TimerWheelSettings.defaults());
 
                     @Override
@@ -228,7 +226,7 @@ public final class ExpiryAndFootprint {
                     final EventLoopTimerWheels wheels = EventLoopTimerWheels.create(
                             group,
                             name.endsWith("-500us")
-                                    ? TimerWheelSettings.defaults().withTick(Duration.ofNanos(500_000))
+                                    ? launcherDefaults().withTick(Duration.ofNanos(500_000))
                                     : name.endsWith("-1024")
                                             ? TimerWheelSettings.defaults().withWheelSize(1024)
                                             : launcherDefaults(),
@@ -417,34 +415,49 @@ public final class ExpiryAndFootprint {
         }
     }
 
-    static void expiry(String name) throws Exception {
-        // The first run warms the JIT up and is not reported; then -Druns (default 1) reported runs,
-        // and with more than one, the median CPU per expired timer (the figure the noise moves least).
+    /**
+     * Each subject's warm-up run (not reported: the JIT), then -Druns (default 1) rounds, each running
+     * every subject once in the order given, and with more than one round each subject's median CPU per
+     * expired timer (the figure the noise moves least).
+     *
+     * <p>Why rounds rather than all of one subject's runs then the next's: a subject's runs in a row
+     * share one stretch of the machine's load and one phase of the JIT's compiling (its threads count in
+     * "all threads"), and the first subject's runs came out up to 40 % dearer than the same subject
+     * measured later in the JVM (docs/benchmarks.md, "Lateness and the kernel's timer slack"). Rounds
+     * spread both over every subject alike.
+     */
+    static void expiry(List<String> names) throws Exception {
         int runs = Integer.getInteger("runs", 1);
-        expiryRun(name, false);
-        long[] cpu = new long[runs];
-        long[] timerThread = new long[runs];
-        long[] p99 = new long[runs];
-        for (int run = 0; run < runs; run++) {
-            long[] measured = expiryRun(name, true);
-            cpu[run] = measured[0];
-            timerThread[run] = measured[1];
-            p99[run] = measured[2];
+        for (String name : names) {
+            expiryRun(name, false);
         }
-        java.util.Arrays.sort(cpu);
-        java.util.Arrays.sort(timerThread);
-        java.util.Arrays.sort(p99);
-        System.out.printf(
-                "[expiry] %-16s median of %d runs: CPU per expired timer %.0f ns (all threads), %.0f ns (the timer's thread); runs %.0f..%.0f ns; p99 lateness %.3f ms (runs %.3f..%.3f)%n",
-                name,
-                runs,
-                cpu[runs / 2] / (double) EXPIRY_TIMERS,
-                timerThread[runs / 2] / (double) EXPIRY_TIMERS,
-                cpu[0] / (double) EXPIRY_TIMERS,
-                cpu[runs - 1] / (double) EXPIRY_TIMERS,
-                p99[runs / 2] / 1e6,
-                p99[0] / 1e6,
-                p99[runs - 1] / 1e6);
+        long[][] cpu = new long[names.size()][runs];
+        long[][] timerThread = new long[names.size()][runs];
+        long[][] p99 = new long[names.size()][runs];
+        for (int run = 0; run < runs; run++) {
+            for (int s = 0; s < names.size(); s++) {
+                long[] measured = expiryRun(names.get(s), true);
+                cpu[s][run] = measured[0];
+                timerThread[s][run] = measured[1];
+                p99[s][run] = measured[2];
+            }
+        }
+        for (int s = 0; s < names.size(); s++) {
+            java.util.Arrays.sort(cpu[s]);
+            java.util.Arrays.sort(timerThread[s]);
+            java.util.Arrays.sort(p99[s]);
+            System.out.printf(
+                    "[expiry] %-16s median of %d runs: CPU per expired timer %.0f ns (all threads), %.0f ns (the timer's thread); runs %.0f..%.0f ns; p99 lateness %.3f ms (runs %.3f..%.3f)%n",
+                    names.get(s),
+                    runs,
+                    cpu[s][runs / 2] / (double) EXPIRY_TIMERS,
+                    timerThread[s][runs / 2] / (double) EXPIRY_TIMERS,
+                    cpu[s][0] / (double) EXPIRY_TIMERS,
+                    cpu[s][runs - 1] / (double) EXPIRY_TIMERS,
+                    p99[s][runs / 2] / 1e6,
+                    p99[s][0] / 1e6,
+                    p99[s][runs - 1] / 1e6);
+        }
     }
 
     static final int EXPIRY_TIMERS = 100_000;

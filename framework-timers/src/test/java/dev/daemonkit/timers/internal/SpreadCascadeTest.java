@@ -18,20 +18,23 @@ class SpreadCascadeTest {
     private static final long MS = 1_000_000;
 
     private long now = 555_000_000;
-    private final Wheel wheel = new Wheel(TimerWheelSettings.defaults(), () -> now, new Wheel.Host() {
-        @Override
-        public boolean inHostThread() {
-            return true;
-        }
+    /** 256 slots per level: the slot sizes and counts below are worked out for it. */
+    private final Wheel wheel =
+            new Wheel(TimerWheelSettings.defaults().withWheelSize(256), () -> now, new Wheel.Host() {
+                @Override
+                public boolean inHostThread() {
+                    return true;
+                }
 
-        @Override
-        public void execute(Runnable task) {
-            task.run();
-        }
+                @Override
+                public void execute(Runnable task) {
+                    task.run();
+                }
 
-        @Override
-        public void wakeAt(long deadlineNanos) {}
-    });
+                @Override
+                public void wakeAt(long deadlineNanos) {}
+            });
+
     private final TimerOwner owner = new TimerOwner(wheel, null, "cache", null);
     private final long start = now;
     private final List<String> ran = new ArrayList<>();
