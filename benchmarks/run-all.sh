@@ -42,7 +42,8 @@ row() {
   if [ -z "$value" ] || [ "$value" = "n/a" ]; then
     verdict="n/a"; value="n/a"; unit=""
   else
-    verdict=$(awk -v v="$value" -v l="$limit" -v op="$op" 'BEGIN { ok = (op == ">=") ? (v >= l) : (v <= l); print ok ? "met" : "MISSED" }')
+    # op "info": a figure shown beside the targets, not one of them (verdict "info").
+    verdict=$(awk -v v="$value" -v l="$limit" -v op="$op" 'BEGIN { if (op == "info") { print "info"; exit } ok = (op == ">=") ? (v >= l) : (v <= l); print ok ? "met" : "MISSED" }')
   fi
   printf '%s\t%s\t%s%s\t%s\t%s\n' "$what" "$target" "$value" "$unit" "$verdict" "$src" >> "$summary"
 }
@@ -162,10 +163,12 @@ for s in "${steps[@]}"; do
     # the same cache daemon on io_uring (daemonkit.transport.native = io_uring; "cache-uring/memcached: ...")
     uring() { sed -n "s|^depth $1 *cache-uring/memcached: [^;]*$2 \([0-9.]*\)x.*|\1|p" "$log"; }
     vs_epoll() { sed -n "s|^depth $1 .*cache-uring/cache (epoll): [^;]*$2 \([0-9.]*\)x.*|\1|p" "$log"; }
-    row "cache on io_uring vs memcached, depth 1: throughput" ">= 1.0x" ">=" 1.0 "$(uring 1 throughput)" x cache-vs-memcached
-    row "cache on io_uring vs memcached, depth 1: CPU per request" "<= 1.0x" "<=" 1.0 "$(uring 1 cpu/req)" x cache-vs-memcached
-    row "cache on io_uring / on epoll, depth 1: CPU per request (auto would pick io_uring)" "<= 1.0x" "<=" 1.0 "$(vs_epoll 1 cpu/req)" x cache-vs-memcached
-    row "cache on io_uring vs memcached, depth 16: throughput" ">= 4.0x" ">=" 4.0 "$(uring 16 throughput)" x cache-vs-memcached
+    # io_uring is optional (issue 17: epoll stays the default unless io_uring measures better), so these rows
+    # are information, not targets; the last one is the measure for choosing the default.
+    row "cache on io_uring vs memcached, depth 1: throughput" "-" info 0 "$(uring 1 throughput)" x cache-vs-memcached
+    row "cache on io_uring vs memcached, depth 1: CPU per request" "-" info 0 "$(uring 1 cpu/req)" x cache-vs-memcached
+    row "cache on io_uring vs memcached, depth 16: throughput" "-" info 0 "$(uring 16 throughput)" x cache-vs-memcached
+    row "cache on io_uring / on epoll, depth 1: CPU per request (below 1.0x in every run: auto should pick io_uring)" "-" info 0 "$(vs_epoll 1 cpu/req)" x cache-vs-memcached
     ;;
   presence)
     step presence $((QUICK ? 600 : 1200)) env MEM_USERS=$P_MEM USERS=$P_USERS DURATION=$P_DURATION "$root/benchmarks/presence.sh"
