@@ -31,8 +31,8 @@ public record TimerWheelSettings(Duration tick, int wheelSize) {
 
     /**
      * A 1 ms tick and 1024 slots per level (four levels: 1 s, 17.5 min, 12.4 days, 35 years): 160 KB of
-     * slots per wheel. Why 1024 and not 256 (40 KB): deadlines within a second, the common case of idle
-     * timeouts, heartbeats and retries, then sit in level 0 and are never cascaded; at 256 slots those of
+     * slots per wheel. Why 1024 and not 256 (40 KB): deadlines within a second (request deadlines,
+     * retries, fast heartbeats) then sit in level 0 and are never cascaded; at 256 slots those of
      * 256 ms to 1 s were moved once more and a timer expired cost 1.12-1.18x the CPU of Agrona's
      * 1024-slot wheel, 0.97-1.01x at 1024 (docs/benchmarks.md, "Where issue 17's targets stand").
      */

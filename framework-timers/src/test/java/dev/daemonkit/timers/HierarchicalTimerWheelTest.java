@@ -166,6 +166,33 @@ class HierarchicalTimerWheelTest {
     }
 
     @Test
+    void atTheDefaultSizeATimerWithinASecondIsNeverCascadedSoItsWheelWakesOnlyAtItsDeadline() {
+        assertThat(wakesUntilFired(TimerWheelSettings.defaults(), 999)).isEqualTo(1);
+        // Fault the default would bring back: at 256 slots the same timer sits a level up and the wheel
+        // wakes before its deadline to move it down (a cascade: the CPU that made expiry dearer than Agrona's).
+        assertThat(wakesUntilFired(TimerWheelSettings.defaults().withWheelSize(256), 999))
+                .isGreaterThan(1);
+    }
+
+    /** Follows the wheel's own next-work time until a timer {@code millis} away has fired; counts the wakes. */
+    private static int wakesUntilFired(TimerWheelSettings settings, long millis) {
+        ManualClock time = new ManualClock(987_654_321);
+        HierarchicalTimerWheel w = new HierarchicalTimerWheel(settings, time);
+        boolean[] fired = {false};
+        w.schedule(Duration.ofMillis(millis), () -> fired[0] = true);
+        int wakes = 0;
+        while (!fired[0] && wakes < 100) {
+            long next = w.nextDeadlineNanos();
+            assertThat(next).isNotEqualTo(Long.MAX_VALUE);
+            time.advance(Math.max(0, next - time.getAsLong()));
+            w.expire();
+            wakes++;
+        }
+        assertThat(fired[0]).isTrue();
+        return wakes;
+    }
+
+    @Test
     void badSettingsAreRefusedWithTheValueAndTheRule() {
         assertThatThrownBy(() -> new TimerWheelSettings(Duration.ofMillis(1), 100))
                 .hasMessageContaining("100")

@@ -272,7 +272,7 @@ class WheelAgainstPriorityQueueProperties {
 
     @Provide
     Arbitrary<Integer> wheelSizes() {
-        return Arbitraries.of(2, 4, 8, 64, 256);
+        return Arbitraries.of(2, 4, 8, 64, 256, 1024);
     }
 
     @Provide
