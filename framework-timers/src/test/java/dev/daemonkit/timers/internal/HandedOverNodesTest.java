@@ -17,20 +17,7 @@ class HandedOverNodesTest {
     private static final long MS = 1_000_000;
 
     private long now = 4_321_000_017L;
-    private final Wheel wheel = new Wheel(TimerWheelSettings.defaults(), () -> now, new Wheel.Host() {
-        @Override
-        public boolean inHostThread() {
-            return true;
-        }
-
-        @Override
-        public void execute(Runnable task) {
-            task.run();
-        }
-
-        @Override
-        public void wakeAt(long deadlineNanos) {}
-    });
+    private final Wheel wheel = new Wheel(TimerWheelSettings.defaults(), () -> now, new InlineHost());
     private final TimerOwner owner = new TimerOwner(wheel, null, "handed", null);
     private final List<Long> firedAt = new ArrayList<>();
 

@@ -20,20 +20,7 @@ class SpreadCascadeTest {
     private long now = 555_000_000;
     /** 256 slots per level: the slot sizes and counts below are worked out for it. */
     private final Wheel wheel =
-            new Wheel(TimerWheelSettings.defaults().withWheelSize(256), () -> now, new Wheel.Host() {
-                @Override
-                public boolean inHostThread() {
-                    return true;
-                }
-
-                @Override
-                public void execute(Runnable task) {
-                    task.run();
-                }
-
-                @Override
-                public void wakeAt(long deadlineNanos) {}
-            });
+            new Wheel(TimerWheelSettings.defaults().withWheelSize(256), () -> now, new InlineHost());
 
     private final TimerOwner owner = new TimerOwner(wheel, null, "cache", null);
     private final long start = now;
@@ -154,20 +141,7 @@ class SpreadCascadeTest {
     void aTimerParkedBeyondTheSpanKeepsItsRealDeadlineWhenItsSlotIsMovedAheadOfTime() {
         long us = 1_000;
         Wheel fine =
-                new Wheel(new TimerWheelSettings(java.time.Duration.ofNanos(us), 256), () -> now, new Wheel.Host() {
-                    @Override
-                    public boolean inHostThread() {
-                        return true;
-                    }
-
-                    @Override
-                    public void execute(Runnable task) {
-                        task.run();
-                    }
-
-                    @Override
-                    public void wakeAt(long deadlineNanos) {}
-                });
+                new Wheel(new TimerWheelSettings(java.time.Duration.ofNanos(us), 256), () -> now, new InlineHost());
         TimerOwner o = new TimerOwner(fine, null, "presence", null);
         long origin = now - us; // tick 1 starts now
         now = origin + 1_100 * us;

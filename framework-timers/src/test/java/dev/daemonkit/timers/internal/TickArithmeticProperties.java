@@ -16,7 +16,8 @@ class TickArithmeticProperties {
             @ForAll @LongRange(min = 1_000, max = 3_600_000_000_000L) long tickNanos,
             @ForAll @LongRange(min = -1_000_000, max = Long.MAX_VALUE / 4) long offset) {
         long start = 5_000;
-        Wheel wheel = new Wheel(new TimerWheelSettings(Duration.ofNanos(tickNanos), 256), () -> start, new NoHost());
+        Wheel wheel =
+                new Wheel(new TimerWheelSettings(Duration.ofNanos(tickNanos), 256), () -> start, new InlineHost());
         long origin = start - tickNanos;
         long nanos = start + offset;
         long x = nanos - origin;
@@ -41,20 +42,5 @@ class TickArithmeticProperties {
         assertThat(decoded).isGreaterThanOrEqualTo(delayNanos).isLessThan(delayNanos + unit);
         assertThat(unit)
                 .isLessThanOrEqualTo(delayNanos < 1L << 29 ? 1 : delayNanos < (1L << 39) - 1024 ? 1024 : 1L << 17);
-    }
-
-    static final class NoHost implements Wheel.Host {
-        @Override
-        public boolean inHostThread() {
-            return true;
-        }
-
-        @Override
-        public void execute(Runnable task) {
-            task.run();
-        }
-
-        @Override
-        public void wakeAt(long deadlineNanos) {}
     }
 }
