@@ -28,13 +28,17 @@ class FrontHandlerTest {
     private final List<EmbeddedChannel> channels = new ArrayList<>();
 
     private static DaemonSettings settings(Duration idle, int writeLow, int writeHigh) {
+        return settings(idle, Duration.ZERO, writeLow, writeHigh);
+    }
+
+    private static DaemonSettings settings(Duration idle, Duration requestTimeout, int writeLow, int writeHigh) {
         return new DaemonSettings(
                 "front-test",
                 "front-test",
                 true,
                 10,
                 idle,
-                Duration.ZERO,
+                requestTimeout,
                 new DaemonSettings.Inbound(1024 * 1024, 64L * 1024 * 1024),
                 writeLow,
                 writeHigh,
@@ -49,20 +53,28 @@ class FrontHandlerTest {
 
     /** A connection accepted by {@code owner}: front handler, a handler that records user events, barrier. */
     private EmbeddedChannel accept(DaemonConnections owner) throws Exception {
-        EmbeddedChannel ch = new EmbeddedChannel(false, false);
-        owner.accept(
-                ch,
-                p -> p.addLast(new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                        events.add(evt);
-                    }
+        return accept(owner, false);
+    }
 
-                    @Override
-                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                        ((ByteBuf) msg).release();
-                    }
-                }));
+    /** The same, with a line decoder (1 KiB lines) before the recorder when {@code lines}: it holds partial lines. */
+    private EmbeddedChannel accept(DaemonConnections owner, boolean lines) throws Exception {
+        EmbeddedChannel ch = new EmbeddedChannel(false, false);
+        owner.accept(ch, p -> {
+            if (lines) {
+                p.addLast(new io.netty.handler.codec.LineBasedFrameDecoder(1024));
+            }
+            p.addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                    events.add(evt);
+                }
+
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ((ByteBuf) msg).release();
+                }
+            });
+        });
         ch.register();
         channels.add(ch);
         return ch;
@@ -159,6 +171,67 @@ class FrontHandlerTest {
         ch.flush(); // written out: below the low mark
         assertThat(ch.isWritable()).isTrue();
         assertThat(ch.config().isAutoRead()).isTrue();
+    }
+
+    @Test
+    void fullResourceARequestHalfReadWhenTheServerStopsReadingForBackpressureIsNotTimedOutMeanwhile() throws Exception {
+        // A client that pipelines and reads its replies late: the server stops reading it, with part of a
+        // request in the decoder. That wait is the server's, so request-timeout (1 s) must not count it.
+        EmbeddedChannel ch = accept(connections(settings(Duration.ZERO, Duration.ofSeconds(1), 8, 16)), true);
+        ch.writeInbound(bytes("half a requ")); // a request begins at 0 s
+        ch.write(bytes("a reply of more than sixteen bytes\n")); // the client reads nothing: not writable
+        assertThat(ch.config().isAutoRead()).isFalse();
+        advance(Duration.ofSeconds(5));
+        assertThat(ch.isOpen())
+                .as("open while the server itself is not reading")
+                .isTrue();
+        ch.flush(); // the client reads its replies at 5 s: the server reads again, 1 s left of the request's time
+        assertThat(ch.config().isAutoRead()).isTrue();
+        advance(Duration.ofMillis(900));
+        assertThat(ch.isOpen()).as("the paused 5 s are not counted").isTrue();
+        // Attacker: a trickler gains nothing from it; the deadline runs again once the server reads.
+        advance(Duration.ofMillis(200));
+        assertThat(ch.isOpen())
+                .as("closed 1 s of reading after the request began")
+                .isFalse();
+    }
+
+    @Test
+    void aClientStreamingRequestsWhoseReadsAllEndMidRequestIsNotTimedOutWhileEachCompletesInTime() throws Exception {
+        // A pipelining client (a bulk load): every read completes the request the previous one began and
+        // begins another. Each request takes 100 ms; the stream goes on for 3 s, past request-timeout (1 s).
+        EmbeddedChannel ch =
+                accept(connections(settings(Duration.ZERO, Duration.ofSeconds(1), 32 * 1024, 64 * 1024)), true);
+        ch.writeInbound(bytes("first half"));
+        for (int i = 0; i < 30; i++) {
+            advance(Duration.ofMillis(100));
+            ch.writeInbound(bytes(" second half\nnext request's first half"));
+            assertThat(ch.isOpen())
+                    .as("open at %d ms of streaming", (i + 1) * 100)
+                    .isTrue();
+        }
+        // Attacker: a request that never completes is still closed at request-timeout, stream or not.
+        int trickled = 0;
+        while (ch.isOpen() && trickled < 30) {
+            ch.writeInbound(bytes("x")); // a trickle: bytes arrive, the request never ends
+            trickled++;
+            advance(Duration.ofMillis(100));
+        }
+        assertThat(ch.isOpen()).as("closed: one request took over 1 s").isFalse();
+        assertThat(trickled)
+                .as("reads of the trickle before the close (one each 100 ms)")
+                .isBetween(9, 11);
+    }
+
+    @Test
+    void attackerAClientThatNeverReadsWithARequestHalfReadIsStillClosedAtItsIdleTimeout() throws Exception {
+        EmbeddedChannel ch = accept(connections(settings(Duration.ofSeconds(3), Duration.ofSeconds(1), 8, 16)), true);
+        ch.writeInbound(bytes("half a requ"));
+        ch.write(bytes("a reply of more than sixteen bytes\n")); // never read: the server stays paused
+        advance(Duration.ofSeconds(2));
+        assertThat(ch.isOpen()).as("paused, not yet idle").isTrue();
+        advance(Duration.ofMillis(1_300)); // 3.3 s: idle past 3 s (the sweep runs up to 1/16 of it later)
+        assertThat(ch.isOpen()).as("no read, no write for the idle timeout").isFalse();
     }
 
     @Test
