@@ -2,6 +2,7 @@ package dev.daemonkit.internal.transport;
 
 import dev.daemonkit.api.DaemonStopping;
 import dev.daemonkit.api.InboundLimitExceeded;
+import dev.daemonkit.api.PartialRequest;
 import dev.daemonkit.internal.config.Addresses;
 import dev.daemonkit.internal.config.DaemonSettings;
 import dev.daemonkit.timers.Timeout;
@@ -282,11 +283,14 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             owner.buffered(held - counted);
             counted = held;
         }
+        // What a decoder keeps of a request outside its buffer (PartialRequest) times it, but is not
+        // counted against the inbound limits: the protocol holds it to limits of its own.
+        long partial = held + keptOutside();
         Request r = request;
-        if (held > 0 || httpInRequest || tlsHandshaking) {
+        if (partial > 0 || httpInRequest || tlsHandshaking) {
             if (r == null || r.startNanos == 0) {
                 requestStarted(readAt);
-            } else if (held <= r.addedThisRead && !httpInRequest && !tlsHandshaking) {
+            } else if (partial <= r.addedThisRead && !httpInRequest && !tlsHandshaking) {
                 // The decoders hold no byte from before this read (they take bytes from the front): the
                 // request those bytes began is done, and what they hold now is one begun in this read.
                 // Without this a client streaming requests, each read ending inside the next one, was one
@@ -300,6 +304,21 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (r != null) {
             r.addedThisRead = 0;
         }
+    }
+
+    /** Bytes of a request under way that the decoders keep outside their buffers ({@link PartialRequest}). */
+    private long keptOutside() {
+        if (decoders instanceof ChannelHandlerContext only) {
+            return only.handler() instanceof PartialRequest p ? Math.max(0, p.partialRequestBytes()) : 0;
+        }
+        InboundDecoders.Found found = (InboundDecoders.Found) decoders;
+        long kept = 0;
+        for (int i = 0; i < found.count(); i++) {
+            if (found.decoder(i) instanceof PartialRequest p) {
+                kept += Math.max(0, p.partialRequestBytes());
+            }
+        }
+        return kept;
     }
 
     /** Bytes the pipeline's decoders hold now, or -1 if one of them has been removed. */

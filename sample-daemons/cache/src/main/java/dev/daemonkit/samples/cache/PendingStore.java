@@ -62,6 +62,11 @@ final class PendingStore {
     }
 
     /** Reads what has come of the data block; true once it and the two bytes after it are in. */
+    /** Bytes of the data block received so far, its line ending included. */
+    int received() {
+        return filled + tail;
+    }
+
     boolean read(ByteBuf in) {
         int missing = data.length - filled;
         if (missing > 0) {

@@ -1,6 +1,7 @@
 package dev.daemonkit.samples.cache;
 
 import dev.daemonkit.api.InboundLimitExceeded;
+import dev.daemonkit.api.PartialRequest;
 import dev.daemonkit.api.RequestCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
@@ -27,7 +28,7 @@ import java.util.List;
  *
  * <p>Not shareable: one instance per connection, used on its event loop only.
  */
-final class TextProtocolHandler extends ByteToMessageDecoder {
+final class TextProtocolHandler extends ByteToMessageDecoder implements PartialRequest {
     static final String VERSION = ClassicCommands.VERSION;
     /** A line this long without a newline is not a command (unless a multi-get): close, as memcached does. */
     private static final int MAX_LINE_WITHOUT_NEWLINE = 2048;
@@ -48,8 +49,8 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
     private ByteBuf out;
     /** A storage command waiting for (the rest of) its data block, or null. */
     private PendingStore pending;
-    /** Bytes still to skip: the data block of a refused storage command. */
-    private long swallowRemaining;
+    /** The data block of a refused storage command while it is skipped, else null. */
+    private Skipping skipping;
     /** Bytes after the reader index already searched for a newline in vain. */
     private int scanned;
 
@@ -172,7 +173,37 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
     }
 
     void swallow(long bytes) {
-        swallowRemaining = bytes;
+        skipping = bytes > 0 ? new Skipping(bytes) : null;
+    }
+
+    /**
+     * A refused data block being skipped: an object made only then (refusals are rare), so that a held
+     * idle connection carries one reference for it, not two longs.
+     */
+    private static final class Skipping {
+        final long total;
+        long remaining;
+
+        Skipping(long total) {
+            this.total = total;
+            this.remaining = total;
+        }
+    }
+
+    /**
+     * A data block spanning reads is taken out of the buffer into its own array (or skipped, when
+     * refused), so the framework would not see the request as under way: this tells it, so that
+     * {@code request-timeout} closes a client that trickles a value (each byte is activity, so
+     * {@code idle-timeout} never would), and with it the room its value reserved in {@code memory-limit}.
+     * Counted from the command line (1) and then the block's bytes so far.
+     */
+    @Override
+    public long partialRequestBytes() {
+        if (pending != null) {
+            return 1L + pending.received();
+        }
+        Skipping k = skipping;
+        return k != null ? 1L + k.total - k.remaining : 0;
     }
 
     void closeAfterReplies() {
@@ -188,10 +219,14 @@ final class TextProtocolHandler extends ByteToMessageDecoder {
                 in.skipBytes(in.readableBytes());
                 return;
             }
-            if (swallowRemaining > 0) {
-                int n = (int) Math.min(in.readableBytes(), swallowRemaining);
+            Skipping k = skipping;
+            if (k != null) {
+                int n = (int) Math.min(in.readableBytes(), k.remaining);
                 in.skipBytes(n);
-                swallowRemaining -= n;
+                k.remaining -= n;
+                if (k.remaining == 0) {
+                    skipping = null;
+                }
                 continue;
             }
             if (pending != null) {
