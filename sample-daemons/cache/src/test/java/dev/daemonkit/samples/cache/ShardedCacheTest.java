@@ -46,6 +46,15 @@ class ShardedCacheTest {
         b.close();
     }
 
+    /** A get that misses; false when it hits or times out (a key still waiting for its stopped server). */
+    private boolean missesWithoutTimingOut(String key) {
+        try {
+            return client.get(key) == null;
+        } catch (RuntimeException timedOut) {
+            return false;
+        }
+    }
+
     @Test
     void keysSpreadOverBothLaunchersAndOnlyTheShareOfAStoppedLauncherMisses() throws Exception {
         a.start();
@@ -80,8 +89,12 @@ class ShardedCacheTest {
         assertThat(client.getStats().get(addressB).get("curr_items")).isEqualTo(String.valueOf(onB.size()));
 
         b.stop();
-        // Once the client has seen B's connection close, B's keys go to A (and miss there).
-        await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> client.get(onB.get(0)) == null);
+        // Once the client has seen B's connection close, B's keys go to A (and miss there). Any of several: about
+        // 1 % of B's keys never leave B (see below), and which ones depends on the ports (a CI run waited 15 s
+        // on such a first key).
+        await().atMost(Duration.ofSeconds(15))
+                .ignoreExceptions()
+                .until(() -> onB.stream().limit(5).anyMatch(this::missesWithoutTimingOut));
 
         // All gets at once, then their answers: A's keys must all hit. B's keys must never hit: most miss on A, and a
         // few time out (spymemcached's ketama iterator tries 7 rehashes for another server; with two servers, about
