@@ -76,10 +76,14 @@ class StallWatchdogTest {
                     .isTrue();
             try (var watchdog = new StallWatchdog(group, Duration.ofMillis(100))) {
                 await().atMost(Duration.ofSeconds(10)).until(() -> watchdog.stalls() >= 1);
-                assertThat(logged.list)
-                        .map(ILoggingEvent::getFormattedMessage)
-                        .anySatisfy(
-                                m -> assertThat(m).contains("has been blocked").contains("CountDownLatch.await"));
+                // The stall is counted just before its line is logged: wait for the line too (a CI run read
+                // the list in between).
+                await().atMost(Duration.ofSeconds(10))
+                        .untilAsserted(() -> assertThat(logged.list)
+                                .map(ILoggingEvent::getFormattedMessage)
+                                .anySatisfy(m -> assertThat(m)
+                                        .contains("has been blocked")
+                                        .contains("CountDownLatch.await")));
                 release.countDown();
                 await().atMost(Duration.ofSeconds(10))
                         .until(() -> logged.list.stream()
