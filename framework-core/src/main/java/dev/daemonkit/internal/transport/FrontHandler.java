@@ -244,11 +244,24 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         InboundDecoders.Found found = InboundDecoders.scan(pipeline);
         for (int i = 0; i < found.count(); i++) {
             ByteToMessageDecoder d = found.decoder(i);
+            // The last decoder's input is what tells a new request from the one going on (afterRead); with a
+            // single decoder that is the front handler itself as cumulator, else a cumulator that says so.
+            boolean last = i == found.count() - 1;
+            boolean alone = found.count() == 1;
             ByteToMessageDecoder.Cumulator c = InboundDecoders.cumulatorOf(d);
-            if (c == this || c instanceof ChargedCumulator charged && charged.front == this) {
-                continue;
+            if (c == this) {
+                if (alone) {
+                    continue;
+                }
+                c = ByteToMessageDecoder.MERGE_CUMULATOR;
+            } else if (c instanceof ChargedCumulator charged && charged.front == this) {
+                if (charged.last == last) {
+                    continue;
+                }
+                c = charged.delegate;
             }
-            d.setCumulator(c == ByteToMessageDecoder.MERGE_CUMULATOR ? this : new ChargedCumulator(c, this));
+            d.setCumulator(
+                    alone && c == ByteToMessageDecoder.MERGE_CUMULATOR ? this : new ChargedCumulator(c, this, last));
         }
         boolean watching = pipeline.get(HttpRequestEnd.NAME) != null;
         if (found.http() != null && !watching) {
@@ -285,16 +298,22 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         }
         // What a decoder keeps of a request outside its buffer (PartialRequest) times it, but is not
         // counted against the inbound limits: the protocol holds it to limits of its own.
-        long partial = held + keptOutside();
+        long outside = keptOutside();
+        long partial = held + outside;
         Request r = request;
         if (partial > 0 || httpInRequest || tlsHandshaking) {
             if (r == null || r.startNanos == 0) {
                 requestStarted(readAt);
-            } else if (partial <= r.addedThisRead && !httpInRequest && !tlsHandshaking) {
-                // The decoders hold no byte from before this read (they take bytes from the front): the
-                // request those bytes began is done, and what they hold now is one begun in this read.
-                // Without this a client streaming requests, each read ending inside the next one, was one
-                // endless request to the deadline and closed at request-timeout (a bulk load past 20 s).
+            } else if (r.addedThisRead > 0
+                    && (decoders instanceof ChannelHandlerContext ? held : lastHeld()) + outside <= r.addedThisRead
+                    && !httpInRequest
+                    && !tlsHandshaking) {
+                // The last decoder got bytes and holds none from before this read (decoders take bytes from
+                // the front, so none of those before it does either): the request those bytes began is done,
+                // and what the decoders hold now is one begun in this read. Without this a client streaming
+                // requests, each read ending inside the next one, was one endless request to the deadline and
+                // closed at request-timeout (a bulk load past 20 s). Only the last decoder's input counts: a
+                // TLS record of 30 bytes carrying one byte of a trickled line must not look like progress.
                 requestStarted(readAt);
             }
         } else if (r != null) {
@@ -304,6 +323,16 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (r != null) {
             r.addedThisRead = 0;
         }
+    }
+
+    /** Bytes the decoder nearest the protocol holds now (0 if it has been removed). */
+    private int lastHeld() {
+        if (decoders instanceof ChannelHandlerContext only) {
+            return only.isRemoved() ? 0 : InboundDecoders.held((ByteToMessageDecoder) only.handler());
+        }
+        InboundDecoders.Found found = (InboundDecoders.Found) decoders;
+        int n = found.count();
+        return n == 0 || found.context(n - 1).isRemoved() ? 0 : InboundDecoders.held(found.decoder(n - 1));
     }
 
     /** Bytes of a request under way that the decoders keep outside their buffers ({@link PartialRequest}). */
@@ -372,21 +401,26 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
 
     @Override
     public ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
-        return charge(alloc, cumulation, in, ByteToMessageDecoder.MERGE_CUMULATOR);
+        return charge(alloc, cumulation, in, ByteToMessageDecoder.MERGE_CUMULATOR, true);
     }
 
     /**
      * A decoder is about to add {@code in} to the bytes it holds: refused (nothing copied, {@code in}
      * released) if that would pass the connection's or the daemon's inbound limit.
      */
-    ByteBuf charge(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in, ByteToMessageDecoder.Cumulator delegate) {
+    ByteBuf charge(
+            ByteBufAllocator alloc,
+            ByteBuf cumulation,
+            ByteBuf in,
+            ByteToMessageDecoder.Cumulator delegate,
+            boolean lastDecoder) {
         int incoming = in.readableBytes();
         if (refused != null) {
             in.release();
             throw refused;
         }
         Request r = request;
-        if (r != null) {
+        if (r != null && lastDecoder) {
             r.addedThisRead += incoming;
         }
         if (incoming > 0 && cumulation != in) {
@@ -418,19 +452,24 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         return delegate.cumulate(alloc, cumulation, in);
     }
 
-    /** A protocol's own cumulator, held to the same limits. */
+    /**
+     * A protocol's own cumulator, or any decoder's when the pipeline has several, held to the same limits;
+     * {@code last}: the decoder nearest the protocol, whose input afterRead counts.
+     */
     private static final class ChargedCumulator implements ByteToMessageDecoder.Cumulator {
         final ByteToMessageDecoder.Cumulator delegate;
         final FrontHandler front;
+        final boolean last;
 
-        ChargedCumulator(ByteToMessageDecoder.Cumulator delegate, FrontHandler front) {
+        ChargedCumulator(ByteToMessageDecoder.Cumulator delegate, FrontHandler front, boolean last) {
             this.delegate = delegate;
             this.front = front;
+            this.last = last;
         }
 
         @Override
         public ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
-            return front.charge(alloc, cumulation, in, delegate);
+            return front.charge(alloc, cumulation, in, delegate, last);
         }
     }
 

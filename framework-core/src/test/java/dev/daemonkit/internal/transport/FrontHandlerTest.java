@@ -223,6 +223,75 @@ class FrontHandlerTest {
                 .isBetween(9, 11);
     }
 
+    /**
+     * Like TLS before a line decoder: takes 8-byte records and passes on the first byte of each (the rest is
+     * the record's overhead), so the bytes reaching the line decoder are far fewer than those read.
+     */
+    private static final class Records extends io.netty.handler.codec.ByteToMessageDecoder {
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+            while (in.readableBytes() >= 8) {
+                out.add(in.readRetainedSlice(1));
+                in.skipBytes(7);
+            }
+        }
+    }
+
+    @Test
+    void attackerALineTrickledOneByteARecordBehindARecordLayerIsStillClosedAtRequestTimeout() throws Exception {
+        // Each read brings a whole record (8 bytes) and one more byte of a line that never ends: 8 bytes in, and
+        // the decoders hold fewer than that afterwards, but the line is the same request from its first byte.
+        DaemonConnections owner = connections(settings(Duration.ZERO, Duration.ofSeconds(1), 32 * 1024, 64 * 1024));
+        EmbeddedChannel ch = new EmbeddedChannel(false, false);
+        owner.accept(ch, p -> {
+            p.addLast(new Records());
+            p.addLast(new io.netty.handler.codec.LineBasedFrameDecoder(1024));
+            p.addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ((ByteBuf) msg).release();
+                }
+            });
+        });
+        ch.register();
+        channels.add(ch);
+        int records = 0;
+        while (ch.isOpen() && records < 30) {
+            ch.writeInbound(bytes("x.......")); // one record: one byte of the line
+            records++;
+            advance(Duration.ofMillis(100));
+        }
+        assertThat(ch.isOpen()).as("closed: the trickled line took over 1 s").isFalse();
+        assertThat(records).as("records before the close (one each 100 ms)").isBetween(9, 11);
+    }
+
+    @Test
+    void aStreamOfLinesBehindARecordLayerIsTimedLineByLine() throws Exception {
+        // Each read completes the line the previous one began and begins another, through the record layer.
+        DaemonConnections owner = connections(settings(Duration.ZERO, Duration.ofSeconds(1), 32 * 1024, 64 * 1024));
+        EmbeddedChannel ch = new EmbeddedChannel(false, false);
+        owner.accept(ch, p -> {
+            p.addLast(new Records());
+            p.addLast(new io.netty.handler.codec.LineBasedFrameDecoder(1024));
+            p.addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ((ByteBuf) msg).release();
+                }
+            });
+        });
+        ch.register();
+        channels.add(ch);
+        ch.writeInbound(bytes("a......."));
+        for (int i = 0; i < 30; i++) {
+            advance(Duration.ofMillis(100));
+            ch.writeInbound(bytes("\n.......b.......")); // ends the line, begins the next
+            assertThat(ch.isOpen())
+                    .as("open at %d ms of streaming", (i + 1) * 100)
+                    .isTrue();
+        }
+    }
+
     @Test
     void attackerAClientThatNeverReadsWithARequestHalfReadIsStillClosedAtItsIdleTimeout() throws Exception {
         EmbeddedChannel ch = accept(connections(settings(Duration.ofSeconds(3), Duration.ofSeconds(1), 8, 16)), true);
