@@ -53,16 +53,20 @@ class FrontHandlerTest {
 
     /** A connection accepted by {@code owner}: front handler, a handler that records user events, barrier. */
     private EmbeddedChannel accept(DaemonConnections owner) throws Exception {
-        return accept(owner, false);
+        return accept(owner, new io.netty.channel.ChannelHandler[0]);
     }
 
     /** The same, with a line decoder (1 KiB lines) before the recorder when {@code lines}: it holds partial lines. */
     private EmbeddedChannel accept(DaemonConnections owner, boolean lines) throws Exception {
+        return lines ? accept(owner, new io.netty.handler.codec.LineBasedFrameDecoder(1024)) : accept(owner);
+    }
+
+    /** The same, with {@code decoders} before the recorder. */
+    private EmbeddedChannel accept(DaemonConnections owner, io.netty.channel.ChannelHandler... decoders)
+            throws Exception {
         EmbeddedChannel ch = new EmbeddedChannel(false, false);
         owner.accept(ch, p -> {
-            if (lines) {
-                p.addLast(new io.netty.handler.codec.LineBasedFrameDecoder(1024));
-            }
+            p.addLast(decoders);
             p.addLast(new ChannelInboundHandlerAdapter() {
                 @Override
                 public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
@@ -237,24 +241,19 @@ class FrontHandlerTest {
         }
     }
 
+    /** A connection with a 1 s request-timeout whose lines (1 KiB) come through {@link Records}. */
+    private EmbeddedChannel acceptBehindRecords() throws Exception {
+        return accept(
+                connections(settings(Duration.ZERO, Duration.ofSeconds(1), 32 * 1024, 64 * 1024)),
+                new Records(),
+                new io.netty.handler.codec.LineBasedFrameDecoder(1024));
+    }
+
     @Test
     void attackerALineTrickledOneByteARecordBehindARecordLayerIsStillClosedAtRequestTimeout() throws Exception {
         // Each read brings a whole record (8 bytes) and one more byte of a line that never ends: 8 bytes in, and
         // the decoders hold fewer than that afterwards, but the line is the same request from its first byte.
-        DaemonConnections owner = connections(settings(Duration.ZERO, Duration.ofSeconds(1), 32 * 1024, 64 * 1024));
-        EmbeddedChannel ch = new EmbeddedChannel(false, false);
-        owner.accept(ch, p -> {
-            p.addLast(new Records());
-            p.addLast(new io.netty.handler.codec.LineBasedFrameDecoder(1024));
-            p.addLast(new ChannelInboundHandlerAdapter() {
-                @Override
-                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                    ((ByteBuf) msg).release();
-                }
-            });
-        });
-        ch.register();
-        channels.add(ch);
+        EmbeddedChannel ch = acceptBehindRecords();
         int records = 0;
         while (ch.isOpen() && records < 30) {
             ch.writeInbound(bytes("x.......")); // one record: one byte of the line
@@ -268,20 +267,7 @@ class FrontHandlerTest {
     @Test
     void aStreamOfLinesBehindARecordLayerIsTimedLineByLine() throws Exception {
         // Each read completes the line the previous one began and begins another, through the record layer.
-        DaemonConnections owner = connections(settings(Duration.ZERO, Duration.ofSeconds(1), 32 * 1024, 64 * 1024));
-        EmbeddedChannel ch = new EmbeddedChannel(false, false);
-        owner.accept(ch, p -> {
-            p.addLast(new Records());
-            p.addLast(new io.netty.handler.codec.LineBasedFrameDecoder(1024));
-            p.addLast(new ChannelInboundHandlerAdapter() {
-                @Override
-                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                    ((ByteBuf) msg).release();
-                }
-            });
-        });
-        ch.register();
-        channels.add(ch);
+        EmbeddedChannel ch = acceptBehindRecords();
         ch.writeInbound(bytes("a......."));
         for (int i = 0; i < 30; i++) {
             advance(Duration.ofMillis(100));
