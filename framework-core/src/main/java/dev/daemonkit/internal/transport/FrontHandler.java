@@ -318,7 +318,6 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             }
         } else if (r != null) {
             r.startNanos = 0;
-            r.pausedAtNanos = 0;
         }
         if (r != null) {
             r.addedThisRead = 0;
@@ -511,9 +510,9 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         // A client that does not read its replies must not make us buffer without bound: stop reading
         // its requests until the outbound buffer drains below the low-water mark.
-        boolean writable = ctx.channel().isWritable();
-        ctx.channel().config().setAutoRead(writable);
-        requestPaused(!writable);
+        // The request deadline keeps running meanwhile: a client that could make the server write without
+        // finishing its request (a TLS KeyUpdate, a push) could otherwise stop the clock for good.
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
         Object previous = enter();
         try {
             ctx.fireChannelWritabilityChanged();
@@ -572,38 +571,9 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             request = r;
         }
         r.startNanos = at;
-        // Begun in the read during which the server stopped reading: paused from its start.
-        Channel ch = channel;
-        r.pausedAtNanos = ch != null && !ch.isWritable() ? at : 0;
         long timeout = owner.requestTimeoutNanos();
         if (timeout > 0 && r.check == null) {
             r.check = owner.timers().schedule(Duration.ofNanos(timeout), r);
-        }
-    }
-
-    /**
-     * The server stops ({@code paused}) or starts again reading this connection for backpressure: a request
-     * in progress then cannot go on, through no fault of the client's, so its deadline does not count that
-     * time. Why: a client that sends a long pipeline and reads its replies late (a bulk load, 16 MB through
-     * TLS on a busy machine) was closed at request-timeout with "sent part of a request ... and has not
-     * finished it" while it was the server that had stopped reading. A client that never reads again is
-     * still bounded: by idle-timeout (no read, no write), as one paused between two requests always was,
-     * and what it makes the server hold by the write buffer's high-water mark and the inbound limits.
-     */
-    private void requestPaused(boolean paused) {
-        Request r = request;
-        if (r == null) {
-            return; // no request has begun on this connection: there is no deadline to hold
-        }
-        if (paused) {
-            if (r.startNanos != 0 && r.pausedAtNanos == 0) {
-                r.pausedAtNanos = owner.nanoTime();
-            }
-        } else if (r.pausedAtNanos != 0) {
-            if (r.startNanos != 0) {
-                r.startNanos += owner.nanoTime() - r.pausedAtNanos;
-            }
-            r.pausedAtNanos = 0;
         }
     }
 
@@ -611,8 +581,6 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     private static final class Request implements Runnable {
         final FrontHandler front;
         long startNanos;
-        /** When the server stopped reading for backpressure during this request; 0: it reads. */
-        long pausedAtNanos;
         /** Bytes given to the decoders in the read under way (see afterRead). */
         int addedThisRead;
 
@@ -636,14 +604,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (ch == null || !ch.isOpen() || r.startNanos == 0 || timeout <= 0) {
             return;
         }
-        long now = owner.nanoTime();
-        if (r.pausedAtNanos != 0) {
-            // The server is not reading (backpressure): look again a whole timeout later; when it reads
-            // again the paused time is taken off (requestPaused).
-            r.check = owner.timers().schedule(Duration.ofNanos(timeout), r);
-            return;
-        }
-        long took = now - r.startNanos;
+        long took = owner.nanoTime() - r.startNanos;
         if (took < timeout) {
             r.check = owner.timers().schedule(Duration.ofNanos(timeout - took), r);
             return;

@@ -178,25 +178,19 @@ class FrontHandlerTest {
     }
 
     @Test
-    void fullResourceARequestHalfReadWhenTheServerStopsReadingForBackpressureIsNotTimedOutMeanwhile() throws Exception {
-        // A client that pipelines and reads its replies late: the server stops reading it, with part of a
-        // request in the decoder. That wait is the server's, so request-timeout (1 s) must not count it.
+    void attackerAClientThatStopsReadingWithARequestHalfReadIsClosedAtRequestTimeoutAllTheSame() throws Exception {
+        // The server stops reading a client that does not read its replies; its half-read request's time runs
+        // on. Held while paused, a client able to make the server write without finishing its request (a TLS
+        // KeyUpdate, a push) could stop that clock for good: a review found it, so the wait counts.
         EmbeddedChannel ch = accept(connections(settings(Duration.ZERO, Duration.ofSeconds(1), 8, 16)), true);
         ch.writeInbound(bytes("half a requ")); // a request begins at 0 s
         ch.write(bytes("a reply of more than sixteen bytes\n")); // the client reads nothing: not writable
         assertThat(ch.config().isAutoRead()).isFalse();
-        advance(Duration.ofSeconds(5));
-        assertThat(ch.isOpen())
-                .as("open while the server itself is not reading")
-                .isTrue();
-        ch.flush(); // the client reads its replies at 5 s: the server reads again, 1 s left of the request's time
-        assertThat(ch.config().isAutoRead()).isTrue();
         advance(Duration.ofMillis(900));
-        assertThat(ch.isOpen()).as("the paused 5 s are not counted").isTrue();
-        // Attacker: a trickler gains nothing from it; the deadline runs again once the server reads.
+        assertThat(ch.isOpen()).isTrue();
         advance(Duration.ofMillis(200));
         assertThat(ch.isOpen())
-                .as("closed 1 s of reading after the request began")
+                .as("closed at request-timeout though the server had stopped reading")
                 .isFalse();
     }
 
@@ -276,17 +270,6 @@ class FrontHandlerTest {
                     .as("open at %d ms of streaming", (i + 1) * 100)
                     .isTrue();
         }
-    }
-
-    @Test
-    void attackerAClientThatNeverReadsWithARequestHalfReadIsStillClosedAtItsIdleTimeout() throws Exception {
-        EmbeddedChannel ch = accept(connections(settings(Duration.ofSeconds(3), Duration.ofSeconds(1), 8, 16)), true);
-        ch.writeInbound(bytes("half a requ"));
-        ch.write(bytes("a reply of more than sixteen bytes\n")); // never read: the server stays paused
-        advance(Duration.ofSeconds(2));
-        assertThat(ch.isOpen()).as("paused, not yet idle").isTrue();
-        advance(Duration.ofMillis(1_300)); // 3.3 s: idle past 3 s (the sweep runs up to 1/16 of it later)
-        assertThat(ch.isOpen()).as("no read, no write for the idle timeout").isFalse();
     }
 
     @Test
