@@ -62,6 +62,9 @@ final class PendingStore {
     }
 
     /** Reads what has come of the data block; true once it and the two bytes after it are in. */
+    /** The command line's bytes, its line ending included (set by the handler once the line is read). */
+    int lineBytes = 1;
+
     /** Bytes of the data block received so far, its line ending included. */
     int received() {
         return filled + tail;

@@ -183,6 +183,8 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
     private static final class Skipping {
         final long total;
         long remaining;
+        /** The command line's bytes, its line ending included. */
+        int lineBytes = 1;
 
         Skipping(long total) {
             this.total = total;
@@ -195,15 +197,15 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
      * refused), so the framework would not see the request as under way: this tells it, so that
      * {@code request-timeout} closes a client that trickles a value (each byte is activity, so
      * {@code idle-timeout} never would), and with it the room its value reserved in {@code memory-limit}.
-     * Counted from the command line (1) and then the block's bytes so far.
+     * Counted from the command line's first byte: the line, then the block's bytes so far.
      */
     @Override
     public long partialRequestBytes() {
         if (pending != null) {
-            return 1L + pending.received();
+            return (long) pending.lineBytes + pending.received();
         }
         Skipping k = skipping;
-        return k != null ? 1L + k.total - k.remaining : 0;
+        return k != null ? k.lineBytes + k.total - k.remaining : 0;
     }
 
     void closeAfterReplies() {
@@ -290,6 +292,13 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
                 execute(s);
             } finally {
                 s.end();
+            }
+            // A storage command now waits for its data block: its command line is part of the request
+            // (partialRequestBytes), so that the read that ends a trickled line is not taken for a new one.
+            if (pending != null) {
+                pending.lineBytes = lf - from + 1;
+            } else if (skipping != null) {
+                skipping.lineBytes = lf - from + 1;
             }
         }
     }

@@ -89,6 +89,33 @@ class DataBlockDeadlineTest {
                 .anyMatch(m -> m.contains("sent part of a request") && m.contains("daemons.cache.request-timeout"));
     }
 
+    @Test
+    void attackerACommandLineTrickledThenItsValueTrickledIsOneRequestFromItsFirstByte() throws Exception {
+        // The line's last bytes end it and begin the data block in one read: that read must not look like a new
+        // request (the line counts as part of it), or the client would get a second request-timeout for the block.
+        try (Socket s = new Socket(cache.getAddress(), cache.getPort())) {
+            s.setTcpNoDelay(true);
+            OutputStream out = s.getOutputStream();
+            long start = System.nanoTime();
+            out.write(ascii("set slowline 0 0 1"));
+            for (int i = 0; i < 5; i++) { // 1.5 s of the 2 s on the line: "set slowline 0 0 100000"
+                pause(300);
+                out.write('0');
+            }
+            out.write(ascii("\r\n"));
+            boolean closed = false;
+            for (int i = 0; i < 60 && !closed; i++) {
+                pause(100);
+                closed = trickleOrClosed(s);
+            }
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(closed).as("closed").isTrue();
+            assertThat(tookMs)
+                    .as("closed 2 s after the line's first byte, not 2 s after its end (3.5 s)")
+                    .isLessThan(3_200);
+        }
+    }
+
     /** A client that has sent the command line of a {@code size}-byte value and its first two bytes. */
     private static Socket trickler(int size) throws IOException {
         Socket s = new Socket(cache.getAddress(), cache.getPort());
