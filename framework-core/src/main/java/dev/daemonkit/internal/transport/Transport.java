@@ -317,12 +317,16 @@ public final class Transport implements AutoCloseable {
     /** Stops the loops; call after every daemon has stopped (Netty's own shutdown closes channels at once). */
     @Override
     public void close() {
+        // Accepting ends before the loops that take the accepted connections: the admin endpoint still
+        // listens here, and a connection accepted after the workers had gone was handed to a terminated
+        // loop (Netty logged a RejectedExecutionException with its stack at ERROR; a CI run met it when
+        // the stop command's client connected once more as the launcher stopped).
         acceptors.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         for (EventLoopGroup own : daemonLoops()) {
             own.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
-        acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }
