@@ -305,7 +305,8 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             if (r == null || r.startNanos == 0) {
                 requestStarted(readAt);
             } else if (r.addedThisRead > 0
-                    && (decoders instanceof ChannelHandlerContext ? held : lastHeld()) + outside <= r.addedThisRead
+                    && (decoders instanceof ChannelHandlerContext ? held : lastHeldOfMany()) + outside
+                            <= r.addedThisRead
                     && !httpInRequest
                     && !tlsHandshaking) {
                 // The last decoder got bytes and holds none from before this read (decoders take bytes from
@@ -324,11 +325,11 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         }
     }
 
-    /** Bytes the decoder nearest the protocol holds now (0 if it has been removed). */
-    private int lastHeld() {
-        if (decoders instanceof ChannelHandlerContext only) {
-            return only.isRemoved() ? 0 : InboundDecoders.held((ByteToMessageDecoder) only.handler());
-        }
+    /**
+     * Bytes the last of several decoders (the one nearest the protocol) holds now, 0 if it has been removed.
+     * With a single decoder that is what {@link #heldNow()} gave, and afterRead uses it.
+     */
+    private int lastHeldOfMany() {
         InboundDecoders.Found found = (InboundDecoders.Found) decoders;
         int n = found.count();
         return n == 0 || found.context(n - 1).isRemoved() ? 0 : InboundDecoders.held(found.decoder(n - 1));
