@@ -299,22 +299,28 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         // What a decoder keeps of a request outside its buffer (PartialRequest) times it, but is not
         // counted against the inbound limits: the protocol holds it to limits of its own.
         long outside = keptOutside();
-        long partial = held + outside;
         Request r = request;
+        // A TLS record begun and not finished, which BoringSSL holds where no decoder shows it (the lean path).
+        int partialRecord = r == null || r.records == null ? 0 : r.records.partialRecordBytes();
+        long partial = held + outside + partialRecord;
         if (partial > 0 || httpInRequest || tlsHandshaking) {
             if (r == null || r.startNanos == 0) {
                 requestStarted(readAt);
-            } else if (r.addedThisRead > 0
-                    && (decoders instanceof ChannelHandlerContext ? held : lastHeldOfMany()) + outside
-                            <= r.addedThisRead
-                    && !httpInRequest
-                    && !tlsHandshaking) {
+            } else if (!httpInRequest
+                    && !tlsHandshaking
+                    && (r.addedThisRead > 0
+                                    && (decoders instanceof ChannelHandlerContext ? held : lastHeldOfMany()) + outside
+                                            <= r.addedThisRead
+                            || held + outside == 0 && r.plaintextThisRead)) {
                 // The last decoder got bytes and holds none from before this read (decoders take bytes from
                 // the front, so none of those before it does either): the request those bytes began is done,
                 // and what the decoders hold now is one begun in this read. Without this a client streaming
                 // requests, each read ending inside the next one, was one endless request to the deadline and
                 // closed at request-timeout (a bulk load past 20 s). Only the last decoder's input counts: a
                 // TLS record of 30 bytes carrying one byte of a trickled line must not look like progress.
+                // With nothing held past the record layer, a record that was opened in this read (plaintext
+                // came) means the partial record now held began after it, in this read: a client streaming
+                // large records to a daemon without a decoder (echo) is not one endless request either.
                 requestStarted(readAt);
             }
         } else if (r != null) {
@@ -322,7 +328,21 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         }
         if (r != null) {
             r.addedThisRead = 0;
+            r.plaintextThisRead = false;
         }
+    }
+
+    /**
+     * The TLS record layer after the handshake when it is {@link OpenSslRecordHandler}: the bytes of a record
+     * it has begun to receive time a request. On the connection's loop, as the handler takes over.
+     */
+    void recordLayer(OpenSslRecordHandler records) {
+        Request r = request;
+        if (r == null) {
+            r = new Request(this);
+            request = r;
+        }
+        r.records = records;
     }
 
     /**
@@ -382,6 +402,10 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
      * keep-alive connection would be cut at request-timeout.
      */
     void plaintextRead() {
+        Request r = request;
+        if (r != null) {
+            r.plaintextThisRead = true;
+        }
         if (http() != null) {
             httpInRequest = true;
         }
@@ -584,6 +608,13 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         long startNanos;
         /** Bytes given to the decoders in the read under way (see afterRead). */
         int addedThisRead;
+        /** The record layer passed plaintext on in the read under way (a record was opened). */
+        boolean plaintextThisRead;
+        /**
+         * The lean TLS record layer, whose partial record is part of the request ({@link #recordLayer}); on a
+         * TLS connection, the only kind that has one, this object exists from the accept.
+         */
+        OpenSslRecordHandler records;
 
         Timeout check;
 

@@ -133,6 +133,15 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
      * as after the handshake), so the next read is not decrypted in place.
      */
     private boolean mayHoldPartialRecord = true;
+    /**
+     * Bytes of the record being received that have come so far (its 5-byte header included), 0 at a record's
+     * end: what BoringSSL holds of it, which no decoder's buffer shows. The front handler times them as a
+     * request under way ({@link #partialRecordBytes()}), so a peer trickling one record a byte at a time is
+     * cut at {@code request-timeout} as a trickled line is.
+     */
+    private int recordSoFar;
+    /** The length of that record's body, once its header's length bytes have come. */
+    private int recordLength;
 
     /** Writes waiting for the next flush (never more than one loop turn's). */
     private ByteBuf[] pending = new ByteBuf[4];
@@ -188,14 +197,17 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
         sslHandler.flush(sslCtx); // writes made before the swap are encrypted in order, by the handler they reached
         PlaintextMark mark = pipeline.get(PlaintextMark.class);
         engine.retain(); // SslHandler releases its reference as it is removed
+        OpenSslRecordHandler records =
+                new OpenSslRecordHandler(engine, ssl, bio, mark == null ? null : mark.onPlaintext);
         try {
-            pipeline.addAfter(
-                    sslCtx.name(),
-                    NAME,
-                    new OpenSslRecordHandler(engine, ssl, bio, mark == null ? null : mark.onPlaintext));
+            pipeline.addAfter(sslCtx.name(), NAME, records);
         } catch (RuntimeException e) {
             engine.release();
             throw e;
+        }
+        FrontHandler front = pipeline.get(FrontHandler.class);
+        if (front != null) {
+            front.recordLayer(records); // before SslHandler's removal passes on what it holds of a record
         }
         pipeline.remove(sslHandler); // from here on, this handler releases the engine (close, inactive, removal)
         if (mark != null) {
@@ -216,6 +228,7 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
             if (released || !in.isReadable()) {
                 return;
             }
+            followRecords(in);
             if (in.hasMemoryAddress()) {
                 passedOn = decrypt(ctx, in);
             } else { // not the epoll or NIO transport's direct buffer (a test's, or a heap buffer)
@@ -230,6 +243,49 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
                 in.release();
             }
         }
+    }
+
+    /** TLS's record header: type, version (2 bytes), length (2 bytes). */
+    private static final int RECORD_HEADER = 5;
+
+    /**
+     * Walks the record boundaries in {@code in} (which is about to go to BoringSSL) and keeps where the last
+     * record stands: a few arithmetic steps per record, the header's length bytes read in place. A length no
+     * record can have is BoringSSL's to refuse (it closes the connection); until then it is followed as given.
+     */
+    private void followRecords(ByteBuf in) {
+        int at = in.readerIndex();
+        int end = in.writerIndex();
+        int soFar = recordSoFar;
+        int length = recordLength;
+        while (at < end) {
+            if (soFar < RECORD_HEADER) {
+                int b = in.getUnsignedByte(at++);
+                if (soFar == 3) {
+                    length = b << 8;
+                } else if (soFar == 4) {
+                    length |= b;
+                }
+                soFar++;
+            } else {
+                int take = Math.min(RECORD_HEADER + length - soFar, end - at);
+                at += take;
+                soFar += take;
+            }
+            if (soFar >= RECORD_HEADER && soFar == RECORD_HEADER + length) {
+                soFar = 0; // the record is whole: BoringSSL opens it in this read
+            }
+        }
+        recordSoFar = soFar;
+        recordLength = length;
+    }
+
+    /**
+     * Bytes of a record begun and not finished (its header included) that BoringSSL holds, 0 between records
+     * or once the engine is released. On the connection's loop.
+     */
+    int partialRecordBytes() {
+        return released ? 0 : recordSoFar;
     }
 
     /**

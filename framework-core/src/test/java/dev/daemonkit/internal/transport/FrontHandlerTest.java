@@ -31,7 +31,8 @@ class FrontHandlerTest {
         return settings(idle, Duration.ZERO, writeLow, writeHigh);
     }
 
-    private static DaemonSettings settings(Duration idle, Duration requestTimeout, int writeLow, int writeHigh) {
+    /** A daemon's settings with these deadlines and write marks (other tests of the package take them too). */
+    static DaemonSettings settings(Duration idle, Duration requestTimeout, int writeLow, int writeHigh) {
         return new DaemonSettings(
                 "front-test",
                 "front-test",

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.daemonkit.testing.TestCertificates;
+import dev.daemonkit.timers.HierarchicalTimerWheel;
+import dev.daemonkit.timers.TimerWheelSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -29,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
@@ -57,6 +60,10 @@ class OpenSslRecordHandlerTest {
     private ByteBuffer clientIn = ByteBuffer.allocate(0);
 
     private final List<Object> events = new ArrayList<>();
+    /** The clock and wheel of a daemon's connections, moved by hand (the deadline tests). */
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+
+    private final HierarchicalTimerWheel wheel = new HierarchicalTimerWheel(TimerWheelSettings.defaults(), clock::get);
     /** Reads of plaintext the front handler was told of ({@link PlaintextMark}'s hook, as TlsContext installs it). */
     private int plaintextMarks;
 
@@ -87,6 +94,14 @@ class OpenSslRecordHandlerTest {
 
     /** A server channel whose handshake with a client of {@code clientProvider} is done and records are ours. */
     private void connect(SslProvider clientProvider, String protocol) throws Exception {
+        connect(clientProvider, protocol, null);
+    }
+
+    /**
+     * The same; with {@code owner}, the channel is accepted by it (its front handler first, on the test's clock
+     * and wheel) and told of the handshake and of plaintext as {@link TlsContext#install} does.
+     */
+    private void connect(SslProvider clientProvider, String protocol, DaemonConnections owner) throws Exception {
         SslContext serverContext = SslContextBuilder.forServer(
                         server.certFile().toFile(), server.keyFile().toFile())
                 .sslProvider(SslProvider.OPENSSL)
@@ -97,11 +112,27 @@ class OpenSslRecordHandlerTest {
                 .trustManager(InsecureTrustManagerFactory.INSTANCE)
                 .protocols(protocol)
                 .build();
-        channel = new EmbeddedChannel();
         serverSsl = serverContext.newHandler(ByteBufAllocator.DEFAULT);
-        channel.pipeline().addLast("daemonkit-tls", serverSsl);
-        channel.pipeline().addLast(PlaintextMark.NAME, new PlaintextMark(() -> plaintextMarks++));
-        channel.pipeline().addLast(new Echo());
+        if (owner == null) {
+            channel = new EmbeddedChannel();
+            channel.pipeline().addLast("daemonkit-tls", serverSsl);
+            channel.pipeline().addLast(PlaintextMark.NAME, new PlaintextMark(() -> plaintextMarks++));
+            channel.pipeline().addLast(new Echo());
+        } else {
+            serverSsl.setHandshakeTimeoutMillis(0); // as TlsContext: request-timeout bounds the handshake
+            channel = new EmbeddedChannel(false, false);
+            owner.accept(channel, p -> {
+                FrontHandler front = p.get(FrontHandler.class);
+                p.addLast("daemonkit-tls", serverSsl);
+                front.tlsHandshakeStarted(serverSsl.handshakeFuture());
+                p.addLast(PlaintextMark.NAME, new PlaintextMark(() -> {
+                    plaintextMarks++;
+                    front.plaintextRead();
+                }));
+                p.addLast(new Echo());
+            });
+            channel.register();
+        }
         client = clientContext.newEngine(ByteBufAllocator.DEFAULT, "localhost", 443);
         client.beginHandshake();
         handshake();
@@ -298,6 +329,106 @@ class OpenSslRecordHandlerTest {
         assertThat(new String(clientUnwrap(serverOutput()), StandardCharsets.US_ASCII))
                 .isEqualTo("half of a longer record that is cut in two\nthen one more\n");
         assertThat(channel.isOpen()).isTrue();
+    }
+
+    private OpenSslRecordHandler records() {
+        return (OpenSslRecordHandler) channel.pipeline().get(OpenSslRecordHandler.NAME);
+    }
+
+    @Test
+    void userPartOfARecordIsCountedAsHeldUntilItsLastByteComesHoweverTheReadsCutIt() throws Exception {
+        connect(SslProvider.OPENSSL, "TLSv1.3");
+        assertThat(records().partialRecordBytes()).as("after a whole record").isZero();
+        byte[] one = clientWrap(ascii("the first record\n"));
+        byte[] two = clientWrap(ascii("the second one, a little longer\n"));
+        byte[] both = concat(one, two);
+        // Byte by byte through the first record's header and body, then the rest in pieces of 1 to 9 bytes.
+        Random random = new Random(23);
+        for (int at = 0; at < both.length; ) {
+            int n = at < one.length ? 1 : Math.min(both.length - at, 1 + random.nextInt(9));
+            channel.writeInbound(direct(Arrays.copyOfRange(both, at, at + n)));
+            at += n;
+            int expected = at < one.length ? at : at == one.length ? 0 : at - one.length;
+            if (at == both.length) {
+                expected = 0;
+            }
+            assertThat(records().partialRecordBytes())
+                    .as("after %d of %d bytes", at, both.length)
+                    .isEqualTo(expected);
+        }
+        assertThat(clientUnwrap(serverOutput()))
+                .isEqualTo(ascii("the first record\nthe second one, a little longer\n"));
+        // Two whole records and the first 3 bytes of a third (inside its header) in one read (records are wrapped
+        // in the order they are sent: TLS numbers them).
+        byte[] first = clientWrap(ascii("first\n"));
+        byte[] second = clientWrap(ascii("second\n"));
+        byte[] three = clientWrap(ascii("third\n"));
+        channel.writeInbound(direct(concat(first, second, Arrays.copyOfRange(three, 0, 3))));
+        assertThat(records().partialRecordBytes()).isEqualTo(3);
+        channel.writeInbound(direct(Arrays.copyOfRange(three, 3, three.length)));
+        assertThat(records().partialRecordBytes()).isZero();
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    /** Accepts by a daemon whose request-timeout is 1 s (no idle-timeout), on the test's hand-moved clock. */
+    private void connectWithRequestTimeout() throws Exception {
+        DaemonConnections owner = new DaemonConnections(
+                FrontHandlerTest.settings(Duration.ZERO, Duration.ofSeconds(1), 32 * 1024, 64 * 1024),
+                wheel,
+                clock::get,
+                new ConnectionBudget(100),
+                null);
+        connect(SslProvider.OPENSSL, "TLSv1.3", owner);
+    }
+
+    private void advance(Duration d) {
+        clock.addAndGet(d.toNanos());
+        wheel.expire();
+    }
+
+    @Test
+    void attackerTricklingOneTlsRecordAByteAtATimeIsClosedAtRequestTimeout() throws Exception {
+        // BoringSSL keeps the partial record itself, so no decoder holds it: without the record layer's count the
+        // front handler saw no request under way, and a byte each 100 ms kept the connection out of idle-timeout
+        // for as long as the attacker liked (an unbounded slowloris on every lean TLS listener).
+        connectWithRequestTimeout();
+        byte[] record = clientWrap(ascii("a request that never ends\n"));
+        int sent = 0;
+        while (channel.isOpen() && sent < record.length - 1) {
+            channel.writeInbound(direct(new byte[] {record[sent]}));
+            sent++;
+            advance(Duration.ofMillis(100));
+        }
+        assertThat(channel.isOpen()).as("closed: one record took over 1 s").isFalse();
+        assertThat(sent).as("bytes before the close (one each 100 ms)").isBetween(9, 11);
+    }
+
+    @Test
+    void userStreamingRecordsWithEachReadEndingInsideTheNextIsNeverCutAndGetsEverythingBack() throws Exception {
+        // An echo client (no decoder in the daemon) whose reads end inside a record: each read opens the record the
+        // previous one began, so the partial record now held is a new request, not one endless one.
+        connectWithRequestTimeout();
+        ByteArrayOutputStream sentText = new ByteArrayOutputStream();
+        ByteArrayOutputStream echoed = new ByteArrayOutputStream();
+        byte[] carry = new byte[0];
+        for (int i = 0; i < 30; i++) {
+            byte[] text = ascii("streamed record " + i + "\n");
+            sentText.writeBytes(text);
+            byte[] record = clientWrap(text);
+            int half = record.length / 2;
+            channel.writeInbound(direct(concat(carry, Arrays.copyOfRange(record, 0, half))));
+            carry = Arrays.copyOfRange(record, half, record.length);
+            echoed.writeBytes(clientUnwrap(serverOutput()));
+            advance(Duration.ofMillis(300));
+            assertThat(channel.isOpen())
+                    .as("open at %d ms of streaming", (i + 1) * 300)
+                    .isTrue();
+        }
+        channel.writeInbound(direct(carry));
+        echoed.writeBytes(clientUnwrap(serverOutput()));
+        assertThat(echoed.toByteArray()).isEqualTo(sentText.toByteArray());
+        advance(Duration.ofSeconds(5));
+        assertThat(channel.isOpen()).as("no record under way: no deadline").isTrue();
     }
 
     @ParameterizedTest(name = "client {0}")
