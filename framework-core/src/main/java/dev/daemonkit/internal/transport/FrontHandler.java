@@ -292,16 +292,19 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             track(ctx.pipeline()); // a decoder was removed: the protocol changed its pipeline
             held = Math.max(0, heldNow());
         }
-        if (held != counted) {
-            owner.buffered(held - counted);
-            counted = held;
+        Request r = request;
+        // A TLS record begun and not finished, which BoringSSL holds where no decoder shows it (the lean path):
+        // its room is counted with what the decoders hold, its bytes time a request.
+        OpenSslRecordHandler records = r == null ? null : r.records;
+        int partialRecord = records == null ? 0 : records.partialRecordBytes();
+        int charged = records == null ? held : held + records.partialRecordRoom();
+        if (charged != counted) {
+            owner.buffered(charged - counted);
+            counted = charged;
         }
         // What a decoder keeps of a request outside its buffer (PartialRequest) times it, but is not
         // counted against the inbound limits: the protocol holds it to limits of its own.
         long outside = keptOutside();
-        Request r = request;
-        // A TLS record begun and not finished, which BoringSSL holds where no decoder shows it (the lean path).
-        int partialRecord = r == null || r.records == null ? 0 : r.records.partialRecordBytes();
         long partial = held + outside + partialRecord;
         if (partial > 0 || httpInRequest || tlsHandshaking) {
             if (r == null || r.startNanos == 0) {
@@ -329,6 +332,33 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         if (r != null) {
             r.addedThisRead = 0;
             r.plaintextThisRead = false;
+        }
+    }
+
+    /**
+     * The record layer is about to let BoringSSL hold {@code room} bytes for a partial record, where the last
+     * read left {@code before} (counted since): refused, as a decoder's read is in {@link #charge}, if the
+     * growth would pass the daemon's {@code inbound.max-buffered-total}. A record never passes the connection's
+     * {@code max-buffered}, which is at least 18 KiB on a daemon with TLS listeners.
+     */
+    void chargeRecordRoom(int before, int room) {
+        if (refused != null) {
+            throw refused;
+        }
+        int growth = room - before;
+        if (growth <= 0) {
+            return;
+        }
+        long limit = owner.inbound().maxBufferedTotal();
+        long all = owner.buffered();
+        if (all + growth > limit) {
+            throw refused = owner.inboundRefused(
+                    InboundLimitExceeded.Limit.DAEMON,
+                    limit,
+                    "connection #" + id + " from " + peer() + ": the daemon's connections hold " + all
+                            + " bytes of incomplete requests; a TLS record begun by this one would hold " + growth
+                            + " more, past daemons." + owner.daemon() + ".inbound.max-buffered-total (" + limit
+                            + " bytes)");
         }
     }
 

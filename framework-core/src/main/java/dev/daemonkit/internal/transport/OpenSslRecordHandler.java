@@ -142,6 +142,8 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
     private int recordSoFar;
     /** The length of that record's body, once its header's length bytes have come. */
     private int recordLength;
+    /** The connection's front handler (null in a pipeline without one): charged for the room of a partial record. */
+    private FrontHandler front;
 
     /** Writes waiting for the next flush (never more than one loop turn's). */
     private ByteBuf[] pending = new ByteBuf[4];
@@ -207,6 +209,7 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
         }
         FrontHandler front = pipeline.get(FrontHandler.class);
         if (front != null) {
+            records.front = front;
             front.recordLayer(records); // before SslHandler's removal passes on what it holds of a record
         }
         pipeline.remove(sslHandler); // from here on, this handler releases the engine (close, inactive, removal)
@@ -228,7 +231,11 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
             if (released || !in.isReadable()) {
                 return;
             }
+            int roomBefore = partialRecordRoom();
             followRecords(in);
+            if (front != null) {
+                front.chargeRecordRoom(roomBefore, partialRecordRoom()); // refused (thrown) before BoringSSL holds it
+            }
             if (in.hasMemoryAddress()) {
                 passedOn = decrypt(ctx, in);
             } else { // not the epoll or NIO transport's direct buffer (a test's, or a heap buffer)
@@ -286,6 +293,22 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
      */
     int partialRecordBytes() {
         return released ? 0 : recordSoFar;
+    }
+
+    /** The most ciphertext a TLS record may carry (RFC 5246 section 6.2.3: 2^14 + 2048); BoringSSL refuses more. */
+    private static final int MAX_CIPHERTEXT = 16_384 + 2_048;
+
+    /**
+     * The memory BoringSSL holds for the partial record: once its header has come, room for the whole record
+     * (it allocates that at once, so 5 bytes of a header make it hold up to 18 KiB), else the bytes so far. What
+     * the front handler counts against the daemon's {@code inbound.max-buffered-total}, as it counts
+     * {@code SslHandler}'s cumulation. On the connection's loop.
+     */
+    int partialRecordRoom() {
+        if (released || recordSoFar == 0) {
+            return 0;
+        }
+        return recordSoFar < RECORD_HEADER ? recordSoFar : RECORD_HEADER + Math.min(recordLength, MAX_CIPHERTEXT);
     }
 
     /**

@@ -33,6 +33,13 @@ class FrontHandlerTest {
 
     /** A daemon's settings with these deadlines and write marks (other tests of the package take them too). */
     static DaemonSettings settings(Duration idle, Duration requestTimeout, int writeLow, int writeHigh) {
+        return settings(
+                idle, requestTimeout, writeLow, writeHigh, new DaemonSettings.Inbound(1024 * 1024, 64L * 1024 * 1024));
+    }
+
+    /** The same with these inbound limits. */
+    static DaemonSettings settings(
+            Duration idle, Duration requestTimeout, int writeLow, int writeHigh, DaemonSettings.Inbound inbound) {
         return new DaemonSettings(
                 "front-test",
                 "front-test",
@@ -40,7 +47,7 @@ class FrontHandlerTest {
                 10,
                 idle,
                 requestTimeout,
-                new DaemonSettings.Inbound(1024 * 1024, 64L * 1024 * 1024),
+                inbound,
                 writeLow,
                 writeHigh,
                 new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO),

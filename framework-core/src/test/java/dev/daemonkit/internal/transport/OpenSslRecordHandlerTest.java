@@ -3,6 +3,7 @@ package dev.daemonkit.internal.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.daemonkit.internal.config.DaemonSettings;
 import dev.daemonkit.testing.TestCertificates;
 import dev.daemonkit.timers.HierarchicalTimerWheel;
 import dev.daemonkit.timers.TimerWheelSettings;
@@ -372,13 +373,42 @@ class OpenSslRecordHandlerTest {
 
     /** Accepts by a daemon whose request-timeout is 1 s (no idle-timeout), on the test's hand-moved clock. */
     private void connectWithRequestTimeout() throws Exception {
-        DaemonConnections owner = new DaemonConnections(
-                FrontHandlerTest.settings(Duration.ZERO, Duration.ofSeconds(1), 32 * 1024, 64 * 1024),
+        connect(SslProvider.OPENSSL, "TLSv1.3", owner(new DaemonSettings.Inbound(1024 * 1024, 64L * 1024 * 1024)));
+    }
+
+    /** A daemon's connections with a 1 s request-timeout and these inbound limits, on the hand-moved clock. */
+    private DaemonConnections owner(DaemonSettings.Inbound inbound) {
+        return new DaemonConnections(
+                FrontHandlerTest.settings(Duration.ZERO, Duration.ofSeconds(1), 32 * 1024, 64 * 1024, inbound),
                 wheel,
                 clock::get,
                 new ConnectionBudget(100),
                 null);
+    }
+
+    @Test
+    void attackerHeaderOfALargeRecordIsChargedTheRoomBoringSslTakesAndRefusedPastTheDaemonsTotal() throws Exception {
+        // BoringSSL allocates room for a whole record once its 5-byte header has come: 19,000 connections each
+        // sending a header of an 18 KiB record would hold ~340 MB that no limit counted.
+        DaemonConnections owner = owner(new DaemonSettings.Inbound(1024 * 1024, 12_000));
         connect(SslProvider.OPENSSL, "TLSv1.3", owner);
+        byte[] small = clientWrap(new byte[100]);
+        channel.writeInbound(direct(Arrays.copyOfRange(small, 0, 20)));
+        assertThat(owner.inboundBuffered())
+                .as("the whole record's room, from its header")
+                .isEqualTo(small.length);
+        channel.writeInbound(direct(Arrays.copyOfRange(small, 20, small.length)));
+        assertThat(clientUnwrap(serverOutput())).hasSize(100);
+        assertThat(owner.inboundBuffered()).as("the record was opened").isZero();
+
+        byte[] large = clientWrap(new byte[16_000]);
+        channel.writeInbound(direct(Arrays.copyOfRange(large, 0, 5)));
+        channel.runPendingTasks();
+        assertThat(channel.isOpen())
+                .as("refused: 16 KB of room past the daemon's 12,000 bytes")
+                .isFalse();
+        assertThat(owner.inboundRefused()).isEqualTo(1);
+        assertThat(owner.inboundBuffered()).as("given back at the close").isZero();
     }
 
     private void advance(Duration d) {
