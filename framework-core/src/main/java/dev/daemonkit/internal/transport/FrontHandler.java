@@ -561,6 +561,20 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         }
     }
 
+    /**
+     * A read asked for by a handler (a decoder that produced nothing, Netty's WebSocket handler after each
+     * ping it answers) while the client does not read its replies is not passed on: turning auto-read off
+     * alone did not stop those, and a client sending WebSocket pings and reading nothing had the server read
+     * on and queue pongs until the heap ran out (the launcher died with every daemon in it). Reading resumes
+     * when the replies drain ({@link #channelWritabilityChanged}: auto-read on, which reads).
+     */
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            ctx.read();
+        }
+    }
+
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         // A client that does not read its replies must not make us buffer without bound: stop reading

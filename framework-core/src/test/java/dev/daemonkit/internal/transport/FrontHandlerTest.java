@@ -186,6 +186,33 @@ class FrontHandlerTest {
     }
 
     @Test
+    void attackerAClientThatDoesNotReadCannotHaveAHandlersExplicitReadsReadOnForIt() throws Exception {
+        // Netty's WebSocket handler answers a ping with a pong and then asks for a read whenever auto-read is off:
+        // a client sending pings and reading nothing had the server read on and queue pongs until the heap ran out.
+        EmbeddedChannel ch = accept(connections(settings(Duration.ZERO, 8, 16)));
+        int[] reads = new int[1];
+        ch.pipeline().addFirst(new io.netty.channel.ChannelOutboundHandlerAdapter() {
+            @Override
+            public void read(ChannelHandlerContext ctx) {
+                reads[0]++; // what reaches the transport
+                ctx.read();
+            }
+        });
+        ch.pipeline().read();
+        assertThat(reads[0])
+                .as("a read asked for while the client reads its replies")
+                .isEqualTo(1);
+        ch.write(bytes("a pong of more than sixteen bytes\n")); // the client reads nothing: not writable
+        assertThat(ch.isWritable()).isFalse();
+        ch.pipeline().read(); // as WebSocketProtocolHandler.readIfNeeded does after each ping
+        ch.pipeline().read();
+        assertThat(reads[0]).as("no read while its replies wait").isEqualTo(1);
+        ch.flush(); // the client read them
+        assertThat(ch.isWritable()).isTrue();
+        assertThat(reads[0]).as("reading resumes with auto-read").isEqualTo(2);
+    }
+
+    @Test
     void attackerAClientThatStopsReadingWithARequestHalfReadIsClosedAtRequestTimeoutAllTheSame() throws Exception {
         // The server stops reading a client that does not read its replies; its half-read request's time runs
         // on. Held while paused, a client able to make the server write without finishing its request (a TLS

@@ -211,6 +211,64 @@ class PresenceDaemonTest {
         }
     }
 
+    @Test
+    void attackerSendingWebSocketPingsAndReadingNothingIsStoppedAtItsBuffersWhileOthersAreServed() throws Exception {
+        // Netty answers each ping with a pong and then asks for a read: the server read on from a client that
+        // read none of the pongs, queueing them until the heap ran out and the launcher died with every daemon
+        // (without the fix this test's JVM runs out of heap: checked). With it, ~7 MB fill the socket buffers.
+        start("");
+        InetSocketAddress http = home.address("presence", "listen-http");
+        long limit = 24L * 1024 * 1024; // about 7 MB get into the socket buffers of both sides here
+        long sent = 0;
+        try (java.nio.channels.SocketChannel attacker = java.nio.channels.SocketChannel.open()) {
+            attacker.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4096);
+            attacker.connect(http);
+            attacker.write(java.nio.ByteBuffer.wrap(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + http.getPort()
+                            + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII)));
+            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(1024);
+            while (!new String(head.array(), 0, head.position(), StandardCharsets.US_ASCII).contains("\r\n\r\n")) {
+                assertThat(attacker.read(head)).isPositive();
+            }
+            assertThat(new String(head.array(), 0, head.position(), StandardCharsets.US_ASCII))
+                    .startsWith("HTTP/1.1 101");
+            attacker.configureBlocking(false);
+            ByteArrayOutputStream pings = new ByteArrayOutputStream();
+            while (pings.size() < 64 * 1024) {
+                pings.write(clientFrame(9, "p".repeat(125)));
+            }
+            byte[] burst = pings.toByteArray();
+            java.nio.ByteBuffer out = java.nio.ByteBuffer.wrap(burst);
+            long stalledSince = 0;
+            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (sent < limit && System.nanoTime() < end) {
+                if (!out.hasRemaining()) {
+                    out = java.nio.ByteBuffer.wrap(burst);
+                }
+                int n = attacker.write(out);
+                sent += n;
+                if (n > 0) {
+                    stalledSince = 0;
+                } else if (stalledSince == 0) {
+                    stalledSince = System.nanoTime();
+                } else if (System.nanoTime() - stalledSince
+                        > Duration.ofSeconds(2).toNanos()) {
+                    break; // the server has stopped reading us for 2 s
+                } else {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // the attacker's pace when blocked
+                }
+            }
+            // While the attacker's pongs wait, another user is served.
+            try (Client user = Client.line(home.address("presence", "listen"))) {
+                assertThat(user.request("LOGIN user")).isEqualTo("OK LOGIN user");
+            }
+        }
+        assertThat(sent)
+                .as("bytes of pings the server took from a client that read none of its pongs")
+                .isLessThan(limit);
+    }
+
     private static byte[] clientFrame(int opcode, String payload) {
         byte[] data = payload.getBytes(StandardCharsets.UTF_8);
         byte[] f = new byte[6 + data.length];
