@@ -581,12 +581,19 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         // its requests until the outbound buffer drains below the low-water mark.
         // The request deadline keeps running meanwhile: a client that could make the server write without
         // finishing its request (a TLS KeyUpdate, a push) could otherwise stop the clock for good.
-        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        boolean writable = ctx.channel().isWritable();
+        ctx.channel().config().setAutoRead(writable);
         Object previous = enter();
         try {
             ctx.fireChannelWritabilityChanged();
         } finally {
             exit(previous);
+        }
+        if (writable && decoders != null) {
+            // A protocol that paused decoding while its client read nothing (the cache) goes on with what its
+            // decoder holds on this event, outside a read: count what is left, or a request it finished would
+            // still look under way to the deadline and the inbound total.
+            afterRead(ctx, owner.nanoTime());
         }
     }
 

@@ -3,6 +3,7 @@ package dev.daemonkit.samples.cache;
 import dev.daemonkit.api.RequestCounter;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The classic text commands (get, set, incr, delete, stats …), dispatched and checked in the order of
@@ -163,17 +164,49 @@ final class ClassicCommands {
             exptime = store.absoluteExptime(s.number.value, store.now());
             keyToken = 2;
         }
-        ByteBuf o = s.out();
         // All words after the command are keys, however many: memcached re-tokenizes past 24 tokens.
-        byte[] line = l.bytes;
-        int i = l.start[keyToken];
-        while (i < l.length) {
+        getKeys(s, l.bytes, l.start[keyToken], l.length, returnCas, touch, exptime);
+    }
+
+    /**
+     * The rest of a multi-get whose replies wait for the client to read them (memcached's conn_mwrite): its
+     * keys, copied out of the loop's line, and how to answer them.
+     */
+    static final class MoreKeys {
+        final byte[] keys;
+        final boolean returnCas;
+        final boolean touch;
+        final long exptime;
+
+        MoreKeys(byte[] keys, boolean returnCas, boolean touch, long exptime) {
+            this.keys = keys;
+            this.returnCas = returnCas;
+            this.touch = touch;
+            this.exptime = exptime;
+        }
+    }
+
+    /** Goes on with a multi-get that waited for its client to read ({@link TextProtocolHandler}). */
+    void moreKeys(Scratch s, MoreKeys more) {
+        getKeys(s, more.keys, 0, more.keys.length, more.returnCas, more.touch, more.exptime);
+    }
+
+    /**
+     * Answers the keys in {@code line[i, end)}. Once the replies pass {@link Scratch#REPLY_FLUSH_AT} they are
+     * written out; if the client has not read enough of them for the connection to stay writable, the keys
+     * left wait in a {@link MoreKeys} until it has: one request line of many keys of a large value asked for
+     * gigabytes of replies, built in one buffer on the event loop (a loop frozen for minutes, every daemon on
+     * it with it).
+     */
+    private void getKeys(Scratch s, byte[] line, int i, int end, boolean returnCas, boolean touch, long exptime) {
+        ByteBuf o = s.out();
+        while (i < end) {
             if (line[i] == ' ') {
                 i++;
                 continue;
             }
             int start = i;
-            while (i < l.length && line[i] != ' ') {
+            while (i < end && line[i] != ' ') {
                 i++;
             }
             int len = i - start;
@@ -204,6 +237,13 @@ final class ClassicCommands {
                 o.writeBytes(CRLF);
                 o.writeBytes(it.value);
                 o.writeBytes(CRLF);
+                if (o.readableBytes() >= Scratch.REPLY_FLUSH_AT && i < end) {
+                    if (s.writeRepliesBlocked()) {
+                        s.moreKeys(new MoreKeys(Arrays.copyOfRange(line, i, end), returnCas, touch, exptime));
+                        return;
+                    }
+                    o = s.out();
+                }
             }
         }
         o.writeBytes(END);

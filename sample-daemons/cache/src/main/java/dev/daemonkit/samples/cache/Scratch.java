@@ -17,6 +17,11 @@ import java.nio.charset.StandardCharsets;
  */
 final class Scratch {
     private static final byte[] CRLF = {'\r', '\n'};
+    /**
+     * Replies of one read are written out once they pass this many bytes, before the next command (or the
+     * next key of a multi-get), so that the client's reading paces them, not the event loop's memory.
+     */
+    static final int REPLY_FLUSH_AT = 64 * 1024;
 
     private static final FastThreadLocal<Scratch> ON_THIS_LOOP = new FastThreadLocal<>() {
         @Override
@@ -87,6 +92,19 @@ final class Scratch {
     /** The data block of a refused storage command comes next: skipped. */
     void swallow(long bytes) {
         connection.swallow(bytes);
+    }
+
+    /**
+     * Writes the replies so far; whether the client has left too many of them unread for more now (the
+     * connection is not writable): the command then stops and waits.
+     */
+    boolean writeRepliesBlocked() {
+        return connection.writeRepliesBlocked(ctx);
+    }
+
+    /** The rest of a multi-get, answered once the client has read the replies so far. */
+    void moreKeys(ClassicCommands.MoreKeys more) {
+        connection.waitToAnswer(more);
     }
 
     /** Writes what is already answered, then closes. */

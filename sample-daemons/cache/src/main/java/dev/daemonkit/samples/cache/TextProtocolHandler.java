@@ -4,6 +4,7 @@ import dev.daemonkit.api.InboundLimitExceeded;
 import dev.daemonkit.api.PartialRequest;
 import dev.daemonkit.api.RequestCounter;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -55,6 +56,16 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
     private int scanned;
 
     private boolean closing;
+    /**
+     * Decoding waits for the client to read its replies (the connection is not writable): what it sent
+     * since stays in the decoder's buffer, bounded by the inbound limits, until
+     * {@link #channelWritabilityChanged} goes on with it.
+     */
+    private boolean paused;
+    /** Inside {@link #channelWritabilityChanged}'s resume. */
+    private boolean resuming;
+    /** A multi-get's keys still to answer once the client reads, or null. */
+    private ClassicCommands.MoreKeys more;
     /** Nothing of this connection has been read yet (a binary client shows itself by its first byte). */
     private boolean firstByte = true;
 
@@ -135,6 +146,53 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
         flushReplies(ctx);
         super.channelReadComplete(ctx);
+    }
+
+    /**
+     * The client has read enough of its replies again: answers the rest of a waiting multi-get, then decodes
+     * what came meanwhile, as a read would. Memcached does the same: it reads no new command while a reply
+     * waits to be sent.
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        if (!resuming) {
+            // A change this causes (its own writes) comes back here nested: the loop below sees it.
+            resuming = true;
+            try {
+                while (paused && ctx.channel().isWritable() && ctx.channel().isOpen()) {
+                    paused = false;
+                    ClassicCommands.MoreKeys keys = more;
+                    if (keys != null) {
+                        more = null;
+                        Scratch s = Scratch.begin(this, ctx);
+                        try {
+                            classic.moreKeys(s, keys);
+                        } finally {
+                            s.end();
+                        }
+                    }
+                    if (!paused) {
+                        super.channelRead(ctx, Unpooled.EMPTY_BUFFER); // decodes what the buffer holds
+                    }
+                    channelReadComplete(ctx); // writes the replies
+                }
+            } finally {
+                resuming = false;
+            }
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    /** Writes the replies so far now; true if the connection is no longer writable (the client reads too little). */
+    boolean writeRepliesBlocked(ChannelHandlerContext ctx) {
+        flushReplies(ctx);
+        return !ctx.channel().isWritable();
+    }
+
+    /** A multi-get stops until the client has read its replies so far; its keys left are {@code keys}. */
+    void waitToAnswer(ClassicCommands.MoreKeys keys) {
+        more = keys;
+        paused = true;
     }
 
     private void flushReplies(ChannelHandlerContext ctx) {
@@ -219,6 +277,13 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
         while (in.isReadable()) {
             if (closing) {
                 in.skipBytes(in.readableBytes());
+                return;
+            }
+            if (out != null && out.readableBytes() >= Scratch.REPLY_FLUSH_AT) {
+                flushReplies(ctx); // replies are paced by the client's reading, not held for the whole read
+            }
+            if (paused || !ctx.channel().isWritable()) {
+                paused = true; // channelWritabilityChanged goes on
                 return;
             }
             Skipping k = skipping;

@@ -400,7 +400,8 @@ class TextProtocolHandlerTest {
                 .filter(f -> !Modifier.isStatic(f.getModifiers()))
                 .toList();
         assertThat(fields)
-                .hasSizeLessThanOrEqualTo(9)
+                .hasSizeLessThanOrEqualTo(
+                        12) // with the pause for a client that reads too little (two flags, keys left)
                 .noneMatch(f -> f.getType().isArray());
     }
 

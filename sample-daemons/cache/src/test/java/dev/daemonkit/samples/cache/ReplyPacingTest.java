@@ -1,0 +1,134 @@
+package dev.daemonkit.samples.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.daemonkit.testkit.TestLauncher;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Replies are paced by the client's reading: once they pass 64 KiB they are written out, and while the client
+ * leaves them unread (the connection not writable) the cache answers no more (the rest of a multi-get, the
+ * next commands) until it reads, as memcached does. One request line of many keys of a large value asked for
+ * gigabytes of replies, built in one buffer on the event loop: the loop froze for minutes with every daemon on
+ * it, and the process ran out of direct memory.
+ */
+class ReplyPacingTest {
+    private static final int VALUE = 1_000_000;
+
+    private static TestLauncher launcher;
+    private static InetSocketAddress cache;
+
+    @BeforeAll
+    static void start() throws IOException {
+        launcher = TestLauncher.withPlugin(CachePlugin.class)
+                .config("daemons.cache { listen = \"127.0.0.1:0\", memory-limit = 16 MiB, request-timeout = 2 s }")
+                .start();
+        cache = launcher.address("cache");
+        byte[] big = new byte[VALUE];
+        Arrays.fill(big, (byte) 'v');
+        assertThat(Wire.exchange(cache, concat(ascii("set big 0 0 " + VALUE + "\r\n"), big, ascii("\r\n")), false))
+                .isEqualTo("STORED\r\n");
+    }
+
+    @AfterAll
+    static void stop() {
+        launcher.close();
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void attackerAskingGigabytesInOneLineAndReadingNothingHoldsNoMoreThanItsBuffersAndOthersAreServed()
+            throws Exception {
+        // 3,000 times a 1 MB value: 3 GB of replies asked for by a line of 6 KB. Before, the loop built them all in
+        // one buffer (the test's JVM has 512 MB of direct memory: the connection failed with it, reply lost).
+        int keys = 3_000;
+        try (SocketChannel attacker = SocketChannel.open()) {
+            attacker.setOption(StandardSocketOptions.SO_RCVBUF, 16 * 1024);
+            attacker.connect(cache);
+            attacker.write(ByteBuffer.wrap(ascii("get" + " big".repeat(keys) + "\r\n")));
+            // It reads nothing for a while; another client is served meanwhile.
+            for (int i = 0; i < 5; i++) {
+                assertThat(Wire.exchange(cache, ascii("set small 0 0 2\r\nok\r\nget small\r\n"), false))
+                        .isEqualTo("STORED\r\nVALUE small 0 2\r\nok\r\nEND\r\n");
+            }
+            // Then it reads: its reply is there, whole and in order, as far as it cares to read (10 values).
+            attacker.configureBlocking(true);
+            Socket s = attacker.socket();
+            s.setSoTimeout(10_000);
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            byte[] header = ascii("VALUE big 0 " + VALUE + "\r\n");
+            for (int v = 0; v < 10; v++) {
+                byte[] got = new byte[header.length + VALUE + 2];
+                in.readFully(got);
+                assertThat(Arrays.copyOfRange(got, 0, header.length))
+                        .as("value %d's header", v)
+                        .isEqualTo(header);
+                assertThat(got[header.length + VALUE - 1]).isEqualTo((byte) 'v');
+                assertThat(Arrays.copyOfRange(got, got.length - 2, got.length)).isEqualTo(ascii("\r\n"));
+            }
+        }
+    }
+
+    @Test
+    void userReadingAHugeMultiGetAndPipelinedCommandsSlowlyGetsEveryByteInOrder() throws Exception {
+        // 40 MB of replies for one line, then two more commands in the same write: all answered once read.
+        int keys = 40;
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(32 * 1024);
+            s.connect(cache);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(ascii("get" + " big".repeat(keys) + " missing\r\nget missing\r\nversion\r\n"));
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            byte[] header = ascii("VALUE big 0 " + VALUE + "\r\n");
+            byte[] chunk = new byte[header.length + VALUE + 2];
+            for (int v = 0; v < keys; v++) {
+                in.readFully(chunk);
+                assertThat(Arrays.copyOfRange(chunk, 0, header.length))
+                        .as("value %d's header", v)
+                        .isEqualTo(header);
+                if (v % 10 == 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(
+                            Duration.ofMillis(50).toNanos()); // a slow reader
+                }
+            }
+            byte[] rest = ascii("END\r\nEND\r\nVERSION " + ClassicCommands.VERSION + "\r\n");
+            byte[] got = new byte[rest.length];
+            in.readFully(got);
+            assertThat(new String(got, StandardCharsets.US_ASCII))
+                    .isEqualTo(new String(rest, StandardCharsets.US_ASCII));
+            // The commands that waited in the decoder's buffer were answered outside a read: the framework must
+            // not go on timing them as a request under way (request-timeout is 2 s here).
+            java.util.concurrent.locks.LockSupport.parkNanos(
+                    Duration.ofSeconds(3).toNanos()); // the client is quiet
+            s.getOutputStream().write(ascii("version\r\n"));
+            byte[] version = ascii("VERSION " + ClassicCommands.VERSION + "\r\n");
+            byte[] again = new byte[version.length];
+            in.readFully(again);
+            assertThat(again).isEqualTo(version);
+        }
+    }
+}
