@@ -3,6 +3,7 @@ package dev.daemonkit.samples.presence;
 import dev.daemonkit.api.RequestCounter;
 import dev.daemonkit.api.Timers;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,6 +56,13 @@ final class Presence {
     final LongAdder delivered = new LongAdder();
     final LongAdder slowDropped = new LongAdder();
     final LongAdder timedOut = new LongAdder();
+    /**
+     * Membership events (JOIN, LEAVE, TIMEOUT) not sent because their room's backlog was over its {@link
+     * Room#announceLimit}: one per event per event loop that has members of the room.
+     */
+    final LongAdder announcementsDropped = new LongAdder();
+    /** The room of the last dropped membership event (for the stats line), or null. */
+    volatile String droppedIn;
 
     /**
      * @param loops the event loops that may serve sessions; a room keeps one member list per loop
@@ -150,7 +158,7 @@ final class Presence {
     Room join(String roomName, Session session) {
         boolean[] full = new boolean[1];
         Room room = rooms.compute(roomName, (k, r) -> {
-            Room x = r != null ? r : new Room(k, fanouts);
+            Room x = r != null ? r : new Room(k, this);
             if (x.size >= settings.maxRoomMembers()) {
                 full[0] = true;
                 return x;
@@ -190,11 +198,37 @@ final class Presence {
     }
 
     /**
+     * On the session's loop: {@code EVENT KIND ROOM NAME} for a join, leave or timeout, to every member
+     * of {@code room}, unless the room's backlog is over its {@link Room#announceLimit}: then nothing is
+     * allocated or queued, and the event is counted as dropped (members resync with WHO).
+     */
+    void announce(Room room, ByteBufAllocator alloc, String kind, String name) {
+        if (!room.announcing()) {
+            for (Room.Shard shard : room.shards) {
+                if (shard.members.length > 0) {
+                    dropped(room);
+                }
+            }
+            return;
+        }
+        publish(room, Lines.line(alloc, "EVENT", kind, room.name, name), true);
+    }
+
+    /** A membership event of {@code room} was dropped on one loop: counted, reported in the stats line. */
+    void dropped(Room room) {
+        announcementsDropped.increment();
+        if (droppedIn != room.name) {
+            droppedIn = room.name;
+        }
+    }
+
+    /**
      * Queues {@code event} (one line, ending in a newline) for every member of {@code room}: on the
      * calling loop's shard directly, through one task per other loop with members. The loops' {@link
-     * Fanout}s write it, a bounded slice per turn. Takes ownership of {@code event}.
+     * Fanout}s write it, a bounded slice per turn. Takes ownership of {@code event}. A {@code membership}
+     * event (JOIN, LEAVE, TIMEOUT) is dropped on a loop where the room is not {@link Room#announcing()}.
      */
-    void publish(Room room, ByteBuf event) {
+    void publish(Room room, ByteBuf event, boolean membership) {
         try {
             for (Room.Shard shard : room.shards) {
                 if (shard.members.length == 0) {
@@ -202,11 +236,11 @@ final class Presence {
                 }
                 ByteBuf ref = event.retain();
                 if (shard.loop.inEventLoop()) {
-                    shard.enqueue(ref);
+                    shard.enqueue(ref, membership);
                     continue;
                 }
                 try {
-                    shard.loop.execute(() -> shard.enqueue(ref));
+                    shard.loop.execute(() -> shard.enqueue(ref, membership));
                 } catch (RejectedExecutionException stopping) {
                     ref.release(); // the loop is shutting down: its members are being closed anyway
                 }

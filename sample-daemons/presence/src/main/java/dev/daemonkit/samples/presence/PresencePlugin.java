@@ -66,7 +66,7 @@ public final class PresencePlugin implements DaemonPlugin {
                         websocket,
                         presence.loopIndex(pipeline.channel().eventLoop())));
 
-        long[] last = new long[4];
+        long[] last = new long[5];
         daemon.timers()
                 .every(
                         settings.statsInterval(),
@@ -75,11 +75,12 @@ public final class PresencePlugin implements DaemonPlugin {
                             long delivered = presence.delivered.sum();
                             long slow = presence.slowDropped.sum();
                             long timedOut = presence.timedOut.sum();
+                            long dropped = presence.announcementsDropped.sum();
                             if (commands != last[0] || delivered != last[1]) {
                                 daemon.log()
                                         .info(
                                                 "{} online in {} rooms; in the last {}: {} commands, {} events delivered, {} timed out,"
-                                                        + " {} disconnected for not reading{}",
+                                                        + " {} disconnected for not reading{}{}",
                                                 presence.online(),
                                                 presence.roomCount(),
                                                 Session.human(settings.statsInterval()),
@@ -87,13 +88,29 @@ public final class PresencePlugin implements DaemonPlugin {
                                                 delivered - last[1],
                                                 timedOut - last[3],
                                                 slow - last[2],
+                                                droppedText(dropped - last[4], presence.droppedIn, settings),
                                                 presence.broker().stats());
                             }
                             last[0] = commands;
                             last[1] = delivered;
                             last[2] = slow;
                             last[3] = timedOut;
+                            last[4] = dropped;
                         });
+    }
+
+    /**
+     * The stats line's part on membership events dropped in busy rooms (none: nothing). Thinned: one line per
+     * stats-interval, not one per event.
+     */
+    static String droppedText(long dropped, String lastRoom, PresenceSettings settings) {
+        if (dropped == 0) {
+            return "";
+        }
+        return "; " + dropped + " JOIN/LEAVE/TIMEOUT events not sent (the last in room " + lastRoom
+                + "): its backlog was over half of max-room-backlog (" + settings.maxRoomBacklog() / 2
+                + " event copies), members joining and leaving faster than it is written; its members resync with"
+                + " WHO. If it persists, look for clients churning JOIN/LEAVE, or lower announce-membership-up-to";
     }
 
     /** The HTTP side of one connection: the page, the WebSocket handshake, then a session. Also used by tests. */

@@ -71,6 +71,9 @@ final class RedisBroker implements Broker {
     private static final RedisCodec<String, byte[]> PUBSUB_CODEC =
             RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
 
+    /** How a chat message's line starts: every other event line (JOIN, LEAVE, TIMEOUT) announces membership. */
+    private static final byte[] MESSAGE_EVENT = "EVENT MSG ".getBytes(StandardCharsets.US_ASCII);
+
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
     /** How often each launcher looks for launchers whose key expired: what keeps TIMEOUT within ttl + 1 s. */
@@ -536,7 +539,13 @@ final class RedisBroker implements Broker {
         int length = message.length - sp - 1;
         ByteBuf line = ByteBufAllocator.DEFAULT.buffer(length + 1);
         line.writeBytes(message, sp + 1, length).writeByte('\n');
-        presence.publish(room, line);
+        // JOIN, LEAVE and TIMEOUT from other launchers respect this launcher's room backlog as its own do.
+        presence.publish(room, line, !startsWith(message, sp + 1, MESSAGE_EVENT));
+    }
+
+    private static boolean startsWith(byte[] bytes, int at, byte[] prefix) {
+        return bytes.length - at >= prefix.length
+                && Arrays.equals(bytes, at, at + prefix.length, prefix, 0, prefix.length);
     }
 
     private static int indexOf(byte[] bytes, byte wanted) {

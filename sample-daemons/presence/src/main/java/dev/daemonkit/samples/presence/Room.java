@@ -28,6 +28,14 @@ final class Room {
      * across all loops: what {@code max-room-backlog} bounds. Approximate while members join or leave.
      */
     final AtomicLong backlog = new AtomicLong();
+    /**
+     * While {@link #backlog} is at this or more, membership events (JOIN, LEAVE, TIMEOUT) are not queued
+     * but dropped and counted: half of {@code max-room-backlog}. Members churning JOIN/LEAVE can fill
+     * that half and no more, so the queue stays bounded and the other half is kept for SAY.
+     */
+    final long announceLimit;
+
+    private final Presence presence;
     /** Changes after every join and leave (after the member arrays did): whether a cached WHO answer is current. */
     final AtomicInteger version = new AtomicInteger();
     /** The last WHO answer, and the version and time it was made at. */
@@ -36,12 +44,20 @@ final class Room {
     /** A WHO answer for this room (without "OK WHO"). */
     record Who(String text, int version, long atNanos) {}
 
-    Room(String name, Fanout[] fanouts) {
+    Room(String name, Presence presence) {
         this.name = name;
+        this.presence = presence;
+        this.announceLimit = Math.max(1, presence.settings.maxRoomBacklog() / 2);
+        Fanout[] fanouts = presence.fanouts;
         this.shards = new Shard[fanouts.length];
         for (int i = 0; i < fanouts.length; i++) {
             shards[i] = new Shard(this, fanouts[i]);
         }
+    }
+
+    /** True while membership events are queued here: the backlog is under {@link #announceLimit}. */
+    boolean announcing() {
+        return backlog.get() < announceLimit;
     }
 
     /**
@@ -120,13 +136,20 @@ final class Room {
 
         /**
          * On {@link #loop}: queues {@code event} for everyone who is a member here now (not those who
-         * join before it is written), taking ownership of it.
+         * join before it is written), taking ownership of it. A {@code membership} event (JOIN, LEAVE,
+         * TIMEOUT) is dropped instead, and counted, while the room is not {@link #announcing()}: checked
+         * here, on the loop that queues it, so events published from other loops are bounded too.
          */
-        void enqueue(ByteBuf event) {
+        void enqueue(ByteBuf event, boolean membership) {
             Session[] now = members;
             int cost = now.length;
             if (cost == 0) {
                 event.release();
+                return;
+            }
+            if (membership && !room.announcing()) {
+                event.release();
+                room.presence.dropped(room);
                 return;
             }
             pending.add(event);
@@ -186,6 +209,11 @@ final class Room {
                 ready = false;
             }
             return done;
+        }
+
+        /** On {@link #loop}: events queued here and not written to every member yet (for tests). */
+        int queuedEvents() {
+            return pending.size() + batchSize;
         }
 
         /** Drops what is queued (the loop is gone, so are the members' connections). */

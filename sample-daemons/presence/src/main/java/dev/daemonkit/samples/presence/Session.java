@@ -109,7 +109,7 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
                 Room room = rooms[--roomCount];
                 rooms[roomCount] = null;
                 if (presence.announces(presence.leave(room, this))) {
-                    presence.publish(room, Lines.line(ctx.alloc(), "EVENT", event, room.name, me));
+                    presence.announce(room, ctx.alloc(), event, me);
                     broker.forward(room.name, "EVENT " + event + " " + room.name + " " + me);
                 }
                 broker.left(room.name, me, roomNames());
@@ -428,7 +428,7 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         rooms[roomCount++] = room;
         broker.joined(roomName, name, roomNames());
         if (presence.announces(room.size)) {
-            presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "JOIN", roomName, name));
+            presence.announce(room, ctx.alloc(), "JOIN", name);
             broker.forward(roomName, "EVENT JOIN " + roomName + " " + name);
         }
     }
@@ -448,7 +448,7 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
         reply("OK", "LEAVE", roomName);
         Broker broker = presence.broker();
         if (presence.announces(presence.leave(room, this))) {
-            presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "LEAVE", roomName, name));
+            presence.announce(room, ctx.alloc(), "LEAVE", name);
             broker.forward(roomName, "EVENT LEAVE " + roomName + " " + name);
         }
         broker.left(roomName, name, roomNames());
@@ -491,7 +491,7 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             return;
         }
         reply("OK", "SAY", roomName);
-        presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "MSG", roomName, name, text));
+        presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "MSG", roomName, name, text), false);
         broker.forward(roomName, "EVENT MSG " + roomName + " " + name + " " + text);
     }
 

@@ -234,6 +234,100 @@ class BigRoomTest {
         }
     }
 
+    /**
+     * Attacker: a few logged-in connections alternate JOIN and LEAVE in a room of hundreds that announces
+     * membership, faster than the room is written (here the loop does not turn at all meanwhile). Every
+     * join and leave used to be queued for every member, each with its own copy of the member array: the
+     * queue grew without bound (the launcher died of OutOfMemoryError) and SAY got room-busy for minutes.
+     * What the attacker gets: the room's queue stays at half of max-room-backlog (plus one event), the
+     * rest of its announcements are dropped and counted. What a member gets: SAY goes through during the
+     * churn, every member gets it, and once the room is written, joins are announced again and WHO is exact.
+     */
+    @Test
+    void attackerChurningJoinAndLeaveInABigRoomCannotQueueMoreThanHalfOfMaxRoomBacklogAndMembersStillSay() {
+        int members = 300;
+        long maxBacklog = 20_000;
+        // The rate limit is per connection: what three connections do at a high rate, 100 do within it.
+        settings = settings.withRooms(10_000, 1000, maxBacklog).withRate(1_000_000, 1_000_000);
+        List<EmbeddedChannel> users = new ArrayList<>();
+        for (int i = 0; i < members; i++) {
+            users.add(user("u" + i, "lobby"));
+            loop.runTurns(1000); // a quiet room: every join announced and written before the next
+        }
+        assertThat(received(users, "EVENT JOIN lobby u" + (members - 1))).isEqualTo(members);
+        Room lobby = presence().room("lobby");
+        assertThat(lobby.backlog.get()).isZero();
+
+        List<EmbeddedChannel> attackers = List.of(user("x1", null), user("x2", null), user("x3", null));
+        long worstBacklog = 0;
+        int worstEvents = 0;
+        int rounds = 200;
+        for (int round = 0; round < rounds; round++) {
+            for (EmbeddedChannel attacker : attackers) {
+                assertThat(request(attacker, "JOIN lobby")).containsExactly("OK JOIN lobby");
+                assertThat(request(attacker, "LEAVE lobby")).containsExactly("OK LEAVE lobby");
+                worstBacklog = Math.max(worstBacklog, lobby.backlog.get());
+                worstEvents = Math.max(worstEvents, lobby.shards[0].queuedEvents());
+            }
+        }
+        // 1200 joins and leaves to ~300 members would be ~360,000 copies (and 1200 member arrays) queued.
+        assertThat(worstBacklog)
+                .as("event copies queued in the room while the attacker churned")
+                .isLessThanOrEqualTo(maxBacklog / 2 + members + 1);
+        assertThat(worstEvents)
+                .as("events queued in the room while the attacker churned")
+                .isLessThanOrEqualTo((int) (maxBacklog / 2 / members) + 1);
+        assertThat(presence().announcementsDropped.sum())
+                .as("membership events dropped")
+                .isGreaterThanOrEqualTo(2L * rounds * attackers.size() - worstEvents);
+        assertThat(presence().droppedIn).isEqualTo("lobby");
+
+        // A member speaks during the churn: accepted (the churn cannot take the half kept for SAY), delivered to all.
+        assertThat(request(users.get(0), "SAY lobby still here")).containsExactly("OK SAY lobby");
+        loop.runTurns(10_000);
+        assertThat(received(users, "EVENT MSG lobby u0 still here")).isEqualTo(members);
+        assertThat(lobby.backlog.get()).isZero();
+
+        // Once the room is written, joins are announced again, and WHO gives the members to resync with.
+        EmbeddedChannel late = user("late", "lobby");
+        loop.runTurns(1000);
+        assertThat(received(users, "EVENT JOIN lobby late")).isEqualTo(members);
+        assertThat(lines(late)).containsExactly("EVENT JOIN lobby late");
+        assertThat(request(late, "WHO lobby"))
+                .singleElement()
+                .asString()
+                .startsWith("OK WHO lobby " + (members + 1) + " ");
+    }
+
+    /**
+     * While a room's backlog is over half of max-room-backlog (here from messages), a join or leave is not
+     * queued: it is counted, WHO answers, and a SAY is still accepted up to max-room-backlog.
+     */
+    @Test
+    void aJoinIsNotAnnouncedWhileTheRoomsBacklogIsOverHalfOfMaxRoomBacklogButCountedAndWhoIsExact() {
+        settings = settings.withRooms(10_000, 1000, 400);
+        List<EmbeddedChannel> users = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            users.add(user("u" + i, "room"));
+            loop.runTurns(1000);
+        }
+        received(users, "");
+        EmbeddedChannel talker = users.get(0);
+        assertThat(request(talker, "SAY room one")).containsExactly("OK SAY room");
+        assertThat(request(talker, "SAY room two")).containsExactly("OK SAY room"); // backlog 200: half of 400
+        EmbeddedChannel joiner = user("joiner", "room"); // not announced
+        assertThat(presence().announcementsDropped.sum()).isEqualTo(1);
+        assertThat(request(talker, "SAY room three")).containsExactly("OK SAY room"); // SAY: up to 400
+        assertThat(request(joiner, "WHO room")).singleElement().asString().startsWith("OK WHO room 101 ");
+        loop.runTurns(1000);
+        assertThat(received(users, "EVENT JOIN room joiner")).isZero();
+        assertThat(lines(joiner)).containsExactly("EVENT MSG room u0 three");
+
+        assertThat(request(users.get(1), "LEAVE room")).containsExactly("OK LEAVE room"); // a quiet room again: told
+        loop.runTurns(1000);
+        assertThat(lines(joiner)).containsExactly("EVENT LEAVE room u1");
+    }
+
     @Test
     void whoInARoomTooLargeToAnnounceMayBeUpToASecondOldAndIsExactInSmallerOnes() {
         settings = settings.withRooms(100, 2, 1_000_000);
