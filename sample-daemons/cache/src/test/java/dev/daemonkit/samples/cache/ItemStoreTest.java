@@ -25,6 +25,44 @@ class ItemStoreTest {
         return store.get(k, 0, k.length, true, Long.MIN_VALUE, null) != null;
     }
 
+    /** The table's hash before it was keyed: FNV-1a, as an attacker can compute it. */
+    private static int unkeyedFnv(byte[] b) {
+        int h = 0x811c9dc5;
+        for (byte x : b) {
+            h = (h ^ x) * 0x01000193;
+        }
+        return h ^ (h >>> 16);
+    }
+
+    @Test
+    void attackerKeysComputedToShareOneChainOfAnUnkeyedHashSpreadOverTheTable() {
+        // A hostile review computed 20,000 keys whose FNV-1a hashes shared their low 15 bits: one chain, gets of
+        // them 200 times slower, every client of the store's loops slowed with them. Here 300 keys sharing the
+        // low 12 bits (the table's 4,096 slots), found the same way: with the keyed hash they spread.
+        java.util.List<byte[]> colliding = new java.util.ArrayList<>();
+        java.util.Random random = new java.util.Random(17);
+        int target = -1;
+        while (colliding.size() < 300) {
+            byte[] key = b("k" + Long.toHexString(random.nextLong()));
+            int slot = unkeyedFnv(key) & 0xfff;
+            if (target < 0) {
+                target = slot;
+            }
+            if (slot == target) {
+                colliding.add(key);
+            }
+        }
+        ItemStore store = new ItemStore(1 << 24, 1 << 20, clock::get, stats);
+        for (byte[] key : colliding) {
+            store.store(ItemStore.StoreMode.SET, key, false, new byte[1], 0, 0, 0, false, false, null, null);
+        }
+        assertThat(store.longestChain())
+                .as("the longest chain of 300 keys in 4,096 slots")
+                .isLessThan(8);
+        byte[] last = colliding.get(colliding.size() - 1);
+        assertThat(store.get(last, 0, last.length, true, Long.MIN_VALUE, null)).isNotNull();
+    }
+
     @Test
     void itemsAreCountedAsMemcachedCountsThem() {
         ItemStore store = new ItemStore(1 << 20, 1 << 20, clock::get, stats);
