@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * {@code admin}): a small share of the connection budget ({@code daemonkit.admin.max-connections}),
  * an idle timeout, a deadline for each request from its first byte, and the inbound limits, so a
  * flood of connections to the admin port can neither take the process's descriptors nor stall it.
- * When the cap is full, a new connection takes the place of one idle for a second or more, so
- * probes (a fresh connection each time) still get through a flood of idle connections.
+ * When the cap is full, a new connection takes the place of the one that has waited longest without
+ * finishing an exchange (idle, or trickling a request that never completes), so probes (a fresh
+ * connection and a prompt request each time) still get through a flood of either.
  *
  * <p>With {@code daemonkit.admin.tls} it speaks https only, through the same {@link TlsContext} as a
  * daemon's TLS listener (registered with the launcher's TLS watch under the name {@code admin}, key
@@ -96,7 +97,8 @@ public final class AdminServer implements AutoCloseable {
                 Duration.ofSeconds(1));
         TimerScope timers = launcher.wheels().newScope(NAME);
         DaemonConnections connections = new DaemonConnections(settings, timers, launcher.connectionBudget());
-        connections.evictIdleWhenFull();
+        connections.evictWhenFull();
+        connections.configPath("daemonkit.admin", false); // its log lines name daemonkit.admin.*, not daemons.admin.*
         ChannelFuture f = new ServerBootstrap()
                 .group(launcher.transport().acceptors(), launcher.transport().workers())
                 .channel(launcher.transport().serverChannel())

@@ -16,7 +16,7 @@ import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -54,10 +54,10 @@ public final class DaemonConnections implements ConnectionOwner {
      */
     private final ConcurrentHashMap<EventExecutor, LoopConnections> loops = new ConcurrentHashMap<>();
     /**
-     * With {@link #evictIdleWhenFull()} only (the admin endpoint, a few connections): every connection,
-     * readable from any loop to find the longest-idle one.
+     * With {@link #evictWhenFull()} only (the admin endpoint, a few connections): every connection and
+     * when it was opened, readable from any loop to choose the one that gives its place.
      */
-    private volatile Set<FrontHandler> evictable;
+    private volatile ConcurrentHashMap<FrontHandler, Long> evictable;
     /** The write-buffer marks every connection gets: one object shared by all, not one each (24 bytes). */
     private volatile WriteBufferWaterMark waterMark;
 
@@ -84,11 +84,17 @@ public final class DaemonConnections implements ConnectionOwner {
     static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final EventLoopGroup ownLoops;
-    /** At max-connections, close the longest-idle connection for the new one instead of refusing it. */
-    private volatile boolean evictIdleWhenFull;
+    /** At max-connections, close the connection waiting longest for the new one instead of refusing it. */
+    private volatile boolean evictWhenFull;
+    /**
+     * Where this owner's settings are in the config, for the log lines that say what to raise:
+     * {@code daemons.NAME}, or {@code daemonkit.admin} for the admin endpoint.
+     */
+    private volatile String configPath;
+    /** False when this owner's inbound limits are not configurable (the admin endpoint's). */
+    private volatile boolean inboundConfigurable = true;
 
     private final LongAdder evicted = new LongAdder();
-    static final long EVICTABLE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** @param budget the process's connection budget, shared by every daemon and the admin endpoint */
     public DaemonConnections(DaemonSettings settings, Timers timers, ConnectionBudget budget) {
@@ -108,6 +114,7 @@ public final class DaemonConnections implements ConnectionOwner {
             ConnectionBudget budget,
             EventLoopGroup ownLoops) {
         this.daemon = settings.name();
+        this.configPath = "daemons." + daemon;
         this.settings = settings;
         this.timers = timers;
         this.nanoClock = nanoClock;
@@ -126,38 +133,89 @@ public final class DaemonConnections implements ConnectionOwner {
     }
 
     /**
-     * For request/response endpoints such as admin: when full, a new connection takes the place of the
-     * connection that has been idle longest (no request in progress, nothing read or written for a
-     * second), as web servers reuse keep-alive connections. Otherwise a flood of idle connections
-     * would lock the operator out until their idle timeout.
+     * For request/response endpoints such as admin, whose clients make a prompt request on a fresh
+     * connection (probes, control commands): when full, a new connection takes the place of the
+     * connection that has waited longest without finishing an exchange, the one whose {@link #waitingSince}
+     * is oldest. A probe's request completes within milliseconds of its connection, so it is the last to
+     * be chosen; connections trickling a request that never completes, or idle ones, are the first.
+     * Otherwise a flood of either would lock the operator (and liveness probes) out: refusing the new
+     * connection hands the endpoint to whoever holds it. Each full accept scans the connections (O(n)
+     * in max-connections, 32 for admin): not for daemons with thousands.
      */
-    public void evictIdleWhenFull() {
-        evictable = ConcurrentHashMap.newKeySet();
-        evictIdleWhenFull = true;
+    public void evictWhenFull() {
+        evictable = new ConcurrentHashMap<>();
+        evictWhenFull = true;
     }
 
-    /** Idle connections closed to make room for a new one ({@link #evictIdleWhenFull()}). */
+    /**
+     * The config path of this owner's settings, named by the log lines that say what to raise
+     * ({@code daemons.NAME} unless set); {@code inboundConfigurable} false: its inbound limits are fixed.
+     */
+    public void configPath(String path, boolean inboundConfigurable) {
+        this.configPath = path;
+        this.inboundConfigurable = inboundConfigurable;
+    }
+
+    /** Connections closed to make room for a new one ({@link #evictWhenFull()}). */
     public long evicted() {
         return evicted.sum();
     }
 
-    /** The longest-idle connection that may give its place, closed; false if there is none. */
-    private boolean evictIdlest() {
-        long now = nanoTime();
-        FrontHandler idlest = null;
-        Channel victim = null;
-        for (FrontHandler f : evictable) {
-            if (f.idleFor(now) >= EVICTABLE_AFTER_NANOS && (idlest == null || f.idleFor(now) > idlest.idleFor(now))) {
-                idlest = f;
-                victim = f.channel();
+    /**
+     * Since when a connection has held its place without finishing an exchange: with a request in
+     * progress, since it was opened (a lower bound of its request's start, which this class does not
+     * see: a keep-alive client is ranked so only during its request's few milliseconds); otherwise
+     * since its last byte in or out (its last exchange, or its opening).
+     */
+    private static long waitingSince(FrontHandler f, long openedAt, long now) {
+        long idle = f.idleFor(now);
+        return idle < 0 ? openedAt : now - idle;
+    }
+
+    /**
+     * Closes the connection that has waited longest ({@link #waitingSince}); false if there is none.
+     * The victim is taken out of the set first, so two accepts on two loops never both count the same
+     * place as theirs.
+     */
+    private boolean evictLongestWaiting() {
+        Map<FrontHandler, Long> e = evictable;
+        for (int attempt = 0; attempt < 4; attempt++) {
+            long now = nanoTime();
+            FrontHandler oldest = null;
+            long oldestSince = 0;
+            for (Map.Entry<FrontHandler, Long> c : e.entrySet()) {
+                long since = waitingSince(c.getKey(), c.getValue(), now);
+                if (oldest == null || since - oldestSince < 0) {
+                    oldest = c.getKey();
+                    oldestSince = since;
+                }
+            }
+            if (oldest == null) {
+                return false;
+            }
+            if (e.remove(oldest) != null) {
+                evicted.increment();
+                oldest.channel().close();
+                return true;
             }
         }
-        if (victim == null) {
-            return false;
+        return false;
+    }
+
+    /**
+     * A front handler's log text names settings as {@code daemons.NAME.KEY}; for an owner elsewhere in
+     * the config (admin) the path is replaced, and fixed inbound limits are named without one.
+     */
+    private String withConfigPath(String what) {
+        String path = configPath;
+        String daemonsPath = "daemons." + daemon + ".";
+        if (path.equals("daemons." + daemon) || !what.contains(daemonsPath)) {
+            return what;
         }
-        evicted.increment();
-        victim.close();
-        return true;
+        if (!inboundConfigurable) {
+            what = what.replace(daemonsPath + "inbound.", "inbound.");
+        }
+        return what.replace(daemonsPath, path + ".");
     }
 
     /** Applies changed limits (reload): new connections get them; the idle timeout applies to all at their next check. */
@@ -206,15 +264,18 @@ public final class DaemonConnections implements ConnectionOwner {
     /** Counts and reports a refused read; returns the exception the decoder raises. */
     InboundLimitExceeded inboundRefused(InboundLimitExceeded.Limit limit, long limitBytes, String what) {
         inboundRefused.increment();
-        inboundReport.warn(() -> "daemon '" + daemon + "' refused input: " + what + "; the connection is closed."
-                + " Raise daemons." + daemon + ".inbound if such requests are expected.");
-        return new InboundLimitExceeded(limit, limitBytes, "daemon '" + daemon + "' " + what);
+        String named = withConfigPath(what);
+        inboundReport.warn(() -> "daemon '" + daemon + "' refused input: " + named + "; the connection is closed."
+                + (inboundConfigurable
+                        ? " Raise " + configPath + ".inbound if such requests are expected."
+                        : " These limits are fixed: no such request is expected."));
+        return new InboundLimitExceeded(limit, limitBytes, "daemon '" + daemon + "' " + named);
     }
 
     /** Counts and reports a connection closed at its request deadline (the caller closes it). */
     void requestTimedOut(String what) {
         deadlineClosed.increment();
-        deadlineReport.warn(() -> "daemon '" + daemon + "': " + what + ". Raise daemons." + daemon
+        deadlineReport.warn(() -> "daemon '" + daemon + "': " + withConfigPath(what) + ". Raise " + configPath
                 + ".request-timeout if clients are this slow.");
     }
 
@@ -304,17 +365,19 @@ public final class DaemonConnections implements ConnectionOwner {
         DaemonSettings settings = this.settings;
         // When full, an evicted connection's place goes to the new one at once (the count is one over until
         // the victim's close completes and gives its place back).
-        boolean madeRoom = evictIdleWhenFull && open.get() >= settings.maxConnections() && evictIdlest();
+        boolean madeRoom = evictWhenFull && open.get() >= settings.maxConnections() && evictLongestWaiting();
         if (madeRoom) {
             rejectedReport.warn(() -> "'" + daemon + "' is full (" + settings.maxConnections() + " connections): closed"
-                    + " the longest-idle one to serve a new client. Many idle connections may be a flood.");
+                    + " the one waiting longest (idle, or in a request begun longest ago) to serve a new client."
+                    + " Many idle or trickling connections may be a flood; raise " + configPath
+                    + ".max-connections if that many clients are expected.");
         }
         if (open.incrementAndGet() > settings.maxConnections() && !madeRoom) {
             open.decrementAndGet();
             rejected.increment();
             int max = settings.maxConnections();
             rejectedReport.warn(() -> "daemon '" + daemon + "' refused a connection: max-connections (" + max
-                    + ") reached. Raise daemons." + daemon + ".max-connections (and the descriptor limit) if this load"
+                    + ") reached. Raise " + configPath + ".max-connections (and the descriptor limit) if this load"
                     + " is expected.");
             ch.close();
             return;
@@ -352,9 +415,9 @@ public final class DaemonConnections implements ConnectionOwner {
             l = loops.computeIfAbsent(loop, e -> new LoopConnections(this, e));
         }
         l.link(f);
-        Set<FrontHandler> e = evictable;
+        Map<FrontHandler, Long> e = evictable;
         if (e != null) {
-            e.add(f);
+            e.put(f, nanoTime());
         }
     }
 
@@ -402,7 +465,7 @@ public final class DaemonConnections implements ConnectionOwner {
         if (l != null) {
             l.unlink(f);
         }
-        Set<FrontHandler> e = evictable;
+        Map<FrontHandler, Long> e = evictable;
         if (e != null) {
             e.remove(f);
         }
