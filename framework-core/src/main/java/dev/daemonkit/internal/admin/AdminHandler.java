@@ -68,12 +68,25 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final byte[] token;
     private final Runnable shutdown;
     private final Probes probes;
+    private final BrowserGuard guard;
 
+    /** A plain-http endpoint's handler: Host is checked when there is no token, no name allowed. */
     AdminHandler(Launcher launcher, DaemonkitMetrics metrics, Probes probes, String token, Runnable shutdown) {
+        this(launcher, metrics, probes, token, new BrowserGuard(false, !token.isBlank(), List.of()), shutdown);
+    }
+
+    AdminHandler(
+            Launcher launcher,
+            DaemonkitMetrics metrics,
+            Probes probes,
+            String token,
+            BrowserGuard guard,
+            Runnable shutdown) {
         this.launcher = launcher;
         this.metrics = metrics;
         this.probes = probes;
         this.token = token.isBlank() ? null : token.getBytes(StandardCharsets.UTF_8);
+        this.guard = guard;
         this.shutdown = shutdown;
     }
 
@@ -111,6 +124,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                             status,
                             "the request could not be read: " + why.getMessage()
                                     + ". Headers are limited to 8 KiB, the request line to 4 KiB."));
+            return;
+        }
+        // Before everything else, probes included: a web page gets nothing from this endpoint.
+        String refused = guard.refusal(request);
+        if (refused != null) {
+            guard.logRefused(
+                    () -> "admin: " + request.method() + " " + request.uri() + " from " + peer(ctx) + " " + refused);
+            respond(ctx, false, Reply.error(HttpResponseStatus.FORBIDDEN, refused));
             return;
         }
         Reply probe = probe(request);

@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * flood of connections to the admin port can neither take the process's descriptors nor stall it.
  * When the cap is full, a new connection takes the place of the one that has waited longest without
  * finishing an exchange (idle, or trickling a request that never completes), so probes (a fresh
- * connection and a prompt request each time) still get through a flood of either.
+ * connection and a prompt request each time) still get through a flood of either. Requests a web
+ * page could have sent (a foreign {@code Origin}, or without a token a {@code Host} that is not an
+ * address, localhost or an allowed name) are refused by {@link BrowserGuard}.
  *
  * <p>With {@code daemonkit.admin.tls} it speaks https only, through the same {@link TlsContext} as a
  * daemon's TLS listener (registered with the launcher's TLS watch under the name {@code admin}, key
@@ -95,6 +97,7 @@ public final class AdminServer implements AutoCloseable {
                 new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO),
                 0,
                 Duration.ofSeconds(1));
+        BrowserGuard guard = new BrowserGuard(https != null, !admin.token().isBlank(), admin.allowedHosts());
         TimerScope timers = launcher.wheels().newScope(NAME);
         DaemonConnections connections = new DaemonConnections(settings, timers, launcher.connectionBudget());
         connections.evictWhenFull();
@@ -114,7 +117,7 @@ public final class AdminServer implements AutoCloseable {
                             p.addLast(
                                     new HttpServerCodec(),
                                     new HttpObjectAggregator(64 * 1024),
-                                    new AdminHandler(launcher, metrics, probes, admin.token(), shutdown));
+                                    new AdminHandler(launcher, metrics, probes, admin.token(), guard, shutdown));
                         });
                     }
                 })

@@ -3,6 +3,7 @@ package dev.daemonkit.internal.config;
 import com.typesafe.config.Config;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The framework's own settings, read once from the {@code daemonkit} block, one nested record per
@@ -35,7 +36,8 @@ public record LauncherSettings(
 
     /**
      * The admin endpoint: {@code daemonkit.admin}; {@code tls} is its {@code daemonkit.admin.tls} block
-     * (the same keys as a daemon listener's), or null for plain http.
+     * (the same keys as a daemon listener's), or null for plain http; {@code allowedHosts} the names
+     * accepted in a request's Host besides IP addresses and localhost when there is no token.
      */
     public record Admin(
             boolean enabled,
@@ -44,7 +46,8 @@ public record LauncherSettings(
             int maxConnections,
             Duration idleTimeout,
             Duration requestTimeout,
-            TlsSettings tls) {
+            TlsSettings tls,
+            List<String> allowedHosts) {
         /** True when {@code daemonkit.admin.tls} is set: the endpoint speaks https only. */
         public boolean https() {
             return tls != null;
@@ -101,7 +104,8 @@ public record LauncherSettings(
                                         && o.isEmpty())
                         ? TlsSettings.read(
                                 daemonkit, "admin.tls", "daemonkit.admin.tls", daemonkit.getValue("admin.tls"))
-                        : null);
+                        : null,
+                List.copyOf(daemonkit.getStringList("admin.allowed-hosts")));
         if (admin.maxConnections() < 1) {
             throw new ConfigError("daemonkit.admin.max-connections = " + admin.maxConnections() + " ("
                     + Origins.of(daemonkit.getValue("admin.max-connections")) + ") must be 1 or more.");
