@@ -25,6 +25,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.SingleThreadEventExecutor;
+import io.netty.util.internal.PlatformDependent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -88,6 +89,17 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
                     .description("lines of any level lost because a log file could not be written (disk full, ...)")
                     .register(registry);
         }
+        // Netty allocates its direct buffers without the JDK's Cleaner (the launcher lets it count them itself),
+        // so jvm_buffer_memory_used_bytes does not see them: a hostile review watched it read 25 KB while
+        // replies held 500 MB. Netty's own count, -1 where it does not count.
+        Gauge.builder("daemonkit.netty.direct.memory.used", PlatformDependent::usedDirectMemory)
+                .baseUnit("bytes")
+                .description("direct memory Netty's buffers hold now (-1: Netty does not count it here)")
+                .register(registry);
+        Gauge.builder("daemonkit.netty.direct.memory.max", PlatformDependent::maxDirectMemory)
+                .baseUnit("bytes")
+                .description("direct memory Netty may hold (-XX:MaxDirectMemorySize, else the heap's maximum)")
+                .register(registry);
         if (watchdog != null) {
             FunctionCounter.builder("daemonkit.eventloop.stalls", watchdog, StallWatchdog::stalls)
                     .description("event loops found blocked longer than daemonkit.watchdog.threshold")

@@ -176,6 +176,35 @@ class ProbesTest {
     }
 
     @Test
+    void faultDirectMemoryNettyHoldsIsAMetricAndFollowsABufferTakenAndGivenBack() throws Exception {
+        // Replies built in Netty's direct buffers used up 512 MB while jvm_buffer_memory_used_bytes read 25 KB
+        // (Netty allocates without the JDK's Cleaner): an operator could not see it coming.
+        Jars.lineEcho(home.plugins());
+        Launcher launcher = home.start();
+        try (DaemonkitMetrics metrics = new DaemonkitMetrics(launcher, null, null)) {
+            assertThat(metrics.scrape()).contains("daemonkit_netty_direct_memory_max_bytes");
+            long before = scraped(metrics, "daemonkit_netty_direct_memory_used_bytes");
+            org.junit.jupiter.api.Assumptions.assumeTrue(before >= 0, "Netty counts its direct memory here");
+            io.netty.buffer.ByteBuf big = io.netty.buffer.UnpooledByteBufAllocator.DEFAULT.directBuffer(8 << 20);
+            try {
+                assertThat(scraped(metrics, "daemonkit_netty_direct_memory_used_bytes"))
+                        .isGreaterThanOrEqualTo(before + (8 << 20));
+            } finally {
+                big.release();
+            }
+            assertThat(scraped(metrics, "daemonkit_netty_direct_memory_used_bytes"))
+                    .isLessThan(before + (8 << 20));
+        }
+    }
+
+    private static long scraped(DaemonkitMetrics metrics, String name) {
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(metrics.scrape());
+        assertThat(m.find()).as(name + " is scraped").isTrue();
+        return (long) Double.parseDouble(m.group(1));
+    }
+
+    @Test
     void aProbeGetsThroughAnAdminEndpointFullOfIdleConnections() throws Exception {
         Jars.lineEcho(home.plugins());
         home.config("""
