@@ -138,6 +138,9 @@ public final class PresencePlugin implements DaemonPlugin {
                 // Netty's default, 0, closes the connection at once when our Close frame cannot be written
                 // at once, dropping what was queued before it (OK QUIT, BYE timeout) for a client that reads slowly.
                 .forceCloseTimeoutMillis(FORCE_CLOSE_MILLIS)
+                // The session's handler sends the Close frame of a frame that breaks the protocol, so that it is
+                // the only one (SessionWebSocketProtocolHandler.exceptionCaught).
+                .closeOnProtocolViolation(false)
                 .build();
     }
 }

@@ -3,6 +3,7 @@ package dev.daemonkit.samples.presence;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -47,6 +48,23 @@ final class SessionWebSocketProtocolHandler extends WebSocketServerProtocolHandl
             closeSent = true; // Netty answers this one
         }
         super.decode(ctx, frame, out);
+    }
+
+    /**
+     * A frame that breaks the protocol (unmasked, too large, bad UTF-8): the Close frame with the status the
+     * decoder chose (1002, 1009, 1007), sent through {@link #write} so that it is the only one. Netty's decoder
+     * would send it itself (it is told not to: {@code closeOnProtocolViolation(false)}) from its place in the
+     * pipeline, not through this handler, whose close then sent a second Close frame (1000) after it.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+        if (cause instanceof CorruptedWebSocketFrameException bad
+                && !closeSent
+                && ctx.channel().isActive()) {
+            write(ctx, new CloseWebSocketFrame(bad.closeStatus()), ctx.newPromise());
+            ctx.flush();
+        }
+        super.exceptionCaught(ctx, cause); // on to the barrier (a WARN naming the connection), and closes
     }
 
     @Override

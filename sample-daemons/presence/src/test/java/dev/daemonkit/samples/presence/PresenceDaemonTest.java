@@ -303,6 +303,10 @@ class PresenceDaemonTest {
         assertThat(closeFrames(webSocketFramesUntilEof(http, clientFrame(1, "LOGIN x"))))
                 .as("heartbeat timeout")
                 .isEqualTo(1);
+        byte[] unmasked = {(byte) 0x81, 0x02, 'h', 'i'}; // a client's frame must be masked: Netty answers 1002
+        assertThat(closeFrames(webSocketFramesUntilEof(http, unmasked)))
+                .as("attacker: a frame that breaks the protocol")
+                .isEqualTo(1);
     }
 
     @Test
