@@ -14,6 +14,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,6 +90,60 @@ class ReplyPacingTest {
                         .isEqualTo(header);
                 assertThat(got[header.length + VALUE - 1]).isEqualTo((byte) 'v');
                 assertThat(Arrays.copyOfRange(got, got.length - 2, got.length)).isEqualTo(ascii("\r\n"));
+            }
+        }
+    }
+
+    @Test
+    void attackerPipeliningStatsAndReadingNothingIsAnsweredOnlyAsItReadsAndOthersAreServed() throws Exception {
+        // `stats` answers ~3 KB for 7 bytes. Before, the replies of all commands the loop read in one wakeup (up to
+        // 16 reads, ~1 MB) were built before any was written: ~400 MB per connection reading nothing; two such
+        // connections used up the test JVM's 512 MB of direct memory (a hostile review did the same with one
+        // launcher's). Now each is answered only as it reads.
+        byte[] one = ascii("stats\r\n");
+        byte[] many = new byte[one.length * 300_000];
+        for (int i = 0; i < 300_000; i++) {
+            System.arraycopy(one, 0, many, i * one.length, one.length);
+        }
+        long direct = io.netty.util.internal.PlatformDependent.usedDirectMemory();
+        try (SocketChannel a = SocketChannel.open();
+                SocketChannel b = SocketChannel.open()) {
+            for (SocketChannel attacker : List.of(a, b)) {
+                attacker.setOption(StandardSocketOptions.SO_RCVBUF, 16 * 1024);
+                attacker.connect(cache);
+                attacker.configureBlocking(false);
+            }
+            ByteBuffer toA = ByteBuffer.wrap(many);
+            ByteBuffer toB = ByteBuffer.wrap(many);
+            long stalledSince = 0;
+            while (toA.hasRemaining() || toB.hasRemaining()) {
+                if (a.write(toA) + b.write(toB) > 0) {
+                    stalledSince = 0;
+                } else if (stalledSince == 0) {
+                    stalledSince = System.nanoTime();
+                } else if (System.nanoTime() - stalledSince
+                        > Duration.ofSeconds(1).toNanos()) {
+                    break; // the server has stopped reading them
+                } else {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // the attackers' pace when blocked
+                }
+            }
+            for (int i = 0; i < 5; i++) {
+                assertThat(Wire.exchange(cache, ascii("version\r\n"), false))
+                        .isEqualTo("VERSION " + ClassicCommands.VERSION + "\r\n");
+            }
+            // The launcher runs in this JVM: what Netty's buffers hold now, the attackers' unread replies included.
+            assertThat(io.netty.util.internal.PlatformDependent.usedDirectMemory() - direct)
+                    .as("direct memory taken while two clients leave ~800 MB of replies unread")
+                    .isLessThan(32L << 20);
+            // Their answers are there when they read.
+            for (SocketChannel attacker : List.of(a, b)) {
+                attacker.configureBlocking(true);
+                Socket s = attacker.socket();
+                s.setSoTimeout(10_000);
+                byte[] first = new byte[5];
+                new DataInputStream(s.getInputStream()).readFully(first);
+                assertThat(new String(first, StandardCharsets.US_ASCII)).isEqualTo("STAT ");
             }
         }
     }
