@@ -583,17 +583,27 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         // finishing its request (a TLS KeyUpdate, a push) could otherwise stop the clock for good.
         boolean writable = ctx.channel().isWritable();
         ctx.channel().config().setAutoRead(writable);
+        int heldBefore = writable && decoders != null ? heldNow() : -1;
         Object previous = enter();
         try {
             ctx.fireChannelWritabilityChanged();
         } finally {
             exit(previous);
         }
-        if (writable && decoders != null) {
-            // A protocol that paused decoding while its client read nothing (the cache) goes on with what its
-            // decoder holds on this event, outside a read: count what is left, or a request it finished would
-            // still look under way to the deadline and the inbound total.
-            afterRead(ctx, owner.nanoTime());
+        if (heldBefore >= 0 && ctx.channel().isOpen()) {
+            // A protocol that paused decoding while its client read too little (the cache: pipelined requests
+            // waiting behind unread replies) goes on with what its decoder holds on this event, outside a read:
+            // count what is left, or a request it finished would still look under way to the deadline and the
+            // inbound total. If it answered some of what it held, the requests are moving: the clock restarts
+            // for what is left (a client reading a long pipelined batch slowly is not cut at request-timeout;
+            // a partial request at the end of the buffer is never answered, so it gets no more time this way).
+            long now = owner.nanoTime();
+            afterRead(ctx, now);
+            int heldAfter = heldNow();
+            Request r = request;
+            if (heldAfter >= 0 && heldAfter < heldBefore && r != null && r.startNanos != 0) {
+                requestStarted(now);
+            }
         }
     }
 

@@ -162,7 +162,9 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
                 while (paused && ctx.channel().isWritable() && ctx.channel().isOpen()) {
                     paused = false;
                     ClassicCommands.MoreKeys keys = more;
-                    if (keys != null) {
+                    if (closing) {
+                        more = null; // refused input (its error line is on its way, then the close): nothing more
+                    } else if (keys != null) {
                         more = null;
                         Scratch s = Scratch.begin(this, ctx);
                         try {
