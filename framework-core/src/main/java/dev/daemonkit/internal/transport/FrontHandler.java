@@ -190,6 +190,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     void tlsHandshakeStarted(io.netty.util.concurrent.Future<?> handshake) {
         tls = true;
         tlsHandshaking = true;
+        request().follower = new TlsRecordFollower(); // from the first byte: see TlsRecordFollower
         handshake.addListener(f -> tlsHandshaking = false); // on this loop: SslHandler completes it there
     }
 
@@ -217,6 +218,12 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         reading = true;
         if (msg instanceof ByteBuf b) {
             owner.bytesIn.add(b.readableBytes());
+            if (tls) {
+                Request r = request;
+                if (r != null && r.follower != null) {
+                    r.follower.follow(b); // before any TLS handler takes the bytes
+                }
+            }
         }
         if (decoders == null) {
             track(ctx.pipeline());
@@ -295,9 +302,13 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         Request r = request;
         // A TLS record begun and not finished, which BoringSSL holds where no decoder shows it (the lean path):
         // its room is counted with what the decoders hold, its bytes time a request.
-        OpenSslRecordHandler records = r == null ? null : r.records;
-        int partialRecord = records == null ? 0 : records.partialRecordBytes();
-        int charged = records == null ? held : held + records.partialRecordRoom();
+        boolean lean = r != null && r.records != null && !r.records.released();
+        int partialRecord = lean ? r.follower.partialBytes() : 0;
+        int room = lean ? r.follower.room() : 0;
+        if (lean) {
+            r.roomCounted = room;
+        }
+        int charged = held + room;
         if (charged != counted) {
             owner.buffered(charged - counted);
             counted = charged;
@@ -336,16 +347,21 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     }
 
     /**
-     * The record layer is about to let BoringSSL hold {@code room} bytes for a partial record, where the last
-     * read left {@code before} (counted since): refused, as a decoder's read is in {@link #charge}, if the
-     * growth would pass the daemon's {@code inbound.max-buffered-total}. A record never passes the connection's
-     * {@code max-buffered}, which is at least 18 KiB on a daemon with TLS listeners.
+     * The record layer is about to let BoringSSL hold the room of a partial record this read began or goes on
+     * with (this handler followed the read's records as it came in): refused, as a decoder's read is in
+     * {@link #charge}, if the growth since the last count would pass the daemon's
+     * {@code inbound.max-buffered-total}. A record never passes the connection's {@code max-buffered}, which is
+     * at least 18 KiB on a daemon with TLS listeners.
      */
-    void chargeRecordRoom(int before, int room) {
+    void chargeRecordRoom() {
         if (refused != null) {
             throw refused;
         }
-        int growth = room - before;
+        Request r = request;
+        if (r == null || r.follower == null) {
+            return;
+        }
+        int growth = r.follower.room() - r.roomCounted;
         if (growth <= 0) {
             return;
         }
@@ -367,12 +383,21 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
      * it has begun to receive time a request. On the connection's loop, as the handler takes over.
      */
     void recordLayer(OpenSslRecordHandler records) {
+        Request r = request();
+        if (r.follower == null) {
+            r.follower = new TlsRecordFollower(); // not told of the handshake (a test's pipeline): from here on
+        }
+        r.records = records;
+    }
+
+    /** The request object, made now if there is none yet (it holds no request until one starts). */
+    private Request request() {
         Request r = request;
         if (r == null) {
             r = new Request(this);
             request = r;
         }
-        r.records = records;
+        return r;
     }
 
     /**
@@ -676,6 +701,10 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
          * TLS connection, the only kind that has one, this object exists from the accept.
          */
         OpenSslRecordHandler records;
+        /** A TLS connection's records, followed from its first byte (null on a plaintext connection). */
+        TlsRecordFollower follower;
+        /** The room of a partial record counted in the daemon's inbound total at the last count. */
+        int roomCounted;
 
         Timeout check;
 

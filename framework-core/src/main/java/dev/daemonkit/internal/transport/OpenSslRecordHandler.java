@@ -133,15 +133,6 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
      * as after the handshake), so the next read is not decrypted in place.
      */
     private boolean mayHoldPartialRecord = true;
-    /**
-     * Bytes of the record being received that have come so far (its 5-byte header included), 0 at a record's
-     * end: what BoringSSL holds of it, which no decoder's buffer shows. The front handler times them as a
-     * request under way ({@link #partialRecordBytes()}), so a peer trickling one record a byte at a time is
-     * cut at {@code request-timeout} as a trickled line is.
-     */
-    private int recordSoFar;
-    /** The length of that record's body, once its header's length bytes have come. */
-    private int recordLength;
     /** The connection's front handler (null in a pipeline without one): charged for the room of a partial record. */
     private FrontHandler front;
 
@@ -231,10 +222,9 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
             if (released || !in.isReadable()) {
                 return;
             }
-            int roomBefore = partialRecordRoom();
-            followRecords(in);
             if (front != null) {
-                front.chargeRecordRoom(roomBefore, partialRecordRoom()); // refused (thrown) before BoringSSL holds it
+                front.chargeRecordRoom(); // the front handler followed this read's records: refused (thrown) before
+                // BoringSSL holds it
             }
             if (in.hasMemoryAddress()) {
                 passedOn = decrypt(ctx, in);
@@ -252,63 +242,9 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
         }
     }
 
-    /** TLS's record header: type, version (2 bytes), length (2 bytes). */
-    private static final int RECORD_HEADER = 5;
-
-    /**
-     * Walks the record boundaries in {@code in} (which is about to go to BoringSSL) and keeps where the last
-     * record stands: a few arithmetic steps per record, the header's length bytes read in place. A length no
-     * record can have is BoringSSL's to refuse (it closes the connection); until then it is followed as given.
-     */
-    private void followRecords(ByteBuf in) {
-        int at = in.readerIndex();
-        int end = in.writerIndex();
-        int soFar = recordSoFar;
-        int length = recordLength;
-        while (at < end) {
-            if (soFar < RECORD_HEADER) {
-                int b = in.getUnsignedByte(at++);
-                if (soFar == 3) {
-                    length = b << 8;
-                } else if (soFar == 4) {
-                    length |= b;
-                }
-                soFar++;
-            } else {
-                int take = Math.min(RECORD_HEADER + length - soFar, end - at);
-                at += take;
-                soFar += take;
-            }
-            if (soFar >= RECORD_HEADER && soFar == RECORD_HEADER + length) {
-                soFar = 0; // the record is whole: BoringSSL opens it in this read
-            }
-        }
-        recordSoFar = soFar;
-        recordLength = length;
-    }
-
-    /**
-     * Bytes of a record begun and not finished (its header included) that BoringSSL holds, 0 between records
-     * or once the engine is released. On the connection's loop.
-     */
-    int partialRecordBytes() {
-        return released ? 0 : recordSoFar;
-    }
-
-    /** The most ciphertext a TLS record may carry (RFC 5246 section 6.2.3: 2^14 + 2048); BoringSSL refuses more. */
-    private static final int MAX_CIPHERTEXT = 16_384 + 2_048;
-
-    /**
-     * The memory BoringSSL holds for the partial record: once its header has come, room for the whole record
-     * (it allocates that at once, so 5 bytes of a header make it hold up to 18 KiB), else the bytes so far. What
-     * the front handler counts against the daemon's {@code inbound.max-buffered-total}, as it counts
-     * {@code SslHandler}'s cumulation. On the connection's loop.
-     */
-    int partialRecordRoom() {
-        if (released || recordSoFar == 0) {
-            return 0;
-        }
-        return recordSoFar < RECORD_HEADER ? recordSoFar : RECORD_HEADER + Math.min(recordLength, MAX_CIPHERTEXT);
+    /** The engine was released (closed): BoringSSL holds no record any more. */
+    boolean released() {
+        return released;
     }
 
     /**
