@@ -126,17 +126,21 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                                     + ". Headers are limited to 8 KiB, the request line to 4 KiB."));
             return;
         }
-        // Before everything else, probes included: a web page gets nothing from this endpoint.
+        // The probes first: read-only, answered to anyone who can connect (no token either), so the browser
+        // checks protect nothing there, while a health check naming the host (Docker's `curl
+        // http://daemonkit:7070/health/live`, a probe with its own Host header) would fail them and have the
+        // container restarted (found when the guard was verified).
+        Reply probe = probe(request);
+        if (probe != null) {
+            respond(ctx, keepAlive, probe);
+            return;
+        }
+        // Then, before everything else: a web page gets nothing from this endpoint.
         String refused = guard.refusal(request);
         if (refused != null) {
             guard.logRefused(
                     () -> "admin: " + request.method() + " " + request.uri() + " from " + peer(ctx) + " " + refused);
             respond(ctx, false, Reply.error(HttpResponseStatus.FORBIDDEN, refused));
-            return;
-        }
-        Reply probe = probe(request);
-        if (probe != null) {
-            respond(ctx, keepAlive, probe);
             return;
         }
         if (!authorized(request)) {

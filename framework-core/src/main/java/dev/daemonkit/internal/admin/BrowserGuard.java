@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *       answer, but the daemon would be stopped all the same. Browsers send {@code Origin} on every such
  *       request (and on every cross-origin {@code fetch}); curl, {@code bin/daemonkit}, kubelet and
  *       Prometheus send none. A request whose {@code Origin} is not the endpoint's own
- *       ({@code http[s]://} + its {@code Host}) is refused, whatever its route, token or not.
+ *       ({@code http[s]://} + its {@code Host}) is refused, whatever its route but the probes (answered
+ *       before this guard: read-only, tokenless, and named by container health checks), token or not.
  *   <li><b>DNS rebinding.</b> A page at {@code http://evil.example:7070} whose name is then made to
  *       resolve to 127.0.0.1 is same-origin with itself: its requests carry {@code Host: evil.example:7070}
  *       and a matching {@code Origin}, and it could read the answers. Without a token nothing else stops
