@@ -181,9 +181,21 @@ public final class DaemonConnections implements ConnectionOwner {
         Map<FrontHandler, Long> e = evictable;
         for (int attempt = 0; attempt < 4; attempt++) {
             long now = nanoTime();
+            // The victim comes from the address holding the most connections: a client keeping every place busy
+            // with quick requests on keep-alive connections (each "waiting since" just now) would otherwise have
+            // a probe from elsewhere, idle for the milliseconds before its request, chosen at its next connect
+            // (found in review). Then the one waiting longest among them.
+            Map<java.net.InetAddress, Integer> perAddress = new java.util.HashMap<>();
+            int most = 0;
+            for (FrontHandler f : e.keySet()) {
+                most = Math.max(most, perAddress.merge(addressOf(f), 1, Integer::sum));
+            }
             FrontHandler oldest = null;
             long oldestSince = 0;
             for (Map.Entry<FrontHandler, Long> c : e.entrySet()) {
+                if (perAddress.getOrDefault(addressOf(c.getKey()), 0) < most) {
+                    continue;
+                }
                 long since = waitingSince(c.getKey(), c.getValue(), now);
                 if (oldest == null || since - oldestSince < 0) {
                     oldest = c.getKey();
@@ -200,6 +212,12 @@ public final class DaemonConnections implements ConnectionOwner {
             }
         }
         return false;
+    }
+
+    /** The peer's address of a connection (null if unknown: all unknown ones count as one address). */
+    private static java.net.InetAddress addressOf(FrontHandler f) {
+        Channel ch = f.channel();
+        return ch != null && ch.remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
     }
 
     /**

@@ -123,6 +123,63 @@ class AdminEndpointAttacksTest {
 
     // ---- F3: trickling connections and the connection cap -------------------------------------------
 
+    /** One GET /health/live on a keep-alive connection; returns the status. */
+    private static int keepAliveProbe(Socket s) throws IOException {
+        s.getOutputStream()
+                .write(("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            head.append((char) in.readUnsignedByte());
+        }
+        java.util.regex.Matcher length =
+                java.util.regex.Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
+        in.readNBytes(length.find() ? Integer.parseInt(length.group(1)) : 0);
+        return Integer.parseInt(head.substring(9, 12));
+    }
+
+    @Test
+    void attackerKeepingEveryPlaceBusyWithQuickRequestsCannotHaveAProbeFromElsewhereEvicted() throws Exception {
+        // Found in review: connections that make a quick request now and then are "waiting since" just now, so a
+        // probe, idle for the milliseconds between its connect and its request, was the longest waiting and the
+        // attacker's next connect evicted it. The victim now comes from the address holding the most connections.
+        InetSocketAddress at = start(", max-connections = 4");
+        List<Socket> busy = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                Socket s = new Socket(at.getAddress(), at.getPort());
+                s.setSoTimeout(5_000);
+                busy.add(s);
+                assertThat(keepAliveProbe(s)).isEqualTo(200);
+            }
+            await().until(() -> admin.connections().open() == 4);
+            try (Socket probe =
+                    new Socket(at.getAddress(), at.getPort(), java.net.InetAddress.getByName("127.0.0.2"), 0)) {
+                probe.setSoTimeout(5_000);
+                await().until(() -> admin.connections().evicted() == 1); // one of the attacker's gave its place
+                for (Socket s : busy) {
+                    if (!s.isClosed()) {
+                        try {
+                            keepAliveProbe(s); // busy again: waiting since now, later than the probe's connect
+                        } catch (IOException evicted) {
+                            s.close();
+                        }
+                    }
+                }
+                try (Socket more = new Socket(at.getAddress(), at.getPort())) {
+                    await().until(() -> admin.connections().evicted() == 2);
+                    assertThat(keepAliveProbe(probe))
+                            .as("the probe kept its place")
+                            .isEqualTo(200);
+                }
+            }
+        } finally {
+            for (Socket s : busy) {
+                s.close();
+            }
+        }
+    }
+
     /**
      * The attacker of the review: more connections than the cap, each sending part of a request header
      * and one more byte every 50 ms, reopened as soon as the server closes them. The request never
