@@ -45,57 +45,51 @@ final class SipHash {
         long v1 = 0x646f72616e646f6dL ^ k1;
         long v2 = 0x6c7967656e657261L ^ k0;
         long v3 = 0x7465646279746573L ^ k1;
-        int end = off + len;
-        int blocksEnd = off + (len & ~7);
-        int i = off;
-        for (; i < blocksEnd; i += 8) {
-            long m = (long) LONG_LE.get(b, i);
-            v3 ^= m;
-            for (int r = 0; r < compressionRounds; r++) {
-                v0 += v1;
-                v1 = Long.rotateLeft(v1, 13) ^ v0;
-                v0 = Long.rotateLeft(v0, 32);
-                v2 += v3;
-                v3 = Long.rotateLeft(v3, 16) ^ v2;
-                v0 += v3;
-                v3 = Long.rotateLeft(v3, 21) ^ v0;
-                v2 += v1;
-                v1 = Long.rotateLeft(v1, 17) ^ v2;
-                v2 = Long.rotateLeft(v2, 32);
+        // The message as 8-byte little-endian words: the whole ones, then a last word of the remaining bytes with
+        // the length's low byte on top. Each word takes compressionRounds SipRounds; then finalizationRounds.
+        int blocks = len >>> 3;
+        int word = 0;
+        long m = blocks > 0 ? (long) LONG_LE.get(b, off) : lastWord(b, off, len);
+        v3 ^= m;
+        int rounds = compressionRounds;
+        boolean finalizing = false;
+        while (true) {
+            v0 += v1;
+            v1 = Long.rotateLeft(v1, 13) ^ v0;
+            v0 = Long.rotateLeft(v0, 32);
+            v2 += v3;
+            v3 = Long.rotateLeft(v3, 16) ^ v2;
+            v0 += v3;
+            v3 = Long.rotateLeft(v3, 21) ^ v0;
+            v2 += v1;
+            v1 = Long.rotateLeft(v1, 17) ^ v2;
+            v2 = Long.rotateLeft(v2, 32);
+            if (--rounds > 0) {
+                continue;
+            }
+            if (finalizing) {
+                return v0 ^ v1 ^ v2 ^ v3;
             }
             v0 ^= m;
+            word++;
+            if (word <= blocks) {
+                m = word < blocks ? (long) LONG_LE.get(b, off + (word << 3)) : lastWord(b, off, len);
+                v3 ^= m;
+                rounds = compressionRounds;
+            } else {
+                v2 ^= 0xff;
+                rounds = finalizationRounds;
+                finalizing = true;
+            }
         }
+    }
+
+    /** The last word: the bytes after the whole words, little-endian, and the length's low byte on top. */
+    private static long lastWord(byte[] b, int off, int len) {
         long last = ((long) len & 0xff) << 56;
-        for (int shift = 0; i < end; i++, shift += 8) {
+        for (int i = off + (len & ~7), end = off + len, shift = 0; i < end; i++, shift += 8) {
             last |= (b[i] & 0xffL) << shift;
         }
-        v3 ^= last;
-        for (int r = 0; r < compressionRounds; r++) {
-            v0 += v1;
-            v1 = Long.rotateLeft(v1, 13) ^ v0;
-            v0 = Long.rotateLeft(v0, 32);
-            v2 += v3;
-            v3 = Long.rotateLeft(v3, 16) ^ v2;
-            v0 += v3;
-            v3 = Long.rotateLeft(v3, 21) ^ v0;
-            v2 += v1;
-            v1 = Long.rotateLeft(v1, 17) ^ v2;
-            v2 = Long.rotateLeft(v2, 32);
-        }
-        v0 ^= last;
-        v2 ^= 0xff;
-        for (int r = 0; r < finalizationRounds; r++) {
-            v0 += v1;
-            v1 = Long.rotateLeft(v1, 13) ^ v0;
-            v0 = Long.rotateLeft(v0, 32);
-            v2 += v3;
-            v3 = Long.rotateLeft(v3, 16) ^ v2;
-            v0 += v3;
-            v3 = Long.rotateLeft(v3, 21) ^ v0;
-            v2 += v1;
-            v1 = Long.rotateLeft(v1, 17) ^ v2;
-            v2 = Long.rotateLeft(v2, 32);
-        }
-        return v0 ^ v1 ^ v2 ^ v3;
+        return last;
     }
 }
