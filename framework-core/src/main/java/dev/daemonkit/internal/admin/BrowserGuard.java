@@ -6,9 +6,6 @@ import io.netty.util.NetUtil;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -45,11 +42,10 @@ final class BrowserGuard {
     private final boolean checkHost;
     /** daemonkit.admin.allowed-hosts, lower case, without a trailing dot. */
     private final Set<String> allowedHosts;
-    /** Refusals are logged at most once per {@link #LOG_EVERY_NANOS}: any web page can send many. */
-    private final AtomicLong lastLog = new AtomicLong();
-
-    private final LongAdder refusedSince = new LongAdder();
-    private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** Refusals of web pages' requests: any page can send many. */
+    private final ThinnedWarning refusedLog = new ThinnedWarning(log);
+    /** Requests without the token (daemonkit.admin.token): anyone who can connect can send many. */
+    final ThinnedWarning tokenRefusedLog = new ThinnedWarning(LoggerFactory.getLogger(AdminHandler.class));
 
     /**
      * @param https the endpoint speaks https (its own origin's scheme)
@@ -85,14 +81,7 @@ final class BrowserGuard {
 
     /** Logs a refusal (WARN): the first at once, then at most one per 10 s saying how many more. */
     void logRefused(Supplier<String> line) {
-        long now = System.nanoTime();
-        long last = lastLog.get();
-        if (last != 0 && now - last < LOG_EVERY_NANOS || !lastLog.compareAndSet(last, now == 0 ? 1 : now)) {
-            refusedSince.increment();
-            return;
-        }
-        long more = refusedSince.sumThenReset();
-        log.warn(line.get() + (more == 0 ? "" : " (" + more + " more refused so in the last 10 s)"));
+        refusedLog.warn(line);
     }
 
     private boolean allowedHost(String name) {

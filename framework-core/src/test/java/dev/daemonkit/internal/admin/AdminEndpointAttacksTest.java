@@ -377,6 +377,25 @@ class AdminEndpointAttacksTest {
     }
 
     @Test
+    void attackerSendingManyRequestsWithoutTheTokenGetsA401EachButTheLogFewLines() throws Exception {
+        InetSocketAddress at = start(", token = \"s3cret\"");
+        Logger handlerLog = (Logger) LoggerFactory.getLogger(AdminHandler.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        handlerLog.addAppender(lines);
+        try {
+            for (int i = 0; i < 50; i++) {
+                assertThat(send(at, "GET", "/daemons").status()).isEqualTo(401);
+            }
+            assertThat(lines.list.stream().filter(e -> e.getFormattedMessage().contains("missing or wrong token")))
+                    .as("one line, then at most one per 10 s")
+                    .hasSizeBetween(1, 2);
+        } finally {
+            handlerLog.detachAppender(lines);
+        }
+    }
+
+    @Test
     void withATokenAServiceNameAndPodAddressAreServedButAttackerCrossOriginRequestsStillRefused() throws Exception {
         InetSocketAddress at = start(", token = \"s3cret\"");
         String bearer = "Authorization: Bearer s3cret";
