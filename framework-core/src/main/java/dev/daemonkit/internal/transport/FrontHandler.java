@@ -222,6 +222,12 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
                 Request r = request;
                 if (r != null && r.follower != null) {
                     r.follower.follow(b); // before any TLS handler takes the bytes
+                    InboundLimitExceeded refusal = r.records != null ? recordRoomRefused(r) : null;
+                    if (refusal != null) {
+                        b.release(); // before BoringSSL holds the record: the barrier closes the connection
+                        ctx.fireExceptionCaught(refusal);
+                        return;
+                    }
                 }
             }
         }
@@ -347,35 +353,31 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     }
 
     /**
-     * The record layer is about to let BoringSSL hold the room of a partial record this read began or goes on
-     * with (this handler followed the read's records as it came in): refused, as a decoder's read is in
-     * {@link #charge}, if the growth since the last count would pass the daemon's
-     * {@code inbound.max-buffered-total}. A record never passes the connection's {@code max-buffered}, which is
-     * at least 18 KiB on a daemon with TLS listeners.
+     * This read goes on with a partial record that BoringSSL will hold once the record layer has it: refused
+     * (returned, and kept: later reads are refused too), as a decoder's read is in {@link #charge}, if the growth
+     * of its room since the last count would pass the daemon's {@code inbound.max-buffered-total}; else null.
+     * A record never passes the connection's {@code max-buffered}, which is at least 18 KiB with TLS listeners.
      */
-    void chargeRecordRoom() {
+    private InboundLimitExceeded recordRoomRefused(Request r) {
         if (refused != null) {
-            throw refused;
-        }
-        Request r = request;
-        if (r == null || r.follower == null) {
-            return;
+            return refused;
         }
         int growth = r.follower.room() - r.roomCounted;
         if (growth <= 0) {
-            return;
+            return null;
         }
         long limit = owner.inbound().maxBufferedTotal();
         long all = owner.buffered();
-        if (all + growth > limit) {
-            throw refused = owner.inboundRefused(
-                    InboundLimitExceeded.Limit.DAEMON,
-                    limit,
-                    "connection #" + id + " from " + peer() + ": the daemon's connections hold " + all
-                            + " bytes of incomplete requests; a TLS record begun by this one would hold " + growth
-                            + " more, past daemons." + owner.daemon() + ".inbound.max-buffered-total (" + limit
-                            + " bytes)");
+        if (all + growth <= limit) {
+            return null;
         }
+        return refused = owner.inboundRefused(
+                InboundLimitExceeded.Limit.DAEMON,
+                limit,
+                "connection #" + id + " from " + peer() + ": the daemon's connections hold " + all
+                        + " bytes of incomplete requests; a TLS record begun by this one would hold " + growth
+                        + " more, past daemons." + owner.daemon() + ".inbound.max-buffered-total (" + limit
+                        + " bytes)");
     }
 
     /**
@@ -384,10 +386,9 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
      */
     void recordLayer(OpenSslRecordHandler records) {
         Request r = request();
-        if (r.follower == null) {
-            r.follower = new TlsRecordFollower(); // not told of the handshake (a test's pipeline): from here on
+        if (r.follower != null) { // its records followed from the first byte (told of the handshake at accept)
+            r.records = records;
         }
-        r.records = records;
     }
 
     /** The request object, made now if there is none yet (it holds no request until one starts). */
@@ -676,11 +677,7 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
 
     /** A request begins at {@code at}: its deadline is armed. */
     private void requestStarted(long at) {
-        Request r = request;
-        if (r == null) {
-            r = new Request(this);
-            request = r;
-        }
+        Request r = request();
         r.startNanos = at;
         long timeout = owner.requestTimeoutNanos();
         if (timeout > 0 && r.check == null) {

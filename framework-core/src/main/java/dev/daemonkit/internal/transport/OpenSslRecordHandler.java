@@ -133,8 +133,6 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
      * as after the handshake), so the next read is not decrypted in place.
      */
     private boolean mayHoldPartialRecord = true;
-    /** The connection's front handler (null in a pipeline without one): charged for the room of a partial record. */
-    private FrontHandler front;
 
     /** Writes waiting for the next flush (never more than one loop turn's). */
     private ByteBuf[] pending = new ByteBuf[4];
@@ -200,7 +198,6 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
         }
         FrontHandler front = pipeline.get(FrontHandler.class);
         if (front != null) {
-            records.front = front;
             front.recordLayer(records); // before SslHandler's removal passes on what it holds of a record
         }
         pipeline.remove(sslHandler); // from here on, this handler releases the engine (close, inactive, removal)
@@ -221,10 +218,6 @@ final class OpenSslRecordHandler extends ChannelDuplexHandler {
         try {
             if (released || !in.isReadable()) {
                 return;
-            }
-            if (front != null) {
-                front.chargeRecordRoom(); // the front handler followed this read's records: refused (thrown) before
-                // BoringSSL holds it
             }
             if (in.hasMemoryAddress()) {
                 passedOn = decrypt(ctx, in);
