@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * Echoes lines, written as a hurried author would: its line decoder has no length limit, so only the
  * framework's inbound limits stand between a client's endless line and the process's memory.
- * {@code thread} answers the serving thread's name; {@code block} holds the event loop for 1.5 s.
+ * {@code thread} answers the serving thread's name; {@code block} holds the event loop for 1.5 s;
+ * {@code big N} answers N bytes at once, with no care for a client that does not read them.
  */
 public final class NaiveLinesPlugin implements DaemonPlugin {
     @Override
@@ -33,6 +34,8 @@ public final class NaiveLinesPlugin implements DaemonPlugin {
                             protected void channelRead0(ChannelHandlerContext ctx, String line) {
                                 if (line.equals("thread")) {
                                     ctx.writeAndFlush(Thread.currentThread().getName() + "\n");
+                                } else if (line.startsWith("big ")) {
+                                    ctx.writeAndFlush("b".repeat(Integer.parseInt(line.substring(4))) + "\n");
                                 } else if (line.equals("block")) {
                                     ctx.writeAndFlush("blocking\n"); // flushed now: the client's signal
                                     sleep(1_500); // a burst that holds the loop, as a noisy daemon would

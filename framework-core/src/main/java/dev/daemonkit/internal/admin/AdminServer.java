@@ -94,6 +94,7 @@ public final class AdminServer implements AutoCloseable {
                 new DaemonSettings.Inbound(128 * 1024, 4L * 1024 * 1024),
                 32 * 1024,
                 256 * 1024,
+                16L * 1024 * 1024, // what stalled admin clients may leave unread (their replies are pages)
                 new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO),
                 0,
                 Duration.ofSeconds(1));

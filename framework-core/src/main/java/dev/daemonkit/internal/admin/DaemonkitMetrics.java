@@ -209,6 +209,18 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
                 tags,
                 "bytes held for incomplete requests",
                 v -> v.instance(i -> i.connections().inboundBuffered())));
+        meters.add(gauge(
+                "daemonkit.outbound.stalled.bytes",
+                view,
+                tags,
+                "bytes of replies held for clients that stopped reading them (capped by write-buffer.max-total)",
+                v -> v.instance(i -> i.connections().stalledReplyBytes())));
+        meters.add(counter(
+                "daemonkit.outbound.evicted",
+                view,
+                tags,
+                "connections closed because the replies held for stalled clients passed write-buffer.max-total",
+                v -> v.instance(i -> i.connections().stalledEvicted())));
         meters.add(counter(
                 "daemonkit.bytes.in",
                 view,

@@ -12,6 +12,8 @@ import java.util.List;
  *                       {@link ConnectionShares} has given an {@code auto} daemon its share
  * @param requestTimeout how long a request may take from its first byte to its last; zero turns it off
  * @param inbound        caps on bytes buffered for incomplete requests
+ * @param writeBufferMaxTotal the replies all of the daemon's stalled connections may hold (see
+ *                       {@code StalledReplies}); a connection is stalled above {@code writeBufferHigh}
  * @param ioThreads      event loops of the daemon's own; 0: it shares the launcher's
  * @param startTimeout   how long a start that finishes later ({@code DaemonContext.readyWhen}) may take
  */
@@ -25,6 +27,7 @@ public record DaemonSettings(
         Inbound inbound,
         int writeBufferLow,
         int writeBufferHigh,
+        long writeBufferMaxTotal,
         RestartPolicy restart,
         int ioThreads,
         Duration startTimeout) {
@@ -122,6 +125,7 @@ public record DaemonSettings(
                 inbound,
                 writeBufferLow,
                 writeBufferHigh,
+                writeBufferMaxTotal,
                 restart,
                 ioThreads,
                 startTimeout);
@@ -201,6 +205,13 @@ public record DaemonSettings(
             throw new ConfigError(path + ".write-buffer (" + Origins.of(block.getValue("write-buffer"))
                     + "): need 0 < low <= high < 2 GiB, got low = " + low + ", high = " + high + ".");
         }
+        long maxTotal = block.getBytes("write-buffer.max-total");
+        if (maxTotal < high) {
+            throw new ConfigError(path + ".write-buffer.max-total = " + maxTotal + " bytes ("
+                    + Origins.of(block.getValue("write-buffer.max-total")) + ") is below write-buffer.high (" + high
+                    + " bytes): every client that falls behind would be closed at once. Raise it (the default is"
+                    + " 64 MiB).");
+        }
         return new DaemonSettings(
                 name,
                 plugin.isEmpty() ? name : plugin,
@@ -211,6 +222,7 @@ public record DaemonSettings(
                 Inbound.from(path, block),
                 (int) low,
                 (int) high,
+                maxTotal,
                 RestartPolicy.from(path, block.getConfig("restart")),
                 ioThreads(path, block),
                 start);

@@ -72,6 +72,8 @@ public final class DaemonConnections implements ConnectionOwner {
     final LongAdder ringExhausted = new LongAdder();
     /** Bytes the decoders of this daemon's connections hold for incomplete requests. */
     private final AtomicLong buffered = new AtomicLong();
+    /** Replies held for connections that stopped reading them, capped by write-buffer.max-total. */
+    private final StalledReplies stalledReplies = new StalledReplies();
 
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private final ConnectionBudget budget;
@@ -79,6 +81,7 @@ public final class DaemonConnections implements ConnectionOwner {
     private final Report budgetReport = new Report();
     private final Report deadlineReport = new Report();
     private final Report inboundReport = new Report();
+    private final Report stalledReport = new Report();
     private volatile boolean draining;
 
     static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -288,6 +291,47 @@ public final class DaemonConnections implements ConnectionOwner {
                         ? " Raise " + configPath + ".inbound if such requests are expected."
                         : " These limits are fixed: no such request is expected."));
         return new InboundLimitExceeded(limit, limitBytes, "daemon '" + daemon + "' " + named);
+    }
+
+    /**
+     * On {@code f}'s loop: a flush left it above its high-water mark with {@code pending} bytes of replies
+     * unread. If the daemon's stalled connections now hold more than {@code write-buffer.max-total}, those
+     * stalled longest are closed until the rest fit ({@link StalledReplies}).
+     */
+    void repliesStalled(FrontHandler f, long pending) {
+        long max = settings.writeBufferMaxTotal();
+        List<StalledReplies.Eviction> victims = stalledReplies.stalled(f, pending, max);
+        for (StalledReplies.Eviction v : victims) {
+            FrontHandler c = v.connection();
+            Channel ch = c.channel();
+            String peer = c.peer();
+            stalledReport.warn(() -> "daemon '" + daemon + "': connection #" + c.id() + " from " + peer + " left "
+                    + v.held() + " bytes of replies unread, and the connections that stopped reading held "
+                    + v.totalBefore() + " bytes, over " + configPath + ".write-buffer.max-total (" + max
+                    + " bytes): closed it, the one stalled longest. Many clients that ask and never read may be a"
+                    + " flood; raise " + configPath + ".write-buffer.max-total if clients this slow are expected.");
+            ch.close();
+        }
+    }
+
+    /** {@code f} drained its replies below the low-water mark, or closed: its stalled bytes are given back. */
+    void repliesResumed(FrontHandler f) {
+        stalledReplies.resumed(f);
+    }
+
+    /** Bytes of replies the daemon holds for connections that stopped reading them (as of their last flush). */
+    public long stalledReplyBytes() {
+        return stalledReplies.total();
+    }
+
+    /** Connections charged as stalled now. */
+    int stalledConnections() {
+        return stalledReplies.count();
+    }
+
+    /** Connections closed because the replies held for stalled connections passed write-buffer.max-total. */
+    public long stalledEvicted() {
+        return stalledReplies.evicted();
     }
 
     /** Counts and reports a connection closed at its request deadline (the caller closes it). */

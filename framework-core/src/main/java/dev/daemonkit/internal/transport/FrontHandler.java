@@ -11,6 +11,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.uring.IoUringBufferRingExhaustedEvent;
@@ -87,6 +88,11 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
      * activity, so a reply written within it needs no clock read of its own (one per request at depth 1).
      */
     private boolean reading;
+    /**
+     * A flush left the outbound buffer above its high-water mark: the connection's replies are charged to
+     * the daemon's {@link StalledReplies} until it is writable again or closed (a boolean in what was padding).
+     */
+    private boolean stalled;
 
     FrontHandler(DaemonConnections owner, long id) {
         this.owner = owner;
@@ -609,6 +615,10 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
         // finishing its request (a TLS KeyUpdate, a push) could otherwise stop the clock for good.
         boolean writable = ctx.channel().isWritable();
         ctx.channel().config().setAutoRead(writable);
+        if (writable && stalled) {
+            stalled = false;
+            owner.repliesResumed(this);
+        }
         int heldBefore = writable && decoders != null ? heldNow() : -1;
         Object previous = enter();
         try {
@@ -636,6 +646,10 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelTimers();
+        if (stalled) {
+            stalled = false;
+            owner.repliesResumed(this);
+        }
         if (counted != 0) {
             owner.buffered(-counted);
             counted = 0;
@@ -665,6 +679,29 @@ public final class FrontHandler extends ChannelDuplexHandler implements ByteToMe
             owner.bytesOut.add(b.readableBytes());
         }
         ctx.write(msg, promise);
+    }
+
+    /**
+     * After the transport has written what the socket takes: a connection still above its high-water mark
+     * holds the rest for a client that is not reading, and is charged to the daemon's cap on such bytes
+     * (which may close it, or another connection stalled longer). One volatile read per flush otherwise.
+     */
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        ctx.flush();
+        Channel ch = ctx.channel();
+        if (!ch.isWritable() && ch.isOpen()) {
+            ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+            if (out != null) {
+                stalled = true;
+                owner.repliesStalled(this, out.totalPendingWriteBytes());
+            }
+        }
+    }
+
+    /** The connection's number, as its log lines name it. */
+    long id() {
+        return id;
     }
 
     private void cancelTimers() {

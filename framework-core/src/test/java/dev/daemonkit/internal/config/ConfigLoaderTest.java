@@ -188,6 +188,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aCapOnStalledRepliesBelowTheHighWaterMarkIsRefusedNamingBothKeys() throws IOException {
+        // Fault: such a cap would close every client at its first fall behind.
+        assertThat(load("").resolveDaemons(ECHO_PLUGIN)
+                        .daemons()
+                        .get(0)
+                        .settings()
+                        .writeBufferMaxTotal())
+                .isEqualTo(64L * 1024 * 1024);
+        ConfigLoader loader = load("daemons.echo.write-buffer { high = 1 MiB, max-total = 512 KiB }\n");
+        assertThatThrownBy(() -> loader.resolveDaemons(ECHO_PLUGIN))
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("daemons.echo.write-buffer.max-total = 524288 bytes")
+                .hasMessageContaining("daemonkit.conf:1")
+                .hasMessageContaining("below write-buffer.high (1048576 bytes)");
+    }
+
+    @Test
     void theLoopSlackDefaultsTo1UsAndZeroMeansTheKernelsDefault() throws IOException {
         assertThat(load("").launcherSettings().timers().loopSlack()).hasNanos(1_000);
         assertThat(load("daemonkit.timers.loop-slack = 0 us\n")

@@ -27,7 +27,7 @@ class FrontHandlerTest {
     private final List<Object> events = new ArrayList<>();
     private final List<EmbeddedChannel> channels = new ArrayList<>();
 
-    private static DaemonSettings settings(Duration idle, int writeLow, int writeHigh) {
+    static DaemonSettings settings(Duration idle, int writeLow, int writeHigh) {
         return settings(idle, Duration.ZERO, writeLow, writeHigh);
     }
 
@@ -40,6 +40,17 @@ class FrontHandlerTest {
     /** The same with these inbound limits. */
     static DaemonSettings settings(
             Duration idle, Duration requestTimeout, int writeLow, int writeHigh, DaemonSettings.Inbound inbound) {
+        return settings(idle, requestTimeout, writeLow, writeHigh, inbound, 64L * 1024 * 1024);
+    }
+
+    /** The same with this cap on what stalled connections hold ({@code write-buffer.max-total}). */
+    static DaemonSettings settings(
+            Duration idle,
+            Duration requestTimeout,
+            int writeLow,
+            int writeHigh,
+            DaemonSettings.Inbound inbound,
+            long writeMaxTotal) {
         return new DaemonSettings(
                 "front-test",
                 "front-test",
@@ -50,6 +61,7 @@ class FrontHandlerTest {
                 inbound,
                 writeLow,
                 writeHigh,
+                writeMaxTotal,
                 new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO),
                 0,
                 Duration.ofSeconds(30));

@@ -93,6 +93,59 @@ class HostileClientsTest {
     }
 
     @Test
+    void attackersAskingForLargeRepliesAndReadingNoneAreClosedPastTheDaemonsCapWhileReadersAreServed()
+            throws Exception {
+        // Attacker: each connection asks for a reply far over the high-water mark and reads none of it. Before the
+        // cap the daemon held every such reply until the idle timeout: a few thousand connections each asking for a
+        // cache's 1 MB value used up the process's direct memory, and every daemon's reads failed. (The replies are
+        // 4 MiB here: on loopback the kernel's send buffer takes a whole 1 MiB one.)
+        Jars.naiveLines(home.plugins());
+        Jars.lineEcho(home.plugins());
+        home.config("daemons.naive.write-buffer.max-total = 8 MiB\n");
+        Launcher launcher = home.start();
+        DaemonConnections naive = launcher.daemon("naive").connections();
+        int replyBytes = 4096 * KIB;
+        long cap = 8192L * KIB;
+        byte[] ask = ("big " + replyBytes + "\n").getBytes(StandardCharsets.US_ASCII);
+        List<Socket> attackers = new ArrayList<>();
+        try (LineClient other = new LineClient(home.address("line-echo"))) {
+            for (int i = 0; i < 8; i++) {
+                Socket s = new Socket();
+                s.setReceiveBufferSize(4 * KIB);
+                s.connect(home.address("naive"), 5_000);
+                s.setSoTimeout(5_000);
+                attackers.add(s);
+                long seen = naive.stalledConnections() + naive.stalledEvicted();
+                sendQuietly(s, ask);
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> naive.stalledConnections() + naive.stalledEvicted() > seen);
+                assertThat(naive.stalledReplyBytes())
+                        .as("held for stalled clients after attacker %d", i)
+                        .isLessThanOrEqualTo(cap);
+            }
+            assertThat(naive.stalledEvicted())
+                    .as("32 MiB of replies wanted, 8 MiB allowed")
+                    .isGreaterThanOrEqualTo(6);
+            assertClosedByServer(attackers.get(0)); // the one stalled longest went first
+            // User: a client that reads its reply gets all of it, while the attackers hold what the cap allows;
+            // another daemon is served meanwhile.
+            try (Socket reader = connect(home.address("naive"))) {
+                sendQuietly(reader, ask);
+                byte[] reply = reader.getInputStream().readNBytes(replyBytes + 1);
+                assertThat(reply).hasSize(replyBytes + 1);
+                assertThat(reply[0]).isEqualTo((byte) 'b');
+                assertThat(reply[replyBytes]).isEqualTo((byte) '\n');
+            }
+            assertThat(other.request("hi")).isEqualTo("hi");
+        } finally {
+            for (Socket s : attackers) {
+                s.close();
+            }
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> naive.stalledReplyBytes() == 0 && naive.open() == 0);
+    }
+
+    @Test
     void attackerTricklingALineIsClosedAtTheRequestDeadlineButIdleAndBusyClientsStay() throws Exception {
         Jars.naiveLines(home.plugins());
         home.config("daemons.naive.request-timeout = 1 s\n");

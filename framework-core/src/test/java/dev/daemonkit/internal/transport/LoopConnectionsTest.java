@@ -65,6 +65,7 @@ class LoopConnectionsTest {
                 new DaemonSettings.Inbound(1024 * 1024, 64L * 1024 * 1024),
                 32 * 1024,
                 64 * 1024,
+                64L * 1024 * 1024,
                 new DaemonSettings.RestartPolicy(false, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO),
                 0,
                 Duration.ofSeconds(30));

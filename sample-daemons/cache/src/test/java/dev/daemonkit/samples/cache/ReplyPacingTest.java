@@ -149,6 +149,73 @@ class ReplyPacingTest {
     }
 
     @Test
+    void attackersOnManyConnectionsAskingLargeValuesAndReadingNothingAreClosedPastWriteBufferMaxTotal()
+            throws Exception {
+        // Pacing holds each connection to one value in flight, but a value is 1 MB, sixteen times the high-water
+        // mark: a few thousand connections each asking and reading nothing held gigabytes until the idle timeout
+        // (5 minutes), and the launcher's direct memory ran out for every daemon. Now the daemon's stalled replies
+        // are capped (4 MiB here): the connections stalled longest are closed, honest clients are served.
+        int attackers = 24;
+        try (TestLauncher capped = TestLauncher.withPlugin(CachePlugin.class)
+                .config("daemons.cache { listen = \"127.0.0.1:0\", memory-limit = 16 MiB,"
+                        + " write-buffer.max-total = 4 MiB }")
+                .start()) {
+            InetSocketAddress at = capped.address("cache");
+            byte[] big = new byte[VALUE];
+            Arrays.fill(big, (byte) 'v');
+            assertThat(Wire.exchange(at, concat(ascii("set big 0 0 " + VALUE + "\r\n"), big, ascii("\r\n")), false))
+                    .isEqualTo("STORED\r\n");
+            long direct = io.netty.util.internal.PlatformDependent.usedDirectMemory();
+            List<Socket> held = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < attackers; i++) {
+                    Socket s = new Socket();
+                    s.setReceiveBufferSize(16 * 1024);
+                    s.connect(at);
+                    s.setSoTimeout(10_000);
+                    s.getOutputStream().write(ascii("get big big big big\r\n")); // 4 MB asked, nothing read
+                    held.add(s);
+                }
+                // An honest client is served meanwhile, a large value included.
+                org.awaitility.Awaitility.await()
+                        .atMost(Duration.ofSeconds(10))
+                        .until(() -> capped.logs("cache").stream()
+                                .anyMatch(l -> l.message().contains("write-buffer.max-total")));
+                byte[] header = ascii("VALUE big 0 " + VALUE + "\r\n");
+                byte[] reply = Wire.exchange(at, ascii("get big\r\n"), false).getBytes(StandardCharsets.ISO_8859_1);
+                assertThat(reply).hasSize(header.length + VALUE + 2 + 5);
+                // The launcher runs in this JVM: what Netty's buffers hold with the attackers' unread replies.
+                assertThat(io.netty.util.internal.PlatformDependent.usedDirectMemory() - direct)
+                        .as(
+                                "direct memory held while %d clients leave %d MB of replies unread",
+                                attackers, attackers * 4)
+                        .isLessThan(12L << 20);
+                // The first to stall was closed: it reads what the kernel had taken, then the end.
+                assertThat(closedAfterItsBytes(held.get(0))).isTrue();
+            } finally {
+                for (Socket s : held) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    /** Reads a connection to its end: true if the server closed it (end of stream or reset), false on a timeout. */
+    private static boolean closedAfterItsBytes(Socket s) throws IOException {
+        byte[] sink = new byte[64 * 1024];
+        try {
+            while (s.getInputStream().read(sink) >= 0) {
+                // what the kernel held for it
+            }
+            return true;
+        } catch (java.net.SocketTimeoutException stillOpen) {
+            return false;
+        } catch (IOException reset) {
+            return true;
+        }
+    }
+
+    @Test
     void userPipeliningLargeGetsAndReadingThemSlowerThanRequestTimeoutGetsThemAll() throws Exception {
         // 20 gets of a 1 MB value in one write, read at ~5 MB/s: 4 s, past request-timeout (2 s here). The gets
         // wait in the decoder's buffer while the replies before them are unread; each one answered is progress,
