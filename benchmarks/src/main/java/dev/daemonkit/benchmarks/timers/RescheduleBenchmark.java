@@ -18,6 +18,10 @@ import org.openjdk.jmh.annotations.TearDown;
  * Push one of 100k pending timers to a new deadline: a random one 1 to 60 s away ({@code random}),
  * or always the latest, 20 minutes away ({@code latest}, the heartbeat pattern: every message
  * pushes the idle timeout back). Timers without reschedule cancel and schedule again.
+ *
+ * <p>Every fork walks the same sequence of timers and deadlines whatever its speed (see
+ * {@code Subject.nextBatch}): the forks of a subject differ only by the machine, so that several short
+ * forks interleaved with the other subjects' ({@code benchmarks/timers-reschedule.sh}) can be compared.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -71,8 +71,35 @@ abstract class Subject implements AutoCloseable {
      */
     abstract int scheduleCancel(int n, Duration[] delays, long[] delayNanos);
 
-    /** {@code n} times: push a random one of the filled timers to a random deadline, or to the latest one. */
+    /**
+     * {@code n} times: push a random one of the filled timers to a random deadline, or to the latest one.
+     * The i-th timer and deadline of a call are entry {@link #nextBatch}{@code (n) + i} of
+     * {@link #randomIndexes} and {@link #randomDelays} (masked).
+     */
     abstract int reschedule(int n, boolean latest, Duration latestDelay);
+
+    /**
+     * Where the next reschedule batch starts in {@link #randomIndexes} and {@link #randomDelays}: each
+     * batch goes on where the one before ended, so every fork of every subject walks the same timers
+     * with the same deadlines in the same order, each entry again 65,536 operations later.
+     *
+     * <p>Batches used to start at the clock's time ({@code nanoTime >>> 4}, which wraps every
+     * 1.05 ms), which made the set of timers a fork touched depend on how long its batches took: a
+     * batch of ~66, 75, 87, 95, 105 or 131 us (1.05 ms divided by a whole number) restarts at only
+     * a few offsets. Simulated with those start times (batch times +-1 %), 64 batches touched
+     * 11k-20k of the 65,536 entries at such batch times and 29k-47k at others (64,000 now). A fork
+     * slowed by a neighbour, or a subject a little faster than another, then worked on a set of
+     * timers a few times smaller or larger than another's, while the 100k timers are several times
+     * the L2: a difference the figures cannot tell apart from the timer's own cost.
+     */
+    private int cursor;
+
+    /** The first entry of a batch of {@code n}: on the benchmark thread, before a loop subject hands it over. */
+    final int nextBatch(int n) {
+        int first = cursor;
+        cursor = first + n;
+        return first;
+    }
 
     void prepareIndexes(int filled) {
         SplittableRandom r = new SplittableRandom(7);
@@ -128,14 +155,19 @@ abstract class Subject implements AutoCloseable {
 
         @Override
         int reschedule(int n, boolean latest, Duration latestDelay) {
-            return rescheduleAll(handles, randomIndexes, randomDelays, n, latest, latestDelay);
+            return rescheduleAll(handles, randomIndexes, randomDelays, nextBatch(n), n, latest, latestDelay);
         }
     }
 
     static int rescheduleAll(
-            Timeout[] handles, int[] indexes, Duration[] delays, int n, boolean latest, Duration latestDelay) {
+            Timeout[] handles,
+            int[] indexes,
+            Duration[] delays,
+            int base,
+            int n,
+            boolean latest,
+            Duration latestDelay) {
         int c = 0;
-        int base = (int) (System.nanoTime() >>> 4);
         for (int i = 0; i < n; i++) {
             int k = base + i;
             Timeout t = handles[indexes[k & (indexes.length - 1)]];
@@ -182,7 +214,8 @@ abstract class Subject implements AutoCloseable {
 
         @Override
         int reschedule(int n, boolean latest, Duration latestDelay) {
-            return on(loop, () -> rescheduleAll(handles, randomIndexes, randomDelays, n, latest, latestDelay));
+            int base = nextBatch(n);
+            return on(loop, () -> rescheduleAll(handles, randomIndexes, randomDelays, base, n, latest, latestDelay));
         }
 
         @Override
@@ -242,9 +275,9 @@ abstract class Subject implements AutoCloseable {
 
         @Override
         int reschedule(int n, boolean latest, Duration latestDelay) {
+            int base = nextBatch(n);
             return on(loop, () -> {
                 int c = 0;
-                int base = (int) (System.nanoTime() >>> 4);
                 for (int i = 0; i < n; i++) {
                     int k = base + i;
                     dev.daemonkit.api.Timeout t = handles[randomIndexes[k & (randomIndexes.length - 1)]];
@@ -294,7 +327,7 @@ abstract class Subject implements AutoCloseable {
         int reschedule(int n, boolean latest, Duration latestDelay) {
             // No reschedule in Agrona: cancel and schedule again, as its users do.
             long latestNanos = latestDelay.toNanos();
-            int base = (int) (System.nanoTime() >>> 4);
+            int base = nextBatch(n);
             int c = 0;
             for (int i = 0; i < n; i++) {
                 int k = base + i;
@@ -344,7 +377,7 @@ abstract class Subject implements AutoCloseable {
         @Override
         int reschedule(int n, boolean latest, Duration latestDelay) {
             long latestNanos = latestDelay.toNanos();
-            int base = (int) (System.nanoTime() >>> 4);
+            int base = nextBatch(n);
             int c = 0;
             for (int i = 0; i < n; i++) {
                 int k = base + i;
@@ -401,7 +434,7 @@ abstract class Subject implements AutoCloseable {
         @Override
         int reschedule(int n, boolean latest, Duration latestDelay) {
             long latestNanos = latestDelay.toNanos();
-            int base = (int) (System.nanoTime() >>> 4);
+            int base = nextBatch(n);
             int c = 0;
             for (int i = 0; i < n; i++) {
                 int k = base + i;
@@ -459,8 +492,8 @@ abstract class Subject implements AutoCloseable {
         @Override
         int reschedule(int n, boolean latest, Duration latestDelay) {
             long latestNanos = latestDelay.toNanos();
+            int base = nextBatch(n);
             return on(loop, () -> {
-                int base = (int) (System.nanoTime() >>> 4);
                 int c = 0;
                 for (int i = 0; i < n; i++) {
                     int k = base + i;
