@@ -64,8 +64,11 @@ step() {
   fi
 }
 
-if [ ! -f "$jar" ] || [ ! -x "$root/distribution/target/daemonkit/bin/daemonkit" ] \
-    || [ ! -f "$root/benchmarks/bots/target/bots.jar" ]; then
+# The timer steps need only benchmarks.jar; the others the distribution and the load generator too.
+servers=0
+for s in "${steps[@]}"; do case $s in timers*| expiry) ;; *) servers=1 ;; esac; done
+if [ ! -f "$jar" ] || { [ $servers = 1 ] && { [ ! -x "$root/distribution/target/daemonkit/bin/daemonkit" ] \
+    || [ ! -f "$root/benchmarks/bots/target/bots.jar" ]; }; }; then
   progress "building (mvn -B -q -DskipTests package)"
   (cd "$root" && mvn -B -q -DskipTests package) || { echo "build failed" >&2; exit 1; }
 fi
