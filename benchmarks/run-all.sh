@@ -5,6 +5,9 @@
 #   benchmarks/run-all.sh            # the full set (~35-45 minutes on the 2-core build machine)
 #   benchmarks/run-all.sh --quick    # the same comparisons, shorter and smaller (~10 minutes)
 #   ONLY="timers held" benchmarks/run-all.sh --quick   # some of: timers expiry held logging cache presence
+#   ONLY=timers-reschedule ROUNDS=2 benchmarks/run-all.sh --quick   # "timers" is timers-schedule-cancel
+#                                                                   # plus timers-reschedule; ROUNDS: the
+#                                                                   # latter's rounds (5, --quick 2)
 #
 # Each step runs one existing benchmark (JMH in benchmarks.jar, or a benchmarks/*.sh script) under a
 # time limit (`timeout`), so the whole run always ends by itself; a step that fails or runs out of
@@ -75,12 +78,13 @@ fi
 
 # JMH params and iteration counts.
 if [ $QUICK = 1 ]; then
-  JMH_ITER="-f 1 -wi 1 -w 1s -i 3 -r 1s"; SC_TIMERS="daemonkit-api,agrona,hwt-1ms"; RS_TIMERS="daemonkit-api,agrona,hwt-1ms"
+  JMH_ITER="-f 1 -wi 1 -w 1s -i 3 -r 1s"; SC_TIMERS="daemonkit-api,agrona,hwt-1ms"; RS_TIMERS="daemonkit-api agrona hwt-1ms"
+  RS_ROUNDS=${ROUNDS:-2}
   HELD_N=5000; LOG_ROUNDS=1; LOG_DURATION=5s; LOG_WARMUP=10s; CACHE_ROUNDS=1; CACHE_DURATION=5s
   P_MEM=3000; P_USERS=2000; P_DURATION=20s
 else
   JMH_ITER="-f 1 -wi 2 -w 1s -i 5 -r 1s"; SC_TIMERS="daemonkit-api,daemonkit-api-conn,agrona,hwt-1ms,hwt-default,stpe,netty-loop"
-  RS_TIMERS="daemonkit-api,agrona,hwt-1ms,hwt-default,stpe,netty-loop"
+  RS_TIMERS="daemonkit-api agrona hwt-1ms hwt-default stpe netty-loop"; RS_ROUNDS=${ROUNDS:-5}
   HELD_N=19000; LOG_ROUNDS=3; LOG_DURATION=10s; LOG_WARMUP=30s; CACHE_ROUNDS=3; CACHE_DURATION=8s
   P_MEM=15000; P_USERS=10000; P_DURATION=60s
 fi
@@ -96,25 +100,34 @@ best_of() { local best=""; for v in "$@"; do [ -n "$v" ] && best=$(awk -v a="$be
 
 for s in "${steps[@]}"; do
   case $s in
-  timers)
-    step timers-schedule-cancel $((QUICK ? 900 : 2400)) taskset -c 1 java $JVM -jar "$jar" ScheduleCancelBenchmark \
-      -p timer="$SC_TIMERS" -p delay=random $JMH_ITER -jvmArgs "$JVM"
-    step timers-reschedule $((QUICK ? 600 : 1800)) taskset -c 1 java $JVM -jar "$jar" RescheduleBenchmark \
-      -p timer="$RS_TIMERS" $JMH_ITER -jvmArgs "$JVM"
-    log="$out/timers-schedule-cancel.log"
-    for p in 0 10000; do
-      api=$(jmh_score "$log" random "$p" daemonkit-api); ag=$(jmh_score "$log" random "$p" agrona)
-      row "timers: schedule+cancel, $p pending, API / Agrona" ">= 1.0x" ">=" 1.0 "$(ratio "$api" "$ag")" x timers-schedule-cancel
-    done
-    api=$(jmh_score "$log" random 1000000 daemonkit-api)
-    anchors=()
-    for t in agrona hwt-1ms hwt-default stpe netty-loop; do anchors+=("$(jmh_score "$log" random 1000000 "$t")"); done
-    row "timers: schedule+cancel, 1M pending, API / best anchor" ">= 1.5x" ">=" 1.5 "$(ratio "$api" "$(best_of "${anchors[@]}")")" x timers-schedule-cancel
+  timers | timers-schedule-cancel | timers-reschedule)
+    if [ "$s" != timers-reschedule ]; then
+      step timers-schedule-cancel $((QUICK ? 900 : 2400)) taskset -c 1 java $JVM -jar "$jar" ScheduleCancelBenchmark \
+        -p timer="$SC_TIMERS" -p delay=random $JMH_ITER -jvmArgs "$JVM"
+      log="$out/timers-schedule-cancel.log"
+      for p in 0 10000; do
+        api=$(jmh_score "$log" random "$p" daemonkit-api); ag=$(jmh_score "$log" random "$p" agrona)
+        row "timers: schedule+cancel, $p pending, API / Agrona" ">= 1.0x" ">=" 1.0 "$(ratio "$api" "$ag")" x timers-schedule-cancel
+      done
+      api=$(jmh_score "$log" random 1000000 daemonkit-api)
+      anchors=()
+      for t in agrona hwt-1ms hwt-default stpe netty-loop; do anchors+=("$(jmh_score "$log" random 1000000 "$t")"); done
+      row "timers: schedule+cancel, 1M pending, API / best anchor" ">= 1.5x" ">=" 1.5 "$(ratio "$api" "$(best_of "${anchors[@]}")")" x timers-schedule-cancel
+    fi
+    [ "$s" = timers-schedule-cancel ] && continue
+    # Rounds (benchmarks/timers-reschedule.sh): each subject a short JMH run per round, the order reversed
+    # every other round; each round's API / best anchor, and the row is their median. With one long run
+    # per subject the random row read 1.41x, 0.59x, 1.01x with no code change (docs/benchmarks.md).
+    step timers-reschedule $((QUICK ? 600 : 1200)) env ROUNDS="$RS_ROUNDS" SUBJECTS="$RS_TIMERS" \
+      ITER="-f 1 -wi 1 -w 1s -i 3 -r 1s" CSV_DIR="$out/timers-reschedule" "$root/benchmarks/timers-reschedule.sh"
     log="$out/timers-reschedule.log"
     for d in random latest; do
-      api=$(jmh_score "$log" "$d" daemonkit-api); anchors=()
-      for t in agrona hwt-1ms hwt-default stpe netty-loop; do anchors+=("$(jmh_score "$log" "$d" "$t")"); done
-      row "timers: reschedule 1 of 100k ($d), API / best anchor" ">= 1.0x" ">=" 1.0 "$(ratio "$api" "$(best_of "${anchors[@]}")")" x timers-reschedule
+      # "round 2 ratio: random 1.08 (daemonkit-api 11.20 M ops/s, best anchor agrona 10.37); latest ..."
+      per=$(sed -n "s/^round [0-9]* ratio: .*$d \([0-9.]*\|n\/a\) .*/\1/p" "$log" | tr '\n' ' ' | sed 's/ $//')
+      med=$(echo "$per" | tr ' ' '\n' | awk '/^[0-9.]+$/ { v[n++] = $1 } END { if (!n) exit
+        for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (v[j] < v[i]) { x = v[i]; v[i] = v[j]; v[j] = x }
+        printf "%.2f", n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2 }')
+      row "timers: reschedule 1 of 100k ($d), API / best anchor, median of the rounds (each: ${per:-none})" ">= 1.0x" ">=" 1.0 "$med" x timers-reschedule
     done
     ;;
   expiry)
@@ -181,7 +194,7 @@ for s in "${steps[@]}"; do
     p99=$(sed -n 's/^RESULT mode=presence .* p99_us=\([0-9]*\).*/\1/p' "$log" | tail -1)
     row "presence: delivery latency p99 (us)" "<= 10000 us" "<=" 10000 "$p99" " us" presence
     ;;
-  *) echo "unknown step '$s' (known: timers expiry held logging cache presence)" >&2 ;;
+  *) echo "unknown step '$s' (known: timers expiry held logging cache presence; timers-schedule-cancel, timers-reschedule)" >&2 ;;
   esac
 done
 
