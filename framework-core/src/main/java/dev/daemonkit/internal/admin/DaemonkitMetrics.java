@@ -146,6 +146,10 @@ public final class DaemonkitMetrics implements DaemonTable.Listener, AutoCloseab
                 .tags(tags)
                 .description("reads refused (and connections closed) by the inbound limits")
                 .register(registry);
+        FunctionCounter.builder("daemonkit.connections.evicted", admin, DaemonConnections::evicted)
+                .tags(tags)
+                .description("connections closed, when full, to make room for a new one (the one waiting longest)")
+                .register(registry);
     }
 
     @Override

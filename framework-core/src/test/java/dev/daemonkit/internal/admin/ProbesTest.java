@@ -197,6 +197,7 @@ class ProbesTest {
         }
     }
 
+    /** The value of the scraped line of {@code name} (a regular expression: labels' braces escaped). */
     private static long scraped(DaemonkitMetrics metrics, String name) {
         java.util.regex.Matcher m =
                 java.util.regex.Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(metrics.scrape());
@@ -214,6 +215,7 @@ class ProbesTest {
         DaemonkitMetrics metrics = new DaemonkitMetrics(launcher, null, null);
         AdminServer admin =
                 AdminServer.start(launcher, metrics, null, launcher.settings().admin(), () -> {});
+        metrics.bindAdmin(admin.connections()); // as Main does
         List<Socket> held = new ArrayList<>();
         try {
             for (int i = 0; i < 2; i++) {
@@ -228,6 +230,9 @@ class ProbesTest {
                 assertThat(statusLine(probe.getInputStream())).isEqualTo("HTTP/1.1 200 OK");
             }
             assertThat(admin.connections().evicted()).isEqualTo(1);
+            // Fault seen by an operator: the evictions are counted where the dashboards look.
+            assertThat(scraped(metrics, "daemonkit_connections_evicted_total\\{daemon=\"admin\"\\}"))
+                    .isEqualTo(1);
         } finally {
             for (Socket s : held) {
                 s.close();
