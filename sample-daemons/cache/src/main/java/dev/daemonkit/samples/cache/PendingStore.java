@@ -103,6 +103,11 @@ final class PendingStore {
         s.casOut[0] = 0;
         s.sizeOut[0] = data.length;
         // memcached 1.6.18 accepts N on ms but does not autovivify appends (1.6.19 does): neither do we.
-        return store.store(mode, key, binaryKey, data, flags, exptime, reqCas, setStale, false, s.casOut, s.sizeOut);
+        ItemStore.StoreResult result =
+                store.store(mode, key, binaryKey, data, flags, exptime, reqCas, setStale, false, s.casOut, s.sizeOut);
+        if (mode == ItemStore.StoreMode.APPEND || mode == ItemStore.StoreMode.PREPEND) {
+            s.copied(s.sizeOut[0]); // the whole new value was built from the old one
+        }
+        return result;
     }
 }

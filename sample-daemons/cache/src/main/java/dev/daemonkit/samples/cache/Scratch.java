@@ -107,6 +107,11 @@ final class Scratch {
         connection.waitToAnswer(more);
     }
 
+    /** The command copied {@code bytes} of values (append, prepend): it counts against the connection's turn. */
+    void copied(long bytes) {
+        connection.copied(bytes);
+    }
+
     /** Writes what is already answered, then closes. */
     void close() {
         connection.closeAfterReplies();

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One connection of the memcached text protocol (classic and meta commands), replying byte for byte
@@ -68,6 +69,22 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
     private ClassicCommands.MoreKeys more;
     /** Nothing of this connection has been read yet (a binary client shows itself by its first byte). */
     private boolean firstByte = true;
+    /**
+     * Bytes of values copied by this connection's commands (append, prepend) since it last gave up its turn:
+     * past {@link #COPY_PER_TURN} it lets the event loop serve others before going on ({@link #yieldTurn}).
+     * {@link #YIELDED} while it waits for its next turn (one field: an idle connection stays small).
+     */
+    private int turn;
+
+    private static final int YIELDED = -1;
+
+    /**
+     * The most bytes a connection's commands copy before it lets the loop serve the others. An append of 0
+     * bytes to a 1 MB item is a 28-byte command that copies 1 MB: one connection pipelining them held a shared
+     * event loop for seconds (every daemon on it waited). memcached bounds a connection's turn the same way, by
+     * requests (its {@code -R}, 20 per event).
+     */
+    static final int COPY_PER_TURN = 1 << 20;
 
     /**
      * A connection of a daemon whose commands are {@code classic} and {@code meta}; every command line executed is
@@ -145,6 +162,13 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
         flushReplies(ctx);
+        if (turn == YIELDED) {
+            // Not the decoder's own: with auto-read off and nothing decoded it asks for another read, and the
+            // client's next commands would pile up while this connection waits for its turn.
+            discardSomeReadBytes();
+            ctx.fireChannelReadComplete();
+            return;
+        }
         super.channelReadComplete(ctx);
     }
 
@@ -159,7 +183,10 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
             // A change this causes (its own writes) comes back here nested: the loop below sees it.
             resuming = true;
             try {
-                while (paused && ctx.channel().isWritable() && ctx.channel().isOpen()) {
+                while (paused
+                        && turn != YIELDED
+                        && ctx.channel().isWritable()
+                        && ctx.channel().isOpen()) {
                     paused = false;
                     ClassicCommands.MoreKeys keys = more;
                     if (closing) {
@@ -189,6 +216,39 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
     boolean writeRepliesBlocked(ChannelHandlerContext ctx) {
         flushReplies(ctx);
         return !ctx.channel().isWritable();
+    }
+
+    /** A command copied {@code bytes} of values (append, prepend): counted against this connection's turn. */
+    void copied(long bytes) {
+        if (turn != YIELDED) {
+            turn = (int) Math.min(COPY_PER_TURN, turn + bytes);
+        }
+    }
+
+    /**
+     * Gives up the event loop after {@link #COPY_PER_TURN}: reading stops, and a task queued behind what the loop
+     * has to do for the other connections goes on (as a writability change does: the framework's front handler
+     * turns reading back on and counts what the decoder still holds, then {@link #channelWritabilityChanged}
+     * decodes the rest).
+     */
+    private void yieldTurn(ChannelHandlerContext ctx) {
+        paused = true;
+        turn = YIELDED;
+        ctx.channel().config().setAutoRead(false);
+        // Scheduled, not executed: the loop runs the tasks queued meanwhile in the same pass (up to a second of
+        // them), so a task that queues itself again would never let the loop poll its sockets. A scheduled task
+        // is taken at the next pass, after the loop has served its other connections' reads.
+        ctx.executor()
+                .schedule(
+                        () -> {
+                            turn = 0;
+                            if (ctx.channel().isOpen()) {
+                                ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+                                ctx.pipeline().fireChannelWritabilityChanged();
+                            }
+                        },
+                        0,
+                        TimeUnit.NANOSECONDS);
     }
 
     /** A multi-get stops until the client has read its replies so far; its keys left are {@code keys}. */
@@ -286,6 +346,10 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
             }
             if (paused || !ctx.channel().isWritable()) {
                 paused = true; // channelWritabilityChanged goes on
+                return;
+            }
+            if (turn >= COPY_PER_TURN) {
+                yieldTurn(ctx); // the other connections of this loop first
                 return;
             }
             Skipping k = skipping;
