@@ -138,15 +138,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         // Then, before everything else: a web page gets nothing from this endpoint.
         String refused = guard.refusal(request);
         if (refused != null) {
-            guard.logRefused(
-                    () -> "admin: " + request.method() + " " + request.uri() + " from " + peer(ctx) + " " + refused);
+            guard.logRefused(() -> "admin: " + requestLine(request) + " from " + peer(ctx) + " " + refused);
             respond(ctx, false, Reply.error(HttpResponseStatus.FORBIDDEN, refused));
             return;
         }
         if (!authorized(request)) {
             // Thinned: anyone who can connect can send as many as they like (a review counted one line each).
-            guard.tokenRefusedLog.warn(() -> "admin: refused " + request.method() + " " + request.uri() + " from "
-                    + peer(ctx) + ": missing or wrong token (send Authorization: Bearer TOKEN)");
+            guard.tokenRefusedLog.warn(() -> "admin: refused " + requestLine(request) + " from " + peer(ctx)
+                    + ": missing or wrong token (send Authorization: Bearer TOKEN)");
             respond(
                     ctx,
                     keepAlive,
@@ -513,6 +512,39 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         // Constant time, so the token cannot be guessed byte by byte from response times.
         return MessageDigest.isEqual(
                 token, header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The longest request path a log line shows; the rest is counted, not written. */
+    static final int LOGGED_PATH_MAX = 200;
+
+    /**
+     * The method and path of a refused request as a log line may show them: anyone who can connect chooses them.
+     * Control characters (C0, DEL, C1) are written as {@code \xNN}: a path carrying ANSI escape sequences erased
+     * and rewrote the lines above it on the console and in {@code tail -f daemonkit.log}, and could forge lines
+     * there (found by a hostile review). A path longer than {@link #LOGGED_PATH_MAX} is cut, with its length.
+     */
+    static String requestLine(FullHttpRequest request) {
+        return printable(request.method().name(), 32) + " " + printable(request.uri(), LOGGED_PATH_MAX);
+    }
+
+    /** {@code text} with its control characters escaped, cut after {@code max} characters. */
+    static String printable(String text, int max) {
+        StringBuilder b = new StringBuilder(Math.min(text.length(), max) + 16);
+        int n = Math.min(text.length(), max);
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+                b.append(String.format("\\x%02x", (int) c));
+            } else if (c == '\u2028' || c == '\u2029' || (c >= '\u202a' && c <= '\u202e')) {
+                b.append(String.format("\\u%04x", (int) c)); // line separators, bidi overrides
+            } else {
+                b.append(c);
+            }
+        }
+        if (text.length() > max) {
+            b.append("... (").append(text.length()).append(" characters)");
+        }
+        return b.toString();
     }
 
     private static String peer(ChannelHandlerContext ctx) {

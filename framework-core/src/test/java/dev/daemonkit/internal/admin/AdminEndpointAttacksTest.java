@@ -377,6 +377,61 @@ class AdminEndpointAttacksTest {
     }
 
     @Test
+    void attackerEscapeSequencesInARefusedPathCannotRewriteTheLogAndALongPathIsCut() throws Exception {
+        // ESC[1A ESC[2K: cursor up, erase the line (on the console, in tail -f): then a forged line of its own.
+        String forged = "/health\u001b[1A\u001b[2K2026-12-01\u000800:00:00.000\u0007INFO\u009b31m\u007fFORGED";
+        InetSocketAddress at = start("");
+        Logger guardLog = (Logger) LoggerFactory.getLogger(BrowserGuard.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        guardLog.addAppender(lines);
+        try {
+            // Bytes on the wire as the attacker sends them (ISO-8859-1: 0x9b is the one-byte CSI).
+            assertThat(sendRaw(at, "GET " + forged + " HTTP/1.1\r\nHost: evil.example\r\n\r\n"))
+                    .startsWith("HTTP/1.1 403");
+            String line = lines.list.get(0).getFormattedMessage();
+            assertThat(line)
+                    .contains(
+                            "GET /health\\x1b[1A\\x1b[2K2026-12-01\\x0800:00:00.000\\x07INFO\\x9b31m\\x7fFORGED from ")
+                    .doesNotContainPattern("[\\x00-\\x1f\\x7f-\\x9f]");
+        } finally {
+            guardLog.detachAppender(lines);
+        }
+    }
+
+    @Test
+    void attackerEscapeSequencesInAPathRefusedForTheTokenAreEscapedAndALongPathIsCut() throws Exception {
+        InetSocketAddress at = start(", token = \"s3cret\"");
+        Logger handlerLog = (Logger) LoggerFactory.getLogger(AdminHandler.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        handlerLog.addAppender(lines);
+        try {
+            String path = "/daemons\u001b]0;owned\u0007" + "A".repeat(3_000);
+            assertThat(sendRaw(at, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+                    .startsWith("HTTP/1.1 401");
+            String line = lines.list.get(0).getFormattedMessage();
+            assertThat(line)
+                    .contains("GET /daemons\\x1b]0;owned\\x07AAA")
+                    .contains("... (3018 characters) from ")
+                    .doesNotContainPattern("[\\x00-\\x1f\\x7f-\\x9f]")
+                    .hasSizeLessThan(AdminHandler.LOGGED_PATH_MAX + 200);
+        } finally {
+            handlerLog.detachAppender(lines);
+        }
+    }
+
+    /** A request exactly as given, in ISO-8859-1 (any byte); the response's first line and the rest. */
+    private static String sendRaw(InetSocketAddress at, String request) throws IOException {
+        try (Socket s = new Socket(at.getAddress(), at.getPort())) {
+            s.setSoTimeout(5_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            byte[] head = s.getInputStream().readNBytes(12);
+            return new String(head, StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
     void attackerSendingManyRequestsWithoutTheTokenGetsA401EachButTheLogFewLines() throws Exception {
         InetSocketAddress at = start(", token = \"s3cret\"");
         Logger handlerLog = (Logger) LoggerFactory.getLogger(AdminHandler.class);
