@@ -1,7 +1,6 @@
 package dev.daemonkit.samples.cache;
 
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -38,7 +37,9 @@ final class ItemStore {
     }
 
     private final long memoryLimit;
-    private final AtomicLong pendingBytes = new AtomicLong();
+    /** Bytes reserved for values being received ({@link #reservePending}): they count against memory-limit. */
+    private long pendingBytes;
+
     private final int itemSizeMax;
     private final LongSupplier clock;
     private final CacheStats stats;
@@ -74,26 +75,30 @@ final class ItemStore {
     /**
      * Reserves room for a value whose data block is on its way: its array is made when the command
      * line arrives, before any of it, so the values being received count against {@code memory-limit}
-     * as memcached's items do (it allocates the item first). Without this, 700 connections each
-     * starting a 1 MB set and sending nothing more would hold 700 MB of heap outside the limit.
+     * as memcached's items do (it allocates the item first, from the same memory). Without this, 700
+     * connections each starting a 1 MB set and sending nothing more would hold 700 MB of heap outside the
+     * limit. Items and values being received share the limit: the least recently used items are evicted to
+     * make room, as for a new item (before, each had a limit of its own, and a cache full of small items
+     * plus values being received held 2.6 times {@code memory-limit} of heap: a launcher with {@code -Xmx} at
+     * 2.5 times the limit died of it). False if the values being received alone would pass the limit.
      */
-    boolean reservePending(long bytes) {
-        long now = pendingBytes.addAndGet(bytes);
-        if (now > memoryLimit) {
-            pendingBytes.addAndGet(-bytes);
+    synchronized boolean reservePending(long bytes) {
+        if (pendingBytes + bytes > memoryLimit) {
             return false;
         }
+        pendingBytes += bytes;
+        makeRoom(0, null);
         return true;
     }
 
     /** Gives back what {@link #reservePending} took, once the value is stored or abandoned. */
-    void releasePending(long bytes) {
-        pendingBytes.addAndGet(-bytes);
+    synchronized void releasePending(long bytes) {
+        pendingBytes -= bytes;
     }
 
     /** Bytes reserved for values being received now. */
-    long pendingBytes() {
-        return pendingBytes.get();
+    synchronized long pendingBytes() {
+        return pendingBytes;
     }
 
     /**
@@ -498,7 +503,7 @@ final class ItemStore {
             return false;
         }
         long freed = replacing != null ? replacing.size() : 0;
-        while (bytes - freed + size > memoryLimit && oldest != null) {
+        while (bytes + pendingBytes - freed + size > memoryLimit && oldest != null) {
             Item victim = oldest == replacing ? replacing.newer : oldest;
             if (victim == null) {
                 break;
@@ -513,7 +518,7 @@ final class ItemStore {
             }
             unlink(victim);
         }
-        return bytes - freed + size <= memoryLimit;
+        return bytes + pendingBytes - freed + size <= memoryLimit;
     }
 
     private void link(Item it) {

@@ -368,6 +368,8 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
                 }
                 PendingStore complete = pending;
                 pending = null;
+                // Its reservation goes back before it is stored: the value becomes the item, counted once.
+                classic.released(complete);
                 Scratch s = Scratch.begin(this, ctx);
                 try {
                     if (complete.isMeta()) {
@@ -376,7 +378,6 @@ final class TextProtocolHandler extends ByteToMessageDecoder implements PartialR
                         classic.complete(s, complete);
                     }
                 } finally {
-                    classic.released(complete);
                     s.end();
                 }
                 continue;

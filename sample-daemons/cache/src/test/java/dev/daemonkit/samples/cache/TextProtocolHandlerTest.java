@@ -318,6 +318,40 @@ class TextProtocolHandlerTest {
     }
 
     @Test
+    void attackerStartingSetsInAFullCacheHoldsNoMoreThanMemoryLimitBetweenItemsAndValuesOnTheirWay() {
+        // Before, items had the whole memory-limit and values on their way another one of their own: a cache full
+        // of small items (1.6 times their counted size on the heap) plus values on their way held 2.6 times the
+        // limit, and a launcher with -Xmx at 2.5 times it died (ExitOnOutOfMemoryError, every daemon with it).
+        int limit = 1024 * 1024;
+        ItemStore small = new ItemStore(limit, limit, clock::get, stats);
+        EmbeddedChannel user = new EmbeddedChannel(new TextProtocolHandler(small, stats, 1, 100, 64 * 1024, requests));
+        EmbeddedChannel attacker =
+                new EmbeddedChannel(new TextProtocolHandler(small, stats, 1, 100, 64 * 1024, requests));
+        try {
+            StringBuilder sets = new StringBuilder();
+            for (int i = 0; i < 20_000; i++) {
+                sets.append("set k").append(i).append(" 0 0 10 noreply\r\n0123456789\r\n");
+            }
+            user.writeInbound(bytes(sets.toString()));
+            assertThat(small.bytes()).isGreaterThan(limit - 100); // full
+            attacker.writeInbound(bytes("set a 0 0 600000\r\n")); // the header only: 600,000 bytes reserved
+            assertThat(small.pendingBytes()).isEqualTo(600_000);
+            assertThat(small.bytes() + small.pendingBytes()).isLessThanOrEqualTo(limit);
+            // The value comes and is stored: counted once, as an item.
+            attacker.writeInbound(bytes("v".repeat(600_000) + "\r\n"));
+            assertThat(readAll(attacker)).isEqualTo("STORED\r\n");
+            assertThat(small.pendingBytes()).isZero();
+            assertThat(small.bytes()).isLessThanOrEqualTo(limit).isGreaterThan(600_000);
+            // The user's most recent items are still there.
+            user.writeInbound(bytes("get k19999\r\n"));
+            assertThat(readAll(user)).isEqualTo("VALUE k19999 0 10\r\n0123456789\r\nEND\r\n");
+        } finally {
+            user.finishAndReleaseAll();
+            attacker.finishAndReleaseAll();
+        }
+    }
+
+    @Test
     void attackerStartingHugeSetsWithoutTheirDataIsRefusedOnceThePendingValuesFillTheMemoryLimit() {
         // memory-limit 1 MiB, items up to 1 MiB: values being received count against the limit.
         ItemStore small = new ItemStore(1024 * 1024, 1024 * 1024, clock::get, stats);
