@@ -23,6 +23,9 @@ final class Ascii {
      * number followed by anything but white space or the end is false; a "negative" number is false
      * only if it would read as negative when signed.
      */
+    /** (2^64 - 1) / 10, unsigned. */
+    private static final long MAX_DIV_10 = Long.divideUnsigned(-1L, 10);
+
     boolean parseUnsigned64(byte[] b, int off, int end) {
         int i = off;
         while (i < end && isSpace(b[i])) {
@@ -38,8 +41,9 @@ final class Ascii {
         boolean overflow = false;
         while (i < end && b[i] >= '0' && b[i] <= '9') {
             int d = b[i] - '0';
-            // v * 10 + d > 2^64 - 1 ?
-            if (Long.compareUnsigned(v, Long.divideUnsigned(-1L - d, 10)) > 0) {
+            // v * 10 + d > 2^64 - 1 ? (2^64 - 1 = 1844674407370955161 * 10 + 5.) No division per digit: a value of a
+            // million leading zeros is read for every incr of it.
+            if (Long.compareUnsigned(v, MAX_DIV_10) > 0 || (v == MAX_DIV_10 && d > 5)) {
                 overflow = true;
             }
             v = v * 10 + d;

@@ -370,7 +370,11 @@ final class ClassicCommands {
             s.reply("CLIENT_ERROR invalid numeric delta argument");
             return;
         }
-        switch (store.delta(l.bytes, l.start[1], l.length(1), incr, s.number.value, 0, s.deltaResult, s.deltaItem)) {
+        s.deltaResult[1] = 0;
+        ItemStore.DeltaResult done =
+                store.delta(l.bytes, l.start[1], l.length(1), incr, s.number.value, 0, s.deltaResult, s.deltaItem);
+        s.copied(s.deltaResult[1]); // a value of a million spaces or leading zeros is read and rebuilt whole
+        switch (done) {
             case OK -> s.reply(Long.toUnsignedString(s.deltaResult[0]));
             case NON_NUMERIC -> s.reply("CLIENT_ERROR cannot increment or decrement non-numeric value");
             case NO_MEMORY -> s.reply("SERVER_ERROR out of memory");

@@ -350,7 +350,8 @@ final class ItemStore {
     /**
      * incr/decr: 64-bit unsigned, incr wraps, decr stops at 0. A result no longer than the old value
      * is padded with spaces to the old length, as memcached rewrites the value in place; a longer
-     * one makes a new item. {@code result[0]} receives the new value, {@code out[0]} the new item.
+     * one makes a new item. {@code result[0]} receives the new value, {@code out[0]} the new item, and
+     * {@code result[1]} (if there) the length of the old value read, or is left as it was if none was.
      */
     DeltaResult delta(byte[] key, int off, int len, boolean incr, long delta, long reqCas, long[] result, Item[] out) {
         int h = hash(key, off, len);
@@ -362,6 +363,9 @@ final class ItemStore {
             }
             if (it.value.length == 0) {
                 return DeltaResult.NON_NUMERIC;
+            }
+            if (result.length > 1) {
+                result[1] = it.value.length; // read, and written again if it is numeric: counted against a turn
             }
             if (reqCas != 0 && it.cas != reqCas) {
                 return DeltaResult.EXISTS;

@@ -465,8 +465,11 @@ final class MetaCommands {
             boolean created = false;
             long value = 0;
             String code = null;
-            switch (store.delta(
-                    key, 0, key.length, incr, f.delta, f.hasCas ? f.reqCas : 0, s.deltaResult, s.deltaItem)) {
+            s.deltaResult[1] = 0;
+            ItemStore.DeltaResult done =
+                    store.delta(key, 0, key.length, incr, f.delta, f.hasCas ? f.reqCas : 0, s.deltaResult, s.deltaItem);
+            s.copied(s.deltaResult[1]); // a value of a million spaces or leading zeros is read and rebuilt whole
+            switch (done) {
                 case OK -> {
                     it = s.deltaItem[0];
                     value = s.deltaResult[0];

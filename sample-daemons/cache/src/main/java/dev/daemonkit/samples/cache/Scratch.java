@@ -36,7 +36,9 @@ final class Scratch {
     final ItemStore.Seen seen = new ItemStore.Seen();
     final long[] casOut = new long[1];
     final int[] sizeOut = new int[1];
-    final long[] deltaResult = new long[1];
+    /** incr/decr: the new value, then the bytes of the old value read (see {@link ItemStore#delta}). */
+    final long[] deltaResult = new long[2];
+
     final Item[] deltaItem = new Item[1];
     /** memcached's c->noreply: the next {@link #reply} is dropped (and this cleared). */
     boolean noreply;

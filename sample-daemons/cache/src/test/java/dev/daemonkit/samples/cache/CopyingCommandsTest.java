@@ -62,7 +62,25 @@ class CopyingCommandsTest {
     @Test
     void attackerAppendingNothingToALargeItemOverAndOverGivesUpTheLoopWhileOthersAreServed() throws Exception {
         // 30,000 appends in 840 KB: 30 GB copied. Before, all of them ran in one go on the loop.
-        byte[] appends = ascii("append big 0 0 0 noreply\r\n\r\n".repeat(APPENDS) + "mn\r\n");
+        attackWhileOthersAreServed(ascii("append big 0 0 0 noreply\r\n\r\n".repeat(APPENDS) + "mn\r\n"));
+        assertThat(Wire.exchange(cache, ascii("mg big s\r\n"), false)).isEqualTo("HD s" + VALUE + "\r\n");
+    }
+
+    @Test
+    void attackerIncrementingANumberAMillionDigitsLongGivesUpTheLoopWhileOthersAreServed() throws Exception {
+        // A number written with a million leading zeros (memcached reads them): each incr reads it whole and writes
+        // the result padded with spaces to the old length (memcached rewrites in place), a new 1 MB value.
+        byte[] number = new byte[VALUE];
+        Arrays.fill(number, (byte) '0');
+        number[VALUE - 1] = '1';
+        assertThat(Wire.exchange(cache, concat(ascii("set n 0 0 " + VALUE + "\r\n"), number, ascii("\r\n")), false))
+                .isEqualTo("STORED\r\n");
+        attackWhileOthersAreServed(ascii("incr n 1 noreply\r\n".repeat(APPENDS) + "mn\r\n"));
+        assertThat(Wire.exchange(cache, ascii("incr n 0\r\n"), false)).isEqualTo((1 + APPENDS) + "\r\n");
+    }
+
+    /** The attacker sends {@code attack} (ending with mn) and reads nothing until others have been served. */
+    private static void attackWhileOthersAreServed(byte[] appends) throws Exception {
         try (Socket attacker = new Socket(cache.getAddress(), cache.getPort())) {
             attacker.setSoTimeout(120_000);
             Thread writer = new Thread(() -> {
@@ -90,6 +108,5 @@ class CopyingCommandsTest {
             assertThat(new String(mn, StandardCharsets.US_ASCII)).isEqualTo("MN\r\n");
             writer.join(10_000);
         }
-        assertThat(Wire.exchange(cache, ascii("mg big s\r\n"), false)).isEqualTo("HD s" + VALUE + "\r\n");
     }
 }
