@@ -198,6 +198,37 @@ class TlsListenerTest {
     }
 
     @Test
+    void attackerRenegotiatingOverAndOverOnOneConnectionIsRefusedWithTheJdkProvider() throws Exception {
+        // TLS 1.2: a client may ask for a new handshake on the connection it has; each one costs the server a
+        // private key operation, and no connection cap sees them. BoringSSL refuses; the JDK's engine accepted.
+        Jars.lineEcho(home.plugins());
+        home.config(tls("jdk", ", protocols = [TLSv1.2]"));
+        home.start();
+        SSLContext context = ca.clientContext(null);
+        try (TlsClient user = new TlsClient(home.address("line-echo"), context);
+                TlsClient attacker = new TlsClient(home.address("line-echo"), context)) {
+            assertThat(attacker.request("hello")).isEqualTo("hello");
+            assertThat(attacker.socket.getSession().getProtocol()).isEqualTo("TLSv1.2");
+            int renegotiated = 0;
+            try {
+                for (; renegotiated < 20; renegotiated++) {
+                    attacker.socket.startHandshake(); // a new ClientHello on the same connection
+                    attacker.request("again");
+                }
+            } catch (IOException refused) {
+                // the server's handshake_failure alert
+            }
+            assertThat(renegotiated)
+                    .as("renegotiations the server went through")
+                    .isZero();
+            assertThat(attacker.socket.isClosed())
+                    .as("the JDK socket closes itself on the server's alert")
+                    .isTrue();
+            assertThat(user.request("still served")).isEqualTo("still served");
+        }
+    }
+
+    @Test
     void attackerStallingTheHandshakeIsCutAtTheRequestDeadlineWhileAUserIsServed() throws Exception {
         Jars.lineEcho(home.plugins());
         home.config(tls("auto", "") + "daemons.line-echo.request-timeout = 1 s\n");
