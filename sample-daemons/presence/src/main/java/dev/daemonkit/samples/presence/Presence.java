@@ -251,6 +251,22 @@ final class Presence {
     }
 
     /**
+     * Queues an event that another launcher published (it reached this one through the broker), taking ownership of
+     * it. Its {@code SAY} was checked against the backlog of the sender's launcher only, where the room may have few
+     * members: here a message ({@code membership} false) is dropped instead while this room's backlog is over {@code
+     * max-room-backlog}, as a local {@code SAY} would get {@code room-busy}. Returns false if it was dropped (the caller
+     * counts it). Membership events are bounded by {@link Room.Shard#enqueue} as local ones are.
+     */
+    boolean publishFromElsewhere(Room room, ByteBuf event, boolean membership) {
+        if (!membership && room.backlog.get() > settings.maxRoomBacklog()) {
+            event.release();
+            return false;
+        }
+        publish(room, event, membership);
+        return true;
+    }
+
+    /**
      * The names in {@code roomName} (at most {@link #WHO_MAX_NAMES}, sorted) and the count first. Exact
      * in rooms that announce membership; in larger ones the answer may be up to {@link #WHO_STALE}
      * old: listing and sorting 10,000 names for every WHO of every member would let a crowd keep the

@@ -194,6 +194,8 @@ final class RedisBroker implements Broker {
     private final AtomicInteger pending = new AtomicInteger();
     /** Events that did not reach Redis (it was away, slow beyond command-timeout): at most once. */
     final LongAdder lost = new LongAdder();
+    /** Messages from other launchers dropped here because the room's backlog was over max-room-backlog. */
+    final LongAdder busyDropped = new LongAdder();
 
     final LongAdder announcedTimeouts = new LongAdder();
     /** LOGINs refused because Redis did not answer the claim (slower than command-timeout, or gone meanwhile). */
@@ -539,8 +541,11 @@ final class RedisBroker implements Broker {
         int length = message.length - sp - 1;
         ByteBuf line = ByteBufAllocator.DEFAULT.buffer(length + 1);
         line.writeBytes(message, sp + 1, length).writeByte('\n');
-        // JOIN, LEAVE and TIMEOUT from other launchers respect this launcher's room backlog as its own do.
-        presence.publish(room, line, !startsWith(message, sp + 1, MESSAGE_EVENT));
+        // Every event from other launchers respects this launcher's room backlog as its own do: a message over
+        // max-room-backlog is dropped (pub/sub is at most once) rather than queued without bound.
+        if (!presence.publishFromElsewhere(room, line, !startsWith(message, sp + 1, MESSAGE_EVENT))) {
+            busyDropped.increment();
+        }
     }
 
     private static boolean startsWith(byte[] bytes, int at, byte[] prefix) {
@@ -771,6 +776,7 @@ final class RedisBroker implements Broker {
     public String stats() {
         return "; Redis " + (up ? "up" : "unreachable") + ", events lost on the way to it " + lost.sum()
                 + ", events sent to it " + batched.sum() + " in " + batches.sum() + " writes"
+                + ", messages from other launchers dropped in rooms over max-room-backlog " + busyDropped.sum()
                 + ", logins refused for want of its answer " + claimsFailed.sum() + ", dead launchers' memberships"
                 + " announced " + announcedTimeouts.sum();
     }

@@ -206,6 +206,39 @@ class BigRoomTest {
         assertThat(received(users, "EVENT MSG big u0 three")).isEqualTo(members);
     }
 
+    /**
+     * broker = redis: an attacker on another launcher, alone in its part of the room, gets OK SAY for every message (its
+     * launcher's backlog for the room is one copy per message), and each message arrives here for 2000 members. Here they
+     * are bounded by this launcher's max-room-backlog as a local SAY is: dropped past it (pub/sub is at most once), not
+     * queued without bound; the room's members get what was queued, and a local member can still say something once
+     * it drains.
+     */
+    @Test
+    void attackerOnAnotherLauncherFloodingABigRoomCannotQueueBeyondMaxRoomBacklogHereWhileOthersAreServed() {
+        int members = 2000;
+        settings = settings.withRooms(10_000, 0, 3000);
+        List<EmbeddedChannel> users = new ArrayList<>();
+        for (int i = 0; i < members; i++) {
+            users.add(user("u" + i, "big"));
+        }
+        Room big = presence().room("big");
+        int dropped = 0;
+        for (int i = 0; i < 1000; i++) { // what Redis hands over while this loop has not written the room yet
+            ByteBuf line = Unpooled.copiedBuffer("EVENT MSG big attacker spam " + i + "\n", StandardCharsets.UTF_8);
+            if (!presence().publishFromElsewhere(big, line, false)) {
+                dropped++;
+            }
+        }
+        assertThat(big.backlog.get()).isEqualTo(4000); // two messages: the second took it over 3000, as a local SAY
+        assertThat(dropped).isEqualTo(998);
+        loop.runTurns(1000);
+        assertThat(big.backlog.get()).isZero();
+        assertThat(received(users, "EVENT MSG big attacker spam 1")).isEqualTo(members);
+        assertThat(request(users.get(1), "SAY big hello")).containsExactly("OK SAY big");
+        loop.runTurns(1000);
+        assertThat(received(users, "EVENT MSG big u1 hello")).isEqualTo(members);
+    }
+
     /** Join events queued together go out together, each only to those who were members when it was queued. */
     @Test
     void eachQueuedJoinReachesExactlyThoseWhoWereMembersThenInOrderAcrossALeave() {
