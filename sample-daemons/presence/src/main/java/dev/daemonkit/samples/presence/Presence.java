@@ -61,6 +61,8 @@ final class Presence {
      * Room#announceLimit}: one per event per event loop that has members of the room.
      */
     final LongAdder announcementsDropped = new LongAdder();
+    /** SAYs refused and messages from other launchers dropped by a room's room-rate-limit. */
+    final LongAdder rateRefused = new LongAdder();
     /** The room of the last dropped membership event (for the stats line), or null. */
     volatile String droppedIn;
 
@@ -259,6 +261,13 @@ final class Presence {
      */
     boolean publishFromElsewhere(Room room, ByteBuf event, boolean membership) {
         if (!membership && room.backlog.get() > settings.maxRoomBacklog()) {
+            event.release();
+            return false;
+        }
+        // What the room's members here must read counts messages from everywhere: each launcher holds its own
+        // senders to room-rate-limit, so N launchers could otherwise send N times it to the members here.
+        if (!membership && !room.takeRate(event.readableBytes(), nanoClock.getAsLong())) {
+            rateRefused.increment();
             event.release();
             return false;
         }

@@ -66,7 +66,7 @@ public final class PresencePlugin implements DaemonPlugin {
                         websocket,
                         presence.loopIndex(pipeline.channel().eventLoop())));
 
-        long[] last = new long[5];
+        long[] last = new long[6];
         daemon.timers()
                 .every(
                         settings.statsInterval(),
@@ -76,11 +76,12 @@ public final class PresencePlugin implements DaemonPlugin {
                             long slow = presence.slowDropped.sum();
                             long timedOut = presence.timedOut.sum();
                             long dropped = presence.announcementsDropped.sum();
+                            long rateRefused = presence.rateRefused.sum();
                             if (commands != last[0] || delivered != last[1]) {
                                 daemon.log()
                                         .info(
                                                 "{} online in {} rooms; in the last {}: {} commands, {} events delivered, {} timed out,"
-                                                        + " {} disconnected for not reading{}{}",
+                                                        + " {} disconnected for not reading{}{}{}",
                                                 presence.online(),
                                                 presence.roomCount(),
                                                 Session.human(settings.statsInterval()),
@@ -89,6 +90,10 @@ public final class PresencePlugin implements DaemonPlugin {
                                                 timedOut - last[3],
                                                 slow - last[2],
                                                 droppedText(dropped - last[4], presence.droppedIn, settings),
+                                                rateRefused == last[5]
+                                                        ? ""
+                                                        : "; " + (rateRefused - last[5])
+                                                                + " messages refused or dropped by room-rate-limit",
                                                 presence.broker().stats());
                             }
                             last[0] = commands;
@@ -96,6 +101,7 @@ public final class PresencePlugin implements DaemonPlugin {
                             last[2] = slow;
                             last[3] = timedOut;
                             last[4] = dropped;
+                            last[5] = rateRefused;
                         });
     }
 

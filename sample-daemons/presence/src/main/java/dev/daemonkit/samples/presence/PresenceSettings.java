@@ -16,6 +16,8 @@ record PresenceSettings(
         int maxRoomMembers,
         int announceMembershipUpTo,
         long maxRoomBacklog,
+        long roomBytesPerSecond,
+        long roomBurstBytes,
         BrokerSettings broker) {
 
     static PresenceSettings from(Config c) {
@@ -63,6 +65,16 @@ record PresenceSettings(
         if (backlog < 1) {
             throw new ConfigException.BadValue(c.origin(), "max-room-backlog", "must be 1 or more, got " + backlog);
         }
+        long roomRate = c.getBytes("room-rate-limit.bytes-per-second");
+        long roomBurst = c.getBytes("room-rate-limit.burst");
+        if (roomRate < 1 || roomBurst < 2L * maxLine) {
+            throw new ConfigException.BadValue(
+                    c.origin(),
+                    "room-rate-limit",
+                    "bytes-per-second must be 1 or more and burst at least twice max-line-bytes (" + 2L * maxLine
+                            + " bytes: one message with its EVENT header must fit), got bytes-per-second = "
+                            + roomRate + ", burst = " + roomBurst);
+        }
         return new PresenceSettings(
                 heartbeat,
                 maxLine,
@@ -74,6 +86,8 @@ record PresenceSettings(
                 members,
                 announce,
                 backlog,
+                roomRate,
+                roomBurst,
                 BrokerSettings.from(c));
     }
 
@@ -90,6 +104,8 @@ record PresenceSettings(
                 10_000,
                 1000,
                 1_000_000,
+                64 * 1024,
+                64 * 1024,
                 BrokerSettings.MEMORY);
     }
 
@@ -105,6 +121,8 @@ record PresenceSettings(
                 maxRoomMembers,
                 announceMembershipUpTo,
                 maxRoomBacklog,
+                roomBytesPerSecond,
+                roomBurstBytes,
                 broker);
     }
 
@@ -120,6 +138,25 @@ record PresenceSettings(
                 maxRoomMembers,
                 announceMembershipUpTo,
                 maxRoomBacklog,
+                roomBytesPerSecond,
+                roomBurstBytes,
+                broker);
+    }
+
+    PresenceSettings withRoomRate(long bytesPerSecond, long burstBytes) {
+        return new PresenceSettings(
+                heartbeatTimeout,
+                maxLineBytes,
+                ratePerSecond,
+                rateBurst,
+                maxRoomsPerUser,
+                maxOutboundBytes,
+                statsInterval,
+                maxRoomMembers,
+                announceMembershipUpTo,
+                maxRoomBacklog,
+                bytesPerSecond,
+                burstBytes,
                 broker);
     }
 
@@ -135,6 +172,8 @@ record PresenceSettings(
                 maxMembers,
                 announceUpTo,
                 maxBacklog,
+                roomBytesPerSecond,
+                roomBurstBytes,
                 broker);
     }
 }

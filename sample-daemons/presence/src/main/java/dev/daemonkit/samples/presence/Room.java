@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * One room: its members, split by the event loop that serves them. Each {@link Shard} is written only
@@ -43,6 +44,38 @@ final class Room {
 
     /** A WHO answer for this room (without "OK WHO"). */
     record Who(String text, int version, long atNanos) {}
+
+    /**
+     * {@code room-rate-limit} as GCRA: the time (the presence clock's nanoseconds) at which the room's bucket would
+     * be full again; one long, no refill timer. Taken from every loop (local SAYs, messages from other launchers).
+     */
+    private volatile long rateTat = Long.MIN_VALUE;
+
+    private static final AtomicLongFieldUpdater<Room> RATE_TAT =
+            AtomicLongFieldUpdater.newUpdater(Room.class, "rateTat");
+
+    /**
+     * Takes {@code bytes} of the room's {@code room-rate-limit} at {@code now}: false, and nothing taken, if that
+     * would pass its burst. What the room carries is what each of its members must read: without a bound, a few
+     * connections each within their own rate-limit made every member read more than a phone can, and each one that
+     * read less was disconnected at max-outbound-bytes (a hostile review emptied a room of 3,000 in 15 s).
+     */
+    boolean takeRate(long bytes, long now) {
+        PresenceSettings s = presence.settings;
+        double nanosPerByte = 1e9 / s.roomBytesPerSecond();
+        long cost = (long) (bytes * nanosPerByte);
+        long burst = (long) Math.min(Long.MAX_VALUE / 4, s.roomBurstBytes() * nanosPerByte); // no overflow below
+        while (true) {
+            long tat = rateTat;
+            long next = Math.max(tat, now) + cost;
+            if (next - now > burst) {
+                return false;
+            }
+            if (RATE_TAT.compareAndSet(this, tat, next)) {
+                return true;
+            }
+        }
+    }
 
     Room(String name, Presence presence) {
         this.name = name;

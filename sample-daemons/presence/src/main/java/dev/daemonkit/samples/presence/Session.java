@@ -490,8 +490,20 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             reply("ERR", "room-busy", busy + ": this message was not sent; try again shortly");
             return;
         }
+        ByteBuf event = Lines.line(ctx.alloc(), "EVENT", "MSG", roomName, name, text);
+        if (!room.takeRate(event.readableBytes(), presence.nanoClock.getAsLong())) {
+            event.release();
+            presence.rateRefused.increment();
+            reply(
+                    "ERR",
+                    "room-busy",
+                    roomName + " carries more than " + presence.settings.roomBytesPerSecond()
+                            + " bytes of messages a second (room-rate-limit), what each member must read: this message"
+                            + " was not sent; try again shortly");
+            return;
+        }
         reply("OK", "SAY", roomName);
-        presence.publish(room, Lines.line(ctx.alloc(), "EVENT", "MSG", roomName, name, text), false);
+        presence.publish(room, event, false);
         broker.forward(roomName, "EVENT MSG " + roomName + " " + name + " " + text);
     }
 

@@ -240,6 +240,88 @@ class BigRoomTest {
     }
 
     /**
+     * Fan-out flood (found by a hostile review): five connections, each within its own rate-limit, say 900-byte
+     * messages into a room as fast as they may. Without a room rate every member had to read all of it (10 such
+     * connections: 180 KB/s), and each member that read less was disconnected at max-outbound-bytes: a room of
+     * 3,000 was empty after 15 s. Now what the room carries stays within room-rate-limit (4 KiB/s and a 4 KiB
+     * burst here); the senders beyond it get room-busy; a member of another room is served meanwhile, and the
+     * room takes messages again once it is quiet.
+     */
+    @Test
+    void attackerFloodingARoomFromManyConnectionsIsHeldToItsRoomRateAndMembersReadNoMoreWhileOthersAreServed() {
+        settings = settings.withRoomRate(4096, 4096);
+        List<EmbeddedChannel> attackers = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            attackers.add(user("a" + i, "r"));
+        }
+        EmbeddedChannel member = user("member", "r");
+        EmbeddedChannel elsewhere = user("elsewhere", "quiet");
+        String text = "x".repeat(900);
+        int seconds = 10;
+        int ok = 0;
+        int busy = 0;
+        long read = 0;
+        for (int second = 0; second < seconds; second++) {
+            for (EmbeddedChannel a : attackers) {
+                for (int i = 0; i < 4; i++) { // 20 a second each: within rate-limit (20 per second, burst 40)
+                    String reply = request(a, "SAY r " + text).stream()
+                            .filter(l -> l.startsWith("OK SAY") || l.startsWith("ERR"))
+                            .findFirst()
+                            .orElseThrow();
+                    if (reply.equals("OK SAY r")) {
+                        ok++;
+                    } else {
+                        assertThat(reply)
+                                .startsWith("ERR room-busy r carries more than 4096 bytes of messages a second");
+                        busy++;
+                    }
+                }
+            }
+            loop.runTurns(100);
+            for (String l : lines(member)) {
+                if (l.startsWith("EVENT MSG r ")) {
+                    read += l.length() + 1;
+                }
+            }
+            assertThat(request(elsewhere, "SAY quiet still here")).contains("OK SAY quiet");
+            time.advance(java.time.Duration.ofSeconds(1));
+        }
+        long line = ("EVENT MSG r a0 " + text + "\n").length();
+        assertThat(read)
+                .as("what a member of the room had to read in %d s", seconds)
+                .isLessThanOrEqualTo(4096L + 4096L * seconds)
+                .isGreaterThanOrEqualTo(seconds * (4096 / line) * line); // whole messages, said on the second
+        assertThat(ok * line).isEqualTo(read);
+        assertThat(busy).as("800 messages asked for").isEqualTo(5 * 4 * seconds - ok);
+        assertThat(presence().rateRefused.sum()).isEqualTo(busy);
+        // Quiet for a second: the room takes a message again.
+        time.advance(java.time.Duration.ofSeconds(1));
+        assertThat(request(member, "SAY r hello")).contains("OK SAY r");
+    }
+
+    /** broker = redis: messages from other launchers take this launcher's room rate too (each holds only its own senders). */
+    @Test
+    void attackerOnAnotherLauncherIsHeldToTheRoomRateHereAndTheDroppedAreCounted() {
+        settings = settings.withRoomRate(4096, 4096);
+        EmbeddedChannel member = user("member", "r");
+        Room r = presence().room("r");
+        String text = "x".repeat(900);
+        int passed = 0;
+        for (int i = 0; i < 100; i++) {
+            ByteBuf msg = Unpooled.copiedBuffer("EVENT MSG r attacker " + text + "\n", StandardCharsets.UTF_8);
+            if (presence().publishFromElsewhere(r, msg, false)) {
+                passed++;
+            }
+        }
+        assertThat(passed).as("4 KiB of 922-byte messages").isEqualTo(4);
+        assertThat(presence().rateRefused.sum()).isEqualTo(96);
+        loop.runTurns(1000);
+        assertThat(lines(member))
+                .filteredOn(l -> l.startsWith("EVENT MSG r attacker"))
+                .hasSize(4);
+    }
+
+    /**
      * A client alone in max-rooms-per-user rooms of its own (its JOINs announced to itself): once their events are
      * written, an idle room keeps no queue. Before, every room kept its queue and batch arrays (~900 bytes per
      * loop): 2.3 KB a room on a 2-loop launcher, 37 KB a client in 16 rooms, 12 times the heap budget of an online

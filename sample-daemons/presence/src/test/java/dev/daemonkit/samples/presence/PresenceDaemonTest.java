@@ -102,6 +102,7 @@ class PresenceDaemonTest {
                       max-outbound-bytes = 64 KiB
                       write-buffer { low = 8 KiB, high = 16 KiB }
                       rate-limit { per-second = 1000000, burst = 1000000 }
+                      room-rate-limit { bytes-per-second = 1 GiB, burst = 1 GiB }
                       max-line-bytes = 2048
                     }
                     """);
