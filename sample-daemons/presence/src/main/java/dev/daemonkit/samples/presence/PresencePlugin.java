@@ -130,7 +130,7 @@ public final class PresencePlugin implements DaemonPlugin {
         pipeline.addLast(
                 new HttpServerCodec(4096, MAX_HTTP_REQUEST_BYTES, MAX_HTTP_REQUEST_BYTES),
                 new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES),
-                new WebHandler(page),
+                new WebHandler(page, presence.settings.allowedHosts()),
                 new SessionWebSocketProtocolHandler(websocket, session),
                 session);
     }

@@ -18,7 +18,8 @@ record PresenceSettings(
         long maxRoomBacklog,
         long roomBytesPerSecond,
         long roomBurstBytes,
-        BrokerSettings broker) {
+        BrokerSettings broker,
+        AllowedHosts allowedHosts) {
 
     static PresenceSettings from(Config c) {
         Duration heartbeat = c.getDuration("heartbeat-timeout");
@@ -88,7 +89,16 @@ record PresenceSettings(
                 backlog,
                 roomRate,
                 roomBurst,
-                BrokerSettings.from(c));
+                BrokerSettings.from(c),
+                allowedHosts(c));
+    }
+
+    private static AllowedHosts allowedHosts(Config c) {
+        try {
+            return AllowedHosts.of(c.getStringList("allowed-hosts"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException.BadValue(c.origin(), "allowed-hosts", e.getMessage());
+        }
     }
 
     /** Defaults for handler tests that run without a config file (the same as reference.conf). */
@@ -106,7 +116,8 @@ record PresenceSettings(
                 1_000_000,
                 64 * 1024,
                 64 * 1024,
-                BrokerSettings.MEMORY);
+                BrokerSettings.MEMORY,
+                AllowedHosts.NONE);
     }
 
     PresenceSettings withRate(double perSecond, int burst) {
@@ -123,7 +134,8 @@ record PresenceSettings(
                 maxRoomBacklog,
                 roomBytesPerSecond,
                 roomBurstBytes,
-                broker);
+                broker,
+                allowedHosts);
     }
 
     PresenceSettings withMaxOutboundBytes(long bytes) {
@@ -140,7 +152,8 @@ record PresenceSettings(
                 maxRoomBacklog,
                 roomBytesPerSecond,
                 roomBurstBytes,
-                broker);
+                broker,
+                allowedHosts);
     }
 
     PresenceSettings withRoomRate(long bytesPerSecond, long burstBytes) {
@@ -157,7 +170,8 @@ record PresenceSettings(
                 maxRoomBacklog,
                 bytesPerSecond,
                 burstBytes,
-                broker);
+                broker,
+                allowedHosts);
     }
 
     PresenceSettings withRooms(int maxMembers, int announceUpTo, long maxBacklog) {
@@ -174,6 +188,7 @@ record PresenceSettings(
                 maxBacklog,
                 roomBytesPerSecond,
                 roomBurstBytes,
-                broker);
+                broker,
+                allowedHosts);
     }
 }

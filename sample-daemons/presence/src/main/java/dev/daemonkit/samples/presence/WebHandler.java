@@ -24,7 +24,9 @@ import java.util.Map;
 /**
  * The HTTP side: serves the web page from the plugin jar and lets WebSocket upgrades to {@code /ws}
  * through (to Netty's protocol handler after it) only from the page's own origin, so that another
- * web site open in the same browser cannot speak for its user.
+ * web site open in the same browser cannot speak for its user. Every request (page and upgrade) must
+ * name this server by an IP address, {@code localhost} or a name in {@code allowed-hosts} ({@link
+ * AllowedHosts}), so that a site cannot become that origin by pointing its own name here (DNS rebinding).
  */
 final class WebHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final String WEBSOCKET_PATH = "/ws";
@@ -33,9 +35,11 @@ final class WebHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     record Resource(byte[] bytes, String contentType) {}
 
     private final Map<String, Resource> files;
+    private final AllowedHosts allowedHosts;
 
-    WebHandler(Map<String, Resource> files) {
+    WebHandler(Map<String, Resource> files, AllowedHosts allowedHosts) {
         this.files = files;
+        this.allowedHosts = allowedHosts;
     }
 
     /** Reads the page's files from the plugin jar, once, when the daemon is configured. */
@@ -67,6 +71,19 @@ final class WebHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     req,
                     HttpResponseStatus.BAD_REQUEST,
                     "bad request: " + req.decoderResult().cause().getMessage(),
+                    false);
+            return;
+        }
+        String host = req.headers().get(HttpHeaderNames.HOST);
+        if (!allowedHosts.allows(host)) {
+            respond(
+                    ctx,
+                    req,
+                    HttpResponseStatus.FORBIDDEN,
+                    "refused: Host: " + host + " is not an IP address, localhost, or a name in"
+                            + " daemons.presence.allowed-hosts: a web page whose name now points here (DNS rebinding)"
+                            + " could act for your browser's user. Use the server's address, or add the name to"
+                            + " daemons.presence.allowed-hosts",
                     false);
             return;
         }

@@ -171,6 +171,66 @@ class PresenceDaemonTest {
         }
     }
 
+    /** Sends {@code request} on a new connection to {@code http} and returns everything until the server closes. */
+    private static String exchange(InetSocketAddress http, String request) throws IOException {
+        try (Socket s = new Socket(http.getAddress(), http.getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static String upgrade(String host, String origin) {
+        return "GET /ws HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + (origin == null ? "" : "Origin: " + origin + "\r\n") + "\r\n";
+    }
+
+    @Test
+    void attackerPageOnARebindingDomainCannotOpenTheWebSocketOrReadThePageWhileOthersAreServed() throws Exception {
+        // A page at http://evil.example:PORT whose name then resolves to 127.0.0.1 is same-origin with itself: its
+        // WebSocket's Origin matched its Host, so it got 101 and acted for the browser's user (found by a hostile
+        // review). Now Host must be an IP address, localhost, or a name in allowed-hosts.
+        start("daemons.presence.allowed-hosts = [\"Presence.Example.\"]\n");
+        InetSocketAddress http = home.address("presence", "listen-http");
+        int port = http.getPort();
+        try (Client user = Client.web(http)) { // the page's own WebSocket, by address
+            assertThat(user.request("LOGIN user")).isEqualTo("OK LOGIN user");
+
+            String evil = "evil.example:" + port;
+            assertThat(exchange(http, upgrade(evil, "http://" + evil)))
+                    .startsWith("HTTP/1.1 403 Forbidden")
+                    .contains("refused: Host: " + evil + " is not an IP address, localhost, or a name in"
+                            + " daemons.presence.allowed-hosts");
+            assertThat(exchange(http, "GET / HTTP/1.1\r\nHost: " + evil + "\r\n\r\n"))
+                    .startsWith("HTTP/1.1 403 Forbidden")
+                    .doesNotContain("<title>");
+            // A name that merely starts like an address, or ends like an allowed name, is a name.
+            assertThat(exchange(
+                            http, upgrade("127.0.0.1.evil.example:" + port, "http://127.0.0.1.evil.example:" + port)))
+                    .startsWith("HTTP/1.1 403 Forbidden");
+            assertThat(exchange(http, upgrade("x.presence.example:" + port, "http://x.presence.example:" + port)))
+                    .startsWith("HTTP/1.1 403 Forbidden");
+
+            // Addresses, localhost and the configured name (any case, trailing dot or not) still open it.
+            for (String host : List.of(
+                    "127.0.0.1:" + port,
+                    "[::1]:" + port,
+                    "localhost:" + port,
+                    "LOCALHOST.:" + port,
+                    "presence.example:" + port)) {
+                assertThat(exchange(http, upgrade(host, "http://" + host)))
+                        .as(host)
+                        .startsWith("HTTP/1.1 101");
+            }
+            assertThat(exchange(http, "GET / HTTP/1.1\r\nHost: presence.example:" + port + "\r\n\r\n"))
+                    .startsWith("HTTP/1.1 200 OK")
+                    .contains("<title>Daemonkit presence</title>");
+            assertThat(user.request("WHO lobby")).isEqualTo("OK WHO lobby 0");
+        }
+    }
+
     /** Opens a WebSocket on a raw socket, sends {@code frames} (masked client frames) in one write, and returns every frame until EOF. */
     private static List<int[]> webSocketFramesUntilEof(InetSocketAddress http, byte[]... frames) throws IOException {
         try (Socket s = new Socket(http.getAddress(), http.getPort())) {
