@@ -6,8 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -26,6 +25,8 @@ final class Presence {
     static final int WHO_MAX_NAMES = 500;
     /** ROOMS lists at most this many rooms (the count is always exact). */
     static final int ROOMS_MAX = 200;
+    /** The order of ROOMS. */
+    private static final Comparator<Room> BY_NAME = Comparator.comparing(r -> r.name);
     /** How old a WHO answer may be in a room too large to announce membership. */
     static final Duration WHO_STALE = Duration.ofSeconds(1);
 
@@ -278,7 +279,7 @@ final class Presence {
     /**
      * The names in {@code roomName} (at most {@link #WHO_MAX_NAMES}, sorted) and the count first. Exact
      * in rooms that announce membership; in larger ones the answer may be up to {@link #WHO_STALE}
-     * old: listing and sorting 10,000 names for every WHO of every member would let a crowd keep the
+     * old: listing 10,000 names (and keeping the first 500 in order: {@link First}) for every WHO of every member would let a crowd keep the
      * loops busy, so one answer a second serves them all.
      */
     String who(String roomName) {
@@ -294,16 +295,15 @@ final class Presence {
                         || !announces(room.size) && now - cached.atNanos() < WHO_STALE.toNanos())) {
             return cached.text();
         }
-        List<String> names = new ArrayList<>();
+        First<String> names = new First<>(WHO_MAX_NAMES, Comparator.naturalOrder());
         for (Room.Shard shard : room.shards) {
             for (Session s : shard.members) {
-                names.add(s.name());
+                names.offer(s.name());
             }
         }
-        Collections.sort(names);
-        StringBuilder sb = new StringBuilder(roomName).append(' ').append(names.size());
-        for (int i = 0; i < Math.min(names.size(), WHO_MAX_NAMES); i++) {
-            sb.append(' ').append(names.get(i));
+        StringBuilder sb = new StringBuilder(roomName).append(' ').append(names.count());
+        for (String name : names.sorted()) {
+            sb.append(' ').append(name);
         }
         String text = sb.toString();
         room.who = new Room.Who(text, version, now);
@@ -313,7 +313,7 @@ final class Presence {
     /**
      * The room count, then up to {@link #ROOMS_MAX} rooms as {@code name:members}, sorted by name.
      * Exact while there are at most {@link #ROOMS_MAX} rooms; with more, the answer may be up to
-     * {@link #WHO_STALE} old, for the same reason as {@link #who}: sorting 100,000 rooms for every ROOMS
+     * {@link #WHO_STALE} old, for the same reason as {@link #who}: going through 100,000 rooms for every ROOMS
      * would let a crowd keep the loops busy.
      */
     String rooms() {
@@ -322,11 +322,13 @@ final class Presence {
         if (cached != null && rooms.size() > ROOMS_MAX && now - cached.atNanos() < WHO_STALE.toNanos()) {
             return cached.text();
         }
-        List<Room> all = new ArrayList<>(rooms.values());
-        all.sort((a, b) -> a.name.compareTo(b.name));
-        StringBuilder sb = new StringBuilder().append(all.size());
-        for (int i = 0; i < Math.min(all.size(), ROOMS_MAX); i++) {
-            sb.append(' ').append(all.get(i).name).append(':').append(all.get(i).size);
+        First<Room> first = new First<>(ROOMS_MAX, BY_NAME);
+        for (Room r : rooms.values()) {
+            first.offer(r);
+        }
+        StringBuilder sb = new StringBuilder().append(first.count());
+        for (Room r : first.sorted()) {
+            sb.append(' ').append(r.name).append(':').append(r.size);
         }
         String text = sb.toString();
         roomsAnswer = new Answer(text, now);

@@ -37,7 +37,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -798,11 +798,11 @@ final class RedisBroker implements Broker {
             return CompletableFuture.completedFuture(presence.who(room)); // this launcher's view, during an outage
         }
         return c.async().hkeys(roomKey(room)).thenApply(list -> {
-            List<String> sorted = new ArrayList<>(list);
-            Collections.sort(sorted);
-            StringBuilder sb = new StringBuilder(room).append(' ').append(sorted.size());
-            for (int i = 0; i < Math.min(sorted.size(), Presence.WHO_MAX_NAMES); i++) {
-                sb.append(' ').append(sorted.get(i));
+            First<String> names = new First<>(Presence.WHO_MAX_NAMES, Comparator.naturalOrder());
+            list.forEach(names::offer);
+            StringBuilder sb = new StringBuilder(room).append(' ').append(names.count());
+            for (String name : names.sorted()) {
+                sb.append(' ').append(name);
             }
             return sb.toString();
         });
@@ -815,11 +815,11 @@ final class RedisBroker implements Broker {
             return CompletableFuture.completedFuture(presence.rooms());
         }
         return c.async().hgetall(roomsKey).thenApply(all -> {
-            List<String> sorted = new ArrayList<>(all.keySet());
-            Collections.sort(sorted);
-            StringBuilder sb = new StringBuilder().append(sorted.size());
-            for (int i = 0; i < Math.min(sorted.size(), Presence.ROOMS_MAX); i++) {
-                sb.append(' ').append(sorted.get(i)).append(':').append(all.get(sorted.get(i)));
+            First<String> names = new First<>(Presence.ROOMS_MAX, Comparator.naturalOrder());
+            all.keySet().forEach(names::offer);
+            StringBuilder sb = new StringBuilder().append(names.count());
+            for (String name : names.sorted()) {
+                sb.append(' ').append(name).append(':').append(all.get(name));
             }
             return sb.toString();
         });
