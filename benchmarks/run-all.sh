@@ -2,7 +2,7 @@
 # Every comparison of issue 17 in one command, with progress, then one table of same-run ratios
 # against the issue's targets.
 #
-#   benchmarks/run-all.sh            # the full set (~35-45 minutes on the 2-core build machine)
+#   benchmarks/run-all.sh            # the full set (~40-50 minutes on the 2-core build machine)
 #   benchmarks/run-all.sh --quick    # the same comparisons, shorter and smaller (~10 minutes)
 #   ONLY="timers held" benchmarks/run-all.sh --quick   # some of: timers expiry held logging cache presence
 #   ONLY=timers-reschedule ROUNDS=2 benchmarks/run-all.sh --quick   # "timers" is timers-schedule-cancel

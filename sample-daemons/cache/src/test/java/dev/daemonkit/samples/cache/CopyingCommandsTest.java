@@ -92,16 +92,17 @@ class CopyingCommandsTest {
                 }
             });
             writer.start();
-            Thread.sleep(100);
+            Thread.sleep(100); // the attacker's commands reach the server first: the victim asks while they run
             long worst = 0;
             for (int i = 0; i < 20; i++) {
                 long t0 = System.nanoTime();
                 assertThat(Wire.exchange(cache, ascii("version\r\n"), false)).isEqualTo("VERSION 1.6.18\r\n");
                 worst = Math.max(worst, System.nanoTime() - t0);
-                Thread.sleep(50);
+                Thread.sleep(50); // a victim's pace: one request every 50 ms across the attack
             }
-            // Served within a few turns of the attacker's (about a millisecond each), not after all its copies.
-            assertThat(TimeUnit.NANOSECONDS.toMillis(worst)).isLessThan(250);
+            // Served within a few turns of the attacker's (about a millisecond each), not after all its copies (1.9 s
+            // and more without the turn). The bound leaves room for a loaded CI machine: it is not a latency target.
+            assertThat(TimeUnit.NANOSECONDS.toMillis(worst)).isLessThan(600);
             // And the attacker's own commands are all done, in order: its sentinel comes after them.
             InputStream in = attacker.getInputStream();
             byte[] mn = in.readNBytes(4);
