@@ -267,7 +267,7 @@ final class Presence {
         }
         // What the room's members here must read counts messages from everywhere: each launcher holds its own
         // senders to room-rate-limit, so N launchers could otherwise send N times it to the members here.
-        if (!membership && !room.takeRate(event.readableBytes(), nanoClock.getAsLong())) {
+        if (!membership && room.takeRate(event.readableBytes(), nanoClock.getAsLong(), null) != Room.Rate.TAKEN) {
             rateRefused.increment();
             event.release();
             return false;

@@ -2,11 +2,12 @@ package dev.daemonkit.samples.presence;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
+import java.net.InetAddress;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * One room: its members, split by the event loop that serves them. Each {@link Shard} is written only
@@ -47,33 +48,68 @@ final class Room {
 
     /**
      * {@code room-rate-limit} as GCRA: the time (the presence clock's nanoseconds) at which the room's bucket would
-     * be full again; one long, no refill timer. Taken from every loop (local SAYs, messages from other launchers).
+     * be full again; one long, no refill timer. Taken from every loop (local SAYs, messages from other launchers),
+     * under the room's lock (a SAY's few nanoseconds; the loops of one launcher are its only contenders).
      */
-    private volatile long rateTat = Long.MIN_VALUE;
+    private long rateTat = Long.MIN_VALUE;
+    /**
+     * The same per sender address, for {@link #ADDRESS_SHARE} of the room's rate: made at the first SAY from a known
+     * address, entries dropped once their bucket is full again. Under the room's lock.
+     */
+    private HashMap<InetAddress, long[]> addressTat;
 
-    private static final AtomicLongFieldUpdater<Room> RATE_TAT =
-            AtomicLongFieldUpdater.newUpdater(Room.class, "rateTat");
+    /** One address may use this share of a room's rate: a flood from one host leaves the rest to everyone else. */
+    static final int ADDRESS_SHARE = 4;
+
+    /** What {@link #takeRate} answers. */
+    enum Rate {
+        TAKEN,
+        /** The room carries its whole room-rate-limit. */
+        ROOM_FULL,
+        /** The sender's address has used its share of it. */
+        ADDRESS_FULL
+    }
 
     /**
-     * Takes {@code bytes} of the room's {@code room-rate-limit} at {@code now}: false, and nothing taken, if that
-     * would pass its burst. What the room carries is what each of its members must read: without a bound, a few
-     * connections each within their own rate-limit made every member read more than a phone can, and each one that
-     * read less was disconnected at max-outbound-bytes (a hostile review emptied a room of 3,000 in 15 s).
+     * Takes {@code bytes} of the room's {@code room-rate-limit} at {@code now} for a sender at {@code from} (null for a
+     * message from another launcher, or an address unknown): nothing is taken unless both the room's bucket and the
+     * address's share ({@link #ADDRESS_SHARE}) have room. What the room carries is what each of its members must
+     * read: without a bound, a few connections each within their own rate-limit made every member read more than a
+     * phone can, and each one that read less was disconnected at max-outbound-bytes (a hostile review emptied a room
+     * of 3,000 in 15 s); without the share, one host's flood answered room-busy to everyone else while it lasted.
      */
-    boolean takeRate(long bytes, long now) {
+    Rate takeRate(long bytes, long now, InetAddress from) {
         PresenceSettings s = presence.settings;
         double nanosPerByte = 1e9 / s.roomBytesPerSecond();
         long cost = (long) (bytes * nanosPerByte);
-        long burst = (long) Math.min(Long.MAX_VALUE / 4, s.roomBurstBytes() * nanosPerByte); // no overflow below
-        while (true) {
-            long tat = rateTat;
-            long next = Math.max(tat, now) + cost;
+        long burst = (long) Math.min(Long.MAX_VALUE / 8, s.roomBurstBytes() * nanosPerByte); // no overflow below
+        synchronized (this) {
+            long next = Math.max(rateTat, now) + cost;
             if (next - now > burst) {
-                return false;
+                return Rate.ROOM_FULL;
             }
-            if (RATE_TAT.compareAndSet(this, tat, next)) {
-                return true;
+            if (from != null) {
+                // A quarter of the rate (each byte costs the address four times the room's time); a quarter of the
+                // burst too, but never less than one message.
+                long addressBurstBytes = Math.min(
+                        s.roomBurstBytes(), Math.max(s.roomBurstBytes() / ADDRESS_SHARE, 2L * s.maxLineBytes()));
+                long addressTolerance =
+                        (long) Math.min(Long.MAX_VALUE / 8, addressBurstBytes * nanosPerByte * ADDRESS_SHARE);
+                if (addressTat == null) {
+                    addressTat = new HashMap<>();
+                }
+                long[] tat = addressTat.computeIfAbsent(from, a -> new long[] {Long.MIN_VALUE});
+                long mine = Math.max(tat[0], now) + cost * ADDRESS_SHARE;
+                if (mine - now > addressTolerance) {
+                    return Rate.ADDRESS_FULL;
+                }
+                tat[0] = mine;
+                if (addressTat.size() > 64) {
+                    addressTat.values().removeIf(t -> t[0] <= now); // full again: the same as absent
+                }
             }
+            rateTat = next;
+            return Rate.TAKEN;
         }
     }
 

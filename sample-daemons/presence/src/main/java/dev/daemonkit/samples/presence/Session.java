@@ -491,15 +491,21 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
             return;
         }
         ByteBuf event = Lines.line(ctx.alloc(), "EVENT", "MSG", roomName, name, text);
-        if (!room.takeRate(event.readableBytes(), presence.nanoClock.getAsLong())) {
+        Room.Rate rate = room.takeRate(event.readableBytes(), presence.nanoClock.getAsLong(), address());
+        if (rate != Room.Rate.TAKEN) {
             event.release();
             presence.rateRefused.increment();
+            long perSecond = presence.settings.roomBytesPerSecond();
             reply(
                     "ERR",
                     "room-busy",
-                    roomName + " carries more than " + presence.settings.roomBytesPerSecond()
-                            + " bytes of messages a second (room-rate-limit), what each member must read: this message"
-                            + " was not sent; try again shortly");
+                    rate == Room.Rate.ROOM_FULL
+                            ? roomName + " carries more than " + perSecond
+                                    + " bytes of messages a second (room-rate-limit), what each member must read: this"
+                                    + " message was not sent; try again shortly"
+                            : "messages from your address take more than a quarter of " + roomName + "'s"
+                                    + " room-rate-limit (" + perSecond / Room.ADDRESS_SHARE
+                                    + " bytes a second): this message was not sent; try again shortly");
             return;
         }
         reply("OK", "SAY", roomName);
@@ -513,6 +519,11 @@ abstract class Session extends ChannelInboundHandlerAdapter implements Runnable 
                 reply("OK", "WHO", failed != null ? presence.who(roomName) : text);
             });
         }
+    }
+
+    /** The client's address, for its share of a room's rate; null when the channel has none (a test's). */
+    private java.net.InetAddress address() {
+        return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
     }
 
     /** Token bucket as GCRA: one long of state, no refill timer. */

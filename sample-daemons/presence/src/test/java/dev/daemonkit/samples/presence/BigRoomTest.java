@@ -299,6 +299,67 @@ class BigRoomTest {
         assertThat(request(member, "SAY r hello")).contains("OK SAY r");
     }
 
+    /** A user whose connection comes from {@code host} (an EmbeddedChannel has no address of its own). */
+    private EmbeddedChannel userAt(String host, String name, String room) {
+        EmbeddedChannel ch =
+                new EmbeddedChannel(
+                        new LineBasedFrameDecoder(settings.maxLineBytes(), true, true),
+                        new LineSession(presence(), 0)) {
+                    @Override
+                    protected java.net.SocketAddress remoteAddress0() {
+                        return new java.net.InetSocketAddress(host, 40000);
+                    }
+                };
+        channels.add(ch);
+        assertThat(request(ch, "LOGIN " + name)).containsExactly("OK LOGIN " + name);
+        assertThat(request(ch, "JOIN " + room)).contains("OK JOIN " + room);
+        return ch;
+    }
+
+    /**
+     * A flood from one host (three connections) takes at most a quarter of the room's rate: a member on another host
+     * saying a message a second is never refused, where without the share the flood answered room-busy to everyone.
+     */
+    @Test
+    void attackerFloodingARoomFromOneHostGetsAQuarterOfItsRateAndOthersStillSpeak() {
+        settings = settings.withRoomRate(8192, 8192);
+        List<EmbeddedChannel> attackers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            attackers.add(userAt("10.0.0.1", "a" + i, "r"));
+        }
+        EmbeddedChannel honest = userAt("10.0.0.2", "honest", "r");
+        String text = "x".repeat(900);
+        int attackerOk = 0;
+        int honestOk = 0;
+        int seconds = 10;
+        for (int second = 0; second < seconds; second++) {
+            for (EmbeddedChannel a : attackers) {
+                for (int i = 0; i < 4; i++) {
+                    List<String> reply = request(a, "SAY r " + text);
+                    if (reply.contains("OK SAY r")) {
+                        attackerOk++;
+                    } else {
+                        assertThat(reply)
+                                .anyMatch(l -> l.startsWith(
+                                        "ERR room-busy messages from your address take more than a quarter of r's"
+                                                + " room-rate-limit (2048 bytes a second)"));
+                    }
+                }
+            }
+            if (request(honest, "SAY r hello from elsewhere " + second).contains("OK SAY r")) {
+                honestOk++;
+            }
+            loop.runTurns(100);
+            channels.forEach(BigRoomTest::lines);
+            time.advance(java.time.Duration.ofSeconds(1));
+        }
+        assertThat(honestOk).as("the honest host's messages").isEqualTo(seconds);
+        long line = ("EVENT MSG r a0 " + text + "\n").length();
+        assertThat(attackerOk * line)
+                .as("what the flooding host got through in %d s", seconds)
+                .isLessThanOrEqualTo(2048L + 2048L * seconds);
+    }
+
     /** broker = redis: messages from other launchers take this launcher's room rate too (each holds only its own senders). */
     @Test
     void attackerOnAnotherLauncherIsHeldToTheRoomRateHereAndTheDroppedAreCounted() {
