@@ -1,5 +1,6 @@
 package dev.daemonkit.samples.cache;
 
+import static dev.daemonkit.samples.cache.Wire.ascii;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -40,10 +41,6 @@ class DataBlockDeadlineTest {
     @AfterAll
     static void stop() {
         launcher.close();
-    }
-
-    private static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
     /** Pauses the sending client between writes, so that each write is a read of its own on the server. */

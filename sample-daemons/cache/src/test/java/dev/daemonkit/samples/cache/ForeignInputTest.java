@@ -1,5 +1,7 @@
 package dev.daemonkit.samples.cache;
 
+import static dev.daemonkit.samples.cache.Wire.ascii;
+import static dev.daemonkit.samples.cache.Wire.concat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -27,10 +29,6 @@ class ForeignInputTest {
 
     static List<Servers.Target> servers() {
         return Servers.all();
-    }
-
-    private static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -229,19 +227,5 @@ class ForeignInputTest {
             assertThat(new String(in.readNBytes(want.length), StandardCharsets.ISO_8859_1))
                     .isEqualTo("ERROR\r\nVERSION 1.6.18\r\n");
         }
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        int n = 0;
-        for (byte[] p : parts) {
-            n += p.length;
-        }
-        byte[] all = new byte[n];
-        int at = 0;
-        for (byte[] p : parts) {
-            System.arraycopy(p, 0, all, at, p.length);
-            at += p.length;
-        }
-        return all;
     }
 }

@@ -1,9 +1,10 @@
 package dev.daemonkit.samples.cache;
 
+import static dev.daemonkit.samples.cache.Wire.ascii;
+import static dev.daemonkit.samples.cache.Wire.concat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.daemonkit.testkit.TestLauncher;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -47,18 +48,6 @@ class ReplyPacingTest {
     @AfterAll
     static void stop() {
         launcher.close();
-    }
-
-    private static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            out.writeBytes(p);
-        }
-        return out.toByteArray();
     }
 
     @Test

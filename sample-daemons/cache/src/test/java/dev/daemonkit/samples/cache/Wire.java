@@ -94,6 +94,20 @@ final class Wire {
         }
     }
 
+    /** {@code s} as bytes, one per character (ISO-8859-1: any byte a test means to send, ASCII included). */
+    static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** The parts one after another. */
+    static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
     static int count(String text, String part) {
         int n = 0;
         for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + part.length())) {

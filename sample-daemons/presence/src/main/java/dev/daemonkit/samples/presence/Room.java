@@ -57,6 +57,10 @@ final class Room {
      * address, entries dropped once their bucket is full again. Under the room's lock.
      */
     private HashMap<InetAddress, long[]> addressTat;
+    /** {@link #addressTat}'s size past which it is swept (amortized: each entry is walked O(1) times on average). */
+    private int sweepAt = SWEEP_AT_LEAST;
+
+    private static final int SWEEP_AT_LEAST = 64;
 
     /** One address may use this share of a room's rate: a flood from one host leaves the rest to everyone else. */
     static final int ADDRESS_SHARE = 4;
@@ -104,8 +108,12 @@ final class Room {
                     return Rate.ADDRESS_FULL;
                 }
                 tat[0] = mine;
-                if (addressTat.size() > 64) {
-                    addressTat.values().removeIf(t -> t[0] <= now); // full again: the same as absent
+                if (addressTat.size() > sweepAt) {
+                    // Entries full again are the same as absent. Swept when the map has doubled since the last sweep,
+                    // not at every SAY past a size: a flood from many addresses (each entry still draining) would
+                    // otherwise make every SAY walk them all under the room's lock.
+                    addressTat.values().removeIf(t -> t[0] <= now);
+                    sweepAt = Math.max(SWEEP_AT_LEAST, 2 * addressTat.size());
                 }
             }
             rateTat = next;
