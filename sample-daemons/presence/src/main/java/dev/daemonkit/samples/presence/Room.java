@@ -62,6 +62,11 @@ final class Room {
 
     private static final int SWEEP_AT_LEAST = 64;
 
+    /** Sender addresses whose buckets this room keeps now (for tests). */
+    synchronized int trackedAddresses() {
+        return addressTat == null ? 0 : addressTat.size();
+    }
+
     /** One address may use this share of a room's rate: a flood from one host leaves the rest to everyone else. */
     static final int ADDRESS_SHARE = 4;
 

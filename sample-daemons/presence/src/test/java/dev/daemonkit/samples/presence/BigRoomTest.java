@@ -360,6 +360,31 @@ class BigRoomTest {
                 .isLessThanOrEqualTo(2048L + 2048L * seconds);
     }
 
+    /**
+     * What the per-address buckets cost under a flood of addresses: each keeps one entry while it drains, and entries
+     * full again are swept once the map has doubled, so addresses that stopped talking are forgotten and the map
+     * stays within about twice the addresses talking now (a sweep at every SAY past a size would make each SAY walk
+     * them all).
+     */
+    @Test
+    void attackerSayingFromManyAddressesLeavesAtMostTwiceTheTalkingAddressesInTheRoomsBuckets() {
+        user("keeper", "r"); // the room lives throughout
+        Room r = presence().room("r");
+        for (int wave = 0; wave < 2; wave++) {
+            for (int i = 0; i < 300; i++) {
+                EmbeddedChannel ch = userAt("10." + wave + "." + i / 256 + "." + i % 256, "u" + wave + "x" + i, "r");
+                assertThat(request(ch, "SAY r hi")).contains("OK SAY r");
+                ch.close();
+            }
+            time.advance(java.time.Duration.ofSeconds(10)); // every bucket full again
+            loop.runTurns(1000);
+        }
+        assertThat(presence().room("r")).isSameAs(r);
+        assertThat(r.trackedAddresses())
+                .as("buckets after two waves of 300 addresses, the first gone quiet (600 if never swept)")
+                .isLessThan(2 * 300);
+    }
+
     /** broker = redis: messages from other launchers take this launcher's room rate too (each holds only its own senders). */
     @Test
     void attackerOnAnotherLauncherIsHeldToTheRoomRateHereAndTheDroppedAreCounted() {
