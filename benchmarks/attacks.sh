@@ -7,17 +7,19 @@
 #
 #   benchmarks/attacks.sh                                   # every phase (about 2 minutes)
 #   PHASES=baseline,memory benchmarks/attacks.sh
+#   TRANSPORT=io_uring benchmarks/attacks.sh                # daemonkit.transport.native (default auto)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PHASES=${PHASES:-baseline,flood-admin,flood-all,memory,slowloris}
 SERVER_JVM="-Xms512m -Xmx512m -XX:+AlwaysPreTouch"
 
 mkdir -p "$work/plugins" "$work/logs"
-cp "$dist"/plugins/*.jar "$work/plugins/"
+cp -R "$dist"/plugins/. "$work/plugins/"   # presence is a folder (its jar and Lettuce)
 cat > "$work/daemonkit.conf" <<CONF
 daemonkit {
   admin.listen = "127.0.0.1:17070"
   watchdog.threshold = 200 ms
+  transport.native = ${TRANSPORT:-auto}
   logging.console.enabled = false
 }
 daemons {

@@ -3,7 +3,8 @@
 # with an INFO call filtered out by the daemon's level (filtered), with one INFO line per request
 # written to logs/echo.log and logs/daemonkit.log (info, the default configuration), written to
 # logs/echo.log only (own: daemonkit.logging.file.enabled = false), and as info with both files on a
-# "stalled disk" (FIFOs drained at ~64 KB/s, far slower than the lines come) (stalled).
+# "stalled disk" (FIFOs drained at ~64 KB/s, far slower than the lines come) (stalled); and, not in the
+# default set, as own with rolled files left uncompressed (bare: the floor of writing a line to a file).
 #
 #   benchmarks/echo-logging.sh              # 3 rounds, 50 connections, depth 16, 10 s each
 #   ROUNDS=1 DURATION=5s benchmarks/echo-logging.sh
@@ -26,7 +27,7 @@ CONFIGS=${CONFIGS:-off filtered info own stalled}
 read -r first _ <<< "$CONFIGS"
 if [ "$first" != off ]; then echo "CONFIGS must start with off (the ratios are to it): $CONFIGS" >&2; exit 2; fi
 for c in $CONFIGS; do
-  case $c in off|filtered|info|own|stalled) ;; *) echo "unknown configuration $c (off filtered info own stalled)" >&2; exit 2 ;; esac
+  case $c in off|filtered|info|own|stalled|bare) ;; *) echo "unknown configuration $c (off filtered info own stalled bare)" >&2; exit 2 ;; esac
 done
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 port=17910
@@ -37,8 +38,8 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # Per thread: id, name (digits folded), CPU ticks. Threads that end within the window (none of ours) are missed.
 snap_threads() { for t in /proc/$1/task/*; do echo "${t##*/} $(tr -d ' ' < "$t/comm" | tr '0-9' 'N') $(awk '{ print $14 + $15 }' "$t/stat")"; done; }
 
-run() {   # NAME LOG_LINES LEVEL STALLED [ALL_LINES_FILE] -> prints one result line
-  local name=$1 lines=$2 level=$3 stalled=$4 allfile=${5:-true}
+run() {   # NAME LOG_LINES LEVEL STALLED [ALL_LINES_FILE] [COMPRESSION] -> prints one result line
+  local name=$1 lines=$2 level=$3 stalled=$4 allfile=${5:-true} compression=${6:-zstd}
   rm -rf "$work/home"; mkdir -p "$work/home/plugins" "$work/home/logs"
   cp "$dist/plugins/echo.jar" "$work/home/plugins/"
   cat > "$work/home/d.conf" <<CONF
@@ -46,7 +47,7 @@ daemonkit.admin.listen = "127.0.0.1:$admin"
 daemonkit.logging.console.enabled = false
 daemonkit.logging.file.enabled = $allfile
 daemons {
-  echo { listen = "127.0.0.1:$port", log-lines = $lines, logging.level = $level }
+  echo { listen = "127.0.0.1:$port", log-lines = $lines, logging.level = $level, logging.rolling.compression = $compression }
   daytime.enabled = false
 }
 CONF
@@ -96,6 +97,7 @@ for r in $(seq 1 "$ROUNDS"); do
       info) run info true INFO no ;;
       own) run own true INFO no false ;;
       stalled) run stalled true INFO yes ;;
+      bare) run bare true INFO no false none ;;
     esac
   done
 done

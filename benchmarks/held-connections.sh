@@ -4,6 +4,7 @@
 #
 #   benchmarks/held-connections.sh            # N=19000 connections (this machine allows 20,000 files per process)
 #   N=5000 benchmarks/held-connections.sh
+#   TRANSPORT=io_uring benchmarks/held-connections.sh   # the launchers' daemonkit.transport.native (default auto)
 #
 # Method: the server runs with a fixed, pre-touched heap; after 200 warm-up connections come and go,
 # a full GC gives the heap used before; then N connections are opened (each checked with one echoed
@@ -69,6 +70,7 @@ cp "$dist/plugins/echo.jar" "$work/plugins/"
 cat > "$work/daemonkit.conf" <<CONF
 daemonkit.admin.enabled = false
 daemonkit.logging.console.enabled = false
+daemonkit.transport.native = ${TRANSPORT:-auto}
 # N connections must fit in the budget: keep 512 descriptors (not 1024) for the launcher's own files.
 daemonkit.connections.reserve = 512
 daemons {
@@ -89,6 +91,7 @@ if [ -f "$dist/plugins/cache.jar" ]; then
   cat > "$work/cache.conf" <<CONF
 daemonkit.admin.enabled = false
 daemonkit.logging.console.enabled = false
+daemonkit.transport.native = ${TRANSPORT:-auto}
 daemonkit.connections.reserve = 512
 daemons.cache { listen = "127.0.0.1:$cache_port" }
 CONF

@@ -6,6 +6,9 @@
 #
 #   ASYNC_PROFILER=/path/to/libasyncProfiler.so benchmarks/logging-profile.sh
 #   DEPTH=1 PROF=10 OUT=/tmp/prof benchmarks/logging-profile.sh
+#   LOG_LINES=false OUT=/tmp/off benchmarks/logging-profile.sh          # the same load logging nothing
+#   EXTRA_CONF='daemonkit.logging.file.enabled = false
+#     daemons.echo.logging.rolling.compression = none' benchmarks/logging-profile.sh   # another configuration
 #
 # Writes OUT/collapsed.txt (collapsed stacks, one line per stack, per thread). The launcher runs with
 # -XX:+DebugNonSafepoints: the profiler is attached after the warm-up, and without it the code compiled
@@ -27,9 +30,10 @@ cat > "$work/d.conf" <<CONF
 daemonkit.admin.listen = "127.0.0.1:$admin"
 daemonkit.logging.console.enabled = false
 daemons {
-  echo { listen = "127.0.0.1:$port", log-lines = true }
+  echo { listen = "127.0.0.1:$port", log-lines = ${LOG_LINES:-true} }
   daytime.enabled = false
 }
+${EXTRA_CONF:-}
 CONF
 DAEMONKIT_OPTS="-Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints" \
   taskset -c 0 "$dist/bin/daemonkit" run --config "$work/d.conf" --plugins "$work/plugins" --logs "$work/logs" \
