@@ -2,7 +2,6 @@ package dev.daemonkit.samples.echo;
 
 import dev.daemonkit.api.DaemonContext;
 import dev.daemonkit.api.DaemonPlugin;
-import io.netty.handler.codec.LineBasedFrameDecoder;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Sends every line back to the client that wrote it. */
@@ -18,20 +17,15 @@ public final class EchoPlugin implements DaemonPlugin {
         EchoSettings settings = EchoSettings.from(daemon.name(), daemon.config());
         LongAdder echoed = new LongAdder();
 
-        // A fresh pipeline per connection: frame decoders keep state and must not be shared.
-        // The decoder keeps the delimiter, so a line goes back byte for byte, \r\n or \n.
-        LineLog lineLog = new LineLog(daemon.log());
-        // The echo handler keeps no state of its own connection: one instance serves them all (one
-        // object less per held connection, 32 bytes).
-        EchoHandler echo =
-                new EchoHandler(settings.maxLineBytes(), settings.maxLineBytesKey(), echoed, daemon.requests());
-        daemon.listen("listen", pipeline -> {
-            pipeline.addLast(new LineBasedFrameDecoder(settings.maxLineBytes(), false, true));
-            if (settings.logLines()) {
-                pipeline.addLast(lineLog);
-            }
-            pipeline.addLast(echo);
-        });
+        // What the connections share: one object per daemon. Each connection gets only its own EchoLines
+        // (it keeps the part of a line not yet ended), as the one handler of its pipeline.
+        Echo echo = new Echo(
+                settings.maxLineBytes(),
+                settings.maxLineBytesKey(),
+                echoed,
+                daemon.requests(),
+                settings.logLines() ? daemon.log() : null);
+        daemon.listen("listen", pipeline -> pipeline.addLast(new EchoLines(echo)));
 
         daemon.timers()
                 .every(

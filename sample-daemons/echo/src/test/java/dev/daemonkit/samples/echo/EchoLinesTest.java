@@ -10,13 +10,12 @@ import dev.daemonkit.api.RequestCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.LineBasedFrameDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
-class EchoHandlerTest {
+class EchoLinesTest {
     private final LongAdder echoed = new LongAdder();
     private final CountingRequests requests = new CountingRequests();
 
@@ -45,8 +44,7 @@ class EchoHandlerTest {
     }
 
     private EmbeddedChannel channel(int max, String key) {
-        return new EmbeddedChannel(
-                new LineBasedFrameDecoder(max, false, true), new EchoHandler(max, key, echoed, requests));
+        return new EmbeddedChannel(new EchoLines(new Echo(max, key, echoed, requests, null)));
     }
 
     private static ByteBuf bytes(String s) {
@@ -110,15 +108,92 @@ class EchoHandlerTest {
     }
 
     @Test
+    void aLineOfExactlyTheLimitComesBackAndOneByteMoreIsRefused() {
+        EmbeddedChannel ok = channel(16);
+        ok.writeInbound(bytes("x".repeat(16) + "\r\n"));
+        assertThat(drain(ok)).isEqualTo("x".repeat(16) + "\r\n"); // the delimiter does not count
+        assertThat(ok.isOpen()).isTrue();
+        ok.finish();
+
+        EmbeddedChannel over = channel(16);
+        over.writeInbound(bytes("x".repeat(17) + "\n"));
+        assertThat(drain(over)).startsWith("ERROR line too long");
+        assertThat(over.isOpen()).isFalse();
+        over.finish();
+    }
+
+    @Test
+    void aCarriageReturnInsideALineIsPartOfIt() {
+        EmbeddedChannel ch = channel(64);
+        ch.writeInbound(bytes("a\rb\n\r\n\n"));
+        assertThat(drain(ch)).isEqualTo("a\rb\n\r\n\n");
+        assertThat(echoed.sum()).isEqualTo(3);
+        ch.finish();
+    }
+
+    @Test
+    void attackerSendingMoreThanTheLimitWithoutANewlineIsRefusedAtOnceNotBuffered() {
+        EmbeddedChannel ch = channel(16);
+        ch.writeInbound(bytes("x".repeat(10)));
+        assertThat(drain(ch)).isEmpty(); // a line under way
+        ch.writeInbound(bytes("x".repeat(10))); // 20 bytes and no end: past the limit, refused without waiting
+        assertThat(drain(ch)).startsWith("ERROR line too long");
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(echoed.sum()).isZero();
+        ch.finish();
+    }
+
+    @Test
+    void attackerTricklingALineAByteAtATimeHasItSearchedOnceNotOncePerByte() {
+        // The bytes the handler searches for a newline, counted by a buffer that records its reads.
+        int max = 4096;
+        EmbeddedChannel ch = channel(max);
+        long[] visited = {0};
+        io.netty.buffer.ByteBuf cumulation =
+                new io.netty.buffer.UnpooledHeapByteBuf(io.netty.buffer.ByteBufAllocator.DEFAULT, 2 * max, 2 * max) {
+                    @Override
+                    public int forEachByte(int index, int length, io.netty.util.ByteProcessor processor) {
+                        visited[0] += length;
+                        return super.forEachByte(index, length, processor);
+                    }
+                };
+        ch.pipeline().get(EchoLines.class).setCumulator((alloc, held, in) -> {
+            // One growing buffer of our own, so that every search goes through the counting one.
+            if (held != cumulation) { // the first read's buffer, which the decoder kept as it was
+                cumulation.writeBytes(held);
+                held.release();
+            }
+            cumulation.writeBytes(in);
+            in.release();
+            return cumulation;
+        });
+        for (int i = 0; i < max; i++) {
+            ch.writeInbound(bytes("x"));
+        }
+        ch.writeInbound(bytes("\n"));
+        assertThat(drain(ch)).hasSize(max + 1);
+        // Searched from where the last search stopped: each byte about once (4,097), where searching from
+        // the start at every byte would visit ~8.4 million.
+        assertThat(visited[0]).isLessThan(3L * max);
+        ch.finish();
+    }
+
+    @Test
+    void linesLeftInTheBufferWhenTheClientVanishesAreDroppedNotWrittenToAClosedChannel() {
+        EmbeddedChannel ch = channel(64);
+        ch.writeInbound(bytes("unfinished"));
+        assertThat(ch.finish()).isFalse(); // closes the channel: decodeLast sees the bytes and drops them
+        assertThat(drain(ch)).isEmpty();
+    }
+
+    @Test
     void withLogLinesEveryLineIsLoggedAtInfo() {
         var logger = (Logger) LoggerFactory.getLogger("echo-test-lines");
         var logged = new ListAppender<ILoggingEvent>();
         logged.start();
         logger.addAppender(logged);
         EmbeddedChannel ch = new EmbeddedChannel(
-                new LineBasedFrameDecoder(64, false, true),
-                new LineLog(logger),
-                new EchoHandler(64, "daemons.echo.max-line-bytes", echoed, requests));
+                new EchoLines(new Echo(64, "daemons.echo.max-line-bytes", echoed, requests, logger)));
         ch.writeInbound(bytes("one\ntwo!\n"));
         assertThat(drain(ch)).isEqualTo("one\ntwo!\n");
         assertThat(logged.list)
