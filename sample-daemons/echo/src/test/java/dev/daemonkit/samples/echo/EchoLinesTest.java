@@ -152,9 +152,9 @@ class EchoLinesTest {
         io.netty.buffer.ByteBuf cumulation =
                 new io.netty.buffer.UnpooledHeapByteBuf(io.netty.buffer.ByteBufAllocator.DEFAULT, 2 * max, 2 * max) {
                     @Override
-                    public int forEachByte(int index, int length, io.netty.util.ByteProcessor processor) {
-                        visited[0] += length;
-                        return super.forEachByte(index, length, processor);
+                    public int indexOf(int fromIndex, int toIndex, byte value) {
+                        visited[0] += toIndex - fromIndex;
+                        return super.indexOf(fromIndex, toIndex, value);
                     }
                 };
         ch.pipeline().get(EchoLines.class).setCumulator((alloc, held, in) -> {
@@ -174,7 +174,7 @@ class EchoLinesTest {
         assertThat(drain(ch)).hasSize(max + 1);
         // Searched from where the last search stopped: each byte about once (4,097), where searching from
         // the start at every byte would visit ~8.4 million.
-        assertThat(visited[0]).isLessThan(3L * max);
+        assertThat(visited[0]).isPositive().isLessThan(3L * max);
         ch.finish();
     }
 
