@@ -37,10 +37,7 @@ class CopyingCommandsTest {
                 .config("daemonkit.transport.io-threads = 1\ndaemons.cache { listen = \"127.0.0.1:0\" }")
                 .start();
         cache = launcher.address("cache");
-        byte[] big = new byte[VALUE];
-        Arrays.fill(big, (byte) 'v');
-        assertThat(Wire.exchange(cache, concat(ascii("set big 0 0 " + VALUE + "\r\n"), big, ascii("\r\n")), false))
-                .isEqualTo("STORED\r\n");
+        assertThat(Wire.setFilled(cache, "big", VALUE)).isEqualTo("STORED\r\n");
     }
 
     @AfterAll

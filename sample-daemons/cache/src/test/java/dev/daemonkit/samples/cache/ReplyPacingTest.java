@@ -1,7 +1,6 @@
 package dev.daemonkit.samples.cache;
 
 import static dev.daemonkit.samples.cache.Wire.ascii;
-import static dev.daemonkit.samples.cache.Wire.concat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.daemonkit.testkit.TestLauncher;
@@ -39,10 +38,7 @@ class ReplyPacingTest {
                 .config("daemons.cache { listen = \"127.0.0.1:0\", memory-limit = 16 MiB, request-timeout = 2 s }")
                 .start();
         cache = launcher.address("cache");
-        byte[] big = new byte[VALUE];
-        Arrays.fill(big, (byte) 'v');
-        assertThat(Wire.exchange(cache, concat(ascii("set big 0 0 " + VALUE + "\r\n"), big, ascii("\r\n")), false))
-                .isEqualTo("STORED\r\n");
+        assertThat(Wire.setFilled(cache, "big", VALUE)).isEqualTo("STORED\r\n");
     }
 
     @AfterAll
@@ -150,10 +146,7 @@ class ReplyPacingTest {
                         + " write-buffer.max-total = 4 MiB }")
                 .start()) {
             InetSocketAddress at = capped.address("cache");
-            byte[] big = new byte[VALUE];
-            Arrays.fill(big, (byte) 'v');
-            assertThat(Wire.exchange(at, concat(ascii("set big 0 0 " + VALUE + "\r\n"), big, ascii("\r\n")), false))
-                    .isEqualTo("STORED\r\n");
+            assertThat(Wire.setFilled(at, "big", VALUE)).isEqualTo("STORED\r\n");
             long direct = io.netty.util.internal.PlatformDependent.usedDirectMemory();
             List<Socket> held = new java.util.ArrayList<>();
             try {

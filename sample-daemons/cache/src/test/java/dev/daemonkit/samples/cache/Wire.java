@@ -122,4 +122,11 @@ final class Wire {
             throw new IOException("flush_all on " + server + " answered " + reply);
         }
     }
+
+    /** Stores {@code key} with a value of {@code bytes} bytes of 'v' (a large item for the tests to ask for); its reply. */
+    static String setFilled(InetSocketAddress server, String key, int bytes) throws IOException {
+        byte[] value = new byte[bytes];
+        java.util.Arrays.fill(value, (byte) 'v');
+        return exchange(server, concat(ascii("set " + key + " 0 0 " + bytes + "\r\n"), value, ascii("\r\n")), false);
+    }
 }
